@@ -1,0 +1,84 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Module direction (DESIGN.md): the core knows no terminal and no server, providers know no
+// store, the TUI knows no HTTP. Each target below may import only what its dependencies list.
+let package = Package(
+    name: "Slipway",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "slipway", targets: ["slipway"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+    ],
+    targets: [
+        // System libraries: a module map plus a small shim for macros, globals and variadics.
+        .systemLibrary(
+            name: "CNcurses",
+            pkgConfig: "ncursesw",
+            providers: [.apt(["libncursesw5-dev"])]
+        ),
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+
+        .target(name: "SlipwayHTTP", dependencies: ["CCurl"]),
+        .target(name: "SlipwayProviders", dependencies: ["SlipwayHTTP"]),
+        .target(
+            name: "SlipwayCore",
+            dependencies: [
+                "SlipwayHTTP",
+                "SlipwayProviders",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]
+        ),
+        .target(
+            name: "SlipwayServer",
+            dependencies: [
+                "SlipwayProviders",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+        .target(name: "SlipwayTUI", dependencies: ["SlipwayCore", "CNcurses"]),
+        .target(
+            name: "SlipwaySandbox",
+            dependencies: [
+                "SlipwayProviders",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+        // Commands live in a library so tests can parse and run them; the executable only calls main.
+        .target(
+            name: "SlipwayCLI",
+            dependencies: [
+                "SlipwayHTTP",
+                "SlipwayProviders",
+                "SlipwayCore",
+                "SlipwayServer",
+                "SlipwayTUI",
+                "SlipwaySandbox",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(name: "slipway", dependencies: ["SlipwayCLI"]),
+
+        .testTarget(name: "SlipwayHTTPTests", dependencies: ["SlipwayHTTP"]),
+        .testTarget(name: "SlipwayProvidersTests", dependencies: ["SlipwayProviders"]),
+        .testTarget(name: "SlipwayCoreTests", dependencies: ["SlipwayCore", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "SlipwayTUITests", dependencies: ["SlipwayTUI"]),
+        .testTarget(name: "SlipwayCLITests", dependencies: ["SlipwayCLI", "SlipwayCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,175 @@
+import ArgumentParser
+import Foundation
+import SlipwayCore
+import SlipwayProviders
+
+extension ProviderKind: ExpressibleByArgument {}
+
+struct LinkCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "link",
+        abstract: "Link a provider account (one per provider).",
+        discussion: """
+            Prefer --token-file (use '-' for stdin) or --oauth over --token: a token on the command \
+            line lands in shell history and in the process list.
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The provider: bitbucket.") var provider: ProviderKind
+    @Option(name: .customLong("api-url"), help: "REST base URL (default https://api.bitbucket.org/2.0).") var apiURL: String?
+    @Option(name: .customLong("web-url"), help: "Web base URL, for OAuth pages and links (default https://bitbucket.org).") var webURL: String?
+    @Option(help: "An access token (workspace, project or repository token).") var token: String?
+    @Option(name: .customLong("token-file"), help: ArgumentHelp("Read the token from FILE ('-' for stdin).", valueName: "FILE"))
+    var tokenFile: String?
+    @Option(help: "Atlassian account e-mail, with --api-token.") var email: String?
+    @Option(name: .customLong("api-token"), help: "An Atlassian API token, with --email.") var apiToken: String?
+    @Flag(help: "Link through the OAuth authorization-code flow in a browser.") var oauth = false
+    @Flag(name: .customLong("client-credentials"), help: "Link with a private OAuth consumer's client credentials.")
+    var clientCredentials = false
+    @Option(name: .customLong("client-id"), help: "OAuth consumer key.") var clientID: String?
+    @Option(name: .customLong("client-secret"), help: "OAuth consumer secret.") var clientSecret: String?
+
+    /// The one way of authenticating the flags chose.
+    var authKind: AuthKind? {
+        var kinds: [AuthKind] = []
+        if token != nil || tokenFile != nil { kinds.append(.token) }
+        if email != nil || apiToken != nil { kinds.append(.apiToken) }
+        if oauth { kinds.append(.oauth) }
+        if clientCredentials { kinds.append(.clientCredentials) }
+        return kinds.count == 1 ? kinds[0] : nil
+    }
+
+    func validate() throws {
+        guard provider == .bitbucket else {
+            throw ValidationError("linking \(provider.rawValue) is not supported yet; only bitbucket can be linked")
+        }
+        guard let kind = authKind else {
+            throw ValidationError("choose exactly one of --token, --token-file, --email with --api-token, --oauth, --client-credentials")
+        }
+        if token != nil && tokenFile != nil { throw ValidationError("give --token or --token-file, not both") }
+        if kind == .apiToken && (email == nil || apiToken == nil) {
+            throw ValidationError("--email and --api-token go together")
+        }
+        if kind == .oauth || kind == .clientCredentials {
+            guard clientID != nil else { throw ValidationError("--\(kind == .oauth ? "oauth" : "client-credentials") needs --client-id") }
+        } else if clientID != nil || clientSecret != nil {
+            throw ValidationError("--client-id and --client-secret belong with --oauth or --client-credentials")
+        }
+        for (name, url) in [("api-url", apiURL), ("web-url", webURL)] {
+            if let url { try Self.checkURL(url, option: name) }
+        }
+    }
+
+    /// HTTPS only; plain http solely for loopback (the sandbox, tests).
+    static func checkURL(_ text: String, option: String) throws {
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), let host = url.host else {
+            throw ValidationError("--\(option) '\(text)' is not a URL")
+        }
+        let loopback = host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
+        guard scheme == "https" || (scheme == "http" && loopback) else {
+            throw ValidationError("--\(option) must use https (plain http only for 127.0.0.1 or localhost)")
+        }
+    }
+
+    func run() async throws {
+        let context = try global.context()
+        // The one-account rule comes before any request.
+        if let existing = try context.store.account(for: provider) {
+            throw SlipwayCLIError.failure(
+                "\(provider.rawValue) is already linked as @\(existing.username); run 'slipway unlink \(provider.rawValue)' first")
+        }
+        throw SlipwayCLIError.unavailable(command: "link", capability: "the \(provider.displayName) provider")
+    }
+}
+
+struct UnlinkCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "unlink",
+        abstract: "Remove a linked account, its secrets and its mirrored data."
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The provider to unlink.") var provider: ProviderKind
+    @Flag(name: .customLong("keep-webhooks"), help: "Leave webhooks Slipway installed on the provider.") var keepWebhooks = false
+
+    func run() async throws {
+        let context = try global.context()
+        guard let account = try context.store.account(for: provider) else {
+            throw SlipwayCLIError.failure("\(provider.rawValue) is not linked; see 'slipway accounts'")
+        }
+        if !keepWebhooks {
+            let installed = try context.store.read { db in
+                try Int.fetchOne(db, sql: """
+                    SELECT COUNT(*) FROM webhook_subscriptions s
+                    JOIN repositories r ON r.id = s.repository_id
+                    JOIN workspaces w ON w.id = r.workspace_id
+                    WHERE w.account_id = ? AND s.installed_by_slipway
+                    """, arguments: [account.id]) ?? 0
+            }
+            if installed > 0 {
+                throw SlipwayCLIError.unavailable(command: "unlink", capability: "removing installed webhooks (pass --keep-webhooks to leave them)")
+            }
+        }
+        try context.store.deleteAccount(provider: provider)
+        Terminal.error("unlinked \(provider.rawValue) (@\(account.username)); its secrets and mirrored data are gone")
+    }
+}
+
+struct AccountsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "accounts",
+        abstract: "List linked accounts."
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var output: JSONFlag
+
+    struct Row: Encodable {
+        var provider: String
+        var username: String
+        var displayName: String?
+        var apiUrl: String
+        var auth: String
+        var status: String
+        var scopes: [String]
+        var tokenExpiresAt: Date?
+
+        // Absent values are printed as null, not dropped: the contract lists every field.
+        enum CodingKeys: String, CodingKey {
+            case provider, username, displayName, apiUrl, auth, status, scopes, tokenExpiresAt
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(provider, forKey: .provider)
+            try c.encode(username, forKey: .username)
+            try c.encode(displayName, forKey: .displayName)
+            try c.encode(apiUrl, forKey: .apiUrl)
+            try c.encode(auth, forKey: .auth)
+            try c.encode(status, forKey: .status)
+            try c.encode(scopes, forKey: .scopes)
+            try c.encode(tokenExpiresAt, forKey: .tokenExpiresAt)
+        }
+    }
+
+    func run() async throws {
+        let context = try global.context()
+        let accounts = try context.store.accounts()
+        let rows = accounts.map {
+            Row(provider: $0.provider.rawValue, username: $0.username, displayName: $0.displayName, apiUrl: $0.apiURL,
+                auth: $0.auth.rawValue, status: $0.status.rawValue, scopes: $0.scopes, tokenExpiresAt: $0.tokenExpiresAt)
+        }
+        if output.json { return try printJSON(rows) }
+        if rows.isEmpty {
+            Terminal.error("no accounts linked; run 'slipway link bitbucket --token-file -' to link one")
+            return
+        }
+        var table = TextTable("PROVIDER", "USER", "NAME", "AUTH", "STATUS", "EXPIRES", "SCOPES")
+        for row in rows {
+            table.add(row.provider, "@" + row.username, row.displayName, row.auth, row.status,
+                      row.tokenExpiresAt.map(JSONOutput.timestamp), row.scopes.joined(separator: " "))
+        }
+        Terminal.out(table.render())
+    }
+}

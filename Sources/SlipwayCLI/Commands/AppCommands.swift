@@ -1,0 +1,224 @@
+import ArgumentParser
+import Foundation
+import SlipwayCore
+import SlipwayTUI
+
+struct AppsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "apps",
+        abstract: "List, create and delete apps built from a branch.",
+        subcommands: [List.self, Create.self, Delete.self],
+        defaultSubcommand: List.self
+    )
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List apps.")
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var output: JSONFlag
+
+        struct Row: Encodable {
+            var id: Int64
+            var name: String
+            var source: String
+            var branch: String
+            var build: String?
+            var run: String
+            var service: Bool
+            var healthUrl: String?
+            var autodeploy: Bool
+            var createdAt: Date
+        }
+
+        func run() async throws {
+            let context = try global.context()
+            let apps = try context.store.apps()
+            let rows = apps.map {
+                Row(id: $0.id ?? 0, name: $0.name, source: $0.sourcePath, branch: $0.branch, build: $0.buildCommand,
+                    run: $0.runCommand, service: $0.isService, healthUrl: $0.healthURL, autodeploy: $0.autodeploy, createdAt: $0.createdAt)
+            }
+            if output.json { return try printJSON(rows) }
+            if rows.isEmpty { Terminal.error("no apps; create one with 'slipway apps create NAME --source bitbucket/WS/REPO --branch B --run CMD'"); return }
+            var table = TextTable("NAME", "SOURCE", "BRANCH", "AUTODEPLOY", "RUN")
+            for r in rows { table.add(r.name, r.source, r.branch, r.autodeploy ? "yes" : "no", r.run) }
+            Terminal.out(table.render())
+        }
+    }
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "create", abstract: "Create an app from a branch and deploy its head.")
+
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The app's name (lowercase letters, digits, - and _).") var name: String
+        @Option(help: ArgumentHelp("The repository, as PROVIDER/WORKSPACE/REPO.", valueName: "PATH")) var source: String
+        @Option(help: "The branch to build.") var branch: String
+        @Option(help: "Build command (run with /bin/sh -c).") var build: String?
+        @Option(help: "Run command (run with /bin/sh -c); exit 0 means ACTIVE unless --service.") var run: String
+        @Flag(help: "The run command is a long-running service.") var service = false
+        @Option(name: .customLong("health-url"), help: "With --service: ready once this URL answers 2xx.") var healthURL: String?
+        @Option(name: .customLong("env"), help: ArgumentHelp("An environment variable (repeatable).", valueName: "K=V")) var env: [String] = []
+        @Flag(name: .customLong("no-autodeploy"), help: "Do not deploy when the branch gets a new commit.") var noAutodeploy = false
+
+        func validate() throws {
+            guard App.isValidName(name) else {
+                throw ValidationError("'\(name)' is not a valid app name: use 1–63 lowercase letters, digits, '-' or '_', starting with a letter or digit")
+            }
+            let path = try MirrorPath.parse(source)
+            guard path.repository != nil, path.branch == nil else { throw ValidationError("--source must be PROVIDER/WORKSPACE/REPO") }
+            for pair in env where !pair.contains("=") || pair.hasPrefix("=") {
+                throw ValidationError("--env '\(pair)' is not K=V")
+            }
+            if healthURL != nil && !service { throw ValidationError("--health-url goes with --service") }
+        }
+
+        func run() async throws {
+            let context = try global.context()
+            if try context.store.app(named: name) != nil {
+                throw SlipwayCLIError.failure("an app named '\(name)' exists; delete it first or choose another name")
+            }
+            let path = try MirrorPath.parse(source)
+            guard try context.store.repository(at: path) != nil else {
+                throw SlipwayCLIError.failure("\(source) is not in the mirror; run 'slipway sync --once' or check 'slipway ls \(path.provider?.rawValue ?? "")'")
+            }
+            throw SlipwayCLIError.unavailable(command: "apps create", capability: "the deployer")
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete an app with its deployments and logs.")
+
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The app's name.") var name: String
+
+        func run() async throws {
+            let context = try global.context()
+            do {
+                try context.store.deleteApp(named: name)
+            } catch let error as StoreError {
+                throw SlipwayCLIError.failure(error.description)
+            }
+            Terminal.error("deleted app '\(name)'")
+        }
+    }
+}
+
+struct DeployCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "deploy", abstract: "Deploy an app now (its branch head, or --commit).")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The app's name.") var app: String
+    @Option(help: "A full or abbreviated commit hash.") var commit: String?
+
+    func validate() throws {
+        if let commit, !(4...40).contains(commit.count) || !commit.allSatisfy(\.isHexDigit) {
+            throw ValidationError("--commit '\(commit)' is not a commit hash")
+        }
+    }
+
+    func run() async throws {
+        let context = try global.context()
+        guard try context.store.app(named: app) != nil else { throw SlipwayCLIError.failure("no app named '\(app)'; see 'slipway apps'") }
+        throw SlipwayCLIError.unavailable(command: "deploy", capability: "the deployer")
+    }
+}
+
+struct DeploymentsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "deployments", abstract: "List deployments, newest first.")
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var output: JSONFlag
+    @Argument(help: "Only this app's deployments.") var app: String?
+
+    struct Row: Encodable {
+        var id: Int64
+        var app: String
+        var commit: String
+        var phase: String
+        var cause: String
+        var createdAt: Date
+        var updatedAt: Date
+        var finishedAt: Date?
+
+        enum CodingKeys: String, CodingKey { case id, app, commit, phase, cause, createdAt, updatedAt, finishedAt }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(id, forKey: .id)
+            try c.encode(app, forKey: .app)
+            try c.encode(commit, forKey: .commit)
+            try c.encode(phase, forKey: .phase)
+            try c.encode(cause, forKey: .cause)
+            try c.encode(createdAt, forKey: .createdAt)
+            try c.encode(updatedAt, forKey: .updatedAt)
+            try c.encode(finishedAt, forKey: .finishedAt)
+        }
+    }
+
+    func run() async throws {
+        let context = try global.context()
+        var appID: Int64?
+        if let app {
+            guard let found = try context.store.app(named: app) else { throw SlipwayCLIError.failure("no app named '\(app)'; see 'slipway apps'") }
+            appID = found.id
+        }
+        let names = try context.store.appNames()
+        let rows = try context.store.deployments(appID: appID).map {
+            Row(id: $0.id ?? 0, app: names[$0.appID] ?? "?", commit: $0.commitHash, phase: $0.phase.rawValue, cause: $0.cause,
+                createdAt: $0.createdAt, updatedAt: $0.updatedAt, finishedAt: $0.finishedAt)
+        }
+        if output.json { return try printJSON(rows) }
+        if rows.isEmpty { Terminal.error("no deployments yet"); return }
+        var table = TextTable("ID", "APP", "COMMIT", "PHASE", "CREATED", "CAUSE")
+        for r in rows { table.add(String(r.id), r.app, String(r.commit.prefix(7)), r.phase, JSONOutput.timestamp(r.createdAt), r.cause) }
+        Terminal.out(table.render())
+    }
+}
+
+struct LogsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "logs", abstract: "Print a deployment's log.")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The deployment's id.") var deployment: Int64
+    @Flag(name: .shortAndLong, help: "Keep printing as the log grows, until the deployment finishes.") var follow = false
+
+    func run() async throws {
+        let context = try global.context()
+        guard try context.store.deployment(id: deployment) != nil else {
+            throw SlipwayCLIError.failure("no deployment \(deployment); see 'slipway deployments'")
+        }
+        var last: Int64 = 0
+        while true {
+            let chunks = try context.store.logChunks(deploymentID: deployment, after: last)
+            for chunk in chunks {
+                // Build output is untrusted: make control sequences inert, keep line breaks.
+                let text = chunk.text.split(separator: "\n", omittingEmptySubsequences: false)
+                    .map { TerminalText.sanitize(String($0)) }.joined(separator: "\n")
+                FileHandle.standardOutput.write(Data(text.utf8))
+                last = chunk.id ?? last
+            }
+            if chunks.isEmpty {
+                guard follow, let current = try context.store.deployment(id: deployment),
+                      current.finishedAt == nil, !current.phase.isFinal else { break }
+                try await Task.sleep(for: .milliseconds(250))
+            }
+        }
+    }
+}
+
+struct CancelCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "cancel", abstract: "Cancel a running deployment.")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The deployment's id.") var deployment: Int64
+
+    func run() async throws {
+        let context = try global.context()
+        guard let found = try context.store.deployment(id: deployment) else {
+            throw SlipwayCLIError.failure("no deployment \(deployment); see 'slipway deployments'")
+        }
+        guard found.phase.isInProgress else {
+            throw SlipwayCLIError.failure("deployment \(deployment) is \(found.phase.rawValue), not running; nothing to cancel")
+        }
+        throw SlipwayCLIError.unavailable(command: "cancel", capability: "the deployer")
+    }
+}

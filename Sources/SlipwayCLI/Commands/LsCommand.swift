@@ -1,0 +1,144 @@
+import ArgumentParser
+import Foundation
+import SlipwayCore
+import SlipwayProviders
+
+struct LsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ls",
+        abstract: "List the next level of the mirror: providers, workspaces, repositories, branches or commits.",
+        discussion: "PATH is PROVIDER[/WORKSPACE[/REPO[/BRANCH]]]; BRANCH is everything after the third '/'."
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var output: JSONFlag
+    @Argument(help: "Where to list, e.g. bitbucket/acme/api.") var path: String?
+
+    func validate() throws {
+        if let path { do { _ = try MirrorPath.parse(path) } catch { throw ValidationError("\(error)") } }
+    }
+
+    func run() async throws {
+        let context = try global.context()
+        let target = try path.map(MirrorPath.parse) ?? MirrorPath()
+        let entries = try MirrorListing(store: context.store).list(target)
+        if output.json { return try printJSON(entries) }
+        if entries.isEmpty {
+            Terminal.error(target.provider == nil ? "no accounts linked; run 'slipway link bitbucket --token-file -'" : "\(target) is empty")
+            return
+        }
+        Terminal.out(MirrorListing.table(entries).render())
+    }
+}
+
+/// One row of `ls`: the fields DESIGN.md's contract names for each kind.
+struct ListingEntry: Encodable {
+    struct Head: Encodable {
+        var hash: String
+        var date: Date?
+        var author: String?
+        var message: String?
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(hash, forKey: .hash)
+            try c.encode(date, forKey: .date)
+            try c.encode(author, forKey: .author)
+            try c.encode(message, forKey: .message)
+        }
+
+        enum CodingKeys: String, CodingKey { case hash, date, author, message }
+    }
+
+    var kind: String
+    var path: String
+    var name: String
+    var displayName: String?
+    var username: String?
+    var status: String?
+    var mainBranch: String?
+    var updatedOn: Date?
+    var isAdmin: Bool?
+    var head: Head?
+    var hash: String?
+    var date: Date?
+    var author: String?
+    var message: String?
+}
+
+struct MirrorListing {
+    let store: Store
+
+    func list(_ path: MirrorPath) throws -> [ListingEntry] {
+        guard let provider = path.provider else {
+            return try store.accounts().map {
+                ListingEntry(kind: "provider", path: $0.provider.rawValue, name: $0.provider.rawValue,
+                             displayName: $0.provider.displayName, username: $0.username, status: $0.status.rawValue)
+            }
+        }
+        guard let account = try store.account(for: provider), let accountID = account.id else {
+            throw SlipwayCLIError.failure("\(provider.rawValue) is not linked; run 'slipway link \(provider.rawValue)'")
+        }
+        guard let wsSlug = path.workspace else {
+            return try store.workspaces(accountID: accountID).map {
+                ListingEntry(kind: "workspace", path: "\(provider.rawValue)/\($0.slug)", name: $0.slug, displayName: $0.name ?? $0.slug)
+            }
+        }
+        guard let workspace = try store.workspace(accountID: accountID, slug: wsSlug), let workspaceID = workspace.id else {
+            throw SlipwayCLIError.failure("no workspace '\(wsSlug)' in \(provider.rawValue); run 'slipway ls \(provider.rawValue)' to see them")
+        }
+        let wsPath = "\(provider.rawValue)/\(wsSlug)"
+        guard let repoSlug = path.repository else {
+            return try store.repositories(workspaceID: workspaceID).map {
+                ListingEntry(kind: "repository", path: "\(wsPath)/\($0.slug)", name: $0.slug, displayName: $0.name,
+                             mainBranch: $0.mainBranch, updatedOn: $0.updatedOn, isAdmin: $0.isAdmin)
+            }
+        }
+        guard let repository = try store.repository(workspaceID: workspaceID, slug: repoSlug), let repositoryID = repository.id else {
+            throw SlipwayCLIError.failure("no repository '\(repoSlug)' in \(wsPath); run 'slipway ls \(wsPath)' to see them")
+        }
+        let repoPath = "\(wsPath)/\(repoSlug)"
+        guard let branchName = path.branch else {
+            return try store.branches(repositoryID: repositoryID).map {
+                ListingEntry(kind: "branch", path: "\(repoPath)/\($0.name)", name: $0.name,
+                             head: .init(hash: $0.headHash, date: $0.headDate, author: $0.headAuthor, message: $0.headMessage))
+            }
+        }
+        guard let branch = try store.branch(repositoryID: repositoryID, name: branchName), let branchID = branch.id else {
+            throw SlipwayCLIError.failure("no branch '\(branchName)' in \(repoPath); run 'slipway ls \(repoPath)' to see them")
+        }
+        return try store.commits(branchID: branchID).map {
+            ListingEntry(kind: "commit", path: "\(repoPath)/\(branchName)", name: String($0.hash.prefix(12)),
+                         hash: $0.hash, date: $0.date, author: $0.author, message: $0.message)
+        }
+    }
+
+    static func table(_ entries: [ListingEntry]) -> TextTable {
+        func subject(_ message: String?) -> String? {
+            message.map { String($0.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? "") }
+        }
+        func age(_ date: Date?) -> String? { date.map(JSONOutput.timestamp) }
+        switch entries.first?.kind {
+        case "provider":
+            var t = TextTable("PROVIDER", "USER", "STATUS")
+            for e in entries { t.add(e.name, e.username.map { "@" + $0 }, e.status) }
+            return t
+        case "workspace":
+            var t = TextTable("WORKSPACE", "NAME")
+            for e in entries { t.add(e.name, e.displayName) }
+            return t
+        case "repository":
+            var t = TextTable("REPOSITORY", "MAIN", "UPDATED", "ADMIN")
+            for e in entries { t.add(e.name, e.mainBranch, age(e.updatedOn), e.isAdmin == true ? "yes" : "") }
+            return t
+        case "branch":
+            var t = TextTable("BRANCH", "HEAD", "AUTHOR", "DATE", "SUBJECT")
+            for e in entries { t.add(e.name, e.head.map { String($0.hash.prefix(7)) }, e.head?.author, age(e.head?.date), subject(e.head?.message)) }
+            return t
+        default:
+            var t = TextTable("COMMIT", "AUTHOR", "DATE", "SUBJECT")
+            for e in entries { t.add(e.hash.map { String($0.prefix(7)) }, e.author, age(e.date), subject(e.message)) }
+            return t
+        }
+    }
+}

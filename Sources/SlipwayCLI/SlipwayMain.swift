@@ -1,0 +1,51 @@
+import ArgumentParser
+import Foundation
+import SlipwayCore
+
+/// Runs the command line and maps every outcome onto the contract's exit codes:
+/// 0 success, 1 failure (one line on stderr), 2 usage, 3 `sync --once` stopped by a rate limit.
+public enum SlipwayMain {
+    public static func run(arguments: [String] = Array(CommandLine.arguments.dropFirst())) async -> Never {
+        let code = await execute(arguments: arguments)
+        exit(code)
+    }
+
+    /// Parses and runs; returns the exit status instead of exiting (tests call this).
+    public static func execute(arguments: [String]) async -> Int32 {
+        let command: any ParsableCommand
+        do {
+            command = try Slipway.parseAsRoot(arguments)
+        } catch {
+            return report(parseError: error)
+        }
+        do {
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                var syncCommand = command
+                try syncCommand.run()
+            }
+            return 0
+        } catch let exit as ExitCode {
+            return exit.rawValue
+        } catch let error as SlipwayCLIError {
+            Terminal.error(error.description)
+            return error.exitCode
+        } catch {
+            // Help and version requests, and validation errors, arrive here from ArgumentParser.
+            return report(parseError: error)
+        }
+    }
+
+    private static func report(parseError error: any Error) -> Int32 {
+        let code = Slipway.exitCode(for: error)
+        let message = Slipway.fullMessage(for: error)
+        if code == .success {
+            if !message.isEmpty { Terminal.out(message) }
+            return 0
+        }
+        Terminal.error(code == .failure ? message.split(whereSeparator: \.isNewline).joined(separator: " ") : message)
+        // ArgumentParser uses EX_USAGE (64); the contract says 2 for usage errors.
+        return code == .validationFailure ? 2 : code.rawValue
+    }
+}

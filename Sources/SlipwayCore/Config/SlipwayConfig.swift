@@ -1,0 +1,52 @@
+import Foundation
+
+/// Everything `config.toml` can set. Every key is optional; these are the defaults DESIGN.md
+/// gives, and the README documents each one.
+public struct SlipwayConfig: Sendable, Equatable {
+    public struct Engine: Sendable, Equatable {
+        /// Share of each provider's hourly limit the engine may spend.
+        public var budgetFraction: Double = 0.8
+        /// Repositories tracked by an app are checked at least this often.
+        public var appPollSeconds: Int = 30
+    }
+
+    public struct Provider: Sendable, Equatable {
+        /// REST requests per hour; narrowed automatically by rate-limit headers.
+        public var requestsPerHour: Int = 1000
+        /// git smart-HTTP requests per hour (refs advertisements).
+        public var gitRequestsPerHour: Int = 60000
+        /// Concurrent requests per credential.
+        public var maxInFlight: Int = 4
+    }
+
+    public struct Webhooks: Sendable, Equatable {
+        /// Where the daemon's receiver listens.
+        public var listen: String = "127.0.0.1:8787"
+        /// What providers should call, when behind a proxy or tunnel; empty means `http://<listen>`.
+        public var publicURL: String = ""
+    }
+
+    public struct Deploy: Sendable, Equatable {
+        /// Builds at once on this host.
+        public var maxParallel: Int = 1
+        /// Deployments kept per app, with their logs.
+        public var keepDeployments: Int = 50
+    }
+
+    public struct UI: Sendable, Equatable {
+        public var theme: String = "default"
+    }
+
+    public var engine = Engine()
+    /// Per provider (`[providers.bitbucket]` …); providers not named use `Provider()`.
+    public var providers: [String: Provider] = [:]
+    public var webhooks = Webhooks()
+    public var deploy = Deploy()
+    public var ui = UI()
+    /// Key remaps: action name → key, e.g. `quit = "Q"`. Validated by the TUI's keymap.
+    public var keys: [String: String] = [:]
+
+    public init() {}
+
+    public func provider(_ name: String) -> Provider { providers[name] ?? Provider() }
+}

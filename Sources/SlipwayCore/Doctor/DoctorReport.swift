@@ -1,0 +1,143 @@
+import Foundation
+
+/// One line of `slipway doctor`: what was checked, what was found and, when it is wrong, how to fix it.
+public struct DoctorCheck: Sendable, Equatable, Codable {
+    public enum Status: String, Sendable, Codable {
+        case ok, warn, fail
+    }
+
+    public var name: String
+    public var status: Status
+    public var detail: String
+    public var fix: String?
+
+    public init(_ name: String, _ status: Status, _ detail: String, fix: String? = nil) {
+        self.name = name
+        self.status = status
+        self.detail = detail
+        self.fix = fix
+    }
+}
+
+public struct DoctorReport: Sendable, Codable {
+    public var ok: Bool { !checks.contains { $0.status == .fail } }
+    public var checks: [DoctorCheck]
+    public var paths: [String: String]
+    public var versions: [String: String]
+
+    public init(checks: [DoctorCheck], paths: [String: String], versions: [String: String]) {
+        self.checks = checks
+        self.paths = paths
+        self.versions = versions
+    }
+
+    enum CodingKeys: String, CodingKey { case ok, checks, paths, versions }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(ok, forKey: .ok)
+        try c.encode(checks, forKey: .checks)
+        try c.encode(paths, forKey: .paths)
+        try c.encode(versions, forKey: .versions)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        checks = try c.decode([DoctorCheck].self, forKey: .checks)
+        paths = try c.decode([String: String].self, forKey: .paths)
+        versions = try c.decode([String: String].self, forKey: .versions)
+    }
+}
+
+/// The checks of the home: folders, config, database, vault key, log file, engine.
+public enum HomeDoctor {
+    public static func checks(paths: SlipwayPaths) -> (checks: [DoctorCheck], sqliteVersion: String?) {
+        var checks: [DoctorCheck] = []
+
+        // Folders: create what is missing, then verify modes.
+        do {
+            try paths.createDirectories()
+            var loose: [String] = []
+            for dir in Set([paths.home, paths.configDirectory, paths.dataDirectory, paths.logsDirectory].compactMap { $0 }).sorted() {
+                if let mode = mode(of: dir), mode & 0o077 != 0 { loose.append("\(dir) (\(String(mode, radix: 8)))") }
+            }
+            if loose.isEmpty {
+                checks.append(DoctorCheck("home", .ok, paths.home ?? paths.dataDirectory))
+            } else {
+                checks.append(DoctorCheck("home", .fail, "open to group or others: " + loose.joined(separator: ", "),
+                                          fix: "chmod 700 " + loose.map { String($0.split(separator: " ")[0]) }.joined(separator: " ")))
+            }
+        } catch {
+            checks.append(DoctorCheck("home", .fail, "\(error)", fix: "choose a writable home with --home DIR or SLIPWAY_HOME"))
+        }
+
+        // Config.
+        do {
+            let loaded = try ConfigLoader.load(path: paths.configFile)
+            if !loaded.fileExists {
+                checks.append(DoctorCheck("config", .ok, "\(paths.configFile) not present; using defaults"))
+            } else if loaded.warnings.isEmpty {
+                checks.append(DoctorCheck("config", .ok, paths.configFile))
+            } else {
+                checks.append(DoctorCheck("config", .warn, loaded.warnings.map(\.description).joined(separator: "; "),
+                                          fix: "remove or correct the keys named; the README lists every key"))
+            }
+        } catch {
+            checks.append(DoctorCheck("config", .fail, error.description, fix: "correct the file at the line shown"))
+        }
+
+        // Database.
+        var sqliteVersion: String?
+        do {
+            let store = try Store(path: paths.databaseFile)
+            sqliteVersion = try store.sqliteVersion()
+            let journal = try store.journalMode()
+            let version = try store.schemaVersion()
+            let integrity = try store.integrityCheck()
+            if journal.lowercased() != "wal" {
+                checks.append(DoctorCheck("database", .fail, "\(paths.databaseFile) is in \(journal) mode, not WAL",
+                                          fix: "the folder may be on a network filesystem; choose a local home"))
+            } else if integrity != "ok" {
+                checks.append(DoctorCheck("database", .fail, "\(paths.databaseFile) failed its integrity check: \(integrity)",
+                                          fix: "move the file away and run 'slipway sync --once' to rebuild the mirror"))
+            } else {
+                checks.append(DoctorCheck("database", .ok, "\(paths.databaseFile) (schema v\(version), WAL, SQLite \(sqliteVersion ?? "?"))"))
+            }
+        } catch {
+            checks.append(DoctorCheck("database", .fail, "\(error)", fix: "check the folder's permissions and free space"))
+        }
+
+        // Vault key: only checked, never created here.
+        switch Result(catching: { () throws(VaultError) -> Vault in try Vault.open(keyFile: paths.keyFile, create: false) }) {
+        case .success:
+            checks.append(DoctorCheck("vault key", .ok, "\(paths.keyFile) (0600)"))
+        case .failure(.keyMissing):
+            checks.append(DoctorCheck("vault key", .ok, "\(paths.keyFile) not created yet; made when an account is linked"))
+        case let .failure(error):
+            let fix: String? = if case let .keyTooOpen(path, _) = error { "chmod 600 \(path)" } else { nil }
+            checks.append(DoctorCheck("vault key", .fail, error.description, fix: fix))
+        }
+
+        // Log file.
+        do {
+            _ = try LogFile(path: paths.logFile)
+            checks.append(DoctorCheck("log file", .ok, paths.logFile))
+        } catch {
+            checks.append(DoctorCheck("log file", .fail, "\(error)", fix: "make \(paths.logsDirectory) writable"))
+        }
+
+        // Engine.
+        if let holder = EngineLock.holder(path: paths.engineLockFile) {
+            checks.append(DoctorCheck("engine", .ok, "running (pid \(holder.pid), \(holder.host))"))
+        } else {
+            checks.append(DoctorCheck("engine", .ok, "not running (a dashboard starts one; or run 'slipway daemon')"))
+        }
+        return (checks, sqliteVersion)
+    }
+
+    static func mode(of path: String) -> UInt16? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return UInt16(info.st_mode & 0o777)
+    }
+}

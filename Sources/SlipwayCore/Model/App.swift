@@ -1,0 +1,49 @@
+import Foundation
+
+/// An app built and run on this host from one branch of a mirrored repository.
+public struct App: Sendable, Equatable, Codable, Identifiable {
+    public var id: Int64?
+    public var name: String
+    public var repositoryID: Int64?
+    /// `provider/workspace/repository`, kept even if the repository leaves the mirror.
+    public var sourcePath: String
+    public var branch: String
+    public var buildCommand: String?
+    public var runCommand: String
+    public var isService: Bool
+    public var healthURL: String?
+    public var autodeploy: Bool
+    public var timeoutSeconds: Int?
+    /// Plain variables; secret ones are sealed separately.
+    public var environment: [String: String]
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    public init(id: Int64? = nil, name: String, repositoryID: Int64?, sourcePath: String, branch: String,
+                buildCommand: String? = nil, runCommand: String, isService: Bool = false, healthURL: String? = nil,
+                autodeploy: Bool = true, timeoutSeconds: Int? = nil, environment: [String: String] = [:],
+                createdAt: Date, updatedAt: Date? = nil) {
+        self.id = id
+        self.name = name
+        self.repositoryID = repositoryID
+        self.sourcePath = sourcePath
+        self.branch = branch
+        self.buildCommand = buildCommand
+        self.runCommand = runCommand
+        self.isService = isService
+        self.healthURL = healthURL
+        self.autodeploy = autodeploy
+        self.timeoutSeconds = timeoutSeconds
+        self.environment = environment
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt ?? createdAt
+    }
+
+    /// App names appear in paths, work folders and systemd-style logs: keep them tame.
+    public static func isValidName(_ name: String) -> Bool {
+        guard (1...63).contains(name.count), let first = name.unicodeScalars.first else { return false }
+        let allowed = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyz0123456789-_")
+        guard CharacterSet.lowercaseLetters.contains(first) || CharacterSet.decimalDigits.contains(first) else { return false }
+        return name.unicodeScalars.allSatisfy { allowed.contains($0) }
+    }
+}

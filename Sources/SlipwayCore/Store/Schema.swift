@@ -1,0 +1,260 @@
+import GRDB
+
+/// The store's versioned migrations. Each migration is append-only: a released one is never
+/// edited, a change is a new migration. `PRAGMA user_version` mirrors the schema version so
+/// tools that don't know GRDB (doctor, sqlite3) can read it.
+enum Schema {
+    static let currentVersion = 1
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1", migrate: v1)
+        return migrator
+    }
+
+    // swiftlint:disable:next function_body_length
+    private static func v1(_ db: Database) throws {
+        // Accounts: one per provider; secrets only as vault ciphertext.
+        try db.create(table: "accounts") { t in
+            t.autoIncrementedPrimaryKey("id")
+            t.column("provider", .text).notNull().unique()
+            t.column("username", .text).notNull()
+            t.column("display_name", .text)
+            t.column("remote_id", .text)
+            t.column("api_url", .text).notNull()
+            t.column("web_url", .text).notNull()
+            t.column("auth", .text).notNull()
+                .check(sql: "auth IN ('oauth','token','api_token','client_credentials')")
+            t.column("status", .text).notNull().defaults(to: "ok")
+                .check(sql: "status IN ('ok','needs_relink','rate_limited')")
+            t.column("status_message", .text)
+            t.column("scopes", .text).notNull().defaults(to: "[]")
+            t.column("email", .text)
+            t.column("client_id", .text)
+            t.column("token_ciphertext", .blob)
+            t.column("refresh_token_ciphertext", .blob)
+            t.column("client_secret_ciphertext", .blob)
+            t.column("token_expires_at", .datetime)
+            t.column("created_at", .datetime).notNull()
+            t.column("updated_at", .datetime).notNull()
+        }
+
+        // The mirror, written by the engine alone.
+        try db.create(table: "workspaces") { t in
+            t.autoIncrementedPrimaryKey("id")
+            t.column("account_id", .integer).notNull().indexed().references("accounts", onDelete: .cascade)
+            t.column("slug", .text).notNull()
+            t.column("remote_id", .text)
+            t.column("name", .text)
+            t.column("is_admin", .boolean).notNull().defaults(to: false)
+            t.column("access_lost_at", .datetime)
+            t.column("updated_at", .datetime).notNull()
+            t.uniqueKey(["account_id", "slug"])
+        }
+        try db.create(index: "workspaces_by_name", on: "workspaces", columns: ["account_id", "name"])
+
+        try db.create(table: "repositories") { t in
+            t.autoIncrementedPrimaryKey("id")
+            t.column("workspace_id", .integer).notNull().indexed().references("workspaces", onDelete: .cascade)
+            t.column("slug", .text).notNull()
+            t.column("remote_id", .text)
+            t.column("name", .text).notNull()
+            t.column("full_name", .text).notNull()
+            t.column("main_branch", .text)
+            t.column("is_private", .boolean).notNull().defaults(to: true)
+            t.column("is_admin", .boolean).notNull().defaults(to: false)
+            t.column("updated_on", .datetime)
+            t.column("clone_url", .text)
+            t.column("web_url", .text)
+            t.column("branch_count", .integer).notNull().defaults(to: 0)
+            t.column("last_checked_at", .datetime)
+            t.column("updated_at", .datetime).notNull()
+            t.uniqueKey(["workspace_id", "slug"])
+        }
+        try db.create(index: "repositories_by_name", on: "repositories", columns: ["workspace_id", "name"])
+        try db.create(index: "repositories_by_recency", on: "repositories", columns: ["workspace_id", "updated_on"])
+        try db.create(index: "repositories_by_full_name", on: "repositories", columns: ["full_name"])
+        try db.create(index: "repositories_by_remote_id", on: "repositories", columns: ["remote_id"])
+        try db.create(index: "repositories_by_last_check", on: "repositories", columns: ["last_checked_at"])
+
+        try db.create(table: "branches") { t in
+            t.autoIncrementedPrimaryKey("id")
+            t.column("repository_id", .integer).notNull().indexed().references("repositories", onDelete: .cascade)
+            t.column("name", .text).notNull()
+            t.column("head_hash", .text).notNull()
+            t.column("head_date", .datetime)
+            t.column("head_author", .text)
+            t.column("head_message", .text)
+            t.column("updated_at", .datetime).notNull()
+            t.uniqueKey(["repository_id", "name"])
+        }
+        try db.create(index: "branches_by_recency", on: "branches", columns: ["repository_id", "head_date"])
+
+        try db.create(table: "commits") { t in
+            t.autoIncrementedPrimaryKey("id")
+            t.column("repository_id", .integer).notNull().indexed().references("repositories", onDelete: .cascade)
+            t.column("hash", .text).notNull()
+            t.column("author", .text)
+            t.column("date", .datetime)
+            t.column("message", .text)
+            t.column("parents", .text).notNull().defaults(to: "[]")
+            t.uniqueKey(["repository_id", "hash"])
+        }
+        try db.create(index: "commits_by_recency", on: "commits", columns: ["repository_id", "date"])
+
+        // Which commits a branch's history holds, in the order the provider listed them.
+        try db.create(table: "branch_commits") { t in
+            t.column("branch_id", .integer).notNull().indexed().references("branches", onDelete: .cascade)
+            t.column("commit_id", .integer).notNull().indexed().references("commits", onDelete: .cascade)
+            t.column("position", .integer).notNull()
+            t.primaryKey(["branch_id", "commit_id"])
+        }
+        try db.create(index: "branch_commits_by_position", on: "branch_commits", columns: ["branch_id", "position"])
+
+        // Apps and deployments.
+        try db.create(table: "apps") { t in
+            t.autoIncrementedPrimaryKey("id")
+            t.column("name", .text).notNull().unique()
+            t.column("repository_id", .integer).indexed().references("repositories", onDelete: .setNull)
+            t.column("source_path", .text).notNull()
+            t.column("branch", .text).notNull()
+            t.column("build_command", .text)
+            t.column("run_command", .text).notNull()
+            t.column("is_service", .boolean).notNull().defaults(to: false)
+            t.column("health_url", .text)
+            t.column("autodeploy", .boolean).notNull().defaults(to: true)
+            t.column("timeout_seconds", .integer)
+            t.column("environment", .text).notNull().defaults(to: "{}")
+            t.column("secret_environment_ciphertext", .blob)
+            t.column("created_at", .datetime).notNull()
+            t.column("updated_at", .datetime).notNull()
+        }
+
+        try db.create(table: "deployments") { t in
+            t.autoIncrementedPrimaryKey("id")
+            t.column("app_id", .integer).notNull().indexed().references("apps", onDelete: .cascade)
+            t.column("commit_hash", .text).notNull()
+            t.column("phase", .text).notNull()
+                .check(sql: "phase IN ('PENDING_BUILD','BUILDING','PENDING_DEPLOY','DEPLOYING','ACTIVE','SUPERSEDED','ERROR','CANCELED')")
+            t.column("cause", .text).notNull()
+            t.column("dedupe_key", .text).unique()
+            t.column("error_message", .text)
+            t.column("created_at", .datetime).notNull()
+            t.column("updated_at", .datetime).notNull()
+            t.column("finished_at", .datetime)
+        }
+        try db.create(index: "deployments_by_app", on: "deployments", columns: ["app_id", "created_at"])
+        try db.create(index: "deployments_by_phase", on: "deployments", columns: ["phase"])
+
+        try db.create(table: "deployment_steps") { t in
+            t.autoIncrementedPrimaryKey("id")
+            t.column("deployment_id", .integer).notNull().indexed().references("deployments", onDelete: .cascade)
+            t.column("position", .integer).notNull()
+            t.column("name", .text).notNull()
+            t.column("status", .text).notNull().defaults(to: "pending")
+            t.column("exit_status", .integer)
+            t.column("started_at", .datetime)
+            t.column("finished_at", .datetime)
+            t.uniqueKey(["deployment_id", "position"])
+        }
+
+        try db.create(table: "deployment_log_chunks") { t in
+            t.autoIncrementedPrimaryKey("id")
+            t.column("deployment_id", .integer).notNull().indexed().references("deployments", onDelete: .cascade)
+            t.column("step", .text).notNull()
+            t.column("stream", .text).notNull()
+            t.column("text", .text).notNull()
+            t.column("created_at", .datetime).notNull()
+        }
+        try db.create(index: "log_chunks_in_order", on: "deployment_log_chunks", columns: ["deployment_id", "id"])
+
+        // Webhooks.
+        try db.create(table: "webhook_subscriptions") { t in
+            t.autoIncrementedPrimaryKey("id")
+            t.column("repository_id", .integer).notNull().indexed().references("repositories", onDelete: .cascade)
+            t.column("remote_id", .text)
+            t.column("url", .text).notNull()
+            t.column("events", .text).notNull().defaults(to: "[]")
+            t.column("secret_ciphertext", .blob)
+            t.column("installed_by_slipway", .boolean).notNull().defaults(to: true)
+            t.column("last_delivery_at", .datetime)
+            t.column("last_failure_at", .datetime)
+            t.column("last_failure_message", .text)
+            t.column("created_at", .datetime).notNull()
+            t.uniqueKey(["repository_id", "url"])
+        }
+
+        try db.create(table: "webhook_deliveries") { t in
+            t.autoIncrementedPrimaryKey("id")
+            t.column("subscription_id", .integer).indexed().references("webhook_subscriptions", onDelete: .setNull)
+            t.column("request_id", .text).notNull().unique()
+            t.column("event_key", .text).notNull()
+            t.column("outcome", .text).notNull()
+            t.column("reason", .text)
+            t.column("received_at", .datetime).notNull()
+        }
+        try db.create(index: "webhook_deliveries_by_time", on: "webhook_deliveries", columns: ["received_at"])
+
+        // Engine bookkeeping shared by every process.
+        try db.create(table: "sync_states") { t in
+            t.autoIncrementedPrimaryKey("id")
+            t.column("account_id", .integer).notNull().indexed().references("accounts", onDelete: .cascade)
+            t.column("scope", .text).notNull()
+            t.column("cursor", .text)
+            t.column("last_attempt_at", .datetime)
+            t.column("last_success_at", .datetime)
+            t.column("last_error", .text)
+            t.column("next_due_at", .datetime)
+            t.uniqueKey(["account_id", "scope"])
+        }
+        try db.create(index: "sync_states_by_due", on: "sync_states", columns: ["next_due_at"])
+
+        try db.create(table: "budget_states") { t in
+            t.autoIncrementedPrimaryKey("id")
+            t.column("host", .text).notNull()
+            t.column("credential", .text).notNull()
+            t.column("kind", .text).notNull().check(sql: "kind IN ('rest','git')")
+            t.column("capacity", .double).notNull()
+            t.column("tokens", .double).notNull()
+            t.column("refill_per_second", .double).notNull()
+            t.column("refilled_at", .datetime).notNull()
+            t.column("paused_until", .datetime)
+            t.column("consecutive_rate_limits", .integer).notNull().defaults(to: 0)
+            t.column("header_limit", .integer)
+            t.column("header_remaining", .integer)
+            t.column("header_reset_at", .datetime)
+            t.column("updated_at", .datetime).notNull()
+            t.uniqueKey(["host", "credential", "kind"])
+        }
+
+        try db.create(table: "commands") { t in
+            t.autoIncrementedPrimaryKey("id")
+            t.column("kind", .text).notNull()
+            t.column("payload", .text).notNull().defaults(to: "{}")
+            t.column("status", .text).notNull().defaults(to: "queued")
+                .check(sql: "status IN ('queued','running','done','failed')")
+            t.column("result", .text)
+            t.column("requested_by", .text)
+            t.column("created_at", .datetime).notNull()
+            t.column("claimed_at", .datetime)
+            t.column("finished_at", .datetime)
+        }
+        try db.create(index: "commands_by_status", on: "commands", columns: ["status", "id"])
+
+        try db.create(table: "change_events") { t in
+            t.autoIncrementedPrimaryKey("id")
+            t.column("kind", .text).notNull()
+            t.column("path", .text).notNull()
+            t.column("old", .text)
+            t.column("new", .text)
+            t.column("created_at", .datetime).notNull()
+        }
+        try db.create(table: "change_cursors") { t in
+            t.primaryKey("consumer", .text)
+            t.column("last_event_id", .integer).notNull().defaults(to: 0)
+            t.column("updated_at", .datetime).notNull()
+        }
+
+        try db.execute(sql: "PRAGMA user_version = 1")
+    }
+}

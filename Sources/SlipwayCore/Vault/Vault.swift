@@ -1,0 +1,97 @@
+import Crypto
+import Foundation
+
+public enum VaultError: Error, CustomStringConvertible, Equatable {
+    case keyMissing(String)
+    case keyTooOpen(String, mode: UInt16)
+    case keyMalformed(String, bytes: Int)
+    case keyUnreadable(String, reason: String)
+    case cannotCreateKey(String, reason: String)
+    case cannotOpen(context: String)
+
+    public var description: String {
+        switch self {
+        case let .keyMissing(path):
+            "the vault key \(path) is missing, so stored secrets cannot be read; restore it or relink the accounts"
+        case let .keyTooOpen(path, mode):
+            "the vault key \(path) is readable by others (mode \(String(mode, radix: 8))); run 'chmod 600 \(path)'"
+        case let .keyMalformed(path, bytes):
+            "the vault key \(path) holds \(bytes) bytes, not 32; restore the original key or relink the accounts"
+        case let .keyUnreadable(path, reason):
+            "cannot read the vault key \(path): \(reason)"
+        case let .cannotCreateKey(path, reason):
+            "cannot create the vault key \(path): \(reason)"
+        case let .cannotOpen(context):
+            "a stored secret (\(context)) cannot be decrypted with this vault key; it was sealed with another key — restore that key or relink"
+        }
+    }
+}
+
+/// Seals secrets with AES-256-GCM: a random 96-bit nonce per message, and associated data that
+/// binds each ciphertext to its owner (e.g. "account:7:token") so rows cannot be swapped.
+public struct Vault: Sendable {
+    private let key: SymmetricKey
+
+    public init(key: SymmetricKey) {
+        self.key = key
+    }
+
+    /// Opens the vault with the key file, creating a new key only when `create` is true and no
+    /// key exists yet. An existing key is never replaced, so ciphertext is never orphaned.
+    public static func open(keyFile path: String, create: Bool) throws(VaultError) -> Vault {
+        var info = stat()
+        if stat(path, &info) != 0 {
+            guard errno == ENOENT else { throw .keyUnreadable(path, reason: String(cString: strerror(errno))) }
+            guard create else { throw .keyMissing(path) }
+            return Vault(key: try createKey(at: path))
+        }
+        let mode = UInt16(info.st_mode & 0o777)
+        guard mode & 0o077 == 0 else { throw .keyTooOpen(path, mode: mode) }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw .keyUnreadable(path, reason: "permission denied")
+        }
+        guard data.count == 32 else { throw .keyMalformed(path, bytes: data.count) }
+        return Vault(key: SymmetricKey(data: data))
+    }
+
+    private static func createKey(at path: String) throws(VaultError) -> SymmetricKey {
+        let key = SymmetricKey(size: .bits256)
+        // O_EXCL: if another process created the key a moment ago, use theirs instead.
+        let fd = Foundation.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if fd < 0 {
+            if errno == EEXIST { return try open(keyFile: path, create: false).key }
+            throw .cannotCreateKey(path, reason: String(cString: strerror(errno)))
+        }
+        let written = key.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        let synced = fsync(fd)
+        close(fd)
+        guard written == 32, synced == 0 else {
+            unlink(path)
+            throw .cannotCreateKey(path, reason: "short write (is the disk full?)")
+        }
+        return key
+    }
+
+    public func seal(_ plaintext: Data, context: String) throws -> Data {
+        let box = try AES.GCM.seal(plaintext, using: key, nonce: AES.GCM.Nonce(), authenticating: Data(context.utf8))
+        guard let combined = box.combined else { throw VaultError.cannotOpen(context: context) }
+        return combined
+    }
+
+    public func seal(_ secret: String, context: String) throws -> Data {
+        try seal(Data(secret.utf8), context: context)
+    }
+
+    public func open(_ ciphertext: Data, context: String) throws(VaultError) -> Data {
+        do {
+            let box = try AES.GCM.SealedBox(combined: ciphertext)
+            return try AES.GCM.open(box, using: key, authenticating: Data(context.utf8))
+        } catch {
+            throw .cannotOpen(context: context)
+        }
+    }
+
+    public func openString(_ ciphertext: Data, context: String) throws(VaultError) -> String {
+        String(decoding: try open(ciphertext, context: context), as: UTF8.self)
+    }
+}

@@ -1,0 +1,41 @@
+/// The Git hosts Slipway can link. Bitbucket Cloud comes first; the others follow the same
+/// adapter protocol.
+public enum ProviderKind: String, Sendable, Codable, CaseIterable, Comparable {
+    case bitbucket
+    case github
+    case gitlab
+    case git
+
+    public var displayName: String {
+        switch self {
+        case .bitbucket: "Bitbucket Cloud"
+        case .github: "GitHub"
+        case .gitlab: "GitLab"
+        case .git: "Git"
+        }
+    }
+
+    /// The REST base a new link uses unless `--api-url` says otherwise.
+    public var defaultAPIURL: String {
+        switch self {
+        case .bitbucket: "https://api.bitbucket.org/2.0"
+        case .github: "https://api.github.com"
+        case .gitlab: "https://gitlab.com/api/v4"
+        case .git: ""
+        }
+    }
+
+    /// The web base (OAuth pages, links shown to the user) unless `--web-url` says otherwise.
+    public var defaultWebURL: String {
+        switch self {
+        case .bitbucket: "https://bitbucket.org"
+        case .github: "https://github.com"
+        case .gitlab: "https://gitlab.com"
+        case .git: ""
+        }
+    }
+
+    public static func < (lhs: ProviderKind, rhs: ProviderKind) -> Bool {
+        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    }
+}

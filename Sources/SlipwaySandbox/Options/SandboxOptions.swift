@@ -1,0 +1,35 @@
+/// How a sandbox world is generated and how it misbehaves; `slipway sandbox` flags map 1:1.
+public struct SandboxOptions: Sendable, Equatable {
+    /// 0 binds an ephemeral port (tests run in parallel).
+    public var port: Int = 0
+    public var seed: UInt64 = 1
+    public var workspaces: Int = 3
+    public var reposPerWorkspace: Int = 8
+    public var branchesPerRepo: Int = 6
+    /// Seconds between simulated pushes; nil for none.
+    public var pushEverySeconds: Double?
+    /// REST requests per hour per user; 0 means unlimited.
+    public var rateLimitPerHour: Int = 1000
+    /// Fault specifications such as `503:0.1`, applied in order.
+    public var faults: [String] = []
+
+    public init() {}
+
+    public enum ValidationError: Error, CustomStringConvertible, Equatable {
+        case outOfRange(String, ClosedRange<Int>)
+
+        public var description: String {
+            switch self {
+            case let .outOfRange(name, range): "--\(name) must be between \(range.lowerBound) and \(range.upperBound)"
+            }
+        }
+    }
+
+    public func validate() throws(ValidationError) {
+        guard (0...65535).contains(port) else { throw .outOfRange("port", 0...65535) }
+        guard (1...1000).contains(workspaces) else { throw .outOfRange("workspaces", 1...1000) }
+        guard (0...100_000).contains(reposPerWorkspace) else { throw .outOfRange("repos", 0...100_000) }
+        guard (1...100_000).contains(branchesPerRepo) else { throw .outOfRange("branches", 1...100_000) }
+        guard rateLimitPerHour >= 0 else { throw .outOfRange("rate-limit", 0...Int.max) }
+    }
+}

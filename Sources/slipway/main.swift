@@ -1,0 +1,4 @@
+import SlipwayCLI
+
+// Argument parsing and wiring live in SlipwayCLI so tests can drive them; this only runs them.
+await SlipwayMain.run()
