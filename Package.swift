@@ -78,7 +78,7 @@ let package = Package(
         .testTarget(name: "SlipwayProvidersTests", dependencies: ["SlipwayProviders"]),
         .testTarget(name: "SlipwayCoreTests", dependencies: ["SlipwayCore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "SlipwayTUITests", dependencies: ["SlipwayTUI"]),
-        .testTarget(name: "SlipwayCLITests", dependencies: ["SlipwayCLI", "SlipwayCore"]),
+        .testTarget(name: "SlipwayCLITests", dependencies: ["SlipwayCLI", "SlipwayCore", .product(name: "GRDB", package: "GRDB.swift")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -6,8 +6,28 @@ import SlipwayCore
 /// 0 success, 1 failure (one line on stderr), 2 usage, 3 `sync --once` stopped by a rate limit.
 public enum SlipwayMain {
     public static func run(arguments: [String] = Array(CommandLine.arguments.dropFirst())) async -> Never {
+        var arguments = arguments
+        // `slipway --home DIR <command>`: a home given before the command applies to it. It
+        // travels as SLIPWAY_HOME, which the flag outranks anyway, and which child processes
+        // of this run then share.
+        if let home = extractLeadingHome(&arguments) { setenv("SLIPWAY_HOME", home, 1) }
         let code = await execute(arguments: arguments)
         exit(code)
+    }
+
+    /// Removes a `--home DIR` / `--home=DIR` that comes before the first command word.
+    static func extractLeadingHome(_ arguments: inout [String]) -> String? {
+        guard let first = arguments.first else { return nil }
+        if first == "--home", arguments.count >= 2 {
+            let home = arguments[1]
+            arguments.removeFirst(2)
+            return home
+        }
+        if first.hasPrefix("--home=") {
+            arguments.removeFirst()
+            return String(first.dropFirst("--home=".count))
+        }
+        return nil
     }
 
     /// Parses and runs; returns the exit status instead of exiting (tests call this).
@@ -44,7 +64,9 @@ public enum SlipwayMain {
             if !message.isEmpty { Terminal.out(message) }
             return 0
         }
-        Terminal.error(code == .failure ? message.split(whereSeparator: \.isNewline).joined(separator: " ") : message)
+        var text = code == .failure ? message.split(whereSeparator: \.isNewline).joined(separator: " ") : message
+        if text.hasPrefix("Error: ") { text.removeFirst("Error: ".count) }
+        Terminal.error(text)
         // ArgumentParser uses EX_USAGE (64); the contract says 2 for usage errors.
         return code == .validationFailure ? 2 : code.rawValue
     }

@@ -1,0 +1,142 @@
+import Foundation
+import Testing
+@testable import SlipwayCore
+
+@Suite("Config")
+struct ConfigTests {
+    @Test("no file means every default from DESIGN.md")
+    func defaults() throws {
+        let loaded = try ConfigLoader.load(path: "/nonexistent/config.toml")
+        #expect(!loaded.fileExists)
+        let c = loaded.config
+        #expect(c.engine.budgetFraction == 0.8)
+        #expect(c.engine.appPollSeconds == 30)
+        #expect(c.provider("bitbucket") == .init(requestsPerHour: 1000, gitRequestsPerHour: 60000, maxInFlight: 4))
+        #expect(c.webhooks.listen == "127.0.0.1:8787")
+        #expect(c.webhooks.publicURL == "")
+        #expect(c.deploy.maxParallel == 1)
+        #expect(c.deploy.keepDeployments == 50)
+        #expect(c.ui.theme == "default")
+        #expect(c.keys.isEmpty)
+    }
+
+    @Test("every documented key is read")
+    func everyKey() throws {
+        let text = """
+            [engine]
+            budget_fraction = 0.5
+            app_poll_seconds = 10
+            [providers.bitbucket]
+            requests_per_hour = 900
+            git_requests_per_hour = 5000
+            max_in_flight = 2
+            [webhooks]
+            listen = "0.0.0.0:9000"
+            public_url = "https://hooks.example.com"
+            [deploy]
+            max_parallel = 3
+            keep_deployments = 7
+            [ui]
+            theme = "dracula"
+            [keys]
+            quit = "Q"
+            """
+        let loaded = try ConfigLoader.parse(text, file: "config.toml")
+        #expect(loaded.warnings.isEmpty)
+        let c = loaded.config
+        #expect(c.engine.budgetFraction == 0.5)
+        #expect(c.engine.appPollSeconds == 10)
+        #expect(c.provider("bitbucket") == .init(requestsPerHour: 900, gitRequestsPerHour: 5000, maxInFlight: 2))
+        #expect(c.webhooks.listen == "0.0.0.0:9000")
+        #expect(c.webhooks.publicURL == "https://hooks.example.com")
+        #expect(c.deploy.maxParallel == 3)
+        #expect(c.deploy.keepDeployments == 7)
+        #expect(c.ui.theme == "dracula")
+        #expect(c.keys == ["quit": "Q"])
+    }
+
+    @Test("an unknown key is a warning naming file and line, and the rest still loads")
+    func unknownKeyWarns() throws {
+        let text = """
+            [engine]
+            budget_fraction = 0.6
+            budget_fration = 0.7
+
+            [colour]
+            x = 1
+            """
+        let loaded = try ConfigLoader.parse(text, file: "/h/config.toml")
+        #expect(loaded.config.engine.budgetFraction == 0.6)
+        #expect(loaded.warnings.map(\.description) == [
+            "/h/config.toml:5: unknown key 'colour' ignored",
+            "/h/config.toml:3: unknown key 'engine.budget_fration' ignored",
+        ])
+    }
+
+    @Test("an unknown provider table is a warning, not an error")
+    func unknownProvider() throws {
+        let loaded = try ConfigLoader.parse("[providers.sourceforge]\nrequests_per_hour = 5\n", file: "c.toml")
+        #expect(loaded.warnings.count == 1)
+        #expect(loaded.warnings[0].line == 1)
+    }
+
+    @Test("malformed TOML is a one-line error with file and line")
+    func malformed() {
+        let text = "[engine]\nbudget_fraction = 0.8\napp_poll_seconds = = 3\n"
+        do {
+            _ = try ConfigLoader.parse(text, file: "/h/config.toml")
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.file == "/h/config.toml")
+            #expect(error.line == 3)
+            #expect(error.description.hasPrefix("/h/config.toml:3: not valid TOML"))
+            #expect(!error.description.contains("\n"))
+        }
+    }
+
+    @Test("a wrong type names the key and its line")
+    func wrongType() {
+        let text = "[deploy]\n\nmax_parallel = \"two\"\n"
+        do {
+            _ = try ConfigLoader.parse(text, file: "c.toml")
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.description == "c.toml:3: deploy.max_parallel: expected an integer, found string")
+        }
+    }
+
+    @Test("out-of-range values and bad addresses are errors")
+    func ranges() {
+        #expect(throws: ConfigError.self) { try ConfigLoader.parse("[engine]\nbudget_fraction = 1.5", file: "c") }
+        #expect(throws: ConfigError.self) { try ConfigLoader.parse("[providers.bitbucket]\nmax_in_flight = 0", file: "c") }
+        #expect(throws: ConfigError.self) { try ConfigLoader.parse("[webhooks]\nlisten = \"nowhere\"", file: "c") }
+        #expect(throws: ConfigError.self) { try ConfigLoader.parse("[webhooks]\npublic_url = \"ftp://x\"", file: "c") }
+        #expect(throws: ConfigError.self) { try ConfigLoader.parse("engine = 3", file: "c") }
+    }
+
+    @Test("integers are accepted where a fraction is expected")
+    func integerFraction() throws {
+        #expect(try ConfigLoader.parse("[engine]\nbudget_fraction = 1", file: "c").config.engine.budgetFraction == 1.0)
+    }
+
+    @Test("a file that is not UTF-8 is an error")
+    func notUTF8() throws {
+        let tmp = TemporaryDirectory()
+        let path = tmp.file("config.toml")
+        FileManager.default.createFile(atPath: path, contents: Data([0xFF, 0xFE, 0x00, 0x41]))
+        #expect(throws: ConfigError.self) { try ConfigLoader.load(path: path) }
+    }
+
+    @Test("listen addresses", arguments: [
+        ("127.0.0.1:8787", "127.0.0.1", 8787), ("[::1]:80", "::1", 80), ("localhost:0", "localhost", 0),
+    ])
+    func listen(text: String, host: String, port: Int) {
+        #expect(ListenAddress(text) == .some(.init(host: host, port: port)!))
+    }
+}
+
+extension ListenAddress {
+    init?(host: String, port: Int) {
+        self.init(host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)")
+    }
+}

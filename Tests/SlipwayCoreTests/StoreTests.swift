@@ -1,0 +1,216 @@
+import Foundation
+import GRDB
+import Testing
+@testable import SlipwayCore
+import SlipwayProviders
+
+@Suite("Store")
+struct StoreTests {
+    let tmp = TemporaryDirectory()
+    let now = Date(timeIntervalSince1970: 1_790_000_000)
+
+    func open() throws -> Store { try Store(path: tmp.file("slipway.db")) }
+
+    @Test("migrating from empty gives schema v1 in WAL with every table")
+    func migrateFromEmpty() throws {
+        let store = try open()
+        #expect(try store.schemaVersion() == 1)
+        #expect(try store.journalMode() == "wal")
+        #expect(try store.integrityCheck() == "ok")
+        #expect(Set(try store.tableNames()) == [
+            "accounts", "workspaces", "repositories", "branches", "commits", "branch_commits", "apps", "deployments",
+            "deployment_steps", "deployment_log_chunks", "webhook_subscriptions", "webhook_deliveries", "sync_states",
+            "budget_states", "commands", "change_events", "change_cursors",
+        ])
+        #expect(mode(of: store.path) == 0o600)
+        let foreignKeys = try store.read { db in try Bool.fetchOne(db, sql: "PRAGMA foreign_keys") }
+        #expect(foreignKeys == true)
+    }
+
+    @Test("opening twice is idempotent and keeps data")
+    func reopen() throws {
+        do {
+            let store = try open()
+            _ = try insertAccount(store)
+        }
+        let again = try open()
+        #expect(try again.accounts().count == 1)
+        #expect(try again.schemaVersion() == 1)
+    }
+
+    @Test("indexes exist for the dashboard's queries")
+    func indexes() throws {
+        let store = try open()
+        let names = try store.read { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index'") }
+        for expected in ["workspaces_by_name", "repositories_by_name", "repositories_by_recency", "branches_by_recency",
+                         "commits_by_recency", "deployments_by_app", "commands_by_status", "log_chunks_in_order"] {
+            #expect(names.contains(expected), "missing index \(expected)")
+        }
+    }
+
+    @Test("a database from a newer Slipway is refused, not damaged")
+    func newerSchema() throws {
+        do {
+            let store = try open()
+            try store.write { db in
+                try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99')")
+                try db.execute(sql: "PRAGMA user_version = 99")
+            }
+        }
+        #expect(throws: StoreError.newerSchema(path: tmp.file("slipway.db"), found: 99, supported: 1)) { try open() }
+    }
+
+    @Test("a file that is not a database is a clear error")
+    func notADatabase() throws {
+        let path = tmp.write("junk.db", String(repeating: "not sqlite ", count: 200))
+        do {
+            _ = try Store(path: path)
+            Issue.record("expected an error")
+        } catch let error as StoreError {
+            #expect(error.description.contains("not a valid Slipway database"))
+        }
+    }
+
+    @Test("models round-trip through snake_case columns")
+    func roundTrip() throws {
+        let store = try open()
+        let account = try insertAccount(store)
+        #expect(try store.account(for: .bitbucket) == account)
+        let raw = try store.read { db in
+            let row = try Row.fetchOne(db, sql: "SELECT api_url, auth, scopes FROM accounts")!
+            return [row["api_url"] as String, row["auth"] as String, row["scopes"] as String]
+        }
+        #expect(raw == ["https://api.bitbucket.org/2.0", "api_token", #"["repository","account"]"#])
+
+        let (workspace, repository, branch) = try insertMirror(store, accountID: account.id!)
+        #expect(try store.workspaces(accountID: account.id!) == [workspace])
+        #expect(try store.repositories(workspaceID: workspace.id!) == [repository])
+        #expect(try store.branches(repositoryID: repository.id!) == [branch])
+        #expect(try store.repository(at: MirrorPath.parse("bitbucket/acme/api")) == repository)
+        #expect(try store.branch(repositoryID: repository.id!, name: "feature/x") == nil)
+    }
+
+    @Test("one account per provider is enforced by the schema")
+    func oneAccountPerProvider() throws {
+        let store = try open()
+        _ = try insertAccount(store)
+        #expect(throws: StoreError.self) { _ = try insertAccount(store) }
+    }
+
+    @Test("unlinking removes the account's mirror, sync state and budgets")
+    func cascade() throws {
+        let store = try open()
+        let account = try insertAccount(store)
+        let (_, repository, _) = try insertMirror(store, accountID: account.id!)
+        try store.write { [now] db in
+            var sync = SyncState(accountID: account.id!, scope: "account", lastSuccessAt: now)
+            try sync.insert(db)
+            var budget = BudgetState(host: "api.bitbucket.org", credential: "account:\(account.id!)", kind: .rest,
+                                     capacity: 800, tokens: 800, refillPerSecond: 0.22, refilledAt: now, updatedAt: now)
+            try budget.insert(db)
+            var hook = WebhookSubscription(repositoryID: repository.id!, url: "https://h/webhooks/bitbucket", events: ["repo:push"], createdAt: now)
+            try hook.insert(db)
+        }
+        #expect(try store.lastSyncAt() == now)
+        try store.deleteAccount(provider: .bitbucket)
+        let counts = try store.read { db in
+            try ["accounts", "workspaces", "repositories", "branches", "sync_states", "budget_states", "webhook_subscriptions"]
+                .map { try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \($0)")! }
+        }
+        #expect(counts == [0, 0, 0, 0, 0, 0, 0])
+    }
+
+    @Test("automatic deployments are unique per dedupe key; manual ones may repeat a commit")
+    func deploymentIdempotency() throws {
+        let store = try open()
+        let account = try insertAccount(store)
+        let (_, repository, _) = try insertMirror(store, accountID: account.id!)
+        try store.write { [now] db in
+            var app = App(name: "api", repositoryID: repository.id, sourcePath: "bitbucket/acme/api", branch: "main",
+                          runCommand: "make run", environment: ["PORT": "8080"], createdAt: now)
+            try app.insert(db)
+            let sha = String(repeating: "a", count: 40)
+            var first = Deployment(appID: app.id!, commitHash: sha, cause: "commit aaaaaaa pushed to main", dedupeKey: "\(app.id!):\(sha)", createdAt: now)
+            try first.insert(db)
+            var duplicate = Deployment(appID: app.id!, commitHash: sha, cause: "webhook", dedupeKey: "\(app.id!):\(sha)", createdAt: now)
+            #expect(throws: DatabaseError.self) { try duplicate.insert(db) }
+            var manual1 = Deployment(appID: app.id!, commitHash: sha, cause: "deployed by hand", createdAt: now)
+            var manual2 = Deployment(appID: app.id!, commitHash: sha, cause: "deployed by hand", createdAt: now)
+            try manual1.insert(db)
+            try manual2.insert(db)
+            var chunk = DeploymentLogChunk(deploymentID: first.id!, step: "build", stream: .stdout, text: "ok\n", createdAt: now)
+            try chunk.insert(db)
+        }
+        #expect(try store.deployments().count == 3)
+        #expect(try store.app(named: "api")?.environment == ["PORT": "8080"])
+        let deploymentID = try store.deployments().last!.id!
+        #expect(try store.logChunks(deploymentID: deploymentID).map(\.text) == ["ok\n"])
+        try store.deleteApp(named: "api")
+        #expect(try store.deployments().isEmpty)
+        #expect(throws: StoreError.self) { try store.deleteApp(named: "api") }
+    }
+
+    @Test("the phase column refuses names App Platform doesn't use")
+    func phaseCheck() throws {
+        let store = try open()
+        try store.write { [now] db in
+            var app = App(name: "web", repositoryID: nil, sourcePath: "bitbucket/a/b", branch: "main", runCommand: "true", createdAt: now)
+            try app.insert(db)
+            #expect(throws: DatabaseError.self) {
+                try db.execute(sql: "INSERT INTO deployments (app_id, commit_hash, phase, cause, created_at, updated_at) VALUES (?, 'x', 'RUNNING', 'c', ?, ?)",
+                               arguments: [app.id, now, now])
+            }
+        }
+    }
+
+    @Test("commands move through their statuses and change events keep order")
+    func commandsAndEvents() throws {
+        let store = try open()
+        try store.write { [now] db in
+            var command = EngineCommand(kind: .syncCycle, requestedBy: "cli:42", createdAt: now)
+            try command.insert(db)
+            command.status = .done
+            command.result = "3 changes"
+            try command.update(db)
+            for i in 0..<3 {
+                var event = ChangeEvent(kind: .headMoved, path: "bitbucket/acme/api/main", old: "\(i)", new: "\(i + 1)", createdAt: now)
+                try event.insert(db)
+            }
+            try db.execute(sql: "INSERT INTO change_cursors (consumer, last_event_id, updated_at) VALUES ('deployer', 2, ?)", arguments: [now])
+        }
+        let (command, pending) = try store.read { db in
+            (try EngineCommand.fetchOne(db)!,
+             try ChangeEvent.fetchAll(db, sql: "SELECT * FROM change_events WHERE id > (SELECT last_event_id FROM change_cursors WHERE consumer = 'deployer') ORDER BY id"))
+        }
+        #expect(command.status == .done)
+        #expect(command.result == "3 changes")
+        #expect(pending.map(\.new) == ["3"])
+    }
+
+    // MARK: Fixtures
+
+    func insertAccount(_ store: Store) throws -> Account {
+        try store.write { [now] db in
+            var account = Account(provider: .bitbucket, username: "ada", displayName: "Ada Lovelace", remoteID: "{1}",
+                                  apiURL: "https://api.bitbucket.org/2.0", webURL: "https://bitbucket.org", auth: .apiToken,
+                                  scopes: ["repository", "account"], email: "ada@example.com", createdAt: now)
+            try account.insert(db)
+            return account
+        }
+    }
+
+    func insertMirror(_ store: Store, accountID: Int64) throws -> (Workspace, Repository, Branch) {
+        try store.write { [now] db in
+            var workspace = Workspace(accountID: accountID, slug: "acme", name: "Acme Corp", updatedAt: now)
+            try workspace.insert(db)
+            var repository = Repository(workspaceID: workspace.id!, slug: "api", name: "API", fullName: "acme/api",
+                                        mainBranch: "main", isAdmin: true, updatedOn: now,
+                                        cloneURL: "https://bitbucket.org/acme/api.git", updatedAt: now)
+            try repository.insert(db)
+            var branch = Branch(repositoryID: repository.id!, name: "main", headHash: String(repeating: "b", count: 40),
+                                headDate: now, headAuthor: "Ada <ada@example.com>", headMessage: "Initial\n\nbody", updatedAt: now)
+            try branch.insert(db)
+            return (workspace, repository, branch)
+        }
+    }
+}
