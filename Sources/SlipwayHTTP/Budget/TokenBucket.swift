@@ -1,0 +1,162 @@
+import Foundation
+
+/// Which allowance a request spends. Bitbucket counts git smart-HTTP against its own, far larger
+/// limit, so the two are budgeted apart.
+public enum RequestKind: String, Sendable, Codable, CaseIterable {
+    case rest, git
+}
+
+/// A budget is kept per (host, credential, kind). `credential` names the credential (an account
+/// id), never the secret.
+public struct BudgetKey: Hashable, Sendable, CustomStringConvertible {
+    public var host: String
+    public var credential: String
+    public var kind: RequestKind
+
+    public init(host: String, credential: String, kind: RequestKind) {
+        self.host = host
+        self.credential = credential
+        self.kind = kind
+    }
+
+    public var description: String { "\(credential)@\(host)/\(kind.rawValue)" }
+}
+
+/// A token bucket plus the credential's rate-limit pause: everything several processes must agree
+/// on to spend from one allowance. Plain data, so a store can persist it.
+public struct TokenBucket: Sendable, Equatable {
+    /// Requests the bucket holds when full (hourly allowance × budget fraction).
+    public var capacity: Double
+    public var tokens: Double
+    public var refillPerSecond: Double
+    public var refilledAt: Date
+    /// No request may be sent on this credential before this moment (set by a 429).
+    public var pausedUntil: Date?
+    public var consecutiveRateLimits: Int
+    public var headerLimit: Int?
+    public var headerRemaining: Int?
+    public var headerResetAt: Date?
+
+    /// A full bucket for an hourly allowance.
+    public init(hourlyAllowance: Int, fraction: Double, now: Date) {
+        let capacity = max(1, Double(hourlyAllowance) * fraction)
+        self.init(capacity: capacity, tokens: capacity, refillPerSecond: capacity / 3600, refilledAt: now)
+    }
+
+    public init(capacity: Double, tokens: Double, refillPerSecond: Double, refilledAt: Date, pausedUntil: Date? = nil,
+                consecutiveRateLimits: Int = 0, headerLimit: Int? = nil, headerRemaining: Int? = nil, headerResetAt: Date? = nil) {
+        self.capacity = capacity
+        self.tokens = tokens
+        self.refillPerSecond = refillPerSecond
+        self.refilledAt = refilledAt
+        self.pausedUntil = pausedUntil
+        self.consecutiveRateLimits = consecutiveRateLimits
+        self.headerLimit = headerLimit
+        self.headerRemaining = headerRemaining
+        self.headerResetAt = headerResetAt
+    }
+
+    public mutating func refill(now: Date) {
+        let elapsed = now.timeIntervalSince(refilledAt)
+        guard elapsed > 0 else { return }
+        tokens = min(capacity, tokens + elapsed * refillPerSecond)
+        refilledAt = now
+    }
+
+    /// Takes one token, or says how long until one may be taken (a pause counts too).
+    public mutating func take(now: Date) -> TimeInterval? {
+        if let pausedUntil, pausedUntil > now { return pausedUntil.timeIntervalSince(now) }
+        refill(now: now)
+        if tokens >= 1 {
+            tokens -= 1
+            return nil
+        }
+        return refillPerSecond > 0 ? (1 - tokens) / refillPerSecond : 3600
+    }
+
+    /// Gives back a token that was taken but not spent (the request never left).
+    public mutating func giveBack() {
+        tokens = min(capacity, tokens + 1)
+    }
+
+    /// Narrows the bucket by what the provider's headers say about its own count.
+    public mutating func apply(_ headers: RateLimitHeaders, fraction: Double, now: Date) {
+        refill(now: now)
+        if let limit = headers.limit, limit > 0 {
+            headerLimit = limit
+            let newCapacity = max(1, Double(limit) * fraction)
+            if newCapacity < capacity { tokens = min(tokens, newCapacity) }
+            capacity = newCapacity
+            refillPerSecond = newCapacity / 3600
+        }
+        let limit = Double(headers.limit ?? headerLimit ?? Int(capacity / max(fraction, 0.01)))
+        // What we may still spend: the provider's remaining minus the share we leave to others.
+        let reserve = limit * (1 - fraction)
+        // Float noise must not leave a phantom fraction of a token.
+        func spendable(_ value: Double) -> Double { value < 1e-6 ? 0 : value }
+        if let remaining = headers.remaining {
+            headerRemaining = remaining
+            tokens = min(tokens, spendable(Double(remaining) - reserve))
+        } else if headers.nearLimit == true {
+            // Bitbucket says "near" below 20 % left.
+            tokens = min(tokens, spendable(limit * 0.2 - reserve))
+        }
+        if let reset = headers.resetAt { headerResetAt = reset }
+        if headers.remaining == 0, let reset = headers.resetAt, reset > now {
+            pausedUntil = max(pausedUntil ?? reset, reset)
+        }
+    }
+
+    /// Records a 429: the whole credential pauses.
+    public mutating func rateLimited(pause: TimeInterval, now: Date) {
+        consecutiveRateLimits += 1
+        tokens = 0
+        refilledAt = now
+        let until = now.addingTimeInterval(pause)
+        pausedUntil = max(pausedUntil ?? until, until)
+    }
+
+    /// Records a response that was not a 429, ending a run of them.
+    public mutating func succeeded() {
+        consecutiveRateLimits = 0
+    }
+
+    public func isPaused(now: Date) -> Bool {
+        (pausedUntil.map { $0 > now }) ?? false
+    }
+}
+
+/// What a provider's rate-limit headers say (Bitbucket `X-RateLimit-*`, GitHub `x-ratelimit-*`,
+/// GitLab and DigitalOcean `RateLimit-*`).
+public struct RateLimitHeaders: Sendable, Equatable {
+    public var limit: Int?
+    public var remaining: Int?
+    public var resetAt: Date?
+    public var nearLimit: Bool?
+
+    public init(limit: Int? = nil, remaining: Int? = nil, resetAt: Date? = nil, nearLimit: Bool? = nil) {
+        self.limit = limit
+        self.remaining = remaining
+        self.resetAt = resetAt
+        self.nearLimit = nearLimit
+    }
+
+    public var isEmpty: Bool { limit == nil && remaining == nil && resetAt == nil && nearLimit == nil }
+
+    public static func parse(_ headers: HTTPHeaders) -> RateLimitHeaders {
+        func int(_ names: String...) -> Int? {
+            for name in names { if let v = headers[name].flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) }) { return v } }
+            return nil
+        }
+        var result = RateLimitHeaders()
+        result.limit = int("x-ratelimit-limit", "ratelimit-limit")
+        result.remaining = int("x-ratelimit-remaining", "ratelimit-remaining")
+        if let reset = int("x-ratelimit-reset", "ratelimit-reset"), reset > 1_000_000_000 {
+            result.resetAt = Date(timeIntervalSince1970: TimeInterval(reset))
+        }
+        if let near = headers["x-ratelimit-nearlimit"] {
+            result.nearLimit = near.trimmingCharacters(in: .whitespaces).lowercased() == "true"
+        }
+        return result
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+
+/// Response or request headers: ordered, case-insensitive lookup, repeated names kept.
+public struct HTTPHeaders: Sendable, Equatable, Sequence {
+    public private(set) var fields: [(name: String, value: String)] = []
+
+    public init(_ fields: [(String, String)] = []) {
+        self.fields = fields.map { (name: $0.0, value: $0.1) }
+    }
+
+    public mutating func add(_ name: String, _ value: String) {
+        fields.append((name: name, value: value))
+    }
+
+    /// Replaces every field of that name.
+    public mutating func set(_ name: String, _ value: String) {
+        remove(name)
+        add(name, value)
+    }
+
+    public mutating func remove(_ name: String) {
+        fields.removeAll { $0.name.caseInsensitiveCompare(name) == .orderedSame }
+    }
+
+    /// The first value of a header.
+    public subscript(name: String) -> String? {
+        fields.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+    }
+
+    public func values(_ name: String) -> [String] {
+        fields.filter { $0.name.caseInsensitiveCompare(name) == .orderedSame }.map(\.value)
+    }
+
+    public func makeIterator() -> IndexingIterator<[(name: String, value: String)]> { fields.makeIterator() }
+
+    public static func == (lhs: HTTPHeaders, rhs: HTTPHeaders) -> Bool {
+        lhs.fields.elementsEqual(rhs.fields) { $0.name == $1.name && $0.value == $1.value }
+    }
+}
+
+public enum HTTPMethod: String, Sendable {
+    case get = "GET", head = "HEAD", post = "POST", put = "PUT", patch = "PATCH", delete = "DELETE"
+
+    /// Methods RFC 9110 calls idempotent: safe to retry after a network error or a 5xx.
+    public var isIdempotent: Bool {
+        switch self {
+        case .get, .head, .put, .delete: true
+        case .post, .patch: false
+        }
+    }
+}
+
+/// Who is waiting for a request: a person who pressed a key goes before background sync.
+public enum RequestLane: Int, Sendable, Comparable {
+    case interactive = 0
+    case background = 1
+
+    public static func < (lhs: RequestLane, rhs: RequestLane) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+public struct HTTPRequest: Sendable {
+    public var method: HTTPMethod
+    public var url: String
+    public var headers: HTTPHeaders
+    public var body: Data?
+    /// Which budget it spends; nil for requests outside any provider budget (e.g. OAuth tokens).
+    public var budget: BudgetKey?
+    public var lane: RequestLane
+    /// Overrides the method's idempotency (e.g. a POST the server deduplicates).
+    public var retryable: Bool?
+
+    public init(method: HTTPMethod = .get, url: String, headers: HTTPHeaders = HTTPHeaders(), body: Data? = nil,
+                budget: BudgetKey? = nil, lane: RequestLane = .background, retryable: Bool? = nil) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.budget = budget
+        self.lane = lane
+        self.retryable = retryable
+    }
+
+    public var isRetryable: Bool { retryable ?? method.isIdempotent }
+}
+
+public struct HTTPResponse: Sendable {
+    public var status: Int
+    public var headers: HTTPHeaders
+    public var body: Data
+    /// The URL that answered (after redirects).
+    public var url: String
+    /// Whether libcurl reused a connection for it.
+    public var reusedConnection: Bool
+
+    public init(status: Int, headers: HTTPHeaders = HTTPHeaders(), body: Data = Data(), url: String, reusedConnection: Bool = false) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.url = url
+        self.reusedConnection = reusedConnection
+    }
+
+    public var text: String { String(decoding: body, as: UTF8.self) }
+
+    /// Decodes a JSON body; a failure says what was expected and shows the start of the body.
+    public func decode<T: Decodable>(_ type: T.Type, using decoder: JSONDecoder = JSONDecoder()) throws(HTTPError) -> T {
+        do {
+            return try decoder.decode(type, from: body)
+        } catch {
+            throw .decoding(url: url, expected: String(describing: type), excerpt: HTTPError.excerpt(body))
+        }
+    }
+}

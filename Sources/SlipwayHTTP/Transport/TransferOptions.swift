@@ -1,0 +1,50 @@
+import Foundation
+
+/// How every transfer behaves. The defaults are the safe ones; tests shorten the timeouts.
+public struct TransferOptions: Sendable, Equatable {
+    /// DNS + TCP + TLS must finish within this.
+    public var connectTimeout: TimeInterval = 10
+    /// A transfer slower than `lowSpeedLimit` bytes/s for `lowSpeedTime` seconds is aborted —
+    /// instead of one total timeout, which would also kill large, healthy downloads.
+    public var lowSpeedLimit: Int = 1
+    public var lowSpeedTime: TimeInterval = 30
+    /// Response bodies larger than this are refused (also guards against decompression bombs).
+    public var maxBodyBytes: Int = 32 * 1024 * 1024
+    public var userAgent: String = "slipway/0.1.0"
+    /// Plain http is allowed only to loopback addresses (the sandbox, tests).
+    public var allowLoopbackHTTP: Bool = true
+    /// Connections per host at once; more transfers queue (0 = unlimited).
+    public var maxHostConnections: Int = 16
+    /// CA bundle; nil reads `SSL_CERT_FILE` / `CURL_CA_BUNDLE` from the environment, else libcurl's default.
+    public var caBundle: String?
+    public var caDirectory: String?
+
+    public init() {}
+
+    /// The CA settings from the environment variables OpenSSL and curl honour.
+    public static func caFromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> (file: String?, directory: String?) {
+        let file = [environment["SSL_CERT_FILE"], environment["CURL_CA_BUNDLE"]].compactMap { $0 }.first { !$0.isEmpty }
+        let dir = environment["SSL_CERT_DIR"].flatMap { $0.isEmpty ? nil : $0 }
+        return (file, dir)
+    }
+}
+
+/// URL rules: https everywhere, http only for loopback.
+public enum URLPolicy {
+    public static func isLoopback(host: String) -> Bool {
+        let h = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        return h == "localhost" || h == "::1" || h.hasPrefix("127.")
+    }
+
+    /// Scheme and host of an allowed URL, or the reason it is refused.
+    public static func check(_ text: String, allowLoopbackHTTP: Bool) throws(HTTPError) -> (scheme: String, host: String) {
+        guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
+              let host = components.host, !host.isEmpty else { throw .invalidURL(text) }
+        switch scheme {
+        case "https": return (scheme, host)
+        case "http" where allowLoopbackHTTP && isLoopback(host: host): return (scheme, host)
+        case "http": throw .insecureURL(text)
+        default: throw .insecureURL(text)
+        }
+    }
+}
