@@ -213,4 +213,7 @@ public final class HTTPClient: Sendable {
 
     /// Requests of a credential on the wire right now.
     public func inFlight(credential: String) -> Int { limiter.inFlight(credential) }
+
+    /// Requests of a credential waiting for a slot.
+    public func inFlightWaiting(credential: String) -> Int { limiter.waiting(credential) }
 }

@@ -23,6 +23,10 @@ final class InFlightLimiter: @unchecked Sendable {
         lock.withLock { slots[credential]?.inFlight ?? 0 }
     }
 
+    func waiting(_ credential: String) -> Int {
+        lock.withLock { slots[credential]?.waiters.count ?? 0 }
+    }
+
     func acquire(_ credential: String, limit: Int, lane: RequestLane) async throws {
         let id: UInt64 = lock.withLock { nextID += 1; return nextID }
         try await withTaskCancellationHandler {

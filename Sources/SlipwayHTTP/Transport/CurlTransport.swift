@@ -165,7 +165,9 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
         _ = slw_easy_setopt_off(easy, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(options.maxBodyBytes))
         _ = slw_easy_setopt_string(easy, CURLOPT_USERAGENT, options.userAgent)
         _ = slw_easy_setopt_long(easy, CURLOPT_HTTP_VERSION, slw_CURL_HTTP_VERSION_2TLS())
-        _ = slw_easy_setopt_long(easy, CURLOPT_PIPEWAIT, 1)
+        // Over TLS, wait for ALPN to say whether HTTP/2 can multiplex rather than open another
+        // connection; over plain loopback http there is no such answer, and waiting would stall.
+        _ = slw_easy_setopt_long(easy, CURLOPT_PIPEWAIT, loopbackHTTP ? 0 : 1)
         _ = slw_easy_setopt_pointer(easy, CURLOPT_ERRORBUFFER, transfer.errorBuffer)
 
         switch request.method {

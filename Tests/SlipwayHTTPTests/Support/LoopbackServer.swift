@@ -13,10 +13,14 @@ final class LoopbackServer: @unchecked Sendable {
         var body: Data
     }
 
+    /// The descriptor belongs to the connection's serving thread: other threads only shut the
+    /// socket down (which wakes that thread), so a descriptor number is never closed twice or
+    /// used after another test has been given it.
     final class Connection: @unchecked Sendable {
         let fd: Int32
         private let lock = NSLock()
         private var isClosed = false
+        private var released = false
 
         init(fd: Int32) { self.fd = fd }
 
@@ -48,19 +52,29 @@ final class LoopbackServer: @unchecked Sendable {
             respond(status, headers: headers, body: Data(text.utf8))
         }
 
-        /// Closes with RST instead of FIN, as a crashing peer or a middlebox does.
+        /// Closes with RST instead of FIN, as a crashing peer or a middlebox does (serving thread only).
         func reset() {
             var linger = linger(l_onoff: 1, l_linger: 0)
             setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<linger>.size))
-            close()
+            release()
         }
 
+        /// Ends the connection (any thread): FIN to the peer, and the serving thread wakes up.
         func close() {
             lock.lock()
             defer { lock.unlock() }
             guard !isClosed else { return }
             isClosed = true
             shutdown(fd, Int32(SHUT_RDWR))
+        }
+
+        /// Gives the descriptor back (serving thread only).
+        func release() {
+            lock.lock()
+            defer { lock.unlock() }
+            guard !released else { return }
+            released = true
+            isClosed = true
             Glibc.close(fd)
         }
     }
@@ -103,13 +117,16 @@ final class LoopbackServer: @unchecked Sendable {
         thread.start()
     }
 
+    /// Stops accepting and ends every connection; safe to call more than once.
     func stop() {
-        let open: [Connection] = lock.withLock {
+        let open: [Connection]? = lock.withLock {
+            if stopped { return nil }
             stopped = true
             return connections
         }
+        guard let open else { return }
+        // The accept thread owns the listening descriptor and closes it when accept fails.
         shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
         for connection in open { connection.close() }
     }
 
@@ -119,8 +136,13 @@ final class LoopbackServer: @unchecked Sendable {
         while true {
             let fd = accept(listener, nil, nil)
             if fd < 0 {
-                if lock.withLock({ stopped }) { return }
-                if errno == EINTR { continue }
+                if errno == EINTR && !lock.withLock({ stopped }) { continue }
+                close(listener)
+                return
+            }
+            if lock.withLock({ stopped }) {
+                Glibc.close(fd)
+                close(listener)
                 return
             }
             let connection = Connection(fd: fd)
@@ -140,7 +162,7 @@ final class LoopbackServer: @unchecked Sendable {
             lock.withLock { requests.append(request) }
             handler(request, connection)
         }
-        connection.close()
+        connection.release()
     }
 
     private func readRequest(_ fd: Int32, buffer: inout Data) -> Request? {
