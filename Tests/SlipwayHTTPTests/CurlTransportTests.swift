@@ -331,3 +331,53 @@ func gzipData(_ data: Data) throws -> Data {
     process.waitUntilExit()
     return result
 }
+
+@Suite("Pagination over loopback")
+struct PaginationTests {
+    @Test("Bitbucket pages are followed by their next link exactly as given, until there is none")
+    func bitbucketPages() async throws {
+        let server = try LoopbackServer { request, connection in
+            let base = "http://127.0.0.1:\(request.headers["host"]!.split(separator: ":").last!)"
+            switch request.path {
+            case "/2.0/repositories/acme?pagelen=100":
+                connection.respond(200, text: #"{"values":[1,2],"next":"\#(base)/2.0/repositories/acme?pagelen=100&page=2&fields=values.slug%2Cnext"}"#)
+            case "/2.0/repositories/acme?pagelen=100&page=2&fields=values.slug%2Cnext":
+                connection.respond(200, text: #"{"values":[3],"next":"\#(base)/opaque/cursor/xyz"}"#)
+            case "/opaque/cursor/xyz":
+                connection.respond(200, text: #"{"values":[4]}"#)
+            default:
+                connection.respond(404, text: "unexpected \(request.path)")
+            }
+        }
+        defer { server.stop() }
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        let http = HTTPClient(transport: transport)
+        struct Page: Decodable { var values: [Int] }
+        var values: [Int] = []
+        for try await page in http.pages(HTTPRequest(url: server.baseURL + "/2.0/repositories/acme?pagelen=100")) {
+            values += try page.decode(Page.self).values
+        }
+        #expect(values == [1, 2, 3, 4])
+        #expect(server.receivedRequests.count == 3)
+    }
+
+    @Test("Link headers are followed for GitHub-style listings")
+    func linkPages() async throws {
+        let server = try LoopbackServer { request, connection in
+            let base = "http://127.0.0.1:\(request.headers["host"]!.split(separator: ":").last!)"
+            if request.path == "/branches" {
+                connection.respond(200, headers: ["Link": "<\(base)/branches?page=2>; rel=\"next\", <\(base)/branches?page=2>; rel=\"last\""], text: "[1]")
+            } else {
+                connection.respond(200, headers: ["Link": "<\(base)/branches>; rel=\"first\""], text: "[2]")
+            }
+        }
+        defer { server.stop() }
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        let http = HTTPClient(transport: transport)
+        var bodies: [String] = []
+        for try await page in http.pages(HTTPRequest(url: server.baseURL + "/branches"), next: NextPage.linkHeader) { bodies.append(page.text) }
+        #expect(bodies == ["[1]", "[2]"])
+    }
+}
