@@ -73,6 +73,11 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "slipway", dependencies: ["SlipwayCLI"]),
+        // Benchmark commands (see BENCHMARKS.md); not part of the product.
+        .executableTarget(
+            name: "slipway-bench",
+            dependencies: ["SlipwayHTTP", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
 
         .testTarget(name: "SlipwayHTTPTests", dependencies: ["SlipwayHTTP"]),
         .testTarget(name: "SlipwayProvidersTests", dependencies: ["SlipwayProviders"]),
