@@ -1,8 +1,9 @@
 import ArgumentParser
+import SlipwayHTTP
 
 /// The root command. `slipway` alone opens the dashboard.
 public struct Slipway: AsyncParsableCommand {
-    public static let version = "0.1.0"
+    public static let version = SlipwayVersion.current
 
     public static let configuration = CommandConfiguration(
         commandName: "slipway",

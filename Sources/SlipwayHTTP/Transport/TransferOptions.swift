@@ -10,7 +10,7 @@ public struct TransferOptions: Sendable, Equatable {
     public var lowSpeedTime: TimeInterval = 30
     /// Response bodies larger than this are refused (also guards against decompression bombs).
     public var maxBodyBytes: Int = 32 * 1024 * 1024
-    public var userAgent: String = "slipway/0.1.0"
+    public var userAgent: String = SlipwayVersion.userAgent
     /// Plain http is allowed only to loopback addresses (the sandbox, tests).
     public var allowLoopbackHTTP: Bool = true
     /// Connections per host at once; more transfers queue (0 = unlimited).
