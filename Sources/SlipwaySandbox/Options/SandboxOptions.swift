@@ -2,25 +2,34 @@
 public struct SandboxOptions: Sendable, Equatable {
     /// 0 binds an ephemeral port (tests run in parallel).
     public var port: Int = 0
+    public var host: String = "127.0.0.1"
     public var seed: UInt64 = 1
     public var workspaces: Int = 3
     public var reposPerWorkspace: Int = 8
     public var branchesPerRepo: Int = 6
     /// Seconds between simulated pushes; nil for none.
     public var pushEverySeconds: Double?
-    /// REST requests per hour per user; 0 means unlimited.
+    /// Whether a push bumps the repository's `updated_on` (Bitbucket does not document it).
+    public var bumpUpdatedOn: Bool = true
+    /// REST requests per hour per credential; 0 means unlimited.
     public var rateLimitPerHour: Int = 1000
-    /// Fault specifications such as `503:0.1`, applied in order.
+    /// git smart-HTTP requests per hour per credential; 0 means unlimited.
+    public var gitRateLimitPerHour: Int = 60000
+    /// Sent as `Retry-After` on 429s when set (Bitbucket usually sends none).
+    public var retryAfterSeconds: Int?
+    /// Fault specifications (see `FaultSpec`), applied in order.
     public var faults: [String] = []
 
     public init() {}
 
     public enum ValidationError: Error, CustomStringConvertible, Equatable {
         case outOfRange(String, ClosedRange<Int>)
+        case fault(String)
 
         public var description: String {
             switch self {
             case let .outOfRange(name, range): "--\(name) must be between \(range.lowerBound) and \(range.upperBound)"
+            case let .fault(message): message
             }
         }
     }
@@ -31,5 +40,10 @@ public struct SandboxOptions: Sendable, Equatable {
         guard (0...100_000).contains(reposPerWorkspace) else { throw .outOfRange("repos", 0...100_000) }
         guard (1...100_000).contains(branchesPerRepo) else { throw .outOfRange("branches", 1...100_000) }
         guard rateLimitPerHour >= 0 else { throw .outOfRange("rate-limit", 0...Int.max) }
+        guard gitRateLimitPerHour >= 0 else { throw .outOfRange("git-rate-limit", 0...Int.max) }
+        if let retryAfterSeconds, retryAfterSeconds < 0 { throw .outOfRange("retry-after", 0...Int.max) }
+        for fault in faults {
+            do { _ = try FaultSpec(parsing: fault) } catch { throw .fault(error.description) }
+        }
     }
 }

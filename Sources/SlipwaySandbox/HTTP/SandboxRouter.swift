@@ -1,0 +1,56 @@
+import Foundation
+
+/// What the sandbox answers, before the wire: a status, headers, a body, and any transport-level
+/// misbehaviour a fault asked for.
+struct SandboxReply: Sendable {
+    enum Transport: Sendable, Equatable {
+        case normal
+        case reset
+        case truncate
+    }
+
+    var status: Int
+    var headers: [(String, String)] = []
+    var body: Data = Data()
+    var delay: TimeInterval = 0
+    var transport: Transport = .normal
+
+    static func json(_ status: Int, _ object: [String: Any], headers: [(String, String)] = []) -> SandboxReply {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        return SandboxReply(status: status, headers: [("Content-Type", "application/json; charset=utf-8")] + headers, body: data)
+    }
+
+    static func text(_ status: Int, _ text: String, headers: [(String, String)] = []) -> SandboxReply {
+        SandboxReply(status: status, headers: [("Content-Type", "text/plain; charset=utf-8")] + headers, body: Data(text.utf8))
+    }
+
+    static func notFound(_ message: String) -> SandboxReply { .json(404, WireFormat.error(message)) }
+}
+
+/// One parsed request.
+struct SandboxRequest: Sendable {
+    var method: String
+    /// Percent-decoded path segments after the leading "/".
+    var segments: [String]
+    var rawPath: String
+    var query: [String: [String]]
+    var headers: [String: String]   // lower-cased names
+    var body: Data
+    /// The URL as the client asked for it, for building `next` links.
+    var url: URLComponents
+
+    init(method: String, uri: String, headers: [String: String], body: Data, origin: String) {
+        self.method = method
+        self.headers = headers
+        self.body = body
+        var components = URLComponents(string: origin + uri) ?? URLComponents()
+        if components.host == nil { components = URLComponents(string: origin)! }
+        url = components
+        rawPath = components.percentEncodedPath
+        segments = components.percentEncodedPath.split(separator: "/", omittingEmptySubsequences: true)
+            .map { $0.removingPercentEncoding ?? String($0) }
+        var query: [String: [String]] = [:]
+        for item in components.queryItems ?? [] { query[item.name, default: []].append(item.value ?? "") }
+        self.query = query
+    }
+}

@@ -1,0 +1,407 @@
+import Foundation
+
+/// The sandbox's behaviour, independent of the HTTP server: credentials, limits, faults,
+/// routing and the world. The server feeds it requests; tests may too.
+public final class SandboxService: @unchecked Sendable {
+    public let options: SandboxOptions
+    /// The access token the sandbox accepts (Bearer, and git user `x-token-auth`).
+    public let accessToken: String
+    /// The Atlassian API token accepted with the user's e-mail (Basic).
+    public let apiToken: String
+    public var email: String { lock.withLock { world.user.email } }
+
+    private let now: @Sendable () -> Date
+    // Everything below is guarded by `lock`.
+    private let lock = NSLock()
+    private var world: SandboxWorld
+    private var random: SandboxRandom
+    private var restWindow = RollingWindow()
+    private var gitWindow = RollingWindow()
+    private var rateLimit: Int
+    private var faults: FaultTable
+    private var stats = Stats()
+    private var origin = "http://127.0.0.1"
+
+    struct Stats {
+        var byPath: [String: Int] = [:]
+        var byKind: [String: Int] = [:]
+        var byCredential: [String: Int] = [:]
+        var rateLimited = 0
+        var unauthorized = 0
+    }
+
+    public init(options: SandboxOptions, now: @escaping @Sendable () -> Date = { Date() }) throws(SandboxOptions.ValidationError) {
+        try options.validate()
+        self.options = options
+        self.now = now
+        world = WorldGenerator.build(options: options, start: now())
+        random = SandboxRandom(seed: options.seed &+ 0x7075_7368)   // pushes draw from their own stream
+        rateLimit = options.rateLimitPerHour
+        faults = FaultTable(options.faults.compactMap { try? FaultSpec(parsing: $0) })
+        (accessToken, apiToken) = Self.tokens(seed: options.seed)
+    }
+
+    /// The credentials a seed's sandbox accepts (`slipway sandbox --seed N --print-token`).
+    public static func tokens(seed: UInt64) -> (access: String, api: String) {
+        var r = SandboxRandom(seed: seed ^ 0xA11C_E5ED_70CE_4E11)
+        let access = "sbx_" + (0..<2).map { _ in String(format: "%016llx", r.next()) }.joined()
+        let api = "ATATTsbx" + (0..<2).map { _ in String(format: "%016llx", r.next()) }.joined().uppercased()
+        return (access, api)
+    }
+
+    func setOrigin(_ origin: String) { lock.withLock { self.origin = origin } }
+
+    // MARK: Simulated pushes
+
+    /// Performs `count` simulated pushes; returns what happened.
+    @discardableResult
+    public func push(count: Int = 1) -> [SandboxPush] {
+        lock.withLock {
+            (0..<count).compactMap { _ in world.push(random: &random, now: now(), bumpUpdatedOn: options.bumpUpdatedOn) }
+        }
+    }
+
+    public var summary: (workspaces: Int, repositories: Int, branches: Int) {
+        lock.withLock { (world.workspaces.count, world.repositories.count, world.branchCount) }
+    }
+
+    /// Branch heads of a repository (for tests and the demo).
+    public func branches(workspace: String, repository: String) -> [String: String] {
+        lock.withLock { world.repository(workspace, repository)?.branches ?? [:] }
+    }
+
+    public func workspaceSlugs() -> [String] { lock.withLock { world.workspaceOrder } }
+
+    public func repositorySlugs(workspace: String) -> [String] {
+        lock.withLock { world.workspaces[workspace]?.repositories ?? [] }
+    }
+
+    // MARK: Requests
+
+    func handle(_ request: SandboxRequest) -> SandboxReply {
+        lock.lock()
+        defer { lock.unlock() }
+        let segments = request.segments
+        let kind = segments.first == "git" ? "git" : segments.first == "_sandbox" ? "control" : "rest"
+        stats.byPath[Self.template(segments), default: 0] += 1
+        stats.byKind[kind, default: 0] += 1
+        if kind == "control" { return control(request) }
+
+        var delay: TimeInterval = 0
+        if let fault = faults.fire(path: request.rawPath, random: &random) {
+            switch fault {
+            case let .status(code):
+                if code == 429 {
+                    stats.rateLimited += 1
+                    return rateLimitReply(accessToken: false)
+                }
+                return code >= 500 && code != 501
+                    ? .text(code, code == 503 ? "Service Unavailable" : "Internal Server Error")
+                    : .json(code, WireFormat.error("Injected fault \(code)"))
+            case .reset:
+                return SandboxReply(status: 200, transport: .reset)
+            case let .delay(seconds):
+                delay = seconds
+            case .truncate:
+                var reply = route(request, kind: kind)
+                reply.transport = .truncate
+                return reply
+            case .malformed:
+                var reply = SandboxReply.json(200, [:])
+                reply.body = Data(#"{"pagelen": 10, "values": [{"name": "main", "target": {"hash": "#.utf8)
+                return reply
+            }
+        }
+        var reply = route(request, kind: kind)
+        reply.delay = delay
+        return reply
+    }
+
+    private func route(_ request: SandboxRequest, kind: String) -> SandboxReply {
+        guard request.method == "GET" || request.method == "HEAD" else {
+            return .json(405, WireFormat.error("Method \(request.method) is not allowed here"))
+        }
+        // Who is asking.
+        let credential: Credential
+        switch authenticate(request.headers["authorization"], git: kind == "git") {
+        case let .success(c): credential = c
+        case let .failure(box):
+            stats.unauthorized += 1
+            return box.reply
+        }
+        stats.byCredential[credential.name, default: 0] += 1
+
+        // Within the limit?
+        let limit = kind == "git" ? options.gitRateLimitPerHour : rateLimit
+        let admitted = kind == "git"
+            ? gitWindow.admit(credential.name, limit: limit, now: now())
+            : restWindow.admit(credential.name, limit: limit, now: now())
+        guard admitted.allowed else {
+            stats.rateLimited += 1
+            return rateLimitReply(accessToken: credential.isAccessToken)
+        }
+        var reply = kind == "git" ? git(request) : rest(request)
+        if credential.isAccessToken && kind == "rest" && limit > 0 {
+            reply.headers += [("X-RateLimit-Limit", String(limit)), ("X-RateLimit-Resource", "api"),
+                              ("X-RateLimit-NearLimit", admitted.used * 5 >= limit * 4 ? "true" : "false")]
+        }
+        return reply
+    }
+
+    private func rateLimitReply(accessToken: Bool) -> SandboxReply {
+        var headers: [(String, String)] = []
+        if let seconds = options.retryAfterSeconds { headers.append(("Retry-After", String(seconds))) }
+        if accessToken && rateLimit > 0 {
+            headers += [("X-RateLimit-Limit", String(rateLimit)), ("X-RateLimit-Resource", "api"), ("X-RateLimit-NearLimit", "true")]
+        }
+        return .text(429, "Rate limit for this resource has been exceeded", headers: headers)
+    }
+
+    // MARK: Credentials
+
+    struct Credential {
+        var name: String
+        var isAccessToken: Bool
+    }
+
+    private func authenticate(_ header: String?, git: Bool) -> Result<Credential, SandboxReplyBox> {
+        let basicChallenge = [("WWW-Authenticate", #"Basic realm="Bitbucket.org HTTP""#)]
+        guard let header, let space = header.firstIndex(of: " ") else {
+            return .failure(SandboxReplyBox(.text(401, git ? "" : "Unauthorized", headers: basicChallenge)))
+        }
+        let scheme = header[..<space].lowercased()
+        let value = header[header.index(after: space)...].trimmingCharacters(in: .whitespaces)
+        if scheme == "bearer", !git {
+            guard value == accessToken else {
+                return .failure(SandboxReplyBox(.json(401, WireFormat.error("Token is invalid, expired, or not supported for this endpoint."),
+                                                      headers: [("WWW-Authenticate", #"Bearer realm="bitbucket.org""#)])))
+            }
+            return .success(Credential(name: "access_token", isAccessToken: true))
+        }
+        if scheme == "basic", let decoded = Data(base64Encoded: value).flatMap({ String(data: $0, encoding: .utf8) }),
+           let colon = decoded.firstIndex(of: ":") {
+            let user = String(decoded[..<colon])
+            let secret = String(decoded[decoded.index(after: colon)...])
+            if git && user == "x-token-auth" && secret == accessToken { return .success(Credential(name: "access_token", isAccessToken: true)) }
+            if (user == world.user.email || (git && (user == "x-bitbucket-api-token-auth" || user == world.user.nickname))) && secret == apiToken {
+                return .success(Credential(name: "api_token:\(world.user.email)", isAccessToken: false))
+            }
+        }
+        return .failure(SandboxReplyBox(.text(401, git ? "" : "Unauthorized", headers: basicChallenge)))
+    }
+
+    // MARK: REST
+
+    private func rest(_ request: SandboxRequest) -> SandboxReply {
+        let s = request.segments
+        let format = WireFormat(origin: origin)
+        guard s.first == "2.0" else { return .notFound("Resource not found") }
+        let fields = request.query["fields"]?.first
+        func page(_ object: [String: Any]) -> SandboxReply { .json(200, FieldFilter.apply(fields, to: object)) }
+        let path = Array(s.dropFirst())
+
+        switch path.count {
+        case 1 where path[0] == "user":
+            return page(format.user(world.user))
+        case 2 where path == ["user", "workspaces"]:
+            var items = world.workspaceOrder.compactMap { world.workspaces[$0] }
+            if let admin = request.query["administrator"]?.first { items = items.filter { $0.isAdmin == (admin == "true") } }
+            if request.query["sort"]?.first == "-slug" { items.sort { $0.slug > $1.slug } } else { items.sort { $0.slug < $1.slug } }
+            return page(Paging.listPage(items: items.map(format.workspaceAccess), query: request.query, requestURL: request.url, defaultPagelen: 25))
+        case 1 where path[0] == "workspaces":
+            // Deprecated, still answered: every workspace the user is in, optionally by role.
+            var items = world.workspaceOrder.compactMap { world.workspaces[$0] }
+            switch request.query["role"]?.first {
+            case "owner": items = items.filter(\.isAdmin)
+            case "collaborator", "member", nil: break
+            default: return .json(400, WireFormat.error("Invalid role"))
+            }
+            return page(Paging.listPage(items: items.map(format.workspace), query: request.query, requestURL: request.url, defaultPagelen: 10))
+        case 2 where path[0] == "workspaces":
+            guard let w = workspace(path[1]) else { return .notFound("No workspace with identifier '\(path[1])'.") }
+            return page(format.workspace(w))
+        case 2 where path[0] == "repositories":
+            guard let w = workspace(path[1]) else { return .notFound("No workspace with identifier '\(path[1])'.") }
+            return repositories(of: w, request: request, format: format, fields: fields)
+        case 3... where path[0] == "repositories":
+            guard let w = workspace(path[1]) else { return .notFound("No workspace with identifier '\(path[1])'.") }
+            guard let r = repository(w, path[2]) else { return .notFound("Repository \(w.slug)/\(path[2]) not found") }
+            return repositoryResource(r, workspace: w, rest: Array(path.dropFirst(3)), request: request, format: format, fields: fields)
+        default:
+            return .notFound("Resource not found")
+        }
+    }
+
+    private func workspace(_ id: String) -> SandboxWorkspace? {
+        if let w = world.workspaces[id] { return w }
+        return world.workspaces.values.first { $0.uuid == id }
+    }
+
+    private func repository(_ w: SandboxWorkspace, _ id: String) -> SandboxRepository? {
+        if let r = world.repository(w.slug, id) { return r }
+        return w.repositories.lazy.compactMap { self.world.repository(w.slug, $0) }.first { $0.uuid == id }
+    }
+
+    private func repositories(of w: SandboxWorkspace, request: SandboxRequest, format: WireFormat, fields: String?) -> SandboxReply {
+        var items = w.repositories.compactMap { world.repository(w.slug, $0) }
+        switch request.query["role"]?.first {
+        case nil, "member": break
+        case "contributor": items = items.filter { $0.role == "contributor" || $0.role == "admin" }
+        case "admin": items = items.filter { $0.role == "admin" }
+        case "owner": items = items.filter { $0.role == "admin" && w.isAdmin }
+        case let other?: return .json(400, WireFormat.error("'\(other)' is not a valid role", detail: "role must be member, contributor, admin or owner"))
+        }
+        if let q = request.query["q"]?.first, !q.isEmpty {
+            switch Query.parse(q) {
+            case let .success(query): items = items.filter { query.matches(repository: $0) }
+            case let .failure(message): return .json(400, WireFormat.error(message.text))
+            }
+        }
+        if let sort = request.query["sort"]?.first {
+            let descending = sort.hasPrefix("-")
+            let key = descending ? String(sort.dropFirst()) : sort
+            let ascending: (SandboxRepository, SandboxRepository) -> Bool
+            switch key {
+            case "updated_on": ascending = { ($0.updatedOn, $0.slug) < ($1.updatedOn, $1.slug) }
+            case "created_on": ascending = { ($0.createdOn, $0.slug) < ($1.createdOn, $1.slug) }
+            case "name": ascending = { $0.name.lowercased() < $1.name.lowercased() }
+            case "slug": ascending = { $0.slug < $1.slug }
+            default: return .json(400, WireFormat.error("Invalid sort field: \(key)"))
+            }
+            items.sort { descending ? ascending($1, $0) : ascending($0, $1) }
+        }
+        let object = Paging.listPage(items: items.map { format.repository($0, workspace: w) }, query: request.query,
+                                     requestURL: request.url, defaultPagelen: 10)
+        return .json(200, FieldFilter.apply(fields, to: object))
+    }
+
+    private func repositoryResource(_ r: SandboxRepository, workspace w: SandboxWorkspace, rest: [String], request: SandboxRequest,
+                                    format: WireFormat, fields: String?) -> SandboxReply {
+        func reply(_ object: [String: Any]) -> SandboxReply { .json(200, FieldFilter.apply(fields, to: object)) }
+        guard let first = rest.first else { return reply(format.repository(r, workspace: w)) }
+        switch first {
+        case "refs" where rest.count >= 2 && rest[1] == "branches":
+            if rest.count > 2 {
+                let name = rest.dropFirst(2).joined(separator: "/")
+                guard r.branches[name] != nil else { return .notFound("Branch \"\(name)\" does not exist.") }
+                return reply(format.branch(name, in: r))
+            }
+            var names = r.sortedBranchNames
+            if let q = request.query["q"]?.first, !q.isEmpty {
+                switch Query.parse(q) {
+                case let .success(query): names = names.filter { query.matches(branch: $0) }
+                case let .failure(message): return .json(400, WireFormat.error(message.text))
+                }
+            }
+            switch request.query["sort"]?.first {
+            case nil: break
+            case "name": names.sort { $0.localizedStandardCompare($1) == .orderedAscending }
+            case "-name": names.sort { $0.localizedStandardCompare($1) == .orderedDescending }
+            case let other?: return .json(400, WireFormat.error("Invalid sort field: \(other)"))
+            }
+            return reply(Paging.listPage(items: names.map { format.branch($0, in: r) }, query: request.query, requestURL: request.url, defaultPagelen: 10))
+        case "commits":
+            var heads: [String] = []
+            if rest.count > 1 {
+                let revision = rest.dropFirst().joined(separator: "/")
+                guard let head = r.resolve(revision) else { return .notFound("Revision \(revision) not found") }
+                heads.append(head)
+            }
+            for include in request.query["include"] ?? [] {
+                guard let head = r.resolve(include) else { return .notFound("Revision \(include) not found") }
+                heads.append(head)
+            }
+            if heads.isEmpty { heads = Array(r.branches.values) }
+            var excludes: [String] = []
+            for exclude in request.query["exclude"] ?? [] {
+                guard let hash = r.resolve(exclude) else { return .notFound("Revision \(exclude) not found") }
+                excludes.append(hash)
+            }
+            let commits = r.history(from: heads, excluding: excludes)
+            return reply(Paging.iteratorPage(items: commits.map { format.commit($0, in: r) }, query: request.query,
+                                             requestURL: request.url, defaultPagelen: 30))
+        case "commit" where rest.count == 2:
+            guard let commit = r.commit(matching: rest[1]) else { return .notFound("Commit \(rest[1]) not found") }
+            return reply(format.commit(commit, in: r))
+        default:
+            return .notFound("Resource not found")
+        }
+    }
+
+    // MARK: git
+
+    private func git(_ request: SandboxRequest) -> SandboxReply {
+        let s = request.segments
+        guard s.count == 5, s[3] == "info", s[4] == "refs", s[2].hasSuffix(".git"),
+              let w = world.workspaces[s[1]], let r = world.repository(w.slug, String(s[2].dropLast(4))) else {
+            return .text(404, "Repository not found\n")
+        }
+        guard request.query["service"]?.first == "git-upload-pack" else {
+            return .text(403, "Only git-upload-pack is served by the sandbox\n")
+        }
+        return SandboxReply(status: 200, headers: [("Content-Type", "application/x-git-upload-pack-advertisement"), ("Cache-Control", "no-cache")],
+                            body: RefsAdvertisementWriter.advertisement(for: r))
+    }
+
+    // MARK: Control
+
+    private func control(_ request: SandboxRequest) -> SandboxReply {
+        switch (request.method, request.segments.dropFirst().first) {
+        case ("GET", "stats"):
+            return .json(200, [
+                "requests_by_path": stats.byPath, "requests_by_kind": stats.byKind, "requests_by_credential": stats.byCredential,
+                "rate_limited": stats.rateLimited, "unauthorized": stats.unauthorized, "faults_fired": faults.firedCounts,
+                "pushes": world.pushes, "rate_limit": rateLimit,
+            ])
+        case ("POST", "control"):
+            guard let object = (try? JSONSerialization.jsonObject(with: request.body)) as? [String: Any] else {
+                return .json(400, WireFormat.error("expected a JSON object"))
+            }
+            var events: [[String: Any]] = []
+            if let pushes = object["push"] as? Int {
+                for _ in 0..<max(0, min(pushes, 10_000)) {
+                    if let e = world.push(random: &random, now: now(), bumpUpdatedOn: options.bumpUpdatedOn) {
+                        events.append(["kind": e.kind.rawValue, "repository": e.repository, "branch": e.branch,
+                                       "old": e.old ?? NSNull(), "new": e.new ?? NSNull()])
+                    }
+                }
+            }
+            if let limit = object["rate_limit"] as? Int { rateLimit = max(0, limit) }
+            if object["reset_limits"] as? Bool == true { restWindow.reset(); gitWindow.reset() }
+            if let specs = object["faults"] as? [String] {
+                var parsed: [FaultSpec] = []
+                for spec in specs {
+                    do { parsed.append(try FaultSpec(parsing: spec)) } catch { return .json(400, WireFormat.error(error.description)) }
+                }
+                faults.replace(with: parsed)
+            }
+            return .json(200, ["pushed": events, "rate_limit": rateLimit, "faults": faults.specs.map(\.text)])
+        default:
+            return .notFound("Unknown sandbox control path")
+        }
+    }
+
+    /// A path with its variable parts named, for the stats.
+    static func template(_ s: [String]) -> String {
+        guard let first = s.first else { return "/" }
+        switch first {
+        case "git": return "/git/{workspace}/{repo}.git/" + s.dropFirst(3).joined(separator: "/")
+        case "2.0" where s.count >= 2 && s[1] == "repositories":
+            let names = ["2.0", "repositories", "{workspace}", "{repo}"]
+            var out = s.enumerated().map { $0.offset < names.count ? names[$0.offset] : $0.element }
+            if out.count > 5 && out[4] == "refs" { out = Array(out.prefix(6)) + (out.count > 6 ? ["{branch}"] : []) }
+            if out.count > 5 && (out[4] == "commits" || out[4] == "commit") { out = Array(out.prefix(5)) + ["{revision}"] }
+            return "/" + out.joined(separator: "/")
+        case "2.0" where s.count == 3 && s[1] == "workspaces":
+            return "/2.0/workspaces/{workspace}"
+        default:
+            return "/" + s.joined(separator: "/")
+        }
+    }
+}
+
+/// `Result` needs an `Error` failure type; a reply is carried in this box.
+struct SandboxReplyBox: Error {
+    var reply: SandboxReply
+    init(_ reply: SandboxReply) { self.reply = reply }
+}

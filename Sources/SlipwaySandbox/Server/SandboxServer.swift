@@ -1,0 +1,178 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+
+/// The sandbox on loopback: a Hummingbird server in front of a `SandboxService`, plus the push
+/// timer. Tests and `slipway demo` start it in-process; `slipway sandbox` runs it in the foreground.
+public final class SandboxServer: Sendable {
+    public let service: SandboxService
+    public let port: Int
+    public let host: String
+    private let serverTask: Task<Void, any Error>
+    private let pushTask: Task<Void, Never>?
+
+    /// `http://127.0.0.1:PORT` — the web URL; the API is under `/2.0`.
+    public var origin: String { "http://\(host.contains(":") ? "[\(host)]" : host):\(port)" }
+    public var apiURL: String { origin + "/2.0" }
+    public var webURL: String { origin }
+
+    private init(service: SandboxService, port: Int, host: String, serverTask: Task<Void, any Error>, pushTask: Task<Void, Never>?) {
+        self.service = service
+        self.port = port
+        self.host = host
+        self.serverTask = serverTask
+        self.pushTask = pushTask
+    }
+
+    public static func start(options: SandboxOptions, now: @escaping @Sendable () -> Date = { Date() }) async throws -> SandboxServer {
+        let service = try SandboxService(options: options, now: now)
+        let started = StartSignal()
+        let app = Application(
+            responder: SandboxResponder(service: service),
+            configuration: .init(address: .hostname(options.host, port: options.port), serverName: nil),
+            onServerRunning: { channel in started.succeed(channel.localAddress?.port ?? options.port) },
+            logger: Logger(label: "slipway.sandbox") { _ in SwiftLogNoOpLogHandler() }
+        )
+        let serverTask = Task {
+            do {
+                try await app.run()
+            } catch {
+                started.fail(error)
+                throw error
+            }
+        }
+        let port: Int
+        do {
+            port = try await started.wait()
+        } catch {
+            throw SandboxStartError(host: options.host, port: options.port, reason: "\(error)")
+        }
+        service.setOrigin("http://\(options.host.contains(":") ? "[\(options.host)]" : options.host):\(port)")
+        var pushTask: Task<Void, Never>?
+        if let every = options.pushEverySeconds {
+            pushTask = Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(nanoseconds: UInt64(every * 1_000_000_000))
+                    if Task.isCancelled { break }
+                    service.push()
+                }
+            }
+        }
+        return SandboxServer(service: service, port: port, host: options.host, serverTask: serverTask, pushTask: pushTask)
+    }
+
+    /// Stops pushing and serving; waits until the port is released.
+    public func stop() async {
+        pushTask?.cancel()
+        serverTask.cancel()
+        _ = await serverTask.result
+    }
+
+    /// Runs until the task is cancelled (Ctrl-C in the CLI).
+    public func wait() async {
+        _ = await serverTask.result
+    }
+
+    /// The line a user types to link Slipway to this sandbox.
+    public var linkCommand: String {
+        "slipway link bitbucket --api-url \(apiURL) --web-url \(webURL) --token-file -"
+    }
+}
+
+public struct SandboxStartError: Error, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+    public var reason: String
+
+    public var description: String {
+        port == 0 ? "cannot start the sandbox on \(host): \(reason)"
+            : "cannot listen on \(host):\(port) (\(reason)); choose another --port or 0 for any free one"
+    }
+}
+
+/// A one-shot rendezvous between the server's start callback and `start`.
+private final class StartSignal: @unchecked Sendable {
+    private let lock = NSLock()
+    private var result: Result<Int, any Error>?
+    private var waiter: CheckedContinuation<Int, any Error>?
+
+    func succeed(_ port: Int) { complete(.success(port)) }
+    func fail(_ error: any Error) { complete(.failure(error)) }
+
+    private func complete(_ value: Result<Int, any Error>) {
+        lock.lock()
+        guard result == nil else { lock.unlock(); return }
+        result = value
+        let waiter = self.waiter
+        self.waiter = nil
+        lock.unlock()
+        waiter?.resume(with: value)
+    }
+
+    func wait() async throws -> Int {
+        try await withCheckedThrowingContinuation { continuation in
+            lock.lock()
+            if let result {
+                lock.unlock()
+                continuation.resume(with: result)
+            } else {
+                waiter = continuation
+                lock.unlock()
+            }
+        }
+    }
+}
+
+/// The request context keeps the connection, so a fault can cut it.
+struct SandboxContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    let channel: any Channel
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
+    }
+}
+
+struct TruncatedOnPurpose: Error {}
+
+struct SandboxResponder: HTTPResponder {
+    typealias Context = SandboxContext
+    let service: SandboxService
+
+    func respond(to request: Request, context: SandboxContext) async throws -> Response {
+        var request = request
+        let body = try await request.collectBody(upTo: 1 << 20)
+        var headers: [String: String] = [:]
+        for field in request.headers { headers[field.name.canonicalName] = field.value }
+        let parsed = SandboxRequest(method: request.method.rawValue, uri: request.uri.description, headers: headers,
+                                    body: Data(buffer: body), origin: "http://\(headers["host"] ?? "127.0.0.1")")
+        let reply = service.handle(parsed)
+        if reply.delay > 0 { try await Task.sleep(nanoseconds: UInt64(reply.delay * 1_000_000_000)) }
+
+        switch reply.transport {
+        case .reset:
+            // The connection is cut before any answer, as a dying proxy would.
+            try? await context.channel.close().get()
+            throw TruncatedOnPurpose()
+        case .truncate:
+            var fields = HTTPFields()
+            for (name, value) in reply.headers { if let n = HTTPField.Name(name) { fields.append(HTTPField(name: n, value: value)) } }
+            let full = reply.body
+            let half = full.prefix(full.count / 2)
+            return Response(status: .init(code: reply.status), headers: fields, body: ResponseBody(contentLength: full.count) { writer in
+                try await writer.write(ByteBuffer(bytes: half))
+                // Stop short of the promised length: the client sees a truncated body.
+                throw TruncatedOnPurpose()
+            })
+        case .normal:
+            var fields = HTTPFields()
+            for (name, value) in reply.headers { if let n = HTTPField.Name(name) { fields.append(HTTPField(name: n, value: value)) } }
+            let payload = request.method == .head ? ByteBuffer() : ByteBuffer(bytes: reply.body)
+            if request.method == .head { fields[.contentLength] = String(reply.body.count) }
+            return Response(status: .init(code: reply.status), headers: fields, body: .init(byteBuffer: payload))
+        }
+    }
+}
