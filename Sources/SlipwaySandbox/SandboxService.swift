@@ -21,6 +21,8 @@ public final class SandboxService: @unchecked Sendable {
     private var faults: FaultTable
     private var stats = Stats()
     private var origin = "http://127.0.0.1"
+    private var boundHost = "127.0.0.1"
+    private var boundPort = 0
 
     struct Stats {
         var byPath: [String: Int] = [:]
@@ -49,7 +51,16 @@ public final class SandboxService: @unchecked Sendable {
         return (access, api)
     }
 
-    func setOrigin(_ origin: String) { lock.withLock { self.origin = origin } }
+    func setOrigin(_ origin: String, host: String, port: Int) {
+        lock.withLock {
+            self.origin = origin
+            self.boundHost = host
+            self.boundPort = port
+        }
+    }
+
+    var host: String { lock.withLock { boundHost } }
+    var port: Int { lock.withLock { boundPort } }
 
     // MARK: Simulated pushes
 
@@ -194,7 +205,8 @@ public final class SandboxService: @unchecked Sendable {
 
     private func rest(_ request: SandboxRequest) -> SandboxReply {
         let s = request.segments
-        let format = WireFormat(origin: origin)
+        // Links point back at the host the client used (127.0.0.1 or localhost alike).
+        let format = WireFormat(origin: request.headers["host"].map { "http://" + $0 } ?? origin)
         guard s.first == "2.0" else { return .notFound("Resource not found") }
         let fields = request.query["fields"]?.first
         func page(_ object: [String: Any]) -> SandboxReply { .json(200, FieldFilter.apply(fields, to: object)) }

@@ -171,3 +171,61 @@ struct BinaryTests {
         #expect(try runner.run(["unlink", "bitbucket"]).status == 1)
     }
 }
+
+@Suite("slipway sandbox binary")
+struct SandboxBinaryTests {
+    @Test("--print-token prints the seed's token; the server answers with it and git ls-remote lists its branches")
+    func sandboxProcess() async throws {
+        let home = TemporaryHome()
+        let runner = BinaryRunner(home: home.path)
+        let token = try runner.run(["sandbox", "--seed", "3", "--print-token"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(token.hasPrefix("sbx_"))
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: BinaryRunner.binary)
+        process.arguments = ["sandbox", "--port", "0", "--seed", "3", "--workspaces", "1", "--repos", "2"]
+        process.environment = runner.environment
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        defer { process.terminate(); process.waitUntilExit() }
+
+        // The banner names the origin and the token.
+        var banner = ""
+        while !banner.contains("Ctrl-C") {
+            let chunk = errors.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            banner += String(decoding: chunk, as: UTF8.self)
+        }
+        #expect(banner.contains("token  \(token)"))
+        let origin = try #require(banner.split(separator: " ").first { $0.hasPrefix("http://127.0.0.1:") && !$0.contains("/2.0") && !$0.contains("/git") && !$0.contains("/_sandbox") })
+        #expect(banner.contains("slipway link bitbucket --api-url \(origin)/2.0 --web-url \(origin) --token-file -"))
+
+        let user = try curl(["-s", "-H", "Authorization: Bearer \(token)", "\(origin)/2.0/user"])
+        #expect(user.contains(#""type":"user""#))
+        let workspaces = try curl(["-s", "-H", "Authorization: Bearer \(token)", "\(origin)/2.0/user/workspaces"])
+        let slug = try #require(workspaces.firstMatch(of: /"slug":"([a-z-]+)"/)?.1)
+        let listing = try curl(["-s", "-H", "Authorization: Bearer \(token)", "\(origin)/2.0/repositories/\(slug)"])
+        let repo = try #require(listing.firstMatch(of: /"slug":"([a-z0-9-]+)"/)?.1)
+        let remote = origin.replacingOccurrences(of: "http://", with: "http://x-token-auth:\(token)@") + "/git/\(slug)/\(repo).git"
+        let refs = try run("/usr/bin/git", ["ls-remote", "--heads", String(remote)], environment: ["GIT_TERMINAL_PROMPT": "0", "HOME": home.path])
+        #expect(refs.split(separator: "\n").count >= 6)
+    }
+
+    func curl(_ arguments: [String]) throws -> String { try run("/usr/bin/curl", arguments, environment: [:]) }
+
+    func run(_ tool: String, _ arguments: [String], environment: [String: String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tool)
+        process.arguments = arguments
+        process.environment = environment.merging(["PATH": "/usr/bin:/bin"]) { $1 }
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+}

@@ -85,9 +85,10 @@ struct ParsingTests {
 
         let sandbox = try #require(try Slipway.parseAsRoot(["sandbox", "--port", "0", "--seed", "7", "--workspaces", "2", "--repos", "120",
                                                             "--branches", "130", "--push-every", "2", "--rate-limit", "0",
-                                                            "--fault", "503:0.1", "--fault", "reset"]) as? SandboxCommand)
+                                                            "--fault", "503~0.1", "--fault", "reset"]) as? SandboxCommand)
         #expect(sandbox.options.reposPerWorkspace == 120)
-        #expect(sandbox.options.faults == ["503:0.1", "reset"])
+        #expect(sandbox.options.faults == ["503~0.1", "reset"])
+        #expect(throws: (any Error).self) { try Slipway.parseAsRoot(["sandbox", "--fault", "explode"]) }
         #expect(throws: (any Error).self) { try Slipway.parseAsRoot(["sandbox", "--workspaces", "0"]) }
 
         let create = try #require(try Slipway.parseAsRoot(["apps", "create", "api", "--source", "bitbucket/acme/api", "--branch", "main",

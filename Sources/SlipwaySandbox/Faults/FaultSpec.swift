@@ -2,7 +2,7 @@ import Foundation
 
 /// A fault to inject, parsed from `--fault SPEC`:
 ///
-///     KIND[@PATTERN][~PROBABILITY | /EVERY_NTH][xCOUNT]
+///     KIND[~PROBABILITY | /EVERY_NTH][xCOUNT][@PATTERN]
 ///
 /// KIND is an HTTP status (`503`, `429`, `500` …), `reset` (the connection is cut before any
 /// answer), `delay:SECONDS`, `truncate` (the body stops halfway, Content-Length still promises all
@@ -41,18 +41,18 @@ public struct FaultSpec: Sendable, Equatable, CustomStringConvertible {
         var rest = Substring(spec)
         func fail(_ reason: String) -> ParseError { ParseError(spec: spec, reason: reason) }
 
-        // Trailing modifiers, read from the right.
-        var count: Int?
-        if let x = rest.lastIndex(of: "x"), let n = Int(rest[rest.index(after: x)...]), !rest[..<x].isEmpty {
-            guard n > 0 else { throw fail("xCOUNT must be positive") }
-            count = n
-            rest = rest[..<x]
-        }
+        // The path pattern comes last and may contain anything, so it is split off first.
         var pattern = "*"
         if let at = rest.firstIndex(of: "@") {
             pattern = String(rest[rest.index(after: at)...])
             rest = rest[..<at]
             guard !pattern.isEmpty else { throw fail("empty path pattern after @") }
+        }
+        var count: Int?
+        if let x = rest.lastIndex(of: "x"), let n = Int(rest[rest.index(after: x)...]), !rest[..<x].isEmpty {
+            guard n > 0 else { throw fail("xCOUNT must be positive") }
+            count = n
+            rest = rest[..<x]
         }
         var probability: Double?
         var everyNth: Int?

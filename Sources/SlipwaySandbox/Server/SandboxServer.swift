@@ -49,7 +49,7 @@ public final class SandboxServer: Sendable {
         } catch {
             throw SandboxStartError(host: options.host, port: options.port, reason: "\(error)")
         }
-        service.setOrigin("http://\(options.host.contains(":") ? "[\(options.host)]" : options.host):\(port)")
+        service.setOrigin("http://\(options.host.contains(":") ? "[\(options.host)]" : options.host):\(port)", host: options.host, port: port)
         var pushTask: Task<Void, Never>?
         if let every = options.pushEverySeconds {
             pushTask = Task {
@@ -147,8 +147,11 @@ struct SandboxResponder: HTTPResponder {
         let body = try await request.collectBody(upTo: 1 << 20)
         var headers: [String: String] = [:]
         for field in request.headers { headers[field.name.canonicalName] = field.value }
+        // HTTP/1's Host header arrives as the :authority pseudo-header; links point back at it.
+        let authority = request.head.authority ?? "\(service.host):\(service.port)"
+        headers["host"] = authority
         let parsed = SandboxRequest(method: request.method.rawValue, uri: request.uri.description, headers: headers,
-                                    body: Data(buffer: body), origin: "http://\(headers["host"] ?? "127.0.0.1")")
+                                    body: Data(buffer: body), origin: "http://\(authority)")
         let reply = service.handle(parsed)
         if reply.delay > 0 { try await Task.sleep(nanoseconds: UInt64(reply.delay * 1_000_000_000)) }
 
