@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SlipwayCore
+import SlipwayHTTP
 import SlipwayProviders
 
 extension ProviderKind: ExpressibleByArgument {}
@@ -74,12 +75,53 @@ struct LinkCommand: AsyncParsableCommand {
 
     func run() async throws {
         let context = try global.context()
-        // The one-account rule comes before any request.
+        // The one-account rule comes before any request (and before reading a secret from stdin).
         if let existing = try context.store.account(for: provider) {
-            throw SlipwayCLIError.failure(
-                "\(provider.rawValue) is already linked as @\(existing.username); run 'slipway unlink \(provider.rawValue)' first")
+            throw SlipwayCLIError.failure(AccountError.alreadyLinked(provider, username: existing.username).description)
         }
-        throw SlipwayCLIError.unavailable(command: "link", capability: "the \(provider.displayName) provider")
+        guard authKind == .token || authKind == .apiToken else {
+            throw SlipwayCLIError.unavailable(command: "link --\(oauth ? "oauth" : "client-credentials")", capability: "OAuth linking")
+        }
+        let secret: LinkRequest.Secret
+        if let email, let apiToken {
+            secret = .apiToken(email: email, token: apiToken)
+        } else {
+            secret = .token(try readToken())
+        }
+        let factory = ProviderFactory(context: context)
+        let linker = AccountLinker(store: context.store, keyFile: context.paths.keyFile, http: factory.http)
+        do {
+            let (account, warnings) = try await linker.link(LinkRequest(provider: provider, apiURL: apiURL, webURL: webURL, secret: secret))
+            for warning in warnings { Terminal.warning(warning) }
+            Terminal.error("linked \(provider.rawValue) as @\(account.username)\(account.displayName.map { " (\($0))" } ?? ""); "
+                           + "run 'slipway sync --once' to mirror it")
+        } catch let error as AccountError {
+            throw SlipwayCLIError.failure(error.description)
+        } catch let error as VaultError {
+            throw SlipwayCLIError.failure(error.description)
+        } catch let error as HTTPError {
+            throw SlipwayCLIError.failure("could not reach \(provider.displayName): \(error.description)")
+        }
+    }
+
+    /// The token from --token, or the first line of --token-file (stdin for '-').
+    func readToken() throws -> String {
+        if let token { return token.trimmingCharacters(in: .whitespacesAndNewlines) }
+        guard let tokenFile else { throw SlipwayCLIError.failure(AccountError.emptySecret.description) }
+        let data: Data
+        if tokenFile == "-" {
+            data = FileHandle.standardInput.readDataToEndOfFile()
+        } else {
+            guard let contents = FileManager.default.contents(atPath: tokenFile) else {
+                throw SlipwayCLIError.failure("cannot read the token file \(tokenFile); check the path and its permissions")
+            }
+            data = contents
+        }
+        let text = String(decoding: data, as: UTF8.self)
+        let first = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+        let token = first.trimmingCharacters(in: .whitespaces)
+        guard !token.isEmpty else { throw SlipwayCLIError.failure(AccountError.emptySecret.description) }
+        return token
     }
 }
 

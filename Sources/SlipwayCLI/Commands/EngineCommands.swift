@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import SlipwayCore
+import SlipwayHTTP
+import SlipwayTUI
 
 struct SyncCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,8 +22,79 @@ struct SyncCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        _ = try global.context()
-        throw SlipwayCLIError.unavailable(command: "sync", capability: "the sync engine")
+        let context = try global.context()
+        guard once else {
+            throw SlipwayCLIError.unavailable(command: "sync (continuous)", capability: "the sync engine; use 'slipway sync --once'")
+        }
+        let accounts = try context.store.accounts()
+        guard !accounts.isEmpty else {
+            throw SlipwayCLIError.failure("no accounts linked; run 'slipway link bitbucket --token-file -' first")
+        }
+        // One engine per home: a one-off cycle holds the lock while it writes the mirror.
+        let lock: EngineLock
+        do {
+            lock = try EngineLock.acquire(path: context.paths.engineLockFile,
+                                          info: EngineInfo(pid: getpid(), since: Date(), host: "sync --once"))
+        } catch {
+            guard case let .alreadyHeld(holder) = error else { throw SlipwayCLIError.failure(error.description) }
+            throw SlipwayCLIError.unavailable(command: "sync --once",
+                                              capability: "asking the running engine (pid \(holder?.pid ?? 0)) for a cycle")
+        }
+        defer { lock.release() }
+
+        let started = Date()
+        let end = deadline.map { started.addingTimeInterval($0) }
+        let factory = ProviderFactory(context: context)
+        let showProgress = isatty(STDERR_FILENO) == 1 && !output.json
+        var report = SyncReport()
+        var stoppedAt: Date?
+        var fatal: String?
+        for account in accounts {
+            guard account.status != .needsRelink else {
+                report.errors.append(.init(path: account.provider.rawValue, message: "needs relinking; run 'slipway unlink \(account.provider.rawValue)' and link again"))
+                continue
+            }
+            var provider = try factory.provider(for: account)
+            provider.deadline = end
+            let sync = MirrorSync(store: context.store, account: account, provider: provider,
+                                  concurrency: context.config.provider(account.provider.rawValue).maxInFlight,
+                                  progress: { line in
+                                      if showProgress { Terminal.progress("syncing " + TerminalText.sanitize(line)) }
+                                  })
+            do {
+                let part = try await sync.run()
+                report.merge(part)
+            } catch let MirrorSync.Stop.rateLimited(resumeAt, partial) {
+                report.merge(partial)
+                stoppedAt = resumeAt
+            } catch let error as HTTPError {
+                report.errors.append(.init(path: account.provider.rawValue, message: error.description))
+                if case .unauthorized = error { fatal = "\(account.provider.rawValue) refused the stored credentials; run 'slipway unlink \(account.provider.rawValue)' and link again" }
+            }
+            report.rateLimit[account.provider.rawValue] = try factory.rateLimit(for: account)
+        }
+        if showProgress { Terminal.progress(nil) }
+        report.requests = factory.counter.total
+        report.durationMs = Int(Date().timeIntervalSince(started) * 1000)
+        report.resumeAt = stoppedAt
+
+        if output.json {
+            try printJSON(report)
+        } else {
+            let seconds = String(format: "%.1f", Double(report.durationMs) / 1000)
+            Terminal.out("synced \(report.workspaces) workspaces, \(report.repositories) repositories, \(report.branches) branches: "
+                         + "\(report.changes.count) changes, \(report.requests) requests in \(seconds) s")
+            for change in report.changes.prefix(50) {
+                Terminal.out("  \(change.kind.replacingOccurrences(of: "_", with: " ")) \(TerminalText.sanitize(change.path))"
+                             + (change.new.map { " → \($0.prefix(7))" } ?? ""))
+            }
+            if report.changes.count > 50 { Terminal.out("  … and \(report.changes.count - 50) more") }
+            for failure in report.errors { Terminal.warning("\(TerminalText.sanitize(failure.path)): \(failure.message)") }
+        }
+        if let fatal { throw SlipwayCLIError.failure(fatal) }
+        if let stoppedAt {
+            throw SlipwayCLIError.rateLimited("rate limited: stopped before the deadline; what was synced is kept; it may resume at \(JSONOutput.timestamp(stoppedAt))")
+        }
     }
 }
 

@@ -14,5 +14,11 @@ enum Terminal {
         FileHandle.standardError.write(Data(("slipway: warning: " + text + "\n").utf8))
     }
 
+    /// A progress line on stderr that rewrites itself; nil clears it.
+    static func progress(_ text: String?) {
+        let line = text.map { "\r\u{1B}[K" + String($0.prefix(100)) } ?? "\r\u{1B}[K"
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+
     static var stdoutIsTerminal: Bool { isatty(STDOUT_FILENO) == 1 }
 }

@@ -1,0 +1,42 @@
+import Foundation
+import SlipwayCore
+import SlipwayHTTP
+import SlipwayProviders
+
+/// Builds the HTTP client and provider adapters a command needs, from the config.
+struct ProviderFactory {
+    let context: CommandContext
+    let counter: CountingTransport
+    let http: HTTPClient
+
+    init(context: CommandContext) {
+        self.context = context
+        counter = CountingTransport(CurlTransport())
+        var configuration = HTTPClient.Configuration()
+        let config = context.config
+        configuration.limits = { key in
+            let provider = config.provider("bitbucket")
+            return BudgetLimits(hourlyAllowance: key.kind == .rest ? provider.requestsPerHour : provider.gitRequestsPerHour,
+                                fraction: config.engine.budgetFraction, maxInFlight: provider.maxInFlight)
+        }
+        http = HTTPClient(transport: counter, ledger: StoreBudgetLedger(store: context.store), configuration: configuration)
+    }
+
+    func provider(for account: Account) throws -> BitbucketProvider {
+        let credential = try AccountLinker.credential(for: account, store: context.store, keyFile: context.paths.keyFile)
+        return BitbucketProvider(apiURL: account.apiURL, webURL: account.webURL, credential: credential, http: http,
+                                 budgetCredential: "account:\(account.id ?? 0)")
+    }
+
+    /// What the shared budgets say about an account, for summaries.
+    func rateLimit(for account: Account) throws -> SyncReport.RateLimit {
+        let host = URLComponents(string: account.apiURL).map { c in c.host.map { h in c.port.map { "\(h):\($0)" } ?? h } ?? "" } ?? ""
+        let budgets = try StoreBudgetLedger(store: context.store).all()
+        guard let bucket = budgets.first(where: { $0.key.credential == "account:\(account.id ?? 0)" && $0.key.kind == .rest && $0.key.host == host })?.bucket else {
+            return SyncReport.RateLimit(limit: context.config.provider(account.provider.rawValue).requestsPerHour, remaining: nil, pausedUntil: nil)
+        }
+        let limit = bucket.headerLimit ?? context.config.provider(account.provider.rawValue).requestsPerHour
+        let paused = bucket.pausedUntil.flatMap { $0 > Date() ? $0 : nil }
+        return SyncReport.RateLimit(limit: limit, remaining: bucket.headerRemaining ?? Int(bucket.tokens.rounded(.down)), pausedUntil: paused)
+    }
+}

@@ -1,0 +1,155 @@
+import Foundation
+import GRDB
+import SlipwayHTTP
+import SlipwayProviders
+
+/// What `slipway link` was given.
+public struct LinkRequest: Sendable {
+    public enum Secret: Sendable {
+        case token(String)
+        case apiToken(email: String, token: String)
+    }
+
+    public var provider: ProviderKind
+    public var apiURL: String
+    public var webURL: String
+    public var secret: Secret
+
+    public init(provider: ProviderKind, apiURL: String? = nil, webURL: String? = nil, secret: Secret) {
+        self.provider = provider
+        self.apiURL = apiURL ?? provider.defaultAPIURL
+        self.webURL = webURL ?? provider.defaultWebURL
+        self.secret = secret
+    }
+
+    var credential: ProviderCredential {
+        switch secret {
+        case let .token(token): .bearer(token)
+        case let .apiToken(email, token): .apiToken(email: email, token: token)
+        }
+    }
+}
+
+public enum AccountError: Error, CustomStringConvertible, Equatable {
+    case alreadyLinked(ProviderKind, username: String)
+    case notLinked(ProviderKind)
+    case emptySecret
+    case rejected(ProviderKind, message: String)
+    case missingSecret(ProviderKind)
+
+    public var description: String {
+        switch self {
+        case let .alreadyLinked(provider, username):
+            "\(provider.rawValue) is already linked as @\(username); run 'slipway unlink \(provider.rawValue)' first"
+        case let .notLinked(provider):
+            "\(provider.rawValue) is not linked; run 'slipway link \(provider.rawValue) --token-file -' to link it"
+        case .emptySecret:
+            "the token is empty; pass it with --token-file FILE or on stdin with --token-file -"
+        case let .rejected(provider, message):
+            "\(provider.displayName) did not accept the credentials: \(message)"
+        case let .missingSecret(provider):
+            "the stored token of \(provider.rawValue) is missing; run 'slipway unlink \(provider.rawValue)' and link again"
+        }
+    }
+}
+
+/// Links and unlinks accounts: verifies the credentials with the provider, then stores the
+/// account with its secret sealed in the vault, in one transaction.
+public struct AccountLinker: Sendable {
+    public let store: Store
+    public let keyFile: String
+    public let http: HTTPClient
+    public let now: @Sendable () -> Date
+
+    public init(store: Store, keyFile: String, http: HTTPClient, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.store = store
+        self.keyFile = keyFile
+        self.http = http
+        self.now = now
+    }
+
+    /// The linked account and any warnings (missing scopes).
+    public func link(_ request: LinkRequest) async throws -> (account: Account, warnings: [String]) {
+        // The one-account rule is checked before any request.
+        if let existing = try store.account(for: request.provider) {
+            throw AccountError.alreadyLinked(request.provider, username: existing.username)
+        }
+        switch request.secret {
+        case let .token(t) where t.isEmpty: throw AccountError.emptySecret
+        case let .apiToken(_, t) where t.isEmpty: throw AccountError.emptySecret
+        default: break
+        }
+        let vault = try Vault.open(keyFile: keyFile, create: true)
+        let provider = BitbucketProvider(apiURL: request.apiURL, webURL: request.webURL, credential: request.credential, http: http)
+        let user: ProviderUser
+        do {
+            user = try await provider.currentUser()
+        } catch let error as HTTPError {
+            switch error {
+            case let .unauthorized(_, message), let .forbidden(_, message):
+                throw AccountError.rejected(request.provider, message: message.isEmpty ? "check the token and its scopes" : message)
+            default:
+                throw error
+            }
+        }
+        var warnings: [String] = []
+        if let scopes = user.scopes {
+            let missing = BitbucketProvider.minimumScopes.filter { needed in
+                !scopes.contains { $0 == needed || $0.hasPrefix(needed + ":") }
+            }
+            if !missing.isEmpty {
+                warnings.append("the token lacks the scope\(missing.count > 1 ? "s" : "") \(missing.joined(separator: ", ")); "
+                                + "Slipway needs repository and account read and webhook read/write")
+            }
+        }
+        let now = self.now()
+        let secret = request.secret
+        let account = try store.write { db in
+            if let existing = try Account.filter(Column("provider") == request.provider.rawValue).fetchOne(db) {
+                throw AccountError.alreadyLinked(request.provider, username: existing.username)
+            }
+            var account = Account(provider: request.provider, username: user.username, displayName: user.displayName, remoteID: user.id,
+                                  apiURL: request.apiURL, webURL: request.webURL, auth: Self.authKind(secret),
+                                  scopes: user.scopes ?? [], email: Self.email(secret), createdAt: now)
+            try account.insert(db)
+            let sealed = try vault.seal(Self.secretText(secret), context: Self.tokenContext(account.id!))
+            try db.execute(sql: "UPDATE accounts SET token_ciphertext = ? WHERE id = ?", arguments: [sealed, account.id])
+            return account
+        }
+        return (account, warnings)
+    }
+
+    /// The credential of a linked account, unsealed.
+    public static func credential(for account: Account, store: Store, keyFile: String) throws -> ProviderCredential {
+        guard let id = account.id else { throw AccountError.missingSecret(account.provider) }
+        let sealed = try store.read { db in try Data.fetchOne(db, sql: "SELECT token_ciphertext FROM accounts WHERE id = ?", arguments: [id]) }
+        guard let sealed else { throw AccountError.missingSecret(account.provider) }
+        let vault = try Vault.open(keyFile: keyFile, create: false)
+        let secret = try vault.openString(sealed, context: tokenContext(id))
+        switch account.auth {
+        case .apiToken: return .apiToken(email: account.email ?? "", token: secret)
+        case .token, .oauth, .clientCredentials: return .bearer(secret)
+        }
+    }
+
+    static func tokenContext(_ id: Int64) -> String { "account:\(id):token" }
+
+    static func authKind(_ secret: LinkRequest.Secret) -> AuthKind {
+        switch secret {
+        case .token: .token
+        case .apiToken: .apiToken
+        }
+    }
+
+    static func email(_ secret: LinkRequest.Secret) -> String? {
+        if case let .apiToken(email, _) = secret { return email }
+        return nil
+    }
+
+    static func secretText(_ secret: LinkRequest.Secret) -> String {
+        switch secret {
+        case let .token(token): token
+        case let .apiToken(_, token): token
+        }
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import SlipwayHTTP
+import SlipwayProviders
+
+/// One full sync of an account, as DESIGN.md's step 0 costs it: per workspace one workspace call
+/// and the repository pages (plus the `role=admin` pages), per repository one `refs/branches` page
+/// per 100 branches — nothing else. Each repository is written in its own transaction.
+public struct MirrorSync: Sendable {
+    public let store: Store
+    public let account: Account
+    public let provider: BitbucketProvider
+    public let concurrency: Int
+    public let now: @Sendable () -> Date
+    public let progress: @Sendable (String) -> Void
+
+    public init(store: Store, account: Account, provider: BitbucketProvider, concurrency: Int = 4,
+                now: @escaping @Sendable () -> Date = { Date() }, progress: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.store = store
+        self.account = account
+        self.provider = provider
+        self.concurrency = max(1, concurrency)
+        self.now = now
+        self.progress = progress
+    }
+
+    public enum Stop: Error {
+        /// A rate-limit pause would outlast the deadline; what was stored is kept.
+        case rateLimited(resumeAt: Date, partial: SyncReport)
+    }
+
+    /// Runs the cycle. Per-repository failures are collected as errors; a rate limit past the
+    /// deadline stops the cycle with `Stop.rateLimited`; losing the credentials throws.
+    public func run() async throws -> SyncReport {
+        guard let accountID = account.id else { return SyncReport() }
+        let prefix = account.provider.rawValue
+        var report = SyncReport()
+        do {
+            let workspaces = try await provider.workspaces()
+            report.workspaces = workspaces.count
+            for (index, remote) in workspaces.enumerated() {
+                progress("\(remote.slug) (\(index + 1)/\(workspaces.count) workspaces)")
+                try await sync(workspace: remote, accountID: accountID, prefix: prefix, into: &report)
+            }
+            report.changes += try store.removeWorkspaces(accountID: accountID, provider: account.provider,
+                                                         keeping: Set(workspaces.map(\.slug)), now: now())
+            try store.recordSync(accountID: accountID, success: report.errors.isEmpty, error: report.errors.first?.message, now: now())
+        } catch let HTTPError.rateLimited(_, resumeAt) {
+            try? store.recordSync(accountID: accountID, success: false, error: "rate limited until \(JSONOutput.timestamp(resumeAt))", now: now())
+            report.resumeAt = resumeAt
+            throw Stop.rateLimited(resumeAt: resumeAt, partial: report)
+        }
+        return report
+    }
+
+    private func sync(workspace remote: ProviderWorkspace, accountID: Int64, prefix: String, into report: inout SyncReport) async throws {
+        var named = remote
+        if named.name == nil {
+            do { named.name = try await provider.workspace(remote.slug).name } catch let error as HTTPError where !Self.isFatal(error) {
+                report.errors.append(.init(path: "\(prefix)/\(remote.slug)", message: error.description))
+            }
+        }
+        let workspace = try store.upsertWorkspace(accountID: accountID, named, now: now())
+        let wsPath = "\(prefix)/\(remote.slug)"
+        let repositories: [ProviderRepository]
+        let admin: Set<String>
+        do {
+            repositories = try await provider.repositories(in: remote.slug)
+            admin = try await provider.adminRepositorySlugs(in: remote.slug)
+        } catch let error as HTTPError where !Self.isFatal(error) {
+            report.errors.append(.init(path: wsPath, message: error.description))
+            return
+        }
+        // Branch pages for several repositories at once, within the credential's in-flight cap.
+        let results = try await withThrowingTaskGroup(of: (ProviderRepository, Result<[ProviderBranch], HTTPError>).self) { group in
+            var iterator = repositories.makeIterator()
+            var collected: [(ProviderRepository, Result<[ProviderBranch], HTTPError>)] = []
+            func addNext() -> Bool {
+                guard let repository = iterator.next() else { return false }
+                group.addTask {
+                    do {
+                        return (repository, .success(try await provider.branches(workspace: remote.slug, repository: repository.slug)))
+                    } catch let error as HTTPError {
+                        if Self.isFatal(error) { throw error }
+                        return (repository, .failure(error))
+                    }
+                }
+                return true
+            }
+            for _ in 0..<concurrency where addNext() {}
+            while let result = try await group.next() {
+                collected.append(result)
+                let (repository, outcome) = result
+                if case let .success(branches) = outcome {
+                    // One transaction per repository, as soon as its branches arrive.
+                    report.changes += try store.applyRepository(workspaceID: workspace.id!, path: "\(wsPath)/\(repository.slug)", repository,
+                                                                isAdmin: admin.contains(repository.slug), branches: branches, now: now())
+                    report.repositories += 1
+                    report.branches += branches.count
+                    progress("\(wsPath): \(report.repositories) repositories, \(report.branches) branches")
+                }
+                _ = addNext()
+            }
+            return collected
+        }
+        var listed = Set(repositories.map(\.slug))
+        for (repository, outcome) in results {
+            guard case let .failure(error) = outcome else { continue }
+            if case .notFound = error {
+                // Deleted between the listing and its branches: gone, not an error.
+                listed.remove(repository.slug)
+            } else {
+                report.errors.append(.init(path: "\(wsPath)/\(repository.slug)", message: error.description))
+            }
+        }
+        report.changes += try store.removeRepositories(workspaceID: workspace.id!, pathPrefix: wsPath, keeping: listed, now: now())
+    }
+
+    /// Errors that end the whole cycle rather than one repository.
+    static func isFatal(_ error: HTTPError) -> Bool {
+        switch error {
+        case .unauthorized, .rateLimited: true
+        default: false
+        }
+    }
+}

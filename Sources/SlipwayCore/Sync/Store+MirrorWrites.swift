@@ -1,0 +1,136 @@
+import Foundation
+import GRDB
+import SlipwayProviders
+
+/// The engine's writes to the mirror. Each is one short transaction that also appends the change
+/// events it caused, so a crash never leaves half a repository or a change nobody hears about.
+extension Store {
+    public func upsertWorkspace(accountID: Int64, _ remote: ProviderWorkspace, now: Date) throws -> Workspace {
+        try write { db in
+            if var existing = try Workspace.filter(Column("account_id") == accountID && Column("slug") == remote.slug).fetchOne(db) {
+                existing.remoteID = remote.id ?? existing.remoteID
+                existing.name = remote.name ?? existing.name
+                existing.isAdmin = remote.isAdmin
+                existing.accessLostAt = nil
+                existing.updatedAt = now
+                try existing.update(db)
+                return existing
+            }
+            var workspace = Workspace(accountID: accountID, slug: remote.slug, remoteID: remote.id, name: remote.name,
+                                      isAdmin: remote.isAdmin, updatedAt: now)
+            try workspace.insert(db)
+            return workspace
+        }
+    }
+
+    /// Writes a repository and all its branch heads; returns the changes against what was stored.
+    public func applyRepository(workspaceID: Int64, path: String, _ remote: ProviderRepository, isAdmin: Bool,
+                                branches: [ProviderBranch], now: Date) throws -> [SyncReport.Change] {
+        try write { db in
+            var changes: [SyncReport.Change] = []
+            var repository: Repository
+            if let existing = try Repository.filter(Column("workspace_id") == workspaceID && Column("slug") == remote.slug).fetchOne(db) {
+                repository = existing
+            } else {
+                repository = Repository(workspaceID: workspaceID, slug: remote.slug, name: remote.name, fullName: remote.fullName, updatedAt: now)
+                try repository.insert(db)
+                changes.append(.init(kind: ChangeEventKind.repositoryAdded.rawValue, path: path, old: nil, new: nil))
+            }
+            let isNew = !changes.isEmpty
+            repository.remoteID = remote.id
+            repository.name = remote.name
+            repository.fullName = remote.fullName
+            repository.mainBranch = remote.mainBranch
+            repository.isPrivate = remote.isPrivate
+            repository.isAdmin = isAdmin
+            repository.updatedOn = remote.updatedOn
+            repository.cloneURL = remote.cloneURL
+            repository.webURL = remote.webURL
+            repository.branchCount = branches.count
+            repository.lastCheckedAt = now
+            repository.updatedAt = now
+            try repository.update(db)
+            let repositoryID = repository.id!
+
+            var stored: [String: Branch] = [:]
+            for branch in try Branch.filter(Column("repository_id") == repositoryID).fetchAll(db) { stored[branch.name] = branch }
+            for remoteBranch in branches {
+                let head = remoteBranch.head
+                if var existing = stored.removeValue(forKey: remoteBranch.name) {
+                    guard existing.headHash != head.hash || existing.headMessage == nil && head.message != nil else { continue }
+                    if existing.headHash != head.hash {
+                        changes.append(.init(kind: ChangeEventKind.headMoved.rawValue, path: "\(path)/\(remoteBranch.name)",
+                                             old: existing.headHash, new: head.hash))
+                    }
+                    existing.headHash = head.hash
+                    existing.headDate = head.date
+                    existing.headAuthor = head.author
+                    existing.headMessage = head.message
+                    existing.updatedAt = now
+                    try existing.update(db)
+                } else {
+                    var branch = Branch(repositoryID: repositoryID, name: remoteBranch.name, headHash: head.hash, headDate: head.date,
+                                        headAuthor: head.author, headMessage: head.message, updatedAt: now)
+                    try branch.insert(db)
+                    // A new repository's branches are part of its arrival, not news of their own.
+                    if !isNew {
+                        changes.append(.init(kind: ChangeEventKind.branchCreated.rawValue, path: "\(path)/\(remoteBranch.name)",
+                                             old: nil, new: head.hash))
+                    }
+                }
+            }
+            for (name, gone) in stored {
+                try gone.delete(db)
+                changes.append(.init(kind: ChangeEventKind.branchDeleted.rawValue, path: "\(path)/\(name)", old: gone.headHash, new: nil))
+            }
+            try Self.appendEvents(changes, db: db, now: now)
+            return changes
+        }
+    }
+
+    /// Removes repositories of a workspace that the provider no longer lists.
+    public func removeRepositories(workspaceID: Int64, pathPrefix: String, keeping slugs: Set<String>, now: Date) throws -> [SyncReport.Change] {
+        try write { db in
+            var changes: [SyncReport.Change] = []
+            for repository in try Repository.filter(Column("workspace_id") == workspaceID).fetchAll(db) where !slugs.contains(repository.slug) {
+                try repository.delete(db)
+                changes.append(.init(kind: ChangeEventKind.repositoryRemoved.rawValue, path: "\(pathPrefix)/\(repository.slug)", old: nil, new: nil))
+            }
+            try Self.appendEvents(changes, db: db, now: now)
+            return changes
+        }
+    }
+
+    /// Removes workspaces the user lost access to, with their mirrored data.
+    public func removeWorkspaces(accountID: Int64, provider: ProviderKind, keeping slugs: Set<String>, now: Date) throws -> [SyncReport.Change] {
+        try write { db in
+            var changes: [SyncReport.Change] = []
+            for workspace in try Workspace.filter(Column("account_id") == accountID).fetchAll(db) where !slugs.contains(workspace.slug) {
+                try workspace.delete(db)
+                changes.append(.init(kind: ChangeEventKind.accessLost.rawValue, path: "\(provider.rawValue)/\(workspace.slug)", old: nil, new: nil))
+            }
+            try Self.appendEvents(changes, db: db, now: now)
+            return changes
+        }
+    }
+
+    /// Records a finished (or failed) cycle for an account.
+    public func recordSync(accountID: Int64, scope: String = "account", success: Bool, error: String?, now: Date) throws {
+        try write { db in
+            var state = try SyncState.filter(Column("account_id") == accountID && Column("scope") == scope).fetchOne(db)
+                ?? SyncState(accountID: accountID, scope: scope)
+            state.lastAttemptAt = now
+            if success { state.lastSuccessAt = now }
+            state.lastError = error
+            try state.save(db)
+        }
+    }
+
+    static func appendEvents(_ changes: [SyncReport.Change], db: Database, now: Date) throws {
+        for change in changes {
+            guard let kind = ChangeEventKind(rawValue: change.kind) else { continue }
+            var event = ChangeEvent(kind: kind, path: change.path, old: change.old, new: change.new, createdAt: now)
+            try event.insert(db)
+        }
+    }
+}

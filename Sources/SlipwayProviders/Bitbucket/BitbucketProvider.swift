@@ -1,0 +1,195 @@
+import Foundation
+import SlipwayHTTP
+
+/// Bitbucket Cloud REST 2.0. Every list call asks for 100 items a page and a narrow `fields=`
+/// list, and follows `next` exactly as given.
+public struct BitbucketProvider: GitProvider {
+    public let kind = ProviderKind.bitbucket
+    public var apiURL: String
+    public var webURL: String
+    public var credential: ProviderCredential
+    public var http: HTTPClient
+    /// Budgets are kept per credential name ("account:7"); nil spends from no budget (linking).
+    public var budgetCredential: String?
+    public var lane: RequestLane = .background
+    /// The latest moment a call may wait for budget or a rate-limit pause.
+    public var deadline: Date?
+
+    /// The minimum a dashboard needs: read repositories and the account, manage webhooks.
+    public static let minimumScopes = ["repository", "account", "webhook"]
+
+    public init(apiURL: String = ProviderKind.bitbucket.defaultAPIURL, webURL: String = ProviderKind.bitbucket.defaultWebURL,
+                credential: ProviderCredential, http: HTTPClient, budgetCredential: String? = nil) {
+        self.apiURL = apiURL.hasSuffix("/") ? String(apiURL.dropLast()) : apiURL
+        self.webURL = webURL.hasSuffix("/") ? String(webURL.dropLast()) : webURL
+        self.credential = credential
+        self.http = http
+        self.budgetCredential = budgetCredential
+    }
+
+    // MARK: Requests
+
+    private var apiHost: String { URLComponents(string: apiURL)?.host.map { h in URLComponents(string: apiURL)?.port.map { "\(h):\($0)" } ?? h } ?? apiURL }
+
+    private func request(_ url: String, kind: RequestKind = .rest, authorization: String? = nil) -> HTTPRequest {
+        var headers = HTTPHeaders()
+        headers.add("Authorization", authorization ?? credential.authorizationHeader)
+        headers.add("Accept", "application/json")
+        let host = URLComponents(string: url).flatMap { c in c.host.map { h in c.port.map { "\(h):\($0)" } ?? h } } ?? apiHost
+        let budget = budgetCredential.map { BudgetKey(host: host, credential: $0, kind: kind) }
+        return HTTPRequest(url: url, headers: headers, budget: budget, lane: lane)
+    }
+
+    private func get<T: Decodable>(_ url: String, as type: T.Type) async throws -> (T, HTTPResponse) {
+        let response = try await http.send(request(url), deadline: deadline)
+        return (try response.decode(type), response)
+    }
+
+    /// Every value of a paginated listing.
+    private func all<T: Decodable>(_ url: String, as type: T.Type) async throws -> [T] {
+        var values: [T] = []
+        var next: String? = url
+        var pages = 0
+        while let current = next {
+            let (page, _) = try await get(current, as: BitbucketWire.Page<T>.self)
+            values += page.values
+            next = page.next
+            pages += 1
+            // A bogus `next` on the last page (a known Bitbucket bug) must not loop forever.
+            if pages > 10_000 || next == current { break }
+        }
+        return values
+    }
+
+    static func segment(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? text
+    }
+
+    static func query(_ items: [(String, String)]) -> String {
+        var components = URLComponents()
+        components.queryItems = items.map { URLQueryItem(name: $0.0, value: $0.1) }
+        // URLComponents leaves "+" alone; Bitbucket reads it as a space.
+        return "?" + (components.percentEncodedQuery ?? "").replacingOccurrences(of: "+", with: "%2B")
+    }
+
+    // MARK: GitProvider
+
+    public func currentUser() async throws -> ProviderUser {
+        let (user, response) = try await get(apiURL + "/user", as: BitbucketWire.User.self)
+        let scopes = response.headers["X-OAuth-Scopes"].map {
+            $0.split(whereSeparator: { $0 == "," || $0 == " " }).map(String.init).filter { !$0.isEmpty }
+        }
+        guard let id = user.uuid ?? user.accountID else {
+            throw HTTPError.decoding(url: apiURL + "/user", expected: "a user with a uuid", excerpt: HTTPError.excerpt(response.body))
+        }
+        return ProviderUser(id: id, username: user.nickname ?? user.username ?? user.displayName ?? id,
+                            displayName: user.displayName, scopes: scopes)
+    }
+
+    public func workspaces() async throws -> [ProviderWorkspace] {
+        let url = apiURL + "/user/workspaces" + Self.query([
+            ("pagelen", "100"), ("fields", "values.administrator,values.workspace.slug,values.workspace.uuid,next"),
+        ])
+        do {
+            return try await all(url, as: BitbucketWire.WorkspaceAccess.self).map {
+                ProviderWorkspace(id: $0.workspace.uuid, slug: $0.workspace.slug, name: $0.workspace.name, isAdmin: $0.administrator ?? false)
+            }
+        } catch HTTPError.notFound {
+            // Only where the current endpoint is missing: the deprecated listing.
+            let old = apiURL + "/workspaces" + Self.query([("pagelen", "100"), ("fields", "values.uuid,values.slug,values.name,next")])
+            return try await all(old, as: BitbucketWire.Workspace.self).map {
+                ProviderWorkspace(id: $0.uuid, slug: $0.slug, name: $0.name, isAdmin: false)
+            }
+        }
+    }
+
+    public func workspace(_ slug: String) async throws -> ProviderWorkspace {
+        let (w, _) = try await get(apiURL + "/workspaces/\(Self.segment(slug))" + Self.query([("fields", "uuid,slug,name")]),
+                                   as: BitbucketWire.Workspace.self)
+        return ProviderWorkspace(id: w.uuid, slug: w.slug, name: w.name, isAdmin: false)
+    }
+
+    static let repositoryFields = "values.uuid,values.slug,values.name,values.full_name,values.is_private,values.updated_on,"
+        + "values.mainbranch.name,values.links.html.href,values.links.clone,next"
+
+    public func repositories(in workspace: String) async throws -> [ProviderRepository] {
+        let url = apiURL + "/repositories/\(Self.segment(workspace))" + Self.query([("pagelen", "100"), ("fields", Self.repositoryFields)])
+        return try await all(url, as: BitbucketWire.Repository.self).compactMap { Self.repository($0, workspace: workspace) }
+    }
+
+    /// Repositories changed most recently first (discovery); one page.
+    public func recentlyUpdatedRepositories(in workspace: String, pagelen: Int = 100) async throws -> [ProviderRepository] {
+        let url = apiURL + "/repositories/\(Self.segment(workspace))"
+            + Self.query([("pagelen", String(pagelen)), ("sort", "-updated_on"), ("fields", Self.repositoryFields)])
+        let (page, _) = try await get(url, as: BitbucketWire.Page<BitbucketWire.Repository>.self)
+        return page.values.compactMap { Self.repository($0, workspace: workspace) }
+    }
+
+    static func repository(_ r: BitbucketWire.Repository, workspace: String) -> ProviderRepository? {
+        guard let slug = r.slug ?? r.fullName?.split(separator: "/").last.map(String.init) else { return nil }
+        let https = r.links?.clone?.first { $0.name == "https" }?.href
+        return ProviderRepository(id: r.uuid, slug: slug, name: r.name ?? slug, fullName: r.fullName ?? "\(workspace)/\(slug)",
+                                  mainBranch: r.mainbranch?.name, isPrivate: r.isPrivate ?? true, updatedOn: r.updatedOn?.date,
+                                  cloneURL: https.map(Self.stripUserInfo), webURL: r.links?.html?.href)
+    }
+
+    /// Clone links carry the user's name (`https://alice@bitbucket.org/…`); credentials go in headers instead.
+    static func stripUserInfo(_ url: String) -> String {
+        guard var components = URLComponents(string: url) else { return url }
+        components.user = nil
+        components.password = nil
+        return components.string ?? url
+    }
+
+    public func adminRepositorySlugs(in workspace: String) async throws -> Set<String> {
+        let url = apiURL + "/repositories/\(Self.segment(workspace))" + Self.query([("role", "admin"), ("pagelen", "100"), ("fields", "values.slug,next")])
+        struct Slug: Decodable { var slug: String? }
+        return Set(try await all(url, as: Slug.self).compactMap(\.slug))
+    }
+
+    static let commitFields = "hash,date,author.raw,message,parents.hash"
+
+    public func branches(workspace: String, repository: String) async throws -> [ProviderBranch] {
+        let fields = "values.name," + Self.commitFields.split(separator: ",").map { "values.target.\($0)" }.joined(separator: ",") + ",next"
+        let url = apiURL + "/repositories/\(Self.segment(workspace))/\(Self.segment(repository))/refs/branches"
+            + Self.query([("pagelen", "100"), ("fields", fields)])
+        return try await all(url, as: BitbucketWire.Branch.self).compactMap { branch in
+            guard let target = branch.target else { return nil }
+            return ProviderBranch(name: branch.name, head: target.providerCommit)
+        }
+    }
+
+    public func commits(workspace: String, repository: String, revision: String, exclude: [String], limit: Int) async throws -> [ProviderCommit] {
+        let fields = Self.commitFields.split(separator: ",").map { "values.\($0)" }.joined(separator: ",") + ",next"
+        var items = [("pagelen", String(min(100, max(10, limit)))), ("fields", fields)]
+        items += exclude.map { ("exclude", $0) }
+        var next: String? = apiURL + "/repositories/\(Self.segment(workspace))/\(Self.segment(repository))/commits/\(Self.segment(revision))"
+            + Self.query(items)
+        var commits: [ProviderCommit] = []
+        while let url = next, commits.count < limit {
+            let (page, _) = try await get(url, as: BitbucketWire.Page<BitbucketWire.Commit>.self)
+            commits += page.values.map(\.providerCommit)
+            next = page.next == url ? nil : page.next
+        }
+        return Array(commits.prefix(limit))
+    }
+
+    /// One commit's details (a head that moved, seen first through git).
+    public func commit(workspace: String, repository: String, hash: String) async throws -> ProviderCommit {
+        let url = apiURL + "/repositories/\(Self.segment(workspace))/\(Self.segment(repository))/commit/\(Self.segment(hash))"
+            + Self.query([("fields", Self.commitFields)])
+        return try await get(url, as: BitbucketWire.Commit.self).0.providerCommit
+    }
+
+    public func branchHeads(cloneURL: String) async throws -> [String: String] {
+        let base = cloneURL.hasSuffix("/") ? String(cloneURL.dropLast()) : cloneURL
+        var req = request(base + "/info/refs?service=git-upload-pack", kind: .git, authorization: credential.gitAuthorizationHeader)
+        req.headers.set("Accept", "application/x-git-upload-pack-advertisement")
+        let response = try await http.send(req, deadline: deadline)
+        do {
+            return try RefsAdvertisement.parse(response.body).branches
+        } catch {
+            throw HTTPError.decoding(url: base + "/info/refs", expected: "a git refs advertisement", excerpt: error.description)
+        }
+    }
+}

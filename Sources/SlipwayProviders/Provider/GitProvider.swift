@@ -1,0 +1,92 @@
+import Foundation
+import SlipwayHTTP
+
+/// How requests prove who they are. Never printed: `description` hides the secret.
+public enum ProviderCredential: Sendable, Equatable, CustomStringConvertible {
+    /// Access tokens and OAuth tokens: `Authorization: Bearer …`; git user `x-token-auth`.
+    case bearer(String)
+    /// Atlassian API tokens: Basic e-mail:token; git user `x-bitbucket-api-token-auth`.
+    case apiToken(email: String, token: String)
+
+    public var authorizationHeader: String {
+        switch self {
+        case let .bearer(token): "Bearer \(token)"
+        case let .apiToken(email, token): "Basic " + Data("\(email):\(token)".utf8).base64EncodedString()
+        }
+    }
+
+    /// Basic credentials for git's smart HTTP.
+    public var gitAuthorizationHeader: String {
+        switch self {
+        case let .bearer(token): "Basic " + Data("x-token-auth:\(token)".utf8).base64EncodedString()
+        case let .apiToken(_, token): "Basic " + Data("x-bitbucket-api-token-auth:\(token)".utf8).base64EncodedString()
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .bearer: "bearer token (hidden)"
+        case let .apiToken(email, _): "API token for \(email) (hidden)"
+        }
+    }
+}
+
+public struct ProviderUser: Sendable, Equatable {
+    public var id: String
+    public var username: String
+    public var displayName: String?
+    /// What the token may do, when the provider says (`X-OAuth-Scopes`).
+    public var scopes: [String]?
+}
+
+public struct ProviderWorkspace: Sendable, Equatable {
+    public var id: String?
+    public var slug: String
+    public var name: String?
+    public var isAdmin: Bool
+}
+
+public struct ProviderCommit: Sendable, Equatable {
+    public var hash: String
+    public var date: Date?
+    /// "Name <email>"
+    public var author: String?
+    public var message: String?
+    public var parents: [String]
+}
+
+public struct ProviderRepository: Sendable, Equatable {
+    public var id: String?
+    public var slug: String
+    public var name: String
+    public var fullName: String
+    public var mainBranch: String?
+    public var isPrivate: Bool
+    public var updatedOn: Date?
+    public var cloneURL: String?
+    public var webURL: String?
+}
+
+public struct ProviderBranch: Sendable, Equatable {
+    public var name: String
+    public var head: ProviderCommit
+}
+
+/// What every Git host adapter answers. The engine speaks only this; wire formats stay inside
+/// each adapter.
+public protocol GitProvider: Sendable {
+    var kind: ProviderKind { get }
+    func currentUser() async throws -> ProviderUser
+    /// The workspaces (organizations, groups) the user belongs to; names may need `workspace(_:)`.
+    func workspaces() async throws -> [ProviderWorkspace]
+    func workspace(_ slug: String) async throws -> ProviderWorkspace
+    /// Every repository the user may read.
+    func repositories(in workspace: String) async throws -> [ProviderRepository]
+    /// Slugs of the repositories the user administers (webhooks need admin).
+    func adminRepositorySlugs(in workspace: String) async throws -> Set<String>
+    func branches(workspace: String, repository: String) async throws -> [ProviderBranch]
+    /// Commits reachable from `revision` and not from `exclude`, newest first.
+    func commits(workspace: String, repository: String, revision: String, exclude: [String], limit: Int) async throws -> [ProviderCommit]
+    /// Branch heads from git's refs advertisement (the git budget, not REST).
+    func branchHeads(cloneURL: String) async throws -> [String: String]
+}
