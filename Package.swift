@@ -85,11 +85,11 @@ let package = Package(
         ),
 
         .testTarget(name: "SlipwayHTTPTests", dependencies: ["SlipwayHTTP"], exclude: ["Fixtures"]),
-        .testTarget(name: "SlipwayProvidersTests", dependencies: ["SlipwayProviders"]),
+        .testTarget(name: "SlipwayProvidersTests", dependencies: ["SlipwayProviders", "SlipwaySandbox"], exclude: ["Fixtures"]),
         .testTarget(name: "SlipwayCoreTests", dependencies: ["SlipwayCore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "SlipwayTUITests", dependencies: ["SlipwayTUI"]),
         .testTarget(name: "SlipwaySandboxTests", dependencies: ["SlipwaySandbox", "SlipwayHTTP"], exclude: ["Fixtures"]),
-        .testTarget(name: "SlipwayCLITests", dependencies: ["SlipwayCLI", "SlipwayCore", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "SlipwayCLITests", dependencies: ["SlipwayCLI", "SlipwayCore", "SlipwaySandbox", "SlipwayHTTP", .product(name: "GRDB", package: "GRDB.swift")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -28,6 +28,17 @@ struct BinaryRunner {
         environment = env
     }
 
+    /// Runs the binary on a thread of its own, so a server in this test process (whose handlers
+    /// need the concurrency pool) keeps answering while the binary talks to it.
+    func runAsync(_ arguments: [String], stdin: String? = nil) async throws -> Result {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread {
+                continuation.resume(with: Swift.Result { try self.run(arguments, stdin: stdin) })
+            }
+            thread.start()
+        }
+    }
+
     func run(_ arguments: [String], stdin: String? = nil) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)

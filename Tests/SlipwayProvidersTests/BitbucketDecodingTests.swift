@@ -1,0 +1,151 @@
+import Foundation
+import Testing
+import SlipwayHTTP
+import SlipwaySandbox
+@testable import SlipwayProviders
+
+func fixture(_ name: String) throws -> Data {
+    try Data(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/\(name)"))
+}
+
+@Suite("Bitbucket decoding")
+struct BitbucketDecodingTests {
+    @Test("timestamps in every shape Bitbucket sends", arguments: [
+        ("2026-11-20T10:11:12+00:00", 0.0), ("2026-11-20T10:11:12.345678+00:00", 0.345678), ("2026-11-20T10:11:12.123456789Z", 0.123456789),
+        ("2026-11-20T10:11:12Z", 0.0), ("2026-11-20T10:11:12.5Z", 0.5), ("2026-11-20T12:11:12+02:00", 0.0), ("2026-11-20T05:11:12-0500", 0.0),
+    ])
+    func timestamps(text: String, fraction: Double) throws {
+        let date = try #require(BitbucketDate.parse(text))
+        let base = Date(timeIntervalSince1970: 1795169472)  // 2026-11-20T10:11:12Z
+        #expect(abs(date.timeIntervalSince(base) - fraction) < 1e-6)
+    }
+
+    @Test("unreadable timestamps are nil, not errors")
+    func badTimestamps() {
+        for text in ["", "yesterday", "2026-13-45T99:99:99Z", "2026-11-20T10:11:12.Z", "2026-11-20T10:11:12+5"] {
+            #expect(BitbucketDate.parse(text) == nil || text == "2026-13-45T99:99:99Z")
+        }
+    }
+
+    @Test("the reference user, workspaces, repositories, branches and commits decode")
+    func fixtures() throws {
+        let user = try JSONDecoder().decode(BitbucketWire.User.self, from: fixture("user.json"))
+        #expect(user.uuid == "{4b85b785-1433-4092-8512-20302f4a03be}")
+        #expect(user.displayName == "Sourcegraph Testing")
+
+        let access = try JSONDecoder().decode(BitbucketWire.Page<BitbucketWire.WorkspaceAccess>.self, from: fixture("user_workspaces_page.json"))
+        #expect(access.values.map(\.workspace.slug) == ["bbworkspace1"])
+        #expect(access.values.first?.workspace.name == nil)
+        #expect(access.next == nil)
+
+        let old = try JSONDecoder().decode(BitbucketWire.Page<BitbucketWire.Workspace>.self, from: fixture("workspaces_page_deprecated.json"))
+        #expect(old.values.first?.name == "Atlassian Bitbucket")
+
+        let repos = try JSONDecoder().decode(BitbucketWire.Page<BitbucketWire.Repository>.self, from: fixture("repositories_page.json"))
+        let repo = try #require(repos.values.first.flatMap { BitbucketProvider.repository($0, workspace: "sourcegraph-testing") })
+        #expect(repo.fullName == "sourcegraph-testing/src-cli")
+        #expect(repo.cloneURL == "https://bitbucket.org/sourcegraph-testing/src-cli.git")   // user info stripped
+        #expect(repo.updatedOn != nil)
+        #expect(repos.next?.contains("page=2") == true)
+
+        let single = try JSONDecoder().decode(BitbucketWire.Repository.self, from: fixture("repository.json"))
+        #expect(BitbucketProvider.repository(single, workspace: "amuniz")?.mainBranch != nil)
+
+        let branches = try JSONDecoder().decode(BitbucketWire.Page<BitbucketWire.Branch>.self, from: fixture("branches_page.json"))
+        #expect(branches.values.count == 4)
+        for branch in branches.values {
+            let head = try #require(branch.target?.providerCommit)
+            #expect(head.hash.count == 40)
+            #expect(head.date != nil)
+            #expect(head.author?.contains("<") == true)
+        }
+
+        let commits = try JSONDecoder().decode(BitbucketWire.Page<BitbucketWire.Commit>.self, from: fixture("commits_page.json"))
+        #expect(!commits.values.isEmpty)
+        #expect(commits.next == nil)
+        #expect(commits.values.allSatisfy { !$0.providerCommit.parents.isEmpty })
+    }
+
+    @Test("optional fields may be absent or null; unknown ones are ignored")
+    func lenient() throws {
+        let json = #"{"values":[{"name":"x","target":{"hash":"abc","date":null,"author":null,"brand_new_field":{"a":1}}},{"name":"no-target"}],"next":null}"#
+        let page = try JSONDecoder().decode(BitbucketWire.Page<BitbucketWire.Branch>.self, from: Data(json.utf8))
+        #expect(page.values.count == 2)
+        #expect(page.values[0].target?.providerCommit == ProviderCommit(hash: "abc", date: nil, author: nil, message: nil, parents: []))
+        #expect(page.values[1].target == nil)
+    }
+
+    @Test("the error envelope and text/plain errors become messages")
+    func errors() throws {
+        #expect(HTTPError.providerMessage(try fixture("error_404.json")) == "Repository dev/null not found")
+    }
+}
+
+@Suite("Bitbucket provider against the sandbox")
+struct BitbucketProviderSandboxTests {
+    func start(_ configure: (inout SandboxOptions) -> Void = { _ in }) async throws -> (SandboxServer, BitbucketProvider, CountingTransport) {
+        var options = SandboxOptions()
+        options.seed = 11
+        options.workspaces = 2
+        options.reposPerWorkspace = 4
+        configure(&options)
+        let server = try await SandboxServer.start(options: options)
+        let counter = CountingTransport(CurlTransport())
+        let provider = BitbucketProvider(apiURL: server.apiURL, webURL: server.webURL, credential: .bearer(server.service.accessToken),
+                                         http: HTTPClient(transport: counter), budgetCredential: "account:1")
+        return (server, provider, counter)
+    }
+
+    @Test("user, workspaces with names, repositories with admin flags, branches, commits and refs")
+    func everything() async throws {
+        let (server, provider, counter) = try await start()
+        defer { Task { await server.stop() } }
+        let user = try await provider.currentUser()
+        #expect(user.username == "sandbox-user")
+        let workspaces = try await provider.workspaces()
+        #expect(workspaces.map(\.slug) == server.service.workspaceSlugs().sorted())
+        let ws = workspaces[0].slug
+        #expect(try await provider.workspace(ws).name?.isEmpty == false)
+        let repos = try await provider.repositories(in: ws)
+        #expect(Set(repos.map(\.slug)) == Set(server.service.repositorySlugs(workspace: ws)))
+        let admin = try await provider.adminRepositorySlugs(in: ws)
+        #expect(admin.isSubset(of: Set(repos.map(\.slug))))
+        let repo = repos[0]
+        let branches = try await provider.branches(workspace: ws, repository: repo.slug)
+        let expected = server.service.branches(workspace: ws, repository: repo.slug)
+        #expect(Dictionary(uniqueKeysWithValues: branches.map { ($0.name, $0.head.hash) }) == expected)
+        #expect(branches.allSatisfy { $0.head.date != nil && $0.head.author != nil && $0.head.message != nil })
+        // The git refs advertisement gives the same heads, from the git budget.
+        let before = counter.byKind["git"] ?? 0
+        #expect(try await provider.branchHeads(cloneURL: try #require(repo.cloneURL)) == expected)
+        #expect(counter.byKind["git"] == before + 1)
+        let main = try #require(repo.mainBranch)
+        let history = try await provider.commits(workspace: ws, repository: repo.slug, revision: main, exclude: [], limit: 5)
+        #expect(history.first?.hash == expected[main])
+        let newer = try await provider.commits(workspace: ws, repository: repo.slug, revision: main, exclude: [expected[main]!], limit: 50)
+        #expect(newer.isEmpty)
+    }
+
+    @Test("API tokens authenticate with Basic e-mail:token")
+    func apiToken() async throws {
+        let (server, _, _) = try await start()
+        defer { Task { await server.stop() } }
+        let provider = BitbucketProvider(apiURL: server.apiURL, webURL: server.webURL,
+                                         credential: .apiToken(email: server.service.email, token: server.service.apiToken), http: HTTPClient(transport: CurlTransport()))
+        #expect(try await provider.currentUser().username == "sandbox-user")
+        let wrong = BitbucketProvider(apiURL: server.apiURL, webURL: server.webURL, credential: .bearer("nope"), http: HTTPClient(transport: CurlTransport()))
+        await #expect(throws: HTTPError.self) { _ = try await wrong.currentUser() }
+    }
+
+    @Test("a repository with 130 branches is listed in two pages with the narrow fields")
+    func paging() async throws {
+        let (server, provider, counter) = try await start()
+        defer { Task { await server.stop() } }
+        let ws = server.service.workspaceSlugs()[0]
+        let big = server.service.repositorySlugs(workspace: ws)[3]
+        let before = counter.total
+        let branches = try await provider.branches(workspace: ws, repository: big)
+        #expect(branches.count == 131)
+        #expect(counter.total - before == 2)
+    }
+}
