@@ -88,6 +88,11 @@ let package = Package(
         .testTarget(name: "SlipwayProvidersTests", dependencies: ["SlipwayProviders", "SlipwaySandbox"], exclude: ["Fixtures"]),
         .testTarget(name: "SlipwayCoreTests", dependencies: ["SlipwayCore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "SlipwayTUITests", dependencies: ["SlipwayTUI"]),
+        // The core against the sandbox over real loopback HTTP.
+        .testTarget(
+            name: "SlipwayIntegrationTests",
+            dependencies: ["SlipwayCore", "SlipwaySandbox", "SlipwayHTTP", "SlipwayProviders", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         .testTarget(name: "SlipwaySandboxTests", dependencies: ["SlipwaySandbox", "SlipwayHTTP"], exclude: ["Fixtures"]),
         .testTarget(name: "SlipwayCLITests", dependencies: ["SlipwayCLI", "SlipwayCore", "SlipwaySandbox", "SlipwayHTTP", .product(name: "GRDB", package: "GRDB.swift")]),
     ],

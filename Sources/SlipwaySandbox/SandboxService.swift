@@ -156,6 +156,10 @@ public final class SandboxService: @unchecked Sendable {
             reply.headers += [("X-RateLimit-Limit", String(limit)), ("X-RateLimit-Resource", "api"),
                               ("X-RateLimit-NearLimit", admitted.used * 5 >= limit * 4 ? "true" : "false")]
         }
+        if credential.isAccessToken && kind == "rest" {
+            // What the token may do, as Bitbucket reports it on access-token responses.
+            reply.headers.append(("X-OAuth-Scopes", options.tokenScopes.joined(separator: ", ")))
+        }
         return reply
     }
 

@@ -21,6 +21,7 @@ struct LsCommand: AsyncParsableCommand {
     func run() async throws {
         let context = try global.context()
         let target = try path.map(MirrorPath.parse) ?? MirrorPath()
+        if target.branch != nil { await refreshCommits(target, context: context) }
         let entries = try MirrorListing(store: context.store).list(target)
         if output.json { return try printJSON(entries) }
         if entries.isEmpty {
@@ -28,6 +29,25 @@ struct LsCommand: AsyncParsableCommand {
             return
         }
         Terminal.out(MirrorListing.table(entries).render())
+    }
+}
+
+extension LsCommand {
+    /// Opening a branch fetches its new commits (on the interactive lane); offline, the stored
+    /// ones are shown with a warning.
+    func refreshCommits(_ target: MirrorPath, context: CommandContext) async {
+        guard let provider = target.provider, let ws = target.workspace, let name = target.branch,
+              let account = try? context.store.account(for: provider), account.status == .ok,
+              let repository = try? context.store.repository(at: target), let branch = try? context.store.branch(repositoryID: repository.id!, name: name)
+        else { return }
+        do {
+            var adapter = try ProviderFactory(context: context).provider(for: account)
+            adapter.lane = .interactive
+            adapter.deadline = Date().addingTimeInterval(30)
+            try await CommitFetcher(store: context.store, provider: adapter).refresh(workspace: ws, repository: repository, branch: branch)
+        } catch {
+            Terminal.warning("showing stored commits; fetching new ones failed: \(error)")
+        }
     }
 }
 

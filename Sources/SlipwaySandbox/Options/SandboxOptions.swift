@@ -17,6 +17,8 @@ public struct SandboxOptions: Sendable, Equatable {
     public var gitRateLimitPerHour: Int = 60000
     /// Sent as `Retry-After` on 429s when set (Bitbucket usually sends none).
     public var retryAfterSeconds: Int?
+    /// The scopes the access token reports in `X-OAuth-Scopes`.
+    public var tokenScopes: [String] = ["account", "repository", "webhook", "pullrequest"]
     /// Fault specifications (see `FaultSpec`), applied in order.
     public var faults: [String] = []
 
