@@ -6,6 +6,15 @@ import SlipwayHTTP
 import SlipwayProviders
 import SlipwaySandbox
 
+/// Links the sandbox's user and returns the account with a provider spending from its budget.
+func linked(_ server: SandboxServer, store: Store, home: AccountAndSyncTests.Home, http: HTTPClient) async throws -> (Account, BitbucketProvider) {
+    let (account, _) = try await AccountLinker(store: store, keyFile: home.path + "/key", http: http)
+        .link(LinkRequest(provider: .bitbucket, apiURL: server.apiURL, webURL: server.webURL, secret: .token(server.service.accessToken)))
+    let provider = BitbucketProvider(apiURL: server.apiURL, webURL: server.webURL, credential: .bearer(server.service.accessToken),
+                                     http: http, budgetCredential: "account:\(account.id!)")
+    return (account, provider)
+}
+
 @Suite("Accounts and the mirror, against the sandbox")
 struct AccountAndSyncTests {
     final class Home {
@@ -65,11 +74,7 @@ struct AccountAndSyncTests {
         defer { Task { await server.stop() } }
         let home = Home()
         let store = try Store(path: home.path + "/slipway.db")
-        let http = HTTPClient(transport: CurlTransport())
-        let (account, _) = try await AccountLinker(store: store, keyFile: home.path + "/key", http: http)
-            .link(LinkRequest(provider: .bitbucket, apiURL: server.apiURL, webURL: server.webURL, secret: .token(server.service.accessToken)))
-        let provider = BitbucketProvider(apiURL: server.apiURL, webURL: server.webURL, credential: .bearer(server.service.accessToken),
-                                         http: http, budgetCredential: "account:\(account.id!)")
+        let (account, provider) = try await linked(server, store: store, home: home, http: HTTPClient(transport: CurlTransport()))
         let sync = MirrorSync(store: store, account: account, provider: provider)
         let first = try await sync.run()
         #expect(first.changes.count == 6)
@@ -102,11 +107,7 @@ struct AccountAndSyncTests {
         defer { Task { await server.stop() } }
         let home = Home()
         let store = try Store(path: home.path + "/slipway.db")
-        let http = HTTPClient(transport: CurlTransport())
-        let (account, _) = try await AccountLinker(store: store, keyFile: home.path + "/key", http: http)
-            .link(LinkRequest(provider: .bitbucket, apiURL: server.apiURL, webURL: server.webURL, secret: .token(server.service.accessToken)))
-        let provider = BitbucketProvider(apiURL: server.apiURL, webURL: server.webURL, credential: .bearer(server.service.accessToken),
-                                         http: http, budgetCredential: "account:\(account.id!)")
+        let (account, provider) = try await linked(server, store: store, home: home, http: HTTPClient(transport: CurlTransport()))
         let report = try await MirrorSync(store: store, account: account, provider: provider).run()
         #expect(report.errors.isEmpty)
         for ws in server.service.workspaceSlugs() {
@@ -122,11 +123,8 @@ struct AccountAndSyncTests {
         let store = try Store(path: home.path + "/slipway.db")
         var configuration = HTTPClient.Configuration()
         configuration.backoff = Backoff(base: 0.01, cap: 0.05, maxAttempts: 6)
-        let http = HTTPClient(transport: CurlTransport(), configuration: configuration)
-        let (account, _) = try await AccountLinker(store: store, keyFile: home.path + "/key", http: http)
-            .link(LinkRequest(provider: .bitbucket, apiURL: server.apiURL, webURL: server.webURL, secret: .token(server.service.accessToken)))
-        let provider = BitbucketProvider(apiURL: server.apiURL, webURL: server.webURL, credential: .bearer(server.service.accessToken),
-                                         http: http, budgetCredential: "account:\(account.id!)")
+        let (account, provider) = try await linked(server, store: store, home: home,
+                                                   http: HTTPClient(transport: CurlTransport(), configuration: configuration))
         let report = try await MirrorSync(store: store, account: account, provider: provider).run()
         #expect(report.errors.isEmpty, "\(report.errors)")
         #expect(report.branches == server.service.summary.branches)
@@ -146,11 +144,7 @@ struct CommitFetcherTests {
         let home = AccountAndSyncTests.Home()
         let store = try Store(path: home.path + "/slipway.db")
         let counter = CountingTransport(CurlTransport())
-        let http = HTTPClient(transport: counter)
-        let (account, _) = try await AccountLinker(store: store, keyFile: home.path + "/key", http: http)
-            .link(LinkRequest(provider: .bitbucket, apiURL: server.apiURL, webURL: server.webURL, secret: .token(server.service.accessToken)))
-        let provider = BitbucketProvider(apiURL: server.apiURL, webURL: server.webURL, credential: .bearer(server.service.accessToken),
-                                         http: http, budgetCredential: "account:\(account.id!)")
+        let (account, provider) = try await linked(server, store: store, home: home, http: HTTPClient(transport: counter))
         let sync = MirrorSync(store: store, account: account, provider: provider)
         _ = try await sync.run()
         let ws = server.service.workspaceSlugs()[0]

@@ -30,7 +30,7 @@ struct ProviderFactory {
 
     /// What the shared budgets say about an account, for summaries.
     func rateLimit(for account: Account) throws -> SyncReport.RateLimit {
-        let host = URLComponents(string: account.apiURL).map { c in c.host.map { h in c.port.map { "\(h):\($0)" } ?? h } ?? "" } ?? ""
+        let host = URLPolicy.authority(of: account.apiURL) ?? ""
         let budgets = try StoreBudgetLedger(store: context.store).all()
         guard let bucket = budgets.first(where: { $0.key.credential == "account:\(account.id ?? 0)" && $0.key.kind == .rest && $0.key.host == host })?.bucket else {
             return SyncReport.RateLimit(limit: context.config.provider(account.provider.rawValue).requestsPerHour, remaining: nil, pausedUntil: nil)

@@ -36,6 +36,12 @@ public enum URLPolicy {
         return h == "localhost" || h == "::1" || h.hasPrefix("127.")
     }
 
+    /// `host` or `host:port` of a URL: budgets are kept per authority.
+    public static func authority(of url: String) -> String? {
+        guard let components = URLComponents(string: url), let host = components.host else { return nil }
+        return components.port.map { "\(host):\($0)" } ?? host
+    }
+
     /// Scheme and host of an allowed URL, or the reason it is refused.
     public static func check(_ text: String, allowLoopbackHTTP: Bool) throws(HTTPError) -> (scheme: String, host: String) {
         guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),

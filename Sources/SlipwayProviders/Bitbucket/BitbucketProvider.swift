@@ -29,13 +29,11 @@ public struct BitbucketProvider: GitProvider {
 
     // MARK: Requests
 
-    private var apiHost: String { URLComponents(string: apiURL)?.host.map { h in URLComponents(string: apiURL)?.port.map { "\(h):\($0)" } ?? h } ?? apiURL }
-
     private func request(_ url: String, kind: RequestKind = .rest, authorization: String? = nil) -> HTTPRequest {
         var headers = HTTPHeaders()
         headers.add("Authorization", authorization ?? credential.authorizationHeader)
         headers.add("Accept", "application/json")
-        let host = URLComponents(string: url).flatMap { c in c.host.map { h in c.port.map { "\(h):\($0)" } ?? h } } ?? apiHost
+        let host = URLPolicy.authority(of: url) ?? URLPolicy.authority(of: apiURL) ?? apiURL
         let budget = budgetCredential.map { BudgetKey(host: host, credential: $0, kind: kind) }
         return HTTPRequest(url: url, headers: headers, budget: budget, lane: lane)
     }
