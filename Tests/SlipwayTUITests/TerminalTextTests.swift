@@ -56,3 +56,21 @@ struct TerminalProbeTests {
         #expect(caps.noColor)
     }
 }
+
+@Suite("Display width")
+struct DisplayWidthTests {
+    @Test("columns, not characters", arguments: [
+        ("main", 4), ("修复登录", 8), ("ログイン", 8), ("🚀 deploy", 9), ("Zoë Ångström", 12), ("e\u{301}", 1), ("a\u{200B}b", 2), ("한국어", 6),
+    ])
+    func widths(text: String, columns: Int) {
+        #expect(DisplayWidth.of(text) == columns)
+    }
+
+    @Test("truncation ends with an ellipsis and never splits a wide character")
+    func truncate() {
+        #expect(DisplayWidth.truncate("feature/login", to: 8) == "feature…")
+        #expect(DisplayWidth.truncate("修复登录页面", to: 7) == "修复登…")
+        #expect(DisplayWidth.of(DisplayWidth.truncate("修复登录页面", to: 6)) <= 6)
+        #expect(DisplayWidth.truncate("short", to: 10) == "short")
+    }
+}
