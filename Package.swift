@@ -33,7 +33,8 @@ let package = Package(
         ),
 
         .target(name: "SlipwayHTTP", dependencies: ["CCurl"]),
-        .target(name: "SlipwayProviders", dependencies: ["SlipwayHTTP"]),
+        // Crypto for PKCE challenges and webhook signatures.
+        .target(name: "SlipwayProviders", dependencies: ["SlipwayHTTP", .product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "SlipwayCore",
             dependencies: [
@@ -50,6 +51,7 @@ let package = Package(
             dependencies: [
                 "SlipwayProviders",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(name: "SlipwayTUI", dependencies: ["SlipwayCore", "CNcurses"]),
@@ -88,6 +90,7 @@ let package = Package(
         .testTarget(name: "SlipwayProvidersTests", dependencies: ["SlipwayProviders", "SlipwaySandbox"], exclude: ["Fixtures"]),
         .testTarget(name: "SlipwayCoreTests", dependencies: ["SlipwayCore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "SlipwayTUITests", dependencies: ["SlipwayTUI"]),
+        .testTarget(name: "SlipwayServerTests", dependencies: ["SlipwayServer", "SlipwayHTTP", "SlipwayProviders"]),
         // The core against the sandbox over real loopback HTTP.
         .testTarget(
             name: "SlipwayIntegrationTests",

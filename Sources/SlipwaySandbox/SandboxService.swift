@@ -10,7 +10,7 @@ public final class SandboxService: @unchecked Sendable {
     public let apiToken: String
     public var email: String { lock.withLock { world.user.email } }
 
-    private let now: @Sendable () -> Date
+    let now: @Sendable () -> Date
     // Everything below is guarded by `lock`.
     private let lock = NSLock()
     private var world: SandboxWorld
@@ -20,6 +20,9 @@ public final class SandboxService: @unchecked Sendable {
     private var rateLimit: Int
     private var faults: FaultTable
     private var stats = Stats()
+    private var oauthState = OAuthState()
+    /// The OAuth consumer's key and secret.
+    public let consumer: (key: String, secret: String)
     private var origin = "http://127.0.0.1"
     private var boundHost = "127.0.0.1"
     private var boundPort = 0
@@ -41,6 +44,7 @@ public final class SandboxService: @unchecked Sendable {
         rateLimit = options.rateLimitPerHour
         faults = FaultTable(options.faults.compactMap { try? FaultSpec(parsing: $0) })
         (accessToken, apiToken) = Self.tokens(seed: options.seed)
+        consumer = Self.consumer(seed: options.seed)
     }
 
     /// The credentials a seed's sandbox accepts (`slipway sandbox --seed N --print-token`).
@@ -97,6 +101,7 @@ public final class SandboxService: @unchecked Sendable {
         stats.byPath[Self.template(segments), default: 0] += 1
         stats.byKind[kind, default: 0] += 1
         if kind == "control" { return control(request) }
+        if segments.starts(with: ["site", "oauth2"]) { return oauthLocked(request, state: &oauthState, random: &random) }
 
         var delay: TimeInterval = 0
         if let fault = faults.fire(path: request.rawPath, random: &random) {
@@ -156,9 +161,9 @@ public final class SandboxService: @unchecked Sendable {
             reply.headers += [("X-RateLimit-Limit", String(limit)), ("X-RateLimit-Resource", "api"),
                               ("X-RateLimit-NearLimit", admitted.used * 5 >= limit * 4 ? "true" : "false")]
         }
-        if credential.isAccessToken && kind == "rest" {
-            // What the token may do, as Bitbucket reports it on access-token responses.
-            reply.headers.append(("X-OAuth-Scopes", options.tokenScopes.joined(separator: ", ")))
+        if kind == "rest", let scopes = credential.scopes ?? (credential.isAccessToken ? options.tokenScopes : nil) {
+            // What the token may do, as Bitbucket reports it.
+            reply.headers.append(("X-OAuth-Scopes", scopes.joined(separator: ", ")))
         }
         return reply
     }
@@ -176,7 +181,9 @@ public final class SandboxService: @unchecked Sendable {
 
     struct Credential {
         var name: String
+        /// Repository, project and workspace access tokens get X-RateLimit headers; OAuth tokens do not.
         var isAccessToken: Bool
+        var scopes: [String]? = nil
     }
 
     private func authenticate(_ header: String?, git: Bool) -> Result<Credential, SandboxReplyBox> {
@@ -186,6 +193,14 @@ public final class SandboxService: @unchecked Sendable {
         }
         let scheme = header[..<space].lowercased()
         let value = header[header.index(after: space)...].trimmingCharacters(in: .whitespaces)
+        if scheme == "bearer", !git, let issued = oauthState.accessTokens[value] {
+            guard issued.expiresAt > now() else {
+                return .failure(SandboxReplyBox(.json(401, WireFormat.error("Access token expired."),
+                                                      headers: [("WWW-Authenticate", #"Bearer realm="bitbucket.org", error="invalid_token""#)])))
+            }
+            // OAuth calls count against the consumer.
+            return .success(Credential(name: "oauth:\(consumer.key)", isAccessToken: false, scopes: issued.scopes))
+        }
         if scheme == "bearer", !git {
             guard value == accessToken else {
                 return .failure(SandboxReplyBox(.json(401, WireFormat.error("Token is invalid, expired, or not supported for this endpoint."),
@@ -198,6 +213,9 @@ public final class SandboxService: @unchecked Sendable {
             let user = String(decoded[..<colon])
             let secret = String(decoded[decoded.index(after: colon)...])
             if git && user == "x-token-auth" && secret == accessToken { return .success(Credential(name: "access_token", isAccessToken: true)) }
+            if git && user == "x-token-auth", let issued = oauthState.accessTokens[secret], issued.expiresAt > now() {
+                return .success(Credential(name: "oauth:\(consumer.key)", isAccessToken: false))
+            }
             if (user == world.user.email || (git && (user == "x-bitbucket-api-token-auth" || user == world.user.nickname))) && secret == apiToken {
                 return .success(Credential(name: "api_token:\(world.user.email)", isAccessToken: false))
             }
@@ -367,7 +385,7 @@ public final class SandboxService: @unchecked Sendable {
             return .json(200, [
                 "requests_by_path": stats.byPath, "requests_by_kind": stats.byKind, "requests_by_credential": stats.byCredential,
                 "rate_limited": stats.rateLimited, "unauthorized": stats.unauthorized, "faults_fired": faults.firedCounts,
-                "pushes": world.pushes, "rate_limit": rateLimit,
+                "pushes": world.pushes, "rate_limit": rateLimit, "token_requests": oauthState.tokenRequests,
             ])
         case ("POST", "control"):
             guard let object = (try? JSONSerialization.jsonObject(with: request.body)) as? [String: Any] else {

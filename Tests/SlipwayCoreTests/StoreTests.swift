@@ -11,10 +11,10 @@ struct StoreTests {
 
     func open() throws -> Store { try Store(path: tmp.file("slipway.db")) }
 
-    @Test("migrating from empty gives schema v1 in WAL with every table")
+    @Test("migrating from empty applies every migration (v1 tables, v2 columns) in WAL")
     func migrateFromEmpty() throws {
         let store = try open()
-        #expect(try store.schemaVersion() == 1)
+        #expect(try store.schemaVersion() == Schema.currentVersion)
         #expect(try store.journalMode() == "wal")
         #expect(try store.integrityCheck() == "ok")
         #expect(Set(try store.tableNames()) == [
@@ -35,7 +35,26 @@ struct StoreTests {
         }
         let again = try open()
         #expect(try again.accounts().count == 1)
-        #expect(try again.schemaVersion() == 1)
+        #expect(try again.schemaVersion() == Schema.currentVersion)
+    }
+
+    @Test("a v1 database is upgraded in place, keeping its data")
+    func upgradeFromV1() throws {
+        let path = tmp.file("old.db")
+        do {
+            // Build a v1 database as the first release left it.
+            let queue = try DatabaseQueue(path: path)
+            try Schema.migrator.migrate(queue, upTo: "v1")
+            try queue.write { db in
+                try db.execute(sql: "INSERT INTO accounts (provider, username, api_url, web_url, auth, created_at, updated_at) VALUES ('bitbucket', 'ada', 'a', 'w', 'token', '2026-01-01', '2026-01-01')")
+            }
+            #expect(try queue.read { db in try Int.fetchOne(db, sql: "PRAGMA user_version") } == 1)
+        }
+        let store = try Store(path: path)
+        #expect(try store.schemaVersion() == 2)
+        let account = try #require(try store.account(for: .bitbucket))
+        #expect(account.username == "ada")
+        #expect(account.tokenRefreshAt == nil)
     }
 
     @Test("indexes exist for the dashboard's queries")
@@ -57,7 +76,7 @@ struct StoreTests {
                 try db.execute(sql: "PRAGMA user_version = 99")
             }
         }
-        #expect(throws: StoreError.newerSchema(path: tmp.file("slipway.db"), found: 99, supported: 1)) { try open() }
+        #expect(throws: StoreError.newerSchema(path: tmp.file("slipway.db"), found: 99, supported: Schema.currentVersion)) { try open() }
     }
 
     @Test("a file that is not a database is a clear error")

@@ -149,3 +149,47 @@ struct BitbucketProviderSandboxTests {
         #expect(counter.total - before == 2)
     }
 }
+
+@Suite("OAuth helpers")
+struct OAuthHelperTests {
+    @Test("PKCE S256 matches RFC 7636's test vector")
+    func pkce() {
+        let pkce = PKCE(verifier: "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk")
+        #expect(pkce.challenge == "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM")
+        #expect(PKCE.random().verifier.count >= 43)
+    }
+
+    @Test("a pasted redirect URL or a bare code")
+    func pasted() throws {
+        #expect(try AuthorizationRedirect.code(from: "http://127.0.0.1:4242/callback?code=abc123&state=xyz\n", expectedState: "xyz") == "abc123")
+        #expect(try AuthorizationRedirect.code(from: "  abc123  ", expectedState: "xyz") == "abc123")
+        #expect(throws: OAuthError.stateMismatch) { try AuthorizationRedirect.code(from: "http://127.0.0.1/callback?code=a&state=other", expectedState: "xyz") }
+        #expect(throws: OAuthError.denied("nope")) {
+            try AuthorizationRedirect.code(from: "http://127.0.0.1/callback?error=access_denied&error_description=nope&state=xyz", expectedState: "xyz")
+        }
+        #expect(throws: OAuthError.self) { try AuthorizationRedirect.code(from: "not a code!", expectedState: "xyz") }
+    }
+
+    @Test("the authorize URL carries client, state, redirect and the PKCE challenge")
+    func authorizeURL() throws {
+        let client = OAuthClient(webURL: "https://bitbucket.org/", clientID: "key", clientSecret: "secret", http: HTTPClient(transport: CurlTransport()))
+        let url = try #require(URLComponents(string: client.authorizeURL(state: "st", redirectURI: "http://127.0.0.1:1/callback", pkce: PKCE(verifier: "v"))))
+        #expect(url.path == "/site/oauth2/authorize")
+        let items = Dictionary(uniqueKeysWithValues: (url.queryItems ?? []).map { ($0.name, $0.value ?? "") })
+        #expect(items["client_id"] == "key" && items["response_type"] == "code" && items["state"] == "st")
+        #expect(items["redirect_uri"] == "http://127.0.0.1:1/callback")
+        #expect(items["code_challenge_method"] == "S256")
+        #expect(client.tokenURL == "https://bitbucket.org/site/oauth2/access_token")
+    }
+
+    @Test("RFC 6749 errors: a dead grant means relink")
+    func errors() {
+        let invalid = OAuthClient.error(status: 400, body: Data(#"{"error_description": "Invalid refresh_token", "error": "invalid_request"}"#.utf8), url: "u")
+        #expect((invalid as? OAuthError) == .rejected(code: "invalid_request", description: "Invalid refresh_token"))
+        #expect((invalid as? OAuthError)?.needsRelink == true)
+        let grant = OAuthClient.error(status: 400, body: Data(#"{"error_description": "Unsupported grant type: None", "error": "invalid_grant"}"#.utf8), url: "u")
+        #expect((grant as? OAuthError)?.needsRelink == true)
+        let server = OAuthClient.error(status: 503, body: Data("busy".utf8), url: "u")
+        #expect(server is HTTPError)
+    }
+}

@@ -34,6 +34,8 @@ struct SandboxCommand: AsyncParsableCommand {
     var retryAfter: Int?
     @Option(name: .customLong("fault"), help: ArgumentHelp("Inject a fault (repeatable; see above).", valueName: "SPEC"))
     var faults: [String] = []
+    @Option(name: .customLong("token-lifetime"), help: ArgumentHelp("OAuth access tokens expire after this many seconds.", valueName: "SECONDS"))
+    var tokenLifetime = 7200
     @Flag(name: .customLong("print-token"), help: "Print the access token this seed's sandbox accepts, and exit.") var printToken = false
 
     var options: SandboxOptions {
@@ -49,6 +51,7 @@ struct SandboxCommand: AsyncParsableCommand {
         o.gitRateLimitPerHour = gitRateLimit
         o.retryAfterSeconds = retryAfter
         o.faults = faults
+        o.tokenLifetimeSeconds = tokenLifetime
         return o
     }
 
@@ -75,6 +78,7 @@ struct SandboxCommand: AsyncParsableCommand {
               API    \(server.apiURL)
               git    \(server.origin)/git/WORKSPACE/REPO.git  (user x-token-auth)
               token  \(token)
+              oauth  consumer key \(server.service.consumer.key), secret \(server.service.consumer.secret) (tokens live \(tokenLifetime) s)
               link   echo \(token) | \(server.linkCommand)
               stats  \(server.origin)/_sandbox/stats
             \(pushEvery.map { "A push every \($0) s. " } ?? "")Ctrl-C to stop.

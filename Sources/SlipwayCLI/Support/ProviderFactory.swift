@@ -23,9 +23,17 @@ struct ProviderFactory {
     }
 
     func provider(for account: Account) throws -> BitbucketProvider {
+        if account.status == .needsRelink {
+            throw AccountError.needsRelink(account.provider, reason: account.statusMessage ?? "its grant was revoked")
+        }
         let credential = try AccountLinker.credential(for: account, store: context.store, keyFile: context.paths.keyFile)
-        return BitbucketProvider(apiURL: account.apiURL, webURL: account.webURL, credential: credential, http: http,
-                                 budgetCredential: "account:\(account.id ?? 0)")
+        var provider = BitbucketProvider(apiURL: account.apiURL, webURL: account.webURL, credential: credential, http: http,
+                                         budgetCredential: "account:\(account.id ?? 0)")
+        if account.auth == .oauth || account.auth == .clientCredentials, let id = account.id {
+            provider.credentialSource = OAuthTokenSource(store: context.store, keyFile: context.paths.keyFile, accountID: id,
+                                                         lockDirectory: context.paths.dataDirectory + "/locks", http: http)
+        }
+        return provider
     }
 
     /// What the shared budgets say about an account, for summaries.

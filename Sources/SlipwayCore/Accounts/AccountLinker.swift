@@ -36,6 +36,7 @@ public enum AccountError: Error, CustomStringConvertible, Equatable {
     case emptySecret
     case rejected(ProviderKind, message: String)
     case missingSecret(ProviderKind)
+    case needsRelink(ProviderKind, reason: String)
 
     public var description: String {
         switch self {
@@ -49,6 +50,8 @@ public enum AccountError: Error, CustomStringConvertible, Equatable {
             "\(provider.displayName) did not accept the credentials: \(message)"
         case let .missingSecret(provider):
             "the stored token of \(provider.rawValue) is missing; run 'slipway unlink \(provider.rawValue)' and link again"
+        case let .needsRelink(provider, reason):
+            "\(provider.rawValue) needs relinking (\(reason)); run 'slipway unlink \(provider.rawValue)' and link it again — its mirrored data is kept until then"
         }
     }
 }
@@ -114,6 +117,45 @@ public struct AccountLinker: Sendable {
             try account.insert(db)
             let sealed = try vault.seal(Self.secretText(secret), context: Self.tokenContext(account.id!))
             try db.execute(sql: "UPDATE accounts SET token_ciphertext = ? WHERE id = ?", arguments: [sealed, account.id])
+            return account
+        }
+        return (account, warnings)
+    }
+
+    /// Links an account whose token came from an OAuth grant (authorization code or client
+    /// credentials): verified with the current-user call, then stored with its refresh token and
+    /// the consumer's secret, all sealed, in one transaction.
+    public func linkOAuth(provider kind: ProviderKind, apiURL: String?, webURL: String?, clientID: String, clientSecret: String,
+                          token: OAuthToken, auth: AuthKind) async throws -> (account: Account, warnings: [String]) {
+        if let existing = try store.account(for: kind) {
+            throw AccountError.alreadyLinked(kind, username: existing.username)
+        }
+        let vault = try Vault.open(keyFile: keyFile, create: true)
+        let api = apiURL ?? kind.defaultAPIURL, web = webURL ?? kind.defaultWebURL
+        let provider = BitbucketProvider(apiURL: api, webURL: web, credential: .bearer(token.accessToken), http: http)
+        let user = try await provider.currentUser()
+        let scopes = token.scopes.isEmpty ? (user.scopes ?? []) : token.scopes
+        var warnings: [String] = []
+        let missing = BitbucketProvider.minimumScopes.filter { needed in !scopes.contains { $0 == needed || $0.hasPrefix(needed + ":") } }
+        if !scopes.isEmpty && !missing.isEmpty {
+            warnings.append("the consumer lacks the scope\(missing.count > 1 ? "s" : "") \(missing.joined(separator: ", ")); "
+                            + "give it repository and account read and webhook read/write")
+        }
+        let now = self.now()
+        let account = try store.write { db in
+            if let existing = try Account.filter(Column("provider") == kind.rawValue).fetchOne(db) {
+                throw AccountError.alreadyLinked(kind, username: existing.username)
+            }
+            let moments = Store.refreshMoment(issuedAt: now, expiresIn: token.expiresIn)
+            var account = Account(provider: kind, username: user.username, displayName: user.displayName, remoteID: user.id,
+                                  apiURL: api, webURL: web, auth: auth, scopes: scopes, clientID: clientID,
+                                  tokenExpiresAt: moments.expires, tokenRefreshAt: moments.refresh, createdAt: now)
+            try account.insert(db)
+            let id = account.id!
+            try db.execute(sql: "UPDATE accounts SET token_ciphertext = ?, refresh_token_ciphertext = ?, client_secret_ciphertext = ? WHERE id = ?",
+                           arguments: [try vault.seal(token.accessToken, context: Self.tokenContext(id)),
+                                       try token.refreshToken.map { try vault.seal($0, context: Store.refreshContext(id)) },
+                                       try vault.seal(clientSecret, context: Store.clientSecretContext(id)), id])
             return account
         }
         return (account, warnings)

@@ -35,13 +35,15 @@ public struct Account: Sendable, Equatable, Codable, Identifiable {
     public var email: String?
     public var clientID: String?
     public var tokenExpiresAt: Date?
+    /// When an expiring token should be refreshed (about 80 % of its lifetime).
+    public var tokenRefreshAt: Date?
     public var createdAt: Date
     public var updatedAt: Date
 
     public init(id: Int64? = nil, provider: ProviderKind, username: String, displayName: String? = nil,
                 remoteID: String? = nil, apiURL: String, webURL: String, auth: AuthKind,
                 status: AccountStatus = .ok, statusMessage: String? = nil, scopes: [String] = [],
-                email: String? = nil, clientID: String? = nil, tokenExpiresAt: Date? = nil,
+                email: String? = nil, clientID: String? = nil, tokenExpiresAt: Date? = nil, tokenRefreshAt: Date? = nil,
                 createdAt: Date, updatedAt: Date? = nil) {
         self.id = id
         self.provider = provider
@@ -57,6 +59,7 @@ public struct Account: Sendable, Equatable, Codable, Identifiable {
         self.email = email
         self.clientID = clientID
         self.tokenExpiresAt = tokenExpiresAt
+        self.tokenRefreshAt = tokenRefreshAt
         self.createdAt = createdAt
         self.updatedAt = updatedAt ?? createdAt
     }

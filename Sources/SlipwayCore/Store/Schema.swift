@@ -4,12 +4,21 @@ import GRDB
 /// edited, a change is a new migration. `PRAGMA user_version` mirrors the schema version so
 /// tools that don't know GRDB (doctor, sqlite3) can read it.
 enum Schema {
-    static let currentVersion = 1
+    static let currentVersion = 2
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1", migrate: v1)
+        migrator.registerMigration("v2", migrate: v2)
         return migrator
+    }
+
+    /// v2: when an expiring (OAuth) token should be refreshed — at about 80 % of its lifetime.
+    private static func v2(_ db: Database) throws {
+        try db.alter(table: "accounts") { t in
+            t.add(column: "token_refresh_at", .datetime)
+        }
+        try db.execute(sql: "PRAGMA user_version = 2")
     }
 
     // swiftlint:disable:next function_body_length

@@ -93,7 +93,7 @@ public enum HTTPError: Error, Sendable, Equatable, CustomStringConvertible {
         body.isEmpty ? "empty body" : "'" + clean(String(decoding: body.prefix(200), as: UTF8.self), limit: 120) + "'"
     }
 
-    static func clean(_ text: String, limit: Int = 200) -> String {
+    public static func clean(_ text: String, limit: Int = 200) -> String {
         var out = ""
         var lastWasSpace = false
         for scalar in text.unicodeScalars {

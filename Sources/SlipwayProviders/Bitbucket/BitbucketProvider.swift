@@ -14,6 +14,8 @@ public struct BitbucketProvider: GitProvider {
     public var lane: RequestLane = .background
     /// The latest moment a call may wait for budget or a rate-limit pause.
     public var deadline: Date?
+    /// For expiring (OAuth) tokens: asked for the credential before each request.
+    public var credentialSource: (any CredentialSource)?
 
     /// The minimum a dashboard needs: read repositories and the account, manage webhooks.
     public static let minimumScopes = ["repository", "account", "webhook"]
@@ -29,17 +31,35 @@ public struct BitbucketProvider: GitProvider {
 
     // MARK: Requests
 
-    private func request(_ url: String, kind: RequestKind = .rest, authorization: String? = nil) -> HTTPRequest {
+    private func request(_ url: String, kind: RequestKind = .rest, authorization: String) -> HTTPRequest {
         var headers = HTTPHeaders()
-        headers.add("Authorization", authorization ?? credential.authorizationHeader)
+        headers.add("Authorization", authorization)
         headers.add("Accept", "application/json")
         let host = URLPolicy.authority(of: url) ?? URLPolicy.authority(of: apiURL) ?? apiURL
         let budget = budgetCredential.map { BudgetKey(host: host, credential: $0, kind: kind) }
         return HTTPRequest(url: url, headers: headers, budget: budget, lane: lane)
     }
 
+    /// Sends with the current credential; an expiring credential that gets a 401 is renewed
+    /// once and the request sent again.
+    private func send(_ url: String, kind: RequestKind = .rest, accept: String? = nil) async throws -> HTTPResponse {
+        func build(_ credential: ProviderCredential) -> HTTPRequest {
+            var req = request(url, kind: kind, authorization: kind == .git ? credential.gitAuthorizationHeader : credential.authorizationHeader)
+            if let accept { req.headers.set("Accept", accept) }
+            return req
+        }
+        guard let source = credentialSource else { return try await http.send(build(credential), deadline: deadline) }
+        let current = try await source.credential()
+        do {
+            return try await http.send(build(current), deadline: deadline)
+        } catch HTTPError.unauthorized {
+            let renewed = try await source.credentialAfterRejection(current)
+            return try await http.send(build(renewed), deadline: deadline)
+        }
+    }
+
     private func get<T: Decodable>(_ url: String, as type: T.Type) async throws -> (T, HTTPResponse) {
-        let response = try await http.send(request(url), deadline: deadline)
+        let response = try await send(url)
         return (try response.decode(type), response)
     }
 
@@ -181,9 +201,8 @@ public struct BitbucketProvider: GitProvider {
 
     public func branchHeads(cloneURL: String) async throws -> [String: String] {
         let base = cloneURL.hasSuffix("/") ? String(cloneURL.dropLast()) : cloneURL
-        var req = request(base + "/info/refs?service=git-upload-pack", kind: .git, authorization: credential.gitAuthorizationHeader)
-        req.headers.set("Accept", "application/x-git-upload-pack-advertisement")
-        let response = try await http.send(req, deadline: deadline)
+        let response = try await send(base + "/info/refs?service=git-upload-pack", kind: .git,
+                                      accept: "application/x-git-upload-pack-advertisement")
         do {
             return try RefsAdvertisement.parse(response.body).branches
         } catch {

@@ -31,6 +31,14 @@ public enum ProviderCredential: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
+/// Where a provider gets its credential when tokens expire (OAuth): asked before each request,
+/// and once more after a 401.
+public protocol CredentialSource: Sendable {
+    func credential() async throws -> ProviderCredential
+    /// A credential to try after `rejected` got a 401 (refreshing it if nobody else has).
+    func credentialAfterRejection(_ rejected: ProviderCredential) async throws -> ProviderCredential
+}
+
 public struct ProviderUser: Sendable, Equatable {
     public var id: String
     public var username: String

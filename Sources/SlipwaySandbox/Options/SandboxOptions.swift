@@ -17,6 +17,8 @@ public struct SandboxOptions: Sendable, Equatable {
     public var gitRateLimitPerHour: Int = 60000
     /// Sent as `Retry-After` on 429s when set (Bitbucket usually sends none).
     public var retryAfterSeconds: Int?
+    /// How long OAuth access tokens live (`expires_in`).
+    public var tokenLifetimeSeconds: Int = 7200
     /// The scopes the access token reports in `X-OAuth-Scopes`.
     public var tokenScopes: [String] = ["account", "repository", "webhook", "pullrequest"]
     /// Fault specifications (see `FaultSpec`), applied in order.
@@ -44,6 +46,7 @@ public struct SandboxOptions: Sendable, Equatable {
         guard rateLimitPerHour >= 0 else { throw .outOfRange("rate-limit", 0...Int.max) }
         guard gitRateLimitPerHour >= 0 else { throw .outOfRange("git-rate-limit", 0...Int.max) }
         if let retryAfterSeconds, retryAfterSeconds < 0 { throw .outOfRange("retry-after", 0...Int.max) }
+        guard (1...86400).contains(tokenLifetimeSeconds) else { throw .outOfRange("token-lifetime", 1...86400) }
         for fault in faults {
             do { _ = try FaultSpec(parsing: fault) } catch { throw .fault(error.description) }
         }

@@ -1,0 +1,36 @@
+import Foundation
+
+/// The sandbox's OAuth 2.0 server state: one consumer (key and secret derived from the seed),
+/// single-use authorization codes, access tokens that expire, refresh tokens that rotate.
+struct OAuthState: Sendable {
+    struct IssuedToken: Sendable {
+        var expiresAt: Date
+        var scopes: [String]
+    }
+
+    struct PendingCode: Sendable {
+        var redirectURI: String?
+        var expiresAt: Date
+        var challenge: String?
+    }
+
+    var codes: [String: PendingCode] = [:]
+    var accessTokens: [String: IssuedToken] = [:]
+    /// Refresh token → still usable. A used one is dead (rotation).
+    var refreshTokens: [String: Bool] = [:]
+    var tokenRequests: [String: Int] = [:]   // by grant type
+    var counter: UInt64 = 0
+
+    mutating func mint(_ prefix: String, random: inout SandboxRandom) -> String {
+        counter += 1
+        return prefix + String(format: "%016llx%04llx", random.next(), counter)
+    }
+}
+
+extension SandboxService {
+    /// The OAuth consumer a seed's sandbox knows: key and secret.
+    public static func consumer(seed: UInt64) -> (key: String, secret: String) {
+        var r = SandboxRandom(seed: seed ^ 0xC0_45E3_0BEE_F000)
+        return ("sbxkey" + String(format: "%012llx", r.next() & 0xFFFF_FFFF_FFFF), "sbxsecret" + String(format: "%016llx", r.next()))
+    }
+}
