@@ -402,6 +402,11 @@ public final class SandboxService: @unchecked Sendable {
             }
             if let limit = object["rate_limit"] as? Int { rateLimit = max(0, limit) }
             if object["reset_limits"] as? Bool == true { restWindow.reset(); gitWindow.reset() }
+            // A revoked consumer: every refresh token and access token stops working.
+            if object["revoke_tokens"] as? Bool == true {
+                for key in oauthState.refreshTokens.keys { oauthState.refreshTokens[key] = false }
+                oauthState.accessTokens.removeAll()
+            }
             if let specs = object["faults"] as? [String] {
                 var parsed: [FaultSpec] = []
                 for spec in specs {

@@ -3,6 +3,7 @@ import Foundation
 import SlipwayCore
 import SlipwayHTTP
 import SlipwayProviders
+import SlipwayServer
 
 extension ProviderKind: ExpressibleByArgument {}
 
@@ -29,7 +30,9 @@ struct LinkCommand: AsyncParsableCommand {
     @Flag(name: .customLong("client-credentials"), help: "Link with a private OAuth consumer's client credentials.")
     var clientCredentials = false
     @Option(name: .customLong("client-id"), help: "OAuth consumer key.") var clientID: String?
-    @Option(name: .customLong("client-secret"), help: "OAuth consumer secret.") var clientSecret: String?
+    @Option(name: .customLong("client-secret"), help: "OAuth consumer secret ('-' reads it from stdin).") var clientSecret: String?
+    @Option(help: ArgumentHelp("With --oauth: give up after this many seconds without an authorization.", valueName: "SECONDS"))
+    var timeout: Double = 300
 
     /// The one way of authenticating the flags chose.
     var authKind: AuthKind? {
@@ -79,8 +82,10 @@ struct LinkCommand: AsyncParsableCommand {
         if let existing = try context.store.account(for: provider) {
             throw SlipwayCLIError.failure(AccountError.alreadyLinked(provider, username: existing.username).description)
         }
-        guard authKind == .token || authKind == .apiToken else {
-            throw SlipwayCLIError.unavailable(command: "link --\(oauth ? "oauth" : "client-credentials")", capability: "OAuth linking")
+        let factory = ProviderFactory(context: context)
+        let linker = AccountLinker(store: context.store, keyFile: context.paths.keyFile, http: factory.http)
+        if authKind == .oauth || authKind == .clientCredentials {
+            return try await linkOAuth(linker: linker, http: factory.http)
         }
         let secret: LinkRequest.Secret
         if let email, let apiToken {
@@ -88,8 +93,6 @@ struct LinkCommand: AsyncParsableCommand {
         } else {
             secret = .token(try readToken())
         }
-        let factory = ProviderFactory(context: context)
-        let linker = AccountLinker(store: context.store, keyFile: context.paths.keyFile, http: factory.http)
         do {
             let (account, warnings) = try await linker.link(LinkRequest(provider: provider, apiURL: apiURL, webURL: webURL, secret: secret))
             for warning in warnings { Terminal.warning(warning) }
@@ -101,6 +104,82 @@ struct LinkCommand: AsyncParsableCommand {
             throw SlipwayCLIError.failure(error.description)
         } catch let error as HTTPError {
             throw SlipwayCLIError.failure("could not reach \(provider.displayName): \(error.description)")
+        }
+    }
+
+    /// OAuth: client credentials at once, or the authorization-code flow through a browser.
+    func linkOAuth(linker: AccountLinker, http: HTTPClient) async throws {
+        guard let clientID else { throw SlipwayCLIError.failure("--client-id is required") }
+        var secret = clientSecret
+        if secret == "-" {
+            secret = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+                .split(whereSeparator: \.isNewline).first.map(String.init)
+        }
+        guard let secret, !secret.isEmpty else {
+            throw SlipwayCLIError.failure("the consumer's secret is needed: --client-secret S, or --client-secret - to read it from stdin")
+        }
+        let client = OAuthClient(webURL: webURL ?? provider.defaultWebURL, clientID: clientID, clientSecret: secret, http: http)
+        do {
+            let token: OAuthToken
+            let kind: AuthKind
+            if clientCredentials {
+                token = try await client.clientCredentials()
+                kind = .clientCredentials
+            } else {
+                token = try await authorizationCode(client: client, stdinFree: clientSecret != "-")
+                kind = .oauth
+            }
+            let (account, warnings) = try await linker.linkOAuth(provider: provider, apiURL: apiURL, webURL: webURL, clientID: clientID,
+                                                                 clientSecret: secret, token: token, auth: kind)
+            for warning in warnings { Terminal.warning(warning) }
+            Terminal.error("linked \(provider.rawValue) as @\(account.username) through OAuth; tokens refresh themselves; run 'slipway sync --once' to mirror it")
+        } catch let error as OAuthError {
+            throw SlipwayCLIError.failure(error.description)
+        } catch let error as AccountError {
+            throw SlipwayCLIError.failure(error.description)
+        } catch let error as HTTPError {
+            throw SlipwayCLIError.failure("could not reach \(provider.displayName): \(error.description)")
+        }
+    }
+
+    /// Prints the authorize URL, then takes whichever comes first: the browser's redirect to the
+    /// loopback listener, or the redirected URL (or its code) pasted on stdin — for ssh sessions
+    /// whose browser runs elsewhere.
+    func authorizationCode(client: OAuthClient, stdinFree: Bool) async throws -> OAuthToken {
+        let state = PKCE.randomToken()
+        let pkce = PKCE.random()
+        let listener = try await OAuthCallbackServer.start(expectedState: state)
+        let url = client.authorizeURL(state: state, redirectURI: listener.redirectURI, pkce: pkce)
+        Terminal.error("open this URL in a browser and approve Slipway:\n\n  \(url)\n\n"
+                       + (stdinFree ? "waiting for the redirect to \(listener.redirectURI) — or paste the URL the browser was sent to (or its code) here:" : "waiting for the redirect to \(listener.redirectURI)"))
+        if stdinFree {
+            // A thread of its own: a blocked read must not hold up cancellation or the pool.
+            let reader = Thread {
+                while let line = readLine() {
+                    guard !line.trimmingCharacters(in: .whitespaces).isEmpty else { continue }
+                    do {
+                        listener.deliver(.success(try AuthorizationRedirect.code(from: line, expectedState: state)))
+                        return
+                    } catch {
+                        Terminal.warning("\(error); paste the whole redirected URL or its code")
+                    }
+                }
+            }
+            reader.start()
+        }
+        let limit = timeout
+        let timer = Task {
+            try? await Task.sleep(nanoseconds: UInt64(limit * 1_000_000_000))
+            listener.deliver(.failure(OAuthError.timedOut))
+        }
+        defer { timer.cancel() }
+        do {
+            let code = try await listener.code()
+            await listener.stop()
+            return try await client.exchange(code: code, redirectURI: listener.redirectURI, pkce: pkce)
+        } catch {
+            await listener.stop()
+            throw error
         }
     }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SlipwayCore
 import SlipwayHTTP
+import SlipwayProviders
 import SlipwayTUI
 
 struct SyncCommand: AsyncParsableCommand {
@@ -54,7 +55,14 @@ struct SyncCommand: AsyncParsableCommand {
                 report.errors.append(.init(path: account.provider.rawValue, message: "needs relinking; run 'slipway unlink \(account.provider.rawValue)' and link again"))
                 continue
             }
-            var provider = try factory.provider(for: account)
+            var provider: BitbucketProvider
+            do {
+                provider = try factory.provider(for: account)
+            } catch {
+                report.errors.append(.init(path: account.provider.rawValue, message: "\(error)"))
+                fatal = "\(error)"
+                continue
+            }
             provider.deadline = end
             let sync = MirrorSync(store: context.store, account: account, provider: provider,
                                   concurrency: context.config.provider(account.provider.rawValue).maxInFlight,
@@ -67,6 +75,10 @@ struct SyncCommand: AsyncParsableCommand {
             } catch let MirrorSync.Stop.rateLimited(resumeAt, partial) {
                 report.merge(partial)
                 stoppedAt = resumeAt
+            } catch let error as AccountError {
+                // This account stops; the others carry on; its mirrored data stays.
+                report.errors.append(.init(path: account.provider.rawValue, message: error.description))
+                fatal = error.description
             } catch let error as HTTPError {
                 report.errors.append(.init(path: account.provider.rawValue, message: error.description))
                 if case .unauthorized = error { fatal = "\(account.provider.rawValue) refused the stored credentials; run 'slipway unlink \(account.provider.rawValue)' and link again" }

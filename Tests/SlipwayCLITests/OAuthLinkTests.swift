@@ -1,0 +1,244 @@
+import Foundation
+import GRDB
+import Testing
+import SlipwayCore
+import SlipwayHTTP
+import SlipwaySandbox
+
+/// OAuth linking and unattended refresh, through the real binary against the sandbox.
+@Suite("OAuth: link by code or client credentials, refresh unattended")
+struct OAuthLinkTests {
+    func sandbox(lifetime: Int = 7200) async throws -> SandboxServer {
+        var options = SandboxOptions()
+        options.seed = 51
+        options.workspaces = 1
+        options.reposPerWorkspace = 2
+        options.branchesPerRepo = 3
+        options.tokenLifetimeSeconds = lifetime
+        return try await SandboxServer.start(options: options)
+    }
+
+    func post(_ server: SandboxServer, _ path: String, _ json: [String: Any]) async throws -> [String: Any] {
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        let response = try await transport.perform(HTTPRequest(method: .post, url: server.origin + path, body: try JSONSerialization.data(withJSONObject: json)))
+        return try JSONSerialization.jsonObject(with: response.body) as? [String: Any] ?? [:]
+    }
+
+    func tokenRequests(_ server: SandboxServer) async throws -> [String: Int] {
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        let response = try await transport.perform(HTTPRequest(url: server.origin + "/_sandbox/stats"))
+        return (try JSONSerialization.jsonObject(with: response.body) as? [String: Any])?["token_requests"] as? [String: Int] ?? [:]
+    }
+
+    func linkClientCredentials(_ runner: BinaryRunner, _ server: SandboxServer) async throws -> BinaryRunner.Result {
+        try await runner.runAsync(["link", "bitbucket", "--client-credentials", "--api-url", server.apiURL, "--web-url", server.webURL,
+                                   "--client-id", server.service.consumer.key, "--client-secret", "-"], stdin: server.service.consumer.secret + "\n")
+    }
+
+    func accounts(_ runner: BinaryRunner) async throws -> [[String: Any]] {
+        try JSONSerialization.jsonObject(with: Data(try await runner.runAsync(["accounts", "--json"]).stdout.utf8)) as? [[String: Any]] ?? []
+    }
+
+    @Test("client credentials: linked, listed with expiry and scopes, synced")
+    func clientCredentials() async throws {
+        let server = try await sandbox()
+        defer { Task { await server.stop() } }
+        let home = TemporaryHome()
+        let runner = BinaryRunner(home: home.path)
+        let linked = try await linkClientCredentials(runner, server)
+        #expect(linked.status == 0, "\(linked.stderr)")
+        let account = try #require(try await accounts(runner).first)
+        #expect(account["auth"] as? String == "client_credentials")
+        #expect(account["token_expires_at"] is String)
+        #expect(account["scopes"] as? [String] == ["account", "repository", "webhook", "pullrequest"])
+        #expect(try await runner.runAsync(["sync", "--once"]).status == 0)
+        #expect(try await tokenRequests(server)["client_credentials"] == 1)
+        for secret in [server.service.consumer.secret] {
+            #expect(try filesContaining(secret, under: home.path).isEmpty)
+        }
+    }
+
+    @Test("code flow through the loopback callback; a forged state is refused while the real callback completes")
+    func codeFlowCallback() async throws {
+        let server = try await sandbox()
+        defer { Task { await server.stop() } }
+        let home = TemporaryHome()
+        let link = try OAuthLinkProcess(home: home.path, server: server)
+        let authorize = try await link.authorizeURL()
+        #expect(authorize.hasPrefix(server.webURL + "/site/oauth2/authorize?"))
+        #expect(authorize.contains("code_challenge_method=S256"))
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        // The browser's part: the sandbox approves and redirects to the loopback listener.
+        let approval = try await transport.perform(HTTPRequest(url: authorize))
+        #expect(approval.status == 302)
+        let redirect = try #require(approval.headers["Location"])
+        var forged = try #require(URLComponents(string: redirect))
+        forged.queryItems = forged.queryItems?.map { $0.name == "state" ? URLQueryItem(name: "state", value: "forged") : $0 }
+        #expect(try await transport.perform(HTTPRequest(url: forged.string!)).status == 400)
+        #expect(try await transport.perform(HTTPRequest(url: redirect)).status == 200)
+        let result = try await link.finish()
+        #expect(result.status == 0, "\(result.stderr)")
+        let account = try #require(try await accounts(BinaryRunner(home: home.path)).first)
+        #expect(account["auth"] as? String == "oauth")
+        #expect(try await tokenRequests(server)["authorization_code"] == 1)
+    }
+
+    @Test("code flow by pasting the redirected URL (ssh, browser elsewhere)")
+    func codeFlowPasted() async throws {
+        let server = try await sandbox()
+        defer { Task { await server.stop() } }
+        let home = TemporaryHome()
+        let link = try OAuthLinkProcess(home: home.path, server: server)
+        let authorize = try await link.authorizeURL()
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        let redirect = try #require(try await transport.perform(HTTPRequest(url: authorize)).headers["Location"])
+        link.type("not-a-url !\n")   // a bad paste is reported, and the wait goes on
+        link.type(redirect + "\n")
+        let result = try await link.finish()
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("neither the redirected URL nor a code"))
+        #expect(try await accounts(BinaryRunner(home: home.path)).first?["auth"] as? String == "oauth")
+    }
+
+    @Test("tokens refresh before expiry, rotating each time, and syncs go on across expiry")
+    func refreshRotation() async throws {
+        let server = try await sandbox(lifetime: 2)
+        defer { Task { await server.stop() } }
+        let home = TemporaryHome()
+        let runner = BinaryRunner(home: home.path)
+        #expect(try await linkClientCredentialsAsCode(runner, server, home: home).status == 0)
+        for round in 1...2 {
+            try await Task.sleep(nanoseconds: 2_100_000_000)   // the sandbox's tokens really expire
+            let sync = try await runner.runAsync(["sync", "--once", "--json"])
+            #expect(sync.status == 0, "round \(round): \(sync.stderr)")
+            #expect(try await tokenRequests(server)["refresh_token"] == round)
+        }
+        #expect(try await accounts(runner).first?["status"] as? String == "ok")
+    }
+
+    @Test("a 401 'Access token expired' mid-sync refreshes once and continues")
+    func refreshOn401() async throws {
+        let server = try await sandbox(lifetime: 2)
+        defer { Task { await server.stop() } }
+        let home = TemporaryHome()
+        let runner = BinaryRunner(home: home.path)
+        #expect(try await linkClientCredentialsAsCode(runner, server, home: home).status == 0)
+        // Forget when to refresh, so only the provider's 401 can tell.
+        let store = try Store(path: home.path + "/slipway.db")
+        try store.write { db in try db.execute(sql: "UPDATE accounts SET token_refresh_at = NULL") }
+        try await Task.sleep(nanoseconds: 2_100_000_000)
+        let sync = try await runner.runAsync(["sync", "--once"])
+        #expect(sync.status == 0, "\(sync.stderr)")
+        #expect(try await tokenRequests(server)["refresh_token"] == 1)
+    }
+
+    @Test("two processes refreshing at once spend the refresh token once")
+    func singleFlightAcrossProcesses() async throws {
+        let server = try await sandbox(lifetime: 2)
+        defer { Task { await server.stop() } }
+        let home = TemporaryHome()
+        let runner = BinaryRunner(home: home.path)
+        #expect(try await linkClientCredentialsAsCode(runner, server, home: home).status == 0)
+        #expect(try await runner.runAsync(["sync", "--once"]).status == 0)
+        let ws = server.service.workspaceSlugs()[0]
+        let repo = server.service.repositorySlugs(workspace: ws)[0]
+        let main = server.service.branches(workspace: ws, repository: repo).keys.first { $0 == "main" || $0 == "master" }!
+        try await Task.sleep(nanoseconds: 2_100_000_000)
+        // Two processes open the same branch at once; both find the token stale.
+        async let a = runner.runAsync(["ls", "bitbucket/\(ws)/\(repo)/\(main)", "--json"])
+        async let b = runner.runAsync(["ls", "bitbucket/\(ws)/\(repo)/\(main)", "--json"])
+        let (first, second) = try await (a, b)
+        #expect(first.status == 0 && second.status == 0)
+        #expect(!first.stderr.contains("failed") && !second.stderr.contains("failed"), "\(first.stderr) \(second.stderr)")
+        #expect(try await tokenRequests(server)["refresh_token"] == 1)
+    }
+
+    @Test("a revoked grant marks the account needs_relink, keeps its data and says how to relink")
+    func revoked() async throws {
+        let server = try await sandbox(lifetime: 2)
+        defer { Task { await server.stop() } }
+        let home = TemporaryHome()
+        let runner = BinaryRunner(home: home.path)
+        #expect(try await linkClientCredentialsAsCode(runner, server, home: home).status == 0)
+        #expect(try await runner.runAsync(["sync", "--once"]).status == 0)
+        _ = try await post(server, "/_sandbox/control", ["revoke_tokens": true])
+        try await Task.sleep(nanoseconds: 2_100_000_000)
+        let sync = try await runner.runAsync(["sync", "--once"])
+        #expect(sync.status == 1)
+        #expect(sync.stderr.contains("needs relinking"))
+        #expect(sync.stderr.contains("slipway unlink bitbucket"))
+        #expect(try await accounts(runner).first?["status"] as? String == "needs_relink")
+        let workspaces = try JSONSerialization.jsonObject(with: Data(try await runner.runAsync(["ls", "bitbucket", "--json"]).stdout.utf8)) as? [Any]
+        #expect(workspaces?.isEmpty == false)
+    }
+
+    /// An OAuth-code account (with a refresh token) linked without a browser: the test plays the browser.
+    func linkClientCredentialsAsCode(_ runner: BinaryRunner, _ server: SandboxServer, home: TemporaryHome) async throws -> BinaryRunner.Result {
+        let link = try OAuthLinkProcess(home: home.path, server: server)
+        let authorize = try await link.authorizeURL()
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        let redirect = try #require(try await transport.perform(HTTPRequest(url: authorize)).headers["Location"])
+        _ = try await transport.perform(HTTPRequest(url: redirect))
+        return try await link.finish()
+    }
+}
+
+/// `slipway link bitbucket --oauth` running in the background, as a user at a terminal would see it.
+final class OAuthLinkProcess: @unchecked Sendable {
+    let process = Process()
+    let input = Pipe(), output = Pipe(), errors = Pipe()
+    private let lock = NSLock()
+    private var stderrText = ""
+
+    init(home: String, server: SandboxServer) throws {
+        process.executableURL = URL(fileURLWithPath: BinaryRunner.binary)
+        process.arguments = ["link", "bitbucket", "--oauth", "--api-url", server.apiURL, "--web-url", server.webURL,
+                             "--client-id", server.service.consumer.key, "--client-secret", server.service.consumer.secret, "--timeout", "60"]
+        process.environment = BinaryRunner(home: home).environment
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = errors
+        errors.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let data = handle.availableData
+            guard let self, !data.isEmpty else { return }
+            self.lock.withLock { self.stderrText += String(decoding: data, as: UTF8.self) }
+        }
+        try process.run()
+    }
+
+    var stderr: String { lock.withLock { stderrText } }
+
+    /// The authorize URL the command printed.
+    func authorizeURL() async throws -> String {
+        for _ in 0..<500 {
+            if let line = stderr.split(separator: "\n").first(where: { $0.contains("/site/oauth2/authorize?") }) {
+                return line.trimmingCharacters(in: .whitespaces)
+            }
+            try await Task.sleep(nanoseconds: 10_000_000)
+        }
+        throw HarnessFailure("no authorize URL printed: \(stderr)")
+    }
+
+    func type(_ text: String) {
+        input.fileHandleForWriting.write(Data(text.utf8))
+    }
+
+    func finish() async throws -> BinaryRunner.Result {
+        while process.isRunning { try await Task.sleep(nanoseconds: 10_000_000) }
+        errors.fileHandleForReading.readabilityHandler = nil
+        let rest = errors.fileHandleForReading.readDataToEndOfFile()
+        lock.withLock { stderrText += String(decoding: rest, as: UTF8.self) }
+        return BinaryRunner.Result(status: process.terminationStatus, stdout: String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self),
+                                   stderr: stderr)
+    }
+}
+
+struct HarnessFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
