@@ -84,6 +84,24 @@ struct OAuthLinkTests {
         let account = try #require(try await accounts(BinaryRunner(home: home.path)).first)
         #expect(account["auth"] as? String == "oauth")
         #expect(try await tokenRequests(server)["authorization_code"] == 1)
+        // No access token, refresh token or consumer secret in any file under the home.
+        for needle in ["sbxoauth", "sbxrefresh", server.service.consumer.secret] {
+            #expect(try filesContaining(needle, under: home.path).isEmpty, "\(needle) found on disk")
+        }
+    }
+
+    @Test("no authorization in time: a clear error and nothing saved")
+    func timeout() async throws {
+        let server = try await sandbox()
+        defer { Task { await server.stop() } }
+        let home = TemporaryHome()
+        let runner = BinaryRunner(home: home.path)
+        let result = try await runner.runAsync(["link", "bitbucket", "--oauth", "--api-url", server.apiURL, "--web-url", server.webURL,
+                                                "--client-id", server.service.consumer.key, "--client-secret", server.service.consumer.secret,
+                                                "--timeout", "1"])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("no authorization arrived in time"))
+        #expect(try await accounts(runner).isEmpty)
     }
 
     @Test("code flow by pasting the redirected URL (ssh, browser elsewhere)")

@@ -175,8 +175,11 @@ struct LinkCommand: AsyncParsableCommand {
         defer { timer.cancel() }
         do {
             let code = try await listener.code()
+            let token = try await client.exchange(code: code, redirectURI: listener.redirectURI, pkce: pkce)
+            // Let the browser's "authorized" page finish before the listener goes away.
+            try? await Task.sleep(nanoseconds: 200_000_000)
             await listener.stop()
-            return try await client.exchange(code: code, redirectURI: listener.redirectURI, pkce: pkce)
+            return token
         } catch {
             await listener.stop()
             throw error
