@@ -79,9 +79,9 @@ struct BinaryTests {
     func exitCodes() throws {
         let usage = try runner.run(["link", "bitbucket"])
         #expect(usage.status == 2)
-        let unavailable = try runner.run(["daemon"])
+        let unavailable = try runner.run(["tui"])
         #expect(unavailable.status == 1)
-        #expect(unavailable.stderr == "slipway: 'slipway daemon' is not available yet: the sync engine is not built into this version\n")
+        #expect(unavailable.stderr == "slipway: 'slipway tui' is not available yet: the dashboard is not built into this version\n")
         let nothingLinked = try runner.run(["sync", "--once"])
         #expect(nothingLinked.status == 1)
         #expect(nothingLinked.stderr == "slipway: no accounts linked; run 'slipway link bitbucket --token-file -' first\n")

@@ -24,22 +24,23 @@ struct SyncCommand: AsyncParsableCommand {
 
     func run() async throws {
         let context = try global.context()
-        guard once else {
-            throw SlipwayCLIError.unavailable(command: "sync (continuous)", capability: "the sync engine; use 'slipway sync --once'")
-        }
         let accounts = try context.store.accounts()
         guard !accounts.isEmpty else {
             throw SlipwayCLIError.failure("no accounts linked; run 'slipway link bitbucket --token-file -' first")
         }
-        // One engine per home: a one-off cycle holds the lock while it writes the mirror.
+        guard once else {
+            Terminal.error("syncing in the foreground; Ctrl-C to stop")
+            return try await EngineHost(context: context, role: "sync").run(printChanges: !output.json)
+        }
+        // One engine per home: a one-off cycle holds the lock while it writes the mirror; with an
+        // engine running, that engine is asked for the cycle.
         let lock: EngineLock
         do {
             lock = try EngineLock.acquire(path: context.paths.engineLockFile,
                                           info: EngineInfo(pid: getpid(), since: Date(), host: "sync --once"))
         } catch {
-            guard case let .alreadyHeld(holder) = error else { throw SlipwayCLIError.failure(error.description) }
-            throw SlipwayCLIError.unavailable(command: "sync --once",
-                                              capability: "asking the running engine (pid \(holder?.pid ?? 0)) for a cycle")
+            guard case .alreadyHeld = error else { throw SlipwayCLIError.failure(error.description) }
+            return try await askEngine(context: context)
         }
         defer { lock.release() }
 
@@ -110,6 +111,40 @@ struct SyncCommand: AsyncParsableCommand {
     }
 }
 
+extension SyncCommand {
+    /// Leaves a sync-cycle command for the running engine and waits for its report.
+    func askEngine(context: CommandContext) async throws {
+        let started = Date()
+        let end = deadline.map { started.addingTimeInterval($0) }
+        let payload = try JSONOutput.string(["deadline": end.map(JSONOutput.timestamp)].compactMapValues { $0 })
+        let id = try context.store.enqueue(.syncCycle, payload: payload, requestedBy: "cli:\(getpid())", now: started)
+        if !output.json { Terminal.error("an engine runs for this home; asked it for a cycle (command \(id))") }
+        while true {
+            try await Task.sleep(nanoseconds: 200_000_000)
+            guard let command = try context.store.command(id: id) else { throw SlipwayCLIError.failure("command \(id) vanished") }
+            guard command.status.isFinished else {
+                if EngineLock.holder(path: context.paths.engineLockFile) == nil {
+                    throw SlipwayCLIError.failure("the engine stopped before running the cycle; run 'slipway sync --once' again")
+                }
+                continue
+            }
+            let text = command.result ?? "{}"
+            if output.json {
+                Terminal.out(text)
+            } else if let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] {
+                Terminal.out("synced by the engine: \((object["changes"] as? [Any])?.count ?? 0) changes, \(object["requests"] as? Int ?? 0) requests")
+            } else {
+                Terminal.out(text)
+            }
+            if command.status == .failed { throw ExitCode(1) }
+            if (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])?["resume_at"] is String {
+                throw SlipwayCLIError.rateLimited("rate limited: the engine stopped the cycle before the deadline; what was synced is kept")
+            }
+            return
+        }
+    }
+}
+
 struct DaemonCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "daemon",
@@ -119,8 +154,9 @@ struct DaemonCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        _ = try global.context()
-        throw SlipwayCLIError.unavailable(command: "daemon", capability: "the sync engine")
+        let context = try global.context()
+        Terminal.error("slipway daemon: engine running for \(context.paths.home ?? context.paths.dataDirectory) (pid \(getpid())); SIGINT or SIGTERM stops it")
+        try await EngineHost(context: context, role: "daemon").run(printChanges: false)
     }
 }
 

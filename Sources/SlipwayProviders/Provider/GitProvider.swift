@@ -52,6 +52,13 @@ public struct ProviderWorkspace: Sendable, Equatable {
     public var slug: String
     public var name: String?
     public var isAdmin: Bool
+
+    public init(id: String?, slug: String, name: String?, isAdmin: Bool) {
+        self.id = id
+        self.slug = slug
+        self.name = name
+        self.isAdmin = isAdmin
+    }
 }
 
 public struct ProviderCommit: Sendable, Equatable {
@@ -61,6 +68,14 @@ public struct ProviderCommit: Sendable, Equatable {
     public var author: String?
     public var message: String?
     public var parents: [String]
+
+    public init(hash: String, date: Date? = nil, author: String? = nil, message: String? = nil, parents: [String] = []) {
+        self.hash = hash
+        self.date = date
+        self.author = author
+        self.message = message
+        self.parents = parents
+    }
 }
 
 public struct ProviderRepository: Sendable, Equatable {
@@ -73,11 +88,29 @@ public struct ProviderRepository: Sendable, Equatable {
     public var updatedOn: Date?
     public var cloneURL: String?
     public var webURL: String?
+
+    public init(id: String?, slug: String, name: String, fullName: String, mainBranch: String?, isPrivate: Bool, updatedOn: Date?,
+                cloneURL: String?, webURL: String?) {
+        self.id = id
+        self.slug = slug
+        self.name = name
+        self.fullName = fullName
+        self.mainBranch = mainBranch
+        self.isPrivate = isPrivate
+        self.updatedOn = updatedOn
+        self.cloneURL = cloneURL
+        self.webURL = webURL
+    }
 }
 
 public struct ProviderBranch: Sendable, Equatable {
     public var name: String
     public var head: ProviderCommit
+
+    public init(name: String, head: ProviderCommit) {
+        self.name = name
+        self.head = head
+    }
 }
 
 /// What every Git host adapter answers. The engine speaks only this; wire formats stay inside

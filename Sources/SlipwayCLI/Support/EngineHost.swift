@@ -1,0 +1,74 @@
+import Dispatch
+import Foundation
+import Logging
+import SlipwayCore
+import SlipwayHTTP
+import SlipwayTUI
+
+/// Runs the engine in the foreground of this process (`slipway daemon`, `slipway sync`): takes the
+/// home's engine lock, stops gracefully on SIGINT/SIGTERM (the running write finishes, the lock is
+/// released), and optionally prints each change as it lands.
+struct EngineHost {
+    let context: CommandContext
+    let role: String
+
+    func run(printChanges: Bool) async throws {
+        let lock: EngineLock
+        do {
+            lock = try EngineLock.acquire(path: context.paths.engineLockFile, info: EngineInfo(pid: getpid(), since: Date(), host: role))
+        } catch {
+            throw SlipwayCLIError.failure(error.description)
+        }
+        defer { lock.release() }
+        let logger = Logger(label: "slipway.\(role)")
+        logger.info("engine started", metadata: ["pid": "\(getpid())"])
+
+        let factory = ProviderFactory(context: context)
+        var settings = SyncEngine.Settings()
+        settings.appPollInterval = TimeInterval(context.config.engine.appPollSeconds)
+        settings.concurrency = context.config.provider("bitbucket").maxInFlight
+        settings.restRequestsPerHour = context.config.provider("bitbucket").requestsPerHour
+        settings.gitRequestsPerHour = context.config.provider("bitbucket").gitRequestsPerHour
+        settings.budgetFraction = context.config.engine.budgetFraction
+        let engine = SyncEngine(store: context.store, settings: settings, logger: logger) { account, lane in
+            var provider = try factory.provider(for: account)
+            provider.lane = lane
+            return provider
+        }
+        let watcher = try StoreWatcher(path: context.paths.databaseFile)
+        let task = Task { await engine.run(wake: watcher.changes()) }
+
+        // Signals end the run task; the engine finishes the write in progress and returns.
+        signal(SIGINT, SIG_IGN)
+        signal(SIGTERM, SIG_IGN)
+        let sources = [SIGINT, SIGTERM].map { number -> any DispatchSourceSignal in
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { task.cancel() }
+            source.resume()
+            return source
+        }
+        defer { sources.forEach { $0.cancel() } }
+
+        let printer = printChanges ? Task { await self.printChanges() } : nil
+        await task.value
+        printer?.cancel()
+        logger.info("engine stopped")
+        Terminal.error("stopped; the engine lock is released")
+    }
+
+    /// Prints change events as the engine appends them.
+    private func printChanges() async {
+        var last: Int64 = ((try? context.store.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM change_events") }) ?? nil) ?? 0
+        while !Task.isCancelled {
+            try? await Task.sleep(nanoseconds: 500_000_000)
+            let events = (try? context.store.read { [last] db in
+                try ChangeEvent.fetchAll(db, sql: "SELECT * FROM change_events WHERE id > ? ORDER BY id LIMIT 500", arguments: [last])
+            }) ?? []
+            for event in events {
+                last = event.id ?? last
+                let short = event.new.map { " → \($0.prefix(7))" } ?? ""
+                Terminal.out("\(JSONOutput.timestamp(event.createdAt))  \(event.kind.rawValue.replacingOccurrences(of: "_", with: " ")) \(TerminalText.sanitize(event.path))\(short)")
+            }
+        }
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+import GRDB
+import SlipwayProviders
+
+/// What the engine reads and writes besides the mirror itself: the sweep queue, head updates
+/// seen through git, and the commands other processes leave for it.
+extension Store {
+    /// A repository the sweep may check, with what decides its turn.
+    public struct SweepCandidate: Sendable, Equatable {
+        public var repository: Repository
+        public var workspaceSlug: String
+        /// An app builds from it: checked at least every `app_poll_seconds`.
+        public var tracked: Bool
+    }
+
+    /// Repositories of an account in sweep order: tracked by an app, then changed since their
+    /// last check (discovery bumped `updated_on`), then the longest unchecked.
+    public func sweepCandidates(accountID: Int64) throws -> [SweepCandidate] {
+        try read { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT r.*, w.slug AS ws_slug, EXISTS(SELECT 1 FROM apps a WHERE a.repository_id = r.id) AS tracked
+                FROM repositories r JOIN workspaces w ON w.id = r.workspace_id
+                WHERE w.account_id = ?
+                ORDER BY tracked DESC,
+                         (r.last_checked_at IS NULL OR r.updated_on > r.last_checked_at) DESC,
+                         r.last_checked_at IS NOT NULL, r.last_checked_at
+                """, arguments: [accountID])
+            return try rows.map { row in
+                SweepCandidate(repository: try Repository(row: row), workspaceSlug: row["ws_slug"], tracked: row["tracked"])
+            }
+        }
+    }
+
+    /// Applies branch heads seen through git: moved and new heads with whatever details were
+    /// fetched for them, vanished branches deleted. One transaction, with its change events.
+    public func applyHeads(repositoryID: Int64, path: String, heads: [String: String], details: [String: ProviderCommit],
+                           now: Date) throws -> [SyncReport.Change] {
+        try write { db in
+            var changes: [SyncReport.Change] = []
+            var stored: [String: Branch] = [:]
+            for branch in try Branch.filter(Column("repository_id") == repositoryID).fetchAll(db) { stored[branch.name] = branch }
+            for (name, hash) in heads {
+                let detail = details[hash]
+                if var existing = stored.removeValue(forKey: name) {
+                    guard existing.headHash != hash else { continue }
+                    changes.append(.init(kind: ChangeEventKind.headMoved.rawValue, path: "\(path)/\(name)", old: existing.headHash, new: hash))
+                    existing.headHash = hash
+                    existing.headDate = detail?.date
+                    existing.headAuthor = detail?.author
+                    existing.headMessage = detail?.message
+                    existing.updatedAt = now
+                    try existing.update(db)
+                } else {
+                    var branch = Branch(repositoryID: repositoryID, name: name, headHash: hash, headDate: detail?.date,
+                                        headAuthor: detail?.author, headMessage: detail?.message, updatedAt: now)
+                    try branch.insert(db)
+                    changes.append(.init(kind: ChangeEventKind.branchCreated.rawValue, path: "\(path)/\(name)", old: nil, new: hash))
+                }
+            }
+            for (name, gone) in stored {
+                try gone.delete(db)
+                changes.append(.init(kind: ChangeEventKind.branchDeleted.rawValue, path: "\(path)/\(name)", old: gone.headHash, new: nil))
+            }
+            try db.execute(sql: "UPDATE repositories SET last_checked_at = ?, branch_count = ? WHERE id = ?",
+                           arguments: [now, heads.count, repositoryID])
+            try Self.appendEvents(changes, db: db, now: now)
+            return changes
+        }
+    }
+
+    public func markChecked(repositoryID: Int64, now: Date) throws {
+        try write { db in try db.execute(sql: "UPDATE repositories SET last_checked_at = ? WHERE id = ?", arguments: [now, repositoryID]) }
+    }
+
+    /// Removes a repository that no longer exists (or is no longer visible).
+    public func removeRepository(id: Int64, path: String, now: Date) throws -> [SyncReport.Change] {
+        try write { db in
+            guard try Repository.deleteOne(db, key: id) else { return [] }
+            let changes = [SyncReport.Change(kind: ChangeEventKind.repositoryRemoved.rawValue, path: path, old: nil, new: nil)]
+            try Self.appendEvents(changes, db: db, now: now)
+            return changes
+        }
+    }
+
+    // MARK: Commands
+
+    /// Leaves a command for the engine; returns its id.
+    public func enqueue(_ kind: EngineCommandKind, payload: String = "{}", requestedBy: String, now: Date) throws -> Int64 {
+        try write { db in
+            var command = EngineCommand(kind: kind, payload: payload, requestedBy: requestedBy, createdAt: now)
+            try command.insert(db)
+            return command.id!
+        }
+    }
+
+    /// The oldest queued command, now marked running (the engine alone calls this).
+    public func claimNextCommand(now: Date) throws -> EngineCommand? {
+        try write { db in
+            guard var command = try EngineCommand.filter(Column("status") == EngineCommandStatus.queued.rawValue)
+                .order(Column("id")).fetchOne(db) else { return nil }
+            command.status = .running
+            command.claimedAt = now
+            try command.update(db)
+            return command
+        }
+    }
+
+    public func finishCommand(id: Int64, status: EngineCommandStatus, result: String?, now: Date) throws {
+        try write { db in
+            try db.execute(sql: "UPDATE commands SET status = ?, result = ?, finished_at = ? WHERE id = ?",
+                           arguments: [status.rawValue, result, now, id])
+        }
+    }
+
+    public func command(id: Int64) throws -> EngineCommand? {
+        try read { db in try EngineCommand.fetchOne(db, key: id) }
+    }
+
+    /// Commands left running by an engine that died: failed, so nobody waits forever.
+    public func failInterruptedCommands(now: Date) throws {
+        try write { db in
+            try db.execute(sql: "UPDATE commands SET status = 'failed', result = 'interrupted: the engine stopped', finished_at = ? WHERE status = 'running'",
+                           arguments: [now])
+        }
+    }
+}

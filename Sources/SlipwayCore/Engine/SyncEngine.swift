@@ -1,0 +1,312 @@
+import Foundation
+import Logging
+import SlipwayHTTP
+import SlipwayProviders
+
+/// Keeps the mirror fresh within the rate limit (DESIGN.md, "Engine"): a full step-0 sync once,
+/// then per workspace a discovery page sorted by `-updated_on`, and a prioritized sweep that reads
+/// every branch head of a repository from one git refs advertisement (git budget), asking REST only
+/// for the details of heads that moved — or for the whole branch list where git access fails.
+/// Commands left by other processes are claimed between steps and run on the interactive lane.
+public actor SyncEngine {
+    public struct Settings: Sendable {
+        /// The shortest time between two sweeps of one untracked repository; with many
+        /// repositories the git budget stretches it (half the git budget goes to the sweep).
+        public var sweepInterval: TimeInterval = 5
+        /// Hourly allowances and the share the engine may spend, for planning intervals.
+        public var restRequestsPerHour = 1000
+        public var gitRequestsPerHour = 60000
+        public var budgetFraction = 0.8
+        /// Repositories an app builds from: at least this often.
+        public var appPollInterval: TimeInterval = 30
+        /// The shortest time between two discovery pages of one workspace; a quarter of the REST
+        /// budget goes to discovery, which stretches it when there are many workspaces.
+        public var discoveryInterval: TimeInterval = 60
+        /// A full listing (to notice removed repositories) this often.
+        public var fullSyncInterval: TimeInterval = 6 * 3600
+        /// Repositories swept at once per account (bounded further by max_in_flight).
+        public var concurrency = 4
+        /// The longest a background request waits for budget before the step moves on.
+        public var backgroundWait: TimeInterval = 5
+        /// Moved heads beyond this many fetch the whole branch list instead of one commit each.
+        public var detailsPerRepositoryLimit = 3
+
+        public init() {}
+    }
+
+    /// Builds the adapter for an account (credentials, budgets, lane).
+    public typealias ProviderMaker = @Sendable (Account, RequestLane) throws -> BitbucketProvider
+
+    let store: Store
+    let settings: Settings
+    let makeProvider: ProviderMaker
+    let clock: any SlipwayClock
+    let logger: Logger
+    private var lastDiscovery: [String: Date] = [:]
+    private var gitRefused: Set<Int64> = []
+    private var cycles = 0
+
+    public init(store: Store, settings: Settings = Settings(), clock: any SlipwayClock = SystemClock(),
+                logger: Logger = Logger(label: "slipway.engine"), makeProvider: @escaping ProviderMaker) {
+        self.store = store
+        self.settings = settings
+        self.clock = clock
+        self.logger = logger
+        self.makeProvider = makeProvider
+    }
+
+    /// Runs until the task is cancelled. Wakes early when another process commits (`wake`).
+    public func run(wake: AsyncStream<Void>? = nil) async {
+        try? store.failInterruptedCommands(now: clock.now)
+        let signal = WakeSignal()
+        let listener = Task {
+            guard let wake else { return }
+            for await _ in wake { await signal.fire() }
+        }
+        defer { listener.cancel() }
+        while !Task.isCancelled {
+            await step()
+            await signal.wait(upTo: 1, clock: clock)
+        }
+    }
+
+    /// One round: pending commands, then each account's due work.
+    public func step() async {
+        await runCommands()
+        for account in (try? store.accounts()) ?? [] where account.status == .ok {
+            if Task.isCancelled { return }
+            await work(on: account)
+        }
+        cycles += 1
+    }
+
+    // MARK: Commands
+
+    private func runCommands() async {
+        while !Task.isCancelled, let command = try? store.claimNextCommand(now: clock.now) {
+            let outcome: (EngineCommandStatus, String)
+            switch command.kind {
+            case .syncCycle:
+                outcome = await fullCycle(payload: command.payload)
+            case .refresh:
+                outcome = await refresh(payload: command.payload)
+            case .deploy, .cancel:
+                outcome = (.failed, "deployments are not handled by this engine yet")
+            }
+            try? store.finishCommand(id: command.id!, status: outcome.0, result: outcome.1, now: clock.now)
+        }
+    }
+
+    /// A full cycle for every account, as `sync --once` runs it; the result is its JSON report.
+    private func fullCycle(payload: String) async -> (EngineCommandStatus, String) {
+        struct Payload: Decodable { var deadline: Date? }
+        let deadline = (try? JSONOutput.decoder().decode(Payload.self, from: Data(payload.utf8)))?.deadline
+        var report = SyncReport()
+        let started = clock.now
+        var failed = false
+        for account in (try? store.accounts()) ?? [] {
+            guard account.status == .ok else {
+                report.errors.append(.init(path: account.provider.rawValue, message: "needs relinking; run 'slipway unlink \(account.provider.rawValue)' and link again"))
+                continue
+            }
+            do {
+                var provider = try makeProvider(account, .interactive)
+                provider.deadline = deadline
+                report.merge(try await MirrorSync(store: store, account: account, provider: provider, concurrency: settings.concurrency).run())
+            } catch let MirrorSync.Stop.rateLimited(resumeAt, partial) {
+                report.merge(partial)
+                report.resumeAt = resumeAt
+            } catch {
+                report.errors.append(.init(path: account.provider.rawValue, message: "\(error)"))
+                failed = true
+            }
+        }
+        report.durationMs = Int(clock.now.timeIntervalSince(started) * 1000)
+        let json = (try? JSONOutput.string(report)) ?? "{}"
+        return (failed ? .failed : .done, json)
+    }
+
+    /// `{"path": "bitbucket/ws/repo"}`: sweep that repository now.
+    private func refresh(payload: String) async -> (EngineCommandStatus, String) {
+        struct Payload: Decodable { var path: String }
+        guard let path = (try? JSONDecoder().decode(Payload.self, from: Data(payload.utf8)))?.path,
+              let target = try? MirrorPath.parse(path), let provider = target.provider,
+              let account = try? store.account(for: provider),
+              let candidates = try? store.sweepCandidates(accountID: account.id!),
+              let candidate = candidates.first(where: { $0.workspaceSlug == target.workspace && $0.repository.slug == target.repository })
+        else { return (.failed, "nothing in the mirror at that path") }
+        do {
+            let adapter = try makeProvider(account, .interactive)
+            let changes = try await sweep(candidate, account: account, provider: adapter)
+            return (.done, "\(changes.count) changes")
+        } catch {
+            return (.failed, "\(error)")
+        }
+    }
+
+    // MARK: Per account
+
+    private func work(on account: Account) async {
+        guard let accountID = account.id else { return }
+        do {
+            var provider = try makeProvider(account, .background)
+            // Background work never waits long for budget or a 429 pause: the loop stays free for
+            // commands, and the paused credential is simply skipped until its pause ends.
+            provider.deadline = Date().addingTimeInterval(settings.backgroundWait)
+            let state = try store.read { db in
+                try SyncState.filter(sql: "account_id = ? AND scope = 'account'", arguments: [accountID]).fetchOne(db)
+            }
+            let now = clock.now
+            // Step 0 once, and a full listing now and then to notice removed repositories.
+            if state?.lastSuccessAt == nil || now.timeIntervalSince(state!.lastSuccessAt!) >= settings.fullSyncInterval {
+                _ = try await MirrorSync(store: store, account: account, provider: provider, concurrency: settings.concurrency).run()
+                return
+            }
+            try await discover(account: account, provider: provider)
+            try await sweepDue(account: account, provider: provider)
+        } catch let MirrorSync.Stop.rateLimited(resumeAt, _) {
+            logger.info("rate limited", metadata: ["account": "\(accountID)", "until": "\(resumeAt)"])
+        } catch {
+            logger.warning("sync step failed", metadata: ["account": "\(accountID)", "error": "\(error)"])
+            try? store.recordSync(accountID: accountID, scope: "engine", success: false, error: "\(error)", now: clock.now)
+        }
+    }
+
+    /// One page per workspace, most recently updated first: new repositories are mirrored at once,
+    /// changed ones move to the front of the sweep (their `updated_on` passes their last check).
+    private func discover(account: Account, provider: BitbucketProvider) async throws {
+        let accountID = account.id!
+        let workspaces = try store.workspaces(accountID: accountID)
+        let restPerSecond = Double(settings.restRequestsPerHour) * settings.budgetFraction / 3600
+        let interval = max(settings.discoveryInterval, Double(workspaces.count) / max(restPerSecond * 0.25, 1e-6))
+        for workspace in workspaces {
+            let key = "\(accountID)/\(workspace.slug)"
+            if let last = lastDiscovery[key], clock.now.timeIntervalSince(last) < interval { continue }
+            lastDiscovery[key] = clock.now
+            let recent: [ProviderRepository]
+            do {
+                recent = try await provider.recentlyUpdatedRepositories(in: workspace.slug)
+            } catch HTTPError.notFound, HTTPError.forbidden {
+                _ = try store.removeWorkspaces(accountID: accountID, provider: account.provider,
+                                               keeping: Set(workspaces.map(\.slug)).subtracting([workspace.slug]), now: clock.now)
+                continue
+            }
+            let known = Dictionary(uniqueKeysWithValues: try store.repositories(workspaceID: workspace.id!).map { ($0.slug, $0) })
+            for remote in recent {
+                let path = "\(account.provider.rawValue)/\(workspace.slug)/\(remote.slug)"
+                if let stored = known[remote.slug] {
+                    if let updated = remote.updatedOn, updated != stored.updatedOn {
+                        try store.write { db in
+                            try db.execute(sql: "UPDATE repositories SET updated_on = ? WHERE id = ?", arguments: [updated, stored.id])
+                        }
+                    }
+                } else {
+                    let branches = try await provider.branches(workspace: workspace.slug, repository: remote.slug)
+                    _ = try store.applyRepository(workspaceID: workspace.id!, path: path, remote, isAdmin: false, branches: branches, now: clock.now)
+                }
+            }
+        }
+    }
+
+    /// Sweeps the repositories whose turn has come, a few at a time.
+    private func sweepDue(account: Account, provider: BitbucketProvider) async throws {
+        let now = clock.now
+        let candidates = try store.sweepCandidates(accountID: account.id!)
+        let gitPerSecond = Double(settings.gitRequestsPerHour) * settings.budgetFraction / 3600
+        let sweepInterval = max(settings.sweepInterval, Double(candidates.count) / max(gitPerSecond * 0.5, 1e-6))
+        let due = candidates.filter { candidate in
+            guard let checked = candidate.repository.lastCheckedAt else { return true }
+            if let updated = candidate.repository.updatedOn, updated > checked { return true }
+            let interval = candidate.tracked ? min(settings.appPollInterval, sweepInterval) : sweepInterval
+            return now.timeIntervalSince(checked) >= interval
+        }
+        guard !due.isEmpty else { return }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var iterator = due.makeIterator()
+            func addNext() -> Bool {
+                guard let candidate = iterator.next() else { return false }
+                group.addTask { _ = try await self.sweep(candidate, account: account, provider: provider) }
+                return true
+            }
+            for _ in 0..<settings.concurrency where addNext() {}
+            while try await group.next() != nil { _ = addNext() }
+        }
+    }
+
+    /// One repository: heads from git (one request, git budget); REST only for what moved.
+    func sweep(_ candidate: Store.SweepCandidate, account: Account, provider: BitbucketProvider) async throws -> [SyncReport.Change] {
+        let repository = candidate.repository
+        let repositoryID = repository.id!
+        let path = "\(account.provider.rawValue)/\(candidate.workspaceSlug)/\(repository.slug)"
+        let now = clock.now
+        if !gitRefused.contains(repositoryID), let clone = repository.cloneURL {
+            do {
+                let heads = try await provider.branchHeads(cloneURL: clone)
+                let stored = Dictionary(uniqueKeysWithValues: try store.branches(repositoryID: repositoryID).map { ($0.name, $0.headHash) })
+                let moved = heads.filter { stored[$0.key] != $0.value }
+                if moved.isEmpty && heads.count == stored.count {
+                    try store.markChecked(repositoryID: repositoryID, now: now)
+                    return []
+                }
+                if moved.count <= settings.detailsPerRepositoryLimit {
+                    // Details only if the REST budget has them now; a head without details is
+                    // still news, and the next full listing fills them in.
+                    var details: [String: ProviderCommit] = [:]
+                    var quick = provider
+                    quick.deadline = Date().addingTimeInterval(1)
+                    for hash in Set(moved.values) {
+                        details[hash] = try? await quick.commit(workspace: candidate.workspaceSlug, repository: repository.slug, hash: hash)
+                    }
+                    return try store.applyHeads(repositoryID: repositoryID, path: path, heads: heads, details: details, now: now)
+                }
+            } catch let error as HTTPError {
+                switch error {
+                case .rateLimited, .unauthorized where account.auth != .token && account.auth != .apiToken:
+                    throw error
+                case .unauthorized, .forbidden, .notFound, .decoding, .status:
+                    // git access refused or broken here: REST from now on for this repository.
+                    gitRefused.insert(repositoryID)
+                default:
+                    throw error
+                }
+            }
+        }
+        do {
+            let branches = try await provider.branches(workspace: candidate.workspaceSlug, repository: repository.slug)
+            let remote = ProviderRepository(id: repository.remoteID, slug: repository.slug, name: repository.name, fullName: repository.fullName,
+                                            mainBranch: repository.mainBranch, isPrivate: repository.isPrivate, updatedOn: repository.updatedOn,
+                                            cloneURL: repository.cloneURL, webURL: repository.webURL)
+            return try store.applyRepository(workspaceID: repository.workspaceID, path: path, remote, isAdmin: repository.isAdmin,
+                                             branches: branches, now: now)
+        } catch HTTPError.notFound {
+            // Deleted (or hidden) since it was listed: removed, not an error storm.
+            return try store.removeRepository(id: repositoryID, path: path, now: now)
+        }
+    }
+}
+
+/// Lets the engine sleep until the next second or until another process commits.
+actor WakeSignal {
+    private var pending = false
+    private var waiter: CheckedContinuation<Void, Never>?
+
+    func fire() {
+        if let waiter {
+            self.waiter = nil
+            waiter.resume()
+        } else {
+            pending = true
+        }
+    }
+
+    func wait(upTo seconds: TimeInterval, clock: any SlipwayClock) async {
+        if pending { pending = false; return }
+        let timer = Task { [weak self] in
+            try? await clock.sleep(for: seconds)
+            await self?.fire()
+        }
+        await withCheckedContinuation { continuation in waiter = continuation }
+        timer.cancel()
+        pending = false
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import Testing
+import SlipwayCore
+import SlipwayHTTP
+import SlipwaySandbox
+
+/// `slipway daemon` as a build host runs it.
+@Suite("slipway daemon")
+struct DaemonTests {
+    func sandbox(pushEvery: Double? = nil, repos: Int = 3) async throws -> SandboxServer {
+        var options = SandboxOptions()
+        options.seed = 71
+        options.workspaces = 2
+        options.reposPerWorkspace = repos
+        options.branchesPerRepo = 4
+        options.pushEverySeconds = pushEvery
+        return try await SandboxServer.start(options: options)
+    }
+
+    func startDaemon(_ runner: BinaryRunner) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: BinaryRunner.binary)
+        process.arguments = ["daemon"]
+        process.environment = runner.environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    func waitUntil(_ timeout: TimeInterval = 20, _ condition: () async throws -> Bool) async throws -> Bool {
+        let end = Date().addingTimeInterval(timeout)
+        while Date() < end {
+            if try await condition() { return true }
+            try await Task.sleep(nanoseconds: 100_000_000)
+        }
+        return false
+    }
+
+    func heads(_ runner: BinaryRunner, _ path: String) async throws -> [String: String] {
+        let listing = (try? JSONSerialization.jsonObject(with: Data(try await runner.runAsync(["ls", path, "--json"]).stdout.utf8)) as? [[String: Any]]) ?? []
+        var heads: [String: String] = [:]
+        for entry in listing { heads[entry["name"] as! String] = (entry["head"] as? [String: Any])?["hash"] as? String }
+        return heads
+    }
+
+    @Test("the daemon mirrors, picks up pushes, answers sync --once through a command, and stops gracefully on SIGTERM")
+    func lifecycle() async throws {
+        let server = try await sandbox()
+        defer { Task { await server.stop() } }
+        let home = TemporaryHome()
+        let runner = BinaryRunner(home: home.path)
+        let linked = try await runner.runAsync(["link", "bitbucket", "--api-url", server.apiURL, "--web-url", server.webURL, "--token-file", "-"],
+                                               stdin: server.service.accessToken + "\n")
+        #expect(linked.status == 0)
+        let daemon = try startDaemon(runner)
+        defer { if daemon.isRunning { daemon.terminate() } }
+
+        #expect(try await waitUntil { try await runner.runAsync(["status", "--json"]).stdout.contains(#""running":true"#) })
+        let statusRun = try await runner.runAsync(["status", "--json"])
+        #expect(statusRun.status == 0, "\(statusRun.stderr)")
+        let status = try? JSONSerialization.jsonObject(with: Data(statusRun.stdout.utf8)) as? [String: Any]
+        #expect(status?["pid"] as? Int == Int(daemon.processIdentifier))
+        #expect(status?["host"] as? String == "daemon")
+
+        // A push in the sandbox appears in another process's view of the store.
+        let ws = server.service.workspaceSlugs()[0]
+        let slug = server.service.repositorySlugs(workspace: ws)[0]
+        var pushed: SandboxPush?
+        while pushed == nil { pushed = server.service.push().first { $0.repository == "\(ws)/\(slug)" && $0.kind == .commit } }
+        let seen = try await waitUntil(30) {
+            try await heads(runner, "bitbucket/\(ws)/\(slug)") == server.service.branches(workspace: ws, repository: slug)
+        }
+        #expect(seen)
+
+        // With the engine running, sync --once asks it for the cycle.
+        let once = try await runner.runAsync(["sync", "--once", "--json"])
+        #expect(once.status == 0, "\(once.stderr)")
+        let report = try? JSONSerialization.jsonObject(with: Data(once.stdout.utf8)) as? [String: Any]
+        #expect(report != nil, "stdout: \(once.stdout.prefix(300)) stderr: \(once.stderr)")
+        #expect(report?["branches"] as? Int == server.service.summary.branches)
+
+        daemon.terminate()   // SIGTERM
+        #expect(try await waitUntil { !daemon.isRunning })
+        #expect(daemon.terminationStatus == 0)
+        #expect(try await runner.runAsync(["status", "--json"]).stdout.contains(#""running":false"#))
+        let store = try Store(path: home.path + "/slipway.db")
+        #expect(try store.integrityCheck() == "ok")
+    }
+
+    @Test("kill -9 at any moment leaves a sound database, and the next run converges")
+    func killNine() async throws {
+        let server = try await sandbox(repos: 30)
+        defer { Task { await server.stop() } }
+        let home = TemporaryHome()
+        let runner = BinaryRunner(home: home.path)
+        _ = try await runner.runAsync(["link", "bitbucket", "--api-url", server.apiURL, "--web-url", server.webURL, "--token-file", "-"],
+                                      stdin: server.service.accessToken + "\n")
+        for delay in [50_000, 150_000, 400_000] as [UInt32] {
+            let daemon = try startDaemon(runner)
+            usleep(delay)
+            server.service.push(count: 5)
+            kill(daemon.processIdentifier, SIGKILL)
+            _ = try await waitUntil { !daemon.isRunning }
+            let store = try Store(path: home.path + "/slipway.db")
+            #expect(try store.integrityCheck() == "ok")
+        }
+        let sync = try await runner.runAsync(["sync", "--once"])
+        #expect(sync.status == 0, "\(sync.stderr)")
+        for ws in server.service.workspaceSlugs() {
+            for slug in server.service.repositorySlugs(workspace: ws) {
+                #expect(try await heads(runner, "bitbucket/\(ws)/\(slug)") == server.service.branches(workspace: ws, repository: slug))
+            }
+        }
+    }
+}

@@ -1,0 +1,180 @@
+import Foundation
+import GRDB
+import Testing
+import SlipwayCore
+import SlipwayHTTP
+import SlipwayProviders
+import SlipwaySandbox
+
+/// The engine stepped by hand on a virtual clock, against the sandbox over loopback.
+@Suite("Sync engine")
+struct EngineTests {
+    struct Rig {
+        let server: SandboxServer
+        let store: Store
+        let engine: SyncEngine
+        let clock: VirtualClock
+        let account: Account
+        let home: AccountAndSyncTests.Home
+
+        /// Every branch of every repository as the sandbox has it.
+        func converged() throws -> Bool {
+            for ws in server.service.workspaceSlugs() {
+                for slug in server.service.repositorySlugs(workspace: ws) {
+                    guard let repo = try store.repository(at: MirrorPath(provider: .bitbucket, workspace: ws, repository: slug)) else { return false }
+                    let stored = Dictionary(uniqueKeysWithValues: try store.branches(repositoryID: repo.id!).map { ($0.name, $0.headHash) })
+                    if stored != server.service.branches(workspace: ws, repository: slug) { return false }
+                }
+            }
+            return true
+        }
+
+        func stats() async throws -> [String: Any] {
+            let transport = CurlTransport()
+            defer { transport.shutdown() }
+            let response = try await transport.perform(HTTPRequest(url: server.origin + "/_sandbox/stats"))
+            return try JSONSerialization.jsonObject(with: response.body) as? [String: Any] ?? [:]
+        }
+    }
+
+    func rig(_ configure: (inout SandboxOptions) -> Void = { _ in }) async throws -> Rig {
+        var options = SandboxOptions()
+        options.seed = 61
+        options.workspaces = 2
+        options.reposPerWorkspace = 3
+        options.branchesPerRepo = 4
+        configure(&options)
+        let server = try await SandboxServer.start(options: options)
+        let home = AccountAndSyncTests.Home()
+        let store = try Store(path: home.path + "/slipway.db")
+        var configuration = HTTPClient.Configuration()
+        configuration.backoff = Backoff(base: 0.01, cap: 0.05, maxAttempts: 5)
+        let http = HTTPClient(transport: CurlTransport(), ledger: StoreBudgetLedger(store: store), configuration: configuration)
+        let (account, provider) = try await linked(server, store: store, home: home, http: http)
+        let clock = VirtualClock(start: Date())
+        let engine = SyncEngine(store: store, clock: clock) { _, lane in
+            var p = provider
+            p.lane = lane
+            return p
+        }
+        return Rig(server: server, store: store, engine: engine, clock: clock, account: account, home: home)
+    }
+
+    @Test("first step mirrors everything; pushes are then found through git refs, with REST only for the moved heads")
+    func sweepFindsPushes() async throws {
+        let r = try await rig()
+        defer { let server = r.server; Task { await server.stop() } }
+        await r.engine.step()
+        #expect(try r.converged())
+        let before = try await r.stats()["requests_by_kind"] as? [String: Int] ?? [:]
+        // Pushes that do not bump updated_on: only the sweep can see them.
+        var moved = 0
+        while moved < 2 { moved += r.server.service.push().filter { $0.kind == .commit }.count }
+        r.clock.advance(by: 600)
+        await r.engine.step()
+        #expect(try r.converged())
+        let after = try await r.stats()["requests_by_kind"] as? [String: Int] ?? [:]
+        let git = (after["git"] ?? 0) - (before["git"] ?? 0)
+        #expect(git == 6)   // one refs advertisement per repository
+        let rest = (after["rest"] ?? 0) - (before["rest"] ?? 0)
+        #expect(rest <= 2 + 2 + 2)   // discovery pages, plus details for the moved heads
+        let events = try r.store.read { db in try ChangeEvent.filter(sql: "kind = 'head_moved'").fetchCount(db) }
+        #expect(events >= 1)
+    }
+
+    @Test("commands from other processes are claimed, run and answered")
+    func commands() async throws {
+        let r = try await rig()
+        defer { let server = r.server; Task { await server.stop() } }
+        await r.engine.step()
+        let ws = r.server.service.workspaceSlugs()[0]
+        let slug = r.server.service.repositorySlugs(workspace: ws)[0]
+        r.server.service.push(count: 5)
+        let refresh = try r.store.enqueue(.refresh, payload: #"{"path":"bitbucket/\#(ws)/\#(slug)"}"#, requestedBy: "test", now: Date())
+        let cycle = try r.store.enqueue(.syncCycle, requestedBy: "test", now: Date())
+        await r.engine.step()
+        #expect(try r.store.command(id: refresh)?.status == .done)
+        let done = try #require(try r.store.command(id: cycle))
+        #expect(done.status == .done)
+        let report = try JSONSerialization.jsonObject(with: Data((done.result ?? "").utf8)) as? [String: Any]
+        #expect(report?["branches"] as? Int == r.server.service.summary.branches)
+        #expect(try r.converged())
+        let bad = try r.store.enqueue(.refresh, payload: #"{"path":"bitbucket/nowhere/x"}"#, requestedBy: "test", now: Date())
+        await r.engine.step()
+        #expect(try r.store.command(id: bad)?.status == .failed)
+    }
+
+    @Test("where git refuses, the sweep falls back to REST and still converges")
+    func gitRefused() async throws {
+        let r = try await rig { $0.faults = ["403@/git/*"] }
+        defer { let server = r.server; Task { await server.stop() } }
+        await r.engine.step()
+        r.server.service.push(count: 8)
+        r.clock.advance(by: 600)
+        await r.engine.step()
+        #expect(try r.converged())
+    }
+
+    @Test("503 bursts, resets, truncated and malformed bodies: the engine keeps going and converges once they clear")
+    func faults() async throws {
+        let r = try await rig { $0.faults = ["503x4", "reset/9", "truncate/11", "malformed/13@/2.0/repositories/*"] }
+        defer { let server = r.server; Task { await server.stop() } }
+        for _ in 0..<3 {
+            await r.engine.step()
+            r.server.service.push(count: 3)
+            r.clock.advance(by: 600)
+        }
+        // Clear the faults; the next steps converge with nothing lost.
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        _ = try await transport.perform(HTTPRequest(method: .post, url: r.server.origin + "/_sandbox/control", body: Data(#"{"faults":[]}"#.utf8)))
+        for _ in 0..<2 {
+            await r.engine.step()
+            r.clock.advance(by: 600)
+        }
+        #expect(try r.converged())
+        #expect(try r.store.integrityCheck() == "ok")
+    }
+
+    @Test("losing access to a workspace removes it as access_lost")
+    func accessLost() async throws {
+        let r = try await rig()
+        defer { let server = r.server; Task { await server.stop() } }
+        await r.engine.step()
+        let lost = r.server.service.workspaceSlugs()[1]
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        _ = try await transport.perform(HTTPRequest(method: .post, url: r.server.origin + "/_sandbox/control",
+                                                    body: Data(#"{"faults":["403@/2.0/repositories/\#(lost)"]}"#.utf8)))
+        r.clock.advance(by: 600)
+        await r.engine.step()
+        #expect(try r.store.workspace(accountID: r.account.id!, slug: lost) == nil)
+        let events = try r.store.read { db in try ChangeEvent.filter(sql: "kind = 'access_lost'").fetchAll(db) }
+        #expect(events.map(\.path) == ["bitbucket/\(lost)"])
+    }
+}
+
+extension EngineTests {
+    @Test("a 429 storm pauses the credential: nothing more is sent during the pause, and the engine keeps stepping")
+    func storm() async throws {
+        let r = try await rig()
+        defer { let server = r.server; Task { await server.stop() } }
+        await r.engine.step()
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        _ = try await transport.perform(HTTPRequest(method: .post, url: r.server.origin + "/_sandbox/control",
+                                                    body: Data(#"{"faults":["429x100@/2.0/*", "429x100@/git/*"]}"#.utf8)))
+        let before = try await r.stats()["rate_limited"] as? Int ?? 0
+        for _ in 0..<4 {
+            r.server.service.push(count: 2)
+            r.clock.advance(by: 600)
+            await r.engine.step()
+        }
+        let after = try await r.stats()["rate_limited"] as? Int ?? 0
+        // One 429 per budget (REST and git) starts the pause; nothing is sent while it lasts.
+        #expect(after - before <= 2)
+        let paused = try StoreBudgetLedger(store: r.store).all().filter { $0.bucket.pausedUntil.map { $0 > Date() } ?? false }
+        #expect(!paused.isEmpty)
+        #expect(try r.store.integrityCheck() == "ok")
+    }
+}
