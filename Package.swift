@@ -83,7 +83,8 @@ let package = Package(
         // Benchmark commands (see BENCHMARKS.md); not part of the product.
         .executableTarget(
             name: "slipway-bench",
-            dependencies: ["SlipwayHTTP", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["SlipwayHTTP", "SlipwayCore", "SlipwayProviders", "SlipwaySandbox",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         .testTarget(name: "SlipwayHTTPTests", dependencies: ["SlipwayHTTP"], exclude: ["Fixtures"]),

@@ -76,6 +76,29 @@ public final class SandboxService: @unchecked Sendable {
         }
     }
 
+    /// A push to one repository (`workspace/slug`), for benchmarks that choose where pushes land.
+    @discardableResult
+    public func push(repository: String) -> SandboxPush? {
+        lock.withLock { world.push(random: &random, now: now(), bumpUpdatedOn: options.bumpUpdatedOn, repository: repository) }
+    }
+
+    /// Every repository's full name, sorted.
+    public func repositoryNames() -> [String] {
+        lock.withLock { world.repositories.keys.sorted() }
+    }
+
+    /// Answers a request without a socket (simulations on a virtual clock). `url` is absolute;
+    /// its host becomes the origin of the links in the answer.
+    public func respond(method: String, url: String, headers: [String: String], body: Data) -> (status: Int, headers: [(String, String)], body: Data) {
+        let components = URLComponents(string: url)
+        let authority = components.flatMap { c in c.host.map { h in c.port.map { "\(h):\($0)" } ?? h } } ?? "127.0.0.1"
+        var lowered = Dictionary(headers.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { a, _ in a })
+        lowered["host"] = authority
+        let path = (components?.percentEncodedPath ?? "/") + (components?.percentEncodedQuery.map { "?" + $0 } ?? "")
+        let reply = handle(SandboxRequest(method: method, uri: path, headers: lowered, body: body, origin: "http://\(authority)"))
+        return (reply.status, reply.headers, reply.body)
+    }
+
     public var summary: (workspaces: Int, repositories: Int, branches: Int) {
         lock.withLock { (world.workspaces.count, world.repositories.count, world.branchCount) }
     }

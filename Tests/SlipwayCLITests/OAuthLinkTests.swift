@@ -90,6 +90,31 @@ struct OAuthLinkTests {
         }
     }
 
+    @Test("the consumer's key and secret file can come from the config; a secret in the config itself is refused")
+    func fromConfig() async throws {
+        let server = try await sandbox()
+        defer { Task { await server.stop() } }
+        let home = TemporaryHome()
+        let runner = BinaryRunner(home: home.path)
+        try FileManager.default.createDirectory(atPath: home.path, withIntermediateDirectories: true)
+        let secretFile = home.path + "/consumer-secret"
+        FileManager.default.createFile(atPath: secretFile, contents: Data((server.service.consumer.secret + "\n").utf8))
+        chmod(secretFile, 0o644)
+        try "[providers.bitbucket]\nclient_id = \"\(server.service.consumer.key)\"\nclient_secret_file = \"\(secretFile)\"\n"
+            .write(toFile: home.path + "/config.toml", atomically: true, encoding: .utf8)
+        let args = ["link", "bitbucket", "--client-credentials", "--api-url", server.apiURL, "--web-url", server.webURL]
+        let loose = try await runner.runAsync(args)
+        #expect(loose.status == 1)
+        #expect(loose.stderr.contains("chmod 600 \(secretFile)"))
+        chmod(secretFile, 0o600)
+        let linked = try await runner.runAsync(args)
+        #expect(linked.status == 0, "\(linked.stderr)")
+        try "[providers.bitbucket]\nclient_secret = \"oops\"\n".write(toFile: home.path + "/config.toml", atomically: true, encoding: .utf8)
+        let refused = try await runner.runAsync(["status"])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("client_secret_file"))
+    }
+
     @Test("no authorization in time: a clear error and nothing saved")
     func timeout() async throws {
         let server = try await sandbox()

@@ -56,7 +56,7 @@ struct LinkCommand: AsyncParsableCommand {
             throw ValidationError("--email and --api-token go together")
         }
         if kind == .oauth || kind == .clientCredentials {
-            guard clientID != nil else { throw ValidationError("--\(kind == .oauth ? "oauth" : "client-credentials") needs --client-id") }
+            // --client-id may also come from [providers.bitbucket] client_id in the config.
         } else if clientID != nil || clientSecret != nil {
             throw ValidationError("--client-id and --client-secret belong with --oauth or --client-credentials")
         }
@@ -85,7 +85,7 @@ struct LinkCommand: AsyncParsableCommand {
         let factory = ProviderFactory(context: context)
         let linker = AccountLinker(store: context.store, keyFile: context.paths.keyFile, http: factory.http)
         if authKind == .oauth || authKind == .clientCredentials {
-            return try await linkOAuth(linker: linker, http: factory.http)
+            return try await linkOAuth(linker: linker, http: factory.http, config: context.config.provider(provider.rawValue))
         }
         let secret: LinkRequest.Secret
         if let email, let apiToken {
@@ -108,9 +108,14 @@ struct LinkCommand: AsyncParsableCommand {
     }
 
     /// OAuth: client credentials at once, or the authorization-code flow through a browser.
-    func linkOAuth(linker: AccountLinker, http: HTTPClient) async throws {
-        guard let clientID else { throw SlipwayCLIError.failure("--client-id is required") }
+    func linkOAuth(linker: AccountLinker, http: HTTPClient, config: SlipwayConfig.Provider) async throws {
+        guard let clientID = clientID ?? config.clientID else {
+            throw SlipwayCLIError.failure("the consumer's key is needed: --client-id KEY, or client_id in [providers.\(provider.rawValue)] of the config")
+        }
         var secret = clientSecret
+        if secret == nil, let file = config.clientSecretFile {
+            secret = try Self.readSecretFile(file)
+        }
         if secret == "-" {
             secret = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
                 .split(whereSeparator: \.isNewline).first.map(String.init)
@@ -140,6 +145,19 @@ struct LinkCommand: AsyncParsableCommand {
         } catch let error as HTTPError {
             throw SlipwayCLIError.failure("could not reach \(provider.displayName): \(error.description)")
         }
+    }
+
+    /// A secret file named in the config: owner-only, first line.
+    static func readSecretFile(_ path: String) throws -> String {
+        let expanded = path.hasPrefix("~/") ? (ProcessInfo.processInfo.environment["HOME"] ?? "") + path.dropFirst() : path
+        var info = stat()
+        guard stat(expanded, &info) == 0, let data = FileManager.default.contents(atPath: expanded) else {
+            throw SlipwayCLIError.failure("cannot read client_secret_file \(expanded); check the path in the config")
+        }
+        guard info.st_mode & 0o077 == 0 else {
+            throw SlipwayCLIError.failure("client_secret_file \(expanded) is readable by others; run 'chmod 600 \(expanded)'")
+        }
+        return String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
     }
 
     /// Prints the authorize URL, then takes whichever comes first: the browser's redirect to the

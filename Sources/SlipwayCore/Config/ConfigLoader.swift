@@ -113,6 +113,12 @@ private struct Reader {
                             provider.gitRequestsPerHour = try int(v, ["providers", name, k], range: 1...10_000_000)
                         case "max_in_flight":
                             provider.maxInFlight = try int(v, ["providers", name, k], range: 1...64)
+                        case "client_id":
+                            provider.clientID = try string(v, ["providers", name, k])
+                        case "client_secret_file":
+                            provider.clientSecretFile = try string(v, ["providers", name, k])
+                        case "client_secret":
+                            throw error(["providers", name, k], "secrets do not belong in the config file; put it in a 0600 file and name it with client_secret_file")
                         default: unknown(["providers", name, k])
                         }
                     }

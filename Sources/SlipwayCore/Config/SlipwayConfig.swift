@@ -17,6 +17,10 @@ public struct SlipwayConfig: Sendable, Equatable {
         public var gitRequestsPerHour: Int = 60000
         /// Concurrent requests per credential.
         public var maxInFlight: Int = 4
+        /// The OAuth consumer's key, so `link --oauth` needs no `--client-id`.
+        public var clientID: String?
+        /// A file (0600) holding the OAuth consumer's secret: never the secret itself in config.
+        public var clientSecretFile: String?
     }
 
     public struct Webhooks: Sendable, Equatable {

@@ -41,16 +41,21 @@ public actor SyncEngine {
     let settings: Settings
     let makeProvider: ProviderMaker
     let clock: any SlipwayClock
+    /// The clock request deadlines are measured on: the HTTP client's (the system's, unless a
+    /// simulation runs everything on one virtual clock).
+    let requestClock: any SlipwayClock
     let logger: Logger
     private var lastDiscovery: [String: Date] = [:]
     private var gitRefused: Set<Int64> = []
     private var cycles = 0
 
     public init(store: Store, settings: Settings = Settings(), clock: any SlipwayClock = SystemClock(),
+                requestClock: any SlipwayClock = SystemClock(),
                 logger: Logger = Logger(label: "slipway.engine"), makeProvider: @escaping ProviderMaker) {
         self.store = store
         self.settings = settings
         self.clock = clock
+        self.requestClock = requestClock
         self.logger = logger
         self.makeProvider = makeProvider
     }
@@ -152,7 +157,7 @@ public actor SyncEngine {
             var provider = try makeProvider(account, .background)
             // Background work never waits long for budget or a 429 pause: the loop stays free for
             // commands, and the paused credential is simply skipped until its pause ends.
-            provider.deadline = Date().addingTimeInterval(settings.backgroundWait)
+            provider.deadline = requestClock.now.addingTimeInterval(settings.backgroundWait)
             let state = try store.read { db in
                 try SyncState.filter(sql: "account_id = ? AND scope = 'account'", arguments: [accountID]).fetchOne(db)
             }
@@ -253,7 +258,7 @@ public actor SyncEngine {
                     // still news, and the next full listing fills them in.
                     var details: [String: ProviderCommit] = [:]
                     var quick = provider
-                    quick.deadline = Date().addingTimeInterval(1)
+                    quick.deadline = requestClock.now.addingTimeInterval(min(1, settings.backgroundWait))
                     for hash in Set(moved.values) {
                         details[hash] = try? await quick.commit(workspace: candidate.workspaceSlug, repository: repository.slug, hash: hash)
                     }

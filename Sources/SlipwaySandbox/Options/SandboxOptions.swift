@@ -7,6 +7,8 @@ public struct SandboxOptions: Sendable, Equatable {
     public var workspaces: Int = 3
     public var reposPerWorkspace: Int = 8
     public var branchesPerRepo: Int = 6
+    /// Every seventh repository gets 125 extra branches, so pagination matters.
+    public var largeRepositories = true
     /// Seconds between simulated pushes; nil for none.
     public var pushEverySeconds: Double?
     /// Whether a push bumps the repository's `updated_on` (Bitbucket does not document it).

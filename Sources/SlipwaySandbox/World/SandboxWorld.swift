@@ -22,11 +22,10 @@ struct SandboxWorld: Sendable {
     typealias PushEvent = SandboxPush
 
     /// A push: mostly a new commit on an existing branch; now and then a branch created or deleted.
-    mutating func push(random: inout SandboxRandom, now: Date, bumpUpdatedOn: Bool) -> PushEvent? {
+    mutating func push(random: inout SandboxRandom, now: Date, bumpUpdatedOn: Bool, repository target: String? = nil) -> PushEvent? {
         guard !repositories.isEmpty else { return nil }
-        let names = repositories.keys.sorted()
-        let fullName = random.pick(names)
-        var repository = repositories[fullName]!
+        let fullName = target ?? random.pick(repositories.keys.sorted())
+        guard var repository = repositories[fullName] else { return nil }
         pushes += 1
         let roll = random.unit()
         let event: PushEvent

@@ -86,7 +86,7 @@ enum WorldGenerator {
         }
         repository.branches[repository.mainBranch] = head!
         // A few repositories get more than 100 branches, so pagination matters.
-        let branchCount = index % 7 == 3 ? options.branchesPerRepo + 125 : options.branchesPerRepo
+        let branchCount = options.largeRepositories && index % 7 == 3 ? options.branchesPerRepo + 125 : options.branchesPerRepo
         var number = 0
         while repository.branches.count < branchCount {
             number += 1

@@ -1,0 +1,228 @@
+import ArgumentParser
+import Foundation
+import SlipwayCore
+import SlipwayHTTP
+import SlipwayProviders
+import SlipwaySandbox
+
+/// Freshness at budget on a virtual clock: the real scheduler against the sandbox's data model,
+/// in-process (no sockets, no waiting), side by side with two REST-only baselines.
+struct Freshness: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "freshness",
+        abstract: "Push-to-store latency for the engine and two polling baselines, on a virtual clock."
+    )
+
+    @Option(help: "Workspaces.") var workspaces = 10
+    @Option(help: "Repositories per workspace.") var repos = 100
+    @Option(help: "Branches per repository.") var branches = 10
+    @Option(help: "Simulated hours.") var hours = 2.0
+    @Option(help: "Mean seconds between pushes.") var pushEvery = 10.0
+    @Option(help: "Zipf exponent of which repositories get pushes.") var zipf = 1.1
+    @Option(help: "REST requests per hour.") var restPerHour = 1000
+    @Option(help: "git requests per hour.") var gitPerHour = 60000
+    @Option(help: "Seed.") var seed: UInt64 = 3
+
+    func run() async throws {
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        let clock = VirtualClock(start: start)
+        var options = SandboxOptions()
+        options.seed = seed
+        options.workspaces = workspaces
+        options.reposPerWorkspace = repos
+        options.branchesPerRepo = branches
+        options.largeRepositories = false
+        options.rateLimitPerHour = 0
+        options.gitRateLimitPerHour = 0
+        let now: @Sendable () -> Date = { clock.now }
+        // One world per contender, identical, receiving the same pushes.
+        let engineWorld = try SandboxService(options: options, now: now)
+        let branchPollWorld = try SandboxService(options: options, now: now)
+        let repoPollWorld = try SandboxService(options: options, now: now)
+        let origin = "http://127.0.0.1:7990"
+
+        // Slipway: the real engine over an in-process transport, budgets on the virtual clock.
+        let home = FileManager.default.temporaryDirectory.path + "/slipway-bench-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: home) }
+        let store = try Store(path: home + "/slipway.db")
+        let counter = CountingTransport(InProcessTransport(service: engineWorld))
+        var configuration = HTTPClient.Configuration()
+        configuration.limits = { key in BudgetLimits(hourlyAllowance: key.kind == .rest ? restPerHour : gitPerHour, fraction: 0.8, maxInFlight: 4) }
+        let http = HTTPClient(transport: counter, ledger: InMemoryBudgetLedger(), clock: clock, random: SeededRandom(seed: seed), configuration: configuration)
+        let account = try await store.write { db -> Account in
+            var a = Account(provider: .bitbucket, username: "bench", apiURL: origin + "/2.0", webURL: origin, auth: .token, createdAt: start)
+            try a.insert(db)
+            return a
+        }
+        let provider = BitbucketProvider(apiURL: origin + "/2.0", webURL: origin, credential: .bearer(engineWorld.accessToken), http: http,
+                                         budgetCredential: "account:\(account.id!)")
+        // The initial sync costs every contender the same; it is done beforehand, off the budget.
+        let unbudgeted = BitbucketProvider(apiURL: origin + "/2.0", webURL: origin, credential: .bearer(engineWorld.accessToken),
+                                           http: HTTPClient(transport: InProcessTransport(service: engineWorld), clock: clock))
+        _ = try await MirrorSync(store: store, account: account, provider: unbudgeted, now: now).run()
+        var settings = SyncEngine.Settings()
+        settings.backgroundWait = 0
+        settings.restRequestsPerHour = restPerHour
+        settings.gitRequestsPerHour = gitPerHour
+        let engine = SyncEngine(store: store, settings: settings, clock: clock, requestClock: clock) { _, lane in
+            var p = provider
+            p.lane = lane
+            return p
+        }
+
+        let branchPoller = BranchPoller(world: branchPollWorld, origin: origin, perHour: restPerHour, start: start)
+        let repoPoller = RepositoryPoller(world: repoPollWorld, origin: origin, perHour: restPerHour, start: start)
+
+        // Pushes: exponential gaps, repositories by a Zipf law.
+        var random = SeededRandom(seed: seed &+ 99)
+        let names = engineWorld.repositoryNames()
+        let weights = (1...names.count).map { 1 / pow(Double($0), zipf) }
+        let total = weights.reduce(0, +)
+        var nextPush = start.addingTimeInterval(-log(1 - random.nextUnit()) * pushEvery)
+        var pending: [Pending] = []
+        var latencies: [String: [TimeInterval]] = ["slipway": [], "branch-poll": [], "repo-poll": []]
+        let end = start.addingTimeInterval(hours * 3600)
+
+        while clock.now < end {
+            while nextPush <= clock.now {
+                var pick = random.nextUnit() * total
+                var index = 0
+                while index < weights.count - 1 && pick > weights[index] { pick -= weights[index]; index += 1 }
+                if let push = engineWorld.push(repository: names[index]), push.kind == .commit, let hash = push.new {
+                    _ = branchPollWorld.push(repository: names[index])
+                    _ = repoPollWorld.push(repository: names[index])
+                    pending.append(Pending(repository: push.repository, branch: push.branch, hash: hash, at: clock.now))
+                }
+                nextPush = nextPush.addingTimeInterval(-log(1 - random.nextUnit()) * pushEvery)
+            }
+            await engine.step()
+            branchPoller.tick(now: clock.now)
+            repoPoller.tick(now: clock.now)
+            // Who has seen which push.
+            for i in pending.indices {
+                let p = pending[i]
+                if p.seenBy["slipway"] == nil, try storeHead(store, p) == p.hash { pending[i].seenBy["slipway"] = clock.now }
+                if p.seenBy["branch-poll"] == nil, branchPoller.seen[p.key] == p.hash { pending[i].seenBy["branch-poll"] = clock.now }
+                if p.seenBy["repo-poll"] == nil, repoPoller.seen[p.key] == p.hash { pending[i].seenBy["repo-poll"] = clock.now }
+            }
+            clock.advance(by: 1)
+        }
+        var unseen: [String: Int] = [:]
+        for p in pending {
+            for name in latencies.keys {
+                if let seen = p.seenBy[name] { latencies[name]!.append(seen.timeIntervalSince(p.at)) } else { unseen[name, default: 0] += 1 }
+            }
+        }
+        let hoursRun = hours
+        var result: [String: Any] = ["pushes": pending.count, "repositories": names.count, "branches": engineWorld.summary.branches,
+                                     "hours": hoursRun, "rest_budget": Double(restPerHour) * 0.8 * hoursRun, "git_budget": Double(gitPerHour) * 0.8 * hoursRun]
+        let requests: [String: [String: Int]] = ["slipway": counter.byKind, "branch-poll": ["rest": branchPoller.requests],
+                                                 "repo-poll": ["rest": repoPoller.requests]]
+        for (name, values) in latencies {
+            let sorted = values.sorted()
+            func pct(_ p: Double) -> Double? { sorted.isEmpty ? nil : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
+            result[name] = ["p50_s": pct(0.5) as Any, "p95_s": pct(0.95) as Any, "max_s": sorted.last as Any, "unseen": unseen[name] ?? 0,
+                            "requests": requests[name] ?? [:]]
+        }
+        let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys, .prettyPrinted])
+        print(String(decoding: data, as: UTF8.self))
+    }
+
+    struct Pending {
+        var repository: String
+        var branch: String
+        var hash: String
+        var at: Date
+        var seenBy: [String: Date] = [:]
+        var key: String { repository + "/" + branch }
+    }
+
+    func storeHead(_ store: Store, _ p: Pending) throws -> String? {
+        let parts = p.repository.split(separator: "/")
+        guard let repo = try store.repository(at: MirrorPath(provider: .bitbucket, workspace: String(parts[0]), repository: String(parts[1]))) else { return nil }
+        return try store.branch(repositoryID: repo.id!, name: p.branch)?.headHash
+    }
+}
+
+/// The sandbox answering in-process.
+struct InProcessTransport: HTTPTransport {
+    let service: SandboxService
+
+    func perform(_ request: HTTPRequest) async throws -> HTTPResponse {
+        var headers: [String: String] = [:]
+        for field in request.headers { headers[field.name] = field.value }
+        let reply = service.respond(method: request.method.rawValue, url: request.url, headers: headers, body: request.body ?? Data())
+        return HTTPResponse(status: reply.status, headers: HTTPHeaders(reply.headers), body: reply.body, url: request.url)
+    }
+}
+
+/// Baseline 1: each branch's latest commit in turn (`commits/{branch}?pagelen=1`), REST only.
+final class BranchPoller {
+    let world: SandboxService
+    let origin: String
+    var bucket: TokenBucket
+    var queue: [(String, String)] = []
+    var index = 0
+    var requests = 0
+    var seen: [String: String] = [:]
+
+    init(world: SandboxService, origin: String, perHour: Int, start: Date) {
+        self.world = world
+        self.origin = origin
+        bucket = TokenBucket(hourlyAllowance: perHour, fraction: 0.8, now: start)
+        for name in world.repositoryNames() {
+            let parts = name.split(separator: "/").map(String.init)
+            for branch in world.branches(workspace: parts[0], repository: parts[1]).keys.sorted() { queue.append((name, branch)) }
+        }
+    }
+
+    func tick(now: Date) {
+        while bucket.take(now: now) == nil {
+            let (repository, branch) = queue[index % queue.count]
+            index += 1
+            requests += 1
+            let encoded = branch.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? branch
+            let reply = world.respond(method: "GET", url: "\(origin)/2.0/repositories/\(repository)/commits/\(encoded)?pagelen=1",
+                                      headers: ["Authorization": "Bearer \(world.accessToken)"], body: Data())
+            if let page = try? JSONSerialization.jsonObject(with: reply.body) as? [String: Any],
+               let hash = (page["values"] as? [[String: Any]])?.first?["hash"] as? String {
+                seen[repository + "/" + branch] = hash
+            }
+        }
+    }
+}
+
+/// Baseline 2: each repository's branch list in turn (`refs/branches?pagelen=100`), REST only.
+final class RepositoryPoller {
+    let world: SandboxService
+    let origin: String
+    var bucket: TokenBucket
+    let names: [String]
+    var index = 0
+    var requests = 0
+    var seen: [String: String] = [:]
+
+    init(world: SandboxService, origin: String, perHour: Int, start: Date) {
+        self.world = world
+        self.origin = origin
+        bucket = TokenBucket(hourlyAllowance: perHour, fraction: 0.8, now: start)
+        names = world.repositoryNames()
+    }
+
+    func tick(now: Date) {
+        while bucket.take(now: now) == nil {
+            let repository = names[index % names.count]
+            index += 1
+            requests += 1
+            let reply = world.respond(method: "GET", url: "\(origin)/2.0/repositories/\(repository)/refs/branches?pagelen=100",
+                                      headers: ["Authorization": "Bearer \(world.accessToken)"], body: Data())
+            guard let page = try? JSONSerialization.jsonObject(with: reply.body) as? [String: Any] else { continue }
+            for branch in page["values"] as? [[String: Any]] ?? [] {
+                if let name = branch["name"] as? String, let hash = (branch["target"] as? [String: Any])?["hash"] as? String {
+                    seen[repository + "/" + name] = hash
+                }
+            }
+        }
+    }
+}
