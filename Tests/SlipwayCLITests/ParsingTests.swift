@@ -65,7 +65,6 @@ struct ParsingTests {
         ["link", "bitbucket"],
         ["link", "bitbucket", "--token", "a", "--oauth", "--client-id", "x"],
         ["link", "bitbucket", "--email", "a@b.c"],
-        ["link", "bitbucket", "--oauth"],
         ["link", "bitbucket", "--token", "t", "--client-id", "x"],
         ["link", "bitbucket", "--token", "t", "--token-file", "f"],
         ["link", "bitbucket", "--token", "t", "--api-url", "http://api.example.com/2.0"],
