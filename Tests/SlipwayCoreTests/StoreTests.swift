@@ -233,3 +233,23 @@ struct StoreTests {
         }
     }
 }
+
+@Suite("Store watcher")
+struct StoreWatcherTests {
+    @Test("another connection's commit is noticed within a second")
+    func noticesOtherProcesses() async throws {
+        let tmp = TemporaryDirectory()
+        let writer = try Store(path: tmp.file("slipway.db"))   // stands for another process
+        let watcher = try StoreWatcher(path: tmp.file("slipway.db"))
+        let before = try watcher.dataVersion()
+        _ = try writer.enqueue(.syncCycle, requestedBy: "other", now: Date())
+        #expect(try watcher.dataVersion() != before)
+        var iterator = watcher.changes(interval: 0.05).makeAsyncIterator()
+        let started = Date()
+        let wake = Task { await iterator.next() }
+        try await Task.sleep(nanoseconds: 100_000_000)
+        _ = try writer.enqueue(.syncCycle, requestedBy: "other", now: Date())
+        #expect(await wake.value != nil)
+        #expect(Date().timeIntervalSince(started) < 1)
+    }
+}
