@@ -96,6 +96,9 @@ struct Freshness: AsyncParsableCommand {
                 }
                 nextPush = nextPush.addingTimeInterval(-log(1 - random.nextUnit()) * pushEvery)
             }
+            if Int(clock.now.timeIntervalSince(start)) % 600 == 0 {
+                FileHandle.standardError.write(Data("simulated \(Int(clock.now.timeIntervalSince(start)) / 60) min, \(pending.count) pushes\n".utf8))
+            }
             await engine.step()
             branchPoller.tick(now: clock.now)
             repoPoller.tick(now: clock.now)
@@ -108,10 +111,19 @@ struct Freshness: AsyncParsableCommand {
             }
             clock.advance(by: 1)
         }
-        var unseen: [String: Int] = [:]
+        // A push not seen by the end counts as missed only if it is older than ten minutes; the
+        // newest ones were simply still on their way when the clock stopped.
+        var missed: [String: Int] = [:]
+        var inFlight: [String: Int] = [:]
         for p in pending {
             for name in latencies.keys {
-                if let seen = p.seenBy[name] { latencies[name]!.append(seen.timeIntervalSince(p.at)) } else { unseen[name, default: 0] += 1 }
+                if let seen = p.seenBy[name] {
+                    latencies[name]!.append(seen.timeIntervalSince(p.at))
+                } else if end.timeIntervalSince(p.at) > 600 {
+                    missed[name, default: 0] += 1
+                } else {
+                    inFlight[name, default: 0] += 1
+                }
             }
         }
         let hoursRun = hours
@@ -122,7 +134,8 @@ struct Freshness: AsyncParsableCommand {
         for (name, values) in latencies {
             let sorted = values.sorted()
             func pct(_ p: Double) -> Double? { sorted.isEmpty ? nil : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
-            result[name] = ["p50_s": pct(0.5) as Any, "p95_s": pct(0.95) as Any, "max_s": sorted.last as Any, "unseen": unseen[name] ?? 0,
+            result[name] = ["p50_s": pct(0.5) as Any, "p95_s": pct(0.95) as Any, "max_s": sorted.last as Any, "seen": sorted.count,
+                            "missed_after_10_min": missed[name] ?? 0, "in_flight_at_end": inFlight[name] ?? 0,
                             "requests": requests[name] ?? [:]]
         }
         let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys, .prettyPrinted])

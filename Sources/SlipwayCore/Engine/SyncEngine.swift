@@ -11,8 +11,10 @@ import SlipwayProviders
 public actor SyncEngine {
     public struct Settings: Sendable {
         /// The shortest time between two sweeps of one untracked repository; with many
-        /// repositories the git budget stretches it (half the git budget goes to the sweep).
+        /// repositories the git budget stretches it (`sweepShare` of it goes to the sweep).
         public var sweepInterval: TimeInterval = 5
+        /// The share of the git budget the sweep plans to spend; the rest is headroom.
+        public var sweepShare = 0.75
         /// Hourly allowances and the share the engine may spend, for planning intervals.
         public var restRequestsPerHour = 1000
         public var gitRequestsPerHour = 60000
@@ -218,7 +220,7 @@ public actor SyncEngine {
         let now = clock.now
         let candidates = try store.sweepCandidates(accountID: account.id!)
         let gitPerSecond = Double(settings.gitRequestsPerHour) * settings.budgetFraction / 3600
-        let sweepInterval = max(settings.sweepInterval, Double(candidates.count) / max(gitPerSecond * 0.5, 1e-6))
+        let sweepInterval = max(settings.sweepInterval, Double(candidates.count) / max(gitPerSecond * settings.sweepShare, 1e-6))
         let due = candidates.filter { candidate in
             guard let checked = candidate.repository.lastCheckedAt else { return true }
             if let updated = candidate.repository.updatedOn, updated > checked { return true }
