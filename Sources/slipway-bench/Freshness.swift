@@ -102,12 +102,19 @@ struct Freshness: AsyncParsableCommand {
             await engine.step()
             branchPoller.tick(now: clock.now)
             repoPoller.tick(now: clock.now)
-            // Who has seen which push.
-            for i in pending.indices {
+            // Who has seen which push. Seeing a later push to the same branch counts for the
+            // earlier ones too: the head moved past them.
+            for i in pending.indices.reversed() {
                 let p = pending[i]
-                if p.seenBy["slipway"] == nil, try storeHead(store, p) == p.hash { pending[i].seenBy["slipway"] = clock.now }
-                if p.seenBy["branch-poll"] == nil, branchPoller.seen[p.key] == p.hash { pending[i].seenBy["branch-poll"] = clock.now }
-                if p.seenBy["repo-poll"] == nil, repoPoller.seen[p.key] == p.hash { pending[i].seenBy["repo-poll"] = clock.now }
+                var marks: [String] = []
+                if p.seenBy["slipway"] == nil, try storeHead(store, p) == p.hash { marks.append("slipway") }
+                if p.seenBy["branch-poll"] == nil, branchPoller.seen[p.key] == p.hash { marks.append("branch-poll") }
+                if p.seenBy["repo-poll"] == nil, repoPoller.seen[p.key] == p.hash { marks.append("repo-poll") }
+                for name in marks {
+                    for j in pending.indices[...i] where pending[j].key == p.key && pending[j].seenBy[name] == nil {
+                        pending[j].seenBy[name] = clock.now
+                    }
+                }
             }
             clock.advance(by: 1)
         }
