@@ -89,10 +89,15 @@ struct Freshness: AsyncParsableCommand {
                 var pick = random.nextUnit() * total
                 var index = 0
                 while index < weights.count - 1 && pick > weights[index] { pick -= weights[index]; index += 1 }
-                if let push = engineWorld.push(repository: names[index]), push.kind == .commit, let hash = push.new {
-                    _ = branchPollWorld.push(repository: names[index])
-                    _ = repoPollWorld.push(repository: names[index])
+                // The three worlds share a seed, so the same push lands identically in each.
+                let push = engineWorld.push(repository: names[index])
+                _ = branchPollWorld.push(repository: names[index])
+                _ = repoPollWorld.push(repository: names[index])
+                if let push, push.kind == .commit, let hash = push.new {
                     pending.append(Pending(repository: push.repository, branch: push.branch, hash: hash, at: clock.now))
+                } else if let push, push.kind == .branchDeleted {
+                    // A commit on a branch that no longer exists can no longer be seen.
+                    for i in pending.indices where pending[i].key == push.repository + "/" + push.branch { pending[i].branchDeleted = true }
                 }
                 nextPush = nextPush.addingTimeInterval(-log(1 - random.nextUnit()) * pushEvery)
             }
@@ -107,6 +112,7 @@ struct Freshness: AsyncParsableCommand {
             for i in pending.indices.reversed() {
                 let p = pending[i]
                 var marks: [String] = []
+                if p.branchDeleted { continue }
                 if p.seenBy["slipway"] == nil, try storeHead(store, p) == p.hash { marks.append("slipway") }
                 if p.seenBy["branch-poll"] == nil, branchPoller.seen[p.key] == p.hash { marks.append("branch-poll") }
                 if p.seenBy["repo-poll"] == nil, repoPoller.seen[p.key] == p.hash { marks.append("repo-poll") }
@@ -126,6 +132,8 @@ struct Freshness: AsyncParsableCommand {
             for name in latencies.keys {
                 if let seen = p.seenBy[name] {
                     latencies[name]!.append(seen.timeIntervalSince(p.at))
+                } else if p.branchDeleted {
+                    continue
                 } else if end.timeIntervalSince(p.at) > 600 {
                     missed[name, default: 0] += 1
                 } else {
@@ -155,6 +163,7 @@ struct Freshness: AsyncParsableCommand {
         var hash: String
         var at: Date
         var seenBy: [String: Date] = [:]
+        var branchDeleted = false
         var key: String { repository + "/" + branch }
     }
 
