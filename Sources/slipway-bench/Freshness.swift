@@ -50,7 +50,7 @@ struct Freshness: AsyncParsableCommand {
         var configuration = HTTPClient.Configuration()
         configuration.limits = { key in BudgetLimits(hourlyAllowance: key.kind == .rest ? restPerHour : gitPerHour, fraction: 0.8, maxInFlight: 4) }
         let http = HTTPClient(transport: counter, ledger: InMemoryBudgetLedger(), clock: clock, random: SeededRandom(seed: seed), configuration: configuration)
-        let account = try await store.write { db -> Account in
+        let account = try store.write { db -> Account in
             var a = Account(provider: .bitbucket, username: "bench", apiURL: origin + "/2.0", webURL: origin, auth: .token, createdAt: start)
             try a.insert(db)
             return a
@@ -75,7 +75,7 @@ struct Freshness: AsyncParsableCommand {
         let repoPoller = RepositoryPoller(world: repoPollWorld, origin: origin, perHour: restPerHour, start: start)
 
         // Pushes: exponential gaps, repositories by a Zipf law.
-        var random = SeededRandom(seed: seed &+ 99)
+        let random = SeededRandom(seed: seed &+ 99)
         let names = engineWorld.repositoryNames()
         let weights = (1...names.count).map { 1 / pow(Double($0), zipf) }
         let total = weights.reduce(0, +)

@@ -149,11 +149,8 @@ struct OAuthLinkTests {
 
     @Test("tokens refresh before expiry, rotating each time, and syncs go on across expiry")
     func refreshRotation() async throws {
-        let server = try await sandbox(lifetime: 2)
+        let (server, home, runner) = try await linkedByCodeFlow(lifetime: 2)
         defer { Task { await server.stop() } }
-        let home = TemporaryHome()
-        let runner = BinaryRunner(home: home.path)
-        #expect(try await linkClientCredentialsAsCode(runner, server, home: home).status == 0)
         for round in 1...2 {
             try await Task.sleep(nanoseconds: 2_100_000_000)   // the sandbox's tokens really expire
             let sync = try await runner.runAsync(["sync", "--once", "--json"])
@@ -165,11 +162,8 @@ struct OAuthLinkTests {
 
     @Test("a 401 'Access token expired' mid-sync refreshes once and continues")
     func refreshOn401() async throws {
-        let server = try await sandbox(lifetime: 2)
+        let (server, home, runner) = try await linkedByCodeFlow(lifetime: 2)
         defer { Task { await server.stop() } }
-        let home = TemporaryHome()
-        let runner = BinaryRunner(home: home.path)
-        #expect(try await linkClientCredentialsAsCode(runner, server, home: home).status == 0)
         // Forget when to refresh, so only the provider's 401 can tell.
         let store = try Store(path: home.path + "/slipway.db")
         try store.write { db in try db.execute(sql: "UPDATE accounts SET token_refresh_at = NULL") }
@@ -181,11 +175,8 @@ struct OAuthLinkTests {
 
     @Test("two processes refreshing at once spend the refresh token once")
     func singleFlightAcrossProcesses() async throws {
-        let server = try await sandbox(lifetime: 2)
+        let (server, home, runner) = try await linkedByCodeFlow(lifetime: 2)
         defer { Task { await server.stop() } }
-        let home = TemporaryHome()
-        let runner = BinaryRunner(home: home.path)
-        #expect(try await linkClientCredentialsAsCode(runner, server, home: home).status == 0)
         #expect(try await runner.runAsync(["sync", "--once"]).status == 0)
         let ws = server.service.workspaceSlugs()[0]
         let repo = server.service.repositorySlugs(workspace: ws)[0]
@@ -202,11 +193,8 @@ struct OAuthLinkTests {
 
     @Test("a revoked grant marks the account needs_relink, keeps its data and says how to relink")
     func revoked() async throws {
-        let server = try await sandbox(lifetime: 2)
+        let (server, home, runner) = try await linkedByCodeFlow(lifetime: 2)
         defer { Task { await server.stop() } }
-        let home = TemporaryHome()
-        let runner = BinaryRunner(home: home.path)
-        #expect(try await linkClientCredentialsAsCode(runner, server, home: home).status == 0)
         #expect(try await runner.runAsync(["sync", "--once"]).status == 0)
         _ = try await post(server, "/_sandbox/control", ["revoke_tokens": true])
         try await Task.sleep(nanoseconds: 2_100_000_000)
@@ -219,8 +207,18 @@ struct OAuthLinkTests {
         #expect(workspaces?.isEmpty == false)
     }
 
+    /// A sandbox whose tokens live `lifetime` seconds, and a home linked to it by the code flow.
+    func linkedByCodeFlow(lifetime: Int) async throws -> (SandboxServer, TemporaryHome, BinaryRunner) {
+        let server = try await sandbox(lifetime: lifetime)
+        let home = TemporaryHome()
+        let runner = BinaryRunner(home: home.path)
+        let linked = try await linkByCodeFlow(runner, server, home: home)
+        #expect(linked.status == 0, "\(linked.stderr)")
+        return (server, home, runner)
+    }
+
     /// An OAuth-code account (with a refresh token) linked without a browser: the test plays the browser.
-    func linkClientCredentialsAsCode(_ runner: BinaryRunner, _ server: SandboxServer, home: TemporaryHome) async throws -> BinaryRunner.Result {
+    func linkByCodeFlow(_ runner: BinaryRunner, _ server: SandboxServer, home: TemporaryHome) async throws -> BinaryRunner.Result {
         let link = try OAuthLinkProcess(home: home.path, server: server)
         let authorize = try await link.authorizeURL()
         let transport = CurlTransport()
