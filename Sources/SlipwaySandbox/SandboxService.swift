@@ -157,7 +157,8 @@ public final class SandboxService: @unchecked Sendable {
     }
 
     private func route(_ request: SandboxRequest, kind: String) -> SandboxReply {
-        guard request.method == "GET" || request.method == "HEAD" else {
+        let isHookWrite = (request.method == "POST" || request.method == "DELETE") && request.segments.count >= 5 && request.segments[4] == "hooks"
+        guard request.method == "GET" || request.method == "HEAD" || isHookWrite else {
             return .json(405, WireFormat.error("Method \(request.method) is not allowed here"))
         }
         // Who is asking.
@@ -377,11 +378,59 @@ public final class SandboxService: @unchecked Sendable {
             let commits = r.history(from: heads, excluding: excludes)
             return reply(Paging.iteratorPage(items: commits.map { format.commit($0, in: r) }, query: request.query,
                                              requestURL: request.url, defaultPagelen: 30))
+        case "hooks":
+            return hooks(r, workspace: w, rest: Array(rest.dropFirst()), request: request, format: format, fields: fields)
         case "commit" where rest.count == 2:
             guard let commit = r.commit(matching: rest[1]) else { return .notFound("Commit \(rest[1]) not found") }
             return reply(format.commit(commit, in: r))
         default:
             return .notFound("Resource not found")
+        }
+    }
+
+    // MARK: Webhooks
+
+    /// `…/hooks`: list, create (201 with Location), delete (204). Admin only, as on Bitbucket.
+    private func hooks(_ r: SandboxRepository, workspace w: SandboxWorkspace, rest: [String], request: SandboxRequest,
+                       format: WireFormat, fields: String?) -> SandboxReply {
+        guard r.role == "admin" else {
+            return .json(403, WireFormat.error("You must be an administrator of this repository to manage its webhooks."))
+        }
+        let base = "\(format.api)/repositories/\(r.fullName)/hooks"
+        func render(_ hook: SandboxHook) -> [String: Any] {
+            ["type": "webhook_subscription", "uuid": hook.uuid, "url": hook.url, "description": hook.description,
+             "subject_type": "repository", "subject": ["type": "repository", "full_name": r.fullName, "uuid": r.uuid],
+             "active": hook.active, "events": hook.events, "created_at": WireFormat.microseconds(hook.createdAt),
+             "secret_set": hook.secret != nil, "skip_cert_verification": false, "source": NSNull(), "read_only": NSNull(),
+             "history_enabled": true, "links": ["self": WireFormat.link("\(base)/\(WireFormat.escape(hook.uuid))")]]
+        }
+        switch (request.method, rest.count) {
+        case ("GET", 0):
+            let object = Paging.listPage(items: r.hooks.map(render), query: request.query, requestURL: request.url, defaultPagelen: 10)
+            return .json(200, FieldFilter.apply(fields, to: object))
+        case ("GET", 1):
+            guard let hook = r.hooks.first(where: { $0.uuid == rest[0] }) else { return .notFound("Webhook \(rest[0]) not found") }
+            return .json(200, render(hook))
+        case ("POST", 0):
+            guard let body = (try? JSONSerialization.jsonObject(with: request.body)) as? [String: Any],
+                  let url = body["url"] as? String, let events = body["events"] as? [String], !events.isEmpty else {
+                return .json(400, WireFormat.error("Bad request", detail: "url and at least one event are required"))
+            }
+            guard URLComponents(string: url)?.scheme?.hasPrefix("http") == true else {
+                return .json(400, WireFormat.error("Invalid URL", detail: "\(url) is not an http(s) URL"))
+            }
+            let secret = (body["secret"] as? String).flatMap { $0.isEmpty ? nil : $0 }
+            if let secret, secret.count > 128 { return .json(400, WireFormat.error("The secret is longer than 128 characters")) }
+            let hook = SandboxHook(uuid: random.uuid(), url: url, description: body["description"] as? String ?? "",
+                                   events: events, active: body["active"] as? Bool ?? true, secret: secret, createdAt: now())
+            world.repositories[r.fullName]?.hooks.append(hook)
+            return .json(201, render(hook), headers: [("Location", "\(base)/\(WireFormat.escape(hook.uuid))")])
+        case ("DELETE", 1):
+            guard let index = r.hooks.firstIndex(where: { $0.uuid == rest[0] }) else { return .notFound("Webhook \(rest[0]) not found") }
+            world.repositories[r.fullName]?.hooks.remove(at: index)
+            return SandboxReply(status: 204)
+        default:
+            return .json(405, WireFormat.error("Method \(request.method) is not allowed here"))
         }
     }
 

@@ -126,6 +126,27 @@ struct BitbucketProviderSandboxTests {
         #expect(newer.isEmpty)
     }
 
+    @Test("webhooks: create with a secret, list, delete; a repository without admin rights is refused")
+    func hooks() async throws {
+        let (server, provider, _) = try await start()
+        defer { Task { await server.stop() } }
+        let ws = server.service.workspaceSlugs()[0]
+        let admin = try await provider.adminRepositorySlugs(in: ws)
+        let repos = try await provider.repositories(in: ws).map(\.slug)
+        let adminRepo = try #require(repos.first { admin.contains($0) })
+        let created = try await provider.createHook(workspace: ws, repository: adminRepo, url: "https://hooks.example.com/webhooks/bitbucket",
+                                                    secret: "s3cret", events: ["repo:push"], description: "Slipway")
+        #expect(created.hasSecret)
+        #expect(created.events == ["repo:push"])
+        let listed = try await provider.hooks(workspace: ws, repository: adminRepo)
+        #expect(listed == [created])
+        try await provider.deleteHook(workspace: ws, repository: adminRepo, id: created.id)
+        #expect(try await provider.hooks(workspace: ws, repository: adminRepo).isEmpty)
+        if let plain = repos.first(where: { !admin.contains($0) }) {
+            await #expect(throws: HTTPError.self) { _ = try await provider.hooks(workspace: ws, repository: plain) }
+        }
+    }
+
     @Test("API tokens authenticate with Basic e-mail:token")
     func apiToken() async throws {
         let (server, _, _) = try await start()

@@ -42,10 +42,16 @@ public struct BitbucketProvider: GitProvider {
 
     /// Sends with the current credential; an expiring credential that gets a 401 is renewed
     /// once and the request sent again.
-    private func send(_ url: String, kind: RequestKind = .rest, accept: String? = nil) async throws -> HTTPResponse {
+    private func send(_ url: String, kind: RequestKind = .rest, accept: String? = nil, method: HTTPMethod = .get,
+                      json: Data? = nil) async throws -> HTTPResponse {
         func build(_ credential: ProviderCredential) -> HTTPRequest {
             var req = request(url, kind: kind, authorization: kind == .git ? credential.gitAuthorizationHeader : credential.authorizationHeader)
             if let accept { req.headers.set("Accept", accept) }
+            req.method = method
+            if let json {
+                req.body = json
+                req.headers.set("Content-Type", "application/json")
+            }
             return req
         }
         guard let source = credentialSource else { return try await http.send(build(credential), deadline: deadline) }
@@ -197,6 +203,42 @@ public struct BitbucketProvider: GitProvider {
         let url = apiURL + "/repositories/\(Self.segment(workspace))/\(Self.segment(repository))/commit/\(Self.segment(hash))"
             + Self.query([("fields", Self.commitFields)])
         return try await get(url, as: BitbucketWire.Commit.self).0.providerCommit
+    }
+
+    // MARK: Webhooks
+
+    struct HookWire: Decodable {
+        var uuid: String
+        var url: String?
+        var events: [String]?
+        var active: Bool?
+        var description: String?
+        var secret_set: Bool?
+
+        var hook: ProviderHook {
+            ProviderHook(id: uuid, url: url ?? "", events: events ?? [], active: active ?? true, description: description,
+                         hasSecret: secret_set ?? false)
+        }
+    }
+
+    private func hooksURL(_ workspace: String, _ repository: String) -> String {
+        apiURL + "/repositories/\(Self.segment(workspace))/\(Self.segment(repository))/hooks"
+    }
+
+    public func hooks(workspace: String, repository: String) async throws -> [ProviderHook] {
+        try await all(hooksURL(workspace, repository) + Self.query([("pagelen", "100")]), as: HookWire.self).map(\.hook)
+    }
+
+    public func createHook(workspace: String, repository: String, url: String, secret: String, events: [String],
+                           description: String) async throws -> ProviderHook {
+        let body = try JSONSerialization.data(withJSONObject: ["description": description, "url": url, "active": true,
+                                                               "secret": secret, "events": events])
+        let response = try await send(hooksURL(workspace, repository), method: .post, json: body)
+        return try response.decode(HookWire.self).hook
+    }
+
+    public func deleteHook(workspace: String, repository: String, id: String) async throws {
+        _ = try await send(hooksURL(workspace, repository) + "/" + Self.segment(id), method: .delete)
     }
 
     public func branchHeads(cloneURL: String) async throws -> [String: String] {

@@ -113,6 +113,25 @@ public struct ProviderBranch: Sendable, Equatable {
     }
 }
 
+/// A webhook on a repository.
+public struct ProviderHook: Sendable, Equatable {
+    public var id: String
+    public var url: String
+    public var events: [String]
+    public var active: Bool
+    public var description: String?
+    public var hasSecret: Bool
+
+    public init(id: String, url: String, events: [String], active: Bool, description: String?, hasSecret: Bool) {
+        self.id = id
+        self.url = url
+        self.events = events
+        self.active = active
+        self.description = description
+        self.hasSecret = hasSecret
+    }
+}
+
 /// What every Git host adapter answers. The engine speaks only this; wire formats stay inside
 /// each adapter.
 public protocol GitProvider: Sendable {
@@ -130,4 +149,9 @@ public protocol GitProvider: Sendable {
     func commits(workspace: String, repository: String, revision: String, exclude: [String], limit: Int) async throws -> [ProviderCommit]
     /// Branch heads from git's refs advertisement (the git budget, not REST).
     func branchHeads(cloneURL: String) async throws -> [String: String]
+    /// Webhooks of a repository (admin needed).
+    func hooks(workspace: String, repository: String) async throws -> [ProviderHook]
+    /// Creates a webhook that signs its deliveries with `secret`.
+    func createHook(workspace: String, repository: String, url: String, secret: String, events: [String], description: String) async throws -> ProviderHook
+    func deleteHook(workspace: String, repository: String, id: String) async throws
 }

@@ -44,6 +44,7 @@ struct SandboxRepository: Sendable {
     var mainBranch: String
     var commits: [String: SandboxCommit] = [:]
     var branches: [String: String] = [:]   // name → head hash
+    var hooks: [SandboxHook] = []
 
     var fullName: String { "\(workspace)/\(slug)" }
 
@@ -85,4 +86,15 @@ struct SandboxRepository: Sendable {
         if let head = branches[revision] { return head }
         return commit(matching: revision)?.hash
     }
+}
+
+/// A webhook registered on a repository (`webhook_subscription`).
+struct SandboxHook: Sendable {
+    var uuid: String
+    var url: String
+    var description: String
+    var events: [String]
+    var active: Bool
+    var secret: String?
+    var createdAt: Date
 }
