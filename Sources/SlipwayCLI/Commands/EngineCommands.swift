@@ -48,48 +48,22 @@ struct SyncCommand: AsyncParsableCommand {
         let end = deadline.map { started.addingTimeInterval($0) }
         let factory = ProviderFactory(context: context)
         let showProgress = isatty(STDERR_FILENO) == 1 && !output.json
-        var report = SyncReport()
-        var stoppedAt: Date?
-        var fatal: String?
-        for account in accounts {
-            guard account.status != .needsRelink else {
-                report.errors.append(.init(path: account.provider.rawValue, message: "needs relinking; run 'slipway unlink \(account.provider.rawValue)' and link again"))
-                continue
-            }
-            var provider: BitbucketProvider
-            do {
-                provider = try factory.provider(for: account)
-            } catch {
-                report.errors.append(.init(path: account.provider.rawValue, message: "\(error)"))
-                fatal = "\(error)"
-                continue
-            }
-            provider.deadline = end
-            let sync = MirrorSync(store: context.store, account: account, provider: provider,
-                                  concurrency: context.config.provider(account.provider.rawValue).maxInFlight,
-                                  progress: { line in
-                                      if showProgress { Terminal.progress("syncing " + TerminalText.sanitize(line)) }
-                                  })
-            do {
-                let part = try await sync.run()
-                report.merge(part)
-            } catch let MirrorSync.Stop.rateLimited(resumeAt, partial) {
-                report.merge(partial)
-                stoppedAt = resumeAt
-            } catch let error as AccountError {
-                // This account stops; the others carry on; its mirrored data stays.
-                report.errors.append(.init(path: account.provider.rawValue, message: error.description))
-                fatal = error.description
-            } catch let error as HTTPError {
-                report.errors.append(.init(path: account.provider.rawValue, message: error.description))
-                if case .unauthorized = error { fatal = "\(account.provider.rawValue) refused the stored credentials; run 'slipway unlink \(account.provider.rawValue)' and link again" }
-            }
+        let config = context.config
+        let outcome = await SyncCycle.run(store: context.store, accounts: accounts, lane: .background, deadline: end,
+                                          concurrency: { config.provider($0.provider.rawValue).maxInFlight },
+                                          makeProvider: { account, _ in try factory.provider(for: account) },
+                                          progress: { line in
+                                              if showProgress { Terminal.progress("syncing " + TerminalText.sanitize(line)) }
+                                          })
+        var report = outcome.report
+        let stoppedAt = report.resumeAt
+        let fatal = outcome.fatal
+        for account in accounts where account.status != .needsRelink {
             report.rateLimit[account.provider.rawValue] = try factory.rateLimit(for: account)
         }
         if showProgress { Terminal.progress(nil) }
         report.requests = factory.counter.total
         report.durationMs = Int(Date().timeIntervalSince(started) * 1000)
-        report.resumeAt = stoppedAt
 
         if output.json {
             try printJSON(report)

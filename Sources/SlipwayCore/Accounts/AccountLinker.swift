@@ -95,16 +95,7 @@ public struct AccountLinker: Sendable {
                 throw error
             }
         }
-        var warnings: [String] = []
-        if let scopes = user.scopes {
-            let missing = BitbucketProvider.minimumScopes.filter { needed in
-                !scopes.contains { $0 == needed || $0.hasPrefix(needed + ":") }
-            }
-            if !missing.isEmpty {
-                warnings.append("the token lacks the scope\(missing.count > 1 ? "s" : "") \(missing.joined(separator: ", ")); "
-                                + "Slipway needs repository and account read and webhook read/write")
-            }
-        }
+        let warnings = Self.scopeWarnings(user.scopes ?? [], subject: "the token", advice: "Slipway needs repository and account read and webhook read/write")
         let now = self.now()
         let secret = request.secret
         let account = try store.write { db in
@@ -135,12 +126,7 @@ public struct AccountLinker: Sendable {
         let provider = BitbucketProvider(apiURL: api, webURL: web, credential: .bearer(token.accessToken), http: http)
         let user = try await provider.currentUser()
         let scopes = token.scopes.isEmpty ? (user.scopes ?? []) : token.scopes
-        var warnings: [String] = []
-        let missing = BitbucketProvider.minimumScopes.filter { needed in !scopes.contains { $0 == needed || $0.hasPrefix(needed + ":") } }
-        if !scopes.isEmpty && !missing.isEmpty {
-            warnings.append("the consumer lacks the scope\(missing.count > 1 ? "s" : "") \(missing.joined(separator: ", ")); "
-                            + "give it repository and account read and webhook read/write")
-        }
+        let warnings = Self.scopeWarnings(scopes, subject: "the consumer", advice: "give it repository and account read and webhook read/write")
         let now = self.now()
         let account = try store.write { db in
             if let existing = try Account.filter(Column("provider") == kind.rawValue).fetchOne(db) {
@@ -175,6 +161,14 @@ public struct AccountLinker: Sendable {
     }
 
     static func tokenContext(_ id: Int64) -> String { "account:\(id):token" }
+
+    /// A warning naming the minimum scopes missing from known scopes (none when scopes are unknown).
+    static func scopeWarnings(_ scopes: [String], subject: String, advice: String) -> [String] {
+        guard !scopes.isEmpty else { return [] }
+        let missing = BitbucketProvider.minimumScopes.filter { needed in !scopes.contains { $0 == needed || $0.hasPrefix(needed + ":") } }
+        guard !missing.isEmpty else { return [] }
+        return ["\(subject) lacks the scope\(missing.count > 1 ? "s" : "") \(missing.joined(separator: ", ")); \(advice)"]
+    }
 
     static func authKind(_ secret: LinkRequest.Secret) -> AuthKind {
         switch secret {

@@ -108,26 +108,12 @@ public actor SyncEngine {
     private func fullCycle(payload: String) async -> (EngineCommandStatus, String) {
         struct Payload: Decodable { var deadline: Date? }
         let deadline = (try? JSONOutput.decoder().decode(Payload.self, from: Data(payload.utf8)))?.deadline
-        var report = SyncReport()
         let started = clock.now
-        var failed = false
-        for account in (try? store.accounts()) ?? [] {
-            guard account.status == .ok else {
-                report.errors.append(.init(path: account.provider.rawValue, message: "needs relinking; run 'slipway unlink \(account.provider.rawValue)' and link again"))
-                continue
-            }
-            do {
-                var provider = try makeProvider(account, .interactive)
-                provider.deadline = deadline
-                report.merge(try await MirrorSync(store: store, account: account, provider: provider, concurrency: settings.concurrency).run())
-            } catch let MirrorSync.Stop.rateLimited(resumeAt, partial) {
-                report.merge(partial)
-                report.resumeAt = resumeAt
-            } catch {
-                report.errors.append(.init(path: account.provider.rawValue, message: "\(error)"))
-                failed = true
-            }
-        }
+        let concurrency = settings.concurrency
+        let outcome = await SyncCycle.run(store: store, accounts: (try? store.accounts()) ?? [], lane: .interactive, deadline: deadline,
+                                          concurrency: { _ in concurrency }, makeProvider: makeProvider)
+        var report = outcome.report
+        let failed = outcome.anyAccountFailed
         report.durationMs = Int(clock.now.timeIntervalSince(started) * 1000)
         let json = (try? JSONOutput.string(report)) ?? "{}"
         return (failed ? .failed : .done, json)
