@@ -12,6 +12,7 @@
 #endif
 
 #include <locale.h>
+#include <signal.h>
 #include <langinfo.h>
 #include <wchar.h>
 #include <stdio.h>
@@ -65,6 +66,26 @@ static inline int slw_probe_terminfo(const char *term, int *colors) {
     *colors = n < 0 ? 0 : n;
     del_curterm(cur_term);
     return 1;
+}
+
+// Style and wide-string output without the macro forms.
+static inline int slw_set_style(WINDOW *w, attr_t attrs, short pair) { return wattr_set(w, attrs, pair, NULL); }
+static inline int slw_put_wide(WINDOW *w, int y, int x, const wchar_t *s, int n) { return mvwaddnwstr(w, y, x, s, n); }
+static inline int slw_clear_line(WINDOW *w, int y) { wmove(w, y, 0); return wclrtoeol(w); }
+
+// On a crash, give the terminal back before the process dies (then die as before).
+static void slw_crash_handler(int sig) {
+    endwin();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+static inline void slw_install_crash_handlers(void) {
+    int signals[] = { SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGABRT, SIGFPE };
+    for (unsigned i = 0; i < sizeof signals / sizeof signals[0]; i++) signal(signals[i], slw_crash_handler);
+}
+static inline void slw_reset_crash_handlers(void) {
+    int signals[] = { SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGABRT, SIGFPE };
+    for (unsigned i = 0; i < sizeof signals / sizeof signals[0]; i++) signal(signals[i], SIG_DFL);
 }
 
 // The codeset of the current locale (after setlocale(LC_ALL, "")).

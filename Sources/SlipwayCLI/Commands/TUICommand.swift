@@ -1,4 +1,7 @@
 import ArgumentParser
+import Foundation
+import SlipwayCore
+import SlipwaySandbox
 
 struct TUICommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -9,18 +12,49 @@ struct TUICommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        _ = try global.context()
-        throw SlipwayCLIError.unavailable(command: "tui", capability: "the dashboard")
+        try await DashboardRunner(context: try global.context()).run()
     }
 }
 
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Start a sandbox, a temporary home linked to it and the engine, and open the dashboard."
+        abstract: "Start a sandbox, a temporary home linked to it and the engine, and open the dashboard.",
+        discussion: "Needs no credentials and no network: everything runs on loopback and is removed on exit."
     )
 
+    @Option(help: "Seed for the sandbox's world.") var seed: UInt64 = 1
+    @Option(name: .customLong("push-every"), help: ArgumentHelp("Simulate a push every N seconds.", valueName: "SECONDS"))
+    var pushEvery: Double = 4
+
+    func validate() throws {
+        if pushEvery <= 0 { throw ValidationError("--push-every must be more than 0 seconds") }
+    }
+
     func run() async throws {
-        throw SlipwayCLIError.unavailable(command: "demo", capability: "the sandbox world and the dashboard")
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-demo-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: home) }
+        let context = try GlobalOptions.context(home: home)
+        var options = SandboxOptions()
+        options.seed = seed
+        options.pushEverySeconds = pushEvery
+        let server: SandboxServer
+        do {
+            server = try await SandboxServer.start(options: options)
+        } catch {
+            throw SlipwayCLIError.failure("cannot start the demo sandbox: \(error)")
+        }
+        do {
+            let linker = AccountLinker(store: context.store, keyFile: context.paths.keyFile, http: ProviderFactory(context: context).http)
+            _ = try await linker.link(LinkRequest(provider: .bitbucket, apiURL: server.apiURL, webURL: server.webURL,
+                                                  secret: .token(server.service.accessToken)))
+            // The sandbox is local and small: sweep often so pushes show within seconds.
+            try await DashboardRunner(context: context, engineTuning: { $0.sweepInterval = 1; $0.discoveryInterval = 5 }).run()
+        } catch {
+            await server.stop()
+            if let error = error as? SlipwayCLIError { throw error }
+            throw SlipwayCLIError.failure("the demo failed: \(error)")
+        }
+        await server.stop()
     }
 }

@@ -23,18 +23,7 @@ struct EngineHost {
         let logger = Logger(label: "slipway.\(role)")
         logger.info("engine started", metadata: ["pid": "\(getpid())"])
 
-        let factory = ProviderFactory(context: context)
-        var settings = SyncEngine.Settings()
-        settings.appPollInterval = TimeInterval(context.config.engine.appPollSeconds)
-        settings.concurrency = context.config.provider("bitbucket").maxInFlight
-        settings.restRequestsPerHour = context.config.provider("bitbucket").requestsPerHour
-        settings.gitRequestsPerHour = context.config.provider("bitbucket").gitRequestsPerHour
-        settings.budgetFraction = context.config.engine.budgetFraction
-        let engine = SyncEngine(store: context.store, settings: settings, logger: logger) { account, lane in
-            var provider = try factory.provider(for: account)
-            provider.lane = lane
-            return provider
-        }
+        let engine = EngineFactory.make(context: context, logger: logger)
         let watcher = try StoreWatcher(path: context.paths.databaseFile)
         let task = Task { await engine.run(wake: watcher.changes()) }
 

@@ -9,6 +9,10 @@ struct GlobalOptions: ParsableArguments {
 
     /// The resolved locations, with folders created owner-only.
     func paths(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> SlipwayPaths {
+        try Self.paths(home: home, environment: environment)
+    }
+
+    static func paths(home: String?, environment: [String: String]) throws -> SlipwayPaths {
         do {
             let paths = try SlipwayPaths.resolve(homeFlag: home, environment: environment)
             try paths.createDirectories()
@@ -20,7 +24,11 @@ struct GlobalOptions: ParsableArguments {
 
     /// Paths, config (warnings to stderr), logging and the store: what most commands need.
     func context(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> CommandContext {
-        let paths = try paths(environment: environment)
+        try Self.context(home: home, environment: environment)
+    }
+
+    static func context(home: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> CommandContext {
+        let paths = try paths(home: home, environment: environment)
         try? SlipwayLogging.bootstrap(paths: paths, environment: environment)
         let loaded: LoadedConfig
         do {

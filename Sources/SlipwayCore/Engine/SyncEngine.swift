@@ -119,7 +119,8 @@ public actor SyncEngine {
         return (failed ? .failed : .done, json)
     }
 
-    /// `{"path": "bitbucket/ws/repo"}`: sweep that repository now.
+    /// `{"path": "bitbucket/ws/repo"}`: sweep that repository now; with a branch
+    /// (`bitbucket/ws/repo/branch`), fetch that branch's new commits.
     private func refresh(payload: String) async -> (EngineCommandStatus, String) {
         struct Payload: Decodable { var path: String }
         guard let path = (try? JSONDecoder().decode(Payload.self, from: Data(payload.utf8)))?.path,
@@ -130,8 +131,17 @@ public actor SyncEngine {
         else { return (.failed, "nothing in the mirror at that path") }
         do {
             let adapter = try makeProvider(account, .interactive)
+            // A branch path: its new commits (opening a branch in the dashboard asks for these).
+            if let name = target.branch {
+                guard let branch = try store.branch(repositoryID: candidate.repository.id!, name: name) else {
+                    return (.failed, "no branch '\(name)' in the mirror")
+                }
+                let commits = try await CommitFetcher(store: store, provider: adapter)
+                    .refresh(workspace: candidate.workspaceSlug, repository: candidate.repository, branch: branch)
+                return (.done, "\(commits.count) commits")
+            }
             let changes = try await sweep(candidate, account: account, provider: adapter)
-            return (.done, "\(changes.count) changes")
+            return (.done, changes.isEmpty ? "up to date" : "\(changes.count) change\(changes.count == 1 ? "" : "s")")
         } catch {
             return (.failed, "\(error)")
         }

@@ -1,0 +1,200 @@
+import Foundation
+import GRDB
+import SlipwayProviders
+
+/// Windowed reads for the dashboard: a count and one window of rows at a time, filtered and
+/// sorted in SQL, so a screen over 100,000 branches reads only what it shows.
+extension Store {
+    /// What a dashboard list asks for: a case-insensitive substring filter, a sort, a window.
+    public struct BrowseQuery: Sendable, Equatable {
+        public var filter: String
+        public var sort: BrowseSort
+        public var offset: Int
+        public var limit: Int
+
+        public init(filter: String = "", sort: BrowseSort = .name, offset: Int = 0, limit: Int = 100) {
+            self.filter = filter
+            self.sort = sort
+            self.offset = offset
+            self.limit = limit
+        }
+    }
+
+    public enum BrowseSort: String, Sendable, CaseIterable {
+        /// By name, A to Z (commits: as the provider listed them, newest first).
+        case name
+        /// Most recently pushed first.
+        case recent
+        /// Most branches first (repositories), by author (branches and commits).
+        case size
+    }
+
+    public struct Window<Row: Sendable>: Sendable {
+        public var total: Int
+        public var offset: Int
+        public var rows: [Row]
+
+        public init(total: Int, offset: Int, rows: [Row]) {
+            self.total = total
+            self.offset = offset
+            self.rows = rows
+        }
+    }
+
+    /// An account with what the providers list shows about it.
+    public struct AccountOverview: Sendable, Equatable {
+        public var account: Account
+        public var workspaces: Int
+        public var repositories: Int
+        /// Repositories whose branches were read at least once (initial-sync progress).
+        public var repositoriesChecked: Int
+        /// The last full sync of the account.
+        public var lastSyncAt: Date?
+        /// The newest check of any of its repositories (sweeps, refreshes): how fresh it is.
+        public var lastActivityAt: Date?
+        public var lastError: String?
+        public var initialSyncDone: Bool
+    }
+
+    public struct WorkspaceRow: Sendable, Equatable {
+        public var workspace: Workspace
+        public var repositories: Int
+    }
+
+    public struct RepositoryRow: Sendable, Equatable {
+        public var repository: Repository
+        public var workspaceSlug: String
+    }
+
+    public struct BranchRow: Sendable, Equatable {
+        public var branch: Branch
+        public var repositorySlug: String
+        public var workspaceSlug: String
+        /// The repository's web page and clone URL (for links in the detail pane).
+        public var repositoryWebURL: String?
+        public var repositoryCloneURL: String?
+    }
+
+    public func accountOverviews() throws -> [AccountOverview] {
+        try read { db in
+            try Account.order(Column("provider")).fetchAll(db).map { account in
+                let id = account.id ?? 0
+                let counts = try Row.fetchOne(db, sql: """
+                    SELECT (SELECT COUNT(*) FROM workspaces WHERE account_id = ?) AS ws,
+                           COUNT(*) AS repos, COUNT(r.last_checked_at) AS checked,
+                           MAX(r.last_checked_at) AS last_check
+                    FROM repositories r JOIN workspaces w ON w.id = r.workspace_id WHERE w.account_id = ?
+                    """, arguments: [id, id])
+                let state = try SyncState.filter(sql: "account_id = ? AND scope = 'account'", arguments: [id]).fetchOne(db)
+                let engine = try SyncState.filter(sql: "account_id = ? AND scope = 'engine'", arguments: [id]).fetchOne(db)
+                let lastCheck: Date? = counts?["last_check"]
+                let activity = [state?.lastSuccessAt, lastCheck].compactMap { $0 }.max()
+                // The engine's latest error counts only when nothing succeeded after it.
+                let engineError = engine.flatMap { e in (e.lastAttemptAt ?? .distantPast) >= (activity ?? .distantPast) ? e.lastError : nil }
+                return AccountOverview(account: account, workspaces: counts?["ws"] ?? 0, repositories: counts?["repos"] ?? 0,
+                                       repositoriesChecked: counts?["checked"] ?? 0, lastSyncAt: state?.lastSuccessAt,
+                                       lastActivityAt: activity, lastError: engineError ?? state?.lastError,
+                                       initialSyncDone: state?.lastSuccessAt != nil)
+            }
+        }
+    }
+
+    public func workspaceWindow(accountID: Int64, _ query: BrowseQuery) throws -> Window<WorkspaceRow> {
+        let filter = Self.filterClause(["w.slug", "w.name"], query.filter)
+        let order = query.sort == .size ? "repos DESC, w.slug" : "COALESCE(w.name, w.slug) COLLATE NOCASE, w.slug"
+        return try read { db in
+            let arguments: StatementArguments = [accountID] + filter.arguments
+            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM workspaces w WHERE w.account_id = ? \(filter.sql)", arguments: arguments) ?? 0
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT w.*, (SELECT COUNT(*) FROM repositories r WHERE r.workspace_id = w.id) AS repos
+                FROM workspaces w WHERE w.account_id = ? \(filter.sql)
+                ORDER BY \(order) LIMIT ? OFFSET ?
+                """, arguments: arguments + [query.limit, query.offset])
+            return Window(total: total, offset: query.offset, rows: try rows.map { WorkspaceRow(workspace: try Workspace(row: $0), repositories: $0["repos"]) })
+        }
+    }
+
+    /// Repositories of one workspace, or of every workspace of an account (`workspaceID` nil).
+    public func repositoryWindow(accountID: Int64, workspaceID: Int64?, _ query: BrowseQuery) throws -> Window<RepositoryRow> {
+        let filter = Self.filterClause(["r.slug", "r.name"], query.filter)
+        let scope = workspaceID == nil ? "w.account_id = ?" : "r.workspace_id = ?"
+        let order = switch query.sort {
+        case .name: "r.name COLLATE NOCASE, w.slug, r.slug"
+        case .recent: "r.updated_on IS NULL, r.updated_on DESC, r.slug"
+        case .size: "r.branch_count DESC, r.slug"
+        }
+        return try read { db in
+            let arguments: StatementArguments = [workspaceID ?? accountID] + filter.arguments
+            let from = "FROM repositories r JOIN workspaces w ON w.id = r.workspace_id WHERE \(scope) \(filter.sql)"
+            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) \(from)", arguments: arguments) ?? 0
+            let rows = try Row.fetchAll(db, sql: "SELECT r.*, w.slug AS ws_slug \(from) ORDER BY \(order) LIMIT ? OFFSET ?",
+                                        arguments: arguments + [query.limit, query.offset])
+            return Window(total: total, offset: query.offset, rows: try rows.map { RepositoryRow(repository: try Repository(row: $0), workspaceSlug: $0["ws_slug"]) })
+        }
+    }
+
+    /// Branches of one repository, or of every repository of an account (`repositoryID` nil).
+    public func branchWindow(accountID: Int64, repositoryID: Int64?, _ query: BrowseQuery) throws -> Window<BranchRow> {
+        let filter = Self.filterClause(["b.name", "b.head_author", "b.head_message"], query.filter)
+        let scope = repositoryID == nil ? "w.account_id = ?" : "b.repository_id = ?"
+        let order = switch query.sort {
+        case .name: "b.name COLLATE NOCASE, r.slug"
+        case .recent: "b.head_date IS NULL, b.head_date DESC, b.name"
+        case .size: "b.head_author COLLATE NOCASE, b.name"
+        }
+        return try read { db in
+            let arguments: StatementArguments = [repositoryID ?? accountID] + filter.arguments
+            let from = """
+                FROM branches b JOIN repositories r ON r.id = b.repository_id JOIN workspaces w ON w.id = r.workspace_id
+                WHERE \(scope) \(filter.sql)
+                """
+            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) \(from)", arguments: arguments) ?? 0
+            let rows = try Row.fetchAll(db, sql: "SELECT b.*, r.slug AS repo_slug, w.slug AS ws_slug, r.web_url AS repo_web, r.clone_url AS repo_clone \(from) ORDER BY \(order) LIMIT ? OFFSET ?",
+                                        arguments: arguments + [query.limit, query.offset])
+            return Window(total: total, offset: query.offset, rows: try rows.map {
+                BranchRow(branch: try Branch(row: $0), repositorySlug: $0["repo_slug"], workspaceSlug: $0["ws_slug"],
+                          repositoryWebURL: $0["repo_web"], repositoryCloneURL: $0["repo_clone"])
+            })
+        }
+    }
+
+    /// A branch's stored history (newest first unless sorted by author).
+    public func commitWindow(branchID: Int64, _ query: BrowseQuery) throws -> Window<Commit> {
+        let filter = Self.filterClause(["c.hash", "c.author", "c.message"], query.filter)
+        let order = query.sort == .size ? "c.author COLLATE NOCASE, bc.position" : "bc.position"
+        return try read { db in
+            let arguments: StatementArguments = [branchID] + filter.arguments
+            let from = "FROM commits c JOIN branch_commits bc ON bc.commit_id = c.id WHERE bc.branch_id = ? \(filter.sql)"
+            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) \(from)", arguments: arguments) ?? 0
+            let rows = try Commit.fetchAll(db, sql: "SELECT c.* \(from) ORDER BY \(order) LIMIT ? OFFSET ?",
+                                           arguments: arguments + [query.limit, query.offset])
+            return Window(total: total, offset: query.offset, rows: rows)
+        }
+    }
+
+    /// Change events after `cursor`, oldest first (the dashboard marks their rows).
+    public func changeEvents(after cursor: Int64, limit: Int = 500) throws -> [ChangeEvent] {
+        try read { db in
+            try ChangeEvent.fetchAll(db, sql: "SELECT * FROM change_events WHERE id > ? ORDER BY id LIMIT ?", arguments: [cursor, limit])
+        }
+    }
+
+    public func lastChangeEventID() throws -> Int64 {
+        try read { db in try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM change_events") ?? 0 }
+    }
+
+    /// A substring match on any of `columns`, case-insensitive for ASCII; `%` and `_` are literal.
+    static func filterClause(_ columns: [String], _ text: String) -> (sql: String, arguments: StatementArguments) {
+        guard !text.isEmpty else { return ("", []) }
+        let needle = text.lowercased()
+        let sql = "AND (" + columns.map { "instr(lower(COALESCE(\($0), '')), ?) > 0" }.joined(separator: " OR ") + ")"
+        return (sql, StatementArguments(Array(repeating: needle, count: columns.count)))
+    }
+}
+
+extension Store {
+    /// Every stored budget (the accounts screen and header badges read them).
+    public func budgetStates() throws -> [BudgetState] {
+        try read { db in try BudgetState.order(Column("credential"), Column("kind")).fetchAll(db) }
+    }
+}

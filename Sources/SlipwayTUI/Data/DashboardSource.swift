@@ -1,0 +1,89 @@
+import Foundation
+import SlipwayCore
+
+/// What the dashboard reads and asks for. The store-backed source is the real one; tests may
+/// use it over a temporary store. All calls are quick, synchronous reads of a window.
+public protocol DashboardSource: AnyObject, Sendable {
+    func header() throws -> HeaderInfo
+    func load(_ kind: LevelKind, query: Store.BrowseQuery) throws -> (total: Int, items: [Item])
+    /// Change events after `cursor`; the first call with nil returns none and sets the cursor.
+    func changes(after cursor: Int64?) throws -> (cursor: Int64, events: [ChangeEvent])
+    /// Leaves a refresh command for the engine; returns its id.
+    func requestRefresh(path: String) throws -> Int64
+    func command(id: Int64) throws -> EngineCommand?
+    /// Changes whenever any connection commits (`PRAGMA data_version`); nil when unknown.
+    func dataVersion() -> Int?
+}
+
+/// The dashboard over the shared SQLite store.
+public final class StoreSource: DashboardSource, Sendable {
+    let store: Store
+    let watcher: StoreWatcher?
+    let home: String
+    let host: String
+    let engine: @Sendable () -> EngineBadge
+
+    public init(store: Store, home: String, host: String = ProcessInfo.processInfo.hostName, engine: @escaping @Sendable () -> EngineBadge) {
+        self.store = store
+        self.home = home
+        self.host = host
+        self.engine = engine
+        watcher = try? StoreWatcher(path: store.path)
+    }
+
+    public func header() throws -> HeaderInfo {
+        let budgets = try store.budgetStates()
+        let cards = try store.accountOverviews().map { overview in
+            AccountCard(overview: overview, budgets: budgets.filter { $0.credential == "account:\(overview.account.id ?? 0)" })
+        }
+        let active = try store.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM commands WHERE status IN ('queued', 'running')") ?? 0
+        }
+        return HeaderInfo(home: home, host: host, accounts: cards, engine: engine(), activeCommands: active)
+    }
+
+    public func load(_ kind: LevelKind, query: Store.BrowseQuery) throws -> (total: Int, items: [Item]) {
+        switch kind {
+        case .providers:
+            let all = try store.accountOverviews().map(Item.provider)
+            return (all.count, Array(all.dropFirst(query.offset).prefix(query.limit)))
+        case .accounts:
+            let budgets = try store.budgetStates()
+            let all = try store.accountOverviews().map { o in
+                Item.account(AccountCard(overview: o, budgets: budgets.filter { $0.credential == "account:\(o.account.id ?? 0)" }))
+            }
+            return (all.count, Array(all.dropFirst(query.offset).prefix(query.limit)))
+        case let .workspaces(accountID):
+            let window = try store.workspaceWindow(accountID: accountID, query)
+            return (window.total, window.rows.map(Item.workspace))
+        case let .repositories(accountID, workspaceID):
+            let window = try store.repositoryWindow(accountID: accountID, workspaceID: workspaceID, query)
+            return (window.total, window.rows.map(Item.repository))
+        case let .branches(accountID, repositoryID):
+            let window = try store.branchWindow(accountID: accountID, repositoryID: repositoryID, query)
+            return (window.total, window.rows.map(Item.branch))
+        case let .commits(_, branchID):
+            let window = try store.commitWindow(branchID: branchID, query)
+            return (window.total, window.rows.map(Item.commit))
+        }
+    }
+
+    public func changes(after cursor: Int64?) throws -> (cursor: Int64, events: [ChangeEvent]) {
+        guard let cursor else { return (try store.lastChangeEventID(), []) }
+        let events = try store.changeEvents(after: cursor)
+        return (events.last?.id ?? cursor, events)
+    }
+
+    public func requestRefresh(path: String) throws -> Int64 {
+        let payload = String(decoding: try JSONSerialization.data(withJSONObject: ["path": path]), as: UTF8.self)
+        return try store.enqueue(.refresh, payload: payload, requestedBy: "tui:\(getpid())", now: Date())
+    }
+
+    public func command(id: Int64) throws -> EngineCommand? {
+        try store.command(id: id)
+    }
+
+    public func dataVersion() -> Int? {
+        try? watcher?.dataVersion()
+    }
+}

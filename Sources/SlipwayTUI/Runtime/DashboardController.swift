@@ -1,0 +1,118 @@
+import Foundation
+import SlipwayCore
+
+/// Runs the reducer and its effects against a source, without a terminal: the ncurses loop
+/// feeds it keys and time, tests feed it the same and snapshot `render()`.
+public final class DashboardController {
+    public private(set) var state: DashboardState
+    public let reducer: Reducer
+    let source: any DashboardSource
+    private var changeCursor: Int64?
+    private var lastDataVersion: Int?
+    /// Set whenever the state changed since the last frame.
+    public private(set) var dirty = true
+
+    public init(source: any DashboardSource, width: Int, height: Int, now: Date = Date(), asciiOnly: Bool = false, keymap: Keymap = .standard) {
+        self.source = source
+        reducer = Reducer(keymap: keymap)
+        state = DashboardState(width: width, height: height, now: now, asciiOnly: asciiOnly)
+        changeCursor = (try? source.changes(after: nil))?.cursor
+        lastDataVersion = source.dataVersion()
+        refreshHeader()
+        load(depth: 0)
+        openSingleAccount()
+    }
+
+    /// With one account linked, start at its workspaces (Esc goes back to the providers).
+    private func openSingleAccount() {
+        guard state.current.total == 1, case .provider? = state.current.selectedItem else { return }
+        send(.key(.enter))
+    }
+
+    public func send(_ action: Action) {
+        let effects = reducer.reduce(&state, action)
+        dirty = true
+        for effect in effects { run(effect) }
+        ensureWindow()
+    }
+
+    public func markPainted() { dirty = false }
+
+    public var quitRequested: Bool { state.quitRequested }
+
+    public func render() -> CellGrid {
+        DashboardView(state: state, keymap: reducer.keymap).render()
+    }
+
+    /// Called a few times a second: picks up other processes' commits (and this one's engine).
+    public func pollStore() {
+        let version = source.dataVersion()
+        guard version == nil || version != lastDataVersion else { return }
+        lastDataVersion = version
+        storeChanged()
+    }
+
+    /// Re-reads what is on screen, marks changed rows, and settles finished commands.
+    public func storeChanged() {
+        refreshHeader()
+        if let (cursor, events) = try? source.changes(after: changeCursor), !events.isEmpty || cursor != changeCursor {
+            changeCursor = cursor
+            if !events.isEmpty { send(.changes(events)) }
+        }
+        for id in state.pendingCommands.keys.sorted() {
+            guard let command = try? source.command(id: id), command.status.isFinished else { continue }
+            send(.commandFinished(id: id, succeeded: command.status == .done, result: command.result ?? ""))
+        }
+        for depth in state.stack.indices { load(depth: depth) }
+        dirty = true
+    }
+
+    private func refreshHeader() {
+        if let header = try? source.header(), header != state.header {
+            _ = reducer.reduce(&state, .header(header))
+            dirty = true
+        }
+    }
+
+    private func run(_ effect: Effect) {
+        switch effect {
+        case let .reload(depth):
+            load(depth: depth)
+        case let .refresh(path, description):
+            do {
+                let id = try source.requestRefresh(path: path)
+                send(.commandQueued(id: id, description: description))
+            } catch {
+                send(.failed("cannot ask the engine: \(error)"))
+            }
+        case .quit:
+            break
+        }
+    }
+
+    /// Reads the count and a window around what the level shows (only visible rows, plus a margin).
+    private func load(depth: Int) {
+        guard depth < state.stack.count else { return }
+        let level = state.stack[depth]
+        let height = state.layout.tableHeight
+        let offset = max(0, level.scrollTop - height)
+        let query = Store.BrowseQuery(filter: level.filter, sort: level.sort, offset: offset, limit: height * 3)
+        do {
+            let (total, items) = try source.load(level.kind, query: query)
+            _ = reducer.reduce(&state, .loaded(depth: depth, total: total, offset: offset, items: items))
+            // The scroll may have moved (fewer rows than before): make sure the window still covers it.
+            if depth == state.stack.count - 1, !state.current.covers(state.visibleRange), offset != max(0, state.current.scrollTop - height) {
+                load(depth: depth)
+            }
+        } catch {
+            _ = reducer.reduce(&state, .loadFailed(depth: depth, message: "\(error)"))
+        }
+        dirty = true
+    }
+
+    /// Loads another window when scrolling left the loaded one.
+    private func ensureWindow() {
+        let depth = state.stack.count - 1
+        if !state.current.covers(state.visibleRange) { load(depth: depth) }
+    }
+}

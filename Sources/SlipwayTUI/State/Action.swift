@@ -1,0 +1,61 @@
+import Foundation
+import SlipwayCore
+
+/// Everything that can happen to the dashboard: keys, resizes, time, and what the store said.
+public enum Action: Sendable, Equatable {
+    case key(Key)
+    case resize(width: Int, height: Int)
+    case tick(Date)
+    /// A level's count and window of rows, read from the store.
+    case loaded(depth: Int, total: Int, offset: Int, items: [Item])
+    case loadFailed(depth: Int, message: String)
+    case header(HeaderInfo)
+    /// Change events the engine appended since the last look.
+    case changes([ChangeEvent])
+    case commandQueued(id: Int64, description: String)
+    case commandFinished(id: Int64, succeeded: Bool, result: String)
+    case failed(String)
+}
+
+/// Work the reducer asks the runtime to do; its results come back as Actions.
+public enum Effect: Sendable, Equatable {
+    /// Re-read the count and visible window of the level at `depth` (filter, sort, data changed).
+    case reload(depth: Int)
+    /// Ask the engine to refresh a repository (or fetch a branch's commits) now.
+    case refresh(path: String, description: String)
+    case quit
+}
+
+/// The `:` commands, with what completion offers.
+public enum CommandLineCatalog {
+    public struct Entry: Sendable {
+        public var name: String
+        public var aliases: [String]
+        public var help: String
+    }
+
+    public static let entries: [Entry] = [
+        Entry(name: "providers", aliases: ["home"], help: "the linked providers"),
+        Entry(name: "workspaces", aliases: ["ws"], help: "the workspaces of the current account"),
+        Entry(name: "repos", aliases: ["repositories"], help: "every repository of the current account"),
+        Entry(name: "branches", aliases: [], help: "every branch of the current account"),
+        Entry(name: "accounts", aliases: [], help: "accounts, their status and budgets"),
+        Entry(name: "sort", aliases: [], help: "sort by name, recent or size"),
+        Entry(name: "filter", aliases: [], help: "filter this list"),
+        Entry(name: "refresh", aliases: [], help: "refresh this item now"),
+        Entry(name: "help", aliases: [], help: "key bindings"),
+        Entry(name: "quit", aliases: ["q", "q!", "exit"], help: "leave the dashboard"),
+    ]
+
+    /// Command names that start with what was typed (the first word only).
+    public static func completions(for text: String) -> [String] {
+        let typed = text.lowercased()
+        guard !typed.contains(" ") else { return [] }
+        return entries.map(\.name).filter { $0.hasPrefix(typed) }
+    }
+
+    public static func resolve(_ word: String) -> String? {
+        let lower = word.lowercased()
+        return entries.first { $0.name == lower || $0.aliases.contains(lower) }?.name
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import SlipwayCore
+
+/// Which list a level of the navigation stack shows.
+public enum LevelKind: Sendable, Equatable {
+    case providers
+    case workspaces(accountID: Int64)
+    /// One workspace's repositories, or every repository of the account (`:repos`).
+    case repositories(accountID: Int64, workspaceID: Int64?)
+    /// One repository's branches, or every branch of the account (`:branches`).
+    case branches(accountID: Int64, repositoryID: Int64?)
+    case commits(accountID: Int64, branchID: Int64)
+    case accounts
+
+    public var sorts: [Store.BrowseSort] {
+        switch self {
+        case .providers, .accounts: [.name]
+        case .workspaces: [.name, .size]
+        case .repositories, .branches: [.name, .recent, .size]
+        case .commits: [.name, .size]
+        }
+    }
+
+    /// What each sort is called on this level.
+    public func label(_ sort: Store.BrowseSort) -> String {
+        switch (self, sort) {
+        case (.commits, .name): "newest"
+        case (.workspaces, .size): "repositories"
+        case (.repositories, .size): "branches"
+        case (_, .size): "author"
+        case (_, .recent): "recent"
+        case (_, .name): "name"
+        }
+    }
+
+    public var accountID: Int64? {
+        switch self {
+        case .providers, .accounts: nil
+        case let .workspaces(id), let .repositories(id, _), let .branches(id, _), let .commits(id, _): id
+        }
+    }
+
+    /// Levels whose rows can be opened.
+    public var drillable: Bool {
+        switch self {
+        case .commits, .accounts: false
+        default: true
+        }
+    }
+}
+
+/// One row of a list.
+public enum Item: Sendable, Equatable {
+    case provider(Store.AccountOverview)
+    case workspace(Store.WorkspaceRow)
+    case repository(Store.RepositoryRow)
+    case branch(Store.BranchRow)
+    case commit(Commit)
+    case account(AccountCard)
+
+    /// The row's place in the mirror (`bitbucket/acme/api/main`); commits add `@hash`.
+    public func path(provider: String, commitsOf branchPath: String = "") -> String {
+        switch self {
+        case let .provider(o): o.account.provider.rawValue
+        case let .account(card): card.overview.account.provider.rawValue
+        case let .workspace(w): "\(provider)/\(w.workspace.slug)"
+        case let .repository(r): "\(provider)/\(r.workspaceSlug)/\(r.repository.slug)"
+        case let .branch(b): "\(provider)/\(b.workspaceSlug)/\(b.repositorySlug)/\(b.branch.name)"
+        case let .commit(c): "\(branchPath)@\(c.hash)"
+        }
+    }
+
+    /// What the crumb says once the row is opened.
+    public var title: String {
+        switch self {
+        case let .provider(o): o.account.provider.rawValue
+        case let .account(card): card.overview.account.provider.rawValue
+        case let .workspace(w): w.workspace.slug
+        case let .repository(r): r.repository.slug
+        case let .branch(b): b.branch.name
+        case let .commit(c): String(c.hash.prefix(7))
+        }
+    }
+}
+
+/// An account with its budgets, for the accounts screen and header badges.
+public struct AccountCard: Sendable, Equatable {
+    public var overview: Store.AccountOverview
+    public var budgets: [BudgetState]
+
+    public init(overview: Store.AccountOverview, budgets: [BudgetState]) {
+        self.overview = overview
+        self.budgets = budgets
+    }
+
+    /// The latest pause of any of its budgets that has not ended.
+    public func pausedUntil(now: Date) -> Date? {
+        budgets.compactMap(\.pausedUntil).filter { $0 > now }.max()
+    }
+}

@@ -1,0 +1,368 @@
+import Foundation
+import SlipwayCore
+
+/// State + Action → new State, plus the effects the runtime should run. Pure: no store, no
+/// terminal, no clock but the one in the state.
+public struct Reducer: Sendable {
+    public var keymap: Keymap
+
+    public init(keymap: Keymap = .standard) {
+        self.keymap = keymap
+    }
+
+    public func reduce(_ state: inout DashboardState, _ action: Action) -> [Effect] {
+        switch action {
+        case let .key(key):
+            return handle(key, &state)
+        case let .resize(width, height):
+            state.width = width
+            state.height = height
+            clampScroll(&state)
+            return []
+        case let .tick(now):
+            state.now = now
+            state.spinnerPhase &+= 1
+            if let message = state.message, message.until <= now { state.message = nil }
+            state.recentChanges = state.recentChanges.filter { now.timeIntervalSince($0.value) < DashboardState.changeHighlight }
+            return []
+        case let .loaded(depth, total, offset, items):
+            guard depth < state.stack.count else { return [] }
+            var level = state.stack[depth]
+            level.total = total
+            level.windowOffset = offset
+            level.items = items
+            level.loaded = true
+            level.loadError = nil
+            state.stack[depth] = level
+            clampScroll(&state)
+            return []
+        case let .loadFailed(depth, message):
+            guard depth < state.stack.count else { return [] }
+            state.stack[depth].loadError = message
+            state.stack[depth].loaded = true
+            return []
+        case let .header(info):
+            state.header = info
+            return []
+        case let .changes(events):
+            for event in events {
+                var path = event.path
+                // Mark the row itself and its parents (a moved head marks its repository too).
+                while !path.isEmpty {
+                    state.recentChanges[path] = state.now
+                    guard let slash = path.lastIndex(of: "/") else { break }
+                    path = String(path[..<slash])
+                }
+            }
+            return []
+        case let .commandQueued(id, description):
+            state.pendingCommands[id] = description
+            return []
+        case let .commandFinished(id, succeeded, result):
+            guard let description = state.pendingCommands.removeValue(forKey: id) else { return [] }
+            show(succeeded ? "\(description): \(result)" : "\(description) failed: \(result)", error: !succeeded, &state)
+            return (0..<state.stack.count).map { .reload(depth: $0) }
+        case let .failed(message):
+            show(message, error: true, &state)
+            return []
+        }
+    }
+
+    // MARK: Keys
+
+    private func handle(_ key: Key, _ state: inout DashboardState) -> [Effect] {
+        switch state.mode {
+        case .help:
+            return helpKey(key, &state)
+        case .filter:
+            return filterKey(key, &state)
+        case let .command(text):
+            return commandKey(key, text: text, &state)
+        case .browse:
+            guard let action = keymap.action(for: key) else { return [] }
+            return perform(action, &state)
+        }
+    }
+
+    private func perform(_ action: BindingAction, _ state: inout DashboardState) -> [Effect] {
+        let page = state.layout.tableHeight
+        switch action {
+        case .down: return move(by: 1, &state)
+        case .up: return move(by: -1, &state)
+        case .top: return move(to: 0, &state)
+        case .bottom: return move(to: state.current.total - 1, &state)
+        case .pageDown: return move(by: page, &state)
+        case .pageUp: return move(by: -page, &state)
+        case .halfDown: return move(by: max(1, page / 2), &state)
+        case .halfUp: return move(by: -max(1, page / 2), &state)
+        case .open: return open(&state)
+        case .back: return back(&state)
+        case .filter:
+            state.mode = .filter
+            return []
+        case .sort:
+            let sorts = state.current.kind.sorts
+            let next = sorts[((sorts.firstIndex(of: state.current.sort) ?? 0) + 1) % sorts.count]
+            return setSort(next, &state)
+        case .detail:
+            state.detailShown.toggle()
+            clampScroll(&state)
+            return []
+        case .refresh: return refresh(&state)
+        case .command:
+            state.mode = .command("")
+            return []
+        case .help:
+            state.mode = .help
+            state.helpScroll = 0
+            return []
+        case .quit:
+            state.quitRequested = true
+            return [.quit]
+        }
+    }
+
+    private func helpKey(_ key: Key, _ state: inout DashboardState) -> [Effect] {
+        switch keymap.action(for: key) {
+        case .down: state.helpScroll += 1
+        case .up: state.helpScroll = max(0, state.helpScroll - 1)
+        case .quit where key == .ctrl("c"):
+            state.quitRequested = true
+            return [.quit]
+        case .help, .back, .quit: state.mode = .browse
+        default: break
+        }
+        return []
+    }
+
+    private func filterKey(_ key: Key, _ state: inout DashboardState) -> [Effect] {
+        let depth = state.stack.count - 1
+        switch key {
+        case .enter:
+            state.mode = .browse
+            return []
+        case .escape:
+            state.mode = .browse
+            guard !state.current.filter.isEmpty else { return [] }
+            state.current.filter = ""
+            return resetPosition(&state) + [.reload(depth: depth)]
+        case .backspace:
+            guard !state.current.filter.isEmpty else { state.mode = .browse; return [] }
+            state.current.filter.removeLast()
+            return resetPosition(&state) + [.reload(depth: depth)]
+        case let .char(c):
+            state.current.filter.append(c)
+            return resetPosition(&state) + [.reload(depth: depth)]
+        case .ctrl("c"):
+            state.quitRequested = true
+            return [.quit]
+        case .down, .up, .pageDown, .pageUp:
+            return perform(keymap.action(for: key) ?? .down, &state)
+        default:
+            return []
+        }
+    }
+
+    private func commandKey(_ key: Key, text: String, _ state: inout DashboardState) -> [Effect] {
+        switch key {
+        case .escape:
+            state.mode = .browse
+        case .backspace:
+            if text.isEmpty { state.mode = .browse } else { state.mode = .command(String(text.dropLast())) }
+        case .tab:
+            let options = CommandLineCatalog.completions(for: text)
+            if options.count == 1 {
+                state.mode = .command(options[0])
+            } else if options.count > 1 {
+                state.mode = .command(commonPrefix(options))
+                show(options.joined(separator: "  "), error: false, &state)
+            }
+        case let .char(c):
+            state.mode = .command(text + String(c))
+        case .ctrl("c"):
+            state.quitRequested = true
+            return [.quit]
+        case .enter:
+            state.mode = .browse
+            return run(command: text, &state)
+        default:
+            break
+        }
+        return []
+    }
+
+    private func commonPrefix(_ words: [String]) -> String {
+        guard var prefix = words.first else { return "" }
+        for word in words.dropFirst() {
+            while !word.hasPrefix(prefix) { prefix.removeLast() }
+        }
+        return prefix
+    }
+
+    // MARK: Commands
+
+    private func run(command text: String, _ state: inout DashboardState) -> [Effect] {
+        let words = text.split(separator: " ", maxSplits: 1).map(String.init)
+        guard let first = words.first else { return [] }
+        guard let name = CommandLineCatalog.resolve(first) else {
+            show("unknown command ':\(first)'; try :help or tab to complete", error: true, &state)
+            return []
+        }
+        let argument = words.count > 1 ? words[1].trimmingCharacters(in: .whitespaces) : ""
+        switch name {
+        case "quit":
+            state.quitRequested = true
+            return [.quit]
+        case "help":
+            state.mode = .help
+            state.helpScroll = 0
+            return []
+        case "providers":
+            state.stack.removeSubrange(1...)
+            return [.reload(depth: 0)]
+        case "accounts":
+            state.stack.removeSubrange(1...)
+            state.stack.append(Level(kind: .accounts, title: "Accounts", path: "", provider: ""))
+            return [.reload(depth: 1)]
+        case "workspaces", "repos", "branches":
+            guard let card = currentAccount(state) else {
+                show("no account linked; run 'slipway link bitbucket --token-file -'", error: true, &state)
+                return []
+            }
+            let account = card.overview.account
+            let provider = account.provider.rawValue
+            state.stack.removeSubrange(1...)
+            state.stack.append(Level(kind: .workspaces(accountID: account.id!), title: provider, path: provider, provider: provider))
+            if name == "repos" {
+                state.stack.append(Level(kind: .repositories(accountID: account.id!, workspaceID: nil), title: "all repositories", path: provider, provider: provider))
+            } else if name == "branches" {
+                state.stack.append(Level(kind: .branches(accountID: account.id!, repositoryID: nil), title: "all branches", path: provider, provider: provider))
+            }
+            return [.reload(depth: state.stack.count - 1)]
+        case "sort":
+            let wanted = Store.BrowseSort.allCases.first { state.current.kind.label($0) == argument.lowercased() || $0.rawValue == argument.lowercased() }
+            guard let wanted, state.current.kind.sorts.contains(wanted) else {
+                let options = state.current.kind.sorts.map { state.current.kind.label($0) }.joined(separator: ", ")
+                show("sort this list by \(options)", error: argument.isEmpty ? false : true, &state)
+                return []
+            }
+            return setSort(wanted, &state)
+        case "filter":
+            state.current.filter = argument
+            return resetPosition(&state) + [.reload(depth: state.stack.count - 1)]
+        case "refresh":
+            return refresh(&state)
+        default:
+            return []
+        }
+    }
+
+    /// The account the current level belongs to, else the only (first) one linked.
+    private func currentAccount(_ state: DashboardState) -> AccountCard? {
+        if let id = state.stack.lazy.compactMap(\.kind.accountID).last, let card = state.header.card(accountID: id) { return card }
+        return state.header.accounts.first
+    }
+
+    // MARK: Navigation
+
+    private func move(by delta: Int, _ state: inout DashboardState) -> [Effect] {
+        move(to: state.current.selection + delta, &state)
+    }
+
+    private func move(to index: Int, _ state: inout DashboardState) -> [Effect] {
+        let total = state.current.total
+        state.current.selection = total == 0 ? 0 : min(max(0, index), total - 1)
+        clampScroll(&state)
+        return []
+    }
+
+    /// Keeps the selection on screen and the screen within the rows.
+    private func clampScroll(_ state: inout DashboardState) {
+        for depth in state.stack.indices {
+            var level = state.stack[depth]
+            let height = state.layout.tableHeight
+            if level.total == 0 { level.selection = 0 } else { level.selection = min(max(0, level.selection), level.total - 1) }
+            if level.selection < level.scrollTop { level.scrollTop = level.selection }
+            if level.selection >= level.scrollTop + height { level.scrollTop = level.selection - height + 1 }
+            level.scrollTop = max(0, min(level.scrollTop, max(0, level.total - height)))
+            state.stack[depth] = level
+        }
+    }
+
+    private func resetPosition(_ state: inout DashboardState) -> [Effect] {
+        state.current.selection = 0
+        state.current.scrollTop = 0
+        return []
+    }
+
+    private func setSort(_ sort: Store.BrowseSort, _ state: inout DashboardState) -> [Effect] {
+        state.current.sort = sort
+        show("sorted by \(state.current.kind.label(sort))", error: false, &state)
+        return resetPosition(&state) + [.reload(depth: state.stack.count - 1)]
+    }
+
+    private func open(_ state: inout DashboardState) -> [Effect] {
+        let level = state.current
+        guard let item = level.selectedItem else { return [] }
+        let path = item.path(provider: level.provider, commitsOf: level.path)
+        let next: Level
+        switch item {
+        case let .provider(overview):
+            guard let id = overview.account.id else { return [] }
+            next = Level(kind: .workspaces(accountID: id), title: path, path: path, provider: path)
+        case let .workspace(row):
+            next = Level(kind: .repositories(accountID: level.kind.accountID!, workspaceID: row.workspace.id), title: item.title, path: path, provider: level.provider)
+        case let .repository(row):
+            next = Level(kind: .branches(accountID: level.kind.accountID!, repositoryID: row.repository.id), title: item.title, path: path, provider: level.provider)
+        case let .branch(row):
+            var commits = Level(kind: .commits(accountID: level.kind.accountID!, branchID: row.branch.id!), title: item.title, path: path,
+                                provider: level.provider, webBase: row.repositoryWebURL)
+            commits.sort = .name
+            state.stack.append(commits)
+            // Opening a branch fetches its new commits (on the engine's interactive lane).
+            return [.reload(depth: state.stack.count - 1), .refresh(path: path, description: "commits of \(path)")]
+        case .commit, .account:
+            state.detailShown.toggle()
+            clampScroll(&state)
+            return []
+        }
+        state.stack.append(next)
+        return [.reload(depth: state.stack.count - 1)]
+    }
+
+    private func back(_ state: inout DashboardState) -> [Effect] {
+        if !state.current.filter.isEmpty {
+            state.current.filter = ""
+            return resetPosition(&state) + [.reload(depth: state.stack.count - 1)]
+        }
+        guard state.stack.count > 1 else { return [] }
+        state.stack.removeLast()
+        return [.reload(depth: state.stack.count - 1)]
+    }
+
+    private func refresh(_ state: inout DashboardState) -> [Effect] {
+        let level = state.current
+        // A repository row refreshes itself; inside a repository, the repository; on a branch, its commits.
+        switch (level.kind, level.selectedItem) {
+        case let (_, .repository(row)?):
+            let path = "\(level.provider)/\(row.workspaceSlug)/\(row.repository.slug)"
+            return [.refresh(path: path, description: "refresh of \(path)")]
+        case let (.branches(_, repositoryID), item) where repositoryID != nil || item != nil:
+            if repositoryID != nil { return [.refresh(path: level.path, description: "refresh of \(level.path)")] }
+            if case let .branch(row)? = item {
+                let path = "\(level.provider)/\(row.workspaceSlug)/\(row.repositorySlug)"
+                return [.refresh(path: path, description: "refresh of \(path)")]
+            }
+            return []
+        case (.commits, _):
+            return [.refresh(path: level.path, description: "commits of \(level.path)")]
+        default:
+            show("select a repository or branch to refresh; the engine keeps the rest fresh", error: false, &state)
+            return []
+        }
+    }
+
+    private func show(_ text: String, error: Bool, _ state: inout DashboardState) {
+        state.message = StatusMessage(text: text, isError: error, until: state.now.addingTimeInterval(error ? 8 : 4))
+    }
+}

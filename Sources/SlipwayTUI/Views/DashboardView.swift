@@ -1,0 +1,217 @@
+import Foundation
+import SlipwayCore
+
+/// State → a grid of cells. Everything the dashboard shows is drawn here, from the state alone.
+public struct DashboardView {
+    public let state: DashboardState
+    public let keymap: Keymap
+
+    public init(state: DashboardState, keymap: Keymap = .standard) {
+        self.state = state
+        self.keymap = keymap
+    }
+
+    public func render() -> CellGrid {
+        var grid = CellGrid(width: state.width, height: state.height, asciiOnly: state.asciiOnly)
+        let layout = state.layout
+        if layout.tooSmall {
+            drawTooSmall(into: &grid)
+            return grid
+        }
+        HeaderView(state: state).draw(into: &grid)
+        if state.mode == .help {
+            HelpView(state: state, keymap: keymap).draw(into: &grid)
+        } else {
+            drawCrumbs(into: &grid)
+            TableView(state: state).draw(into: &grid)
+            if layout.detailShown { DetailView(state: state).draw(into: &grid) }
+        }
+        StatusBarView(state: state, keymap: keymap).draw(into: &grid)
+        return grid
+    }
+
+    private func drawTooSmall(into grid: inout CellGrid) {
+        let lines = ["Terminal too small: \(state.width)×\(state.height)",
+                     "Slipway needs at least \(Layout.minimumWidth)×\(Layout.minimumHeight).", "q quits"]
+        let top = max(0, state.height / 2 - 1)
+        for (offset, line) in lines.enumerated() where top + offset < state.height {
+            let x = max(0, (state.width - DisplayWidth.of(line)) / 2)
+            grid.put(line, x: x, y: top + offset, role: offset == 0 ? .error : .normal)
+        }
+    }
+
+    private func drawCrumbs(into grid: inout CellGrid) {
+        let y = state.layout.crumbsRow
+        grid.fill(y: y, role: .crumbs)
+        let level = state.current
+        var right: [String] = []
+        if !level.filter.isEmpty { right.append("filter “\(TerminalText.sanitize(level.filter))”") }
+        if level.kind.sorts.count > 1 { right.append("sort: \(level.kind.label(level.sort))") }
+        right.append(level.total == 0 ? "0" : "\(level.selection + 1)/\(level.total)")
+        let rightText = right.joined(separator: "  ") + " "
+        let rightWidth = DisplayWidth.of(rightText)
+        var x = 1
+        let limit = max(0, grid.width - rightWidth - 2)
+        for (index, crumb) in state.stack.enumerated() {
+            let last = index == state.stack.count - 1
+            let text = TerminalText.sanitize(crumb.title)
+            x += grid.put(text, x: x, y: y, limit: max(0, limit - x), role: last ? .crumbsCurrent : .crumbs)
+            if !last { x += grid.put(grid.glyphs.crumbSeparator, x: x, y: y, limit: max(0, limit - x), role: .crumbs) }
+            if x >= limit { break }
+        }
+        grid.put(rightText, x: max(0, grid.width - rightWidth), y: y, role: .crumbs)
+    }
+}
+
+/// Product, home and host, a badge per account, the engine, sync activity and progress.
+struct HeaderView {
+    let state: DashboardState
+
+    func draw(into grid: inout CellGrid) {
+        let y = state.layout.headerRow
+        let header = state.header
+        grid.fill(y: y, role: .header)
+        var x = 0
+        x += grid.put(" Slipway ", x: x, y: y, role: .title)
+        x += grid.put(" \(TerminalText.sanitize(header.home))@\(TerminalText.sanitize(header.host)) ", x: x, y: y, limit: max(0, grid.width / 3), role: .header)
+        for card in header.accounts {
+            let (text, role) = badge(card)
+            x += 1
+            x += grid.put(text, x: x, y: y, limit: max(0, grid.width - x), role: role)
+        }
+        // Right side: engine and sync activity, with a progress bar during the first sync.
+        var right = engineText()
+        let busy = !state.pendingCommands.isEmpty || header.activeCommands > 0
+        let syncing = header.accounts.filter { !$0.overview.initialSyncDone && $0.overview.account.status == .ok }
+        if busy || !syncing.isEmpty {
+            let spinner = grid.glyphs.spinner
+            right = spinner[state.spinnerPhase % spinner.count] + " " + right
+        }
+        var rightWidth = DisplayWidth.of(right) + 1
+        if let first = syncing.first, first.overview.repositories > 0 {
+            let bar = progressBar(done: first.overview.repositoriesChecked, total: first.overview.repositories, width: 10, glyphs: grid.glyphs)
+            let label = " first sync \(bar) \(first.overview.repositoriesChecked)/\(first.overview.repositories)  "
+            let start = grid.width - rightWidth - DisplayWidth.of(label)
+            if start > x + 1 {
+                grid.put(label, x: start, y: y, role: .progress)
+            }
+        }
+        rightWidth = min(rightWidth, grid.width)
+        if grid.width - rightWidth > x { grid.put(right, x: grid.width - rightWidth, y: y, role: .header) }
+    }
+
+    private func badge(_ card: AccountCard) -> (String, StyleRole) {
+        let o = card.overview
+        let name = o.account.provider.rawValue
+        let user = TerminalText.sanitize(o.account.username)
+        if o.account.status == .needsRelink { return ("[\(name) @\(user) needs relink]", .badgeError) }
+        if let paused = card.pausedUntil(now: state.now) {
+            return ("[\(name) @\(user) paused \(Age.countdown(paused.timeIntervalSince(state.now)))]", .badgeWarning)
+        }
+        if o.account.status == .rateLimited { return ("[\(name) @\(user) rate limited]", .badgeWarning) }
+        if case let .stale(reason) = Freshness.of(card, now: state.now, engine: state.header.engine) {
+            return ("[\(name) @\(user) stale: \(reason)]", .badgeWarning)
+        }
+        return ("[\(name) @\(user) ok]", .badgeOK)
+    }
+
+    private func engineText() -> String {
+        let synced = state.header.accounts.compactMap(\.overview.lastActivityAt).max()
+        let age = synced.map { date -> String in
+            let ago = Age.ago(date, now: state.now)
+            return ago == "now" ? " · synced just now" : " · synced \(ago) ago"
+        } ?? ""
+        switch state.header.engine {
+        case .embedded: return "engine: this window\(age)"
+        case let .elsewhere(pid, role): return "engine: \(role) pid \(pid)\(age)"
+        case .none: return "engine: none (retrying)"
+        }
+    }
+
+    private func progressBar(done: Int, total: Int, width: Int, glyphs: Glyphs) -> String {
+        let filled = total == 0 ? 0 : min(width, done * width / total)
+        return String(repeating: glyphs.progressFull, count: filled) + String(repeating: glyphs.progressEmpty, count: width - filled)
+    }
+}
+
+/// The bottom line: the prompt being typed, a message, or the key hints.
+struct StatusBarView {
+    let state: DashboardState
+    let keymap: Keymap
+
+    func draw(into grid: inout CellGrid) {
+        let y = state.layout.statusRow
+        grid.fill(y: y, role: .hint)
+        switch state.mode {
+        case .filter:
+            var x = grid.put("/", x: 0, y: y, role: .prompt)
+            x += grid.put(TerminalText.sanitize(state.current.filter), x: x, y: y, role: .prompt)
+            grid.put("▏", x: x, y: y, limit: 1, role: .prompt)
+            grid.put("enter keeps · esc clears", x: max(x + 3, grid.width - 26), y: y, role: .hint)
+            return
+        case let .command(text):
+            var x = grid.put(":", x: 0, y: y, role: .prompt)
+            x += grid.put(TerminalText.sanitize(text), x: x, y: y, role: .prompt)
+            grid.put("▏", x: x, y: y, limit: 1, role: .prompt)
+            if state.message == nil {
+                let options = CommandLineCatalog.completions(for: text).prefix(6).joined(separator: " ")
+                grid.put("tab: \(options)", x: max(x + 3, grid.width / 2), y: y, role: .hint)
+            } else if let message = state.message {
+                grid.put(TerminalText.sanitize(message.text), x: max(x + 3, grid.width / 2), y: y, role: message.isError ? .error : .info)
+            }
+            return
+        case .help, .browse:
+            break
+        }
+        if let message = state.message {
+            grid.put(" " + TerminalText.sanitize(message.text), x: 0, y: y, role: message.isError ? .error : .info)
+            return
+        }
+        var x = 1
+        for hint in keymap.hints where state.mode != .help || hint.hint == "help" || hint.hint == "quit" {
+            let keyWidth = DisplayWidth.of(hint.keys)
+            let width = keyWidth + 1 + DisplayWidth.of(hint.hint)
+            guard x + width < grid.width else { break }
+            x += grid.put(hint.keys, x: x, y: y, role: .hintKey)
+            x += 1
+            x += grid.put(hint.hint, x: x, y: y, role: .hint)
+            x += 2
+        }
+    }
+}
+
+/// Every binding, grouped, generated from the keymap declaration; and the `:` commands.
+struct HelpView {
+    let state: DashboardState
+    let keymap: Keymap
+
+    static func lines(keymap: Keymap) -> [(String, StyleRole)] {
+        var lines: [(String, StyleRole)] = []
+        for group in KeyBinding.Group.allCases {
+            lines.append((group.rawValue, .title))
+            for binding in keymap.bindings where binding.group == group {
+                let keys = binding.keys.map(\.label).joined(separator: " ")
+                lines.append(("  " + keys.padding(toLength: max(22, keys.count + 2), withPad: " ", startingAt: 0) + binding.help, .normal))
+            }
+            lines.append(("", .normal))
+        }
+        lines.append(("Commands (type : then a name; tab completes)", .title))
+        for entry in CommandLineCatalog.entries {
+            let names = ([entry.name] + entry.aliases).map { ":" + $0 }.joined(separator: " ")
+            lines.append(("  " + names.padding(toLength: max(22, names.count + 2), withPad: " ", startingAt: 0) + entry.help, .normal))
+        }
+        return lines
+    }
+
+    func draw(into grid: inout CellGrid) {
+        let top = state.layout.crumbsRow
+        grid.fill(y: top, role: .crumbs)
+        grid.put(" Help — esc or ? closes", x: 0, y: top, role: .crumbsCurrent)
+        let lines = Self.lines(keymap: keymap)
+        let height = state.layout.statusRow - top - 1
+        let start = min(state.helpScroll, max(0, lines.count - height))
+        for (row, line) in lines.dropFirst(start).prefix(height).enumerated() {
+            grid.put(line.0, x: 2, y: top + 1 + row, role: line.1)
+        }
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+import SlipwayCore
+
+/// The pane under the table: everything about the selected row — the full message (each line
+/// sanitized), links and the clone URL.
+struct DetailView {
+    let state: DashboardState
+
+    func draw(into grid: inout CellGrid) {
+        let layout = state.layout
+        let top = layout.detailTop
+        grid.put(String(repeating: grid.glyphs.horizontalRule, count: grid.width), x: 0, y: top, role: .border)
+        grid.put(" details ", x: 2, y: top, role: .border)
+        guard let item = state.current.selectedItem else { return }
+        let lines = Self.lines(for: item, level: state.current, now: state.now)
+        for (row, line) in lines.prefix(layout.detailHeight - 1).enumerated() {
+            let y = top + 1 + row
+            if line.label.isEmpty {
+                grid.put(line.value, x: 2, y: y, role: .normal)
+            } else {
+                grid.put(line.label, x: 1, y: y, limit: 12, role: .detailLabel)
+                grid.put(line.value, x: 14, y: y, role: .normal)
+            }
+        }
+    }
+
+    struct Line: Equatable {
+        var label: String
+        var value: String
+    }
+
+    static func lines(for item: Item, level: Level, now: Date) -> [Line] {
+        let clean = TerminalText.sanitize
+        func message(_ text: String?) -> [Line] {
+            guard let text, !text.isEmpty else { return [] }
+            let body = text.split(separator: "\n", omittingEmptySubsequences: false).map { Line(label: "", value: clean(String($0))) }
+            return [Line(label: "message", value: body.first?.value ?? "")] + body.dropFirst()
+        }
+        switch item {
+        case .provider, .account:
+            let o: Store.AccountOverview
+            switch item {
+            case let .account(card): o = card.overview
+            case let .provider(overview): o = overview
+            default: return []
+            }
+            let a = o.account
+            return [Line(label: "account", value: clean("@\(a.username)" + (a.displayName.map { " — \($0)" } ?? ""))),
+                    Line(label: "auth", value: "\(a.auth.rawValue)  scopes: \(clean(a.scopes.joined(separator: " ")))"),
+                    Line(label: "api", value: clean(a.apiURL)),
+                    Line(label: "status", value: AccountText.status(o, now: now) + (a.statusMessage.map { " — \(clean($0))" } ?? "")),
+                    Line(label: "relink", value: "slipway unlink \(a.provider.rawValue) && slipway link \(a.provider.rawValue) …")]
+        case let .workspace(w):
+            return [Line(label: "workspace", value: clean(w.workspace.name ?? w.workspace.slug)),
+                    Line(label: "slug", value: clean(w.workspace.slug)),
+                    Line(label: "admin", value: w.workspace.isAdmin ? "yes" : "no"),
+                    Line(label: "repos", value: "\(w.repositories)")]
+        case let .repository(r):
+            let repo = r.repository
+            return [Line(label: "repository", value: clean(repo.fullName)),
+                    Line(label: "main", value: clean(repo.mainBranch ?? "-") + "   branches: \(repo.branchCount)   \(repo.isPrivate ? "private" : "public")"),
+                    Line(label: "pushed", value: repo.updatedOn.map { "\(Age.ago($0, now: now)) ago (\(JSONOutput.timestamp($0)))" } ?? "-"),
+                    Line(label: "checked", value: repo.lastCheckedAt.map { "\(Age.ago($0, now: now)) ago" } ?? "not yet"),
+                    Line(label: "web", value: clean(repo.webURL ?? "-")),
+                    Line(label: "clone", value: clean(repo.cloneURL ?? "-"))]
+        case let .branch(b):
+            let branch = b.branch
+            let web = b.repositoryWebURL.map { "\($0)/branch/\(Self.pathEscaped(branch.name))" }
+            return [Line(label: "branch", value: clean(branch.name)),
+                    Line(label: "head", value: branch.headHash),
+                    Line(label: "author", value: clean(branch.headAuthor ?? "-")),
+                    Line(label: "date", value: branch.headDate.map { "\(JSONOutput.timestamp($0)) (\(Age.ago($0, now: now)) ago)" } ?? "-"),
+                    Line(label: "web", value: clean(web ?? "-")),
+                    Line(label: "clone", value: clean(b.repositoryCloneURL ?? "-"))]
+                + message(branch.headMessage)
+        case let .commit(c):
+            return [Line(label: "commit", value: c.hash),
+                    Line(label: "author", value: clean(c.author ?? "-")),
+                    Line(label: "date", value: c.date.map { "\(JSONOutput.timestamp($0)) (\(Age.ago($0, now: now)) ago)" } ?? "-"),
+                    Line(label: "parents", value: c.parents.map { String($0.prefix(12)) }.joined(separator: " ")),
+                    Line(label: "web", value: clean(level.webBase.map { "\($0)/commits/\(c.hash)" } ?? "-"))]
+                + message(c.message)
+        }
+    }
+
+    static func pathEscaped(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? text
+    }
+}

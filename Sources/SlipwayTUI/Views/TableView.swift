@@ -1,0 +1,200 @@
+import Foundation
+import SlipwayCore
+
+/// The list of the current level: column headers, the visible rows, the selection, filter
+/// matches, changed rows marked for a moment, stale rows dimmed.
+struct TableView {
+    let state: DashboardState
+
+    func draw(into grid: inout CellGrid) {
+        let layout = state.layout
+        let level = state.current
+        let columns = Self.columns(for: level.kind)
+        let markWidth = 2
+        let widths = Column.widths(columns, total: layout.width - markWidth)
+        grid.fill(y: layout.columnHeaderRow, role: .columnHeader)
+        var x = markWidth
+        for (column, width) in zip(columns, widths) where width > 0 {
+            grid.put(column.title, x: column.alignRight ? x + max(0, width - column.title.count) : x, y: layout.columnHeaderRow, limit: width, role: .columnHeader)
+            x += width + 1
+        }
+        if let error = level.loadError {
+            grid.put("Cannot read this list: \(TerminalText.sanitize(error))", x: 2, y: layout.tableTop, role: .error)
+            return
+        }
+        if level.loaded && level.total == 0 {
+            drawEmpty(level, into: &grid)
+            return
+        }
+        let stale = Freshness.of(state.header.card(accountID: level.kind.accountID), now: state.now, engine: state.header.engine) != .fresh
+        for (row, index) in state.visibleRange.enumerated() where index < level.total {
+            let y = layout.tableTop + row
+            guard let item = level.item(at: index) else {
+                grid.put(grid.glyphs.ellipsis, x: markWidth, y: y, role: .dim)
+                continue
+            }
+            let selected = index == level.selection
+            let path = item.path(provider: level.provider, commitsOf: level.path)
+            let changed = state.isRecentlyChanged(path)
+            let base: StyleRole = selected ? .selected : (changed ? .changed : (stale ? .stale : .row))
+            grid.fill(y: y, role: base)
+            if changed { grid.put(grid.glyphs.changedMark, x: 0, y: y, limit: 1, role: selected ? .selected : .changed) }
+            let cells = Self.cells(for: item, level: level, now: state.now, glyphs: grid.glyphs)
+            var x = markWidth
+            for ((column, width), text) in zip(zip(columns, widths), cells) where width > 0 {
+                let start = column.alignRight ? x + max(0, width - DisplayWidth.of(text)) : x
+                let matches = Highlight.ranges(of: level.filter, in: text)
+                let matchRole: StyleRole = selected ? .selectedMatch : .match
+                let plainRole: StyleRole = column.title == "HEAD" || column.title == "HASH" ? (selected ? .selected : .hash) : base
+                grid.put(text, x: start, y: y, limit: width) { offset in matches.contains(offset) ? matchRole : plainRole }
+                x += width + 1
+            }
+        }
+    }
+
+    private func drawEmpty(_ level: Level, into grid: inout CellGrid) {
+        let y = state.layout.tableTop + 1
+        let message: String
+        if !level.filter.isEmpty {
+            message = "Nothing matches “\(level.filter)”. Esc clears the filter."
+        } else {
+            switch level.kind {
+            case .providers, .accounts:
+                message = "No accounts linked. Run 'slipway link bitbucket --token-file -' in a shell, or try 'slipway demo'."
+            case .workspaces:
+                message = "No workspaces yet: the first sync is on its way."
+            case .repositories:
+                message = "No repositories here (yet)."
+            case .branches:
+                message = "No branches here (yet)."
+            case .commits:
+                message = state.pendingCommands.isEmpty ? "No commits stored for this branch; press r to fetch them." : "Fetching commits…"
+            }
+        }
+        grid.put(TerminalText.sanitize(message), x: 2, y: y, role: .dim)
+    }
+
+    // MARK: Columns per level
+
+    static func columns(for kind: LevelKind) -> [Column] {
+        switch kind {
+        case .providers:
+            [Column("PROVIDER", min: 9), Column("ACCOUNT", min: 10, weight: 2), Column("STATUS", min: 12, weight: 1, max: 30),
+             Column("WORKSPACES", min: 10, optional: true, alignRight: true), Column("REPOS", min: 6, optional: true, alignRight: true),
+             Column("SYNCED", min: 6, alignRight: true)]
+        case .workspaces:
+            [Column("NAME", min: 12, weight: 2), Column("SLUG", min: 10, weight: 1), Column("REPOS", min: 6, alignRight: true),
+             Column("ADMIN", min: 5, optional: true)]
+        case let .repositories(_, workspaceID):
+            (workspaceID == nil ? [Column("WORKSPACE", min: 10, weight: 1, max: 24)] : [])
+                + [Column("NAME", min: 12, weight: 3), Column("MAIN BRANCH", min: 11, weight: 1, max: 24, optional: true),
+                   Column("BRANCHES", min: 8, alignRight: true), Column("PUSHED", min: 6, alignRight: true), Column("ADMIN", min: 5, optional: true)]
+        case let .branches(_, repositoryID):
+            (repositoryID == nil ? [Column("REPOSITORY", min: 10, weight: 1, max: 28)] : [])
+                + [Column("BRANCH", min: 12, weight: 2, max: 48), Column("HEAD", min: 7), Column("AUTHOR", min: 10, weight: 1, max: 22, optional: true),
+                   Column("AGE", min: 4, alignRight: true), Column("SUBJECT", min: 10, weight: 3, optional: true)]
+        case .commits:
+            [Column("HASH", min: 7), Column("AUTHOR", min: 10, weight: 1, max: 22), Column("AGE", min: 4, alignRight: true),
+             Column("SUBJECT", min: 10, weight: 4)]
+        case .accounts:
+            [Column("PROVIDER", min: 9), Column("USER", min: 8, weight: 1, max: 24), Column("AUTH", min: 6, optional: true),
+             Column("STATUS", min: 12, weight: 1, max: 28), Column("TOKEN EXPIRES", min: 13, optional: true),
+             Column("REST LEFT", min: 10, optional: true, alignRight: true), Column("GIT LEFT", min: 10, optional: true, alignRight: true),
+             Column("SCOPES", min: 8, weight: 1, optional: true)]
+        }
+    }
+
+    /// The sanitized texts of a row, one per column.
+    static func cells(for item: Item, level: Level, now: Date, glyphs: Glyphs) -> [String] {
+        let clean = TerminalText.sanitize
+        switch item {
+        case let .provider(o):
+            let a = o.account
+            return [a.provider.rawValue, clean("@\(a.username)" + (a.displayName.map { " (\($0))" } ?? "")),
+                    AccountText.status(o, now: now), "\(o.workspaces)", "\(o.repositories)", Age.ago(o.lastActivityAt, now: now)]
+        case let .workspace(w):
+            return [clean(w.workspace.name ?? w.workspace.slug), clean(w.workspace.slug), "\(w.repositories)", w.workspace.isAdmin ? glyphs.adminMark : ""]
+        case let .repository(r):
+            let repo = r.repository
+            let cells = [clean(repo.name), clean(repo.mainBranch ?? "-"), "\(repo.branchCount)", Age.ago(repo.updatedOn, now: now),
+                         repo.isAdmin ? glyphs.adminMark : ""]
+            if case .repositories(_, nil) = level.kind { return [clean(r.workspaceSlug)] + cells }
+            return cells
+        case let .branch(b):
+            let branch = b.branch
+            let cells = [clean(branch.name), String(branch.headHash.prefix(7)), clean(AccountText.authorName(branch.headAuthor)),
+                         Age.ago(branch.headDate, now: now), clean(AccountText.subject(branch.headMessage))]
+            if case .branches(_, nil) = level.kind { return [clean("\(b.workspaceSlug)/\(b.repositorySlug)")] + cells }
+            return cells
+        case let .commit(c):
+            return [String(c.hash.prefix(7)), clean(AccountText.authorName(c.author)), Age.ago(c.date, now: now), clean(AccountText.subject(c.message))]
+        case let .account(card):
+            let o = card.overview
+            let a = o.account
+            let rest = card.budgets.first { $0.kind == .rest }
+            let git = card.budgets.first { $0.kind == .git }
+            return [a.provider.rawValue, clean("@\(a.username)"), a.auth.rawValue, AccountText.status(o, paused: card.pausedUntil(now: now), now: now),
+                    a.tokenExpiresAt.map { $0 > now ? "in \(Age.duration($0.timeIntervalSince(now)))" : "expired" } ?? "never",
+                    AccountText.budget(rest, now: now), AccountText.budget(git, now: now), clean(a.scopes.joined(separator: " "))]
+        }
+    }
+}
+
+/// Texts about accounts, authors and messages shared by the table, header and detail pane.
+enum AccountText {
+    static func status(_ o: Store.AccountOverview, paused: Date? = nil, now: Date) -> String {
+        let a = o.account
+        if a.status == .needsRelink { return "needs relink" }
+        if let paused { return "paused \(Age.countdown(paused.timeIntervalSince(now)))" }
+        if a.status == .rateLimited { return "rate limited" }
+        if !o.initialSyncDone { return o.repositories == 0 ? "syncing" : "syncing \(o.repositoriesChecked)/\(o.repositories)" }
+        if let error = o.lastError { return "ok (\(TerminalText.sanitize(error)))" }
+        return "ok"
+    }
+
+    static func budget(_ budget: BudgetState?, now: Date) -> String {
+        guard let budget else { return "-" }
+        if let paused = budget.pausedUntil, paused > now { return "paused \(Age.countdown(paused.timeIntervalSince(now)))" }
+        let tokens = min(budget.capacity, budget.tokens + max(0, now.timeIntervalSince(budget.refilledAt)) * budget.refillPerSecond)
+        let left = budget.headerRemaining.map { min($0, Int(tokens)) } ?? Int(tokens)
+        return "\(left)/\(Int(budget.capacity))"
+    }
+
+    /// "Ada Lovelace <ada@example.com>" → "Ada Lovelace".
+    static func authorName(_ raw: String?) -> String {
+        guard let raw, !raw.isEmpty else { return "-" }
+        if let bracket = raw.firstIndex(of: "<") {
+            let name = raw[..<bracket].trimmingCharacters(in: .whitespaces)
+            if !name.isEmpty { return name }
+        }
+        return raw
+    }
+
+    /// The first line of a message.
+    static func subject(_ message: String?) -> String {
+        guard let message else { return "" }
+        let line = message.split(omittingEmptySubsequences: true) { $0 == "\n" || $0 == "\r\n" }.first.map(String.init) ?? ""
+        return line.trimmingCharacters(in: .whitespaces)
+    }
+}
+
+/// Which character offsets of a cell match the filter (case-insensitive).
+enum Highlight {
+    static func ranges(of needle: String, in text: String) -> Set<Int> {
+        guard !needle.isEmpty else { return [] }
+        let hay = Array(text.lowercased())
+        let pin = Array(needle.lowercased())
+        guard hay.count == text.count, pin.count <= hay.count else { return [] }
+        var hits = Set<Int>()
+        var start = 0
+        while start + pin.count <= hay.count {
+            if Array(hay[start..<(start + pin.count)]) == pin {
+                hits.formUnion(start..<(start + pin.count))
+                start += pin.count
+            } else {
+                start += 1
+            }
+        }
+        return hits
+    }
+}
