@@ -73,6 +73,14 @@ extension Store {
         /// The repository's web page and clone URL (for links in the detail pane).
         public var repositoryWebURL: String?
         public var repositoryCloneURL: String?
+
+        public init(branch: Branch, repositorySlug: String, workspaceSlug: String, repositoryWebURL: String? = nil, repositoryCloneURL: String? = nil) {
+            self.branch = branch
+            self.repositorySlug = repositorySlug
+            self.workspaceSlug = workspaceSlug
+            self.repositoryWebURL = repositoryWebURL
+            self.repositoryCloneURL = repositoryCloneURL
+        }
     }
 
     public func accountOverviews() throws -> [AccountOverview] {

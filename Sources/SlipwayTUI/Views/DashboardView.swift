@@ -73,7 +73,7 @@ struct HeaderView {
         grid.fill(y: y, role: .header)
         var x = 0
         x += grid.put(" Slipway ", x: x, y: y, role: .title)
-        x += grid.put(" \(TerminalText.sanitize(header.home))@\(TerminalText.sanitize(header.host)) ", x: x, y: y, limit: max(0, grid.width / 3), role: .header)
+        x += grid.put(" \(TerminalText.sanitize(header.home))@\(TerminalText.sanitize(header.host)) ", x: x, y: y, limit: max(0, grid.width / 4), role: .header)
         for card in header.accounts {
             let (text, role) = badge(card)
             x += 1
@@ -122,8 +122,8 @@ struct HeaderView {
             return ago == "now" ? " · synced just now" : " · synced \(ago) ago"
         } ?? ""
         switch state.header.engine {
-        case .embedded: return "engine: this window\(age)"
-        case let .elsewhere(pid, role): return "engine: \(role) pid \(pid)\(age)"
+        case .embedded: return "engine: here\(age)"
+        case let .elsewhere(pid, role): return "engine: \(role) \(pid)\(age)"
         case .none: return "engine: none (retrying)"
         }
     }
@@ -167,11 +167,16 @@ struct StatusBarView {
             grid.put(" " + TerminalText.sanitize(message.text), x: 0, y: y, role: message.isError ? .error : .info)
             return
         }
+        // Help and quit always show; the others as room allows, in declaration order.
+        let all = keymap.hints
+        let essential = all.filter { $0.hint == "help" || $0.hint == "quit" }
+        var optional = all.filter { $0.hint != "help" && $0.hint != "quit" }
+        func width(_ hints: [(keys: String, hint: String)]) -> Int {
+            hints.map { DisplayWidth.of($0.keys) + 1 + DisplayWidth.of($0.hint) + 2 }.reduce(1, +)
+        }
+        while !optional.isEmpty, width(optional + essential) > grid.width { optional.removeLast() }
         var x = 1
-        for hint in keymap.hints where state.mode != .help || hint.hint == "help" || hint.hint == "quit" {
-            let keyWidth = DisplayWidth.of(hint.keys)
-            let width = keyWidth + 1 + DisplayWidth.of(hint.hint)
-            guard x + width < grid.width else { break }
+        for hint in optional + essential {
             x += grid.put(hint.keys, x: x, y: y, role: .hintKey)
             x += 1
             x += grid.put(hint.hint, x: x, y: y, role: .hint)
@@ -212,6 +217,10 @@ struct HelpView {
         let start = min(state.helpScroll, max(0, lines.count - height))
         for (row, line) in lines.dropFirst(start).prefix(height).enumerated() {
             grid.put(line.0, x: 2, y: top + 1 + row, role: line.1)
+        }
+        if start + height < lines.count {
+            let more = "more below: j or ↓"
+            grid.put(more, x: max(0, grid.width - DisplayWidth.of(more) - 1), y: top, role: .crumbs)
         }
     }
 }

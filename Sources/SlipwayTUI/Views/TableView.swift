@@ -53,25 +53,27 @@ struct TableView {
     }
 
     private func drawEmpty(_ level: Level, into grid: inout CellGrid) {
-        let y = state.layout.tableTop + 1
-        let message: String
+        let lines: [String]
         if !level.filter.isEmpty {
-            message = "Nothing matches “\(level.filter)”. Esc clears the filter."
+            lines = ["Nothing matches “\(TerminalText.sanitize(level.filter))”.", "Esc clears the filter."]
         } else {
             switch level.kind {
             case .providers, .accounts:
-                message = "No accounts linked. Run 'slipway link bitbucket --token-file -' in a shell, or try 'slipway demo'."
+                lines = ["No accounts linked yet. In a shell, run:", "  slipway link bitbucket --token-file -",
+                         "or try everything against a local sandbox:", "  slipway demo"]
             case .workspaces:
-                message = "No workspaces yet: the first sync is on its way."
+                lines = ["No workspaces yet: the first sync is on its way."]
             case .repositories:
-                message = "No repositories here (yet)."
+                lines = ["No repositories here (yet)."]
             case .branches:
-                message = "No branches here (yet)."
+                lines = ["No branches here (yet)."]
             case .commits:
-                message = state.pendingCommands.isEmpty ? "No commits stored for this branch; press r to fetch them." : "Fetching commits…"
+                lines = [state.pendingCommands.isEmpty ? "No commits stored for this branch; press r to fetch them." : "Fetching commits…"]
             }
         }
-        grid.put(TerminalText.sanitize(message), x: 2, y: y, role: .dim)
+        for (offset, line) in lines.enumerated() where state.layout.tableTop + 1 + offset < state.layout.statusRow {
+            grid.put(line, x: 2, y: state.layout.tableTop + 1 + offset, role: .dim)
+        }
     }
 
     // MARK: Columns per level
@@ -99,7 +101,7 @@ struct TableView {
         case .accounts:
             [Column("PROVIDER", min: 9), Column("USER", min: 8, weight: 1, max: 24), Column("AUTH", min: 6, optional: true),
              Column("STATUS", min: 12, weight: 1, max: 28), Column("TOKEN EXPIRES", min: 13, optional: true),
-             Column("REST LEFT", min: 10, optional: true, alignRight: true), Column("GIT LEFT", min: 10, optional: true, alignRight: true),
+             Column("REST LEFT", min: 11, optional: true, alignRight: true), Column("GIT LEFT", min: 13, optional: true, alignRight: true),
              Column("SCOPES", min: 8, weight: 1, optional: true)]
         }
     }

@@ -1,0 +1,107 @@
+import Foundation
+import GRDB
+import SlipwayCore
+import SlipwayProviders
+@testable import SlipwayTUI
+
+/// A store with one account, CJK and hostile strings in names and messages, budgets and
+/// commits, at fixed dates, so views render the same text on every run.
+final class DashboardFixture: @unchecked Sendable {
+    let directory: String
+    let store: Store
+    static let now = ISO8601DateFormatter().date(from: "2026-11-29T12:00:00Z")!
+    var accountID: Int64 = 0
+    var apiRepositoryID: Int64 = 0
+    var mainBranchID: Int64 = 0
+
+    init(empty: Bool = false) throws {
+        directory = FileManager.default.temporaryDirectory.path + "/slipway-tui-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        store = try Store(path: directory + "/slipway.db")
+        if !empty { try populate() }
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: directory) }
+
+    func source(engine: EngineBadge = .embedded) -> StoreSource {
+        StoreSource(store: store, home: "~/.local/share/slipway", host: "buildhost", engine: { engine })
+    }
+
+    func controller(width: Int, height: Int, asciiOnly: Bool = false, engine: EngineBadge = .embedded) -> DashboardController {
+        DashboardController(source: source(engine: engine), width: width, height: height, now: Self.now, asciiOnly: asciiOnly)
+    }
+
+    static func ago(_ seconds: TimeInterval) -> Date { now.addingTimeInterval(-seconds) }
+
+    private func populate() throws {
+        let now = Self.now
+        try store.write { db in
+            var account = Account(provider: .bitbucket, username: "ada", displayName: "Ada Lovelace", apiURL: "https://api.bitbucket.org/2.0",
+                                  webURL: "https://bitbucket.org", auth: .token, scopes: ["account", "repository", "webhook"], createdAt: Self.ago(86400))
+            try account.insert(db)
+            self.accountID = account.id!
+            var state = SyncState(accountID: account.id!, scope: "account", lastAttemptAt: Self.ago(70), lastSuccessAt: Self.ago(70))
+            try state.insert(db)
+            var budget = BudgetState(host: "api.bitbucket.org", credential: "account:\(account.id!)", kind: .rest, capacity: 800, tokens: 612,
+                                     refillPerSecond: 800.0 / 3600, refilledAt: now, updatedAt: now)
+            try budget.insert(db)
+            var git = BudgetState(host: "bitbucket.org", credential: "account:\(account.id!)", kind: .git, capacity: 48000, tokens: 47000,
+                                  refillPerSecond: 48000.0 / 3600, refilledAt: now, updatedAt: now)
+            try git.insert(db)
+
+            var acme = Workspace(accountID: account.id!, slug: "acme", name: "Acme Corp", isAdmin: true, updatedAt: now)
+            try acme.insert(db)
+            var tokyo = Workspace(accountID: account.id!, slug: "tokyo", name: "東京チーム", updatedAt: now)
+            try tokyo.insert(db)
+            var hostile = Workspace(accountID: account.id!, slug: "evil", name: "Evil\u{1B}]0;pwned\u{07} Inc", updatedAt: now)
+            try hostile.insert(db)
+
+            var api = Repository(workspaceID: acme.id!, slug: "api", name: "API", fullName: "acme/api", mainBranch: "main", isAdmin: true,
+                                 updatedOn: Self.ago(300), cloneURL: "https://bitbucket.org/acme/api.git", webURL: "https://bitbucket.org/acme/api",
+                                 branchCount: 5, lastCheckedAt: Self.ago(20), updatedAt: now)
+            try api.insert(db)
+            self.apiRepositoryID = api.id!
+            var web = Repository(workspaceID: acme.id!, slug: "web", name: "Web front end", fullName: "acme/web", mainBranch: "develop",
+                                 updatedOn: Self.ago(3 * 86400), branchCount: 2, lastCheckedAt: Self.ago(40), updatedAt: now)
+            try web.insert(db)
+            var cjk = Repository(workspaceID: tokyo.id!, slug: "kaisha", name: "会社のサービス", fullName: "tokyo/kaisha", mainBranch: "メイン",
+                                 updatedOn: Self.ago(7200), branchCount: 1, lastCheckedAt: Self.ago(30), updatedAt: now)
+            try cjk.insert(db)
+
+            let branches: [(String, String, String, TimeInterval, String)] = [
+                ("main", "2e24de9c0f1b4a7e8d6c5b4a3f2e1d0c9b8a7f6e", "Ada Lovelace <ada@example.com>", 300, "Release 2.4\n\nWith notes on the second line"),
+                ("feature/日本語-ブランチ", "3c8998a1b2c3d4e5f60718293a4b5c6d7e8f9012", "李小龙 <li@example.cn>", 3600, "修复登录页面的错误"),
+                ("\u{202E}gnp.exe", "4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f70", "Mallory <m@example.com>", 7200, "\u{1B}[2J\u{1B}[Hcleared your screen"),
+                ("fix\rspoof", "5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f7081", "Eve\u{9B}31m <eve@example.com>", 86400, "tab\there\rCR and bell\u{07}"),
+                ("emoji-🚀-deploy", "6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192", "Zoë Ångström <zoe@example.se>", 20 * 86400, "Ship it 🚢 with a very long subject line that will not fit in any reasonable column width at all"),
+            ]
+            for (name, hash, author, age, message) in branches {
+                var branch = Branch(repositoryID: api.id!, name: name, headHash: hash, headDate: Self.ago(age), headAuthor: author,
+                                    headMessage: message, updatedAt: now)
+                try branch.insert(db)
+                if name == "main" { self.mainBranchID = branch.id! }
+            }
+            for (name, hash) in [("develop", "7a8b9c0d1e2f30415263748596a7b8c9d0e1f203"), ("main", "8b9c0d1e2f30415263748596a7b8c9d0e1f20314")] {
+                var branch = Branch(repositoryID: web.id!, name: name, headHash: hash, headDate: Self.ago(3 * 86400), headAuthor: "Grace Hopper <grace@example.com>",
+                                    headMessage: "Tidy the build", updatedAt: now)
+                try branch.insert(db)
+            }
+            var kaishaMain = Branch(repositoryID: cjk.id!, name: "メイン", headHash: "9c0d1e2f30415263748596a7b8c9d0e1f2031425", headDate: Self.ago(7200),
+                                    headAuthor: "田中 太郎 <tanaka@example.jp>", headMessage: "ログイン画面を修正", updatedAt: now)
+            try kaishaMain.insert(db)
+
+            let commits: [(String, String, TimeInterval, String)] = [
+                ("2e24de9c0f1b4a7e8d6c5b4a3f2e1d0c9b8a7f6e", "Ada Lovelace <ada@example.com>", 300, "Release 2.4\n\nWith notes on the second line"),
+                ("1d0c9b8a7f6e2e24de9c0f1b4a7e8d6c5b4a3f2e", "Grace Hopper <grace@example.com>", 5400, "Add retry to the payment client"),
+                ("0c9b8a7f6e2e24de9c0f1b4a7e8d6c5b4a3f2e1d", "Mallory <m@example.com>", 9000, "\u{1B}]52;c;cHduZWQ=\u{07}copy this"),
+            ]
+            for (position, (hash, author, age, message)) in commits.enumerated() {
+                var commit = Commit(repositoryID: api.id!, hash: hash, author: author, date: Self.ago(age), message: message,
+                                    parents: position + 1 < commits.count ? [commits[position + 1].0] : [])
+                try commit.insert(db)
+                try db.execute(sql: "INSERT INTO branch_commits (branch_id, commit_id, position) VALUES (?, ?, ?)",
+                               arguments: [self.mainBranchID, commit.id!, position])
+            }
+        }
+    }
+}
