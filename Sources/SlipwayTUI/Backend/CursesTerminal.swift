@@ -66,6 +66,9 @@ final class CursesTerminal {
         // ncurses waits a full second after Esc by default; make Esc instant.
         set_escdelay(25)
         curs_set(0)
+        // Frames are coalesced by the loop; a half-drawn frame abandoned for pending input
+        // (curses' typeahead check) would only show torn rows.
+        typeahead(-1)
         let noColor = !(environment["NO_COLOR"] ?? "").isEmpty
         var colors = false
         if !noColor, has_colors() {

@@ -1,0 +1,175 @@
+import Foundation
+import Testing
+import SlipwayCore
+import SlipwaySandbox
+
+/// The real binary in a real terminal (tmux) against the sandbox, driven key by key.
+@Suite("Dashboard end to end", .serialized)
+struct DashboardEndToEndTests {
+    func sandbox() async throws -> SandboxServer {
+        var options = SandboxOptions()
+        options.seed = 81
+        options.workspaces = 2
+        options.reposPerWorkspace = 3
+        options.branchesPerRepo = 4
+        options.largeRepositories = false
+        return try await SandboxServer.start(options: options)
+    }
+
+    func listing(_ runner: BinaryRunner, _ path: String) async throws -> [[String: Any]] {
+        let result = try await runner.runAsync(["ls", path, "--json"])
+        return (try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]]) ?? []
+    }
+
+    func environment(home: String) -> [String: String] {
+        ["SLIPWAY_HOME": home, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "HOME": home]
+    }
+
+    @Test("navigate to a branch, filter, resize, see a simulated push appear, quit and find the terminal restored")
+    func browse() async throws {
+        let server = try await sandbox()
+        defer { Task { await server.stop() } }
+        let home = TemporaryHome()
+        let runner = BinaryRunner(home: home.path)
+        let linked = try await runner.runAsync(["link", "bitbucket", "--api-url", server.apiURL, "--web-url", server.webURL, "--token-file", "-"],
+                                               stdin: server.service.accessToken + "\n")
+        #expect(linked.status == 0)
+
+        let tmux = try TmuxSession(width: 120, height: 40, environment: environment(home: home.path))
+        try tmux.type("\(BinaryRunner.binary); echo \"EXITED $?\"")
+        // One account: the dashboard opens at its workspaces, hosting the engine, which mirrors them.
+        var (ok, screen) = try await tmux.waitFor("engine: here")
+        #expect(ok, "\(screen)")
+        let workspaces = try await waitForListing(runner, "bitbucket", count: 2)
+        let workspace = try #require(workspaces.first)
+        let wsSlug = workspace["path"].flatMap { ($0 as? String)?.split(separator: "/").last.map(String.init) } ?? ""
+        (ok, screen) = try await tmux.waitFor(workspace["display_name"] as? String ?? wsSlug)
+        #expect(ok, "\(screen)")
+        #expect(screen.contains("Providers › bitbucket"))
+
+        // Into the first workspace, then its first repository (names sorted as the table sorts them).
+        try tmux.press("Enter")
+        (ok, screen) = try await tmux.waitFor("Providers › bitbucket › \(wsSlug)")
+        #expect(ok, "\(screen)")
+        let repositories = try await listing(runner, "bitbucket/\(wsSlug)")
+        let repository = try #require(repositories.min { ($0["name"] as! String).lowercased() < ($1["name"] as! String).lowercased() })
+        let repoSlug = (repository["path"] as! String).split(separator: "/").last.map(String.init)!
+        try tmux.press("Enter")
+        (ok, screen) = try await tmux.waitFor("› \(wsSlug) › \(repoSlug)")
+        #expect(ok, "\(screen)")
+        #expect(screen.contains("BRANCH"))
+        let branches = try await listing(runner, "bitbucket/\(wsSlug)/\(repoSlug)")
+        #expect(branches.count == 4)
+        let hashes = branches.map { String((($0["head"] as? [String: Any])?["hash"] as? String ?? "").prefix(7)) }
+        (ok, screen) = try await tmux.waitFor { screen in hashes.allSatisfy { screen.contains($0) } }
+        #expect(ok, "the heads \(hashes) are not all shown:\n\(screen)")
+
+        // Filter live, keep it, clear it.
+        let target = try #require(branches.first?["name"] as? String)
+        let needle = String(target.prefix(4))
+        try tmux.press("/")
+        try tmux.typeWithoutEnter(needle)
+        (ok, screen) = try await tmux.waitFor("/\(needle)")
+        #expect(ok, "\(screen)")
+        #expect(screen.contains("filter “\(needle)”"))
+        try tmux.press("Enter")
+        (ok, screen) = try await tmux.waitFor { $0.contains(" back ") && $0.contains("filter “\(needle)”") }
+        #expect(ok, "\(screen)")
+        try tmux.press("Escape")
+        (ok, screen) = try await tmux.waitFor { !$0.contains("filter “") && $0.contains("1/4") }
+        #expect(ok, "\(screen)")
+
+        // Resize: smaller, too small, and back.
+        try tmux.resize(width: 80, height: 24)
+        (ok, screen) = try await tmux.waitFor { $0.split(separator: "\n").count <= 24 && $0.contains("› \(repoSlug)") && $0.contains("q quit") }
+        #expect(ok, "\(screen)")
+        try tmux.resize(width: 30, height: 8)
+        (ok, screen) = try await tmux.waitFor("Terminal too small: 30×8")
+        #expect(ok, "\(screen)")
+        try tmux.resize(width: 120, height: 40)
+        (ok, screen) = try await tmux.waitFor("› \(wsSlug) › \(repoSlug)")
+        #expect(ok, "\(screen)")
+
+        // A push in the sandbox shows up without a key press.
+        var push: SandboxPush?
+        for _ in 0..<20 {
+            if let next = server.service.push(repository: "\(wsSlug)/\(repoSlug)"), next.kind != .branchDeleted, next.new != nil { push = next; break }
+        }
+        let pushed = try #require(push)
+        let short = String(pushed.new!.prefix(7))
+        (ok, screen) = try await tmux.waitFor(30) { $0.contains(short) }
+        #expect(ok, "the pushed head \(short) on \(pushed.branch) did not appear:\n\(screen)")
+
+        // Quit: the shell comes back, in its normal modes, with the dashboard gone.
+        try tmux.press("q")
+        (ok, screen) = try await tmux.waitFor("EXITED 0")
+        #expect(ok, "\(screen)")
+        #expect(!screen.contains("Providers ›"))
+        try tmux.type("stty -a | tr ' ' '\\n' | grep -x -e icanon -e echo -e -icanon -e -echo | tr '\\n' ','; echo")
+        (ok, screen) = try await tmux.waitFor("icanon,echo,")
+        #expect(ok, "the terminal modes were not restored:\n\(screen)")
+        // The engine the dashboard hosted let go of the lock.
+        let status = try await runner.runAsync(["status", "--json"])
+        #expect(status.stdout.contains(#""running":false"#))
+    }
+
+    @Test("slipway demo shows the sandbox's workspaces with no credentials and removes its home on exit")
+    func demo() async throws {
+        let scratch = TemporaryHome()
+        try FileManager.default.createDirectory(atPath: scratch.path, withIntermediateDirectories: true)
+        let tmux = try TmuxSession(width: 120, height: 40, environment: ["LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "TMPDIR": scratch.path, "HOME": scratch.path])
+        try tmux.type("\(BinaryRunner.binary) demo; echo \"EXITED $?\"")
+        var (ok, screen) = try await tmux.waitFor { $0.contains("Acme Corp") && $0.contains("Globex") && $0.contains("Initech") }
+        #expect(ok, "\(screen)")
+        #expect(screen.contains("[bitbucket @sandbox-user ok]"))
+        // Ctrl-C leaves as cleanly as q.
+        try tmux.press("C-c")
+        (ok, screen) = try await tmux.waitFor("EXITED 0")
+        #expect(ok, "\(screen)")
+        let left = try FileManager.default.contentsOfDirectory(atPath: scratch.path).filter { $0.hasPrefix("slipway-demo-") }
+        #expect(left.isEmpty, "the demo left \(left)")
+    }
+
+    @Test("with a daemon running, the dashboard works beside it and says so")
+    func besideDaemon() async throws {
+        let server = try await sandbox()
+        defer { Task { await server.stop() } }
+        let home = TemporaryHome()
+        let runner = BinaryRunner(home: home.path)
+        _ = try await runner.runAsync(["link", "bitbucket", "--api-url", server.apiURL, "--web-url", server.webURL, "--token-file", "-"],
+                                      stdin: server.service.accessToken + "\n")
+        let daemon = Process()
+        daemon.executableURL = URL(fileURLWithPath: BinaryRunner.binary)
+        daemon.arguments = ["daemon"]
+        daemon.environment = runner.environment
+        daemon.standardOutput = FileHandle.nullDevice
+        daemon.standardError = FileHandle.nullDevice
+        try daemon.run()
+        defer { if daemon.isRunning { daemon.terminate() } }
+        _ = try await waitForListing(runner, "bitbucket", count: 2)
+
+        let tmux = try TmuxSession(width: 120, height: 40, environment: environment(home: home.path))
+        try tmux.type("\(BinaryRunner.binary); echo \"EXITED $?\"")
+        var (ok, screen) = try await tmux.waitFor("engine: daemon \(daemon.processIdentifier)")
+        #expect(ok, "\(screen)")
+        // The daemon stops: the dashboard takes the engine over.
+        daemon.terminate()
+        daemon.waitUntilExit()
+        (ok, screen) = try await tmux.waitFor(15) { $0.contains("engine: here") }
+        #expect(ok, "\(screen)")
+        try tmux.press("q")
+        (ok, screen) = try await tmux.waitFor("EXITED 0")
+        #expect(ok, "\(screen)")
+    }
+
+    func waitForListing(_ runner: BinaryRunner, _ path: String, count: Int) async throws -> [[String: Any]] {
+        let end = Date().addingTimeInterval(20)
+        var last: [[String: Any]] = []
+        while Date() < end {
+            last = try await listing(runner, path)
+            if last.count >= count { return last.sorted { ($0["display_name"] as? String ?? "") < ($1["display_name"] as? String ?? "") } }
+            try await Task.sleep(nanoseconds: 100_000_000)
+        }
+        return last
+    }
+}
