@@ -35,10 +35,24 @@ final class TmuxSession {
         } else {
             posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         }
+        // The test's threads block most signals; tmux and its shell must not inherit that mask,
+        // or the shell ignores the SIGHUP kill-server sends and the server never exits.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        var defaults = sigset_t()
+        sigfillset(&defaults)
+        sigdelset(&defaults, SIGKILL)
+        sigdelset(&defaults, SIGSTOP)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         var pid: pid_t = 0
         let cArguments = argv.map { strdup($0) } + [nil]
         defer { cArguments.forEach { free($0) } }
-        let status = posix_spawnp(&pid, "tmux", &actions, nil, cArguments, environ)
+        let status = posix_spawnp(&pid, "tmux", &actions, &attributes, cArguments, environ)
         if output { close(pipeFDs[1]) }
         guard status == 0 else {
             if output { close(pipeFDs[0]) }
