@@ -37,7 +37,7 @@ struct EngineTests {
         }
     }
 
-    func rig(_ configure: (inout SandboxOptions) -> Void = { _ in }) async throws -> Rig {
+    func rig(transfer: TransferOptions = TransferOptions(), attempts: Int = 5, _ configure: (inout SandboxOptions) -> Void = { _ in }) async throws -> Rig {
         var options = SandboxOptions()
         options.seed = 61
         options.workspaces = 2
@@ -48,8 +48,8 @@ struct EngineTests {
         let home = AccountAndSyncTests.Home()
         let store = try Store(path: home.path + "/slipway.db")
         var configuration = HTTPClient.Configuration()
-        configuration.backoff = Backoff(base: 0.01, cap: 0.05, maxAttempts: 5)
-        let http = HTTPClient(transport: CurlTransport(), ledger: StoreBudgetLedger(store: store), configuration: configuration)
+        configuration.backoff = Backoff(base: 0.01, cap: 0.05, maxAttempts: attempts)
+        let http = HTTPClient(transport: CurlTransport(options: transfer), ledger: StoreBudgetLedger(store: store), configuration: configuration)
         let (account, provider) = try await linked(server, store: store, home: home, http: http)
         let clock = VirtualClock(start: Date())
         let engine = SyncEngine(store: store, clock: clock) { _, lane in
@@ -131,6 +131,39 @@ struct EngineTests {
         for _ in 0..<2 {
             await r.engine.step()
             r.clock.advance(by: 600)
+        }
+        #expect(try r.converged())
+        #expect(try r.store.integrityCheck() == "ok")
+    }
+
+    @Test("timeouts: a stalled git endpoint is cut off, recorded, the other repositories go on, and all converge once it answers")
+    func timeouts() async throws {
+        var transfer = TransferOptions()
+        transfer.lowSpeedTime = 1
+        // Two attempts per request and eight stalled refs advertisements: the first four
+        // repositories swept at once (concurrency 4) time out twice; the other two answer.
+        let r = try await rig(transfer: transfer, attempts: 2)
+        defer { let server = r.server; Task { await server.stop() } }
+        await r.engine.step()
+        #expect(try r.converged())
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        _ = try await transport.perform(HTTPRequest(method: .post, url: r.server.origin + "/_sandbox/control",
+                                                    body: Data(#"{"faults":["delay:4x8@/git/*"]}"#.utf8)))
+        r.clock.advance(by: 600)
+        await r.engine.step()
+        let recorded = try r.store.read { db in
+            try String.fetchOne(db, sql: "SELECT last_error FROM sync_states WHERE scope = 'engine'")
+        }
+        #expect(recorded?.contains("timed out") == true || recorded?.contains("timeout") == true, "\(recorded ?? "nothing recorded")")
+        // Repositories that answered were swept in the same step.
+        let stepTime = r.clock.now
+        let checked = try r.store.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM repositories WHERE last_checked_at >= ?", arguments: [stepTime]) }
+        #expect((checked ?? 0) >= 1)
+        r.server.service.push(count: 4)
+        for _ in 0..<3 {
+            r.clock.advance(by: 600)
+            await r.engine.step()
         }
         #expect(try r.converged())
         #expect(try r.store.integrityCheck() == "ok")

@@ -228,11 +228,28 @@ public actor SyncEngine {
             var iterator = due.makeIterator()
             func addNext() -> Bool {
                 guard let candidate = iterator.next() else { return false }
-                group.addTask { _ = try await self.sweep(candidate, account: account, provider: provider) }
+                group.addTask { try await self.sweepIsolated(candidate, account: account, provider: provider) }
                 return true
             }
             for _ in 0..<settings.concurrency where addNext() {}
             while try await group.next() != nil { _ = addNext() }
+        }
+    }
+
+    /// A sweep whose failure stays with its repository (a timeout, a 5xx that outlasted the
+    /// retries): recorded, and the repository stays due; the others in the step go on. What
+    /// concerns the whole credential (a 429 pause, a rejected token) still ends the step.
+    private func sweepIsolated(_ candidate: Store.SweepCandidate, account: Account, provider: BitbucketProvider) async throws {
+        do {
+            _ = try await sweep(candidate, account: account, provider: provider)
+        } catch let error as HTTPError {
+            switch error {
+            case .rateLimited, .unauthorized: throw error
+            default:
+                let path = "\(account.provider.rawValue)/\(candidate.workspaceSlug)/\(candidate.repository.slug)"
+                logger.warning("sweep failed", metadata: ["repository": "\(path)", "error": "\(error)"])
+                try? store.recordSync(accountID: account.id!, scope: "engine", success: false, error: "\(path): \(error)", now: clock.now)
+            }
         }
     }
 
