@@ -130,6 +130,47 @@ struct DashboardEndToEndTests {
         #expect(left.isEmpty, "the demo left \(left)")
     }
 
+    @Test("terminals: colours by default, NO_COLOR keeps the selection visible without them, a missing terminfo entry falls back")
+    func terminals() async throws {
+        let scratch = TemporaryHome()
+        try FileManager.default.createDirectory(atPath: scratch.path, withIntermediateDirectories: true)
+        let base = ["LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "TMPDIR": scratch.path, "HOME": scratch.path]
+        func styled(_ tmux: TmuxSession) throws -> String { try tmux.tmux(["capture-pane", "-p", "-e", "-t", tmux.target], output: true) }
+        let colourCode = try Regex(#"\e\[[0-9;]*(3[0-7]|9[0-7]|38;5;[0-9]+)[;m]"#)
+
+        let coloured = try TmuxSession(width: 100, height: 30, environment: base)
+        try coloured.type("\(BinaryRunner.binary) demo; echo \"EXITED $?\"")
+        var (ok, screen) = try await coloured.waitFor("Acme Corp")
+        #expect(ok, "\(screen)")
+        #expect(try styled(coloured).contains(colourCode))
+        try coloured.press("q")
+        (ok, screen) = try await coloured.waitFor("EXITED 0")
+        #expect(ok, "\(screen)")
+
+        let plain = try TmuxSession(width: 100, height: 30, environment: base.merging(["NO_COLOR": "1"]) { $1 })
+        try plain.type("\(BinaryRunner.binary) demo; echo \"EXITED $?\"")
+        (ok, screen) = try await plain.waitFor("Acme Corp")
+        #expect(ok, "\(screen)")
+        let bare = try styled(plain)
+        #expect(!bare.contains(colourCode), "colours despite NO_COLOR:\n\(bare.debugDescription)")
+        // The selected row is still marked, by reverse video.
+        let selectedLine = try #require(bare.split(separator: "\n").first { $0.contains("Acme Corp") })
+        #expect(selectedLine.contains("\u{1B}[7m") || selectedLine.contains(";7m") || selectedLine.contains("[7;"), "\(selectedLine.debugDescription)")
+        try plain.press("q")
+        (ok, screen) = try await plain.waitFor("EXITED 0")
+        #expect(ok, "\(screen)")
+
+        let unknown = try TmuxSession(width: 100, height: 30, environment: base)
+        try unknown.type("TERM=xterm-nowhere-known \(BinaryRunner.binary) demo; echo \"EXITED $?\"")
+        (ok, screen) = try await unknown.waitFor {
+            $0.contains("TERM=xterm-nowhere-known has no terminfo entry here; drawing as xterm-256color") && $0.contains("Acme Corp")
+        }
+        #expect(ok, "\(screen)")
+        try unknown.press("q")
+        (ok, screen) = try await unknown.waitFor("EXITED 0")
+        #expect(ok, "\(screen)")
+    }
+
     @Test("with a daemon running, the dashboard works beside it and says so")
     func besideDaemon() async throws {
         let server = try await sandbox()

@@ -206,6 +206,21 @@ struct ReducerTests {
         #expect(s.message?.text == "refresh of bitbucket/acme/api: 2 changes")
     }
 
+    @Test("when rows appear above it, the selection stays on its row; after a filter it starts at the top")
+    func followsSelection() {
+        var s = state(rows: 10)
+        send(&s, .char("j"), .char("j"))
+        let selected = s.current.selectedItem
+        let extra = Item.branch(Store.BranchRow(branch: Branch(id: 99, repositoryID: 7, name: "a-new", headHash: "b", updatedAt: now),
+                                                repositorySlug: "api", workspaceSlug: "acme"))
+        _ = reducer.reduce(&s, .loaded(depth: 1, total: 11, offset: 0, items: [extra] + s.current.items))
+        #expect(s.current.selection == 3)
+        #expect(s.current.selectedItem == selected)
+        send(&s, .char("/"), .char("b"))
+        _ = reducer.reduce(&s, .loaded(depth: 1, total: 11, offset: 0, items: [extra] + s.current.items))
+        #expect(s.current.selection == 0)
+    }
+
     @Test("a shrinking list pulls the selection back inside")
     func shrinking() {
         var s = state()

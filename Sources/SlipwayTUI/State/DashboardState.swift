@@ -21,6 +21,9 @@ public struct Level: Sendable, Equatable {
     public var items: [Item] = []
     public var loaded = false
     public var loadError: String?
+    /// False after a filter or sort change: the next load starts at the first row instead of
+    /// following the selected row to where it moved.
+    public var followSelection = true
 
     public init(kind: LevelKind, title: String, path: String, provider: String, webBase: String? = nil) {
         self.kind = kind

@@ -70,6 +70,18 @@ public enum Item: Sendable, Equatable {
         }
     }
 
+    /// Which row this is across reloads (the selection follows it when rows move).
+    public var identity: String {
+        switch self {
+        case let .provider(o): "provider:\(o.account.id ?? 0)"
+        case let .account(card): "account:\(card.overview.account.id ?? 0)"
+        case let .workspace(w): "workspace:\(w.workspace.id ?? 0)"
+        case let .repository(r): "repository:\(r.repository.id ?? 0)"
+        case let .branch(b): "branch:\(b.branch.id ?? 0)"
+        case let .commit(c): "commit:\(c.id ?? 0)"
+        }
+    }
+
     /// What the crumb says once the row is opened.
     public var title: String {
         switch self {

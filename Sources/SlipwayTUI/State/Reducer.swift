@@ -28,11 +28,20 @@ public struct Reducer: Sendable {
         case let .loaded(depth, total, offset, items):
             guard depth < state.stack.count else { return [] }
             var level = state.stack[depth]
+            // Live updates insert and remove rows: the selection stays on the same row.
+            let selected = level.followSelection ? level.selectedItem?.identity : nil
             level.total = total
             level.windowOffset = offset
             level.items = items
             level.loaded = true
             level.loadError = nil
+            level.followSelection = true
+            if let selected, let index = items.firstIndex(where: { $0.identity == selected }), offset + index != level.selection {
+                // Keep the row where it was on screen, too.
+                let moved = offset + index - level.selection
+                level.selection += moved
+                level.scrollTop = max(0, level.scrollTop + moved)
+            }
             state.stack[depth] = level
             clampScroll(&state)
             return []
@@ -292,6 +301,7 @@ public struct Reducer: Sendable {
     private func resetPosition(_ state: inout DashboardState) -> [Effect] {
         state.current.selection = 0
         state.current.scrollTop = 0
+        state.current.followSelection = false
         return []
     }
 
