@@ -142,7 +142,13 @@ struct DashboardEndToEndTests {
         try coloured.type("\(BinaryRunner.binary) demo; echo \"EXITED $?\"")
         var (ok, screen) = try await coloured.waitFor("Acme Corp")
         #expect(ok, "\(screen)")
-        #expect(try styled(coloured).contains(colourCode))
+        var colouredScreen = ""
+        for _ in 0..<50 {
+            colouredScreen = try styled(coloured)
+            if colouredScreen.contains(colourCode) { break }
+            try await Task.sleep(nanoseconds: 100_000_000)
+        }
+        #expect(colouredScreen.contains(colourCode), "no colours:\n\(colouredScreen.debugDescription)")
         try coloured.press("q")
         (ok, screen) = try await coloured.waitFor("EXITED 0")
         #expect(ok, "\(screen)")
