@@ -52,7 +52,7 @@ struct ConfigTests {
         #expect(c.deploy.maxParallel == 3)
         #expect(c.deploy.keepDeployments == 7)
         #expect(c.ui.theme == "dracula")
-        #expect(c.keys == ["quit": "Q"])
+        #expect(c.keys == ["quit": ["Q"]])
     }
 
     @Test("an unknown key is a warning naming file and line, and the rest still loads")

@@ -28,7 +28,8 @@ struct DashboardRunner {
 
         let home = context.paths.home ?? context.paths.dataDirectory
         let source = StoreSource(store: context.store, home: Self.abbreviated(home), engine: { engine.badge })
-        let loop = DashboardLoop(source: source, environment: ProcessInfo.processInfo.environment, wake: wake)
+        let environment = ProcessInfo.processInfo.environment
+        let loop = DashboardLoop(source: source, environment: environment, wake: wake, options: dashboardOptions(environment: environment))
         let saved = StderrRedirect(to: context.paths.logsDirectory + "/tui-stderr.log")
         let outcome: Result<Void, any Error> = await withCheckedContinuation { continuation in
             let thread = Thread { continuation.resume(returning: Result { try loop.run() }) }
@@ -38,6 +39,29 @@ struct DashboardRunner {
         saved.restore()
         await engine.stop()
         if case let .failure(error) = outcome { throw SlipwayCLIError.failure("\(error)") }
+    }
+
+    /// Keys after `[keys]` remaps, the theme from `ui.theme` (the default when it is broken,
+    /// saying why with file and line), and `:theme` remembering its choice in the config.
+    func dashboardOptions(environment: [String: String]) -> DashboardOptions {
+        var options = DashboardOptions()
+        let configFile = context.paths.configFile
+        let loaded = context.loadedConfig
+        let (keymap, problems) = Keymap.standard.remapped(context.config.keys, file: configFile) { loaded?.line(of: ["keys", $0]) }
+        options.keymap = keymap
+        options.startupMessages = problems.map(\.description)
+        let catalog = ThemeCatalog(userDirectory: context.paths.userThemesDirectory)
+        options.themes = catalog
+        switch catalog.load(context.config.ui.theme) {
+        case let .success(theme): options.theme = theme
+        case let .failure(error): options.startupMessages.append("\(error); using the default theme")
+        }
+        options.inTmux = !(environment["TMUX"] ?? "").isEmpty
+        options.saveTheme = { name in
+            try ConfigWriter.set("theme", to: name, inTable: "ui", path: configFile)
+            return DashboardRunner.abbreviated(configFile)
+        }
+        return options
     }
 
     /// `~/…` for paths under the user's home.

@@ -43,7 +43,7 @@ struct GlobalOptions: ParsableArguments {
         } catch {
             throw SlipwayCLIError.failure("\(error)")
         }
-        return CommandContext(paths: paths, config: loaded.config, store: store)
+        return CommandContext(paths: paths, config: loaded.config, store: store, loadedConfig: loaded)
     }
 }
 
@@ -51,6 +51,8 @@ struct CommandContext {
     var paths: SlipwayPaths
     var config: SlipwayConfig
     var store: Store
+    /// The config as read, to name a key's line in later messages.
+    var loadedConfig: LoadedConfig? = nil
 }
 
 /// `--json` for commands that print data.

@@ -31,6 +31,13 @@ public struct LoadedConfig: Sendable {
     public var warnings: [ConfigWarning]
     /// False when no config file exists (all defaults).
     public var fileExists: Bool
+    /// The file's text, to find a key's line for later messages (key remaps).
+    public var text: String = ""
+
+    /// The line a key is set on, e.g. `["keys", "quit"]`.
+    public func line(of path: [String]) -> Int? {
+        KeyLocator(text: text).line(of: path)
+    }
 }
 
 public enum ConfigLoader {
@@ -62,7 +69,7 @@ public enum ConfigLoader {
         }
         var reader = Reader(file: file, locator: KeyLocator(text: text))
         let config = try reader.read(table)
-        return LoadedConfig(config: config, warnings: reader.warnings, fileExists: true)
+        return LoadedConfig(config: config, warnings: reader.warnings, fileExists: true, text: text)
     }
 
     private static func oneLine(_ text: String) -> String {
@@ -166,7 +173,17 @@ private struct Reader {
             case "keys":
                 let t = try table(value, ["keys"])
                 for k in t.keys.sorted() {
-                    config.keys[k] = try string(t[k]!, ["keys", k])
+                    let v = t[k]!
+                    if let list = v.array {
+                        var keys: [String] = []
+                        for item in list {
+                            guard let text = item.string else { throw error(["keys", k], "expected key names as strings") }
+                            keys.append(text)
+                        }
+                        config.keys[k] = keys
+                    } else {
+                        config.keys[k] = [try string(v, ["keys", k])]
+                    }
                 }
             default:
                 unknown([key])
@@ -177,7 +194,7 @@ private struct Reader {
 
     // MARK: Typed access with errors that name the key and its line
 
-    private func error(_ path: [String], _ message: String) -> ConfigError {
+    fileprivate func error(_ path: [String], _ message: String) -> ConfigError {
         ConfigError(file: file, line: locator.line(of: path), message: "\(path.joined(separator: ".")): \(message)")
     }
 

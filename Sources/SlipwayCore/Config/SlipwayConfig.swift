@@ -47,8 +47,9 @@ public struct SlipwayConfig: Sendable, Equatable {
     public var webhooks = Webhooks()
     public var deploy = Deploy()
     public var ui = UI()
-    /// Key remaps: action name → key, e.g. `quit = "Q"`. Validated by the TUI's keymap.
-    public var keys: [String: String] = [:]
+    /// Key remaps: action name → keys, e.g. `quit = "Q"` or `down = ["j", "ctrl-n"]`. Validated
+    /// by the TUI's keymap.
+    public var keys: [String: [String]] = [:]
 
     public init() {}
 

@@ -18,6 +18,7 @@ public enum TerminalError: Error, CustomStringConvertible {
 /// What the keyboard and the terminal said.
 enum TerminalEvent {
     case key(Key)
+    case mouse(MouseEvent)
     case resize(width: Int, height: Int)
 }
 
@@ -27,13 +28,15 @@ final class CursesTerminal {
     private let screen: OpaquePointer
     private let output: UnsafeMutablePointer<FILE>
     private let input: UnsafeMutablePointer<FILE>
-    private let palette: Palette
+    private var palette: Palette
+    /// Colours the terminal has (0 with NO_COLOR or none).
+    let colors: Int
     let utf8: Bool
     /// Said in the status bar when TERM had no terminfo entry here.
     let fallbackNote: String?
     private var stopped = false
 
-    init(environment: [String: String]) throws {
+    init(environment: [String: String], theme: Theme) throws {
         // The locale first: without it wide characters are written as raw bytes.
         _ = setlocale(LC_ALL, "")
         guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else { throw TerminalError.notATerminal }
@@ -66,17 +69,32 @@ final class CursesTerminal {
         // ncurses waits a full second after Esc by default; make Esc instant.
         set_escdelay(25)
         curs_set(0)
+        // Clicks and the wheel (hold shift to select text with the terminal instead).
+        mousemask(slw_BUTTON1_CLICKED() | slw_BUTTON1_DOUBLE_CLICKED() | slw_BUTTON4_PRESSED() | slw_BUTTON5_PRESSED(), nil)
         // Frames are coalesced by the loop; a half-drawn frame abandoned for pending input
         // (curses' typeahead check) would only show torn rows.
         typeahead(-1)
         let noColor = !(environment["NO_COLOR"] ?? "").isEmpty
-        var colors = false
+        var colors = 0
         if !noColor, has_colors() {
             start_color()
             use_default_colors()
-            colors = true
+            colors = Int(slw_COLORS())
         }
-        palette = Palette(colors: colors)
+        self.colors = colors
+        palette = Palette(theme: theme, colors: colors)
+    }
+
+    /// Switches the look live: new pairs, then a full repaint on the next frame.
+    func apply(_ theme: Theme) {
+        palette = Palette(theme: theme, colors: colors)
+        clearok(slw_stdscr(), true)
+    }
+
+    /// Writes our own control sequence (OSC 52) to the terminal, between frames.
+    func writeControl(_ bytes: [UInt8]) {
+        _ = bytes.withUnsafeBufferPointer { fwrite($0.baseAddress, 1, $0.count, output) }
+        fflush(output)
     }
 
     var size: (width: Int, height: Int) {
@@ -149,6 +167,18 @@ final class CursesTerminal {
             if key == slw_KEY_RESIZE() {
                 let (width, height) = size
                 return .resize(width: width, height: height)
+            }
+            if key == slw_KEY_MOUSE() {
+                var event = MEVENT()
+                guard getmouse(&event) == slw_OK() else { return nextEvent() }
+                let state = event.bstate
+                let kind: MouseEvent.Kind
+                if state & slw_BUTTON1_DOUBLE_CLICKED() != 0 { kind = .doubleClick }
+                else if state & slw_BUTTON1_CLICKED() != 0 || state & slw_BUTTON1_PRESSED() != 0 { kind = .click }
+                else if state & slw_BUTTON4_PRESSED() != 0 { kind = .wheelUp }
+                else if state & slw_BUTTON5_PRESSED() != 0 { kind = .wheelDown }
+                else { return nextEvent() }
+                return .mouse(MouseEvent(x: Int(event.x), y: Int(event.y), kind: kind))
             }
             return Self.functionKey(key).map(TerminalEvent.key) ?? nextEvent()
         }

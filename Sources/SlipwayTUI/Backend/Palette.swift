@@ -1,63 +1,34 @@
 import CNcurses
 
-/// How each role looks on a terminal: one of the eight base colours (or the terminal's own,
-/// -1) plus attributes. With NO_COLOR only the attributes remain, so the selection still shows
-/// by reverse video and bold.
+/// A theme turned into curses attributes and colour pairs for this terminal: colours mapped to
+/// the nearest it has (8, 16 or 256), one pair per role. With NO_COLOR (or no colours) only the
+/// attributes remain, and the selection keeps reverse video so it stays visible.
 struct Palette {
-    struct Look {
-        var fg: Int16 = -1
-        var bg: Int16 = -1
-        var bold = false
-        var reverse = false
-        var underline = false
-        var dim = false
-    }
-
-    static let standard: [StyleRole: Look] = [
-        .normal: Look(),
-        .title: Look(fg: 0, bg: 6, bold: true),
-        .header: Look(bold: true),
-        .badgeOK: Look(fg: 2, bold: true),
-        .badgeWarning: Look(fg: 3, bold: true),
-        .badgeError: Look(fg: 1, bold: true),
-        .crumbs: Look(fg: 6),
-        .crumbsCurrent: Look(fg: 6, bold: true),
-        .columnHeader: Look(bold: true, underline: true),
-        .row: Look(),
-        .selected: Look(reverse: true),
-        .match: Look(fg: 3, bold: true, underline: true),
-        .selectedMatch: Look(bold: true, reverse: true, underline: true),
-        .changed: Look(fg: 2, bold: true),
-        .stale: Look(dim: true),
-        .dim: Look(dim: true),
-        .hash: Look(fg: 3),
-        .hintKey: Look(fg: 6, bold: true),
-        .hint: Look(),
-        .info: Look(fg: 2),
-        .error: Look(fg: 1, bold: true),
-        .prompt: Look(bold: true),
-        .border: Look(dim: true),
-        .progress: Look(fg: 6),
-        .detailLabel: Look(bold: true),
-    ]
-
-    /// Attributes and colour pair per role, after `start_color` (or none with NO_COLOR).
     let styles: [StyleRole: (attrs: attr_t, pair: Int16)]
 
-    init(colors: Bool) {
+    init(theme: Theme, colors: Int) {
         var styles: [StyleRole: (attr_t, Int16)] = [:]
+        let fallback = ThemeCatalog.standard
         for (index, role) in StyleRole.allCases.enumerated() {
-            var look = Self.standard[role] ?? Look()
-            if !colors, role == .title || role == .selected || role == .selectedMatch { look.reverse = true; look.bold = true }
+            let look = theme.resolved(role, fallback: fallback)
+            var attributes = look.attributes
+            if colors == 0, [.selected, .selectedMatch, .title].contains(role), !attributes.contains(.reverse) {
+                attributes.insert(.reverse)
+            }
             var attrs = slw_A_NORMAL()
-            if look.bold { attrs |= slw_A_BOLD() }
-            if look.reverse { attrs |= slw_A_REVERSE() }
-            if look.underline { attrs |= slw_A_UNDERLINE() }
-            if look.dim { attrs |= slw_A_DIM() }
+            if attributes.contains(.bold) { attrs |= slw_A_BOLD() }
+            if attributes.contains(.reverse) { attrs |= slw_A_REVERSE() }
+            if attributes.contains(.underline) { attrs |= slw_A_UNDERLINE() }
+            if attributes.contains(.dim) { attrs |= slw_A_DIM() }
+            if attributes.contains(.italic) { attrs |= slw_A_ITALIC() }
             var pair: Int16 = 0
-            if colors, look.fg != -1 || look.bg != -1 {
-                pair = Int16(index + 1)
-                init_pair(pair, look.fg, look.bg)
+            if colors > 0 {
+                let fg = look.fg.terminalIndex(colors: colors)
+                let bg = look.bg.terminalIndex(colors: colors)
+                if fg != -1 || bg != -1 {
+                    pair = Int16(index + 1)
+                    init_pair(pair, Int16(fg), Int16(bg))
+                }
             }
             styles[role] = (attrs, pair)
         }

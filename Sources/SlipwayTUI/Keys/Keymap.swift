@@ -2,7 +2,7 @@
 /// help screen, the status-bar hints and the README's key table.
 public enum BindingAction: String, Sendable, CaseIterable, Hashable {
     case down, up, top, bottom, pageDown = "page_down", pageUp = "page_up", halfDown = "half_down", halfUp = "half_up"
-    case open, back, filter, sort, command, refresh, detail, help, quit
+    case open, back, filter, sort, command, refresh, detail, copy, url, help, quit
 }
 
 public struct KeyBinding: Sendable, Equatable {
@@ -39,10 +39,61 @@ public struct Keymap: Sendable, Equatable {
         KeyBinding(action: .sort, keys: [.char("s")], help: "Cycle the sort order", hint: "sort", group: .browse),
         KeyBinding(action: .detail, keys: [.char("p")], help: "Toggle the detail pane (message, links, clone URL)", hint: "detail", group: .browse),
         KeyBinding(action: .refresh, keys: [.char("r")], help: "Refresh this item now (ahead of background sync)", hint: "refresh", group: .browse),
+        KeyBinding(action: .copy, keys: [.char("y")], help: "Copy the selected hash (or URL) to the clipboard, over ssh too (OSC 52)", hint: "copy", group: .browse),
+        KeyBinding(action: .url, keys: [.char("o")], help: "Show the selected item's web URL, to copy", hint: nil, group: .browse),
         KeyBinding(action: .command, keys: [.char(":")], help: "Command line (:repos, :accounts, :q …; tab completes)", hint: "cmd", group: .app),
         KeyBinding(action: .help, keys: [.char("?")], help: "Show or hide this help", hint: "help", group: .app),
         KeyBinding(action: .quit, keys: [.char("q"), .ctrl("c")], help: "Quit", hint: "quit", group: .app),
     ])
+
+    /// A problem with a `[keys]` remap, with its line in the config file.
+    public struct RemapProblem: Sendable, Equatable, CustomStringConvertible {
+        public var line: Int?
+        public var message: String
+        public var file: String
+
+        public var description: String { line.map { "\(file):\($0): \(message)" } ?? "\(file): \(message)" }
+    }
+
+    /// The bindings with `[keys]` remaps applied (`quit = "Q"`, `down = ["j", "ctrl-n"]`): a
+    /// remapped action's keys replace its defaults. A key claimed by two actions is reported
+    /// and stays with the remapped one; unknown actions and key names are reported and ignored.
+    public func remapped(_ remaps: [String: [String]], file: String, line: (String) -> Int?) -> (Keymap, [RemapProblem]) {
+        var keymap = self
+        var problems: [RemapProblem] = []
+        var claimed: [Key: BindingAction] = [:]
+        for (name, keyNames) in remaps.sorted(by: { $0.key < $1.key }) {
+            guard let action = BindingAction(rawValue: name), let index = keymap.bindings.firstIndex(where: { $0.action == action }) else {
+                problems.append(RemapProblem(line: line(name), message: "unknown action '\(name)' in [keys]; actions: \(BindingAction.allCases.map(\.rawValue).joined(separator: ", "))", file: file))
+                continue
+            }
+            var keys: [Key] = []
+            for keyName in keyNames {
+                guard let key = Key(name: keyName) else {
+                    problems.append(RemapProblem(line: line(name), message: "'\(keyName)' is not a key; write a character, ctrl-x, enter, esc, tab, up, down, pgup, pgdn, home or end", file: file))
+                    continue
+                }
+                if let other = claimed[key], other != action {
+                    problems.append(RemapProblem(line: line(name), message: "'\(keyName)' is bound to both \(other.rawValue) and \(name); \(other.rawValue) keeps it", file: file))
+                    continue
+                }
+                claimed[key] = action
+                keys.append(key)
+            }
+            if !keys.isEmpty { keymap.bindings[index].keys = keys }
+        }
+        // Defaults that a remap took over leave the action that had them.
+        for index in keymap.bindings.indices {
+            let action = keymap.bindings[index].action
+            guard remaps[action.rawValue] == nil else { continue }
+            let taken = keymap.bindings[index].keys.filter { claimed[$0] != nil && claimed[$0] != action }
+            for key in taken {
+                problems.append(RemapProblem(line: line(claimed[key]!.rawValue), message: "'\(key.label)' now means \(claimed[key]!.rawValue), no longer \(action.rawValue)", file: file))
+            }
+            keymap.bindings[index].keys.removeAll { taken.contains($0) }
+        }
+        return (keymap, problems)
+    }
 
     /// The action a key triggers, if any.
     public func action(for key: Key) -> BindingAction? {
@@ -55,7 +106,7 @@ public struct Keymap: Sendable, Equatable {
 
     /// The status-bar hints, in declaration order: `enter open  esc back  …`.
     public var hints: [(keys: String, hint: String)] {
-        bindings.compactMap { binding in binding.hint.map { (binding.keys[0].label, $0) } }
+        bindings.compactMap { binding in binding.keys.first.flatMap { key in binding.hint.map { (key.label, $0) } } }
     }
 
     /// The README's key table, generated from the declarations (a test keeps them equal).

@@ -26,4 +26,25 @@ public enum StyleRole: String, Sendable, CaseIterable, Hashable {
     case border
     case progress
     case detailLabel = "detail_label"
+    // Deployment phases (App Platform's names).
+    case phasePendingBuild = "PENDING_BUILD"
+    case phaseBuilding = "BUILDING"
+    case phasePendingDeploy = "PENDING_DEPLOY"
+    case phaseDeploying = "DEPLOYING"
+    case phaseActive = "ACTIVE"
+    case phaseSuperseded = "SUPERSEDED"
+    case phaseError = "ERROR"
+    case phaseCanceled = "CANCELED"
+
+    /// Where a theme file sets this role: `[ui] selected`, `[badges] ok`, `[phases] ACTIVE`.
+    public var themeKey: (section: String, key: String) {
+        switch self {
+        case .badgeOK: ("badges", "ok")
+        case .badgeWarning: ("badges", "warning")
+        case .badgeError: ("badges", "error")
+        case .phasePendingBuild, .phaseBuilding, .phasePendingDeploy, .phaseDeploying, .phaseActive, .phaseSuperseded,
+             .phaseError, .phaseCanceled: ("phases", rawValue)
+        default: ("ui", rawValue)
+        }
+    }
 }

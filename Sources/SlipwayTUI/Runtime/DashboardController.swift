@@ -1,6 +1,21 @@
 import Foundation
 import SlipwayCore
 
+/// How a dashboard is set up: keys (after `[keys]` remaps), themes, and where it runs.
+public struct DashboardOptions: Sendable {
+    public var keymap: Keymap = .standard
+    public var themes: ThemeCatalog?
+    public var theme: Theme = ThemeCatalog.standard
+    /// Inside tmux, OSC 52 goes through tmux's passthrough.
+    public var inTmux = false
+    /// Remembers a theme choice (`ui.theme` in the config); returns where it was saved.
+    public var saveTheme: (@Sendable (String) throws -> String)?
+    /// Said in the status bar at start (theme or key problems, with file and line).
+    public var startupMessages: [String] = []
+
+    public init() {}
+}
+
 /// Runs the reducer and its effects against a source, without a terminal: the ncurses loop
 /// feeds it keys and time, tests feed it the same and snapshot `render()`.
 public final class DashboardController {
@@ -11,16 +26,34 @@ public final class DashboardController {
     private var lastDataVersion: Int?
     /// Set whenever the state changed since the last frame.
     public private(set) var dirty = true
+    let options: DashboardOptions
+    /// The theme in use; `themeVersion` changes whenever it does.
+    public private(set) var theme: Theme
+    public private(set) var themeVersion = 0
+    /// Our own control sequences (OSC 52) waiting to be written between frames.
+    private var controlOutput: [[UInt8]] = []
 
-    public init(source: any DashboardSource, width: Int, height: Int, now: Date = Date(), asciiOnly: Bool = false, keymap: Keymap = .standard) {
+    public init(source: any DashboardSource, width: Int, height: Int, now: Date = Date(), asciiOnly: Bool = false,
+                options: DashboardOptions = DashboardOptions()) {
         self.source = source
-        reducer = Reducer(keymap: keymap)
+        self.options = options
+        theme = options.theme
+        reducer = Reducer(keymap: options.keymap)
         state = DashboardState(width: width, height: height, now: now, asciiOnly: asciiOnly)
+        state.themeName = options.theme.name
+        state.themeNames = options.themes.map { $0.entries().map(\.name) } ?? ThemeCatalog.builtInNames
         changeCursor = (try? source.changes(after: nil))?.cursor
         lastDataVersion = source.dataVersion()
         refreshHeader()
         load(depth: 0)
         openSingleAccount()
+        if !options.startupMessages.isEmpty { send(.failed(options.startupMessages.joined(separator: "; "))) }
+    }
+
+    /// Control sequences to write after the next frame (and forgets them).
+    public func takeControlOutput() -> [[UInt8]] {
+        defer { controlOutput.removeAll() }
+        return controlOutput
     }
 
     /// With one account linked, start at its workspaces (Esc goes back to the providers).
@@ -85,8 +118,33 @@ public final class DashboardController {
             } catch {
                 send(.failed("cannot ask the engine: \(error)"))
             }
+        case let .copy(text):
+            guard let bytes = Clipboard.osc52(text, inTmux: options.inTmux) else {
+                send(.failed("too long for the clipboard (OSC 52 carries at most \(Clipboard.maxPayload) bytes)"))
+                return
+            }
+            controlOutput.append(bytes)
+        case let .setTheme(name):
+            switchTheme(name)
         case .quit:
             break
+        }
+    }
+
+    private func switchTheme(_ name: String) {
+        let catalog = options.themes ?? ThemeCatalog(userDirectory: nil)
+        switch catalog.load(name) {
+        case let .success(loaded):
+            theme = loaded
+            themeVersion += 1
+            state.themeName = loaded.name
+            var text = "theme \(loaded.name)"
+            if let save = options.saveTheme {
+                do { text += " (saved as ui.theme in \(try save(loaded.name)))" } catch { text += " (not saved: \(error))" }
+            }
+            state.message = StatusMessage(text: text, isError: false, until: state.now.addingTimeInterval(4))
+        case let .failure(error):
+            send(.failed("\(error)"))
         }
     }
 

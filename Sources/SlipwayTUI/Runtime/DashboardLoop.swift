@@ -12,21 +12,22 @@ public struct DashboardLoop: Sendable {
     let source: any DashboardSource
     let environment: [String: String]
     let wake: WakePipe
-    let keymap: Keymap
+    let options: DashboardOptions
 
-    public init(source: any DashboardSource, environment: [String: String], wake: WakePipe, keymap: Keymap = .standard) {
+    public init(source: any DashboardSource, environment: [String: String], wake: WakePipe, options: DashboardOptions = DashboardOptions()) {
         self.source = source
         self.environment = environment
         self.wake = wake
-        self.keymap = keymap
+        self.options = options
     }
 
     /// Runs until the user quits or `wake.requestQuit()`; the terminal is restored on return.
     public func run() throws {
-        let terminal = try CursesTerminal(environment: environment)
+        let terminal = try CursesTerminal(environment: environment, theme: options.theme)
         defer { terminal.stop() }
         let (width, height) = terminal.size
-        let controller = DashboardController(source: source, width: width, height: height, asciiOnly: !terminal.utf8, keymap: keymap)
+        let controller = DashboardController(source: source, width: width, height: height, asciiOnly: !terminal.utf8, options: options)
+        var themeVersion = controller.themeVersion
         if let note = terminal.fallbackNote { controller.send(.failed(note)) }
         var lastFrame = Date.distantPast
         var lastPoll = Date()
@@ -44,6 +45,7 @@ public struct DashboardLoop: Sendable {
             while let event = terminal.nextEvent() {
                 switch event {
                 case let .key(key): controller.send(.key(key))
+                case let .mouse(event): controller.send(.mouse(event))
                 case let .resize(width, height): controller.send(.resize(width: width, height: height))
                 }
                 if controller.quitRequested { return }
@@ -57,11 +59,16 @@ public struct DashboardLoop: Sendable {
                 lastTick = after
                 controller.send(.tick(after))
             }
+            if controller.themeVersion != themeVersion {
+                themeVersion = controller.themeVersion
+                terminal.apply(controller.theme)
+            }
             if controller.dirty, after.timeIntervalSince(lastFrame) >= Self.frameInterval {
                 terminal.paint(controller.render())
                 controller.markPainted()
                 lastFrame = after
             }
+            for control in controller.takeControlOutput() { terminal.writeControl(control) }
         }
     }
 }

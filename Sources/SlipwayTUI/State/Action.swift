@@ -4,6 +4,7 @@ import SlipwayCore
 /// Everything that can happen to the dashboard: keys, resizes, time, and what the store said.
 public enum Action: Sendable, Equatable {
     case key(Key)
+    case mouse(MouseEvent)
     case resize(width: Int, height: Int)
     case tick(Date)
     /// A level's count and window of rows, read from the store.
@@ -23,7 +24,25 @@ public enum Effect: Sendable, Equatable {
     case reload(depth: Int)
     /// Ask the engine to refresh a repository (or fetch a branch's commits) now.
     case refresh(path: String, description: String)
+    /// Put text on the clipboard through the terminal (OSC 52).
+    case copy(String)
+    /// Switch to a theme and remember it in the config.
+    case setTheme(String)
     case quit
+}
+
+/// A click or wheel turn, in screen cells.
+public struct MouseEvent: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable { case click, doubleClick, wheelUp, wheelDown }
+    public var x: Int
+    public var y: Int
+    public var kind: Kind
+
+    public init(x: Int, y: Int, kind: Kind) {
+        self.x = x
+        self.y = y
+        self.kind = kind
+    }
 }
 
 /// The `:` commands, with what completion offers.
@@ -41,6 +60,7 @@ public enum CommandLineCatalog {
         Entry(name: "branches", aliases: [], help: "every branch of the current account"),
         Entry(name: "accounts", aliases: [], help: "accounts, their status and budgets"),
         Entry(name: "sort", aliases: [], help: "sort by name, recent or size"),
+        Entry(name: "theme", aliases: [], help: "switch the theme (and keep it): :theme NAME"),
         Entry(name: "filter", aliases: [], help: "filter this list"),
         Entry(name: "refresh", aliases: [], help: "refresh this item now"),
         Entry(name: "help", aliases: [], help: "key bindings"),
@@ -48,8 +68,12 @@ public enum CommandLineCatalog {
     ]
 
     /// Command names that start with what was typed (the first word only).
-    public static func completions(for text: String) -> [String] {
+    public static func completions(for text: String, themes: [String] = []) -> [String] {
         let typed = text.lowercased()
+        if typed.hasPrefix("theme ") {
+            let partial = typed.dropFirst(6)
+            return themes.filter { $0.hasPrefix(partial) }.map { "theme " + $0 }
+        }
         guard !typed.contains(" ") else { return [] }
         return entries.map(\.name).filter { $0.hasPrefix(typed) }
     }

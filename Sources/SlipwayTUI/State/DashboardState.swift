@@ -84,6 +84,9 @@ public struct DashboardState: Sendable, Equatable {
     public var quitRequested = false
     /// Frames of the spinner (advanced by ticks while something is busy).
     public var spinnerPhase = 0
+    /// Theme names `:theme` completes, and the one in use.
+    public var themeNames: [String] = []
+    public var themeName = "default"
 
     /// How long a changed row stays marked.
     public static let changeHighlight: TimeInterval = 3

@@ -14,6 +14,8 @@ public struct Reducer: Sendable {
         switch action {
         case let .key(key):
             return handle(key, &state)
+        case let .mouse(event):
+            return mouse(event, &state)
         case let .resize(width, height):
             state.width = width
             state.height = height
@@ -118,6 +120,14 @@ public struct Reducer: Sendable {
             clampScroll(&state)
             return []
         case .refresh: return refresh(&state)
+        case .copy: return copy(&state)
+        case .url:
+            guard let url = state.current.selectedItem.flatMap({ webURL(of: $0, level: state.current) }) else {
+                show("this row has no web page", error: false, &state)
+                return []
+            }
+            state.message = StatusMessage(text: url, isError: false, until: state.now.addingTimeInterval(30))
+            return []
         case .command:
             state.mode = .command("")
             return []
@@ -179,7 +189,7 @@ public struct Reducer: Sendable {
         case .backspace:
             if text.isEmpty { state.mode = .browse } else { state.mode = .command(String(text.dropLast())) }
         case .tab:
-            let options = CommandLineCatalog.completions(for: text)
+            let options = CommandLineCatalog.completions(for: text, themes: state.themeNames)
             if options.count == 1 {
                 state.mode = .command(options[0])
             } else if options.count > 1 {
@@ -241,7 +251,7 @@ public struct Reducer: Sendable {
             let account = card.overview.account
             let provider = account.provider.rawValue
             state.stack.removeSubrange(1...)
-            state.stack.append(Level(kind: .workspaces(accountID: account.id!), title: provider, path: provider, provider: provider))
+            state.stack.append(Level(kind: .workspaces(accountID: account.id!), title: provider, path: provider, provider: provider, webBase: account.webURL))
             if name == "repos" {
                 state.stack.append(Level(kind: .repositories(accountID: account.id!, workspaceID: nil), title: "all repositories", path: provider, provider: provider))
             } else if name == "branches" {
@@ -261,6 +271,12 @@ public struct Reducer: Sendable {
             return resetPosition(&state) + [.reload(depth: state.stack.count - 1)]
         case "refresh":
             return refresh(&state)
+        case "theme":
+            guard !argument.isEmpty else {
+                show("theme \(state.themeName); others: \(state.themeNames.joined(separator: " "))", error: false, &state)
+                return []
+            }
+            return [.setTheme(argument)]
         default:
             return []
         }
@@ -319,7 +335,7 @@ public struct Reducer: Sendable {
         switch item {
         case let .provider(overview):
             guard let id = overview.account.id else { return [] }
-            next = Level(kind: .workspaces(accountID: id), title: path, path: path, provider: path)
+            next = Level(kind: .workspaces(accountID: id), title: path, path: path, provider: path, webBase: overview.account.webURL)
         case let .workspace(row):
             next = Level(kind: .repositories(accountID: level.kind.accountID!, workspaceID: row.workspace.id), title: item.title, path: path, provider: level.provider)
         case let .repository(row):
@@ -369,6 +385,70 @@ public struct Reducer: Sendable {
         default:
             show("select a repository or branch to refresh; the engine keeps the rest fresh", error: false, &state)
             return []
+        }
+    }
+
+    // MARK: Mouse
+
+    /// A click selects a row (a click on the selected row, or a double click, opens it); the
+    /// wheel scrolls three rows.
+    private func mouse(_ event: MouseEvent, _ state: inout DashboardState) -> [Effect] {
+        guard state.mode == .browse || state.mode == .filter else {
+            if state.mode == .help, event.kind == .wheelDown { state.helpScroll += 3 }
+            if state.mode == .help, event.kind == .wheelUp { state.helpScroll = max(0, state.helpScroll - 3) }
+            return []
+        }
+        switch event.kind {
+        case .wheelUp: return move(by: -3, &state)
+        case .wheelDown: return move(by: 3, &state)
+        case .click, .doubleClick:
+            let layout = state.layout
+            let row = event.y - layout.tableTop
+            guard row >= 0, row < layout.tableHeight else { return [] }
+            let index = state.current.scrollTop + row
+            guard index < state.current.total else { return [] }
+            let wasSelected = index == state.current.selection
+            _ = move(to: index, &state)
+            if event.kind == .doubleClick || wasSelected {
+                state.mode = .browse
+                return open(&state)
+            }
+            return []
+        }
+    }
+
+    // MARK: Clipboard and links
+
+    /// `y`: a branch's or commit's full hash; for other rows their web URL.
+    private func copy(_ state: inout DashboardState) -> [Effect] {
+        guard let item = state.current.selectedItem else { return [] }
+        let text: String
+        switch item {
+        case let .branch(row): text = row.branch.headHash
+        case let .commit(commit): text = commit.hash
+        default:
+            guard let url = webURL(of: item, level: state.current) else {
+                show("nothing to copy on this row", error: false, &state)
+                return []
+            }
+            text = url
+        }
+        show("copied \(text.count > 60 ? String(text.prefix(57)) + "…" : text)", error: false, &state)
+        return [.copy(text)]
+    }
+
+    func webURL(of item: Item, level: Level) -> String? {
+        switch item {
+        case let .provider(o): return o.account.webURL
+        case let .account(card): return card.overview.account.webURL
+        case let .workspace(row):
+            guard let base = level.webBase else { return nil }
+            return "\(base)/\(row.workspace.slug)"
+        case let .repository(row): return row.repository.webURL
+        case let .branch(row):
+            return row.repositoryWebURL.map { "\($0)/branch/\(DetailView.pathEscaped(row.branch.name))" }
+        case let .commit(commit):
+            return level.webBase.map { "\($0)/commits/\(commit.hash)" }
         }
     }
 

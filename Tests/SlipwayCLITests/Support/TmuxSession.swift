@@ -52,7 +52,11 @@ final class TmuxSession {
         var pid: pid_t = 0
         let cArguments = argv.map { strdup($0) } + [nil]
         defer { cArguments.forEach { free($0) } }
-        let status = posix_spawnp(&pid, "tmux", &actions, &attributes, cArguments, environ)
+        // The server's global environment is ours, minus NO_COLOR (`swift test` sets it when its
+        // output is not a terminal); a session that wants it passes it with -e.
+        let environment = ProcessInfo.processInfo.environment.filter { $0.key != "NO_COLOR" }.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { environment.forEach { free($0) } }
+        let status = posix_spawnp(&pid, "tmux", &actions, &attributes, cArguments, environment)
         if output { close(pipeFDs[1]) }
         guard status == 0 else {
             if output { close(pipeFDs[0]) }
