@@ -177,6 +177,45 @@ struct DashboardEndToEndTests {
         #expect(ok, "\(screen)")
     }
 
+    @Test("a broken ui.theme falls back to the default with file and line; :theme switches live and is saved; [keys] remaps quit")
+    func themesAndKeys() async throws {
+        let home = TemporaryHome()
+        try FileManager.default.createDirectory(atPath: home.path + "/themes", withIntermediateDirectories: true)
+        try "name = \"broken\"\n[ui]\nselected = { fg = \"chartreuse\" }\n".write(toFile: home.path + "/themes/broken.toml", atomically: true, encoding: .utf8)
+        try "[ui]\ntheme = \"broken\"\n\n[keys]\nquit = \"Q\"\n".write(toFile: home.path + "/config.toml", atomically: true, encoding: .utf8)
+        let tmux = try TmuxSession(width: 160, height: 30, environment: environment(home: home.path))
+        try tmux.type("\(BinaryRunner.binary); echo \"EXITED $?\"")
+        var (ok, screen) = try await tmux.waitFor("broken.toml:3: 'chartreuse' is not a colour")
+        #expect(ok, "\(screen)")
+        #expect(screen.contains("using the default theme"))
+        func styled() throws -> String { try tmux.tmux(["capture-pane", "-p", "-e", "-t", tmux.target], output: true) }
+        let colourCode = try Regex(#"\e\[[0-9;]*(3[0-7]|9[0-7]|38;5;[0-9]+)[;m]"#)
+        #expect(try styled().contains(colourCode))
+
+        try tmux.press(":")
+        try tmux.typeWithoutEnter("theme monochrome")
+        try tmux.press("Enter")
+        (ok, screen) = try await tmux.waitFor("theme monochrome (saved as ui.theme in")
+        #expect(ok, "\(screen)")
+        var plain = ""
+        for _ in 0..<30 {
+            plain = try styled()
+            if !plain.contains(colourCode) { break }
+            try await Task.sleep(nanoseconds: 100_000_000)
+        }
+        #expect(!plain.contains(colourCode), "monochrome still shows colours:\n\(plain.debugDescription)")
+        let config = try String(contentsOfFile: home.path + "/config.toml", encoding: .utf8)
+        #expect(config == "[ui]\ntheme = \"monochrome\"\n\n[keys]\nquit = \"Q\"\n")
+
+        // q is no longer quit; Q is.
+        try tmux.press("q")
+        try await Task.sleep(nanoseconds: 500_000_000)
+        #expect(!(try tmux.screen()).contains("EXITED"))
+        try tmux.press("Q")
+        (ok, screen) = try await tmux.waitFor("EXITED 0")
+        #expect(ok, "\(screen)")
+    }
+
     @Test("with a daemon running, the dashboard works beside it and says so")
     func besideDaemon() async throws {
         let server = try await sandbox()

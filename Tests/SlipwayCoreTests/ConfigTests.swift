@@ -140,3 +140,30 @@ extension ListenAddress {
         self.init(host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)")
     }
 }
+
+@Suite("Config writer")
+struct ConfigWriterTests {
+    @Test("sets a key in place, keeping comments and order; adds the key or the table when missing")
+    func setting() throws {
+        let text = "# mine\n[engine]\nbudget_fraction = 0.5\n\n[ui]\ntheme = \"default\"  \n# end\n"
+        #expect(ConfigWriter.setting("theme", to: "dracula", inTable: "ui", text: text)
+                == "# mine\n[engine]\nbudget_fraction = 0.5\n\n[ui]\ntheme = \"dracula\"\n# end\n")
+        #expect(ConfigWriter.setting("theme", to: "gruvbox", inTable: "ui", text: "[ui]\n[keys]\nquit = \"Q\"\n")
+                == "[ui]\ntheme = \"gruvbox\"\n[keys]\nquit = \"Q\"\n")
+        #expect(ConfigWriter.setting("theme", to: "light", inTable: "ui", text: "[engine]\napp_poll_seconds = 10\n")
+                == "[engine]\napp_poll_seconds = 10\n\n[ui]\ntheme = \"light\"\n")
+        #expect(ConfigWriter.setting("theme", to: "a\"b", inTable: "ui", text: "") == "[ui]\ntheme = \"a\\\"b\"\n")
+    }
+
+    @Test("what it writes loads back")
+    func roundTrip() throws {
+        let tmp = TemporaryDirectory()
+        let path = tmp.file("config.toml")
+        try "[keys]\nquit = [\"Q\", \"ctrl-q\"]\n".write(toFile: path, atomically: true, encoding: .utf8)
+        try ConfigWriter.set("theme", to: "solarized-dark", inTable: "ui", path: path)
+        let loaded = try ConfigLoader.load(path: path)
+        #expect(loaded.config.ui.theme == "solarized-dark")
+        #expect(loaded.config.keys == ["quit": ["Q", "ctrl-q"]])
+        #expect(loaded.line(of: ["keys", "quit"]) == 2)
+    }
+}

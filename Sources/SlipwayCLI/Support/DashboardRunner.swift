@@ -54,7 +54,7 @@ struct DashboardRunner {
         options.themes = catalog
         switch catalog.load(context.config.ui.theme) {
         case let .success(theme): options.theme = theme
-        case let .failure(error): options.startupMessages.append("\(error); using the default theme")
+        case let .failure(error): options.startupMessages.append("using the default theme: \(error)")
         }
         options.inTmux = !(environment["TMUX"] ?? "").isEmpty
         options.saveTheme = { name in

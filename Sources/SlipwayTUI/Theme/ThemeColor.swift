@@ -52,7 +52,9 @@ public enum ThemeColor: Sendable, Equatable {
         guard colors > 0 else { return -1 }
         var best = 0
         var bestDistance = Int.max
-        for index in 0..<min(colors, 256) {
+        // With 256 colours, the cube and greys: fixed values, unlike the 16 system colours,
+        // which terminal colour schemes redefine.
+        for index in (colors >= 256 ? 16 : 0)..<min(colors, 256) {
             let (r, g, b) = rgb(of: index)
             // Weighted for the eye's sensitivity (a cheap stand-in for a perceptual distance).
             let distance = 3 * (r - target.0) * (r - target.0) + 4 * (g - target.1) * (g - target.1) + 2 * (b - target.2) * (b - target.2)
