@@ -75,13 +75,13 @@ struct BinaryTests {
         #expect(warned.stderr.contains("\(config):2: unknown key 'engine.budget_fractoin' ignored"))
     }
 
-    @Test("exit codes: usage 2, unavailable capability 1 with one line, the dashboard without a terminal 1")
+    @Test("exit codes: usage 2, a failure 1 with one line, the dashboard without a terminal 1")
     func exitCodes() throws {
         let usage = try runner.run(["link", "bitbucket"])
         #expect(usage.status == 2)
-        let unavailable = try runner.run(["themes", "list"])
-        #expect(unavailable.status == 1)
-        #expect(unavailable.stderr == "slipway: 'slipway themes list' is not available yet: theming is not built into this version\n")
+        let failure = try runner.run(["deploy", "nosuch"])
+        #expect(failure.status == 1)
+        #expect(failure.stderr == "slipway: no app named 'nosuch'; see 'slipway apps'\n")
         let noTerminal = try runner.run([])
         #expect(noTerminal.status == 1)
         #expect(noTerminal.stderr == "slipway: the dashboard needs a terminal; in scripts use 'slipway ls' or 'slipway status'\n")
