@@ -242,6 +242,9 @@ public struct Reducer: Sendable {
         case "accounts":
             state.stack.removeSubrange(1...)
             state.stack.append(Level(kind: .accounts, title: "Accounts", path: "", provider: ""))
+            // Budgets and the relink command live in the detail pane: open it here.
+            state.detailShown = true
+            clampScroll(&state)
             return [.reload(depth: 1)]
         case "workspaces", "repos", "branches":
             guard let card = currentAccount(state) else {

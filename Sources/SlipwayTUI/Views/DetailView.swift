@@ -37,19 +37,10 @@ struct DetailView {
             return [Line(label: "message", value: body.first?.value ?? "")] + body.dropFirst()
         }
         switch item {
-        case .provider, .account:
-            let o: Store.AccountOverview
-            switch item {
-            case let .account(card): o = card.overview
-            case let .provider(overview): o = overview
-            default: return []
-            }
-            let a = o.account
-            return [Line(label: "account", value: clean("@\(a.username)" + (a.displayName.map { " — \($0)" } ?? ""))),
-                    Line(label: "auth", value: "\(a.auth.rawValue)  scopes: \(clean(a.scopes.joined(separator: " ")))"),
-                    Line(label: "api", value: clean(a.apiURL)),
-                    Line(label: "status", value: AccountText.status(o, now: now) + (a.statusMessage.map { " — \(clean($0))" } ?? "")),
-                    Line(label: "relink", value: "slipway unlink \(a.provider.rawValue) && slipway link \(a.provider.rawValue) …")]
+        case let .provider(o):
+            return accountLines(o, budgets: [], now: now)
+        case let .account(card):
+            return accountLines(card.overview, budgets: card.budgets, now: now)
         case let .workspace(w):
             return [Line(label: "workspace", value: clean(w.workspace.name ?? w.workspace.slug)),
                     Line(label: "slug", value: clean(w.workspace.slug)),
@@ -81,6 +72,23 @@ struct DetailView {
                     Line(label: "web", value: clean(level.webBase.map { "\($0)/commits/\(c.hash)" } ?? "-"))]
                 + message(c.message)
         }
+    }
+
+    /// Who, how, what state, each budget (left, full in, resets, paused until), and the exact
+    /// command to link the account again.
+    static func accountLines(_ o: Store.AccountOverview, budgets: [BudgetState], now: Date) -> [Line] {
+        let clean = TerminalText.sanitize
+        let a = o.account
+        var lines = [Line(label: "account", value: clean("@\(a.username)" + (a.displayName.map { " — \($0)" } ?? ""))),
+                     Line(label: "auth", value: "\(a.auth.rawValue)  scopes: \(clean(a.scopes.isEmpty ? "-" : a.scopes.joined(separator: " ")))"
+                         + "  token: " + (a.tokenExpiresAt.map { $0 > now ? "expires in \(Age.duration($0.timeIntervalSince(now)))" : "expired" } ?? "does not expire")),
+                     Line(label: "status", value: AccountText.status(o, now: now) + (a.statusMessage.map { " — \(clean($0))" } ?? ""))]
+        for budget in budgets.sorted(by: { $0.kind.rawValue > $1.kind.rawValue }) {
+            lines.append(Line(label: budget.kind == .rest ? "REST budget" : "git budget", value: AccountText.budgetDetail(budget, now: now)))
+        }
+        let relink = AccountText.linkCommand(a)
+        lines.append(Line(label: a.status == .needsRelink ? "relink now" : "relink", value: "slipway unlink \(a.provider.rawValue) && \(relink)"))
+        return lines
     }
 
     static func pathEscaped(_ text: String) -> String {

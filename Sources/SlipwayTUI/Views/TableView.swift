@@ -162,6 +162,40 @@ enum AccountText {
         return "\(left)/\(Int(budget.capacity))"
     }
 
+    /// `612 of 800 left, full in 14m, provider resets in 20m` or `paused until 12:04:10Z (4m12s)`.
+    static func budgetDetail(_ budget: BudgetState, now: Date) -> String {
+        if let paused = budget.pausedUntil, paused > now {
+            return "paused until \(JSONOutput.timestamp(paused)) (\(Age.countdown(paused.timeIntervalSince(now)))) after \(budget.consecutiveRateLimits) rate limit\(budget.consecutiveRateLimits == 1 ? "" : "s")"
+        }
+        let tokens = min(budget.capacity, budget.tokens + max(0, now.timeIntervalSince(budget.refilledAt)) * budget.refillPerSecond)
+        var text = "\(Int(tokens)) of \(Int(budget.capacity)) left"
+        if tokens < budget.capacity, budget.refillPerSecond > 0 {
+            text += ", full in \(Age.duration((budget.capacity - tokens) / budget.refillPerSecond))"
+        } else {
+            text += ", full"
+        }
+        if let remaining = budget.headerRemaining, let limit = budget.headerLimit {
+            text += "; provider says \(remaining)/\(limit)"
+            if let reset = budget.headerResetAt, reset > now { text += ", resets in \(Age.duration(reset.timeIntervalSince(now)))" }
+        }
+        return text
+    }
+
+    /// The exact command that links this account the way it was linked.
+    static func linkCommand(_ a: Account) -> String {
+        let provider = a.provider.rawValue
+        var command = "slipway link \(provider)"
+        if a.apiURL != a.provider.defaultAPIURL { command += " --api-url \(TerminalText.sanitize(a.apiURL))" }
+        if a.webURL != a.provider.defaultWebURL { command += " --web-url \(TerminalText.sanitize(a.webURL))" }
+        switch a.auth {
+        case .token: command += " --token-file -"
+        case .apiToken: command += " --email \(TerminalText.sanitize(a.email ?? "EMAIL")) --api-token TOKEN"
+        case .oauth: command += " --oauth" + (a.clientID.map { " --client-id \(TerminalText.sanitize($0)) --client-secret -" } ?? "")
+        case .clientCredentials: command += " --client-credentials --client-id \(TerminalText.sanitize(a.clientID ?? "ID")) --client-secret -"
+        }
+        return command
+    }
+
     /// "Ada Lovelace <ada@example.com>" → "Ada Lovelace".
     static func authorName(_ raw: String?) -> String {
         guard let raw, !raw.isEmpty else { return "-" }
