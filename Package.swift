@@ -84,7 +84,8 @@ let package = Package(
         .executableTarget(
             name: "slipway-bench",
             dependencies: ["SlipwayHTTP", "SlipwayCore", "SlipwayProviders", "SlipwaySandbox",
-                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
+                           .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "GRDB", package: "GRDB.swift")]
         ),
 
         .testTarget(name: "SlipwayHTTPTests", dependencies: ["SlipwayHTTP"], exclude: ["Fixtures"]),
