@@ -20,12 +20,13 @@ struct DashboardBench: AsyncParsableCommand {
     @Option(help: "Filter keystrokes to time.") var keystrokes = 24
     @Option(help: "Page-downs to time.") var pages = 20
     @Option(help: "Launches to time (the first frame).") var launches = 5
+    @Flag(help: "Keep the generated home (its path goes to stderr) to look at its store.") var keep = false
 
     func run() async throws {
         let slipway = binary ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("slipway").path
         let home = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-bench-dashboard-\(getpid())").path
         try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: home) }
+        defer { if keep { FileHandle.standardError.write(Data("home kept at \(home)\n".utf8)) } else { try? FileManager.default.removeItem(atPath: home) } }
         let built = Date()
         let total = try populate(home: home)
         let populateSeconds = Date().timeIntervalSince(built)
@@ -186,6 +187,13 @@ final class PTYSession {
         return last
     }
 
+    /// Reads until at least one byte arrives (or `within` seconds pass); the time of the last.
+    private func readFirst(within seconds: Double) -> UInt64? {
+        var fds = [pollfd(fd: master, events: Int16(POLLIN), revents: 0)]
+        guard poll(&fds, 1, Int32(seconds * 1000)) > 0 else { return nil }
+        return read(for: 0.001)
+    }
+
     /// Seconds from launch until the output holds `text`.
     func waitFor(_ text: String, timeout: Double) -> Double? {
         let needle = Array(text.utf8)
@@ -227,7 +235,8 @@ final class PTYSession {
         output.removeAll(keepingCapacity: true)
         let sent = now()
         send(key)
-        var last: UInt64?
+        // The first byte may take a while (that is what is measured); then the frame's rest.
+        var last = readFirst(within: 5)
         while let at = read(for: 0.08) { last = at }
         return last.map { Double($0 - sent) / 1e9 } ?? 0
     }

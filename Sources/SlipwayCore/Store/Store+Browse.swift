@@ -206,3 +206,76 @@ extension Store {
         try read { db in try BudgetState.order(Column("credential"), Column("kind")).fetchAll(db) }
     }
 }
+
+extension Store {
+    /// Every branch of a scope in the order a sort gives, as ids with their lowercased search
+    /// text (name, author, subject) — the dashboard filters large lists in memory from this and
+    /// then reads only the visible rows by id.
+    public struct BranchSearchIndex: Sendable {
+        public var ids: [Int64]
+        /// All keys back to back, each followed by a 0 byte; `starts[i]` is where key i begins.
+        public var keys: [UInt8]
+        public var starts: [Int]
+    }
+
+    public func branchSearchIndex(accountID: Int64, repositoryID: Int64?, sort: BrowseSort) throws -> BranchSearchIndex {
+        let scope = repositoryID == nil ? "w.account_id = ?" : "b.repository_id = ?"
+        let order = switch sort {
+        case .name: "b.name COLLATE NOCASE, r.slug"
+        case .recent: "b.head_date IS NULL, b.head_date DESC, b.name"
+        case .size: "b.head_author COLLATE NOCASE, b.name"
+        }
+        return try read { db in
+            var index = BranchSearchIndex(ids: [], keys: [], starts: [])
+            let cursor = try Row.fetchCursor(db, sql: """
+                SELECT b.id, b.name, b.head_author, b.head_message
+                FROM branches b JOIN repositories r ON r.id = b.repository_id JOIN workspaces w ON w.id = r.workspace_id
+                WHERE \(scope) ORDER BY \(order)
+                """, arguments: [repositoryID ?? accountID])
+            while let row = try cursor.next() {
+                index.ids.append(row[0])
+                index.starts.append(index.keys.count)
+                for column in 1...3 {
+                    var text: String = row[column] ?? ""
+                    // The subject only: the first line of the message.
+                    if column == 3, let newline = text.firstIndex(of: "\n") { text = String(text[..<newline]) }
+                    for byte in text.utf8 { index.keys.append(byte >= 65 && byte <= 90 ? byte + 32 : (byte == 0 ? 32 : byte)) }
+                    index.keys.append(column == 3 ? 0 : 1)
+                }
+            }
+            return index
+        }
+    }
+
+    public func branchCount(accountID: Int64, repositoryID: Int64?) throws -> Int {
+        try read { db in
+            if let repositoryID {
+                return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM branches WHERE repository_id = ?", arguments: [repositoryID]) ?? 0
+            }
+            return try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM branches b JOIN repositories r ON r.id = b.repository_id JOIN workspaces w ON w.id = r.workspace_id
+                WHERE w.account_id = ?
+                """, arguments: [accountID]) ?? 0
+        }
+    }
+
+    /// Branch rows by id, in the order given (ids no longer stored are left out).
+    public func branchRows(ids: [Int64]) throws -> [BranchRow] {
+        guard !ids.isEmpty else { return [] }
+        return try read { db in
+            let marks = Array(repeating: "?", count: ids.count).joined(separator: ",")
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT b.*, r.slug AS repo_slug, w.slug AS ws_slug, r.web_url AS repo_web, r.clone_url AS repo_clone
+                FROM branches b JOIN repositories r ON r.id = b.repository_id JOIN workspaces w ON w.id = r.workspace_id
+                WHERE b.id IN (\(marks))
+                """, arguments: StatementArguments(ids))
+            var byID: [Int64: BranchRow] = [:]
+            for row in rows {
+                let branch = try Branch(row: row)
+                byID[branch.id!] = BranchRow(branch: branch, repositorySlug: row["repo_slug"], workspaceSlug: row["ws_slug"],
+                                             repositoryWebURL: row["repo_web"], repositoryCloneURL: row["repo_clone"])
+            }
+            return ids.compactMap { byID[$0] }
+        }
+    }
+}

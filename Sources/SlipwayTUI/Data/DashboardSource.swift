@@ -16,12 +16,19 @@ public protocol DashboardSource: AnyObject, Sendable {
 }
 
 /// The dashboard over the shared SQLite store.
-public final class StoreSource: DashboardSource, Sendable {
+public final class StoreSource: DashboardSource, @unchecked Sendable {
     let store: Store
     let watcher: StoreWatcher?
     let home: String
     let host: String
     let engine: @Sendable () -> EngineBadge
+    /// Branch lists at least this long are filtered and paged from an in-memory index.
+    public static let largeList = 5_000
+    /// How stale a large list's index may get while the store keeps changing (its visible rows
+    /// are always read fresh; only added or removed branches wait this long).
+    public static let indexMaxAge: TimeInterval = 2
+    // Only the dashboard's thread calls load (the source is handed to it once).
+    private var filters: [String: BranchFilter] = [:]
 
     public init(store: Store, home: String, host: String = ProcessInfo.processInfo.hostName, engine: @escaping @Sendable () -> EngineBadge) {
         self.store = store
@@ -60,12 +67,35 @@ public final class StoreSource: DashboardSource, Sendable {
             let window = try store.repositoryWindow(accountID: accountID, workspaceID: workspaceID, query)
             return (window.total, window.rows.map(Item.repository))
         case let .branches(accountID, repositoryID):
+            if let large = try largeBranchList(accountID: accountID, repositoryID: repositoryID, query) { return large }
             let window = try store.branchWindow(accountID: accountID, repositoryID: repositoryID, query)
             return (window.total, window.rows.map(Item.branch))
         case let .commits(_, branchID):
             let window = try store.commitWindow(branchID: branchID, query)
             return (window.total, window.rows.map(Item.commit))
         }
+    }
+
+    /// Large lists: filter and page over the in-memory index, then read the visible rows by id.
+    private func largeBranchList(accountID: Int64, repositoryID: Int64?, _ query: Store.BrowseQuery) throws -> (total: Int, items: [Item])? {
+        let key = "\(accountID)/\(repositoryID.map(String.init) ?? "*")/\(query.sort.rawValue)"
+        let version = dataVersion()
+        var filter = filters[key]
+        let stale = filter.map { $0.version != version && Date().timeIntervalSince($0.builtAt) > Self.indexMaxAge } ?? true
+        if stale {
+            if filter == nil, try store.branchCount(accountID: accountID, repositoryID: repositoryID) < Self.largeList { return nil }
+            let index = try store.branchSearchIndex(accountID: accountID, repositoryID: repositoryID, sort: query.sort)
+            guard index.ids.count >= Self.largeList else {
+                filters[key] = nil
+                return nil
+            }
+            filter = BranchFilter(index: index, version: version, builtAt: Date())
+        }
+        guard var current = filter else { return nil }
+        let matches = current.matches(query.filter)
+        filters[key] = current
+        let window = Array(matches.dropFirst(query.offset).prefix(query.limit))
+        return (matches.count, try store.branchRows(ids: window).map(Item.branch))
     }
 
     public func changes(after cursor: Int64?) throws -> (cursor: Int64, events: [ChangeEvent]) {

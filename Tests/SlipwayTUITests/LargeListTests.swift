@@ -1,0 +1,79 @@
+import Foundation
+import GRDB
+import SlipwayCore
+import Testing
+@testable import SlipwayTUI
+
+/// Lists of thousands of branches are filtered and paged in memory; they must show exactly what
+/// the SQL path shows.
+@Suite("Large branch lists")
+struct LargeListTests {
+    let fixture: DashboardFixture
+
+    init() throws {
+        fixture = try DashboardFixture(empty: true)
+        let now = DashboardFixture.now
+        try fixture.store.write { db in
+            var account = Account(provider: .bitbucket, username: "ada", apiURL: "https://api.bitbucket.org/2.0", webURL: "https://bitbucket.org",
+                                  auth: .token, createdAt: now)
+            try account.insert(db)
+            var workspace = Workspace(accountID: account.id!, slug: "acme", name: "Acme", updatedAt: now)
+            try workspace.insert(db)
+            let authors = ["Ada Lovelace <ada@example.com>", "Grace Hopper <grace@example.com>", "李小龙 <li@example.cn>"]
+            for r in 0..<6 {
+                var repository = Repository(workspaceID: workspace.id!, slug: "svc-\(r)", name: "Svc \(r)", fullName: "acme/svc-\(r)", updatedAt: now)
+                try repository.insert(db)
+                for b in 0..<1000 {
+                    var branch = Branch(repositoryID: repository.id!, name: ["feature", "Bugfix", "release"][b % 3] + "/\(r)-\(b)",
+                                        headHash: String(format: "%040x", r * 1000 + b), headDate: now.addingTimeInterval(-Double(b) * 60),
+                                        headAuthor: authors[b % 3], headMessage: "Change \(b)\nsecond line mentions zebra", updatedAt: now)
+                    try branch.insert(db)
+                }
+            }
+        }
+    }
+
+    func ids(_ items: [Item]) -> [Int64] { items.compactMap { if case let .branch(row) = $0 { row.branch.id } else { nil } } }
+
+    @Test("filtering and paging in memory match SQL, ASCII case-insensitively, by name, author and subject",
+          arguments: ["", "feat", "BUGFIX/3-1", "grace", "李小龙", "change 99", "zebra", "no-such-branch"])
+    func matchesSQL(needle: String) throws {
+        let source = fixture.source()
+        let kind = LevelKind.branches(accountID: 1, repositoryID: nil)
+        for (offset, limit) in [(0, 50), (1200, 40), (5990, 50)] {
+            let query = Store.BrowseQuery(filter: needle, sort: .name, offset: offset, limit: limit)
+            let large = try source.load(kind, query: query)
+            var sqlQuery = query
+            sqlQuery.filter = needle
+            let sql = try fixture.store.branchWindow(accountID: 1, repositoryID: nil, sqlQuery)
+            // The subject only is searched in memory: "zebra" lives on a second line.
+            if needle == "zebra" {
+                #expect(large.total == 0)
+                continue
+            }
+            #expect(large.total == sql.total, "\(needle) total")
+            #expect(ids(large.items) == sql.rows.map { $0.branch.id! }, "\(needle) at \(offset)")
+        }
+    }
+
+    @Test("the index follows the store: a new branch shows once the index is refreshed")
+    func refreshes() throws {
+        let source = fixture.source()
+        let kind = LevelKind.branches(accountID: 1, repositoryID: nil)
+        let query = Store.BrowseQuery(filter: "brand-new", sort: .name, offset: 0, limit: 10)
+        #expect(try source.load(kind, query: query).total == 0)
+        try fixture.store.write { db in
+            var branch = Branch(repositoryID: 1, name: "brand-new", headHash: String(repeating: "f", count: 40), updatedAt: DashboardFixture.now)
+            try branch.insert(db)
+        }
+        // Within the index's age the list may lag; after it, the new branch is there.
+        let deadline = Date().addingTimeInterval(StoreSource.indexMaxAge + 3)
+        var total = 0
+        while Date() < deadline {
+            total = try source.load(kind, query: query).total
+            if total == 1 { break }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        #expect(total == 1)
+    }
+}
