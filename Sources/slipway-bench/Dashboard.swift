@@ -262,3 +262,49 @@ final class PTYSession {
         close(master)
     }
 }
+
+/// The same pty measurements for another terminal program (an anchor such as `tig refs` over a
+/// repository with as many branches): launch to the first frame showing `--wait`, page-downs,
+/// peak RSS.
+struct PTYAnchor: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "anchor",
+        abstract: "Time another terminal program through the pty (first frame, page-downs, peak RSS)."
+    )
+
+    @Option(help: "The program.") var program: String
+    @Option(parsing: .upToNextOption, help: "Its arguments.") var arguments: [String] = []
+    @Option(help: "Working directory.") var directory: String = FileManager.default.currentDirectoryPath
+    @Option(help: "Text on its first frame.") var wait: String
+    @Option(help: "Launches to time.") var launches = 5
+    @Option(help: "Page-downs to time.") var pages = 20
+    @Option(help: "Keys that quit it.") var quit = "q"
+
+    func run() async throws {
+        FileManager.default.changeCurrentDirectoryPath(directory)
+        let environment = ["TERM": "xterm-256color", "LANG": "C.UTF-8", "HOME": NSTemporaryDirectory(), "PATH": "/usr/bin:/bin"]
+        var firstFrames: [Double] = []
+        for _ in 0..<launches {
+            let session = try PTYSession(binary: program, arguments: arguments, environment: environment, width: 120, height: 40)
+            guard let first = session.waitFor(wait, timeout: 30) else { throw ValidationError("'\(wait)' never appeared") }
+            firstFrames.append(first * 1000)
+            session.settle()
+            session.send(quit)
+            session.finish()
+        }
+        let session = try PTYSession(binary: program, arguments: arguments, environment: environment, width: 120, height: 40)
+        _ = session.waitFor(wait, timeout: 30)
+        session.settle()
+        var pageTimes: [Double] = []
+        for _ in 0..<pages { pageTimes.append(session.timeKey("\u{1B}[6~") * 1000) }
+        let rss = session.peakRSSKiB()
+        session.send(quit)
+        session.finish()
+        let result: [String: Any] = [
+            "program": ([program] + arguments).joined(separator: " "), "terminal": "120x40",
+            "first_frame_ms": DashboardBench.summary(firstFrames), "page_down_ms": DashboardBench.summary(pageTimes), "peak_rss_mib": Double(rss) / 1024,
+        ]
+        let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys, .prettyPrinted])
+        print(String(decoding: data, as: UTF8.self))
+    }
+}

@@ -100,6 +100,20 @@ struct DashboardEndToEndTests {
         (ok, screen) = try await tmux.waitFor(30) { $0.contains(short) }
         #expect(ok, "the pushed head \(short) on \(pushed.branch) did not appear:\n\(screen)")
 
+        // y copies the selected head through OSC 52; tmux (set-clipboard on) keeps it as a buffer.
+        try tmux.tmux(["set-option", "-g", "set-clipboard", "on"])
+        try tmux.press("g", "y")
+        let current = try await listing(runner, "bitbucket/\(wsSlug)/\(repoSlug)")
+        let firstHead = try #require(current.min { ($0["name"] as! String).lowercased() < ($1["name"] as! String).lowercased() })
+        let fullHash = ((firstHead["head"] as? [String: Any])?["hash"] as? String) ?? ""
+        var copied = ""
+        for _ in 0..<30 {
+            copied = try tmux.tmux(["show-buffer"], output: true)
+            if copied == fullHash { break }
+            try await Task.sleep(nanoseconds: 100_000_000)
+        }
+        #expect(copied == fullHash, "clipboard holds \(copied.debugDescription), not \(fullHash)")
+
         // Quit: the shell comes back, in its normal modes, with the dashboard gone.
         try tmux.press("q")
         (ok, screen) = try await tmux.waitFor("EXITED 0")

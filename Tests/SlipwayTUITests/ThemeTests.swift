@@ -132,7 +132,7 @@ struct RemapClipboardMouseTests {
     @Test("OSC 52 bytes: plain, wrapped for tmux, and refused past the cap")
     func osc52() {
         #expect(Clipboard.osc52("abc", inTmux: false) == Array("\u{1B}]52;c;YWJj\u{07}".utf8))
-        #expect(Clipboard.osc52("abc", inTmux: true) == Array("\u{1B}Ptmux;\u{1B}\u{1B}]52;c;YWJj\u{07}\u{1B}\\".utf8))
+        #expect(Clipboard.osc52("abc", inTmux: true) == Array("\u{1B}]52;c;YWJj\u{07}\u{1B}Ptmux;\u{1B}\u{1B}]52;c;YWJj\u{07}\u{1B}\\".utf8))
         #expect(Clipboard.osc52(String(repeating: "a", count: 60_000), inTmux: false) == nil)
         // Whatever the text, nothing but the base64 alphabet sits between our prefix and BEL.
         let hostile = Clipboard.osc52("\u{1B}]0;pwned\u{07}\r\n", inTmux: false)!

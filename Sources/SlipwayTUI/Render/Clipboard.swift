@@ -12,8 +12,10 @@ public enum Clipboard {
         guard payload.count <= maxPayload else { return nil }
         let sequence = "\u{1B}]52;c;\(payload)\u{07}"
         guard inTmux else { return Array(sequence.utf8) }
-        // tmux passthrough: DCS tmux; <sequence with each ESC doubled> ST
+        // tmux takes the plain sequence when `set-clipboard on`, and passes the wrapped one
+        // (DCS tmux; <sequence, each ESC doubled> ST) to the outer terminal when
+        // `allow-passthrough on`: send both, whichever the user's tmux allows.
         let escaped = sequence.replacingOccurrences(of: "\u{1B}", with: "\u{1B}\u{1B}")
-        return Array("\u{1B}Ptmux;\(escaped)\u{1B}\\".utf8)
+        return Array((sequence + "\u{1B}Ptmux;\(escaped)\u{1B}\\").utf8)
     }
 }
