@@ -114,3 +114,61 @@ struct DaemonTests {
         }
     }
 }
+
+@Suite("apps and deployments through the daemon")
+struct AppDeployTests {
+    @Test("apps create queues the head's deployment; the daemon's deployer runs it and reports the failing step with git's words")
+    func createDeploys() async throws {
+        var options = SandboxOptions()
+        options.seed = 72
+        options.workspaces = 1
+        options.reposPerWorkspace = 2
+        options.branchesPerRepo = 2
+        options.largeRepositories = false
+        let server = try await SandboxServer.start(options: options)
+        defer { Task { await server.stop() } }
+        let home = TemporaryHome()
+        let runner = BinaryRunner(home: home.path)
+        _ = try await runner.runAsync(["link", "bitbucket", "--api-url", server.apiURL, "--web-url", server.webURL, "--token-file", "-"],
+                                      stdin: server.service.accessToken + "\n")
+        #expect(try await runner.runAsync(["sync", "--once"]).status == 0)
+        let ws = try #require(server.service.workspaceSlugs().first)
+        let repo = try #require(server.service.repositorySlugs(workspace: ws).first)
+        let branch = try #require(server.service.branches(workspace: ws, repository: repo).keys.sorted().first)
+
+        // No engine yet: the deployment waits, and says so.
+        let created = try await runner.runAsync(["apps", "create", "web", "--source", "bitbucket/\(ws)/\(repo)", "--branch", branch,
+                                                 "--build", "make", "--run", "./serve", "--env", "MODE=demo"])
+        #expect(created.status == 0, "\(created.stderr)")
+        #expect(created.stderr.contains("its first deployment is queued; no engine runs for this home"))
+        #expect(try await runner.runAsync(["cancel", "1"]).stderr.contains("no deployment 1"))
+
+        let daemon = Process()
+        daemon.executableURL = URL(fileURLWithPath: BinaryRunner.binary)
+        daemon.arguments = ["daemon"]
+        daemon.environment = runner.environment
+        daemon.standardOutput = FileHandle.nullDevice
+        daemon.standardError = FileHandle.nullDevice
+        try daemon.run()
+        defer { if daemon.isRunning { daemon.terminate() } }
+
+        // The daemon claims the queued request; the sandbox serves refs but not packs, so the
+        // fetch fails — an honest ERROR naming the step, with git's message in the log.
+        var row: [String: Any] = [:]
+        for _ in 0..<150 {
+            let listed = try await runner.runAsync(["deployments", "web", "--json"])
+            row = ((try? JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]]) ?? []).first ?? [:]
+            if let phase = row["phase"] as? String, phase == "ERROR" || phase == "ACTIVE" { break }
+            try await Task.sleep(nanoseconds: 200_000_000)
+        }
+        #expect(row["phase"] as? String == "ERROR")
+        #expect(row["cause"] as? String == "app created")
+        #expect((row["commit"] as? String)?.count == 40)
+        let id = try #require(row["id"] as? Int)
+        let logs = try await runner.runAsync(["logs", "\(id)"])
+        #expect(logs.stdout.contains("deploying"), "\(logs.stdout)")
+        #expect(logs.stdout.contains("step fetch failed: exit status"), "\(logs.stdout)")
+        // The token never reached the log.
+        #expect(!logs.stdout.contains(server.service.accessToken))
+    }
+}

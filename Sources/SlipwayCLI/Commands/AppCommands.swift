@@ -77,10 +77,30 @@ struct AppsCommand: AsyncParsableCommand {
                 throw SlipwayCLIError.failure("an app named '\(name)' exists; delete it first or choose another name")
             }
             let path = try MirrorPath.parse(source)
-            guard try context.store.repository(at: path) != nil else {
+            guard let repository = try context.store.repository(at: path) else {
                 throw SlipwayCLIError.failure("\(source) is not in the mirror; run 'slipway sync --once' or check 'slipway ls \(path.provider?.rawValue ?? "")'")
             }
-            throw SlipwayCLIError.unavailable(command: "apps create", capability: "the deployer")
+            guard try context.store.branch(repositoryID: repository.id!, name: branch) != nil else {
+                throw SlipwayCLIError.failure("\(source) has no branch '\(branch)' in the mirror; see 'slipway ls \(source)'")
+            }
+            var variables: [String: String] = [:]
+            for pair in env {
+                let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                variables[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
+            }
+            let app = App(name: name, repositoryID: repository.id, sourcePath: path.description, branch: branch, buildCommand: build,
+                          runCommand: run, isService: service, healthURL: healthURL, autodeploy: !noAutodeploy, environment: variables, createdAt: Date())
+            do {
+                _ = try context.store.createApp(app)
+            } catch let error as StoreError {
+                throw SlipwayCLIError.failure(error.description)
+            }
+            Terminal.error("created app '\(name)' from \(path) \(branch)")
+            // Creating an app deploys the branch's current head.
+            switch try await EngineRequest(context: context).send(.deploy, payload: ["app": name, "cause": "app created"]) {
+            case let .answered(result): Terminal.error(result)
+            case .queued: Terminal.error("its first deployment is queued; " + EngineRequest.noEngine)
+            }
         }
     }
 
@@ -118,7 +138,26 @@ struct DeployCommand: AsyncParsableCommand {
     func run() async throws {
         let context = try global.context()
         guard try context.store.app(named: app) != nil else { throw SlipwayCLIError.failure("no app named '\(app)'; see 'slipway apps'") }
-        throw SlipwayCLIError.unavailable(command: "deploy", capability: "the deployer")
+        var payload: [String: Any] = ["app": app, "cause": commit.map { "commit \($0.prefix(7)) deployed by hand" } ?? "deployed by hand"]
+        if let commit { payload["commit"] = try resolve(commit, app: app, store: context.store) }
+        switch try await EngineRequest(context: context).send(.deploy, payload: payload) {
+        case let .answered(result): Terminal.error(result)
+        case .queued: Terminal.error("deployment requested; " + EngineRequest.noEngine)
+        }
+    }
+
+    /// A full hash from an abbreviated one, among the commits stored for the app's repository.
+    func resolve(_ commit: String, app name: String, store: Store) throws -> String {
+        guard commit.count < 40 else { return commit.lowercased() }
+        guard let app = try store.app(named: name), let repositoryID = app.repositoryID else { return commit }
+        let matches = try store.read { db in
+            try String.fetchAll(db, sql: "SELECT hash FROM commits WHERE repository_id = ? AND hash LIKE ? UNION SELECT head_hash FROM branches WHERE repository_id = ? AND head_hash LIKE ?",
+                                arguments: [repositoryID, commit.lowercased() + "%", repositoryID, commit.lowercased() + "%"])
+        }
+        guard matches.count == 1 else {
+            throw SlipwayCLIError.failure(matches.isEmpty ? "no stored commit starts with \(commit); give the full hash" : "\(commit) is ambiguous; give more of the hash")
+        }
+        return matches[0]
     }
 }
 
@@ -219,6 +258,11 @@ struct CancelCommand: AsyncParsableCommand {
         guard found.phase.isInProgress else {
             throw SlipwayCLIError.failure("deployment \(deployment) is \(found.phase.rawValue), not running; nothing to cancel")
         }
-        throw SlipwayCLIError.unavailable(command: "cancel", capability: "the deployer")
+        switch try await EngineRequest(context: context).send(.cancel, payload: ["deployment": deployment]) {
+        case let .answered(result): Terminal.error(result)
+        case let .queued(id):
+            try context.store.finishCommand(id: id, status: .failed, result: "no engine ran", now: Date())
+            throw SlipwayCLIError.failure("no engine runs for this home, so nothing runs there to cancel")
+        }
     }
 }

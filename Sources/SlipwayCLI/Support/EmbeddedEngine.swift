@@ -36,8 +36,15 @@ final class EmbeddedEngine: Sendable {
         let logger = Logger(label: "slipway.tui-engine")
         logger.info("engine started inside the dashboard", metadata: ["pid": "\(getpid())"])
         let engine = EngineFactory.make(context: context, logger: logger, tuning: tuning)
+        let deployer = EngineFactory.makeDeployer(context: context, logger: Logger(label: "slipway.deployer"))
         let watcher = try? StoreWatcher(path: context.paths.databaseFile)
-        let task = Task { await engine.run(wake: watcher?.changes()) }
+        let task = Task {
+            await engine.attach(deployer)
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await engine.run(wake: watcher?.changes()) }
+                group.addTask { await deployer.run() }
+            }
+        }
         state.withLock { $0 = (lock, task) }
     }
 

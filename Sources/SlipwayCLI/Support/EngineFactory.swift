@@ -5,6 +5,23 @@ import SlipwayCore
 /// Builds the sync engine the way the config describes it, for the daemon, `sync` and a TUI
 /// that hosts it.
 enum EngineFactory {
+    /// The deployer as the config describes it; git gets the account's token through the
+    /// fetch step's askpass helper.
+    static func makeDeployer(context: CommandContext, logger: Logger) -> Deployer {
+        var settings = Deployer.Settings()
+        settings.maxParallel = context.config.deploy.maxParallel
+        settings.keepDeployments = context.config.deploy.keepDeployments
+        let store = context.store
+        let keyFile = context.paths.keyFile
+        return Deployer(store: store, workRoot: context.paths.workDirectory, settings: settings, logger: logger) { app in
+            guard let provider = MirrorPath.parseProvider(app.sourcePath), let account = try store.account(for: provider) else { return nil }
+            switch try AccountLinker.credential(for: account, store: store, keyFile: keyFile) {
+            case let .bearer(token): return ("x-token-auth", token)
+            case let .apiToken(_, token): return ("x-bitbucket-api-token-auth", token)
+            }
+        }
+    }
+
     static func make(context: CommandContext, logger: Logger, tuning: (inout SyncEngine.Settings) -> Void = { _ in }) -> SyncEngine {
         let factory = ProviderFactory(context: context)
         var settings = SyncEngine.Settings()

@@ -24,8 +24,15 @@ struct EngineHost {
         logger.info("engine started", metadata: ["pid": "\(getpid())"])
 
         let engine = EngineFactory.make(context: context, logger: logger)
+        let deployer = EngineFactory.makeDeployer(context: context, logger: Logger(label: "slipway.deployer"))
+        await engine.attach(deployer)
         let watcher = try StoreWatcher(path: context.paths.databaseFile)
-        let task = Task { await engine.run(wake: watcher.changes()) }
+        let task = Task {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await engine.run(wake: watcher.changes()) }
+                group.addTask { await deployer.run() }
+            }
+        }
 
         // Signals end the run task; the engine finishes the write in progress and returns.
         signal(SIGINT, SIG_IGN)

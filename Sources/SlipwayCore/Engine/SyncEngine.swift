@@ -48,6 +48,8 @@ public actor SyncEngine {
     let requestClock: any SlipwayClock
     let logger: Logger
     private var lastDiscovery: [String: Date] = [:]
+    /// Runs deploy and cancel commands when this engine hosts the deployer.
+    private var deployer: Deployer?
     private var gitRefused: Set<Int64> = []
     private var cycles = 0
 
@@ -60,6 +62,10 @@ public actor SyncEngine {
         self.requestClock = requestClock
         self.logger = logger
         self.makeProvider = makeProvider
+    }
+
+    public func attach(_ deployer: Deployer) {
+        self.deployer = deployer
     }
 
     /// Runs until the task is cancelled. Wakes early when another process commits (`wake`).
@@ -97,8 +103,10 @@ public actor SyncEngine {
                 outcome = await fullCycle(payload: command.payload)
             case .refresh:
                 outcome = await refresh(payload: command.payload)
-            case .deploy, .cancel:
-                outcome = (.failed, "deployments are not handled by this engine yet")
+            case .deploy:
+                outcome = await deploy(payload: command.payload)
+            case .cancel:
+                outcome = await cancel(payload: command.payload)
             }
             try? store.finishCommand(id: command.id!, status: outcome.0, result: outcome.1, now: clock.now)
         }
@@ -117,6 +125,36 @@ public actor SyncEngine {
         report.durationMs = Int(clock.now.timeIntervalSince(started) * 1000)
         let json = (try? JSONOutput.string(report)) ?? "{}"
         return (failed ? .failed : .done, json)
+    }
+
+    /// `{"app": "web", "commit": "…", "cause": "…"}`: queue a deployment (of the branch head
+    /// when no commit is given).
+    private func deploy(payload: String) async -> (EngineCommandStatus, String) {
+        struct Payload: Decodable { var app: String; var commit: String?; var cause: String? }
+        guard let deployer else { return (.failed, "this engine runs no deployer") }
+        guard let request = try? JSONDecoder().decode(Payload.self, from: Data(payload.utf8)) else { return (.failed, "malformed deploy request") }
+        do {
+            let (deployment, created) = try await deployer.deploy(app: request.app, commit: request.commit, cause: request.cause)
+            await deployer.step()
+            return (.done, created ? "deployment \(deployment.id!) of \(deployment.commitHash.prefix(7)) queued"
+                                   : "deployment \(deployment.id!) already covers \(deployment.commitHash.prefix(7)) (\(deployment.phase.rawValue))")
+        } catch {
+            return (.failed, "\(error)")
+        }
+    }
+
+    /// `{"deployment": 7}`: stop it (SIGTERM, then SIGKILL after the grace period).
+    private func cancel(payload: String) async -> (EngineCommandStatus, String) {
+        struct Payload: Decodable { var deployment: Int64 }
+        guard let deployer else { return (.failed, "this engine runs no deployer") }
+        guard let request = try? JSONDecoder().decode(Payload.self, from: Data(payload.utf8)) else { return (.failed, "malformed cancel request") }
+        do {
+            return try await deployer.cancel(deploymentID: request.deployment)
+                ? (.done, "deployment \(request.deployment) is being canceled")
+                : (.failed, "deployment \(request.deployment) is not running")
+        } catch {
+            return (.failed, "\(error)")
+        }
     }
 
     /// `{"path": "bitbucket/ws/repo"}`: sweep that repository now; with a branch

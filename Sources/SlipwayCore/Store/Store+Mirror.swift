@@ -47,6 +47,11 @@ public struct MirrorPath: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         [provider?.rawValue, workspace, repository, branch].compactMap { $0 }.joined(separator: "/")
     }
+
+    /// The provider a path starts with, if it names one.
+    public static func parseProvider(_ text: String) -> ProviderKind? {
+        (try? parse(text))?.provider
+    }
 }
 
 extension Store {

@@ -1,0 +1,274 @@
+import Foundation
+import Logging
+
+/// Runs deployments on this host (DESIGN.md, "Deployment phases"): one at a time per app, at
+/// most `maxParallel` at once; steps fetch → checkout → build → run, each with its status, exit
+/// status and log; ACTIVE on success (the app's previous ACTIVE one becomes SUPERSEDED), ERROR
+/// naming the failed step, CANCELED on request. New heads on an app's branch (change events)
+/// queue deployments when the app autodeploys.
+public actor Deployer {
+    public struct Settings: Sendable {
+        public var maxParallel = 1
+        public var keepDeployments = 50
+        /// Log bytes kept per deployment (the tail).
+        public var logCap = 1024 * 1024
+        /// SIGTERM, then SIGKILL after this long.
+        public var grace: TimeInterval = 5
+        public var git = "/usr/bin/git"
+        public init() {}
+    }
+
+    /// The Basic credentials git should use for an app's repository, if it needs any.
+    public typealias GitCredentials = @Sendable (App) throws -> (username: String, password: String)?
+
+    let store: Store
+    let workRoot: String
+    let settings: Settings
+    let credentials: GitCredentials
+    let logger: Logger
+    private var running: [Int64: (flag: CancelFlag, task: Task<Void, Never>)] = [:]
+    static let consumer = "deployer"
+
+    public init(store: Store, workRoot: String, settings: Settings = Settings(), logger: Logger = Logger(label: "slipway.deployer"),
+                credentials: @escaping GitCredentials = { _ in nil }) {
+        self.store = store
+        self.workRoot = workRoot
+        self.settings = settings
+        self.logger = logger
+        self.credentials = credentials
+    }
+
+    /// After a restart nothing claims to run that doesn't; change events from before this
+    /// deployer ever ran are not replayed.
+    public func start() throws {
+        try store.failInterruptedDeployments(now: Date())
+        if try store.changeCursor(Self.consumer) == nil { try store.setChangeCursor(Self.consumer, to: try store.lastChangeEventID()) }
+    }
+
+    public func run(interval: TimeInterval = 1) async {
+        do { try start() } catch { logger.error("deployer cannot start", metadata: ["error": "\(error)"]) }
+        while !Task.isCancelled {
+            step()
+            try? await Task.sleep(nanoseconds: UInt64(interval * 1_000_000_000))
+        }
+        for (_, entry) in running { entry.flag.cancel() }
+        for (_, entry) in running { await entry.task.value }
+    }
+
+    /// One round: queue deployments for new heads, then start what may start.
+    public func step() {
+        do {
+            try autodeploy()
+            let free = settings.maxParallel - running.count
+            guard free > 0 else { return }
+            for deployment in try store.runnableDeployments(limit: free) where running[deployment.id!] == nil {
+                launch(deployment)
+            }
+        } catch {
+            logger.warning("deployer step failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Queues a deployment of an app's branch head (or `commit`); returns it and whether it is new.
+    public func deploy(app name: String, commit: String? = nil, cause: String? = nil) throws -> (Deployment, Bool) {
+        guard let app = try store.app(named: name) else { throw StoreError.notFound("no app named '\(name)'; see 'slipway apps'") }
+        let target: String
+        if let commit {
+            target = commit
+        } else {
+            guard let repositoryID = app.repositoryID, let branch = try store.branch(repositoryID: repositoryID, name: app.branch) else {
+                throw StoreError.notFound("\(app.sourcePath) has no branch '\(app.branch)' in the mirror")
+            }
+            target = branch.headHash
+        }
+        return try store.enqueueDeployment(appID: app.id!, commit: target, cause: cause ?? "deployed by hand", now: Date())
+    }
+
+    /// Asks a running deployment to stop; a queued one is canceled at once.
+    public func cancel(deploymentID: Int64) throws -> Bool {
+        if let entry = running[deploymentID] {
+            entry.flag.cancel()
+            return true
+        }
+        guard let deployment = try store.deployment(id: deploymentID), deployment.phase == .pendingBuild else { return false }
+        try store.setPhase(deploymentID: deploymentID, .canceled, error: "canceled before it started", now: Date())
+        return true
+    }
+
+    /// Waits until nothing runs (tests; shutdown).
+    public func idle() async {
+        while let entry = running.values.first { await entry.task.value }
+    }
+
+    public var runningIDs: [Int64] { Array(running.keys) }
+
+    // MARK: Autodeploy
+
+    private func autodeploy() throws {
+        guard let cursor = try store.changeCursor(Self.consumer) else { return }
+        let events = try store.changeEvents(after: cursor)
+        guard let last = events.last?.id else { return }
+        for event in events where event.kind == .headMoved || event.kind == .branchCreated {
+            guard let commit = event.new else { continue }
+            let parts = event.path.split(separator: "/", maxSplits: 3).map(String.init)
+            guard parts.count == 4 else { continue }
+            for app in try store.apps(sourcePath: parts[0...2].joined(separator: "/"), branch: parts[3]) where app.autodeploy {
+                let cause = "commit \(commit.prefix(7)) pushed to \(app.branch)"
+                _ = try store.enqueueDeployment(appID: app.id!, commit: commit, cause: cause, now: Date())
+            }
+        }
+        try store.setChangeCursor(Self.consumer, to: last)
+    }
+
+    // MARK: Running one
+
+    private func launch(_ deployment: Deployment) {
+        let flag = CancelFlag()
+        let id = deployment.id!
+        let task = Task { [weak self] in
+            guard let self else { return }
+            await self.execute(deployment, cancel: flag)
+            await self.finished(id)
+        }
+        running[id] = (flag, task)
+    }
+
+    private func finished(_ id: Int64) {
+        running[id] = nil
+        step()
+    }
+
+    struct StepFailure: Error {
+        var message: String
+        var canceled = false
+    }
+
+    private func execute(_ deployment: Deployment, cancel: CancelFlag) async {
+        let id = deployment.id!
+        let store = self.store
+        let cap = settings.logCap
+        @Sendable func log(_ step: String, _ stream: LogStream, _ text: String) {
+            try? store.appendLog(deploymentID: id, step: step, stream: stream, text: text, cap: cap, now: Date())
+        }
+        do {
+            guard let app = try store.read({ db in try App.fetchOne(db, key: deployment.appID) }) else { return }
+            let started = Date()
+            let deadline = app.timeoutSeconds.map { started.addingTimeInterval(TimeInterval($0)) }
+            var names = ["fetch", "checkout"]
+            if app.buildCommand != nil { names.append("build") }
+            names.append("run")
+            let steps = Dictionary(uniqueKeysWithValues: try store.addSteps(deploymentID: id, names: names).map { ($0.name, $0) })
+            try store.setPhase(deploymentID: id, .building, now: Date())
+            log("fetch", .system, "deploying \(deployment.commitHash.prefix(12)) of \(app.sourcePath) \(app.branch) (\(deployment.cause))\n")
+
+            let source = "\(workRoot)/\(app.name)/src"
+            try FileManager.default.createDirectory(atPath: source, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            let variables = stepVariables(app: app, deployment: deployment)
+
+            func runStep(_ name: String, _ arguments: [String], environment: [String: String]) async throws {
+                guard let step = steps[name] else { return }
+                try store.updateStep(id: step.id!, status: .running, now: Date())
+                let remaining = deadline.map { max(0.1, $0.timeIntervalSinceNow) }
+                let outcome = try await StepProcess.run(arguments, environment: environment, directory: source, timeout: remaining,
+                                                        grace: settings.grace, cancel: cancel) { stream, text in log(name, stream, text) }
+                let status: DeploymentStepStatus = outcome.succeeded ? .succeeded : (outcome.canceled ? .canceled : .failed)
+                try store.updateStep(id: step.id!, status: status, exitStatus: outcome.exitStatus.map(Int.init), now: Date())
+                guard outcome.succeeded else {
+                    if outcome.canceled { throw StepFailure(message: "canceled during \(name)", canceled: true) }
+                    if outcome.timedOut { throw StepFailure(message: "timed out after \(app.timeoutSeconds ?? 0) s in step \(name)") }
+                    throw StepFailure(message: "step \(name) failed: \(outcome.describe(timeout: remaining))")
+                }
+            }
+
+            // fetch: the token reaches git through this step's environment and an askpass helper
+            // that lives only as long as the step; the remote URL carries no credentials.
+            let askpass = try Askpass()
+            defer { askpass.remove() }
+            var gitEnvironment = ["PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": askpass.directory, "GIT_TERMINAL_PROMPT": "0",
+                                  "GIT_ASKPASS": askpass.script, "SLIPWAY_BRANCH": app.branch, "SLIPWAY_COMMIT": deployment.commitHash,
+                                  "GIT_CONFIG_NOSYSTEM": "1"]
+            if let credential = try credentials(app) {
+                gitEnvironment["SLIPWAY_GIT_USERNAME"] = credential.username
+                gitEnvironment["SLIPWAY_GIT_PASSWORD"] = credential.password
+            }
+            guard let cloneURL = try app.repositoryID.flatMap({ id in try store.read { db in try Repository.fetchOne(db, key: id) } })?.cloneURL else {
+                throw StepFailure(message: "\(app.sourcePath) has no clone URL in the mirror")
+            }
+            gitEnvironment["SLIPWAY_CLONE_URL"] = cloneURL
+            let git = settings.git
+            try await runStep("fetch", ["/bin/sh", "-c", """
+                set -e
+                [ -d .git ] || "$0" init -q .
+                "$0" remote remove origin 2>/dev/null || true
+                "$0" remote add origin "$SLIPWAY_CLONE_URL"
+                "$0" fetch --no-tags origin "+refs/heads/$SLIPWAY_BRANCH:refs/remotes/origin/$SLIPWAY_BRANCH"
+                "$0" cat-file -e "$SLIPWAY_COMMIT^{commit}" || { echo "commit $SLIPWAY_COMMIT is not on $SLIPWAY_BRANCH any more" >&2; exit 1; }
+                """, git], environment: gitEnvironment)
+            var checkoutEnvironment = gitEnvironment
+            checkoutEnvironment["SLIPWAY_GIT_PASSWORD"] = nil
+            try await runStep("checkout", ["/bin/sh", "-c", """
+                set -e
+                "$0" -c advice.detachedHead=false checkout -q --force --detach "$SLIPWAY_COMMIT"
+                "$0" clean -q -ffdx
+                echo "checked out $("$0" log -1 --format='%h %s')"
+                """, git], environment: checkoutEnvironment)
+            if let build = app.buildCommand {
+                try await runStep("build", ["/bin/sh", "-c", build], environment: variables)
+            }
+            try store.setPhase(deploymentID: id, .pendingDeploy, now: Date())
+            try store.setPhase(deploymentID: id, .deploying, now: Date())
+            try await runStep("run", ["/bin/sh", "-c", app.runCommand], environment: variables)
+            try store.activate(deploymentID: id, appID: app.id!, now: Date())
+            log("run", .system, "ACTIVE after \(Int(Date().timeIntervalSince(started))) s\n")
+            try store.pruneDeployments(appID: app.id!, keep: settings.keepDeployments)
+        } catch let failure as StepFailure {
+            log("deploy", .system, failure.message + "\n")
+            try? store.setPhase(deploymentID: id, failure.canceled ? .canceled : .error, error: failure.message, now: Date())
+            try? skipPending(id)
+        } catch {
+            log("deploy", .system, "\(error)\n")
+            try? store.setPhase(deploymentID: id, .error, error: "\(error)", now: Date())
+            try? skipPending(id)
+        }
+    }
+
+    private func skipPending(_ id: Int64) throws {
+        for step in try store.steps(deploymentID: id) where step.status == .pending {
+            try store.updateStep(id: step.id!, status: .skipped, now: Date())
+        }
+    }
+
+    /// Build and run see the app's variables and `SLIPWAY_*`, nothing of this process.
+    func stepVariables(app: App, deployment: Deployment) -> [String: String] {
+        var variables = ["PATH": "/usr/local/bin:/usr/bin:/bin"]
+        variables.merge(app.environment) { $1 }
+        variables["SLIPWAY_APP"] = app.name
+        variables["SLIPWAY_COMMIT"] = deployment.commitHash
+        variables["SLIPWAY_BRANCH"] = app.branch
+        variables["SLIPWAY_DEPLOYMENT_ID"] = String(deployment.id!)
+        return variables
+    }
+}
+
+/// git's askpass helper for one fetch: a script that answers from the step's environment, in a
+/// private temporary folder removed with the step. The token is never in a file or an argument.
+struct Askpass {
+    let directory: String
+    var script: String { directory + "/askpass" }
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-askpass-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let text = """
+            #!/bin/sh
+            case "$1" in
+              Username*) printf '%s\\n' "$SLIPWAY_GIT_USERNAME" ;;
+              *) printf '%s\\n' "$SLIPWAY_GIT_PASSWORD" ;;
+            esac
+
+            """
+        FileManager.default.createFile(atPath: directory + "/askpass", contents: Data(text.utf8), attributes: [.posixPermissions: 0o700])
+    }
+
+    func remove() { try? FileManager.default.removeItem(atPath: directory) }
+}

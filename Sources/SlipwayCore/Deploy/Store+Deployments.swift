@@ -1,0 +1,171 @@
+import Foundation
+import GRDB
+
+/// The deployer's writes: deployments per (app, commit), their steps and phases, their logs in
+/// capped chunks, and the bookkeeping that keeps "running" honest across restarts.
+extension Store {
+    /// Queues a deployment of `commit` for an app unless one exists for that commit (a webhook
+    /// and the fetch that confirms it start one deployment, not two). Deployments of the app
+    /// still waiting to start are superseded by the new one.
+    public func enqueueDeployment(appID: Int64, commit: String, cause: String, now: Date) throws -> (deployment: Deployment, created: Bool) {
+        try write { db in
+            let key = "app:\(appID):\(commit)"
+            if let existing = try Deployment.filter(Column("dedupe_key") == key).fetchOne(db) { return (existing, false) }
+            var deployment = Deployment(appID: appID, commitHash: commit, cause: cause, dedupeKey: key, createdAt: now)
+            try deployment.insert(db)
+            try db.execute(sql: """
+                UPDATE deployments SET phase = 'SUPERSEDED', error_message = ?, updated_at = ?, finished_at = ?
+                WHERE app_id = ? AND phase = 'PENDING_BUILD' AND id <> ?
+                    AND NOT EXISTS (SELECT 1 FROM deployment_steps s WHERE s.deployment_id = deployments.id AND s.status <> 'pending')
+                """, arguments: ["superseded by deployment \(deployment.id!) before it started", now, now, appID, deployment.id!])
+            return (deployment, true)
+        }
+    }
+
+    /// Queued deployments whose app has none in progress, oldest first.
+    public func runnableDeployments(limit: Int) throws -> [Deployment] {
+        try read { db in
+            try Deployment.fetchAll(db, sql: """
+                SELECT d.* FROM deployments d
+                WHERE d.phase = 'PENDING_BUILD'
+                  AND NOT EXISTS (SELECT 1 FROM deployments o WHERE o.app_id = d.app_id
+                                  AND o.phase IN ('BUILDING', 'PENDING_DEPLOY', 'DEPLOYING'))
+                  AND d.id = (SELECT MIN(q.id) FROM deployments q WHERE q.app_id = d.app_id AND q.phase = 'PENDING_BUILD')
+                ORDER BY d.id LIMIT ?
+                """, arguments: [limit])
+        }
+    }
+
+    public func inProgressCount() throws -> Int {
+        try read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM deployments WHERE phase IN ('BUILDING', 'PENDING_DEPLOY', 'DEPLOYING')") ?? 0
+        }
+    }
+
+    public func setPhase(deploymentID: Int64, _ phase: DeploymentPhase, error: String? = nil, now: Date) throws {
+        try write { db in
+            let finished: Date? = phase.isFinal ? now : nil
+            try db.execute(sql: "UPDATE deployments SET phase = ?, error_message = COALESCE(?, error_message), updated_at = ?, finished_at = COALESCE(?, finished_at) WHERE id = ?",
+                           arguments: [phase.rawValue, error, now, finished, deploymentID])
+        }
+    }
+
+    /// ACTIVE now; the app's previous ACTIVE deployment becomes SUPERSEDED in the same transaction.
+    public func activate(deploymentID: Int64, appID: Int64, now: Date) throws {
+        try write { db in
+            try db.execute(sql: "UPDATE deployments SET phase = 'SUPERSEDED', updated_at = ?, finished_at = ? WHERE app_id = ? AND phase = 'ACTIVE' AND id <> ?",
+                           arguments: [now, now, appID, deploymentID])
+            try db.execute(sql: "UPDATE deployments SET phase = 'ACTIVE', updated_at = ?, finished_at = ? WHERE id = ?",
+                           arguments: [now, now, deploymentID])
+        }
+    }
+
+    public func addSteps(deploymentID: Int64, names: [String]) throws -> [DeploymentStep] {
+        try write { db in
+            try names.enumerated().map { position, name in
+                var step = DeploymentStep(deploymentID: deploymentID, position: position, name: name)
+                try step.insert(db)
+                return step
+            }
+        }
+    }
+
+    public func updateStep(id: Int64, status: DeploymentStepStatus, exitStatus: Int? = nil, now: Date) throws {
+        try write { db in
+            let started: Date? = status == .running ? now : nil
+            let finished: Date? = status == .running || status == .pending ? nil : now
+            try db.execute(sql: """
+                UPDATE deployment_steps SET status = ?, exit_status = COALESCE(?, exit_status),
+                    started_at = COALESCE(started_at, ?), finished_at = COALESCE(?, finished_at) WHERE id = ?
+                """, arguments: [status.rawValue, exitStatus, started, finished, id])
+        }
+    }
+
+    public func steps(deploymentID: Int64) throws -> [DeploymentStep] {
+        try read { db in try DeploymentStep.filter(Column("deployment_id") == deploymentID).order(Column("position")).fetchAll(db) }
+    }
+
+    /// Appends output to a deployment's log, keeping at most `cap` bytes: the oldest chunks go
+    /// first (the tail is what explains a failure), with one note saying so.
+    public func appendLog(deploymentID: Int64, step: String, stream: LogStream, text: String, cap: Int, now: Date) throws {
+        guard !text.isEmpty else { return }
+        try write { db in
+            var chunk = DeploymentLogChunk(deploymentID: deploymentID, step: step, stream: stream, text: text, createdAt: now)
+            try chunk.insert(db)
+            let total = try Int.fetchOne(db, sql: "SELECT SUM(LENGTH(CAST(text AS BLOB))) FROM deployment_log_chunks WHERE deployment_id = ?",
+                                         arguments: [deploymentID]) ?? 0
+            guard total > cap else { return }
+            var excess = total - cap
+            let oldest = try Row.fetchAll(db, sql: """
+                SELECT id, LENGTH(CAST(text AS BLOB)) AS size, stream, text FROM deployment_log_chunks
+                WHERE deployment_id = ? ORDER BY id LIMIT 1000
+                """, arguments: [deploymentID])
+            var dropped: [Int64] = []
+            for row in oldest where excess > 0 {
+                let id: Int64 = row["id"]
+                if id == chunk.id { break }
+                dropped.append(id)
+                // An earlier note goes too (a new one replaces it); it does not count as output.
+                let isNote = row["stream"] == LogStream.system.rawValue && (row["text"] as String).hasPrefix("[earlier output dropped")
+                if !isNote { excess -= row["size"] as Int }
+            }
+            guard !dropped.isEmpty else { return }
+            try db.execute(sql: "DELETE FROM deployment_log_chunks WHERE id IN (\(dropped.map(String.init).joined(separator: ",")))")
+            // The note takes the place of what was dropped: the lowest id of them, so it reads first.
+            try db.execute(sql: "INSERT INTO deployment_log_chunks (id, deployment_id, step, stream, text, created_at) VALUES (?, ?, ?, 'system', ?, ?)",
+                           arguments: [dropped.last!, deploymentID, step, "[earlier output dropped: the log keeps the last \(cap / 1024) KiB]\n", now])
+        }
+    }
+
+    /// Deployments left in progress by an engine that stopped: ERROR "interrupted", so nothing
+    /// claims to run that doesn't. Returns the ACTIVE ones of services to start again.
+    @discardableResult
+    public func failInterruptedDeployments(now: Date) throws -> [Int64] {
+        try write { db in
+            let interrupted = try Int64.fetchAll(db, sql: "SELECT id FROM deployments WHERE phase IN ('BUILDING', 'PENDING_DEPLOY', 'DEPLOYING')")
+            try db.execute(sql: """
+                UPDATE deployments SET phase = 'ERROR', error_message = 'interrupted: the engine stopped while it ran', updated_at = ?, finished_at = ?
+                WHERE phase IN ('BUILDING', 'PENDING_DEPLOY', 'DEPLOYING')
+                """, arguments: [now, now])
+            try db.execute(sql: "UPDATE deployment_steps SET status = 'canceled', finished_at = ? WHERE status = 'running'", arguments: [now])
+            return interrupted
+        }
+    }
+
+    /// Keeps the newest `keep` deployments of an app (with their steps and logs).
+    public func pruneDeployments(appID: Int64, keep: Int) throws {
+        try write { db in
+            try db.execute(sql: """
+                DELETE FROM deployments WHERE app_id = ? AND phase NOT IN ('PENDING_BUILD', 'BUILDING', 'PENDING_DEPLOY', 'DEPLOYING', 'ACTIVE')
+                  AND id NOT IN (SELECT id FROM deployments WHERE app_id = ? ORDER BY id DESC LIMIT ?)
+                """, arguments: [appID, appID, keep])
+        }
+    }
+
+    /// The apps that build from a branch (`provider/workspace/repo` and the branch name).
+    public func apps(sourcePath: String, branch: String) throws -> [App] {
+        try read { db in try App.filter(Column("source_path") == sourcePath && Column("branch") == branch).fetchAll(db) }
+    }
+
+    public func createApp(_ app: App) throws -> App {
+        try write { db in
+            var app = app
+            try app.insert(db)
+            return app
+        }
+    }
+
+    /// Where a consumer of change events got to (the deployer's cursor survives restarts).
+    public func changeCursor(_ consumer: String) throws -> Int64? {
+        try read { db in try Int64.fetchOne(db, sql: "SELECT last_event_id FROM change_cursors WHERE consumer = ?", arguments: [consumer]) }
+    }
+
+    public func setChangeCursor(_ consumer: String, to id: Int64) throws {
+        try write { db in
+            try db.execute(sql: """
+                INSERT INTO change_cursors (consumer, last_event_id, updated_at) VALUES (?, ?, ?)
+                ON CONFLICT(consumer) DO UPDATE SET last_event_id = excluded.last_event_id, updated_at = excluded.updated_at
+                """, arguments: [consumer, id, Date()])
+        }
+    }
+}

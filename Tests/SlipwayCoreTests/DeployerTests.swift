@@ -1,0 +1,217 @@
+import Foundation
+import GRDB
+import Testing
+@testable import SlipwayCore
+
+/// The deployer against a real git repository on disk: phases, steps, logs, cancel, timeout,
+/// supersede, idempotency, autodeploy and restart recovery.
+@Suite("Deployer")
+struct DeployerTests {
+    let tmp = TemporaryDirectory()
+
+    struct Rig {
+        let store: Store
+        let deployer: Deployer
+        let origin: String
+        let repositoryID: Int64
+        let work: String
+    }
+
+    /// Runs a shell line (git) for the fixture, on a thread of its own.
+    @discardableResult
+    func sh(_ line: String, in directory: String) async throws -> String {
+        final class Output: @unchecked Sendable { var text = ""; let lock = NSLock() }
+        let output = Output()
+        let outcome = try await StepProcess.run(["/bin/sh", "-c", line], environment: ["PATH": "/usr/bin:/bin", "HOME": tmp.path,
+                                                "GIT_AUTHOR_NAME": "Ada", "GIT_AUTHOR_EMAIL": "ada@example.com", "GIT_COMMITTER_NAME": "Ada",
+                                                "GIT_COMMITTER_EMAIL": "ada@example.com"], directory: directory) { stream, text in
+            if stream == .stdout { output.lock.withLock { output.text += text } }
+        }
+        #expect(outcome.succeeded, "\(line) failed")
+        return output.lock.withLock { output.text }.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// A commit on main in the origin repository; returns its hash.
+    func commit(_ rig: Rig, file: String = "app.txt", content: String) async throws -> String {
+        let clone = tmp.path + "/clone"
+        if !FileManager.default.fileExists(atPath: clone) { try await sh("git clone -q '\(rig.origin)' clone && cd clone && git checkout -q -b main 2>/dev/null || true", in: tmp.path) }
+        try content.write(toFile: clone + "/" + file, atomically: true, encoding: .utf8)
+        try await sh("git add -A && git commit -q -m 'change \(file)' && git push -q origin HEAD:main", in: clone)
+        let hash = try await sh("git rev-parse HEAD", in: clone)
+        try rig.store.write { db in
+            try db.execute(sql: "UPDATE branches SET head_hash = ? WHERE repository_id = ? AND name = 'main'", arguments: [hash, rig.repositoryID])
+        }
+        return hash
+    }
+
+    func rig(_ settings: Deployer.Settings = Deployer.Settings(), password: String? = nil) async throws -> Rig {
+        let origin = tmp.path + "/origin.git"
+        try await sh("git init -q --bare origin.git", in: tmp.path)
+        let store = try Store(path: tmp.file("slipway.db"))
+        let now = Date()
+        let repositoryID = try store.write { db -> Int64 in
+            var account = Account(provider: .bitbucket, username: "ada", apiURL: "https://api.bitbucket.org/2.0", webURL: "https://bitbucket.org", auth: .token, createdAt: now)
+            try account.insert(db)
+            var workspace = Workspace(accountID: account.id!, slug: "acme", updatedAt: now)
+            try workspace.insert(db)
+            var repository = Repository(workspaceID: workspace.id!, slug: "api", name: "api", fullName: "acme/api", cloneURL: origin, updatedAt: now)
+            try repository.insert(db)
+            var branch = Branch(repositoryID: repository.id!, name: "main", headHash: "0000000", updatedAt: now)
+            try branch.insert(db)
+            return repository.id!
+        }
+        let work = tmp.path + "/work"
+        let deployer = Deployer(store: store, workRoot: work, settings: settings) { _ in password.map { ("x-token-auth", $0) } }
+        try await deployer.start()
+        return Rig(store: store, deployer: deployer, origin: origin, repositoryID: repositoryID, work: work)
+    }
+
+    func app(_ rig: Rig, name: String = "web", build: String? = "cat app.txt > built.txt && echo built", run: String = "echo \"running $SLIPWAY_APP at $SLIPWAY_COMMIT home=${HOME:-none}\"; cat built.txt",
+             timeout: Int? = nil) throws -> App {
+        try rig.store.createApp(App(name: name, repositoryID: rig.repositoryID, sourcePath: "bitbucket/acme/api", branch: "main",
+                                    buildCommand: build, runCommand: run, timeoutSeconds: timeout, environment: ["GREETING": "hi"], createdAt: Date()))
+    }
+
+    func finish(_ rig: Rig) async {
+        for _ in 0..<200 {
+            await rig.deployer.step()
+            await rig.deployer.idle()
+            if (try? rig.store.runnableDeployments(limit: 1).isEmpty) == true { return }
+        }
+    }
+
+    func log(_ rig: Rig, _ id: Int64) throws -> String {
+        try rig.store.logChunks(deploymentID: id).map(\.text).joined()
+    }
+
+    @Test("a deployment goes through fetch, checkout, build and run to ACTIVE, with a clean environment and its log")
+    func active() async throws {
+        let rig = try await rig(password: "s3cret-token")
+        let hash = try await commit(rig, content: "version 1\n")
+        _ = try app(rig)
+        let (deployment, created) = try await rig.deployer.deploy(app: "web", cause: "app created")
+        #expect(created && deployment.commitHash == hash)
+        await finish(rig)
+        let done = try #require(try rig.store.deployment(id: deployment.id!))
+        #expect(done.phase == .active, "\(done.errorMessage ?? "")")
+        let steps = try rig.store.steps(deploymentID: deployment.id!)
+        #expect(steps.map(\.name) == ["fetch", "checkout", "build", "run"])
+        #expect(steps.allSatisfy { $0.status == .succeeded && $0.exitStatus == 0 && $0.startedAt != nil && $0.finishedAt != nil })
+        let text = try log(rig, deployment.id!)
+        #expect(text.contains("built\n"))
+        #expect(text.contains("running web at \(hash) home=none\nversion 1\n"))
+        // The token is nowhere on disk: not in the work folder's git config, no askpass left.
+        let config = try String(contentsOfFile: rig.work + "/web/src/.git/config", encoding: .utf8)
+        #expect(!config.contains("s3cret-token"))
+        #expect(!text.contains("s3cret-token"))
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: FileManager.default.temporaryDirectory.path).filter { $0.hasPrefix("slipway-askpass-") }
+        #expect(leftovers.isEmpty || !leftovers.contains { path in
+            (try? String(contentsOfFile: FileManager.default.temporaryDirectory.path + "/" + path + "/askpass", encoding: .utf8))?.contains("s3cret") == true
+        })
+    }
+
+    @Test("a failing build is ERROR naming the step and its exit status; run is skipped; the output is kept")
+    func failing() async throws {
+        let rig = try await rig()
+        _ = try await commit(rig, content: "x\n")
+        _ = try app(rig, build: "echo compiling; echo 'error: missing semicolon' >&2; exit 2")
+        let (deployment, _) = try await rig.deployer.deploy(app: "web")
+        await finish(rig)
+        let done = try #require(try rig.store.deployment(id: deployment.id!))
+        #expect(done.phase == .error)
+        #expect(done.errorMessage == "step build failed: exit status 2")
+        let steps = try rig.store.steps(deploymentID: deployment.id!)
+        #expect(steps.map(\.status) == [.succeeded, .succeeded, .failed, .skipped])
+        #expect(steps[2].exitStatus == 2)
+        #expect(try log(rig, deployment.id!).contains("compiling\nerror: missing semicolon\n"))
+    }
+
+    @Test("cancel stops a running deployment: CANCELED")
+    func cancel() async throws {
+        let rig = try await rig(Deployer.Settings())
+        _ = try await commit(rig, content: "x\n")
+        _ = try app(rig, build: nil, run: "echo started; sleep 30")
+        let (deployment, _) = try await rig.deployer.deploy(app: "web")
+        await rig.deployer.step()
+        for _ in 0..<100 where !(try log(rig, deployment.id!).contains("started")) { try await Task.sleep(nanoseconds: 50_000_000) }
+        #expect(try await rig.deployer.cancel(deploymentID: deployment.id!))
+        await rig.deployer.idle()
+        let done = try #require(try rig.store.deployment(id: deployment.id!))
+        #expect(done.phase == .canceled)
+        #expect(done.errorMessage == "canceled during run")
+    }
+
+    @Test("a timeout is ERROR with the reason")
+    func timeout() async throws {
+        let rig = try await rig()
+        _ = try await commit(rig, content: "x\n")
+        _ = try app(rig, build: nil, run: "sleep 30", timeout: 2)
+        let (deployment, _) = try await rig.deployer.deploy(app: "web")
+        await finish(rig)
+        let done = try #require(try rig.store.deployment(id: deployment.id!))
+        #expect(done.phase == .error)
+        #expect(done.errorMessage == "timed out after 2 s in step run")
+    }
+
+    @Test("one deployment per (app, commit); a newer one supersedes the queued; ACTIVE replaces ACTIVE")
+    func supersede() async throws {
+        let rig = try await rig()
+        let first = try await commit(rig, content: "one\n")
+        _ = try app(rig)
+        let (a, createdA) = try await rig.deployer.deploy(app: "web")
+        let (again, createdAgain) = try await rig.deployer.deploy(app: "web", commit: first)
+        #expect(createdA && !createdAgain && again.id == a.id)
+        await finish(rig)
+        let second = try await commit(rig, content: "two\n")
+        let third = try await commit(rig, content: "three\n")
+        let (b, _) = try await rig.deployer.deploy(app: "web", commit: second)
+        let (c, _) = try await rig.deployer.deploy(app: "web", commit: third)
+        await finish(rig)
+        #expect(try rig.store.deployment(id: a.id!)?.phase == .superseded)
+        let skipped = try #require(try rig.store.deployment(id: b.id!))
+        #expect(skipped.phase == .superseded)
+        #expect(skipped.errorMessage == "superseded by deployment \(c.id!) before it started")
+        #expect(try rig.store.deployment(id: c.id!)?.phase == .active)
+        #expect(try log(rig, c.id!).contains("three"))
+    }
+
+    @Test("a new head on the app's branch deploys it (autodeploy), with the push as its cause")
+    func autodeploy() async throws {
+        let rig = try await rig()
+        let hash = try await commit(rig, content: "pushed\n")
+        let app = try app(rig)
+        try rig.store.write { db in
+            var event = ChangeEvent(kind: .headMoved, path: "bitbucket/acme/api/main", old: "0000000", new: hash, createdAt: Date())
+            try event.insert(db)
+            var other = ChangeEvent(kind: .headMoved, path: "bitbucket/acme/api/develop", old: "1", new: "2", createdAt: Date())
+            try other.insert(db)
+        }
+        await finish(rig)
+        let deployments = try rig.store.deployments(appID: app.id!)
+        #expect(deployments.count == 1)
+        #expect(deployments.first?.cause == "commit \(hash.prefix(7)) pushed to main")
+        #expect(deployments.first?.phase == .active)
+    }
+
+    @Test("after a restart, deployments left running are ERROR interrupted; logs are capped to their tail")
+    func recoveryAndCap() async throws {
+        let rig = try await rig()
+        _ = try app(rig)
+        let (deployment, _) = try rig.store.enqueueDeployment(appID: 1, commit: "abc", cause: "test", now: Date())
+        try rig.store.setPhase(deploymentID: deployment.id!, .building, now: Date())
+        try await rig.deployer.start()
+        let done = try #require(try rig.store.deployment(id: deployment.id!))
+        #expect(done.phase == .error && done.errorMessage == "interrupted: the engine stopped while it ran")
+
+        for index in 0..<50 {
+            try rig.store.appendLog(deploymentID: deployment.id!, step: "build", stream: .stdout,
+                                    text: "line \(index) " + String(repeating: "x", count: 90) + "\n", cap: 2048, now: Date())
+        }
+        let chunks = try rig.store.logChunks(deploymentID: deployment.id!)
+        let total = chunks.filter { $0.stream != .system }.map { $0.text.utf8.count }.reduce(0, +)
+        #expect(total <= 2048)
+        #expect(chunks.first?.text.hasPrefix("[earlier output dropped") == true)
+        #expect(chunks.filter { $0.stream == .system }.count == 1)
+        #expect(chunks.last?.text.hasPrefix("line 49 ") == true)
+    }
+}
