@@ -14,6 +14,9 @@ public final class SandboxService: @unchecked Sendable {
     // Everything below is guarded by `lock`.
     private let lock = NSLock()
     private var world: SandboxWorld
+    /// Real git repositories behind the `demo` workspace, when the sandbox has them.
+    private var demo: DemoRepositories?
+    private var demoPushes = 0
     private var random: SandboxRandom
     private var restWindow = RollingWindow()
     private var gitWindow = RollingWindow()
@@ -65,6 +68,84 @@ public final class SandboxService: @unchecked Sendable {
 
     var host: String { lock.withLock { boundHost } }
     var port: Int { lock.withLock { boundPort } }
+
+    // MARK: The demo workspace (real git)
+
+    /// Adds the `demo` workspace, whose repositories are real (cloned and fetched over smart HTTP).
+    func attachDemo(_ repositories: DemoRepositories) throws {
+        let created = now().addingTimeInterval(-3600)
+        var workspace = SandboxWorkspace(uuid: "{00000000-0000-4000-8000-00000000d3e0}", slug: DemoRepositories.workspace, name: "Demo apps",
+                                         isPrivate: true, isAdmin: true, createdOn: created)
+        var repos: [SandboxRepository] = []
+        for (index, project) in DemoRepositories.projects.enumerated() {
+            var repository = SandboxRepository(uuid: "{00000000-0000-4000-8000-00000000d3e\(index + 1)}", workspace: workspace.slug, slug: project.slug,
+                                               name: project.name, description: "A tiny project the demo deploys", language: "make",
+                                               isPrivate: true, role: "admin", createdOn: created, updatedOn: created, mainBranch: "main")
+            for commit in try repositories.commits(project.slug) { repository.commits[commit.hash] = commit }
+            repository.branches["main"] = try repositories.commits(project.slug).last?.hash
+            workspace.repositories.append(project.slug)
+            repos.append(repository)
+        }
+        lock.withLock {
+            for repository in repos { world.repositories[repository.fullName] = repository }
+            world.workspaces[workspace.slug] = workspace
+            world.workspaceOrder.append(workspace.slug)
+            demo = repositories
+        }
+    }
+
+    /// A real push to a demo repository (a new version on main); nil without the demo workspace.
+    @discardableResult
+    public func pushDemo(_ slug: String? = nil) -> SandboxPush? {
+        guard let demo = lock.withLock({ self.demo }) else { return nil }
+        let target = slug ?? lock.withLock {
+            demoPushes += 1
+            return DemoRepositories.projects[demoPushes % DemoRepositories.projects.count].slug
+        }
+        guard demo.contains(target), let commit = try? demo.push(target) else { return nil }
+        return lock.withLock {
+            let fullName = "\(DemoRepositories.workspace)/\(target)"
+            guard var repository = world.repositories[fullName] else { return nil }
+            let old = repository.branches["main"]
+            repository.commits[commit.hash] = commit
+            repository.branches["main"] = commit.hash
+            if options.bumpUpdatedOn { repository.updatedOn = now() }
+            world.repositories[fullName] = repository
+            world.pushes += 1
+            return SandboxPush(kind: .commit, repository: fullName, branch: "main", old: old, new: commit.hash)
+        }
+    }
+
+    /// The bare repository behind `/git/WORKSPACE/SLUG.git`, if it is a real one.
+    func demoRepositoryPath(workspace: String, slug: String) -> String? {
+        lock.withLock {
+            guard workspace == DemoRepositories.workspace, let demo, demo.contains(slug) else { return nil }
+            return demo.bare(slug)
+        }
+    }
+
+    var hasDemo: Bool { lock.withLock { demo != nil } }
+
+    /// The checks a git request passes before a pack is made: credentials and the git limit.
+    func admitGit(authorization: String?) -> SandboxReply? {
+        lock.withLock {
+            stats.byKind["git", default: 0] += 1
+            stats.byPath["/git/{workspace}/{repo}.git/git-upload-pack", default: 0] += 1
+            switch authenticate(authorization, git: true) {
+            case let .failure(box):
+                stats.unauthorized += 1
+                return box.reply
+            case let .success(credential):
+                stats.byCredential[credential.name, default: 0] += 1
+                let admitted = gitWindow.admit(credential.name, limit: options.gitRateLimitPerHour, now: now())
+                guard admitted.allowed else {
+                    stats.rateLimited += 1
+                    return rateLimitReply(accessToken: credential.isAccessToken)
+                }
+                return nil
+            }
+        }
+    }
 
     // MARK: Simulated pushes
 

@@ -123,7 +123,11 @@ struct DeployerTests {
         let steps = try rig.store.steps(deploymentID: deployment.id!)
         #expect(steps.map(\.status) == [.succeeded, .succeeded, .failed, .skipped])
         #expect(steps[2].exitStatus == 2)
-        #expect(try log(rig, deployment.id!).contains("compiling\nerror: missing semicolon\n"))
+        // stdout and stderr come through separate pipes: both kept, in whichever order they came.
+        let text = try log(rig, deployment.id!)
+        #expect(text.contains("compiling\n") && text.contains("error: missing semicolon\n"))
+        let chunks = try rig.store.logChunks(deploymentID: deployment.id!)
+        #expect(chunks.contains { $0.stream == .stderr && $0.step == "build" && $0.text == "error: missing semicolon\n" })
     }
 
     @Test("cancel stops a running deployment: CANCELED")

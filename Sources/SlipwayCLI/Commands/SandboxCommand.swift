@@ -36,6 +36,8 @@ struct SandboxCommand: AsyncParsableCommand {
     var faults: [String] = []
     @Option(name: .customLong("token-lifetime"), help: ArgumentHelp("OAuth access tokens expire after this many seconds.", valueName: "SECONDS"))
     var tokenLifetime = 7200
+    @Flag(name: .customLong("demo-repositories"), help: "Add a 'demo' workspace of real git repositories (clone and fetch work).")
+    var demoRepositories = false
     @Flag(name: .customLong("print-token"), help: "Print the access token this seed's sandbox accepts, and exit.") var printToken = false
 
     var options: SandboxOptions {
@@ -52,6 +54,7 @@ struct SandboxCommand: AsyncParsableCommand {
         o.retryAfterSeconds = retryAfter
         o.faults = faults
         o.tokenLifetimeSeconds = tokenLifetime
+        o.demoRepositories = demoRepositories
         return o
     }
 

@@ -38,6 +38,7 @@ struct DemoCommand: AsyncParsableCommand {
         var options = SandboxOptions()
         options.seed = seed
         options.pushEverySeconds = pushEvery
+        options.demoRepositories = true
         let server: SandboxServer
         do {
             server = try await SandboxServer.start(options: options)
@@ -45,9 +46,13 @@ struct DemoCommand: AsyncParsableCommand {
             throw SlipwayCLIError.failure("cannot start the demo sandbox: \(error)")
         }
         do {
-            let linker = AccountLinker(store: context.store, keyFile: context.paths.keyFile, http: ProviderFactory(context: context).http)
-            _ = try await linker.link(LinkRequest(provider: .bitbucket, apiURL: server.apiURL, webURL: server.webURL,
-                                                  secret: .token(server.service.accessToken)))
+            let factory = ProviderFactory(context: context)
+            let linker = AccountLinker(store: context.store, keyFile: context.paths.keyFile, http: factory.http)
+            let (account, _) = try await linker.link(LinkRequest(provider: .bitbucket, apiURL: server.apiURL, webURL: server.webURL,
+                                                                 secret: .token(server.service.accessToken)))
+            // Mirror the sandbox once (a fraction of a second), so the demo apps have their source.
+            _ = try await MirrorSync(store: context.store, account: account, provider: try factory.provider(for: account), concurrency: 4).run()
+            try createDemoApps(context: context)
             // The sandbox is local and small: sweep often so pushes show within seconds.
             try await DashboardRunner(context: context, engineTuning: { $0.sweepInterval = 1; $0.discoveryInterval = 5 }).run()
         } catch {
@@ -56,5 +61,18 @@ struct DemoCommand: AsyncParsableCommand {
             throw SlipwayCLIError.failure("the demo failed: \(error)")
         }
         await server.stop()
+    }
+
+    /// Two apps on the sandbox's real repositories: one that deploys, one whose build fails on
+    /// odd versions. Their first deployments are queued for the engine the dashboard hosts.
+    func createDemoApps(context: CommandContext) throws {
+        let apps = [("hello-web", "bitbucket/demo/hello-web", "./run.sh"), ("flaky-api", "bitbucket/demo/flaky-api", "echo \"flaky-api v$(cat VERSION) answers\"")]
+        for (name, source, run) in apps {
+            guard let repository = try context.store.repository(at: try MirrorPath.parse(source)) else { continue }
+            _ = try context.store.createApp(App(name: name, repositoryID: repository.id, sourcePath: source, branch: "main", buildCommand: "make",
+                                                runCommand: run, createdAt: Date()))
+            let payload = String(decoding: try JSONSerialization.data(withJSONObject: ["app": name, "cause": "app created"]), as: UTF8.self)
+            _ = try context.store.enqueue(.deploy, payload: payload, requestedBy: "demo", now: Date())
+        }
     }
 }

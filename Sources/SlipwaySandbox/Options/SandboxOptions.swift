@@ -23,6 +23,9 @@ public struct SandboxOptions: Sendable, Equatable {
     public var tokenLifetimeSeconds: Int = 7200
     /// The scopes the access token reports in `X-OAuth-Scopes`.
     public var tokenScopes: [String] = ["account", "repository", "webhook", "pullrequest"]
+    /// A `demo` workspace of real git repositories (served over smart HTTP, clone and fetch
+    /// work), pushed to along with the simulated ones.
+    public var demoRepositories = false
     /// Fault specifications (see `FaultSpec`), applied in order.
     public var faults: [String] = []
 

@@ -28,6 +28,10 @@ public final class SandboxServer: Sendable {
 
     public static func start(options: SandboxOptions, now: @escaping @Sendable () -> Date = { Date() }) async throws -> SandboxServer {
         let service = try SandboxService(options: options, now: now)
+        if options.demoRepositories {
+            let repositories = try await Self.offThePool { try DemoRepositories() }
+            try service.attachDemo(repositories)
+        }
         let started = StartSignal()
         let app = Application(
             responder: SandboxResponder(service: service),
@@ -56,11 +60,29 @@ public final class SandboxServer: Sendable {
                 while !Task.isCancelled {
                     try? await Task.sleep(nanoseconds: UInt64(every * 1_000_000_000))
                     if Task.isCancelled { break }
-                    service.push()
+                    // With the demo workspace, every other push is a real commit there.
+                    if service.hasDemo, Int.random(in: 0..<2) == 0 {
+                        _ = await Self.offThePool { service.pushDemo() }
+                    } else {
+                        service.push()
+                    }
                 }
             }
         }
         return SandboxServer(service: service, port: port, host: options.host, serverTask: serverTask, pushTask: pushTask)
+    }
+
+    /// Runs blocking work (git) on a thread of its own, not on the concurrency pool.
+    static func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try body() }) }.start()
+        }
+    }
+
+    static func offThePool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            Thread { continuation.resume(returning: body()) }.start()
+        }
     }
 
     /// Stops pushing and serving; waits until the port is released.
@@ -142,6 +164,29 @@ struct SandboxResponder: HTTPResponder {
     typealias Context = SandboxContext
     let service: SandboxService
 
+    /// `POST /git/demo/REPO.git/git-upload-pack`: git's own upload-pack answers (stateless RPC,
+    /// as smart HTTP runs it), after the same credential and limit checks as the refs.
+    func uploadPack(_ request: SandboxRequest) async throws -> Response? {
+        let s = request.segments
+        guard s.count == 4, s[0] == "git", s[3] == "git-upload-pack", s[2].hasSuffix(".git"),
+              let bare = service.demoRepositoryPath(workspace: s[1], slug: String(s[2].dropLast(4))) else { return nil }
+        if let refusal = service.admitGit(authorization: request.headers["authorization"]) {
+            var fields = HTTPFields()
+            for (name, value) in refusal.headers { if let n = HTTPField.Name(name) { fields.append(HTTPField(name: n, value: value)) } }
+            return Response(status: .init(code: refusal.status), headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: refusal.body)))
+        }
+        let gzip = request.headers["content-encoding"]?.lowercased() == "gzip"
+        let body = request.body
+        let pack = try await SandboxServer.offThePool {
+            try DemoRepositories.run(["/bin/sh", "-c", gzip ? "gzip -dc | git upload-pack --stateless-rpc \"$0\"" : "git upload-pack --stateless-rpc \"$0\"", bare],
+                                     in: bare, input: body)
+        }
+        var fields = HTTPFields()
+        fields[.contentType] = "application/x-git-upload-pack-result"
+        fields[.cacheControl] = "no-cache"
+        return Response(status: .ok, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: pack)))
+    }
+
     func respond(to request: Request, context: SandboxContext) async throws -> Response {
         var request = request
         let body = try await request.collectBody(upTo: 1 << 20)
@@ -152,6 +197,7 @@ struct SandboxResponder: HTTPResponder {
         headers["host"] = authority
         let parsed = SandboxRequest(method: request.method.rawValue, uri: request.uri.description, headers: headers,
                                     body: Data(buffer: body), origin: "http://\(authority)")
+        if request.method == .post, let pack = try await uploadPack(parsed) { return pack }
         let reply = service.handle(parsed)
         if reply.delay > 0 { try await Task.sleep(nanoseconds: UInt64(reply.delay * 1_000_000_000)) }
 
