@@ -136,6 +136,22 @@ struct DashboardEndToEndTests {
         var (ok, screen) = try await tmux.waitFor { $0.contains("Acme Corp") && $0.contains("Globex") && $0.contains("Initech") }
         #expect(ok, "\(screen)")
         #expect(screen.contains("[bitbucket @sandbox-user ok]"))
+        // The demo's apps deploy from the sandbox's real repositories: watch them settle.
+        try tmux.press(":")
+        try tmux.typeWithoutEnter("apps")
+        try tmux.press("Enter")
+        (ok, screen) = try await tmux.waitFor(30) { screen in
+            screen.split(separator: "\n").contains { $0.contains("hello-web") && $0.contains("ACTIVE") }
+                && screen.split(separator: "\n").contains { $0.contains("flaky-api") && ($0.contains("ACTIVE") || $0.contains("ERROR")) }
+        }
+        #expect(ok, "\(screen)")
+        // Into hello-web's history and the log of its deployment.
+        try tmux.press("G", "Enter")
+        (ok, screen) = try await tmux.waitFor("› Apps › hello-web")
+        #expect(ok, "\(screen)")
+        try tmux.press("G", "Enter")
+        (ok, screen) = try await tmux.waitFor(10) { $0.contains("log") && $0.contains("is up") }
+        #expect(ok, "\(screen)")
         // Ctrl-C leaves as cleanly as q.
         try tmux.press("C-c")
         (ok, screen) = try await tmux.waitFor("EXITED 0")

@@ -221,6 +221,57 @@ struct ReducerTests {
         #expect(s.current.selection == 0)
     }
 
+    @Test("d and x ask first: y sends the request, anything else does nothing")
+    func confirmations() {
+        var s = DashboardState(width: 80, height: 24, now: now)
+        var apps = Level(kind: .apps, title: "Apps", path: "", provider: "")
+        let app = App(id: 3, name: "web", repositoryID: 1, sourcePath: "bitbucket/acme/api", branch: "main", runCommand: "./run.sh", createdAt: now)
+        apps.items = [.app(Store.AppRow(app: app, latest: nil, activeCommit: nil))]
+        apps.total = 1
+        apps.loaded = true
+        s.stack.append(apps)
+        #expect(send(&s, .char("d")).isEmpty)
+        #expect(s.mode == .confirm(prompt: "Deploy web now, from its branch's head? y/n", effect: .deploy(app: "web")))
+        #expect(send(&s, .char("n")).isEmpty)
+        #expect(s.mode == .browse && s.message?.text == "not done")
+        send(&s, .char("d"))
+        #expect(send(&s, .char("y")) == [.deploy(app: "web")])
+
+        var deployments = Level(kind: .deployments(appID: 3), title: "web", path: "app:web", provider: "")
+        deployments.items = [.deployment(Deployment(id: 9, appID: 3, commitHash: "abc", phase: .building, cause: "x", createdAt: now)),
+                             .deployment(Deployment(id: 8, appID: 3, commitHash: "def", phase: .active, cause: "x", createdAt: now))]
+        deployments.total = 2
+        deployments.loaded = true
+        s.stack.append(deployments)
+        send(&s, .char("x"))
+        #expect(send(&s, .char("y")) == [.cancelDeployment(9)])
+        send(&s, .char("j"), .char("x"))
+        #expect(s.mode == .browse)
+        #expect(s.message?.text == "select a queued or running deployment to cancel")
+        // d on an app's deployments deploys that app.
+        send(&s, .char("d"))
+        #expect(s.mode == .confirm(prompt: "Deploy web now, from its branch's head? y/n", effect: .deploy(app: "web")))
+    }
+
+    @Test("a log follows its end as lines arrive, until the user moves up; G follows again")
+    func followsLog() {
+        var s = DashboardState(width: 80, height: 24, now: now)
+        var log = Level(kind: .log(deploymentID: 1), title: "#1 log", path: "deployment:1", provider: "")
+        log.followTail = true
+        s.stack.append(log)
+        func lines(_ n: Int) -> [Item] { (1...n).map { .logLine(number: $0, stream: .stdout, text: "line \($0)") } }
+        _ = reducer.reduce(&s, .loaded(depth: 1, total: 30, offset: 0, items: lines(30)))
+        #expect(s.current.selection == 29)
+        _ = reducer.reduce(&s, .loaded(depth: 1, total: 40, offset: 0, items: lines(40)))
+        #expect(s.current.selection == 39)
+        send(&s, .char("k"))
+        _ = reducer.reduce(&s, .loaded(depth: 1, total: 50, offset: 0, items: lines(50)))
+        #expect(s.current.selection == 38)
+        send(&s, .char("G"))
+        _ = reducer.reduce(&s, .loaded(depth: 1, total: 60, offset: 0, items: lines(60)))
+        #expect(s.current.selection == 59)
+    }
+
     @Test("a shrinking list pulls the selection back inside")
     func shrinking() {
         var s = state()

@@ -59,6 +59,23 @@ struct ViewSnapshotTests {
         Snapshot.check(c.render(), "filter-\(size)")
     }
 
+    @Test("apps, an app's deployments with their phases, and a failed deployment's log (hostile output inert)", arguments: sizes)
+    func apps(width: Int, height: Int) throws {
+        let fixture = try DashboardFixture()
+        let c = fixture.controller(width: width, height: height)
+        let size = "\(width)x\(height)"
+        keys(c, .char(":"))
+        type(c, "apps")
+        keys(c, .enter)
+        Snapshot.check(c.render(), "apps-\(size)")
+        keys(c, .enter)
+        Snapshot.check(c.render(), "deployments-\(size)")
+        keys(c, .char("j"), .char("j"), .char("p"))
+        Snapshot.check(c.render(), "deployments-detail-\(size)")
+        keys(c, .char("p"), .enter)
+        Snapshot.check(c.render(), "log-\(size)")
+    }
+
     @Test("no account linked says how to link one", arguments: sizes)
     func empty(width: Int, height: Int) throws {
         let fixture = try DashboardFixture(empty: true)
@@ -118,6 +135,8 @@ final class FailingSource: DashboardSource, @unchecked Sendable {
     }
     func changes(after cursor: Int64?) throws -> (cursor: Int64, events: [ChangeEvent]) { try inner.changes(after: cursor) }
     func requestRefresh(path: String) throws -> Int64 { try inner.requestRefresh(path: path) }
+    func requestDeploy(app: String) throws -> Int64 { try inner.requestDeploy(app: app) }
+    func requestCancel(deploymentID: Int64) throws -> Int64 { try inner.requestCancel(deploymentID: deploymentID) }
     func command(id: Int64) throws -> EngineCommand? { try inner.command(id: id) }
     func dataVersion() -> Int? { inner.dataVersion() }
 }

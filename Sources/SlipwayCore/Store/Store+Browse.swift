@@ -279,3 +279,63 @@ extension Store {
         }
     }
 }
+
+extension Store {
+    /// An app with its newest deployment, for the apps screen.
+    public struct AppRow: Sendable, Equatable {
+        public var app: App
+        public var latest: Deployment?
+        /// The commit the app runs now (its ACTIVE deployment's), if any.
+        public var activeCommit: String?
+
+        public init(app: App, latest: Deployment?, activeCommit: String?) {
+            self.app = app
+            self.latest = latest
+            self.activeCommit = activeCommit
+        }
+    }
+
+    public func appWindow(_ query: BrowseQuery) throws -> Window<AppRow> {
+        let filter = Self.filterClause(["a.name", "a.source_path", "a.branch"], query.filter)
+        return try read { db in
+            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM apps a WHERE 1 = 1 \(filter.sql)", arguments: filter.arguments) ?? 0
+            let apps = try App.fetchAll(db, sql: "SELECT a.* FROM apps a WHERE 1 = 1 \(filter.sql) ORDER BY a.name LIMIT ? OFFSET ?",
+                                        arguments: filter.arguments + [query.limit, query.offset])
+            let rows = try apps.map { app in
+                let latest = try Deployment.fetchOne(db, sql: "SELECT * FROM deployments WHERE app_id = ? ORDER BY id DESC LIMIT 1", arguments: [app.id!])
+                let active = try String.fetchOne(db, sql: "SELECT commit_hash FROM deployments WHERE app_id = ? AND phase = 'ACTIVE' ORDER BY id DESC LIMIT 1",
+                                                 arguments: [app.id!])
+                return AppRow(app: app, latest: latest, activeCommit: active)
+            }
+            return Window(total: total, offset: query.offset, rows: rows)
+        }
+    }
+
+    public func deploymentWindow(appID: Int64, _ query: BrowseQuery) throws -> Window<Deployment> {
+        let filter = Self.filterClause(["d.commit_hash", "d.cause", "d.phase", "d.error_message"], query.filter)
+        return try read { db in
+            let arguments: StatementArguments = [appID] + filter.arguments
+            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM deployments d WHERE d.app_id = ? \(filter.sql)", arguments: arguments) ?? 0
+            let rows = try Deployment.fetchAll(db, sql: "SELECT d.* FROM deployments d WHERE d.app_id = ? \(filter.sql) ORDER BY d.id DESC LIMIT ? OFFSET ?",
+                                               arguments: arguments + [query.limit, query.offset])
+            return Window(total: total, offset: query.offset, rows: rows)
+        }
+    }
+
+    /// A deployment's log as lines (capped logs are small enough to split in memory).
+    public func logLines(deploymentID: Int64) throws -> [(stream: LogStream, text: String)] {
+        var lines: [(LogStream, String)] = []
+        var pending: [LogStream: String] = [:]
+        for chunk in try logChunks(deploymentID: deploymentID, limit: 100_000) {
+            var text = (pending.removeValue(forKey: chunk.stream) ?? "") + chunk.text
+            // "\r\n" is one Character in Swift: both end a line.
+            while let newline = text.firstIndex(where: { $0 == "\n" || $0 == "\r\n" }) {
+                lines.append((chunk.stream, String(text[..<newline])))
+                text = String(text[text.index(after: newline)...])
+            }
+            if !text.isEmpty { pending[chunk.stream] = text }
+        }
+        for (stream, text) in pending.sorted(by: { $0.key.rawValue < $1.key.rawValue }) { lines.append((stream, text)) }
+        return lines
+    }
+}

@@ -10,6 +10,9 @@ public protocol DashboardSource: AnyObject, Sendable {
     func changes(after cursor: Int64?) throws -> (cursor: Int64, events: [ChangeEvent])
     /// Leaves a refresh command for the engine; returns its id.
     func requestRefresh(path: String) throws -> Int64
+    /// Asks the engine to deploy an app's head, or to cancel a deployment; returns the command's id.
+    func requestDeploy(app: String) throws -> Int64
+    func requestCancel(deploymentID: Int64) throws -> Int64
     func command(id: Int64) throws -> EngineCommand?
     /// Changes whenever any connection commits (`PRAGMA data_version`); nil when unknown.
     func dataVersion() -> Int?
@@ -73,6 +76,17 @@ public final class StoreSource: DashboardSource, @unchecked Sendable {
         case let .commits(_, branchID):
             let window = try store.commitWindow(branchID: branchID, query)
             return (window.total, window.rows.map(Item.commit))
+        case .apps:
+            let window = try store.appWindow(query)
+            return (window.total, window.rows.map(Item.app))
+        case let .deployments(appID):
+            let window = try store.deploymentWindow(appID: appID, query)
+            return (window.total, window.rows.map(Item.deployment))
+        case let .log(deploymentID):
+            let needle = query.filter.lowercased()
+            let lines = try store.logLines(deploymentID: deploymentID).enumerated()
+                .filter { needle.isEmpty || $0.element.text.lowercased().contains(needle) }
+            return (lines.count, lines.dropFirst(query.offset).prefix(query.limit).map { Item.logLine(number: $0.offset + 1, stream: $0.element.stream, text: $0.element.text) })
         }
     }
 
@@ -111,6 +125,16 @@ public final class StoreSource: DashboardSource, @unchecked Sendable {
 
     public func command(id: Int64) throws -> EngineCommand? {
         try store.command(id: id)
+    }
+
+    public func requestDeploy(app: String) throws -> Int64 {
+        let payload = String(decoding: try JSONSerialization.data(withJSONObject: ["app": app, "cause": "deployed from the dashboard"]), as: UTF8.self)
+        return try store.enqueue(.deploy, payload: payload, requestedBy: "tui:\(getpid())", now: Date())
+    }
+
+    public func requestCancel(deploymentID: Int64) throws -> Int64 {
+        let payload = String(decoding: try JSONSerialization.data(withJSONObject: ["deployment": deploymentID]), as: UTF8.self)
+        return try store.enqueue(.cancel, payload: payload, requestedBy: "tui:\(getpid())", now: Date())
     }
 
     public func dataVersion() -> Int? {

@@ -2,7 +2,7 @@
 /// help screen, the status-bar hints and the README's key table.
 public enum BindingAction: String, Sendable, CaseIterable, Hashable {
     case down, up, top, bottom, pageDown = "page_down", pageUp = "page_up", halfDown = "half_down", halfUp = "half_up"
-    case open, back, filter, sort, command, refresh, detail, copy, url, help, quit
+    case open, back, filter, sort, command, refresh, detail, copy, url, deploy, cancel, help, quit
 }
 
 public struct KeyBinding: Sendable, Equatable {
@@ -41,6 +41,8 @@ public struct Keymap: Sendable, Equatable {
         KeyBinding(action: .refresh, keys: [.char("r")], help: "Refresh this item now (ahead of background sync)", hint: "refresh", group: .browse),
         KeyBinding(action: .copy, keys: [.char("y")], help: "Copy the selected hash (or URL) to the clipboard, over ssh too (OSC 52)", hint: "copy", group: .browse),
         KeyBinding(action: .url, keys: [.char("o")], help: "Show the selected item's web URL, to copy", hint: nil, group: .browse),
+        KeyBinding(action: .deploy, keys: [.char("d")], help: "Deploy the selected app now (asks first)", hint: nil, group: .browse),
+        KeyBinding(action: .cancel, keys: [.char("x")], help: "Cancel the selected deployment (asks first)", hint: nil, group: .browse),
         KeyBinding(action: .command, keys: [.char(":")], help: "Command line (:repos, :accounts, :q …; tab completes)", hint: "cmd", group: .app),
         KeyBinding(action: .help, keys: [.char("?")], help: "Show or hide this help", hint: "help", group: .app),
         KeyBinding(action: .quit, keys: [.char("q"), .ctrl("c")], help: "Quit", hint: "quit", group: .app),

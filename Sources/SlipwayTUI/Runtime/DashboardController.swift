@@ -126,6 +126,18 @@ public final class DashboardController {
             controlOutput.append(bytes)
         case let .setTheme(name):
             switchTheme(name)
+        case let .deploy(app):
+            do {
+                send(.commandQueued(id: try source.requestDeploy(app: app), description: "deploy \(app)"))
+            } catch {
+                send(.failed("cannot ask the engine: \(error)"))
+            }
+        case let .cancelDeployment(id):
+            do {
+                send(.commandQueued(id: try source.requestCancel(deploymentID: id), description: "cancel #\(id)"))
+            } catch {
+                send(.failed("cannot ask the engine: \(error)"))
+            }
         case .quit:
             break
         }

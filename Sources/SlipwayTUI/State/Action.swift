@@ -28,6 +28,10 @@ public enum Effect: Sendable, Equatable {
     case copy(String)
     /// Switch to a theme and remember it in the config.
     case setTheme(String)
+    /// Ask the engine to deploy an app's branch head now.
+    case deploy(app: String)
+    /// Ask the engine to cancel a deployment.
+    case cancelDeployment(Int64)
     case quit
 }
 
@@ -59,6 +63,7 @@ public enum CommandLineCatalog {
         Entry(name: "repos", aliases: ["repositories"], help: "every repository of the current account"),
         Entry(name: "branches", aliases: [], help: "every branch of the current account"),
         Entry(name: "accounts", aliases: [], help: "accounts, their status and budgets"),
+        Entry(name: "apps", aliases: ["deployments"], help: "apps, their deployments and logs"),
         Entry(name: "sort", aliases: [], help: "sort by name, recent or size"),
         Entry(name: "theme", aliases: [], help: "switch the theme (and keep it): :theme NAME"),
         Entry(name: "filter", aliases: [], help: "filter this list"),

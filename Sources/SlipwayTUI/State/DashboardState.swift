@@ -24,6 +24,8 @@ public struct Level: Sendable, Equatable {
     /// False after a filter or sort change: the next load starts at the first row instead of
     /// following the selected row to where it moved.
     public var followSelection = true
+    /// A log that follows its end as lines arrive (until the user moves up).
+    public var followTail = false
 
     public init(kind: LevelKind, title: String, path: String, provider: String, webBase: String? = nil) {
         self.kind = kind
@@ -57,6 +59,8 @@ public enum InputMode: Sendable, Equatable {
     case filter
     case command(String)
     case help
+    /// A question before something that cannot be undone: `y` runs the effect.
+    case confirm(prompt: String, effect: Effect)
 }
 
 public struct StatusMessage: Sendable, Equatable {

@@ -11,10 +11,15 @@ public enum LevelKind: Sendable, Equatable {
     case branches(accountID: Int64, repositoryID: Int64?)
     case commits(accountID: Int64, branchID: Int64)
     case accounts
+    case apps
+    /// One app's deployments, newest first.
+    case deployments(appID: Int64)
+    /// One deployment's log, a row per line.
+    case log(deploymentID: Int64)
 
     public var sorts: [Store.BrowseSort] {
         switch self {
-        case .providers, .accounts: [.name]
+        case .providers, .accounts, .apps, .deployments, .log: [.name]
         case .workspaces: [.name, .size]
         case .repositories, .branches: [.name, .recent, .size]
         case .commits: [.name, .size]
@@ -35,7 +40,7 @@ public enum LevelKind: Sendable, Equatable {
 
     public var accountID: Int64? {
         switch self {
-        case .providers, .accounts: nil
+        case .providers, .accounts, .apps, .deployments, .log: nil
         case let .workspaces(id), let .repositories(id, _), let .branches(id, _), let .commits(id, _): id
         }
     }
@@ -43,7 +48,7 @@ public enum LevelKind: Sendable, Equatable {
     /// Levels whose rows can be opened.
     public var drillable: Bool {
         switch self {
-        case .commits, .accounts: false
+        case .commits, .accounts, .log: false
         default: true
         }
     }
@@ -57,6 +62,9 @@ public enum Item: Sendable, Equatable {
     case branch(Store.BranchRow)
     case commit(Commit)
     case account(AccountCard)
+    case app(Store.AppRow)
+    case deployment(Deployment)
+    case logLine(number: Int, stream: LogStream, text: String)
 
     /// The row's place in the mirror (`bitbucket/acme/api/main`); commits add `@hash`.
     public func path(provider: String, commitsOf branchPath: String = "") -> String {
@@ -67,6 +75,9 @@ public enum Item: Sendable, Equatable {
         case let .repository(r): "\(provider)/\(r.workspaceSlug)/\(r.repository.slug)"
         case let .branch(b): "\(provider)/\(b.workspaceSlug)/\(b.repositorySlug)/\(b.branch.name)"
         case let .commit(c): "\(branchPath)@\(c.hash)"
+        case let .app(row): "app:\(row.app.name)"
+        case let .deployment(d): "deployment:\(d.id ?? 0)"
+        case let .logLine(number, _, _): "\(branchPath)#\(number)"
         }
     }
 
@@ -79,6 +90,9 @@ public enum Item: Sendable, Equatable {
         case let .repository(r): "repository:\(r.repository.id ?? 0)"
         case let .branch(b): "branch:\(b.branch.id ?? 0)"
         case let .commit(c): "commit:\(c.id ?? 0)"
+        case let .app(row): "app:\(row.app.id ?? 0)"
+        case let .deployment(d): "deployment:\(d.id ?? 0)"
+        case let .logLine(number, _, _): "line:\(number)"
         }
     }
 
@@ -91,6 +105,9 @@ public enum Item: Sendable, Equatable {
         case let .repository(r): r.repository.slug
         case let .branch(b): b.branch.name
         case let .commit(c): String(c.hash.prefix(7))
+        case let .app(row): row.app.name
+        case let .deployment(d): "#\(d.id ?? 0)"
+        case let .logLine(number, _, _): "line \(number)"
         }
     }
 }

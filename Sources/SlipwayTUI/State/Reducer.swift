@@ -38,7 +38,10 @@ public struct Reducer: Sendable {
             level.loaded = true
             level.loadError = nil
             level.followSelection = true
-            if let selected, let index = items.firstIndex(where: { $0.identity == selected }), offset + index != level.selection {
+            if level.followTail {
+                level.selection = max(0, total - 1)
+                level.scrollTop = max(0, total - state.layout.tableHeight)
+            } else if let selected, let index = items.firstIndex(where: { $0.identity == selected }), offset + index != level.selection {
                 // Keep the row where it was on screen, too.
                 let moved = offset + index - level.selection
                 level.selection += moved
@@ -89,6 +92,13 @@ public struct Reducer: Sendable {
             return filterKey(key, &state)
         case let .command(text):
             return commandKey(key, text: text, &state)
+        case let .confirm(_, effect):
+            state.mode = .browse
+            guard key == .char("y") || key == .char("Y") else {
+                show("not done", error: false, &state)
+                return []
+            }
+            return [effect]
         case .browse:
             guard let action = keymap.action(for: key) else { return [] }
             return perform(action, &state)
@@ -99,9 +109,15 @@ public struct Reducer: Sendable {
         let page = state.layout.tableHeight
         switch action {
         case .down: return move(by: 1, &state)
-        case .up: return move(by: -1, &state)
-        case .top: return move(to: 0, &state)
-        case .bottom: return move(to: state.current.total - 1, &state)
+        case .up:
+            state.current.followTail = false
+            return move(by: -1, &state)
+        case .top:
+            state.current.followTail = false
+            return move(to: 0, &state)
+        case .bottom:
+            if case .log = state.current.kind { state.current.followTail = true }
+            return move(to: state.current.total - 1, &state)
         case .pageDown: return move(by: page, &state)
         case .pageUp: return move(by: -page, &state)
         case .halfDown: return move(by: max(1, page / 2), &state)
@@ -121,6 +137,20 @@ public struct Reducer: Sendable {
             return []
         case .refresh: return refresh(&state)
         case .copy: return copy(&state)
+        case .deploy:
+            guard let app = selectedApp(state) else {
+                show("select an app to deploy (:apps)", error: false, &state)
+                return []
+            }
+            state.mode = .confirm(prompt: "Deploy \(app) now, from its branch's head? y/n", effect: .deploy(app: app))
+            return []
+        case .cancel:
+            guard case let .deployment(deployment)? = state.current.selectedItem, let id = deployment.id, deployment.phase.isInProgress else {
+                show("select a queued or running deployment to cancel", error: false, &state)
+                return []
+            }
+            state.mode = .confirm(prompt: "Cancel deployment #\(id) (\(deployment.phase.rawValue))? y/n", effect: .cancelDeployment(id))
+            return []
         case .url:
             guard let url = state.current.selectedItem.flatMap({ webURL(of: $0, level: state.current) }) else {
                 show("this row has no web page", error: false, &state)
@@ -239,6 +269,10 @@ public struct Reducer: Sendable {
         case "providers":
             state.stack.removeSubrange(1...)
             return [.reload(depth: 0)]
+        case "apps":
+            state.stack.removeSubrange(1...)
+            state.stack.append(Level(kind: .apps, title: "Apps", path: "", provider: ""))
+            return [.reload(depth: 1)]
         case "accounts":
             state.stack.removeSubrange(1...)
             state.stack.append(Level(kind: .accounts, title: "Accounts", path: "", provider: ""))
@@ -350,7 +384,14 @@ public struct Reducer: Sendable {
             state.stack.append(commits)
             // Opening a branch fetches its new commits (on the engine's interactive lane).
             return [.reload(depth: state.stack.count - 1), .refresh(path: path, description: "commits of \(path)")]
-        case .commit, .account:
+        case let .app(row):
+            next = Level(kind: .deployments(appID: row.app.id!), title: row.app.name, path: "app:\(row.app.name)", provider: "")
+        case let .deployment(deployment):
+            var log = Level(kind: .log(deploymentID: deployment.id!), title: "#\(deployment.id!) log", path: "deployment:\(deployment.id!)", provider: "")
+            log.followTail = true
+            state.stack.append(log)
+            return [.reload(depth: state.stack.count - 1)]
+        case .commit, .account, .logLine:
             state.detailShown.toggle()
             clampScroll(&state)
             return []
@@ -391,6 +432,13 @@ public struct Reducer: Sendable {
         }
     }
 
+    /// The app the selection is about: an app row, or the app whose deployments are listed.
+    private func selectedApp(_ state: DashboardState) -> String? {
+        if case let .app(row)? = state.current.selectedItem { return row.app.name }
+        if case .deployments = state.current.kind { return state.current.title }
+        return nil
+    }
+
     // MARK: Mouse
 
     /// A click selects a row (a click on the selected row, or a double click, opens it); the
@@ -429,6 +477,8 @@ public struct Reducer: Sendable {
         switch item {
         case let .branch(row): text = row.branch.headHash
         case let .commit(commit): text = commit.hash
+        case let .deployment(deployment): text = deployment.commitHash
+        case let .logLine(_, _, line): text = line
         default:
             guard let url = webURL(of: item, level: state.current) else {
                 show("nothing to copy on this row", error: false, &state)
@@ -452,6 +502,8 @@ public struct Reducer: Sendable {
             return row.repositoryWebURL.map { "\($0)/branch/\(DetailView.pathEscaped(row.branch.name))" }
         case let .commit(commit):
             return level.webBase.map { "\($0)/commits/\(commit.hash)" }
+        case .app, .deployment, .logLine:
+            return nil
         }
     }
 

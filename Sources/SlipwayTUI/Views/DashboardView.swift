@@ -160,6 +160,9 @@ struct StatusBarView {
                 grid.put(TerminalText.sanitize(message.text), x: max(x + 3, grid.width / 2), y: y, role: message.isError ? .error : .info)
             }
             return
+        case let .confirm(prompt, _):
+            grid.put(" " + TerminalText.sanitize(prompt), x: 0, y: y, role: .prompt)
+            return
         case .help, .browse:
             break
         }

@@ -37,6 +37,29 @@ struct DetailView {
             return [Line(label: "message", value: body.first?.value ?? "")] + body.dropFirst()
         }
         switch item {
+        case let .app(row):
+            let app = row.app
+            var lines = [Line(label: "app", value: clean(app.name)),
+                         Line(label: "source", value: clean("\(app.sourcePath) \(app.branch)") + (app.autodeploy ? "  (deploys on push)" : "  (by hand only)")),
+                         Line(label: "build", value: clean(app.buildCommand ?? "-")),
+                         Line(label: "run", value: clean(app.runCommand) + (app.isService ? "  (service)" : ""))]
+            if let active = row.activeCommit { lines.append(Line(label: "active", value: active)) }
+            if let latest = row.latest {
+                lines.append(Line(label: "latest", value: "#\(latest.id ?? 0) \(latest.phase.rawValue) \(clean(latest.cause))"))
+                if let error = latest.errorMessage { lines.append(Line(label: "reason", value: clean(error))) }
+            }
+            return lines
+        case let .deployment(d):
+            var lines = [Line(label: "deployment", value: "#\(d.id ?? 0) \(d.phase.rawValue)"),
+                         Line(label: "commit", value: d.commitHash),
+                         Line(label: "cause", value: clean(d.cause)),
+                         Line(label: "started", value: "\(JSONOutput.timestamp(d.createdAt)) (\(Age.ago(d.createdAt, now: now)) ago)")]
+            if let finished = d.finishedAt { lines.append(Line(label: "took", value: Age.duration(finished.timeIntervalSince(d.createdAt)))) }
+            if let error = d.errorMessage { lines.append(Line(label: "reason", value: clean(error))) }
+            lines.append(Line(label: "logs", value: "enter opens them; slipway logs \(d.id ?? 0) --follow"))
+            return lines
+        case let .logLine(number, stream, text):
+            return [Line(label: "line", value: "\(number) (\(stream.rawValue))"), Line(label: "", value: clean(text))]
         case let .provider(o):
             return accountLines(o, budgets: [], now: now)
         case let .account(card):

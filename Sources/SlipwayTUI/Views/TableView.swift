@@ -39,13 +39,16 @@ struct TableView {
             let base: StyleRole = selected ? .selected : (changed ? .changed : (stale ? .stale : .row))
             grid.fill(y: y, role: base)
             if changed { grid.put(grid.glyphs.changedMark, x: 0, y: y, limit: 1, role: selected ? .selected : .changed) }
-            let cells = Self.cells(for: item, level: level, now: state.now, glyphs: grid.glyphs)
+            let spinner = grid.glyphs.spinner[state.spinnerPhase % grid.glyphs.spinner.count]
+            let cells = Self.cells(for: item, level: level, now: state.now, glyphs: grid.glyphs, spinner: spinner)
             var x = markWidth
             for ((column, width), text) in zip(zip(columns, widths), cells) where width > 0 {
                 let start = column.alignRight ? x + max(0, width - DisplayWidth.of(text)) : x
                 let matches = Highlight.ranges(of: level.filter, in: text)
                 let matchRole: StyleRole = selected ? .selectedMatch : .match
-                let plainRole: StyleRole = column.title == "HEAD" || column.title == "HASH" ? (selected ? .selected : .hash) : base
+                var plainRole: StyleRole = column.title == "HEAD" || column.title == "HASH" ? (selected ? .selected : .hash) : base
+                if column.title == "PHASE", !selected, let phase = Self.phaseRole(text) { plainRole = phase }
+                if column.title == "OUTPUT", !selected, case let .logLine(_, stream, _) = item, stream != .stdout { plainRole = stream == .stderr ? .error : .dim }
                 grid.put(text, x: start, y: y, limit: width) { offset in matches.contains(offset) ? matchRole : plainRole }
                 x += width + 1
             }
@@ -69,6 +72,13 @@ struct TableView {
                 lines = ["No branches here (yet)."]
             case .commits:
                 lines = [state.pendingCommands.isEmpty ? "No commits stored for this branch; press r to fetch them." : "Fetching commits…"]
+            case .apps:
+                lines = ["No apps yet. An app builds and runs a branch on this host; in a shell:",
+                         "  slipway apps create NAME --source bitbucket/WS/REPO --branch main --build make --run ./run.sh"]
+            case .deployments:
+                lines = ["No deployments yet; d deploys the branch's head now."]
+            case .log:
+                lines = ["No output yet."]
             }
         }
         for (offset, line) in lines.enumerated() where state.layout.tableTop + 1 + offset < state.layout.statusRow {
@@ -98,6 +108,14 @@ struct TableView {
         case .commits:
             [Column("HASH", min: 7), Column("AUTHOR", min: 10, weight: 1, max: 22), Column("AGE", min: 4, alignRight: true),
              Column("SUBJECT", min: 10, weight: 4)]
+        case .apps:
+            [Column("NAME", min: 10, weight: 1, max: 24), Column("SOURCE", min: 14, weight: 2, optional: true), Column("BRANCH", min: 8, weight: 1, max: 24),
+             Column("ACTIVE", min: 7), Column("PHASE", min: 16), Column("AGE", min: 4, alignRight: true), Column("TOOK", min: 5, optional: true, alignRight: true)]
+        case .deployments:
+            [Column("ID", min: 5, alignRight: true), Column("COMMIT", min: 7), Column("PHASE", min: 16), Column("CAUSE", min: 12, weight: 3),
+             Column("AGE", min: 4, alignRight: true), Column("TOOK", min: 5, alignRight: true)]
+        case .log:
+            [Column("LINE", min: 5, alignRight: true), Column("OUTPUT", min: 20, weight: 1)]
         case .accounts:
             [Column("PROVIDER", min: 9), Column("USER", min: 8, weight: 1, max: 24), Column("AUTH", min: 6, optional: true),
              Column("STATUS", min: 12, weight: 1, max: 28), Column("TOKEN EXPIRES", min: 13, optional: true),
@@ -107,7 +125,22 @@ struct TableView {
     }
 
     /// The sanitized texts of a row, one per column.
-    static func cells(for item: Item, level: Level, now: Date, glyphs: Glyphs) -> [String] {
+    /// `⠋ BUILDING` while it runs, the phase alone once it is settled.
+    static func phaseText(_ phase: DeploymentPhase, spinner: String) -> String {
+        phase.isInProgress ? "\(spinner) \(phase.rawValue)" : phase.rawValue
+    }
+
+    static func took(_ d: Deployment, now: Date) -> String {
+        Age.duration((d.finishedAt ?? now).timeIntervalSince(d.createdAt)).replacingOccurrences(of: "now", with: "0s")
+    }
+
+    static func phaseRole(_ text: String) -> StyleRole? {
+        let name = text.split(separator: " ").last.map(String.init) ?? text
+        return StyleRole(rawValue: name).flatMap { [.phasePendingBuild, .phaseBuilding, .phasePendingDeploy, .phaseDeploying, .phaseActive,
+                                                     .phaseSuperseded, .phaseError, .phaseCanceled].contains($0) ? $0 : nil }
+    }
+
+    static func cells(for item: Item, level: Level, now: Date, glyphs: Glyphs, spinner: String = "*") -> [String] {
         let clean = TerminalText.sanitize
         switch item {
         case let .provider(o):
@@ -130,6 +163,16 @@ struct TableView {
             return cells
         case let .commit(c):
             return [String(c.hash.prefix(7)), clean(AccountText.authorName(c.author)), Age.ago(c.date, now: now), clean(AccountText.subject(c.message))]
+        case let .app(row):
+            let latest = row.latest
+            return [clean(row.app.name), clean(row.app.sourcePath), clean(row.app.branch), row.activeCommit.map { String($0.prefix(7)) } ?? "-",
+                    latest.map { phaseText($0.phase, spinner: spinner) } ?? "never deployed", Age.ago(latest?.createdAt, now: now),
+                    latest.map { took($0, now: now) } ?? "-"]
+        case let .deployment(d):
+            return ["#\(d.id ?? 0)", String(d.commitHash.prefix(7)), phaseText(d.phase, spinner: spinner), clean(d.cause + (d.errorMessage.map { ": \($0)" } ?? "")),
+                    Age.ago(d.createdAt, now: now), took(d, now: now)]
+        case let .logLine(number, _, text):
+            return ["\(number)", clean(text)]
         case let .account(card):
             let o = card.overview
             let a = o.account

@@ -95,6 +95,27 @@ final class DashboardFixture: @unchecked Sendable {
                 ("1d0c9b8a7f6e2e24de9c0f1b4a7e8d6c5b4a3f2e", "Grace Hopper <grace@example.com>", 5400, "Add retry to the payment client"),
                 ("0c9b8a7f6e2e24de9c0f1b4a7e8d6c5b4a3f2e1d", "Mallory <m@example.com>", 9000, "\u{1B}]52;c;cHduZWQ=\u{07}copy this"),
             ]
+            var app = App(name: "web", repositoryID: api.id!, sourcePath: "bitbucket/acme/api", branch: "main", buildCommand: "make",
+                          runCommand: "./run.sh", createdAt: Self.ago(3600))
+            try app.insert(db)
+            let deployments: [(String, DeploymentPhase, String, TimeInterval, TimeInterval?, String?)] = [
+                ("1d0c9b8a7f6e2e24de9c0f1b4a7e8d6c5b4a3f2e", .superseded, "app created", 3600, 3570, nil),
+                ("0c9b8a7f6e2e24de9c0f1b4a7e8d6c5b4a3f2e1d", .error, "commit 0c9b8a7 pushed to main", 1800, 1790, "step build failed: exit status 2"),
+                ("2e24de9c0f1b4a7e8d6c5b4a3f2e1d0c9b8a7f6e", .active, "commit 2e24de9 pushed to main", 300, 280, nil),
+                ("3c8998a1b2c3d4e5f60718293a4b5c6d7e8f9012", .building, "deployed from the dashboard", 20, nil, nil),
+            ]
+            for (hash, phase, cause, started, finished, error) in deployments {
+                var deployment = Deployment(appID: app.id!, commitHash: hash, phase: phase, cause: cause, dedupeKey: "app:\(app.id!):\(hash)",
+                                            errorMessage: error, createdAt: Self.ago(started), finishedAt: finished.map(Self.ago))
+                try deployment.insert(db)
+                if phase == .error {
+                    for (stream, text) in [(LogStream.system, "deploying 0c9b8a7 of bitbucket/acme/api main\n"), (.stdout, "building web v3\n"),
+                                           (.stderr, "error: \u{1B}[31mtests failed\u{1B}[0m on v3\r\n"), (.system, "step build failed: exit status 2\n")] {
+                        var chunk = DeploymentLogChunk(deploymentID: deployment.id!, step: "build", stream: stream, text: text, createdAt: Self.ago(1795))
+                        try chunk.insert(db)
+                    }
+                }
+            }
             for (position, (hash, author, age, message)) in commits.enumerated() {
                 var commit = Commit(repositoryID: api.id!, hash: hash, author: author, date: Self.ago(age), message: message,
                                     parents: position + 1 < commits.count ? [commits[position + 1].0] : [])
