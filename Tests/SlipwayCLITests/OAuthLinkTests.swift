@@ -175,13 +175,15 @@ struct OAuthLinkTests {
 
     @Test("two processes refreshing at once spend the refresh token once")
     func singleFlightAcrossProcesses() async throws {
-        let (server, home, runner) = try await linkedByCodeFlow(lifetime: 2)
+        // Tokens live 6 s (stale at 4.8 s): long enough that a loaded machine does not make the
+        // second process find the refreshed token stale again.
+        let (server, home, runner) = try await linkedByCodeFlow(lifetime: 6)
         defer { Task { await server.stop() } }
         #expect(try await runner.runAsync(["sync", "--once"]).status == 0)
         let ws = server.service.workspaceSlugs()[0]
         let repo = server.service.repositorySlugs(workspace: ws)[0]
         let main = server.service.branches(workspace: ws, repository: repo).keys.first { $0 == "main" || $0 == "master" }!
-        try await Task.sleep(nanoseconds: 2_100_000_000)
+        try await Task.sleep(nanoseconds: 5_000_000_000)
         // Two processes open the same branch at once; both find the token stale.
         async let a = runner.runAsync(["ls", "bitbucket/\(ws)/\(repo)/\(main)", "--json"])
         async let b = runner.runAsync(["ls", "bitbucket/\(ws)/\(repo)/\(main)", "--json"])

@@ -105,3 +105,18 @@ struct ParsingTests {
         #expect(try Slipway.parseAsRoot(["themes", "preview", "dracula"]) is ThemesCommand.Preview)
     }
 }
+
+@Suite("App options")
+struct AppOptionsTests {
+    @Test("durations and K=V pairs")
+    func parsing() {
+        #expect(AppOptions.seconds("90") == 90)
+        #expect(AppOptions.seconds("90s") == 90)
+        #expect(AppOptions.seconds("10m") == 600)
+        #expect(AppOptions.seconds("1h30m") == 5400)
+        #expect(AppOptions.seconds("soon") == nil)
+        #expect(AppOptions.seconds("5x") == nil)
+        #expect(AppOptions.seconds("0") == nil)
+        #expect(AppOptions.pairs(["A=1", "B=x=y", "C="]) == ["A": "1", "B": "x=y", "C": ""])
+    }
+}

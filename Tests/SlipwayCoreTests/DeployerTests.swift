@@ -61,7 +61,7 @@ struct DeployerTests {
             return repository.id!
         }
         let work = tmp.path + "/work"
-        let deployer = Deployer(store: store, workRoot: work, settings: settings) { _ in password.map { ("x-token-auth", $0) } }
+        let deployer = Deployer(store: store, workRoot: work, settings: settings, credentials: { _ in password.map { ("x-token-auth", $0) } })
         try await deployer.start()
         return Rig(store: store, deployer: deployer, origin: origin, repositoryID: repositoryID, work: work)
     }
@@ -108,6 +108,28 @@ struct DeployerTests {
         #expect(leftovers.isEmpty || !leftovers.contains { path in
             (try? String(contentsOfFile: FileManager.default.temporaryDirectory.path + "/" + path + "/askpass", encoding: .utf8))?.contains("s3cret") == true
         })
+    }
+
+    @Test("secret variables are sealed in the vault and reach build and run")
+    func secrets() async throws {
+        let rig = try await rig()
+        _ = try await commit(rig, content: "x\n")
+        let app = try app(rig, build: nil, run: "echo \"token length ${#API_KEY}, mode $MODE\"")
+        let vault = try Vault.open(keyFile: tmp.file("key"), create: true)
+        try rig.store.setSecretEnvironment(appID: app.id!, ["API_KEY": "k3y-very-secret", "MODE": "secret-mode"], vault: vault)
+        let sealed = try rig.store.read { db in try Data.fetchOne(db, sql: "SELECT secret_environment_ciphertext FROM apps WHERE id = ?", arguments: [app.id!]) }
+        #expect(sealed.map { !String(decoding: $0, as: UTF8.self).contains("k3y-very-secret") } == true)
+        let store = rig.store
+        let deployer = Deployer(store: store, workRoot: rig.work, secrets: { app in try store.secretEnvironment(appID: app.id!) { vault } })
+        try await deployer.start()
+        let (deployment, _) = try await deployer.deploy(app: "web")
+        for _ in 0..<50 {
+            await deployer.step()
+            await deployer.idle()
+            if try store.deployment(id: deployment.id!)?.phase.isFinal == true || store.deployment(id: deployment.id!)?.phase == .active { break }
+        }
+        #expect(try store.deployment(id: deployment.id!)?.phase == .active)
+        #expect(try log(rig, deployment.id!).contains("token length 15, mode secret-mode"))
     }
 
     @Test("a failing build is ERROR naming the step and its exit status; run is skipped; the output is kept")

@@ -30,7 +30,7 @@ struct DeploymentTests {
                                         buildCommand: "make", runCommand: "./run.sh", createdAt: Date()))
         }
         let token = server.service.accessToken
-        let deployer = Deployer(store: store, workRoot: home.path + "/work") { _ in ("x-token-auth", token) }
+        let deployer = Deployer(store: store, workRoot: home.path + "/work", credentials: { _ in ("x-token-auth", token) })
         try await deployer.start()
 
         func settle() async {

@@ -3,11 +3,42 @@ import Foundation
 import SlipwayCore
 import SlipwayTUI
 
+/// Parsing shared by `apps create` and `apps update`.
+enum AppOptions {
+    static func pairs(_ items: [String]) -> [String: String] {
+        var variables: [String: String] = [:]
+        for pair in items {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            variables[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
+        }
+        return variables
+    }
+
+    /// `90`, `90s`, `10m`, `1h`, `1h30m` → seconds.
+    static func seconds(_ text: String) -> Int? {
+        if let plain = Int(text), plain > 0 { return plain }
+        var total = 0
+        var number = ""
+        for character in text.lowercased() {
+            if character.isNumber { number.append(character); continue }
+            guard let value = Int(number) else { return nil }
+            switch character {
+            case "s": total += value
+            case "m": total += value * 60
+            case "h": total += value * 3600
+            default: return nil
+            }
+            number = ""
+        }
+        return number.isEmpty && total > 0 ? total : nil
+    }
+}
+
 struct AppsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "apps",
         abstract: "List, create and delete apps built from a branch.",
-        subcommands: [List.self, Create.self, Delete.self],
+        subcommands: [List.self, Create.self, Update.self, Delete.self],
         defaultSubcommand: List.self
     )
 
@@ -57,7 +88,10 @@ struct AppsCommand: AsyncParsableCommand {
         @Flag(help: "The run command is a long-running service.") var service = false
         @Option(name: .customLong("health-url"), help: "With --service: ready once this URL answers 2xx.") var healthURL: String?
         @Option(name: .customLong("env"), help: ArgumentHelp("An environment variable (repeatable).", valueName: "K=V")) var env: [String] = []
+        @Option(name: .customLong("secret-env"), help: ArgumentHelp("A secret variable, sealed in the vault (repeatable).", valueName: "K=V"))
+        var secretEnv: [String] = []
         @Flag(name: .customLong("no-autodeploy"), help: "Do not deploy when the branch gets a new commit.") var noAutodeploy = false
+        @Option(help: ArgumentHelp("Give up on a deployment after this long (90s, 10m, 1h).", valueName: "DURATION")) var timeout: String?
 
         func validate() throws {
             guard App.isValidName(name) else {
@@ -68,7 +102,11 @@ struct AppsCommand: AsyncParsableCommand {
             for pair in env where !pair.contains("=") || pair.hasPrefix("=") {
                 throw ValidationError("--env '\(pair)' is not K=V")
             }
+            for pair in secretEnv where !pair.contains("=") || pair.hasPrefix("=") {
+                throw ValidationError("--secret-env '\(pair.split(separator: "=").first ?? "")' is not K=V")
+            }
             if healthURL != nil && !service { throw ValidationError("--health-url goes with --service") }
+            if let timeout, AppOptions.seconds(timeout) == nil { throw ValidationError("--timeout '\(timeout)' is not a duration such as 90s, 10m or 1h") }
         }
 
         func run() async throws {
@@ -83,16 +121,18 @@ struct AppsCommand: AsyncParsableCommand {
             guard try context.store.branch(repositoryID: repository.id!, name: branch) != nil else {
                 throw SlipwayCLIError.failure("\(source) has no branch '\(branch)' in the mirror; see 'slipway ls \(source)'")
             }
-            var variables: [String: String] = [:]
-            for pair in env {
-                let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                variables[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
-            }
             let app = App(name: name, repositoryID: repository.id, sourcePath: path.description, branch: branch, buildCommand: build,
-                          runCommand: run, isService: service, healthURL: healthURL, autodeploy: !noAutodeploy, environment: variables, createdAt: Date())
+                          runCommand: run, isService: service, healthURL: healthURL, autodeploy: !noAutodeploy,
+                          timeoutSeconds: timeout.flatMap(AppOptions.seconds), environment: AppOptions.pairs(env), createdAt: Date())
             do {
-                _ = try context.store.createApp(app)
+                let created = try context.store.createApp(app)
+                if !secretEnv.isEmpty {
+                    let vault = try Vault.open(keyFile: context.paths.keyFile, create: true)
+                    try context.store.setSecretEnvironment(appID: created.id!, AppOptions.pairs(secretEnv), vault: vault)
+                }
             } catch let error as StoreError {
+                throw SlipwayCLIError.failure(error.description)
+            } catch let error as VaultError {
                 throw SlipwayCLIError.failure(error.description)
             }
             Terminal.error("created app '\(name)' from \(path) \(branch)")
@@ -101,6 +141,59 @@ struct AppsCommand: AsyncParsableCommand {
             case let .answered(result): Terminal.error(result)
             case .queued: Terminal.error("its first deployment is queued; " + EngineRequest.noEngine)
             }
+        }
+    }
+
+    struct Update: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "update", abstract: "Change an app; the next deployment uses the change.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The app's name.") var name: String
+        @Option(help: "The branch to build.") var branch: String?
+        @Option(help: "Build command (empty to drop it).") var build: String?
+        @Option(help: "Run command.") var run: String?
+        @Option(name: .customLong("env"), help: ArgumentHelp("Set a variable (repeatable).", valueName: "K=V")) var env: [String] = []
+        @Option(name: .customLong("unset-env"), help: ArgumentHelp("Remove a variable, plain or secret (repeatable).", valueName: "K")) var unset: [String] = []
+        @Option(name: .customLong("secret-env"), help: ArgumentHelp("Set a secret variable (repeatable).", valueName: "K=V")) var secretEnv: [String] = []
+        @Option(help: ArgumentHelp("Give up on a deployment after this long (0 for never).", valueName: "DURATION")) var timeout: String?
+        @Flag(inversion: .prefixedNo, help: "Deploy when the branch gets a new commit.") var autodeploy: Bool?
+
+        func validate() throws {
+            for pair in env + secretEnv where !pair.contains("=") || pair.hasPrefix("=") {
+                throw ValidationError("'\(pair.split(separator: "=").first ?? "")' is not K=V")
+            }
+            if let timeout, timeout != "0", AppOptions.seconds(timeout) == nil { throw ValidationError("--timeout '\(timeout)' is not a duration such as 90s, 10m or 1h") }
+        }
+
+        func run() async throws {
+            let context = try global.context()
+            guard var app = try context.store.app(named: name) else { throw SlipwayCLIError.failure("no app named '\(name)'; see 'slipway apps'") }
+            if let branch {
+                guard let repositoryID = app.repositoryID, try context.store.branch(repositoryID: repositoryID, name: branch) != nil else {
+                    throw SlipwayCLIError.failure("\(app.sourcePath) has no branch '\(branch)' in the mirror")
+                }
+                app.branch = branch
+            }
+            if let build { app.buildCommand = build.isEmpty ? nil : build }
+            if let run { app.runCommand = run }
+            if let autodeploy { app.autodeploy = autodeploy }
+            if let timeout { app.timeoutSeconds = timeout == "0" ? nil : AppOptions.seconds(timeout) }
+            app.environment.merge(AppOptions.pairs(env)) { $1 }
+            for key in unset { app.environment[key] = nil }
+            do {
+                try context.store.updateApp(app)
+                if !secretEnv.isEmpty || !unset.isEmpty {
+                    let vault = { try Vault.open(keyFile: context.paths.keyFile, create: true) }
+                    var secrets = try context.store.secretEnvironment(appID: app.id!, vault: vault)
+                    secrets.merge(AppOptions.pairs(secretEnv)) { $1 }
+                    for key in unset { secrets[key] = nil }
+                    try context.store.setSecretEnvironment(appID: app.id!, secrets, vault: try vault())
+                }
+            } catch let error as StoreError {
+                throw SlipwayCLIError.failure(error.description)
+            } catch let error as VaultError {
+                throw SlipwayCLIError.failure(error.description)
+            }
+            Terminal.error("updated app '\(name)'; the next deployment uses it ('slipway deploy \(name)' to deploy now)")
         }
     }
 

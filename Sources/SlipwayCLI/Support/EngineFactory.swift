@@ -13,7 +13,11 @@ enum EngineFactory {
         settings.keepDeployments = context.config.deploy.keepDeployments
         let store = context.store
         let keyFile = context.paths.keyFile
-        return Deployer(store: store, workRoot: context.paths.workDirectory, settings: settings, logger: logger) { app in
+        let secrets: Deployer.SecretVariables = { app in
+            guard let id = app.id else { return [:] }
+            return try store.secretEnvironment(appID: id) { try Vault.open(keyFile: keyFile, create: false) }
+        }
+        return Deployer(store: store, workRoot: context.paths.workDirectory, settings: settings, logger: logger, secrets: secrets) { app in
             guard let provider = MirrorPath.parseProvider(app.sourcePath), let account = try store.account(for: provider) else { return nil }
             switch try AccountLinker.credential(for: account, store: store, keyFile: keyFile) {
             case let .bearer(token): return ("x-token-auth", token)

@@ -20,21 +20,25 @@ public actor Deployer {
 
     /// The Basic credentials git should use for an app's repository, if it needs any.
     public typealias GitCredentials = @Sendable (App) throws -> (username: String, password: String)?
+    /// An app's secret variables, opened from the vault for its build and run steps only.
+    public typealias SecretVariables = @Sendable (App) throws -> [String: String]
 
     let store: Store
     let workRoot: String
     let settings: Settings
     let credentials: GitCredentials
+    let secrets: SecretVariables
     let logger: Logger
     private var running: [Int64: (flag: CancelFlag, task: Task<Void, Never>)] = [:]
     static let consumer = "deployer"
 
     public init(store: Store, workRoot: String, settings: Settings = Settings(), logger: Logger = Logger(label: "slipway.deployer"),
-                credentials: @escaping GitCredentials = { _ in nil }) {
+                secrets: @escaping SecretVariables = { _ in [:] }, credentials: @escaping GitCredentials = { _ in nil }) {
         self.store = store
         self.workRoot = workRoot
         self.settings = settings
         self.logger = logger
+        self.secrets = secrets
         self.credentials = credentials
     }
 
@@ -163,7 +167,7 @@ public actor Deployer {
 
             let source = "\(workRoot)/\(app.name)/src"
             try FileManager.default.createDirectory(atPath: source, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            let variables = stepVariables(app: app, deployment: deployment)
+            let variables = stepVariables(app: app, deployment: deployment, secrets: try secrets(app))
 
             func runStep(_ name: String, _ arguments: [String], environment: [String: String]) async throws {
                 guard let step = steps[name] else { return }
@@ -239,9 +243,10 @@ public actor Deployer {
     }
 
     /// Build and run see the app's variables and `SLIPWAY_*`, nothing of this process.
-    func stepVariables(app: App, deployment: Deployment) -> [String: String] {
+    func stepVariables(app: App, deployment: Deployment, secrets: [String: String] = [:]) -> [String: String] {
         var variables = ["PATH": "/usr/local/bin:/usr/bin:/bin"]
         variables.merge(app.environment) { $1 }
+        variables.merge(secrets) { $1 }
         variables["SLIPWAY_APP"] = app.name
         variables["SLIPWAY_COMMIT"] = deployment.commitHash
         variables["SLIPWAY_BRANCH"] = app.branch

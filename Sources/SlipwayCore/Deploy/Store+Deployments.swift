@@ -169,3 +169,30 @@ extension Store {
         }
     }
 }
+
+extension Store {
+    /// An app's secret variables, sealed in the vault (the app's id as associated data).
+    public func setSecretEnvironment(appID: Int64, _ variables: [String: String], vault: Vault) throws {
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: variables, options: [.sortedKeys]), as: UTF8.self)
+        let sealed = try vault.seal(json, context: "app:\(appID):secret_environment")
+        try write { db in
+            try db.execute(sql: "UPDATE apps SET secret_environment_ciphertext = ?, updated_at = ? WHERE id = ?", arguments: [sealed, Date(), appID])
+        }
+    }
+
+    /// The vault is opened only when the app has secrets.
+    public func secretEnvironment(appID: Int64, vault: () throws -> Vault) throws -> [String: String] {
+        guard let sealed = try read({ db in try Data.fetchOne(db, sql: "SELECT secret_environment_ciphertext FROM apps WHERE id = ?", arguments: [appID]) })
+        else { return [:] }
+        let json = try vault().openString(sealed, context: "app:\(appID):secret_environment")
+        return (try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: String]) ?? [:]
+    }
+
+    public func updateApp(_ app: App) throws {
+        try write { db in
+            var app = app
+            app.updatedAt = Date()
+            try app.update(db)
+        }
+    }
+}
