@@ -67,9 +67,81 @@ struct DeployerTests {
     }
 
     func app(_ rig: Rig, name: String = "web", build: String? = "cat app.txt > built.txt && echo built", run: String = "echo \"running $SLIPWAY_APP at $SLIPWAY_COMMIT home=${HOME:-none}\"; cat built.txt",
-             timeout: Int? = nil) throws -> App {
+             timeout: Int? = nil, service: Bool = false, health: String? = nil) throws -> App {
         try rig.store.createApp(App(name: name, repositoryID: rig.repositoryID, sourcePath: "bitbucket/acme/api", branch: "main",
-                                    buildCommand: build, runCommand: run, timeoutSeconds: timeout, environment: ["GREETING": "hi"], createdAt: Date()))
+                                    buildCommand: build, runCommand: run, isService: service, healthURL: health, timeoutSeconds: timeout,
+                                    environment: ["GREETING": "hi", "MARKS": tmp.path], createdAt: Date()))
+    }
+
+    func lines(_ file: String) -> [String] {
+        ((try? String(contentsOfFile: tmp.file(file), encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+    }
+
+    func running(_ pid: Int32) -> Bool {
+        let state = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?.split(separator: " ").dropFirst(2).first
+        return state != nil && state != "Z"
+    }
+
+    @Test("a service is ACTIVE once it stays up; the next one replaces it only when ready; a crash restarts it; an engine restart starts it again")
+    func services() async throws {
+        let rig = try await rig()
+        _ = try await commit(rig, content: "v1\n")
+        _ = try app(rig, build: nil, run: "echo $$ >> \"$MARKS/pids\"; echo \"serving $(cat app.txt)\"; exec sleep 300", service: true)
+        let (first, _) = try await rig.deployer.deploy(app: "web")
+        await finish(rig)
+        #expect(try rig.store.deployment(id: first.id!)?.phase == .active, "\((try? log(rig, first.id!)) ?? "")")
+        let firstPID = try #require(lines("pids").first.flatMap { Int32($0) })
+        #expect(running(firstPID))
+
+        let second = try await commit(rig, content: "v2\n")
+        let (next, _) = try await rig.deployer.deploy(app: "web", commit: second)
+        await finish(rig)
+        #expect(try rig.store.deployment(id: next.id!)?.phase == .active)
+        #expect(try rig.store.deployment(id: first.id!)?.phase == .superseded)
+        let secondPID = try #require(lines("pids").last.flatMap { Int32($0) })
+        #expect(secondPID != firstPID && running(secondPID))
+        #expect(!running(firstPID), "the replaced service still runs")
+        #expect(try log(rig, next.id!).contains("serving v2"))
+
+        // The engine stops: services stop. A new engine starts the ACTIVE one again.
+        await rig.deployer.shutdown()
+        #expect(!running(secondPID))
+        let again = Deployer(store: rig.store, workRoot: rig.work)
+        try await again.start()
+        await again.restartActiveServices()
+        for _ in 0..<50 where lines("pids").count < 3 { try await Task.sleep(nanoseconds: 100_000_000) }
+        let thirdPID = try #require(lines("pids").last.flatMap { Int32($0) })
+        #expect(lines("pids").count == 3 && running(thirdPID))
+        #expect(try log(rig, next.id!).contains("the engine restarted; starting the service again"))
+        await again.shutdown()
+        #expect(!running(thirdPID))
+    }
+
+    @Test("a service that crashes after it is ready is started again")
+    func serviceCrash() async throws {
+        let rig = try await rig()
+        _ = try await commit(rig, content: "v1\n")
+        _ = try app(rig, build: nil, run: "echo start >> \"$MARKS/starts\"; sleep 2.5; exit 3", service: true)
+        let (deployment, _) = try await rig.deployer.deploy(app: "web")
+        await finish(rig)
+        #expect(try rig.store.deployment(id: deployment.id!)?.phase == .active)
+        for _ in 0..<60 where lines("starts").count < 2 { try await Task.sleep(nanoseconds: 100_000_000) }
+        #expect(lines("starts").count >= 2)
+        #expect(try log(rig, deployment.id!).contains("service exited (exit status 3); starting it again in 1 s"))
+        await rig.deployer.shutdown()
+    }
+
+    @Test("a service whose health URL never answers is ERROR within the app's timeout")
+    func serviceNotReady() async throws {
+        let rig = try await rig()
+        _ = try await commit(rig, content: "v1\n")
+        _ = try app(rig, build: nil, run: "exec sleep 300", timeout: 3, service: true, health: "http://127.0.0.1:9/health")
+        let (deployment, _) = try await rig.deployer.deploy(app: "web")
+        await finish(rig)
+        let done = try #require(try rig.store.deployment(id: deployment.id!))
+        #expect(done.phase == .error)
+        #expect(done.errorMessage?.contains("was not ready within") == true, "\(done.errorMessage ?? "")")
+        #expect(done.errorMessage?.contains("http://127.0.0.1:9/health never answered 2xx") == true)
     }
 
     func finish(_ rig: Rig) async {
@@ -101,7 +173,9 @@ struct DeployerTests {
         #expect(text.contains("built\n"))
         #expect(text.contains("running web at \(hash) home=none\nversion 1\n"))
         // The token is nowhere on disk: not in the work folder's git config, no askpass left.
-        let config = try String(contentsOfFile: rig.work + "/web/src/.git/config", encoding: .utf8)
+        let config = try String(contentsOfFile: rig.work + "/web/repo/.git/config", encoding: .utf8)
+        // The deployment ran in a folder of its own.
+        #expect(FileManager.default.fileExists(atPath: rig.work + "/web/d\(deployment.id!)/built.txt"))
         #expect(!config.contains("s3cret-token"))
         #expect(!text.contains("s3cret-token"))
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: FileManager.default.temporaryDirectory.path).filter { $0.hasPrefix("slipway-askpass-") }

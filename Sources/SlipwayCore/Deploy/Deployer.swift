@@ -30,6 +30,8 @@ public actor Deployer {
     let secrets: SecretVariables
     let logger: Logger
     private var running: [Int64: (flag: CancelFlag, task: Task<Void, Never>)] = [:]
+    /// The service each app runs now (`--service` apps).
+    var services: [Int64: ServiceRun] = [:]
     static let consumer = "deployer"
 
     public init(store: Store, workRoot: String, settings: Settings = Settings(), logger: Logger = Logger(label: "slipway.deployer"),
@@ -51,12 +53,19 @@ public actor Deployer {
 
     public func run(interval: TimeInterval = 1) async {
         do { try start() } catch { logger.error("deployer cannot start", metadata: ["error": "\(error)"]) }
+        await restartActiveServices()
         while !Task.isCancelled {
             step()
             try? await Task.sleep(nanoseconds: UInt64(interval * 1_000_000_000))
         }
+        await shutdown()
+    }
+
+    /// Stops what runs: deployments are canceled, services stopped (SIGTERM, then SIGKILL).
+    public func shutdown() async {
         for (_, entry) in running { entry.flag.cancel() }
         for (_, entry) in running { await entry.task.value }
+        await stopServices()
     }
 
     /// One round: queue deployments for new heads, then start what may start.
@@ -165,15 +174,18 @@ public actor Deployer {
             try store.setPhase(deploymentID: id, .building, now: Date())
             log("fetch", .system, "deploying \(deployment.commitHash.prefix(12)) of \(app.sourcePath) \(app.branch) (\(deployment.cause))\n")
 
-            let source = "\(workRoot)/\(app.name)/src"
-            try FileManager.default.createDirectory(atPath: source, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            // A fetch cache per app, a folder per deployment (a git worktree): a new deployment never
+            // changes the files a running service uses.
+            let repo = "\(workRoot)/\(app.name)/repo"
+            let folder = Self.folder(workRoot: workRoot, app: app.name, deployment: id)
+            try FileManager.default.createDirectory(atPath: repo, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             let variables = stepVariables(app: app, deployment: deployment, secrets: try secrets(app))
 
-            func runStep(_ name: String, _ arguments: [String], environment: [String: String]) async throws {
+            func runStep(_ name: String, _ arguments: [String], environment: [String: String], in directory: String) async throws {
                 guard let step = steps[name] else { return }
                 try store.updateStep(id: step.id!, status: .running, now: Date())
                 let remaining = deadline.map { max(0.1, $0.timeIntervalSinceNow) }
-                let outcome = try await StepProcess.run(arguments, environment: environment, directory: source, timeout: remaining,
+                let outcome = try await StepProcess.run(arguments, environment: environment, directory: directory, timeout: remaining,
                                                         grace: settings.grace, cancel: cancel) { stream, text in log(name, stream, text) }
                 let status: DeploymentStepStatus = outcome.succeeded ? .succeeded : (outcome.canceled ? .canceled : .failed)
                 try store.updateStep(id: step.id!, status: status, exitStatus: outcome.exitStatus.map(Int.init), now: Date())
@@ -207,21 +219,27 @@ public actor Deployer {
                 "$0" remote add origin "$SLIPWAY_CLONE_URL"
                 "$0" fetch --no-tags origin "+refs/heads/$SLIPWAY_BRANCH:refs/remotes/origin/$SLIPWAY_BRANCH"
                 "$0" cat-file -e "$SLIPWAY_COMMIT^{commit}" || { echo "commit $SLIPWAY_COMMIT is not on $SLIPWAY_BRANCH any more" >&2; exit 1; }
-                """, git], environment: gitEnvironment)
+                """, git], environment: gitEnvironment, in: repo)
             var checkoutEnvironment = gitEnvironment
             checkoutEnvironment["SLIPWAY_GIT_PASSWORD"] = nil
+            checkoutEnvironment["SLIPWAY_FOLDER"] = folder
             try await runStep("checkout", ["/bin/sh", "-c", """
                 set -e
-                "$0" -c advice.detachedHead=false checkout -q --force --detach "$SLIPWAY_COMMIT"
-                "$0" clean -q -ffdx
-                echo "checked out $("$0" log -1 --format='%h %s')"
-                """, git], environment: checkoutEnvironment)
+                "$0" worktree prune
+                rm -rf "$SLIPWAY_FOLDER"
+                "$0" -c advice.detachedHead=false worktree add -q --force --detach "$SLIPWAY_FOLDER" "$SLIPWAY_COMMIT"
+                echo "checked out $("$0" log -1 --format='%h %s' "$SLIPWAY_COMMIT")"
+                """, git], environment: checkoutEnvironment, in: repo)
             if let build = app.buildCommand {
-                try await runStep("build", ["/bin/sh", "-c", build], environment: variables)
+                try await runStep("build", ["/bin/sh", "-c", build], environment: variables, in: folder)
             }
             try store.setPhase(deploymentID: id, .pendingDeploy, now: Date())
             try store.setPhase(deploymentID: id, .deploying, now: Date())
-            try await runStep("run", ["/bin/sh", "-c", app.runCommand], environment: variables)
+            if app.isService {
+                try await startService(app: app, deploymentID: id, folder: folder, variables: variables, deadline: deadline, step: steps["run"]!, cancel: cancel)
+            } else {
+                try await runStep("run", ["/bin/sh", "-c", app.runCommand], environment: variables, in: folder)
+            }
             try store.activate(deploymentID: id, appID: app.id!, now: Date())
             log("run", .system, "ACTIVE after \(Int(Date().timeIntervalSince(started))) s\n")
             try store.pruneDeployments(appID: app.id!, keep: settings.keepDeployments)
@@ -233,6 +251,20 @@ public actor Deployer {
             log("deploy", .system, "\(error)\n")
             try? store.setPhase(deploymentID: id, .error, error: "\(error)", now: Date())
             try? skipPending(id)
+        }
+        removeIdleFolders(appID: deployment.appID)
+    }
+
+    static func folder(workRoot: String, app: String, deployment: Int64) -> String { "\(workRoot)/\(app)/d\(deployment)" }
+
+    /// Only the folders of deployments that are ACTIVE or still running stay on disk.
+    private func removeIdleFolders(appID: Int64) {
+        guard let app = try? store.read({ db in try App.fetchOne(db, key: appID) }),
+              let names = try? FileManager.default.contentsOfDirectory(atPath: "\(workRoot)/\(app.name)") else { return }
+        let keep = Set(((try? store.deployments(appID: appID)) ?? []).filter { $0.phase == .active || $0.phase.isInProgress || $0.phase == .pendingBuild }.compactMap(\.id))
+        for name in names where name.hasPrefix("d") {
+            guard let id = Int64(name.dropFirst()), !keep.contains(id) else { continue }
+            try? FileManager.default.removeItem(atPath: "\(workRoot)/\(app.name)/\(name)")
         }
     }
 
