@@ -172,3 +172,68 @@ struct AppDeployTests {
         #expect(!logs.stdout.contains(server.service.accessToken))
     }
 }
+
+@Suite("a push deploys through the daemon")
+struct PushDeployTests {
+    @Test("apps create deploys the head; a real push in the sandbox is swept, deployed and ACTIVE with its log; a failing one is ERROR")
+    func pushDeploys() async throws {
+        var options = SandboxOptions()
+        options.seed = 73
+        options.workspaces = 1
+        options.reposPerWorkspace = 1
+        options.branchesPerRepo = 2
+        options.largeRepositories = false
+        options.demoRepositories = true
+        let server = try await SandboxServer.start(options: options)
+        defer { Task { await server.stop() } }
+        let home = TemporaryHome()
+        let runner = BinaryRunner(home: home.path)
+        _ = try await runner.runAsync(["link", "bitbucket", "--api-url", server.apiURL, "--web-url", server.webURL, "--token-file", "-"],
+                                      stdin: server.service.accessToken + "\n")
+        #expect(try await runner.runAsync(["sync", "--once"]).status == 0)
+        try "[engine]\napp_poll_seconds = 1\n".write(toFile: home.path + "/config.toml", atomically: true, encoding: .utf8)
+        let daemon = Process()
+        daemon.executableURL = URL(fileURLWithPath: BinaryRunner.binary)
+        daemon.arguments = ["daemon"]
+        daemon.environment = runner.environment
+        daemon.standardOutput = FileHandle.nullDevice
+        daemon.standardError = FileHandle.nullDevice
+        try daemon.run()
+        defer { if daemon.isRunning { daemon.terminate() } }
+        for _ in 0..<50 where !(try await runner.runAsync(["status", "--json"]).stdout.contains(#""running":true"#)) {
+            try await Task.sleep(nanoseconds: 100_000_000)
+        }
+        for (name, slug) in [("web", "hello-web"), ("api", "flaky-api")] {
+            let created = try await runner.runAsync(["apps", "create", name, "--source", "bitbucket/demo/\(slug)", "--branch", "main", "--build", "make", "--run", "./run.sh"])
+            #expect(created.status == 0, "\(created.stderr)")
+        }
+        func deployments(_ app: String) async throws -> [[String: Any]] {
+            let listed = try await runner.runAsync(["deployments", app, "--json"])
+            return (try? JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]]) ?? []
+        }
+        func waitFor(_ app: String, count: Int, phase: String) async throws -> [String: Any]? {
+            for _ in 0..<200 {
+                let rows = try await deployments(app)
+                if rows.count >= count, let newest = rows.first, newest["phase"] as? String == phase { return newest }
+                try await Task.sleep(nanoseconds: 150_000_000)
+            }
+            return try await deployments(app).first
+        }
+        let first = try await waitFor("web", count: 1, phase: "ACTIVE")
+        #expect(first?["cause"] as? String == "app created")
+
+        // Real commits in the sandbox: the engine sweeps them and the deployer deploys them.
+        let webPush = try #require(server.service.pushDemo("hello-web"))
+        let apiPush = try #require(server.service.pushDemo("flaky-api"))
+        let pushed = try await waitFor("web", count: 2, phase: "ACTIVE")
+        #expect(pushed?["commit"] as? String == webPush.new)
+        #expect(pushed?["cause"] as? String == "commit \(webPush.new!.prefix(7)) pushed to main")
+        let logs = try await runner.runAsync(["logs", "\((pushed?["id"] as? Int) ?? 0)"])
+        #expect(logs.stdout.contains("hello-web v3 is up"), "\(logs.stdout)")
+        let failed = try await waitFor("api", count: 2, phase: "ERROR")
+        #expect(failed?["commit"] as? String == apiPush.new)
+        let failedLogs = try await runner.runAsync(["logs", "\((failed?["id"] as? Int) ?? 0)"])
+        #expect(failedLogs.stdout.contains("error: test suite failed on v3"))
+        #expect(failedLogs.stdout.contains("step build failed: exit status 2"))
+    }
+}
