@@ -64,6 +64,34 @@ extension Store {
     public struct RepositoryRow: Sendable, Equatable {
         public var repository: Repository
         public var workspaceSlug: String
+        /// Apps built from this repository, with their newest deployment's phase.
+        public var apps: [AppState] = []
+    }
+
+    /// An app and where its newest deployment is, for the rows it is built from.
+    public struct AppState: Sendable, Equatable {
+        public var name: String
+        public var branch: String
+        public var phase: DeploymentPhase?
+    }
+
+    /// The apps built from repositories (`provider/workspace/repo`), keyed by that path.
+    public func appStates(sourcePaths: [String]) throws -> [String: [AppState]] {
+        guard !sourcePaths.isEmpty else { return [:] }
+        return try read { db in
+            let marks = Array(repeating: "?", count: sourcePaths.count).joined(separator: ",")
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT a.name, a.branch, a.source_path,
+                       (SELECT d.phase FROM deployments d WHERE d.app_id = a.id ORDER BY d.id DESC LIMIT 1) AS phase
+                FROM apps a WHERE a.source_path IN (\(marks)) ORDER BY a.name
+                """, arguments: StatementArguments(sourcePaths))
+            var states: [String: [AppState]] = [:]
+            for row in rows {
+                let phase: String? = row["phase"]
+                states[row["source_path"], default: []].append(AppState(name: row["name"], branch: row["branch"], phase: phase.flatMap(DeploymentPhase.init(rawValue:))))
+            }
+            return states
+        }
     }
 
     public struct BranchRow: Sendable, Equatable {
@@ -73,6 +101,8 @@ extension Store {
         /// The repository's web page and clone URL (for links in the detail pane).
         public var repositoryWebURL: String?
         public var repositoryCloneURL: String?
+        /// Apps built from this branch, with their newest deployment's phase.
+        public var apps: [AppState] = []
 
         public init(branch: Branch, repositorySlug: String, workspaceSlug: String, repositoryWebURL: String? = nil, repositoryCloneURL: String? = nil) {
             self.branch = branch

@@ -68,11 +68,22 @@ public final class StoreSource: DashboardSource, @unchecked Sendable {
             return (window.total, window.rows.map(Item.workspace))
         case let .repositories(accountID, workspaceID):
             let window = try store.repositoryWindow(accountID: accountID, workspaceID: workspaceID, query)
-            return (window.total, window.rows.map(Item.repository))
+            let provider = try providerName(accountID)
+            let states = try store.appStates(sourcePaths: window.rows.map { "\(provider)/\($0.workspaceSlug)/\($0.repository.slug)" })
+            return (window.total, window.rows.map { row in
+                var row = row
+                row.apps = states["\(provider)/\(row.workspaceSlug)/\(row.repository.slug)"] ?? []
+                return Item.repository(row)
+            })
         case let .branches(accountID, repositoryID):
-            if let large = try largeBranchList(accountID: accountID, repositoryID: repositoryID, query) { return large }
-            let window = try store.branchWindow(accountID: accountID, repositoryID: repositoryID, query)
-            return (window.total, window.rows.map(Item.branch))
+            let loaded: (total: Int, items: [Item])
+            if let large = try largeBranchList(accountID: accountID, repositoryID: repositoryID, query) {
+                loaded = large
+            } else {
+                let window = try store.branchWindow(accountID: accountID, repositoryID: repositoryID, query)
+                loaded = (window.total, window.rows.map(Item.branch))
+            }
+            return (loaded.total, try withAppStates(loaded.items, provider: try providerName(accountID)))
         case let .commits(_, branchID):
             let window = try store.commitWindow(branchID: branchID, query)
             return (window.total, window.rows.map(Item.commit))
@@ -87,6 +98,23 @@ public final class StoreSource: DashboardSource, @unchecked Sendable {
             let lines = try store.logLines(deploymentID: deploymentID).enumerated()
                 .filter { needle.isEmpty || $0.element.text.lowercased().contains(needle) }
             return (lines.count, lines.dropFirst(query.offset).prefix(query.limit).map { Item.logLine(number: $0.offset + 1, stream: $0.element.stream, text: $0.element.text) })
+        }
+    }
+
+    private func providerName(_ accountID: Int64) throws -> String {
+        try store.read { db in try String.fetchOne(db, sql: "SELECT provider FROM accounts WHERE id = ?", arguments: [accountID]) } ?? ""
+    }
+
+    /// Branch rows with the apps built from them.
+    private func withAppStates(_ items: [Item], provider: String) throws -> [Item] {
+        var paths = Set<String>()
+        for case let .branch(row) in items { paths.insert("\(provider)/\(row.workspaceSlug)/\(row.repositorySlug)") }
+        let states = try store.appStates(sourcePaths: Array(paths))
+        guard !states.isEmpty else { return items }
+        return items.map { item in
+            guard case var .branch(row) = item else { return item }
+            row.apps = (states["\(provider)/\(row.workspaceSlug)/\(row.repositorySlug)"] ?? []).filter { $0.branch == row.branch.name }
+            return .branch(row)
         }
     }
 

@@ -100,11 +100,13 @@ struct TableView {
         case let .repositories(_, workspaceID):
             (workspaceID == nil ? [Column("WORKSPACE", min: 10, weight: 1, max: 24)] : [])
                 + [Column("NAME", min: 12, weight: 3), Column("MAIN BRANCH", min: 11, weight: 1, max: 24, optional: true),
-                   Column("BRANCHES", min: 8, alignRight: true), Column("PUSHED", min: 6, alignRight: true), Column("ADMIN", min: 5, optional: true)]
+                   Column("BRANCHES", min: 8, alignRight: true), Column("PUSHED", min: 6, alignRight: true), Column("ADMIN", min: 5, optional: true),
+                   Column("APPS", min: 12, weight: 1, max: 30, optional: true)]
         case let .branches(_, repositoryID):
             (repositoryID == nil ? [Column("REPOSITORY", min: 10, weight: 1, max: 28)] : [])
                 + [Column("BRANCH", min: 12, weight: 2, max: 48), Column("HEAD", min: 7), Column("AUTHOR", min: 10, weight: 1, max: 22, optional: true),
-                   Column("AGE", min: 4, alignRight: true), Column("SUBJECT", min: 10, weight: 3, optional: true)]
+                   Column("AGE", min: 4, alignRight: true), Column("SUBJECT", min: 10, weight: 3, optional: true),
+                   Column("APPS", min: 12, weight: 1, max: 30, optional: true)]
         case .commits:
             [Column("HASH", min: 7), Column("AUTHOR", min: 10, weight: 1, max: 22), Column("AGE", min: 4, alignRight: true),
              Column("SUBJECT", min: 10, weight: 4)]
@@ -125,6 +127,11 @@ struct TableView {
     }
 
     /// The sanitized texts of a row, one per column.
+    /// `web ACTIVE, api ERROR`: the apps built from a row and their newest deployment's phase.
+    static func appsText(_ apps: [Store.AppState]) -> String {
+        apps.map { "\($0.name) \($0.phase?.rawValue ?? "new")" }.joined(separator: ", ")
+    }
+
     /// `⠋ BUILDING` while it runs, the phase alone once it is settled.
     static func phaseText(_ phase: DeploymentPhase, spinner: String) -> String {
         phase.isInProgress ? "\(spinner) \(phase.rawValue)" : phase.rawValue
@@ -152,13 +159,13 @@ struct TableView {
         case let .repository(r):
             let repo = r.repository
             let cells = [clean(repo.name), clean(repo.mainBranch ?? "-"), "\(repo.branchCount)", Age.ago(repo.updatedOn, now: now),
-                         repo.isAdmin ? glyphs.adminMark : ""]
+                         repo.isAdmin ? glyphs.adminMark : "", appsText(r.apps)]
             if case .repositories(_, nil) = level.kind { return [clean(r.workspaceSlug)] + cells }
             return cells
         case let .branch(b):
             let branch = b.branch
             let cells = [clean(branch.name), String(branch.headHash.prefix(7)), clean(AccountText.authorName(branch.headAuthor)),
-                         Age.ago(branch.headDate, now: now), clean(AccountText.subject(branch.headMessage))]
+                         Age.ago(branch.headDate, now: now), clean(AccountText.subject(branch.headMessage)), appsText(b.apps)]
             if case .branches(_, nil) = level.kind { return [clean("\(b.workspaceSlug)/\(b.repositorySlug)")] + cells }
             return cells
         case let .commit(c):
