@@ -95,8 +95,15 @@ public final class SandboxService: @unchecked Sendable {
     }
 
     /// A real push to a demo repository (a new version on main); nil without the demo workspace.
+    /// git runs on a thread of its own, never blocking the concurrency pool the server needs.
     @discardableResult
-    public func pushDemo(_ slug: String? = nil) -> SandboxPush? {
+    public func pushDemo(_ slug: String? = nil) async -> SandboxPush? {
+        await withCheckedContinuation { continuation in
+            Thread { continuation.resume(returning: self.pushDemoBlocking(slug)) }.start()
+        }
+    }
+
+    func pushDemoBlocking(_ slug: String?) -> SandboxPush? {
         guard let demo = lock.withLock({ self.demo }) else { return nil }
         let target = slug ?? lock.withLock {
             demoPushes += 1

@@ -223,8 +223,8 @@ struct PushDeployTests {
         #expect(first?["cause"] as? String == "app created")
 
         // Real commits in the sandbox: the engine sweeps them and the deployer deploys them.
-        let webPush = try #require(server.service.pushDemo("hello-web"))
-        let apiPush = try #require(server.service.pushDemo("flaky-api"))
+        let webPush = try #require(await server.service.pushDemo("hello-web"))
+        let apiPush = try #require(await server.service.pushDemo("flaky-api"))
         let pushed = try await waitFor("web", count: 2, phase: "ACTIVE")
         #expect(pushed?["commit"] as? String == webPush.new)
         #expect(pushed?["cause"] as? String == "commit \(webPush.new!.prefix(7)) pushed to main")

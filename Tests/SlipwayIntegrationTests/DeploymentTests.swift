@@ -50,12 +50,12 @@ struct DeploymentTests {
         #expect(try log(web1.id!).contains("hello-web v2 is up"))
 
         // Real pushes: hello-web v3 deploys; flaky-api v3 fails its tests.
-        let webPush = try #require(server.service.pushDemo("hello-web"))
-        let apiPush = try #require(server.service.pushDemo("flaky-api"))
+        let webPush = try #require(await server.service.pushDemo("hello-web"))
+        let apiPush = try #require(await server.service.pushDemo("flaky-api"))
         let (web2, _) = try await deployer.deploy(app: "web", commit: webPush.new!, cause: "commit pushed")
         let (api2, _) = try await deployer.deploy(app: "api", commit: apiPush.new!, cause: "commit pushed")
         await settle()
-        #expect(try store.deployment(id: web2.id!)?.phase == .active)
+        #expect(try store.deployment(id: web2.id!)?.phase == .active, "\((try? store.deployment(id: web2.id!)?.errorMessage) ?? nil ?? "") \((try? log(web2.id!)) ?? "")")
         #expect(try store.deployment(id: web1.id!)?.phase == .superseded)
         #expect(try log(web2.id!).contains("hello-web v3 is up"))
         let failed = try #require(try store.deployment(id: api2.id!))

@@ -272,6 +272,22 @@ struct ReducerTests {
         #expect(s.current.selection == 59)
     }
 
+    @Test("w wraps a log's long lines (and only a log's)")
+    func wrapping() {
+        var s = state()
+        #expect(send(&s, .char("w")).isEmpty)
+        var log = Level(kind: .log(deploymentID: 1), title: "#1 log", path: "deployment:1", provider: "")
+        log.loaded = true
+        s.stack.append(log)
+        #expect(send(&s, .char("w")) == [.reload(depth: 2)])
+        #expect(s.current.wrap)
+        send(&s, .char("w"))
+        #expect(!s.current.wrap)
+        #expect(StoreSource.wrap("abcdefghij", width: 4) == ["abcd", "efgh", "ij"])
+        #expect(StoreSource.wrap("日本語テキスト", width: 5) == ["日本", "語テ", "キス", "ト"])
+        #expect(StoreSource.wrap("short", width: 10) == ["short"])
+    }
+
     @Test("a shrinking list pulls the selection back inside")
     func shrinking() {
         var s = state()

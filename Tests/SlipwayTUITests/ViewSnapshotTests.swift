@@ -74,6 +74,8 @@ struct ViewSnapshotTests {
         Snapshot.check(c.render(), "deployments-detail-\(size)")
         keys(c, .char("p"), .enter)
         Snapshot.check(c.render(), "log-\(size)")
+        keys(c, .char("w"))
+        Snapshot.check(c.render(), "log-wrapped-\(size)")
     }
 
     @Test("no account linked says how to link one", arguments: sizes)

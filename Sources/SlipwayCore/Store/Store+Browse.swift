@@ -11,12 +11,15 @@ extension Store {
         public var sort: BrowseSort
         public var offset: Int
         public var limit: Int
+        /// Log views: wrap lines longer than this many columns (nil: one row per line).
+        public var wrapWidth: Int?
 
-        public init(filter: String = "", sort: BrowseSort = .name, offset: Int = 0, limit: Int = 100) {
+        public init(filter: String = "", sort: BrowseSort = .name, offset: Int = 0, limit: Int = 100, wrapWidth: Int? = nil) {
             self.filter = filter
             self.sort = sort
             self.offset = offset
             self.limit = limit
+            self.wrapWidth = wrapWidth
         }
     }
 

@@ -29,8 +29,8 @@ public final class SandboxServer: Sendable {
     public static func start(options: SandboxOptions, now: @escaping @Sendable () -> Date = { Date() }) async throws -> SandboxServer {
         let service = try SandboxService(options: options, now: now)
         if options.demoRepositories {
-            let repositories = try await Self.offThePool { try DemoRepositories() }
-            try service.attachDemo(repositories)
+            // git runs on threads of their own, not on the pool the server needs.
+            try await Self.offThePool { try service.attachDemo(try DemoRepositories()) }
         }
         let started = StartSignal()
         let app = Application(
@@ -62,7 +62,7 @@ public final class SandboxServer: Sendable {
                     if Task.isCancelled { break }
                     // With the demo workspace, every other push is a real commit there.
                     if service.hasDemo, Int.random(in: 0..<2) == 0 {
-                        _ = await Self.offThePool { service.pushDemo() }
+                        _ = await service.pushDemo()
                     } else {
                         service.push()
                     }

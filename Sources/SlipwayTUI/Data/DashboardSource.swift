@@ -95,10 +95,37 @@ public final class StoreSource: DashboardSource, @unchecked Sendable {
             return (window.total, window.rows.map(Item.deployment))
         case let .log(deploymentID):
             let needle = query.filter.lowercased()
-            let lines = try store.logLines(deploymentID: deploymentID).enumerated()
-                .filter { needle.isEmpty || $0.element.text.lowercased().contains(needle) }
-            return (lines.count, lines.dropFirst(query.offset).prefix(query.limit).map { Item.logLine(number: $0.offset + 1, stream: $0.element.stream, text: $0.element.text) })
+            var rows: [Item] = []
+            for (index, line) in try store.logLines(deploymentID: deploymentID).enumerated()
+            where needle.isEmpty || line.text.lowercased().contains(needle) {
+                // Sanitize first, so a wrapped row never splits an escape's visible form oddly.
+                let pieces = query.wrapWidth.map { Self.wrap(TerminalText.sanitize(line.text), width: $0) } ?? [line.text]
+                for (part, piece) in pieces.enumerated() {
+                    rows.append(.logLine(number: index + 1, part: part, stream: line.stream, text: piece))
+                }
+            }
+            return (rows.count, Array(rows.dropFirst(query.offset).prefix(query.limit)))
         }
+    }
+
+    /// Cuts a line into rows of at most `width` display columns.
+    static func wrap(_ text: String, width: Int) -> [String] {
+        guard width > 0, DisplayWidth.of(text) > width else { return [text] }
+        var rows: [String] = []
+        var current = ""
+        var used = 0
+        for character in text {
+            let w = DisplayWidth.of(String(character))
+            if used + w > width {
+                rows.append(current)
+                current = ""
+                used = 0
+            }
+            current.append(character)
+            used += w
+        }
+        if !current.isEmpty { rows.append(current) }
+        return rows
     }
 
     private func providerName(_ accountID: Int64) throws -> String {

@@ -2,7 +2,7 @@
 /// help screen, the status-bar hints and the README's key table.
 public enum BindingAction: String, Sendable, CaseIterable, Hashable {
     case down, up, top, bottom, pageDown = "page_down", pageUp = "page_up", halfDown = "half_down", halfUp = "half_up"
-    case open, back, filter, sort, command, refresh, detail, copy, url, deploy, cancel, help, quit
+    case open, back, filter, sort, command, refresh, detail, copy, url, deploy, cancel, wrap, help, quit
 }
 
 public struct KeyBinding: Sendable, Equatable {
@@ -43,6 +43,7 @@ public struct Keymap: Sendable, Equatable {
         KeyBinding(action: .url, keys: [.char("o")], help: "Show the selected item's web URL, to copy", hint: nil, group: .browse),
         KeyBinding(action: .deploy, keys: [.char("d")], help: "Deploy the selected app now (asks first)", hint: nil, group: .browse),
         KeyBinding(action: .cancel, keys: [.char("x")], help: "Cancel the selected deployment (asks first)", hint: nil, group: .browse),
+        KeyBinding(action: .wrap, keys: [.char("w")], help: "Wrap long lines in a log, or cut them again", hint: nil, group: .browse),
         KeyBinding(action: .command, keys: [.char(":")], help: "Command line (:repos, :accounts, :q …; tab completes)", hint: "cmd", group: .app),
         KeyBinding(action: .help, keys: [.char("?")], help: "Show or hide this help", hint: "help", group: .app),
         KeyBinding(action: .quit, keys: [.char("q"), .ctrl("c")], help: "Quit", hint: "quit", group: .app),

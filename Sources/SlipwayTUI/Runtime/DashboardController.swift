@@ -166,7 +166,9 @@ public final class DashboardController {
         let level = state.stack[depth]
         let height = state.layout.tableHeight
         let offset = max(0, level.scrollTop - height)
-        let query = Store.BrowseQuery(filter: level.filter, sort: level.sort, offset: offset, limit: height * 3)
+        // A wrapped log fits the OUTPUT column: the width less the mark and the line number.
+        let wrapWidth = level.wrap ? max(10, state.width - 2 - 6 - 1) : nil
+        let query = Store.BrowseQuery(filter: level.filter, sort: level.sort, offset: offset, limit: height * 3, wrapWidth: wrapWidth)
         do {
             let (total, items) = try source.load(level.kind, query: query)
             _ = reducer.reduce(&state, .loaded(depth: depth, total: total, offset: offset, items: items))

@@ -26,6 +26,8 @@ public struct Level: Sendable, Equatable {
     public var followSelection = true
     /// A log that follows its end as lines arrive (until the user moves up).
     public var followTail = false
+    /// A log whose long lines wrap onto more rows.
+    public var wrap = false
 
     public init(kind: LevelKind, title: String, path: String, provider: String, webBase: String? = nil) {
         self.kind = kind

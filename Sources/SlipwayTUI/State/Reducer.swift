@@ -144,6 +144,14 @@ public struct Reducer: Sendable {
             }
             state.mode = .confirm(prompt: "Deploy \(app) now, from its branch's head? y/n", effect: .deploy(app: app))
             return []
+        case .wrap:
+            guard case .log = state.current.kind else {
+                show("w wraps the lines of a deployment's log", error: false, &state)
+                return []
+            }
+            state.current.wrap.toggle()
+            show(state.current.wrap ? "long lines wrap" : "long lines are cut", error: false, &state)
+            return [.reload(depth: state.stack.count - 1)]
         case .cancel:
             guard case let .deployment(deployment)? = state.current.selectedItem, let id = deployment.id, deployment.phase.isInProgress else {
                 show("select a queued or running deployment to cancel", error: false, &state)
@@ -478,7 +486,7 @@ public struct Reducer: Sendable {
         case let .branch(row): text = row.branch.headHash
         case let .commit(commit): text = commit.hash
         case let .deployment(deployment): text = deployment.commitHash
-        case let .logLine(_, _, line): text = line
+        case let .logLine(_, _, _, line): text = line
         default:
             guard let url = webURL(of: item, level: state.current) else {
                 show("nothing to copy on this row", error: false, &state)

@@ -58,7 +58,7 @@ struct DetailView {
             if let error = d.errorMessage { lines.append(Line(label: "reason", value: clean(error))) }
             lines.append(Line(label: "logs", value: "enter opens them; slipway logs \(d.id ?? 0) --follow"))
             return lines
-        case let .logLine(number, stream, text):
+        case let .logLine(number, _, stream, text):
             return [Line(label: "line", value: "\(number) (\(stream.rawValue))"), Line(label: "", value: clean(text))]
         case let .provider(o):
             return accountLines(o, budgets: [], now: now)

@@ -48,7 +48,7 @@ struct TableView {
                 let matchRole: StyleRole = selected ? .selectedMatch : .match
                 var plainRole: StyleRole = column.title == "HEAD" || column.title == "HASH" ? (selected ? .selected : .hash) : base
                 if column.title == "PHASE", !selected, let phase = Self.phaseRole(text) { plainRole = phase }
-                if column.title == "OUTPUT", !selected, case let .logLine(_, stream, _) = item, stream != .stdout { plainRole = stream == .stderr ? .error : .dim }
+                if column.title == "OUTPUT", !selected, case let .logLine(_, _, stream, _) = item, stream != .stdout { plainRole = stream == .stderr ? .error : .dim }
                 grid.put(text, x: start, y: y, limit: width) { offset in matches.contains(offset) ? matchRole : plainRole }
                 x += width + 1
             }
@@ -178,8 +178,8 @@ struct TableView {
         case let .deployment(d):
             return ["#\(d.id ?? 0)", String(d.commitHash.prefix(7)), phaseText(d.phase, spinner: spinner), clean(d.cause + (d.errorMessage.map { ": \($0)" } ?? "")),
                     Age.ago(d.createdAt, now: now), took(d, now: now)]
-        case let .logLine(number, _, text):
-            return ["\(number)", clean(text)]
+        case let .logLine(number, part, _, text):
+            return [part == 0 ? "\(number)" : "", clean(text)]
         case let .account(card):
             let o = card.overview
             let a = o.account

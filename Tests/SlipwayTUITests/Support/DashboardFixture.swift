@@ -110,6 +110,7 @@ final class DashboardFixture: @unchecked Sendable {
                 try deployment.insert(db)
                 if phase == .error {
                     for (stream, text) in [(LogStream.system, "deploying 0c9b8a7 of bitbucket/acme/api main\n"), (.stdout, "building web v3\n"),
+                                           (.stdout, "compiling " + (1...30).map { "module\($0).swift" }.joined(separator: " ") + "\n"),
                                            (.stderr, "error: \u{1B}[31mtests failed\u{1B}[0m on v3\r\n"), (.system, "step build failed: exit status 2\n")] {
                         var chunk = DeploymentLogChunk(deploymentID: deployment.id!, step: "build", stream: stream, text: text, createdAt: Self.ago(1795))
                         try chunk.insert(db)
