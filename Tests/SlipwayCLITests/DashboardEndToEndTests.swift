@@ -132,7 +132,7 @@ struct DashboardEndToEndTests {
         let scratch = TemporaryHome()
         try FileManager.default.createDirectory(atPath: scratch.path, withIntermediateDirectories: true)
         let tmux = try TmuxSession(width: 120, height: 40, environment: ["LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "TMPDIR": scratch.path, "HOME": scratch.path])
-        try tmux.type("\(BinaryRunner.binary) demo; echo \"EXITED $?\"")
+        try tmux.type("\(BinaryRunner.binary) demo --push-every 0.5; echo \"EXITED $?\"")
         var (ok, screen) = try await tmux.waitFor { $0.contains("Acme Corp") && $0.contains("Globex") && $0.contains("Initech") }
         #expect(ok, "\(screen)")
         #expect(screen.contains("[bitbucket @sandbox-user ok]"))
@@ -149,6 +149,11 @@ struct DashboardEndToEndTests {
         try tmux.press("G", "Enter")
         (ok, screen) = try await tmux.waitFor("› Apps › hello-web")
         #expect(ok, "\(screen)")
+        // Pushes to the demo repositories deploy on their own: one pushed commit reaches ACTIVE on screen.
+        (ok, screen) = try await tmux.waitFor(60) { screen in
+            screen.split(separator: "\n").contains { $0.contains("pushed to main") && $0.contains("ACTIVE") }
+        }
+        #expect(ok, "no pushed deployment reached ACTIVE:\n\(screen)")
         try tmux.press("G", "Enter")
         (ok, screen) = try await tmux.waitFor(10) { $0.contains("log") && $0.contains("is up") }
         #expect(ok, "\(screen)")

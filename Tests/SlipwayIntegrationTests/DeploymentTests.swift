@@ -30,7 +30,14 @@ struct DeploymentTests {
                                         buildCommand: "make", runCommand: "./run.sh", createdAt: Date()))
         }
         let token = server.service.accessToken
-        let deployer = Deployer(store: store, workRoot: home.path + "/work", credentials: { _ in ("x-token-auth", token) })
+        // git through a wrapper that records every argument list it is given.
+        let argvLog = home.path + "/git-argv.log"
+        let wrapper = home.path + "/git-wrapper"
+        try "#!/bin/sh\nprintf '%s\\n' \"$*\" >> '\(argvLog)'\nexec /usr/bin/git \"$@\"\n".write(toFile: wrapper, atomically: true, encoding: .utf8)
+        chmod(wrapper, 0o755)
+        var settings = Deployer.Settings()
+        settings.git = wrapper
+        let deployer = Deployer(store: store, workRoot: home.path + "/work", settings: settings, credentials: { _ in ("x-token-auth", token) })
         try await deployer.start()
 
         func settle() async {
@@ -75,6 +82,10 @@ struct DeploymentTests {
             #expect(!String(decoding: data, as: UTF8.self).contains(token), "\(file) holds the token")
         }
         for id in [web1.id!, web2.id!, api1.id!, api2.id!] { #expect(!(try log(id)).contains(token)) }
+        // git was run (fetches included) and never saw the token in its arguments.
+        let argv = try String(contentsOfFile: argvLog, encoding: .utf8)
+        #expect(argv.contains("fetch --no-tags origin"))
+        #expect(!argv.contains(token))
     }
 
     @Test("the sandbox's smart HTTP refuses a fetch without the token")
