@@ -3,6 +3,7 @@ import Testing
 import SlipwayCore
 import SlipwayHTTP
 import SlipwaySandbox
+import SlipwayProviders
 
 /// `slipway daemon` as a build host runs it.
 @Suite("slipway daemon")
@@ -235,5 +236,82 @@ struct PushDeployTests {
         let failedLogs = try await runner.runAsync(["logs", "\((failed?["id"] as? Int) ?? 0)"])
         #expect(failedLogs.stdout.contains("error: test suite failed on v3"))
         #expect(failedLogs.stdout.contains("step build failed: exit status 2"))
+    }
+}
+
+@Suite("webhook deliveries to the daemon")
+struct WebhookDeliveryTests {
+    @Test("a signed repo:push shows the new head at once; a bad signature changes nothing; a repeat is ignored")
+    func delivery() async throws {
+        var options = SandboxOptions()
+        options.seed = 74
+        options.workspaces = 1
+        options.reposPerWorkspace = 2
+        options.branchesPerRepo = 2
+        options.largeRepositories = false
+        let server = try await SandboxServer.start(options: options)
+        defer { Task { await server.stop() } }
+        let home = TemporaryHome()
+        let runner = BinaryRunner(home: home.path)
+        _ = try await runner.runAsync(["link", "bitbucket", "--api-url", server.apiURL, "--web-url", server.webURL, "--token-file", "-"],
+                                      stdin: server.service.accessToken + "\n")
+        #expect(try await runner.runAsync(["sync", "--once"]).status == 0)
+        let ws = try #require(server.service.workspaceSlugs().first)
+        let repo = try #require(server.service.repositorySlugs(workspace: ws).first)
+        // A hook Slipway installed (the installer comes next): its secret sealed in the vault.
+        let store = try Store(path: home.path + "/slipway.db")
+        let repository = try #require(try store.repository(at: MirrorPath(provider: .bitbucket, workspace: ws, repository: repo)))
+        try store.addWebhookSubscription(repositoryID: repository.id!, remoteID: "{hook}", url: "https://example.com/webhooks/bitbucket", secret: "s3cret-hook",
+                                         vault: try Vault.open(keyFile: home.path + "/key", create: false), now: Date())
+        // The engine polls rarely here: only the delivery can bring the new head this fast.
+        try "[webhooks]\nlisten = \"127.0.0.1:0\"\n[providers.bitbucket]\ngit_requests_per_hour = 1\nrequests_per_hour = 1\n"
+            .write(toFile: home.path + "/config.toml", atomically: true, encoding: .utf8)
+        let daemon = Process()
+        daemon.executableURL = URL(fileURLWithPath: BinaryRunner.binary)
+        daemon.arguments = ["daemon"]
+        daemon.environment = runner.environment
+        daemon.standardOutput = FileHandle.nullDevice
+        daemon.standardError = FileHandle.nullDevice
+        try daemon.run()
+        defer { if daemon.isRunning { daemon.terminate() } }
+        var listener: String?
+        for _ in 0..<100 {
+            let status = try await runner.runAsync(["status", "--json"])
+            listener = ((try? JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])?["webhook_listener"] as? String)
+                ?? ((try? JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]).flatMap { ($0["engine"] as? [String: Any])?["webhook_listener"] as? String })
+            if listener != nil { break }
+            try await Task.sleep(nanoseconds: 100_000_000)
+        }
+        let address = try #require(listener)
+        let push = try #require((0..<20).lazy.compactMap { _ in server.service.push(repository: "\(ws)/\(repo)") }.first { $0.kind == .commit })
+        let body = Data("""
+            {"push":{"changes":[{"old":{"type":"branch","name":"\(push.branch)","target":{"type":"commit","hash":"\(push.old ?? "")"}},
+            "new":{"type":"branch","name":"\(push.branch)","target":{"type":"commit","hash":"\(push.new!)","date":"2026-11-29T12:00:00+00:00",
+            "message":"Pushed through a webhook\\n","author":{"type":"author","raw":"Ada Lovelace <ada@example.com>"}}},
+            "created":false,"closed":false,"forced":false,"truncated":false,"commits":[]}]},
+            "repository":{"type":"repository","full_name":"\(ws)/\(repo)","uuid":"\(repository.remoteID ?? "")"},"actor":{"type":"user"}}
+            """.utf8)
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        func deliver(_ signature: String, request id: String) async throws -> Int {
+            var request = HTTPRequest(method: .post, url: "http://\(address)/webhooks/bitbucket", body: body)
+            request.headers.add("X-Event-Key", "repo:push")
+            request.headers.add("X-Request-UUID", id)
+            request.headers.add("X-Hub-Signature", signature)
+            request.headers.add("Content-Type", "application/json")
+            return try await transport.perform(request).status
+        }
+        var requestID = "bad-1"
+        #expect(try await deliver(WebhookSignature.header(body: body, secret: "wrong"), request: requestID) == 401)
+        func head() async throws -> String? {
+            let listed = try await runner.runAsync(["ls", "bitbucket/\(ws)/\(repo)", "--json"])
+            let rows = (try? JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]]) ?? []
+            return rows.first { $0["name"] as? String == push.branch }.flatMap { ($0["head"] as? [String: Any])?["hash"] as? String }
+        }
+        #expect(try await head() == push.old)
+        requestID = "good-1"
+        #expect(try await deliver(WebhookSignature.header(body: body, secret: "s3cret-hook"), request: requestID) == 200)
+        #expect(try await head() == push.new)
+        #expect(try await deliver(WebhookSignature.header(body: body, secret: "s3cret-hook"), request: requestID) == 200)
     }
 }

@@ -130,7 +130,7 @@ struct DaemonCommand: AsyncParsableCommand {
     func run() async throws {
         let context = try global.context()
         Terminal.error("slipway daemon: engine running for \(context.paths.home ?? context.paths.dataDirectory) (pid \(getpid())); SIGINT or SIGTERM stops it")
-        try await EngineHost(context: context, role: "daemon").run(printChanges: false)
+        try await EngineHost(context: context, role: "daemon", listensForWebhooks: true).run(printChanges: false)
     }
 }
 

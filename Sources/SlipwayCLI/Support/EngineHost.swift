@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import SlipwayCore
 import SlipwayHTTP
+import SlipwayServer
 import SlipwayTUI
 
 /// Runs the engine in the foreground of this process (`slipway daemon`, `slipway sync`): takes the
@@ -11,16 +12,30 @@ import SlipwayTUI
 struct EngineHost {
     let context: CommandContext
     let role: String
+    /// The daemon takes webhook deliveries; a foreground `sync` does not.
+    var listensForWebhooks = false
 
     func run(printChanges: Bool) async throws {
+        let logger = Logger(label: "slipway.\(role)")
+        // The webhook receiver first, so the lock can say where it listens.
+        var receiver: WebhookReceiver?
+        if listensForWebhooks, let address = ListenAddress(context.config.webhooks.listen) {
+            do {
+                receiver = try await WebhookReceiver.start(host: address.host, port: address.port,
+                                                           handler: StoreWebhookHandler(store: context.store, keyFile: context.paths.keyFile, logger: logger))
+            } catch {
+                Terminal.warning("webhooks: cannot listen on \(context.config.webhooks.listen) (\(error)); running without the receiver")
+            }
+        }
+        let listener = receiver.flatMap { r in ListenAddress(context.config.webhooks.listen).map { "\($0.host.contains(":") ? "[\($0.host)]" : $0.host):\(r.port)" } }
         let lock: EngineLock
         do {
-            lock = try EngineLock.acquire(path: context.paths.engineLockFile, info: EngineInfo(pid: getpid(), since: Date(), host: role))
+            lock = try EngineLock.acquire(path: context.paths.engineLockFile, info: EngineInfo(pid: getpid(), since: Date(), host: role, webhookListener: listener))
         } catch {
+            await receiver?.stop()
             throw SlipwayCLIError.failure(error.description)
         }
         defer { lock.release() }
-        let logger = Logger(label: "slipway.\(role)")
         logger.info("engine started", metadata: ["pid": "\(getpid())"])
 
         let engine = EngineFactory.make(context: context, logger: logger)
@@ -48,6 +63,7 @@ struct EngineHost {
         let printer = printChanges ? Task { await self.printChanges() } : nil
         await task.value
         printer?.cancel()
+        await receiver?.stop()
         logger.info("engine stopped")
         Terminal.error("stopped; the engine lock is released")
     }

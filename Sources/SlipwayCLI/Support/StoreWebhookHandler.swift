@@ -1,0 +1,35 @@
+import Foundation
+import Logging
+import SlipwayCore
+import SlipwayProviders
+import SlipwayServer
+
+/// The webhook receiver's link to the store: secrets from the vault, deliveries recorded, pushes
+/// applied at once (the engine then confirms them with a fetch).
+struct StoreWebhookHandler: WebhookHandling {
+    let store: Store
+    let keyFile: String
+    let logger: Logger
+
+    func secrets(repositoryFullName: String, uuid: String?) async -> [String] {
+        (try? store.webhookSecrets(repositoryFullName: repositoryFullName, uuid: uuid) { try Vault.open(keyFile: keyFile, create: false) }) ?? []
+    }
+
+    func firstDelivery(requestUUID: String, eventKey: String) async -> Bool {
+        (try? store.recordDelivery(requestUUID: requestUUID, eventKey: eventKey, now: Date())) ?? true
+    }
+
+    func apply(_ event: BitbucketPushEvent, requestUUID: String?) async {
+        do {
+            let changes = try store.applyPush(event, now: Date())
+            logger.info("push applied", metadata: ["repository": "\(event.repositoryFullName)", "changes": "\(changes.count)",
+                                                   "request": "\(requestUUID ?? "-")"])
+        } catch {
+            logger.warning("push not applied", metadata: ["repository": "\(event.repositoryFullName)", "error": "\(error)"])
+        }
+    }
+
+    func rejected(_ reason: String, status: Int) async {
+        logger.warning("webhook delivery refused", metadata: ["status": "\(status)", "reason": "\(reason)"])
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+import GRDB
+import SlipwayProviders
+
+/// Hooks Slipway installed (their secrets sealed in the vault), the deliveries received, and what
+/// a verified push does to the mirror.
+extension Store {
+    /// Records a hook on a repository with its secret sealed (the subscription's id as associated data).
+    @discardableResult
+    public func addWebhookSubscription(repositoryID: Int64, remoteID: String?, url: String, secret: String, vault: Vault, now: Date) throws -> WebhookSubscription {
+        let subscription = try write { db -> WebhookSubscription in
+            var subscription = WebhookSubscription(repositoryID: repositoryID, remoteID: remoteID, url: url, events: ["repo:push"], createdAt: now)
+            try subscription.insert(db)
+            return subscription
+        }
+        let sealed = try vault.seal(secret, context: "webhook:\(subscription.id!)")
+        try write { db in
+            try db.execute(sql: "UPDATE webhook_subscriptions SET secret_ciphertext = ? WHERE id = ?", arguments: [sealed, subscription.id!])
+        }
+        return subscription
+    }
+
+    /// The secrets of the hooks on a repository, found by full name or uuid. The vault is opened
+    /// only when there is something to open.
+    public func webhookSecrets(repositoryFullName: String, uuid: String?, vault: () throws -> Vault) throws -> [String] {
+        let sealed = try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT s.id, s.secret_ciphertext FROM webhook_subscriptions s JOIN repositories r ON r.id = s.repository_id
+                WHERE (r.full_name = ? OR (? IS NOT NULL AND r.remote_id = ?)) AND s.secret_ciphertext IS NOT NULL
+                """, arguments: [repositoryFullName, uuid, uuid]).map { (id: $0["id"] as Int64, data: $0["secret_ciphertext"] as Data) }
+        }
+        guard !sealed.isEmpty else { return [] }
+        let vault = try vault()
+        return sealed.compactMap { try? vault.openString($0.data, context: "webhook:\($0.id)") }
+    }
+
+    /// Notes a delivery id; false when it was received before (Bitbucket retries reuse it).
+    public func recordDelivery(requestUUID: String, eventKey: String, now: Date) throws -> Bool {
+        try write { db in
+            try db.execute(sql: """
+                INSERT OR IGNORE INTO webhook_deliveries (request_id, event_key, outcome, received_at) VALUES (?, ?, 'accepted', ?)
+                """, arguments: [requestUUID, eventKey, now])
+            return db.changesCount > 0
+        }
+    }
+
+    /// A verified push: new heads written from the payload (created and moved branches with the
+    /// commit details it carries, closed ones deleted), change events, the hooks' health, and a
+    /// confirming refresh of the repository queued for the engine. One transaction.
+    @discardableResult
+    public func applyPush(_ event: BitbucketPushEvent, now: Date) throws -> [SyncReport.Change] {
+        let changes = try write { db -> [SyncReport.Change]? in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT r.id, r.slug, w.slug AS ws, a.provider FROM repositories r
+                JOIN workspaces w ON w.id = r.workspace_id JOIN accounts a ON a.id = w.account_id
+                WHERE r.full_name = ? OR (? IS NOT NULL AND r.remote_id = ?) LIMIT 1
+                """, arguments: [event.repositoryFullName, event.repositoryUUID, event.repositoryUUID]) else { return nil }
+            let repositoryID: Int64 = row["id"]
+            let path = "\(row["provider"] as String)/\(row["ws"] as String)/\(row["slug"] as String)"
+            var changes: [SyncReport.Change] = []
+            for change in event.changes {
+                let existing = try Branch.filter(Column("repository_id") == repositoryID && Column("name") == change.branch).fetchOne(db)
+                if let head = change.newHead {
+                    if var branch = existing {
+                        guard branch.headHash != head.hash else { continue }
+                        changes.append(.init(kind: ChangeEventKind.headMoved.rawValue, path: "\(path)/\(change.branch)", old: branch.headHash, new: head.hash))
+                        branch.headHash = head.hash
+                        branch.headDate = head.date
+                        branch.headAuthor = head.author
+                        branch.headMessage = head.message
+                        branch.updatedAt = now
+                        try branch.update(db)
+                    } else {
+                        var branch = Branch(repositoryID: repositoryID, name: change.branch, headHash: head.hash, headDate: head.date,
+                                            headAuthor: head.author, headMessage: head.message, updatedAt: now)
+                        try branch.insert(db)
+                        changes.append(.init(kind: ChangeEventKind.branchCreated.rawValue, path: "\(path)/\(change.branch)", old: nil, new: head.hash))
+                    }
+                } else if let branch = existing {
+                    try branch.delete(db)
+                    changes.append(.init(kind: ChangeEventKind.branchDeleted.rawValue, path: "\(path)/\(change.branch)", old: branch.headHash, new: nil))
+                }
+            }
+            try db.execute(sql: "UPDATE repositories SET branch_count = (SELECT COUNT(*) FROM branches WHERE repository_id = ?) WHERE id = ?",
+                           arguments: [repositoryID, repositoryID])
+            try db.execute(sql: "UPDATE webhook_subscriptions SET last_delivery_at = ? WHERE repository_id = ?", arguments: [now, repositoryID])
+            try Self.appendEvents(changes, db: db, now: now)
+            // Payloads carry at most five commits per change: the engine confirms with a fetch.
+            let payload = String(decoding: try JSONSerialization.data(withJSONObject: ["path": path]), as: UTF8.self)
+            var command = EngineCommand(kind: .refresh, payload: payload, requestedBy: "webhook", createdAt: now)
+            try command.insert(db)
+            return changes
+        }
+        guard let changes else { throw StoreError.notFound("\(event.repositoryFullName) is not in the mirror") }
+        return changes
+    }
+}
