@@ -139,17 +139,22 @@ struct EngineTests {
     @Test("timeouts: a stalled git endpoint is cut off, recorded, the other repositories go on, and all converge once it answers")
     func timeouts() async throws {
         var transfer = TransferOptions()
-        transfer.lowSpeedTime = 1
+        // Long enough that a loaded test machine does not cut healthy requests, short enough
+        // to cut the stalled ones (they stall for 10 s).
+        transfer.lowSpeedTime = 3
         // Two attempts per request and eight stalled refs advertisements: the first four
         // repositories swept at once (concurrency 4) time out twice; the other two answer.
         let r = try await rig(transfer: transfer, attempts: 2)
         defer { let server = r.server; Task { await server.stop() } }
-        await r.engine.step()
+        for _ in 0..<5 where !(try r.converged()) {
+            await r.engine.step()
+            r.clock.advance(by: 600)
+        }
         #expect(try r.converged())
         let transport = CurlTransport()
         defer { transport.shutdown() }
         _ = try await transport.perform(HTTPRequest(method: .post, url: r.server.origin + "/_sandbox/control",
-                                                    body: Data(#"{"faults":["delay:4x8@/git/*"]}"#.utf8)))
+                                                    body: Data(#"{"faults":["delay:10x8@/git/*"]}"#.utf8)))
         r.clock.advance(by: 600)
         await r.engine.step()
         let recorded = try r.store.read { db in
