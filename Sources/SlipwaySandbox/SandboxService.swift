@@ -98,9 +98,7 @@ public final class SandboxService: @unchecked Sendable {
     /// git runs on a thread of its own, never blocking the concurrency pool the server needs.
     @discardableResult
     public func pushDemo(_ slug: String? = nil) async -> SandboxPush? {
-        await withCheckedContinuation { continuation in
-            Thread { continuation.resume(returning: self.pushDemoBlocking(slug)) }.start()
-        }
+        await SandboxServer.offThePool { self.pushDemoBlocking(slug) }
     }
 
     func pushDemoBlocking(_ slug: String?) -> SandboxPush? {

@@ -18,16 +18,7 @@ struct DaemonTests {
         return try await SandboxServer.start(options: options)
     }
 
-    func startDaemon(_ runner: BinaryRunner) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: BinaryRunner.binary)
-        process.arguments = ["daemon"]
-        process.environment = runner.environment
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        return process
-    }
+    func startDaemon(_ runner: BinaryRunner) throws -> Process { try runner.startDaemon() }
 
     func waitUntil(_ timeout: TimeInterval = 20, _ condition: () async throws -> Bool) async throws -> Bool {
         let end = Date().addingTimeInterval(timeout)
@@ -95,8 +86,7 @@ struct DaemonTests {
         defer { Task { await server.stop() } }
         let home = TemporaryHome()
         let runner = BinaryRunner(home: home.path)
-        _ = try await runner.runAsync(["link", "bitbucket", "--api-url", server.apiURL, "--web-url", server.webURL, "--token-file", "-"],
-                                      stdin: server.service.accessToken + "\n")
+        try await runner.link(server)
         for delay in [50_000, 150_000, 400_000] as [UInt32] {
             let daemon = try startDaemon(runner)
             usleep(delay)
@@ -120,18 +110,11 @@ struct DaemonTests {
 struct AppDeployTests {
     @Test("apps create queues the head's deployment; the daemon's deployer runs it and reports the failing step with git's words")
     func createDeploys() async throws {
-        var options = SandboxOptions()
-        options.seed = 72
-        options.workspaces = 1
-        options.reposPerWorkspace = 2
-        options.branchesPerRepo = 2
-        options.largeRepositories = false
-        let server = try await SandboxServer.start(options: options)
+        let server = try await smallSandbox(seed: 72, workspaces: 1, repos: 2, branches: 2)
         defer { Task { await server.stop() } }
         let home = TemporaryHome()
         let runner = BinaryRunner(home: home.path)
-        _ = try await runner.runAsync(["link", "bitbucket", "--api-url", server.apiURL, "--web-url", server.webURL, "--token-file", "-"],
-                                      stdin: server.service.accessToken + "\n")
+        try await runner.link(server)
         #expect(try await runner.runAsync(["sync", "--once"]).status == 0)
         let ws = try #require(server.service.workspaceSlugs().first)
         let repo = try #require(server.service.repositorySlugs(workspace: ws).first)
@@ -144,13 +127,7 @@ struct AppDeployTests {
         #expect(created.stderr.contains("its first deployment is queued; no engine runs for this home"))
         #expect(try await runner.runAsync(["cancel", "1"]).stderr.contains("no deployment 1"))
 
-        let daemon = Process()
-        daemon.executableURL = URL(fileURLWithPath: BinaryRunner.binary)
-        daemon.arguments = ["daemon"]
-        daemon.environment = runner.environment
-        daemon.standardOutput = FileHandle.nullDevice
-        daemon.standardError = FileHandle.nullDevice
-        try daemon.run()
+        let daemon = try runner.startDaemon()
         defer { if daemon.isRunning { daemon.terminate() } }
 
         // The daemon claims the queued request; the sandbox serves refs but not packs, so the
@@ -178,28 +155,14 @@ struct AppDeployTests {
 struct PushDeployTests {
     @Test("apps create deploys the head; a real push in the sandbox is swept, deployed and ACTIVE with its log; a failing one is ERROR")
     func pushDeploys() async throws {
-        var options = SandboxOptions()
-        options.seed = 73
-        options.workspaces = 1
-        options.reposPerWorkspace = 1
-        options.branchesPerRepo = 2
-        options.largeRepositories = false
-        options.demoRepositories = true
-        let server = try await SandboxServer.start(options: options)
+        let server = try await smallSandbox(seed: 73, workspaces: 1, repos: 1, branches: 2, demo: true)
         defer { Task { await server.stop() } }
         let home = TemporaryHome()
         let runner = BinaryRunner(home: home.path)
-        _ = try await runner.runAsync(["link", "bitbucket", "--api-url", server.apiURL, "--web-url", server.webURL, "--token-file", "-"],
-                                      stdin: server.service.accessToken + "\n")
+        try await runner.link(server)
         #expect(try await runner.runAsync(["sync", "--once"]).status == 0)
         try "[engine]\napp_poll_seconds = 1\n".write(toFile: home.path + "/config.toml", atomically: true, encoding: .utf8)
-        let daemon = Process()
-        daemon.executableURL = URL(fileURLWithPath: BinaryRunner.binary)
-        daemon.arguments = ["daemon"]
-        daemon.environment = runner.environment
-        daemon.standardOutput = FileHandle.nullDevice
-        daemon.standardError = FileHandle.nullDevice
-        try daemon.run()
+        let daemon = try runner.startDaemon()
         defer { if daemon.isRunning { daemon.terminate() } }
         for _ in 0..<50 where !(try await runner.runAsync(["status", "--json"]).stdout.contains(#""running":true"#)) {
             try await Task.sleep(nanoseconds: 100_000_000)
@@ -243,18 +206,11 @@ struct PushDeployTests {
 struct WebhookDeliveryTests {
     @Test("a signed repo:push shows the new head at once; a bad signature changes nothing; a repeat is ignored")
     func delivery() async throws {
-        var options = SandboxOptions()
-        options.seed = 74
-        options.workspaces = 1
-        options.reposPerWorkspace = 2
-        options.branchesPerRepo = 2
-        options.largeRepositories = false
-        let server = try await SandboxServer.start(options: options)
+        let server = try await smallSandbox(seed: 74, workspaces: 1, repos: 2, branches: 2)
         defer { Task { await server.stop() } }
         let home = TemporaryHome()
         let runner = BinaryRunner(home: home.path)
-        _ = try await runner.runAsync(["link", "bitbucket", "--api-url", server.apiURL, "--web-url", server.webURL, "--token-file", "-"],
-                                      stdin: server.service.accessToken + "\n")
+        try await runner.link(server)
         #expect(try await runner.runAsync(["sync", "--once"]).status == 0)
         let ws = try #require(server.service.workspaceSlugs().first)
         let repo = try #require(server.service.repositorySlugs(workspace: ws).first)
@@ -266,13 +222,7 @@ struct WebhookDeliveryTests {
         // The engine polls rarely here: only the delivery can bring the new head this fast.
         try "[webhooks]\nlisten = \"127.0.0.1:0\"\n[providers.bitbucket]\ngit_requests_per_hour = 1\nrequests_per_hour = 1\n"
             .write(toFile: home.path + "/config.toml", atomically: true, encoding: .utf8)
-        let daemon = Process()
-        daemon.executableURL = URL(fileURLWithPath: BinaryRunner.binary)
-        daemon.arguments = ["daemon"]
-        daemon.environment = runner.environment
-        daemon.standardOutput = FileHandle.nullDevice
-        daemon.standardError = FileHandle.nullDevice
-        try daemon.run()
+        let daemon = try runner.startDaemon()
         defer { if daemon.isRunning { daemon.terminate() } }
         var listener: String?
         for _ in 0..<100 {

@@ -257,15 +257,8 @@ struct DashboardEndToEndTests {
         defer { Task { await server.stop() } }
         let home = TemporaryHome()
         let runner = BinaryRunner(home: home.path)
-        _ = try await runner.runAsync(["link", "bitbucket", "--api-url", server.apiURL, "--web-url", server.webURL, "--token-file", "-"],
-                                      stdin: server.service.accessToken + "\n")
-        let daemon = Process()
-        daemon.executableURL = URL(fileURLWithPath: BinaryRunner.binary)
-        daemon.arguments = ["daemon"]
-        daemon.environment = runner.environment
-        daemon.standardOutput = FileHandle.nullDevice
-        daemon.standardError = FileHandle.nullDevice
-        try daemon.run()
+        try await runner.link(server)
+        let daemon = try runner.startDaemon()
         defer { if daemon.isRunning { daemon.terminate() } }
         _ = try await waitForListing(runner, "bitbucket", count: 2)
 

@@ -44,15 +44,10 @@ extension Store {
                 if var existing = stored.removeValue(forKey: name) {
                     guard existing.headHash != hash else { continue }
                     changes.append(.init(kind: ChangeEventKind.headMoved.rawValue, path: "\(path)/\(name)", old: existing.headHash, new: hash))
-                    existing.headHash = hash
-                    existing.headDate = detail?.date
-                    existing.headAuthor = detail?.author
-                    existing.headMessage = detail?.message
-                    existing.updatedAt = now
+                    existing.moveHead(to: hash, details: detail, now: now)
                     try existing.update(db)
                 } else {
-                    var branch = Branch(repositoryID: repositoryID, name: name, headHash: hash, headDate: detail?.date,
-                                        headAuthor: detail?.author, headMessage: detail?.message, updatedAt: now)
+                    var branch = Branch(repositoryID: repositoryID, name: name, head: hash, details: detail, now: now)
                     try branch.insert(db)
                     changes.append(.init(kind: ChangeEventKind.branchCreated.rawValue, path: "\(path)/\(name)", old: nil, new: hash))
                 }

@@ -62,15 +62,10 @@ extension Store {
                         changes.append(.init(kind: ChangeEventKind.headMoved.rawValue, path: "\(path)/\(remoteBranch.name)",
                                              old: existing.headHash, new: head.hash))
                     }
-                    existing.headHash = head.hash
-                    existing.headDate = head.date
-                    existing.headAuthor = head.author
-                    existing.headMessage = head.message
-                    existing.updatedAt = now
+                    existing.moveHead(to: head.hash, details: head, now: now)
                     try existing.update(db)
                 } else {
-                    var branch = Branch(repositoryID: repositoryID, name: remoteBranch.name, headHash: head.hash, headDate: head.date,
-                                        headAuthor: head.author, headMessage: head.message, updatedAt: now)
+                    var branch = Branch(repositoryID: repositoryID, name: remoteBranch.name, head: head.hash, details: head, now: now)
                     try branch.insert(db)
                     // A new repository's branches are part of its arrival, not news of their own.
                     if !isNew {

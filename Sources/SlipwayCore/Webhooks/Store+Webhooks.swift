@@ -64,15 +64,10 @@ extension Store {
                     if var branch = existing {
                         guard branch.headHash != head.hash else { continue }
                         changes.append(.init(kind: ChangeEventKind.headMoved.rawValue, path: "\(path)/\(change.branch)", old: branch.headHash, new: head.hash))
-                        branch.headHash = head.hash
-                        branch.headDate = head.date
-                        branch.headAuthor = head.author
-                        branch.headMessage = head.message
-                        branch.updatedAt = now
+                        branch.moveHead(to: head.hash, details: head, now: now)
                         try branch.update(db)
                     } else {
-                        var branch = Branch(repositoryID: repositoryID, name: change.branch, headHash: head.hash, headDate: head.date,
-                                            headAuthor: head.author, headMessage: head.message, updatedAt: now)
+                        var branch = Branch(repositoryID: repositoryID, name: change.branch, head: head.hash, details: head, now: now)
                         try branch.insert(db)
                         changes.append(.init(kind: ChangeEventKind.branchCreated.rawValue, path: "\(path)/\(change.branch)", old: nil, new: head.hash))
                     }

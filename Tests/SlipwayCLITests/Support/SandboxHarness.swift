@@ -1,0 +1,35 @@
+import Foundation
+import SlipwaySandbox
+
+/// A small sandbox world for the binary's tests (no 125-branch repositories).
+func smallSandbox(seed: UInt64, workspaces: Int = 1, repos: Int, branches: Int = 2, demo: Bool = false) async throws -> SandboxServer {
+    var options = SandboxOptions()
+    options.seed = seed
+    options.workspaces = workspaces
+    options.reposPerWorkspace = repos
+    options.branchesPerRepo = branches
+    options.largeRepositories = false
+    options.demoRepositories = demo
+    return try await SandboxServer.start(options: options)
+}
+
+extension BinaryRunner {
+    /// `slipway link bitbucket` against the sandbox, its token on stdin.
+    @discardableResult
+    func link(_ server: SandboxServer) async throws -> Result {
+        try await runAsync(["link", "bitbucket", "--api-url", server.apiURL, "--web-url", server.webURL, "--token-file", "-"],
+                           stdin: server.service.accessToken + "\n")
+    }
+
+    /// `slipway daemon` in the background, its output discarded.
+    func startDaemon() throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: BinaryRunner.binary)
+        process.arguments = ["daemon"]
+        process.environment = environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+}
