@@ -58,6 +58,7 @@ let package = Package(
         .target(
             name: "SlipwaySandbox",
             dependencies: [
+                "SlipwayHTTP",
                 "SlipwayProviders",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),

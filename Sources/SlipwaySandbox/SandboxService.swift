@@ -1,4 +1,5 @@
 import Foundation
+import SlipwayHTTP
 
 /// The sandbox's behaviour, independent of the HTTP server: credentials, limits, faults,
 /// routing and the world. The server feeds it requests; tests may too.
@@ -29,6 +30,10 @@ public final class SandboxService: @unchecked Sendable {
     private var origin = "http://127.0.0.1"
     private var boundHost = "127.0.0.1"
     private var boundPort = 0
+    /// Deliveries owed to hooks by pushes made under the lock; sent once it is released.
+    private var outbox: [OutboundDelivery] = []
+    /// Sends the signed `repo:push` deliveries (statistics and `drain()` for tests).
+    public let webhooks: WebhookSender
 
     struct Stats {
         var byPath: [String: Int] = [:]
@@ -38,10 +43,13 @@ public final class SandboxService: @unchecked Sendable {
         var unauthorized = 0
     }
 
-    public init(options: SandboxOptions, now: @escaping @Sendable () -> Date = { Date() }) throws(SandboxOptions.ValidationError) {
+    /// `webhookTransport` replaces libcurl for deliveries (tests script the receiver's answers).
+    public init(options: SandboxOptions, now: @escaping @Sendable () -> Date = { Date() },
+                webhookTransport: (@Sendable () -> any HTTPTransport)? = nil) throws(SandboxOptions.ValidationError) {
         try options.validate()
         self.options = options
         self.now = now
+        webhooks = webhookTransport.map { WebhookSender(makeTransport: $0) } ?? WebhookSender()
         world = WorldGenerator.build(options: options, start: now())
         random = SandboxRandom(seed: options.seed &+ 0x7075_7368)   // pushes draw from their own stream
         rateLimit = options.rateLimitPerHour
@@ -108,6 +116,7 @@ public final class SandboxService: @unchecked Sendable {
             return DemoRepositories.projects[demoPushes % DemoRepositories.projects.count].slug
         }
         guard demo.contains(target), let commit = try? demo.push(target) else { return nil }
+        defer { flushOutbox() }
         return lock.withLock {
             let fullName = "\(DemoRepositories.workspace)/\(target)"
             guard var repository = world.repositories[fullName] else { return nil }
@@ -117,7 +126,9 @@ public final class SandboxService: @unchecked Sendable {
             if options.bumpUpdatedOn { repository.updatedOn = now() }
             world.repositories[fullName] = repository
             world.pushes += 1
-            return SandboxPush(kind: .commit, repository: fullName, branch: "main", old: old, new: commit.hash)
+            let push = SandboxPush(kind: .commit, repository: fullName, branch: "main", old: old, new: commit.hash)
+            queueDeliveries(for: push)
+            return push
         }
     }
 
@@ -157,15 +168,51 @@ public final class SandboxService: @unchecked Sendable {
     /// Performs `count` simulated pushes; returns what happened.
     @discardableResult
     public func push(count: Int = 1) -> [SandboxPush] {
-        lock.withLock {
-            (0..<count).compactMap { _ in world.push(random: &random, now: now(), bumpUpdatedOn: options.bumpUpdatedOn) }
-        }
+        defer { flushOutbox() }
+        return lock.withLock { (0..<count).compactMap { _ in pushLocked() } }
     }
 
     /// A push to one repository (`workspace/slug`), for benchmarks that choose where pushes land.
     @discardableResult
     public func push(repository: String) -> SandboxPush? {
-        lock.withLock { world.push(random: &random, now: now(), bumpUpdatedOn: options.bumpUpdatedOn, repository: repository) }
+        defer { flushOutbox() }
+        return lock.withLock { pushLocked(repository: repository) }
+    }
+
+    /// A push into the world, and the deliveries its repository's hooks are owed. Lock held.
+    private func pushLocked(repository: String? = nil) -> SandboxPush? {
+        guard let push = world.push(random: &random, now: now(), bumpUpdatedOn: options.bumpUpdatedOn, repository: repository) else { return nil }
+        queueDeliveries(for: push)
+        return push
+    }
+
+    // MARK: Webhook deliveries
+
+    /// One signed `repo:push` delivery per active hook on the pushed repository. Lock held.
+    private func queueDeliveries(for push: SandboxPush) {
+        guard let repository = world.repositories[push.repository], let workspace = world.workspaces[repository.workspace] else { return }
+        let hooks = repository.hooks.filter { $0.active && $0.events.contains("repo:push") }
+        guard !hooks.isEmpty else { return }
+        let object = WireFormat(origin: origin).pushPayload(push, repository: repository, workspace: workspace, actor: world.user)
+        guard let body = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
+        for hook in hooks {
+            outbox.append(OutboundDelivery(url: hook.url, hookUUID: hook.uuid, requestUUID: random.uuid().trimmingCharacters(in: CharacterSet(charactersIn: "{}")),
+                                           eventKey: "repo:push", body: body, secret: hook.secret))
+        }
+    }
+
+    /// Sends what pushes made under the lock are owed; called after the lock is released.
+    private func flushOutbox() {
+        let pending = lock.withLock { () -> [OutboundDelivery] in
+            defer { outbox = [] }
+            return outbox
+        }
+        webhooks.send(pending)
+    }
+
+    /// Stops the delivery client (the server calls this on stop).
+    func shutdown() {
+        webhooks.shutdown()
     }
 
     /// Every repository's full name, sorted.
@@ -203,8 +250,11 @@ public final class SandboxService: @unchecked Sendable {
     // MARK: Requests
 
     func handle(_ request: SandboxRequest) -> SandboxReply {
-        lock.lock()
-        defer { lock.unlock() }
+        defer { flushOutbox() }
+        return lock.withLock { handleLocked(request) }
+    }
+
+    private func handleLocked(_ request: SandboxRequest) -> SandboxReply {
         let segments = request.segments
         let kind = segments.first == "git" ? "git" : segments.first == "_sandbox" ? "control" : "rest"
         stats.byPath[Self.template(segments), default: 0] += 1
@@ -544,6 +594,8 @@ public final class SandboxService: @unchecked Sendable {
                 "requests_by_path": stats.byPath, "requests_by_kind": stats.byKind, "requests_by_credential": stats.byCredential,
                 "rate_limited": stats.rateLimited, "unauthorized": stats.unauthorized, "faults_fired": faults.firedCounts,
                 "pushes": world.pushes, "rate_limit": rateLimit, "token_requests": oauthState.tokenRequests,
+                "webhook_deliveries": ["delivered": webhooks.statistics.delivered, "failed": webhooks.statistics.failed,
+                                       "attempts": webhooks.statistics.attempts, "retries": webhooks.statistics.retries],
             ])
         case ("POST", "control"):
             guard let object = (try? JSONSerialization.jsonObject(with: request.body)) as? [String: Any] else {
@@ -552,7 +604,7 @@ public final class SandboxService: @unchecked Sendable {
             var events: [[String: Any]] = []
             if let pushes = object["push"] as? Int {
                 for _ in 0..<max(0, min(pushes, 10_000)) {
-                    if let e = world.push(random: &random, now: now(), bumpUpdatedOn: options.bumpUpdatedOn) {
+                    if let e = pushLocked() {
                         events.append(["kind": e.kind.rawValue, "repository": e.repository, "branch": e.branch,
                                        "old": e.old ?? NSNull(), "new": e.new ?? NSNull()])
                     }

@@ -90,6 +90,7 @@ public final class SandboxServer: Sendable {
         pushTask?.cancel()
         serverTask.cancel()
         _ = await serverTask.result
+        service.shutdown()
     }
 
     /// Runs until the task is cancelled (Ctrl-C in the CLI).

@@ -1,0 +1,114 @@
+import Foundation
+import SlipwayHTTP
+import SlipwayProviders
+
+/// One delivery the sandbox owes a hook: the body is signed when the hook has a secret, and the
+/// request id stays the same across attempts (receivers deduplicate on it).
+struct OutboundDelivery: Sendable {
+    var url: String
+    var hookUUID: String
+    var requestUUID: String
+    var eventKey: String
+    var body: Data
+    var secret: String?
+
+    func request(attempt: Int) -> HTTPRequest {
+        var headers = HTTPHeaders([("Content-Type", "application/json"), ("X-Event-Key", eventKey), ("X-Hook-UUID", hookUUID),
+                                   ("X-Request-UUID", requestUUID), ("X-Attempt-Number", String(attempt))])
+        if let secret { headers.add("X-Hub-Signature", WebhookSignature.header(body: body, secret: secret)) }
+        return HTTPRequest(method: .post, url: url, headers: headers, body: body)
+    }
+}
+
+/// Sends deliveries as Bitbucket does (reference §5): a POST per hook, 10 s to answer, and on a
+/// 5xx (or no answer) up to two more attempts straight away. Each delivery runs as its own task,
+/// so a slow receiver holds up nothing else; `drain()` waits for all of them.
+public final class WebhookSender: @unchecked Sendable {
+    public struct Stats: Sendable, Equatable {
+        public var delivered = 0
+        public var failed = 0
+        public var attempts = 0
+        public var retries = 0
+    }
+
+    static let attempts = 3
+    private let makeTransport: @Sendable () -> any HTTPTransport
+    private let lock = NSLock()
+    private var transport: (any HTTPTransport)?
+    private var stats = Stats()
+    private var inFlight = 0
+    private var drainWaiters: [CheckedContinuation<Void, Never>] = []
+
+    init(makeTransport: @escaping @Sendable () -> any HTTPTransport = WebhookSender.curl) {
+        self.makeTransport = makeTransport
+    }
+
+    /// libcurl, with Bitbucket's user agent and its 10 s limits.
+    static let curl: @Sendable () -> any HTTPTransport = {
+        var options = TransferOptions()
+        options.connectTimeout = 10
+        options.lowSpeedTime = 10
+        options.userAgent = "Bitbucket-Webhooks/2.0"
+        return CurlTransport(options: options)
+    }
+
+    public var statistics: Stats { lock.withLock { stats } }
+
+    func send(_ deliveries: [OutboundDelivery]) {
+        guard !deliveries.isEmpty else { return }
+        let transport = lock.withLock {
+            inFlight += deliveries.count
+            if self.transport == nil { self.transport = makeTransport() }
+            return self.transport!
+        }
+        for delivery in deliveries {
+            Task.detached { [self] in
+                let ok = await Self.deliver(delivery, over: transport) { attempt in
+                    self.lock.withLock {
+                        self.stats.attempts += 1
+                        if attempt > 1 { self.stats.retries += 1 }
+                    }
+                }
+                finish(ok)
+            }
+        }
+    }
+
+    /// Attempts until a non-5xx answer or the attempts run out; true when it was taken.
+    static func deliver(_ delivery: OutboundDelivery, over transport: any HTTPTransport, attempted: (Int) -> Void) async -> Bool {
+        for attempt in 1...attempts {
+            attempted(attempt)
+            if let response = try? await transport.perform(delivery.request(attempt: attempt)), response.status < 500 {
+                return (200..<300).contains(response.status)
+            }
+        }
+        return false
+    }
+
+    private func finish(_ ok: Bool) {
+        let waiters = lock.withLock { () -> [CheckedContinuation<Void, Never>] in
+            if ok { stats.delivered += 1 } else { stats.failed += 1 }
+            inFlight -= 1
+            guard inFlight == 0 else { return [] }
+            defer { drainWaiters = [] }
+            return drainWaiters
+        }
+        waiters.forEach { $0.resume() }
+    }
+
+    /// Returns once every delivery sent so far has been answered or given up.
+    public func drain() async {
+        await withCheckedContinuation { continuation in
+            let done = lock.withLock { () -> Bool in
+                if inFlight == 0 { return true }
+                drainWaiters.append(continuation)
+                return false
+            }
+            if done { continuation.resume() }
+        }
+    }
+
+    func shutdown() {
+        (lock.withLock { transport } as? CurlTransport)?.shutdown()
+    }
+}
