@@ -15,11 +15,16 @@ struct WebhookReceiverTests {
         var seen: Set<String> = []
         var applied: [BitbucketPushEvent] = []
         var rejections: [(String, Int)] = []
+        /// The repositories whose hook health a refusal marks.
+        var marked: [String?] = []
 
         func secrets(repositoryFullName: String, uuid: String?) async -> [String] { known[repositoryFullName] ?? [] }
         func firstDelivery(requestUUID: String, eventKey: String) async -> Bool { seen.insert(requestUUID).inserted }
         func apply(_ event: BitbucketPushEvent, requestUUID: String?) async { applied.append(event) }
-        func rejected(_ reason: String, status: Int) async { rejections.append((reason, status)) }
+        func rejected(_ reason: String, status: Int, repository: (fullName: String, uuid: String?)?) async {
+            rejections.append((reason, status))
+            marked.append(repository?.fullName)
+        }
         var rejectionReasons: [String] { rejections.map(\.0) }
     }
 
@@ -56,6 +61,8 @@ struct WebhookReceiverTests {
         #expect(reasons == ["unsigned delivery for nfalco79/test-repos", "bad signature for nfalco79/test-repos",
                             "bad signature for nfalco79/test-repos", "no Slipway hook on nfalco79/test-repos"])
         #expect(!reasons.joined().contains(Self.secret))
+        // Refusals for a repository with a hook of ours mark its health; an unknown one has none.
+        #expect(await handler.marked == ["nfalco79/test-repos", "nfalco79/test-repos", "nfalco79/test-repos", nil])
     }
 
     @Test("a repeated X-Request-UUID is answered 200 and ignored; other events 202; malformed JSON 400")

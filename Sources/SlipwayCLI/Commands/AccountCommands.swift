@@ -241,16 +241,21 @@ struct UnlinkCommand: AsyncParsableCommand {
             throw SlipwayCLIError.failure("\(provider.rawValue) is not linked; see 'slipway accounts'")
         }
         if !keepWebhooks {
-            let installed = try context.store.read { db in
-                try Int.fetchOne(db, sql: """
-                    SELECT COUNT(*) FROM webhook_subscriptions s
-                    JOIN repositories r ON r.id = s.repository_id
-                    JOIN workspaces w ON w.id = r.workspace_id
-                    WHERE w.account_id = ? AND s.installed_by_slipway
-                    """, arguments: [account.id]) ?? 0
-            }
-            if installed > 0 {
-                throw SlipwayCLIError.unavailable(command: "unlink", capability: "removing installed webhooks (pass --keep-webhooks to leave them)")
+            // The hooks would call a Slipway that can no longer verify them: taken off first.
+            let installed = try context.store.installedWebhooks(accountID: account.id!)
+            if !installed.isEmpty {
+                let installer = try WebhooksCommand.installer(context, account: account)
+                for hook in installed {
+                    let path = "\(provider.rawValue)/\(hook.workspaceSlug)/\(hook.repositorySlug)"
+                    guard let repository = try context.store.repository(at: try MirrorPath.parse(path)) else { continue }
+                    do {
+                        try await installer.remove(.init(repository: repository, workspaceSlug: hook.workspaceSlug, path: path), url: hook.subscription.url)
+                        Terminal.error("removed the webhook on \(path)")
+                    } catch {
+                        throw SlipwayCLIError.failure("cannot remove the webhook on \(path) (\(error)); nothing was unlinked. "
+                                                      + "Try again, or pass --keep-webhooks to leave Slipway's hooks on \(provider.rawValue)")
+                    }
+                }
             }
         }
         try context.store.deleteAccount(provider: provider)

@@ -1,12 +1,17 @@
 import ArgumentParser
-import SlipwayTUI
 import Foundation
 import SlipwayCore
+import SlipwayTUI
 
 struct WebhooksCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "webhooks",
         abstract: "Install, list and remove push webhooks on repositories.",
+        discussion: """
+            A hook makes the provider call Slipway's receiver (run by 'slipway daemon' on webhooks.listen) on every push, \
+            so new commits show at once instead of at the next poll. The URL is --url, else webhooks.public_url \
+            (a reverse proxy or tunnel in front of the receiver); each hook gets its own random secret, kept in the vault.
+            """,
         subcommands: [Install.self, List.self, Remove.self]
     )
 
@@ -18,13 +23,24 @@ struct WebhooksCommand: AsyncParsableCommand {
             guard path.repository != nil, path.branch == nil else { throw ValidationError("expected PROVIDER/WORKSPACE/REPO, got '\(repository)'") }
         }
 
-        func resolve(in store: Store) throws -> Repository {
+        /// The repository and its account, from the mirror (no network).
+        func resolve(in store: Store) throws -> (account: Account, target: WebhookInstaller.Target) {
             let path = try MirrorPath.parse(repository)
-            guard let repo = try store.repository(at: path) else {
+            guard let kind = path.provider, let account = try store.account(for: kind) else {
+                throw SlipwayCLIError.failure("\(path.provider?.rawValue ?? repository) is not linked; see 'slipway accounts'")
+            }
+            guard let repo = try store.repository(at: path), let workspace = path.workspace else {
                 throw SlipwayCLIError.failure("\(repository) is not in the mirror; run 'slipway sync --once' first")
             }
-            return repo
+            return (account, WebhookInstaller.Target(repository: repo, workspaceSlug: workspace, path: repository))
         }
+    }
+
+    static func installer(_ context: CommandContext, account: Account) throws -> WebhookInstaller {
+        var provider = try ProviderFactory(context: context).provider(for: account)
+        provider.lane = .interactive
+        let keyFile = context.paths.keyFile
+        return WebhookInstaller(store: context.store, provider: provider, openVault: { try Vault.open(keyFile: keyFile, create: true) })
     }
 
     struct Install: AsyncParsableCommand {
@@ -36,13 +52,33 @@ struct WebhooksCommand: AsyncParsableCommand {
 
         func run() async throws {
             let context = try global.context()
-            _ = try target.resolve(in: context.store)
-            throw SlipwayCLIError.unavailable(command: "webhooks install", capability: "the webhook installer")
+            let (account, target) = try target.resolve(in: context.store)
+            let hookURL: String
+            do {
+                hookURL = try WebhookTarget.url(override: url, publicURL: context.config.webhooks.publicURL,
+                                                listen: context.config.webhooks.listen, providerAPI: account.apiURL)
+            } catch {
+                throw SlipwayCLIError.failure(error.description)
+            }
+            // What the mirror knows comes first: no request for a repository the user cannot administer.
+            guard target.repository.isAdmin else {
+                throw SlipwayCLIError.failure(WebhookInstaller.Failure.notAdmin(path: target.path).description
+                                              + "; if that changed, 'slipway sync --once' refreshes it")
+            }
+            switch try await WebhooksCommand.installer(context, account: account).install(target, url: hookURL) {
+            case .installed:
+                Terminal.error("installed a repo:push webhook on \(target.path) → \(hookURL)")
+            case .unchanged:
+                Terminal.error("the webhook on \(target.path) is already installed (→ \(hookURL)); nothing changed")
+            }
+            if context.config.webhooks.publicURL.isEmpty && url == nil {
+                Terminal.error("deliveries go to the receiver's own address; 'slipway daemon' must be running on this host")
+            }
         }
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "list", abstract: "List a repository's webhooks known to Slipway.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List a repository's webhooks known to Slipway, with their health.")
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: JSONFlag
@@ -50,9 +86,11 @@ struct WebhooksCommand: AsyncParsableCommand {
 
         struct Row: Encodable {
             var id: Int64
+            var remoteId: String?
             var url: String
             var events: [String]
             var installedBySlipway: Bool
+            var healthy: Bool
             var lastDeliveryAt: Date?
             var lastFailureAt: Date?
             var lastFailureMessage: String?
@@ -60,24 +98,28 @@ struct WebhooksCommand: AsyncParsableCommand {
 
         func run() async throws {
             let context = try global.context()
-            let repo = try target.resolve(in: context.store)
-            let rows = try context.store.webhookSubscriptions(repositoryID: repo.id ?? 0).map {
-                Row(id: $0.id ?? 0, url: $0.url, events: $0.events, installedBySlipway: $0.installedBySlipway,
-                    lastDeliveryAt: $0.lastDeliveryAt, lastFailureAt: $0.lastFailureAt, lastFailureMessage: $0.lastFailureMessage)
+            let (_, target) = try target.resolve(in: context.store)
+            let rows = try context.store.webhookSubscriptions(repositoryID: target.repository.id ?? 0).map {
+                Row(id: $0.id ?? 0, remoteId: $0.remoteID, url: $0.url, events: $0.events, installedBySlipway: $0.installedBySlipway,
+                    healthy: $0.isHealthy, lastDeliveryAt: $0.lastDeliveryAt, lastFailureAt: $0.lastFailureAt, lastFailureMessage: $0.lastFailureMessage)
             }
             if output.json { return try printJSON(rows) }
-            if rows.isEmpty { Terminal.error("no webhooks on \(target.repository)"); return }
-            var table = TextTable("ID", "URL", "EVENTS", "LAST DELIVERY", "LAST FAILURE")
+            if rows.isEmpty {
+                Terminal.error("no webhooks on \(target.path); install one with 'slipway webhooks install \(target.path)'")
+                return
+            }
+            var table = TextTable("ID", "URL", "EVENTS", "HEALTH", "LAST DELIVERY", "LAST FAILURE")
             for r in rows {
-                table.add(String(r.id), r.url, r.events.joined(separator: ","), r.lastDeliveryAt.map(JSONOutput.timestamp),
-                          r.lastFailureMessage)
+                table.add(String(r.id), r.url, r.events.joined(separator: ","), r.healthy ? "ok" : "failing",
+                          r.lastDeliveryAt.map(JSONOutput.timestamp) ?? "-",
+                          r.lastFailureAt.map { "\(JSONOutput.timestamp($0)) \(r.lastFailureMessage ?? "")" } ?? "-")
             }
             Terminal.out(table.render())
         }
     }
 
     struct Remove: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove the webhook Slipway installed.")
+        static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove the webhooks Slipway installed on a repository.")
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var target: Target
@@ -85,64 +127,15 @@ struct WebhooksCommand: AsyncParsableCommand {
 
         func run() async throws {
             let context = try global.context()
-            _ = try target.resolve(in: context.store)
-            throw SlipwayCLIError.unavailable(command: "webhooks remove", capability: "the webhook installer")
-        }
-    }
-}
-
-struct ThemesCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "themes",
-        abstract: "List the dashboard's themes or preview one.",
-        subcommands: [List.self, Preview.self],
-        defaultSubcommand: List.self
-    )
-
-    struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "list", abstract: "List built-in and user themes.")
-        @OptionGroup var global: GlobalOptions
-        @OptionGroup var output: JSONFlag
-
-        func run() async throws {
-            let context = try global.context()
-            let entries = ThemeCatalog(userDirectory: context.paths.userThemesDirectory).entries()
-            let current = context.config.ui.theme
-            if output.json {
-                struct Row: Encodable { var name: String; var origin: String; var description: String; var current: Bool }
-                return try printJSON(entries.map { entry in
-                    Row(name: entry.name, origin: { if case let .file(path) = entry.origin { return path } else { return "built-in" } }(),
-                        description: entry.description, current: entry.name == current)
-                })
+            let (account, target) = try target.resolve(in: context.store)
+            let mine = try context.store.webhookSubscriptions(repositoryID: target.repository.id!).filter { $0.installedBySlipway && (url == nil || $0.url == url) }
+            guard !mine.isEmpty else {
+                Terminal.error("Slipway installed no webhook on \(target.path)\(url.map { " calling \($0)" } ?? ""); nothing to remove")
+                return
             }
-            var table = TextTable("", "NAME", "ORIGIN", "DESCRIPTION")
-            for entry in entries {
-                let origin: String
-                switch entry.origin {
-                case .builtIn: origin = "built-in"
-                case let .file(path): origin = path
-                }
-                table.add(entry.name == current ? "*" : "", entry.name, origin, entry.description)
-            }
-            Terminal.out(table.render())
-            Terminal.error("* is ui.theme; switch with ':theme NAME' in the dashboard, add your own as \(context.paths.userThemesDirectory)/NAME.toml")
-        }
-    }
-
-    struct Preview: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "preview", abstract: "Show every element of a theme in its colours.")
-        @OptionGroup var global: GlobalOptions
-        @Argument(help: "The theme's name.") var name: String
-
-        func run() async throws {
-            let context = try global.context()
-            switch ThemeCatalog(userDirectory: context.paths.userThemesDirectory).load(name) {
-            case let .success(theme):
-                let environment = ProcessInfo.processInfo.environment
-                let colour = Terminal.stdoutIsTerminal && (environment["NO_COLOR"] ?? "").isEmpty
-                Terminal.out(ThemePreview.render(theme, colors: colour ? 256 : 0))
-            case let .failure(error):
-                throw SlipwayCLIError.failure(error.description)
+            let removed = try await WebhooksCommand.installer(context, account: account).remove(target, url: url)
+            for subscription in removed {
+                Terminal.error("removed the webhook on \(target.path) → \(subscription.url)")
             }
         }
     }

@@ -34,8 +34,13 @@ enum EngineFactory {
         settings.restRequestsPerHour = context.config.provider("bitbucket").requestsPerHour
         settings.gitRequestsPerHour = context.config.provider("bitbucket").gitRequestsPerHour
         settings.budgetFraction = context.config.engine.budgetFraction
+        settings.webhookSweepInterval = TimeInterval(context.config.webhooks.sweepSeconds)
+        settings.webhookPublicURL = context.config.webhooks.publicURL
+        settings.webhookListen = context.config.webhooks.listen
         tuning(&settings)
-        return SyncEngine(store: context.store, settings: settings, logger: logger) { account, lane in
+        let keyFile = context.paths.keyFile
+        return SyncEngine(store: context.store, settings: settings, logger: logger,
+                          openVault: { try Vault.open(keyFile: keyFile, create: true) }) { account, lane in
             var provider = try factory.provider(for: account)
             provider.lane = lane
             return provider

@@ -29,7 +29,11 @@ struct StoreWebhookHandler: WebhookHandling {
         }
     }
 
-    func rejected(_ reason: String, status: Int) async {
+    func rejected(_ reason: String, status: Int, repository: (fullName: String, uuid: String?)?) async {
         logger.warning("webhook delivery refused", metadata: ["status": "\(status)", "reason": "\(reason)"])
+        if let repository {
+            try? store.recordWebhookFailure(repositoryFullName: repository.fullName, uuid: repository.uuid,
+                                            message: "delivery refused: \(reason)", now: Date())
+        }
     }
 }

@@ -148,6 +148,8 @@ private struct Reader {
                             throw error(["webhooks", k], "'\(url)' is not an http(s) URL")
                         }
                         config.webhooks.publicURL = url
+                    case "sweep_seconds":
+                        config.webhooks.sweepSeconds = try int(v, ["webhooks", k], range: 60...86400)
                     default: unknown(["webhooks", k])
                     }
                 }

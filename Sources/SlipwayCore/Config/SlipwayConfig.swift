@@ -26,8 +26,11 @@ public struct SlipwayConfig: Sendable, Equatable {
     public struct Webhooks: Sendable, Equatable {
         /// Where the daemon's receiver listens.
         public var listen: String = "127.0.0.1:8787"
-        /// What providers should call, when behind a proxy or tunnel; empty means `http://<listen>`.
+        /// What providers should call, when behind a proxy or tunnel; empty means `http://<listen>`
+        /// (reachable only by a provider on this host, such as the sandbox).
         public var publicURL: String = ""
+        /// A repository whose hook delivers is still swept this often, in case a delivery is lost.
+        public var sweepSeconds: Int = 1800
     }
 
     public struct Deploy: Sendable, Equatable {

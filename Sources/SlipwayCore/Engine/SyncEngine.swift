@@ -32,6 +32,11 @@ public actor SyncEngine {
         public var backgroundWait: TimeInterval = 5
         /// Moved heads beyond this many fetch the whole branch list instead of one commit each.
         public var detailsPerRepositoryLimit = 3
+        /// A repository whose webhook delivers is swept only this often (a lost delivery's net).
+        public var webhookSweepInterval: TimeInterval = 1800
+        /// Where installed hooks point (`webhooks.public_url`, else the receiver's `listen`).
+        public var webhookPublicURL = ""
+        public var webhookListen = "127.0.0.1:8787"
 
         public init() {}
     }
@@ -52,10 +57,15 @@ public actor SyncEngine {
     private var deployer: Deployer?
     private var gitRefused: Set<Int64> = []
     private var cycles = 0
+    private var lastPrune: Date?
+    /// Opens the vault hook secrets are sealed in; without it the engine installs no hooks.
+    private let openVault: (@Sendable () throws -> Vault)?
 
     public init(store: Store, settings: Settings = Settings(), clock: any SlipwayClock = SystemClock(),
                 requestClock: any SlipwayClock = SystemClock(),
-                logger: Logger = Logger(label: "slipway.engine"), makeProvider: @escaping ProviderMaker) {
+                logger: Logger = Logger(label: "slipway.engine"), openVault: (@Sendable () throws -> Vault)? = nil,
+                makeProvider: @escaping ProviderMaker) {
+        self.openVault = openVault
         self.store = store
         self.settings = settings
         self.clock = clock
@@ -91,6 +101,11 @@ public actor SyncEngine {
             await work(on: account)
         }
         cycles += 1
+        // Delivery ids are kept a week: retries come within seconds, the rest is history.
+        if lastPrune.map({ clock.now.timeIntervalSince($0) >= 3600 }) ?? true {
+            lastPrune = clock.now
+            try? store.pruneDeliveries(before: clock.now.addingTimeInterval(-7 * 86400))
+        }
     }
 
     // MARK: Commands
@@ -107,6 +122,8 @@ public actor SyncEngine {
                 outcome = await deploy(payload: command.payload)
             case .cancel:
                 outcome = await cancel(payload: command.payload)
+            case .installWebhook:
+                outcome = await installWebhook(payload: command.payload)
             }
             try? store.finishCommand(id: command.id!, status: outcome.0, result: outcome.1, now: clock.now)
         }
@@ -152,6 +169,29 @@ public actor SyncEngine {
             return try await deployer.cancel(deploymentID: request.deployment)
                 ? (.done, "deployment \(request.deployment) is being canceled")
                 : (.failed, "deployment \(request.deployment) is not running")
+        } catch {
+            return (.failed, "\(error)")
+        }
+    }
+
+    /// `{"path": "bitbucket/ws/repo", "url": …?}`: Slipway's push hook on that repository.
+    private func installWebhook(payload: String) async -> (EngineCommandStatus, String) {
+        struct Payload: Decodable { var path: String; var url: String? }
+        guard let openVault else { return (.failed, "this engine installs no webhooks") }
+        guard let request = try? JSONDecoder().decode(Payload.self, from: Data(payload.utf8)),
+              let target = try? MirrorPath.parse(request.path), let providerKind = target.provider,
+              let account = try? store.account(for: providerKind),
+              let repository = try? store.repository(at: target), let workspace = target.workspace
+        else { return (.failed, "nothing in the mirror at that path") }
+        do {
+            let url = try WebhookTarget.url(override: request.url, publicURL: settings.webhookPublicURL, listen: settings.webhookListen,
+                                            providerAPI: account.apiURL)
+            let installer = WebhookInstaller(store: store, provider: try makeProvider(account, .interactive), openVault: openVault, now: { Date() })
+            let outcome = try await installer.install(.init(repository: repository, workspaceSlug: workspace, path: request.path), url: url)
+            switch outcome {
+            case .installed: return (.done, "webhook installed on \(request.path) → \(url)")
+            case .unchanged: return (.done, "webhook already installed on \(request.path)")
+            }
         } catch {
             return (.failed, "\(error)")
         }
@@ -258,7 +298,8 @@ public actor SyncEngine {
         let due = candidates.filter { candidate in
             guard let checked = candidate.repository.lastCheckedAt else { return true }
             if let updated = candidate.repository.updatedOn, updated > checked { return true }
-            let interval = candidate.tracked ? min(settings.appPollInterval, sweepInterval) : sweepInterval
+            let interval = candidate.hooked ? max(settings.webhookSweepInterval, sweepInterval)
+                : candidate.tracked ? min(settings.appPollInterval, sweepInterval) : sweepInterval
             return now.timeIntervalSince(checked) >= interval
         }
         guard !due.isEmpty else { return }
@@ -279,7 +320,12 @@ public actor SyncEngine {
     /// concerns the whole credential (a 429 pause, a rejected token) still ends the step.
     private func sweepIsolated(_ candidate: Store.SweepCandidate, account: Account, provider: BitbucketProvider) async throws {
         do {
-            _ = try await sweep(candidate, account: account, provider: provider)
+            let changes = try await sweep(candidate, account: account, provider: provider)
+            if candidate.hooked, !changes.isEmpty {
+                // The hook should have brought this: it is not to be trusted until it delivers again.
+                try? store.recordWebhookFailure(repositoryID: candidate.repository.id!, message: "a push arrived by polling, not by the webhook",
+                                                now: clock.now)
+            }
         } catch let error as HTTPError {
             switch error {
             case .rateLimited, .unauthorized: throw error

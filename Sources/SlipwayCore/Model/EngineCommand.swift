@@ -6,6 +6,8 @@ public enum EngineCommandKind: String, Sendable, Codable, CaseIterable {
     case refresh
     case deploy
     case cancel
+    /// `{"path": "bitbucket/ws/repo", "url": …?}`: install Slipway's push webhook there.
+    case installWebhook = "install_webhook"
 }
 
 public enum EngineCommandStatus: String, Sendable, Codable, CaseIterable {

@@ -55,3 +55,35 @@ public struct WebhookDelivery: Sendable, Equatable, Codable, Identifiable {
         self.receivedAt = receivedAt
     }
 }
+
+/// How a repository's push webhook is doing, from the hooks Slipway installed there.
+public enum WebhookHealth: Sendable, Equatable {
+    /// Installed, and no failure since the last delivery (nil: nothing delivered yet).
+    case healthy(lastDelivery: Date?)
+    /// The latest thing known is a failure: a refused delivery, or a push found by polling.
+    case failing(since: Date, message: String)
+
+    public var isHealthy: Bool {
+        if case .healthy = self { return true }
+        return false
+    }
+
+    /// nil when Slipway installed no hook on the repository.
+    public static func of(_ subscriptions: [WebhookSubscription]) -> WebhookHealth? {
+        let ours = subscriptions.filter(\.installedBySlipway)
+        guard !ours.isEmpty else { return nil }
+        if let good = ours.filter(\.isHealthy).max(by: { ($0.lastDeliveryAt ?? .distantPast) < ($1.lastDeliveryAt ?? .distantPast) }) {
+            return .healthy(lastDelivery: good.lastDeliveryAt)
+        }
+        let worst = ours.max { ($0.lastFailureAt ?? .distantPast) < ($1.lastFailureAt ?? .distantPast) }!
+        return .failing(since: worst.lastFailureAt ?? worst.createdAt, message: worst.lastFailureMessage ?? "failing")
+    }
+}
+
+extension WebhookSubscription {
+    /// No failure, or a delivery since the last one.
+    public var isHealthy: Bool {
+        guard let failed = lastFailureAt else { return true }
+        return (lastDeliveryAt ?? .distantPast) > failed
+    }
+}

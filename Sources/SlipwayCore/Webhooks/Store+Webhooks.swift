@@ -34,6 +34,82 @@ extension Store {
         return sealed.compactMap { try? vault.openString($0.data, context: "webhook:\($0.id)") }
     }
 
+    /// A hook the provider confirmed, with the secret it signs with; replaces any row Slipway kept
+    /// for the same URL on that repository.
+    @discardableResult
+    public func saveInstalledWebhook(repositoryID: Int64, remoteID: String, url: String, secret: String, vault: Vault, now: Date) throws -> WebhookSubscription {
+        try write { db in
+            try db.execute(sql: "DELETE FROM webhook_subscriptions WHERE repository_id = ? AND url = ?", arguments: [repositoryID, url])
+        }
+        return try addWebhookSubscription(repositoryID: repositoryID, remoteID: remoteID, url: url, secret: secret, vault: vault, now: now)
+    }
+
+    public func deleteWebhookSubscription(id: Int64) throws {
+        _ = try write { db in try WebhookSubscription.deleteOne(db, key: id) }
+    }
+
+    /// Whether Slipway holds the secret of a subscription (a hook it can verify).
+    public func hasWebhookSecret(subscriptionID: Int64) throws -> Bool {
+        try read { db in
+            try Bool.fetchOne(db, sql: "SELECT secret_ciphertext IS NOT NULL FROM webhook_subscriptions WHERE id = ?", arguments: [subscriptionID]) ?? false
+        }
+    }
+
+    /// A hook Slipway installed, with where it lives.
+    public struct InstalledWebhook: Sendable, Equatable {
+        public var subscription: WebhookSubscription
+        public var workspaceSlug: String
+        public var repositorySlug: String
+    }
+
+    /// Every hook Slipway installed on an account's repositories (what `unlink` removes).
+    public func installedWebhooks(accountID: Int64) throws -> [InstalledWebhook] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT s.*, w.slug AS ws, r.slug AS repo FROM webhook_subscriptions s
+                JOIN repositories r ON r.id = s.repository_id JOIN workspaces w ON w.id = r.workspace_id
+                WHERE w.account_id = ? AND s.installed_by_slipway ORDER BY w.slug, r.slug, s.id
+                """, arguments: [accountID]).map {
+                InstalledWebhook(subscription: try WebhookSubscription(row: $0), workspaceSlug: $0["ws"], repositorySlug: $0["repo"])
+            }
+        }
+    }
+
+    /// The webhook health of repositories (absent: no hook Slipway installed).
+    public func webhookHealth(repositoryIDs: [Int64]) throws -> [Int64: WebhookHealth] {
+        guard !repositoryIDs.isEmpty else { return [:] }
+        let subscriptions = try read { db in
+            try WebhookSubscription.filter(repositoryIDs.contains(Column("repository_id"))).fetchAll(db)
+        }
+        return Dictionary(grouping: subscriptions, by: \.repositoryID).compactMapValues(WebhookHealth.of)
+    }
+
+    /// Marks the hooks Slipway installed on a repository as failing (why, and since when).
+    public func recordWebhookFailure(repositoryID: Int64, message: String, now: Date) throws {
+        try write { db in
+            try db.execute(sql: """
+                UPDATE webhook_subscriptions SET last_failure_at = ?, last_failure_message = ?
+                WHERE repository_id = ? AND installed_by_slipway
+                """, arguments: [now, message, repositoryID])
+        }
+    }
+
+    /// The same, for a delivery that names its repository by full name or uuid.
+    public func recordWebhookFailure(repositoryFullName: String, uuid: String?, message: String, now: Date) throws {
+        try write { db in
+            try db.execute(sql: """
+                UPDATE webhook_subscriptions SET last_failure_at = ?, last_failure_message = ?
+                WHERE installed_by_slipway AND repository_id IN
+                      (SELECT id FROM repositories WHERE full_name = ? OR (? IS NOT NULL AND remote_id = ?))
+                """, arguments: [now, message, repositoryFullName, uuid, uuid])
+        }
+    }
+
+    /// Forgets delivery ids older than a cutoff (providers retry within seconds, not days).
+    public func pruneDeliveries(before cutoff: Date) throws {
+        try write { db in try db.execute(sql: "DELETE FROM webhook_deliveries WHERE received_at < ?", arguments: [cutoff]) }
+    }
+
     /// Notes a delivery id; false when it was received before (Bitbucket retries reuse it).
     public func recordDelivery(requestUUID: String, eventKey: String, now: Date) throws -> Bool {
         try write { db in

@@ -20,6 +20,12 @@ public struct BitbucketPushEvent: Sendable, Equatable {
     public var repositoryUUID: String?
     public var changes: [Change]
 
+    public init(repositoryFullName: String, repositoryUUID: String?, changes: [Change]) {
+        self.repositoryFullName = repositoryFullName
+        self.repositoryUUID = repositoryUUID
+        self.changes = changes
+    }
+
     public enum DecodingError: Error, CustomStringConvertible, Equatable {
         case malformed(String)
 

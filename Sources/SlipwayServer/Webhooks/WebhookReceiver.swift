@@ -13,8 +13,9 @@ public protocol WebhookHandling: Sendable {
     func firstDelivery(requestUUID: String, eventKey: String) async -> Bool
     /// A verified `repo:push`: write the new heads now, queue a confirming fetch.
     func apply(_ event: BitbucketPushEvent, requestUUID: String?) async
-    /// Why a delivery was refused (for the log; never a secret).
-    func rejected(_ reason: String, status: Int) async
+    /// Why a delivery was refused (for the log; never a secret). `repository` names the repository
+    /// when the delivery was for one Slipway knows a hook on, so its health can show the failure.
+    func rejected(_ reason: String, status: Int, repository: (fullName: String, uuid: String?)?) async
 }
 
 /// Bitbucket's webhook deliveries on `POST /webhooks/bitbucket`: accepted only when
@@ -49,7 +50,7 @@ public final class WebhookReceiver: Sendable {
                 for field in request.headers { headers[field.name.canonicalName] = field.value }
                 outcome = await handle(headers: headers, body: Data(buffer: buffer), handler: handler)
             } catch {
-                await handler.rejected("body over \(maxBody) bytes", status: 413)
+                await handler.rejected("body over \(maxBody) bytes", status: 413, repository: nil)
                 outcome = Outcome(status: 413, text: "payload too large")
             }
             return Response(status: .init(code: outcome.status), headers: [.contentType: "text/plain; charset=utf-8"],
@@ -71,8 +72,8 @@ public final class WebhookReceiver: Sendable {
 
     /// The rules, without a socket (headers lowercased).
     public static func handle(headers: [String: String], body: Data, handler: any WebhookHandling) async -> Outcome {
-        func refuse(_ status: Int, _ reason: String) async -> Outcome {
-            await handler.rejected(reason, status: status)
+        func refuse(_ status: Int, _ reason: String, repository: (fullName: String, uuid: String?)? = nil) async -> Outcome {
+            await handler.rejected(reason, status: status, repository: repository)
             return Outcome(status: status, text: reason)
         }
         guard body.count <= maxBody else { return await refuse(413, "payload too large") }
@@ -81,11 +82,14 @@ public final class WebhookReceiver: Sendable {
               let fullName = repository["full_name"] as? String else {
             return await refuse(400, "malformed JSON: no repository.full_name")
         }
-        let secrets = await handler.secrets(repositoryFullName: fullName, uuid: repository["uuid"] as? String)
+        let uuid = repository["uuid"] as? String
+        let secrets = await handler.secrets(repositoryFullName: fullName, uuid: uuid)
+        // Only a repository with a hook of ours has health to mark.
+        let known = secrets.isEmpty ? nil : (fullName: fullName, uuid: uuid)
         let signature = headers["x-hub-signature"]
-        guard signature != nil else { return await refuse(401, "unsigned delivery for \(fullName)") }
+        guard signature != nil else { return await refuse(401, "unsigned delivery for \(fullName)", repository: known) }
         guard secrets.contains(where: { WebhookSignature.isValid(body: body, header: signature, secret: $0) }) else {
-            return await refuse(401, secrets.isEmpty ? "no Slipway hook on \(fullName)" : "bad signature for \(fullName)")
+            return await refuse(401, secrets.isEmpty ? "no Slipway hook on \(fullName)" : "bad signature for \(fullName)", repository: known)
         }
         let eventKey = headers["x-event-key"] ?? ""
         if let requestUUID = headers["x-request-uuid"], !(await handler.firstDelivery(requestUUID: requestUUID, eventKey: eventKey)) {
@@ -96,7 +100,7 @@ public final class WebhookReceiver: Sendable {
         do {
             event = try BitbucketPushEvent.decode(body)
         } catch {
-            return await refuse(400, error.description)
+            return await refuse(400, error.description, repository: known)
         }
         await handler.apply(event, requestUUID: headers["x-request-uuid"])
         return Outcome(status: 200, text: "applied \(event.changes.count) change\(event.changes.count == 1 ? "" : "s")")

@@ -1,0 +1,156 @@
+import Foundation
+import GRDB
+import Testing
+import SlipwayCore
+import SlipwayHTTP
+import SlipwayProviders
+import SlipwaySandbox
+
+/// Installing and removing Slipway's hooks through the real client against the sandbox's hooks
+/// API, and what a hook's health does to the engine's polling.
+@Suite("Webhook installs")
+struct WebhookInstallTests {
+    static let url = "http://127.0.0.1:9/webhooks/bitbucket"
+
+    struct Setup {
+        let rig: EngineTests.Rig
+        let provider: BitbucketProvider
+        let installer: WebhookInstaller
+
+        func target(role admin: Bool) throws -> WebhookInstaller.Target {
+            for candidate in try rig.store.sweepCandidates(accountID: rig.account.id!) where candidate.repository.isAdmin == admin {
+                return .init(repository: candidate.repository, workspaceSlug: candidate.workspaceSlug,
+                             path: "bitbucket/\(candidate.workspaceSlug)/\(candidate.repository.slug)")
+            }
+            throw StoreError.notFound("no repository with admin = \(admin)")
+        }
+
+        func remoteHooks(_ target: WebhookInstaller.Target) async throws -> [ProviderHook] {
+            try await provider.hooks(workspace: target.workspaceSlug, repository: target.repository.slug)
+        }
+    }
+
+    func setup(_ configure: (inout SandboxOptions) -> Void = { _ in }) async throws -> Setup {
+        // Four repositories a workspace: the fourth of an administered one is only writable.
+        let rig = try await EngineTests().rig { options in
+            options.reposPerWorkspace = 4
+            configure(&options)
+        }
+        await rig.engine.step()
+        let provider = BitbucketProvider(apiURL: rig.server.apiURL, webURL: rig.server.webURL, credential: .bearer(rig.server.service.accessToken),
+                                         http: HTTPClient(transport: CurlTransport()), budgetCredential: "account:\(rig.account.id!)")
+        let keyFile = rig.home.path + "/key"
+        let installer = WebhookInstaller(store: rig.store, provider: provider, openVault: { try Vault.open(keyFile: keyFile, create: true) })
+        return Setup(rig: rig, provider: provider, installer: installer)
+    }
+
+    @Test("install creates one signed repo:push hook with its secret sealed; a second install creates no duplicate")
+    func idempotent() async throws {
+        let s = try await setup()
+        defer { let server = s.rig.server; Task { await server.stop() } }
+        let target = try s.target(role: true)
+
+        let first = try await s.installer.install(target, url: Self.url)
+        guard case let .installed(subscription) = first else { Issue.record("expected an install, got \(first)"); return }
+        var remote = try await s.remoteHooks(target)
+        #expect(remote.count == 1)
+        #expect(remote.first?.id == subscription.remoteID)
+        #expect(remote.first?.events == ["repo:push"])
+        #expect(remote.first?.hasSecret == true)
+        #expect(remote.first?.url == Self.url)
+
+        let second = try await s.installer.install(target, url: Self.url)
+        guard case let .unchanged(kept) = second else { Issue.record("expected no change, got \(second)"); return }
+        #expect(kept.id == subscription.id && kept.remoteID == subscription.remoteID)
+        remote = try await s.remoteHooks(target)
+        #expect(remote.count == 1)
+
+        // The secret is in the vault: readable for verification, never stored as text.
+        let keyFile = s.rig.home.path + "/key"
+        let secrets = try s.rig.store.webhookSecrets(repositoryFullName: target.repository.fullName, uuid: nil) { try Vault.open(keyFile: keyFile, create: false) }
+        #expect(secrets.count == 1)
+        #expect(secrets[0].count == 64)
+        let raw = try Data(contentsOf: URL(fileURLWithPath: s.rig.home.path + "/slipway.db"))
+        #expect(raw.firstRange(of: Data(secrets[0].utf8)) == nil)
+    }
+
+    @Test("a hook on the same URL whose secret Slipway lost is replaced, not duplicated")
+    func replacesLostSecret() async throws {
+        let s = try await setup()
+        defer { let server = s.rig.server; Task { await server.stop() } }
+        let target = try s.target(role: true)
+        let first = try await s.installer.install(target, url: Self.url).subscription
+        try s.rig.store.deleteWebhookSubscription(id: first.id!)   // as after a fresh store
+
+        let again = try await s.installer.install(target, url: Self.url)
+        guard case let .installed(replacement) = again else { Issue.record("expected a new install, got \(again)"); return }
+        let remote = try await s.remoteHooks(target)
+        #expect(remote.map(\.id) == [replacement.remoteID!])
+        #expect(replacement.remoteID != first.remoteID)
+    }
+
+    @Test("without admin rights the install fails with a clear message and stores nothing")
+    func notAdmin() async throws {
+        let s = try await setup()
+        defer { let server = s.rig.server; Task { await server.stop() } }
+        let target = try s.target(role: false)
+        await #expect(throws: WebhookInstaller.Failure.notAdmin(path: target.path)) {
+            try await s.installer.install(target, url: Self.url)
+        }
+        #expect(try s.rig.store.webhookSubscriptions(repositoryID: target.repository.id!).isEmpty)
+        #expect(WebhookInstaller.Failure.notAdmin(path: target.path).description.contains("not an admin of \(target.path)"))
+    }
+
+    @Test("remove takes the hook off the provider and forgets it; a hook already gone there is just forgotten")
+    func remove() async throws {
+        let s = try await setup()
+        defer { let server = s.rig.server; Task { await server.stop() } }
+        let target = try s.target(role: true)
+        try await s.installer.install(target, url: Self.url)
+        try await s.installer.install(target, url: Self.url + "?second")
+        #expect(try await s.remoteHooks(target).count == 2)
+
+        let removed = try await s.installer.remove(target, url: Self.url)
+        #expect(removed.map(\.url) == [Self.url])
+        #expect(try await s.remoteHooks(target).map(\.url) == [Self.url + "?second"])
+
+        // Deleted on the provider behind Slipway's back.
+        let other = try #require(try await s.remoteHooks(target).first)
+        try await s.provider.deleteHook(workspace: target.workspaceSlug, repository: target.repository.slug, id: other.id)
+        #expect(try await s.installer.remove(target).count == 1)
+        #expect(try s.rig.store.webhookSubscriptions(repositoryID: target.repository.id!).isEmpty)
+    }
+
+    @Test("a healthy hook slows that repository to the safety sweep; a push found by polling marks it failing; a delivery heals it")
+    func healthDrivesPolling() async throws {
+        let s = try await setup { $0.bumpUpdatedOn = false }
+        defer { let server = s.rig.server; Task { await server.stop() } }
+        let target = try s.target(role: true)
+        let repositoryID = target.repository.id!
+        try await s.installer.install(target, url: Self.url)
+        func candidate() throws -> Store.SweepCandidate { try s.rig.store.sweepCandidates(accountID: s.rig.account.id!).first { $0.repository.id == repositoryID }! }
+        #expect(try candidate().hooked)
+        #expect(try s.rig.store.webhookHealth(repositoryIDs: [repositoryID])[repositoryID] == .healthy(lastDelivery: nil))
+
+        // The hook's URL leads nowhere, so only polling can see this push.
+        s.rig.server.service.push(repository: target.repository.fullName)
+        await s.rig.server.service.webhooks.drain()
+        s.rig.clock.advance(by: 600)
+        await s.rig.engine.step()
+        #expect(!(try s.rig.converged()))   // the hooked repository waits for its slow sweep
+
+        s.rig.clock.advance(by: 1800)
+        await s.rig.engine.step()
+        #expect(try s.rig.converged())
+        #expect(!(try candidate().hooked))
+        guard case let .failing(_, message)? = try s.rig.store.webhookHealth(repositoryIDs: [repositoryID])[repositoryID] else {
+            Issue.record("expected a failing hook"); return
+        }
+        #expect(message.contains("by polling"))
+
+        // A delivery arrives again: healthy.
+        let event = BitbucketPushEvent(repositoryFullName: target.repository.fullName, repositoryUUID: nil, changes: [])
+        try s.rig.store.applyPush(event, now: s.rig.clock.now.addingTimeInterval(1))
+        #expect(try candidate().hooked)
+    }
+}
