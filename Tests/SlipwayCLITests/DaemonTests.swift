@@ -224,14 +224,7 @@ struct WebhookDeliveryTests {
             .write(toFile: home.path + "/config.toml", atomically: true, encoding: .utf8)
         let daemon = try runner.startDaemon()
         defer { if daemon.isRunning { daemon.terminate() } }
-        var listener: String?
-        for _ in 0..<100 {
-            let status = try await runner.runAsync(["status", "--json"])
-            listener = ((try? JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])?["webhook_listener"] as? String)
-                ?? ((try? JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]).flatMap { ($0["engine"] as? [String: Any])?["webhook_listener"] as? String })
-            if listener != nil { break }
-            try await Task.sleep(nanoseconds: 100_000_000)
-        }
+        let listener = try await runner.webhookListener()
         let address = try #require(listener)
         let push = try #require((0..<20).lazy.compactMap { _ in server.service.push(repository: "\(ws)/\(repo)") }.first { $0.kind == .commit })
         let body = Data("""

@@ -32,4 +32,18 @@ extension BinaryRunner {
         try process.run()
         return process
     }
+
+    /// Where the running engine's webhook receiver listens (`status --json`), once it does.
+    func webhookListener(timeout: TimeInterval = 15) async throws -> String? {
+        let end = Date().addingTimeInterval(timeout)
+        while Date() < end {
+            let status = try await runAsync(["status", "--json"])
+            let object = (try? JSONSerialization.jsonObject(with: Data(status.stdout.utf8))) as? [String: Any]
+            if let listener = object?["webhook_listener"] as? String ?? (object?["engine"] as? [String: Any])?["webhook_listener"] as? String {
+                return listener
+            }
+            try await Task.sleep(nanoseconds: 100_000_000)
+        }
+        return nil
+    }
 }

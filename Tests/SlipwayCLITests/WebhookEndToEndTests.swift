@@ -1,0 +1,151 @@
+import Foundation
+import Testing
+import SlipwayCore
+import SlipwayHTTP
+import SlipwaySandbox
+
+/// Webhooks as a user runs them: the daemon and the sandbox up, `slipway webhooks install`, a
+/// simulated push delivered (signed) by the sandbox, the new head on the dashboard's screen without
+/// a poll; then removal, and `unlink` taking Slipway's hooks off the provider.
+@Suite("Webhooks end to end", .serialized)
+struct WebhookEndToEndTests {
+    func listing(_ runner: BinaryRunner, _ path: String) async throws -> [[String: Any]] {
+        let result = try await runner.runAsync(["ls", path, "--json"])
+        return (try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]]) ?? []
+    }
+
+    func hooks(_ server: SandboxServer, _ fullName: String) -> [[String: Any]] {
+        let reply = server.service.respond(method: "GET", url: server.apiURL + "/repositories/\(fullName)/hooks", headers: ["Authorization": "Bearer \(server.service.accessToken)"], body: Data())
+        return ((try? JSONSerialization.jsonObject(with: reply.body)) as? [String: Any])?["values"] as? [[String: Any]] ?? []
+    }
+
+    @Test("install → signed delivery → new head on the dashboard in under a second; remove; unlink removes Slipway's hooks")
+    func endToEnd() async throws {
+        let server = try await smallSandbox(seed: 91, workspaces: 1, repos: 4, branches: 3)
+        defer { Task { await server.stop() } }
+        let home = TemporaryHome()
+        let runner = BinaryRunner(home: home.path)
+        try await runner.link(server)
+        #expect(try await runner.runAsync(["sync", "--once"]).status == 0)
+        let ws = try #require(server.service.workspaceSlugs().first)
+        let repositories = try await listing(runner, "bitbucket/\(ws)")
+        let admin = try #require(repositories.first { $0["is_admin"] as? Bool == true })
+        let path = try #require(admin["path"] as? String)
+        let slug = String(path.split(separator: "/").last!)
+        let name = try #require(admin["display_name"] as? String)
+
+        // Nothing to install on before the receiver's address is known? The sandbox is on loopback,
+        // so the receiver's own address is used; but a repository the user cannot administer is refused first.
+        if let readOnly = repositories.first(where: { $0["is_admin"] as? Bool != true })?["path"] as? String {
+            let refused = try await runner.runAsync(["webhooks", "install", readOnly])
+            #expect(refused.status == 1)
+            #expect(refused.stderr.contains("not an admin of \(readOnly)"), "\(refused.stderr)")
+        }
+
+        // The engine may poll only rarely: the delivery is what brings the head.
+        try "[webhooks]\nlisten = \"127.0.0.1:0\"\n[providers.bitbucket]\ngit_requests_per_hour = 1\nrequests_per_hour = 1\n"
+            .write(toFile: home.path + "/config.toml", atomically: true, encoding: .utf8)
+        let daemon = try runner.startDaemon()
+        defer { if daemon.isRunning { daemon.terminate() } }
+        let address = try #require(try await runner.webhookListener())
+
+        let installed = try await runner.runAsync(["webhooks", "install", path, "--url", "http://\(address)"])
+        #expect(installed.status == 0, "\(installed.stderr)")
+        #expect(installed.stderr.contains("installed a repo:push webhook on \(path) → http://\(address)/webhooks/bitbucket"), "\(installed.stderr)")
+        let again = try await runner.runAsync(["webhooks", "install", path, "--url", "http://\(address)"])
+        #expect(again.status == 0)
+        #expect(again.stderr.contains("already installed"), "\(again.stderr)")
+        #expect(hooks(server, "\(ws)/\(slug)").count == 1)
+
+        // The dashboard, open at that repository's branches, hosted beside the daemon.
+        let tmux = try TmuxSession(width: 120, height: 40, environment: ["SLIPWAY_HOME": home.path, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "HOME": home.path])
+        try tmux.type("\(BinaryRunner.binary); echo \"EXITED $?\"")
+        var (ok, screen) = try await tmux.waitFor("engine: daemon")
+        #expect(ok, "\(screen)")
+        try tmux.press("Enter")
+        (ok, screen) = try await tmux.waitFor(name)
+        #expect(ok, "\(screen)")
+        try tmux.press("/")
+        try tmux.typeWithoutEnter(name)
+        try tmux.press("Enter", "Enter")
+        (ok, screen) = try await tmux.waitFor("› \(ws) › \(slug)")
+        #expect(ok, "\(screen)")
+
+        // A new commit on an existing branch, delivered by the sandbox to the daemon.
+        var push: SandboxPush?
+        var started = Date()
+        for _ in 0..<40 where push == nil {
+            started = Date()
+            let attempt = server.service.push(repository: "\(ws)/\(slug)")
+            if attempt?.kind == .commit { push = attempt }
+            await server.service.webhooks.drain()
+        }
+        let pushed = try #require(push)
+        (ok, screen) = try await tmux.waitFor(10) { $0.contains(String(pushed.new!.prefix(7))) }
+        let seconds = Date().timeIntervalSince(started)
+        print("push visible on the dashboard after \(Int(seconds * 1000)) ms")
+        #expect(ok, "the pushed head never showed:\n\(screen)")
+        // Under a second on an idle machine; the bound leaves room for a loaded CI runner.
+        #expect(seconds < 3, "the push took \(seconds) s to show")
+        #expect(server.service.webhooks.statistics.failed == 0)
+        try tmux.press("q")
+        (ok, screen) = try await tmux.waitFor("EXITED 0")
+        #expect(ok, "\(screen)")
+
+        // Its health: delivered, not failing.
+        let listed = try await runner.runAsync(["webhooks", "list", path, "--json"])
+        let rows = (try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]]) ?? []
+        #expect(rows.count == 1)
+        #expect(rows.first?["healthy"] as? Bool == true)
+        #expect(rows.first?["last_delivery_at"] is String)
+
+        // A forged delivery is refused and marks the hook as failing.
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        var forged = HTTPRequest(method: .post, url: "http://\(address)/webhooks/bitbucket",
+                                 body: Data(#"{"push":{"changes":[]},"repository":{"full_name":"\#(ws)/\#(slug)"}}"#.utf8))
+        forged.headers.add("X-Event-Key", "repo:push")
+        forged.headers.add("X-Hub-Signature", "sha256=" + String(repeating: "0", count: 64))
+        #expect(try await transport.perform(forged).status == 401)
+
+        let removed = try await runner.runAsync(["webhooks", "remove", path])
+        #expect(removed.status == 0, "\(removed.stderr)")
+        #expect(hooks(server, "\(ws)/\(slug)").isEmpty)
+
+        // unlink takes installed hooks off the provider (unless --keep-webhooks).
+        daemon.terminate()
+        daemon.waitUntilExit()
+        #expect(try await runner.runAsync(["webhooks", "install", path, "--url", "http://127.0.0.1:9"]).status == 0)
+        #expect(hooks(server, "\(ws)/\(slug)").count == 1)
+        let unlinked = try await runner.runAsync(["unlink", "bitbucket"])
+        #expect(unlinked.status == 0, "\(unlinked.stderr)")
+        #expect(unlinked.stderr.contains("removed the webhook on \(path)"), "\(unlinked.stderr)")
+        #expect(hooks(server, "\(ws)/\(slug)").isEmpty)
+    }
+
+    @Test("unlink --keep-webhooks leaves them; without a reachable provider unlink stops and says how to go on")
+    func keepWebhooks() async throws {
+        let server = try await smallSandbox(seed: 92, workspaces: 1, repos: 1, branches: 2)
+        let home = TemporaryHome()
+        let runner = BinaryRunner(home: home.path)
+        try await runner.link(server)
+        #expect(try await runner.runAsync(["sync", "--once"]).status == 0)
+        let ws = try #require(server.service.workspaceSlugs().first)
+        let slug = try #require(server.service.repositorySlugs(workspace: ws).first)
+        let path = "bitbucket/\(ws)/\(slug)"
+        let install = try await runner.runAsync(["webhooks", "install", path])   // loopback provider: the receiver's own address
+        #expect(install.status == 0, "\(install.stderr)")
+        #expect(install.stderr.contains("http://127.0.0.1:8787/webhooks/bitbucket"), "\(install.stderr)")
+        #expect(hooks(server, "\(ws)/\(slug)").count == 1)
+
+        await server.stop()
+        let stuck = try await runner.runAsync(["unlink", "bitbucket"])
+        #expect(stuck.status == 1)
+        #expect(stuck.stderr.contains("--keep-webhooks"), "\(stuck.stderr)")
+        #expect(try await runner.runAsync(["accounts", "--json"]).stdout.contains("bitbucket"))
+
+        let kept = try await runner.runAsync(["unlink", "bitbucket", "--keep-webhooks"])
+        #expect(kept.status == 0, "\(kept.stderr)")
+        #expect(hooks(server, "\(ws)/\(slug)").count == 1)
+    }
+}
