@@ -153,4 +153,37 @@ struct WebhookInstallTests {
         try s.rig.store.applyPush(event, now: s.rig.clock.now.addingTimeInterval(1))
         #expect(try candidate().hooked)
     }
+
+    @Test("the engine installs a hook when a process asks (the dashboard's w); without a vault it says it cannot")
+    func engineCommand() async throws {
+        let s = try await setup()
+        defer { let server = s.rig.server; Task { await server.stop() } }
+        let target = try s.target(role: true)
+        var settings = SyncEngine.Settings()
+        settings.webhookPublicURL = "http://127.0.0.1:9"
+        let keyFile = s.rig.home.path + "/key"
+        let provider = s.provider
+        let engine = SyncEngine(store: s.rig.store, settings: settings, clock: s.rig.clock,
+                                openVault: { try Vault.open(keyFile: keyFile, create: true) }) { _, lane in
+            var p = provider
+            p.lane = lane
+            return p
+        }
+        let payload = #"{"path": "\#(target.path)"}"#
+        let id = try s.rig.store.enqueue(.installWebhook, payload: payload, requestedBy: "tui:1", now: Date())
+        await engine.step()
+        let done = try #require(try s.rig.store.command(id: id))
+        #expect(done.status == .done, "\(done.result ?? "")")
+        #expect(done.result == "webhook installed on \(target.path) → http://127.0.0.1:9/webhooks/bitbucket")
+        #expect(try await s.remoteHooks(target).count == 1)
+
+        let again = try s.rig.store.enqueue(.installWebhook, payload: payload, requestedBy: "tui:1", now: Date())
+        await engine.step()
+        #expect(try s.rig.store.command(id: again)?.result == "webhook already installed on \(target.path)")
+
+        let refused = try s.rig.store.enqueue(.installWebhook, payload: payload, requestedBy: "tui:1", now: Date())
+        await s.rig.engine.step()   // the rig's engine was given no vault
+        #expect(try s.rig.store.command(id: refused)?.status == .failed)
+        #expect(try s.rig.store.command(id: refused)?.result == "this engine installs no webhooks")
+    }
 }

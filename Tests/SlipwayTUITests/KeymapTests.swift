@@ -4,11 +4,31 @@ import Testing
 
 @Suite("Key bindings")
 struct KeymapTests {
-    @Test("each key is bound once, and every action has a binding")
+    @Test("a key is bound once wherever it applies (only disjoint scopes share one), and every action has a binding")
     func unique() {
-        let keys = Keymap.standard.bindings.flatMap(\.keys)
-        #expect(Set(keys).count == keys.count)
-        #expect(Set(Keymap.standard.bindings.map(\.action)) == Set(BindingAction.allCases))
+        let bindings = Keymap.standard.bindings
+        for (i, a) in bindings.enumerated() {
+            for b in bindings[(i + 1)...] where !Set(a.keys).isDisjoint(with: b.keys) {
+                #expect(!a.scope.overlaps(b.scope), "\(a.action) and \(b.action) share a key where both apply")
+            }
+        }
+        #expect(Set(bindings.map(\.action)) == Set(BindingAction.allCases))
+        #expect(Keymap.standard.action(for: .char("w"), in: .log(deploymentID: 1)) == .wrap)
+        #expect(Keymap.standard.action(for: .char("w"), in: .repositories(accountID: 1, workspaceID: nil)) == .webhook)
+        #expect(Keymap.standard.action(for: .char("j"), in: .log(deploymentID: 1)) == .down)
+    }
+
+    @Test("remaps conflict only where both bindings apply")
+    func scopedRemaps() {
+        // webhook and wrap may both take W: they never apply to the same list.
+        var (keymap, problems) = Keymap.standard.remapped(["webhook": ["W"], "wrap": ["W"]], file: "config.toml") { _ in 3 }
+        #expect(problems.isEmpty)
+        #expect(keymap.action(for: .char("W"), in: .log(deploymentID: 1)) == .wrap)
+        #expect(keymap.action(for: .char("W"), in: .repositories(accountID: 1, workspaceID: nil)) == .webhook)
+        // sort applies everywhere: taking w from both is reported once for each.
+        (keymap, problems) = Keymap.standard.remapped(["sort": ["w"]], file: "config.toml") { _ in 4 }
+        #expect(problems.map(\.message).sorted() == ["'w' now means sort, no longer webhook", "'w' now means sort, no longer wrap"])
+        #expect(keymap.action(for: .char("w"), in: .log(deploymentID: 1)) == .sort)
     }
 
     @Test("key names read back as keys")

@@ -288,6 +288,44 @@ struct ReducerTests {
         #expect(StoreSource.wrap("short", width: 10) == ["short"])
     }
 
+    @Test("w on a repository asks, then asks the engine to install its webhook; not for a non-admin or a delivering hook")
+    func webhookKey() {
+        var s = DashboardState(width: 80, height: 24, now: now)
+        func repository(_ slug: String, admin: Bool, webhook: WebhookHealth? = nil) -> Item {
+            var row = Store.RepositoryRow(repository: Repository(id: Int64(slug.count), workspaceID: 1, slug: slug, name: slug, fullName: "acme/\(slug)",
+                                                                 isAdmin: admin, updatedAt: now), workspaceSlug: "acme")
+            row.webhook = webhook
+            return .repository(row)
+        }
+        var level = Level(kind: .repositories(accountID: 1, workspaceID: 1), title: "acme", path: "bitbucket/acme", provider: "bitbucket")
+        level.items = [repository("api", admin: true), repository("docs", admin: false), repository("web", admin: true, webhook: .healthy(lastDelivery: nil))]
+        level.total = 3
+        level.loaded = true
+        s.stack.append(level)
+
+        #expect(send(&s, .char("w")).isEmpty)
+        #expect(s.mode == .confirm(prompt: "Install Slipway's push webhook on bitbucket/acme/api? y/n", effect: .installWebhook(path: "bitbucket/acme/api")))
+        #expect(send(&s, .char("y")) == [.installWebhook(path: "bitbucket/acme/api")])
+        #expect(!s.current.wrap)
+
+        send(&s, .char("j"))
+        #expect(send(&s, .char("w")).isEmpty)
+        #expect(s.mode == .browse)
+        #expect(s.message?.text.contains("not an admin of bitbucket/acme/docs") == true)
+
+        send(&s, .char("j"))
+        #expect(send(&s, .char("w")).isEmpty)
+        #expect(s.mode == .browse)
+        #expect(s.message?.text.contains("installed and delivering") == true)
+
+        // The detail pane says how the hook is doing, and what w would do.
+        #expect(DetailView.webhookText(.healthy(lastDelivery: now.addingTimeInterval(-120)), admin: true, now: now) == "delivering · last push 2m ago · polled slowly")
+        #expect(DetailView.webhookText(.failing(since: now.addingTimeInterval(-300), message: "delivery refused: bad signature\u{1B}[2J"), admin: true, now: now)
+                == "failing since 5m: delivery refused: bad signature^[[2J · polled as usual")
+        #expect(DetailView.webhookText(nil, admin: true, now: now).contains("press w"))
+        #expect(DetailView.webhookText(nil, admin: false, now: now).contains("needs admin"))
+    }
+
     @Test("a shrinking list pulls the selection back inside")
     func shrinking() {
         var s = state()

@@ -69,6 +69,15 @@ extension Store {
         public var workspaceSlug: String
         /// Apps built from this repository, with their newest deployment's phase.
         public var apps: [AppState] = []
+        /// Slipway's push webhook on it; nil when none is installed.
+        public var webhook: WebhookHealth? = nil
+
+        public init(repository: Repository, workspaceSlug: String, apps: [AppState] = [], webhook: WebhookHealth? = nil) {
+            self.repository = repository
+            self.workspaceSlug = workspaceSlug
+            self.apps = apps
+            self.webhook = webhook
+        }
     }
 
     /// An app and where its newest deployment is, for the rows it is built from.
@@ -170,7 +179,15 @@ extension Store {
             let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) \(from)", arguments: arguments) ?? 0
             let rows = try Row.fetchAll(db, sql: "SELECT r.*, w.slug AS ws_slug \(from) ORDER BY \(order) LIMIT ? OFFSET ?",
                                         arguments: arguments + [query.limit, query.offset])
-            return Window(total: total, offset: query.offset, rows: try rows.map { RepositoryRow(repository: try Repository(row: $0), workspaceSlug: $0["ws_slug"]) })
+            var window = try rows.map { RepositoryRow(repository: try Repository(row: $0), workspaceSlug: $0["ws_slug"]) }
+            // The visible rows' webhook health, in the same read.
+            let ids = window.compactMap(\.repository.id)
+            if !ids.isEmpty {
+                let health = Dictionary(grouping: try WebhookSubscription.filter(ids.contains(Column("repository_id"))).fetchAll(db), by: \.repositoryID)
+                    .compactMapValues(WebhookHealth.of)
+                for index in window.indices { window[index].webhook = window[index].repository.id.flatMap { health[$0] } }
+            }
+            return Window(total: total, offset: query.offset, rows: window)
         }
     }
 

@@ -13,6 +13,8 @@ public protocol DashboardSource: AnyObject, Sendable {
     /// Asks the engine to deploy an app's head, or to cancel a deployment; returns the command's id.
     func requestDeploy(app: String) throws -> Int64
     func requestCancel(deploymentID: Int64) throws -> Int64
+    /// Queues an engine command installing the push webhook on a repository.
+    func requestWebhookInstall(path: String) throws -> Int64
     func command(id: Int64) throws -> EngineCommand?
     /// Changes whenever any connection commits (`PRAGMA data_version`); nil when unknown.
     func dataVersion() -> Int?
@@ -190,6 +192,11 @@ public final class StoreSource: DashboardSource, @unchecked Sendable {
     public func requestCancel(deploymentID: Int64) throws -> Int64 {
         let payload = String(decoding: try JSONSerialization.data(withJSONObject: ["deployment": deploymentID]), as: UTF8.self)
         return try store.enqueue(.cancel, payload: payload, requestedBy: "tui:\(getpid())", now: Date())
+    }
+
+    public func requestWebhookInstall(path: String) throws -> Int64 {
+        let payload = String(decoding: try JSONSerialization.data(withJSONObject: ["path": path]), as: UTF8.self)
+        return try store.enqueue(.installWebhook, payload: payload, requestedBy: "tui:\(getpid())", now: Date())
     }
 
     public func dataVersion() -> Int? {

@@ -2,7 +2,26 @@
 /// help screen, the status-bar hints and the README's key table.
 public enum BindingAction: String, Sendable, CaseIterable, Hashable {
     case down, up, top, bottom, pageDown = "page_down", pageUp = "page_up", halfDown = "half_down", halfUp = "half_up"
-    case open, back, filter, sort, command, refresh, detail, copy, url, deploy, cancel, wrap, help, quit
+    case open, back, filter, sort, command, refresh, detail, copy, url, deploy, cancel, wrap, webhook, help, quit
+}
+
+/// Where a binding applies. Two bindings may share a key only where their scopes do not meet
+/// (`w` wraps a log and installs a webhook on a repository).
+public enum KeyScope: String, Sendable, CaseIterable {
+    case everywhere
+    case repositories = "repository lists"
+    case log = "log views"
+
+    public func contains(_ kind: LevelKind) -> Bool {
+        switch (self, kind) {
+        case (.everywhere, _), (.repositories, .repositories), (.log, .log): true
+        default: false
+        }
+    }
+
+    public func overlaps(_ other: KeyScope) -> Bool {
+        self == .everywhere || other == .everywhere || self == other
+    }
 }
 
 public struct KeyBinding: Sendable, Equatable {
@@ -13,6 +32,7 @@ public struct KeyBinding: Sendable, Equatable {
     /// A word or two for the status bar; nil keeps it out of the hints.
     public var hint: String?
     public var group: Group
+    public var scope: KeyScope = .everywhere
 
     public enum Group: String, Sendable, CaseIterable {
         case move = "Moving"
@@ -43,7 +63,9 @@ public struct Keymap: Sendable, Equatable {
         KeyBinding(action: .url, keys: [.char("o")], help: "Show the selected item's web URL, to copy", hint: nil, group: .browse),
         KeyBinding(action: .deploy, keys: [.char("d")], help: "Deploy the selected app now (asks first)", hint: nil, group: .browse),
         KeyBinding(action: .cancel, keys: [.char("x")], help: "Cancel the selected deployment (asks first)", hint: nil, group: .browse),
-        KeyBinding(action: .wrap, keys: [.char("w")], help: "Wrap long lines in a log, or cut them again", hint: nil, group: .browse),
+        KeyBinding(action: .wrap, keys: [.char("w")], help: "Wrap long lines in a log, or cut them again", hint: nil, group: .browse, scope: .log),
+        KeyBinding(action: .webhook, keys: [.char("w")], help: "Install the push webhook on the selected repository (asks first)", hint: nil,
+                   group: .browse, scope: .repositories),
         KeyBinding(action: .command, keys: [.char(":")], help: "Command line (:repos, :accounts, :q …; tab completes)", hint: "cmd", group: .app),
         KeyBinding(action: .help, keys: [.char("?")], help: "Show or hide this help", hint: "help", group: .app),
         KeyBinding(action: .quit, keys: [.char("q"), .ctrl("c")], help: "Quit", hint: "quit", group: .app),
@@ -64,7 +86,12 @@ public struct Keymap: Sendable, Equatable {
     public func remapped(_ remaps: [String: [String]], file: String, line: (String) -> Int?) -> (Keymap, [RemapProblem]) {
         var keymap = self
         var problems: [RemapProblem] = []
-        var claimed: [Key: BindingAction] = [:]
+        var claimed: [Key: [BindingAction]] = [:]
+        let scope = { (action: BindingAction) in keymap.bindings.first { $0.action == action }?.scope ?? .everywhere }
+        /// Who else holds a key where this action would apply.
+        func rival(_ key: Key, of action: BindingAction) -> BindingAction? {
+            claimed[key]?.first { $0 != action && scope($0).overlaps(scope(action)) }
+        }
         for (name, keyNames) in remaps.sorted(by: { $0.key < $1.key }) {
             guard let action = BindingAction(rawValue: name), let index = keymap.bindings.firstIndex(where: { $0.action == action }) else {
                 problems.append(RemapProblem(line: line(name), message: "unknown action '\(name)' in [keys]; actions: \(BindingAction.allCases.map(\.rawValue).joined(separator: ", "))", file: file))
@@ -76,11 +103,11 @@ public struct Keymap: Sendable, Equatable {
                     problems.append(RemapProblem(line: line(name), message: "'\(keyName)' is not a key; write a character, ctrl-x, enter, esc, tab, up, down, pgup, pgdn, home or end", file: file))
                     continue
                 }
-                if let other = claimed[key], other != action {
+                if let other = rival(key, of: action) {
                     problems.append(RemapProblem(line: line(name), message: "'\(keyName)' is bound to both \(other.rawValue) and \(name); \(other.rawValue) keeps it", file: file))
                     continue
                 }
-                claimed[key] = action
+                claimed[key, default: []].append(action)
                 keys.append(key)
             }
             if !keys.isEmpty { keymap.bindings[index].keys = keys }
@@ -89,18 +116,22 @@ public struct Keymap: Sendable, Equatable {
         for index in keymap.bindings.indices {
             let action = keymap.bindings[index].action
             guard remaps[action.rawValue] == nil else { continue }
-            let taken = keymap.bindings[index].keys.filter { claimed[$0] != nil && claimed[$0] != action }
+            let taken = keymap.bindings[index].keys.filter { rival($0, of: action) != nil }
             for key in taken {
-                problems.append(RemapProblem(line: line(claimed[key]!.rawValue), message: "'\(key.label)' now means \(claimed[key]!.rawValue), no longer \(action.rawValue)", file: file))
+                let claimant = rival(key, of: action)!
+                problems.append(RemapProblem(line: line(claimant.rawValue), message: "'\(key.label)' now means \(claimant.rawValue), no longer \(action.rawValue)", file: file))
             }
             keymap.bindings[index].keys.removeAll { taken.contains($0) }
         }
         return (keymap, problems)
     }
 
-    /// The action a key triggers, if any.
-    public func action(for key: Key) -> BindingAction? {
-        bindings.first { $0.keys.contains(key) }?.action
+    /// The action a key triggers, if any: the binding whose scope holds the current list, else
+    /// the first one with that key (its action then says where it works).
+    public func action(for key: Key, in kind: LevelKind? = nil) -> BindingAction? {
+        let bound = bindings.filter { $0.keys.contains(key) }
+        if let kind, let scoped = bound.first(where: { $0.scope.contains(kind) }) { return scoped.action }
+        return bound.first?.action
     }
 
     public func binding(_ action: BindingAction) -> KeyBinding? {
@@ -117,7 +148,8 @@ public struct Keymap: Sendable, Equatable {
         var lines = ["| Keys | Action |", "|---|---|"]
         for binding in bindings {
             let keys = binding.keys.map { "`\($0.label)`" }.joined(separator: " ")
-            lines.append("| \(keys) | \(binding.help) |")
+            let scope = binding.scope == .everywhere ? "" : " *(\(binding.scope.rawValue))*"
+            lines.append("| \(keys) | \(binding.help)\(scope) |")
         }
         return lines.joined(separator: "\n")
     }

@@ -5,16 +5,19 @@ public struct Glyphs: Sendable, Equatable {
     public var ellipsis: String
     public var changedMark: String
     public var adminMark: String
+    /// A repository's push webhook: delivering, or failing.
+    public var hookHealthy: String
+    public var hookFailing: String
     public var progressFull: String
     public var progressEmpty: String
     public var verticalRule: String
     public var horizontalRule: String
     public var spinner: [String]
 
-    public static let unicode = Glyphs(crumbSeparator: " › ", ellipsis: "…", changedMark: "●", adminMark: "★",
+    public static let unicode = Glyphs(crumbSeparator: " › ", ellipsis: "…", changedMark: "●", adminMark: "★", hookHealthy: "✓", hookFailing: "✗",
                                        progressFull: "█", progressEmpty: "░", verticalRule: "│", horizontalRule: "─",
                                        spinner: ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"])
-    public static let ascii = Glyphs(crumbSeparator: " > ", ellipsis: "~", changedMark: "*", adminMark: "A",
+    public static let ascii = Glyphs(crumbSeparator: " > ", ellipsis: "~", changedMark: "*", adminMark: "A", hookHealthy: "ok", hookFailing: "!!",
                                      progressFull: "#", progressEmpty: ".", verticalRule: "|", horizontalRule: "-",
                                      spinner: ["|", "/", "-", "\\"])
 }

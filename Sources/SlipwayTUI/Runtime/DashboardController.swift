@@ -138,6 +138,12 @@ public final class DashboardController {
             } catch {
                 send(.failed("cannot ask the engine: \(error)"))
             }
+        case let .installWebhook(path):
+            do {
+                send(.commandQueued(id: try source.requestWebhookInstall(path: path), description: "webhook on \(TerminalText.sanitize(path))"))
+            } catch {
+                send(.failed("cannot ask the engine: \(error)"))
+            }
         case .quit:
             break
         }

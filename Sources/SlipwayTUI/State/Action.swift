@@ -32,6 +32,8 @@ public enum Effect: Sendable, Equatable {
     case deploy(app: String)
     /// Ask the engine to cancel a deployment.
     case cancelDeployment(Int64)
+    /// Ask the engine to install Slipway's push webhook on a repository (`bitbucket/ws/repo`).
+    case installWebhook(path: String)
     case quit
 }
 

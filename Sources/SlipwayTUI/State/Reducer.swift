@@ -100,7 +100,7 @@ public struct Reducer: Sendable {
             }
             return [effect]
         case .browse:
-            guard let action = keymap.action(for: key) else { return [] }
+            guard let action = keymap.action(for: key, in: state.current.kind) else { return [] }
             return perform(action, &state)
         }
     }
@@ -146,12 +146,28 @@ public struct Reducer: Sendable {
             return []
         case .wrap:
             guard case .log = state.current.kind else {
-                show("w wraps the lines of a deployment's log", error: false, &state)
+                show("w wraps the lines of a deployment's log, and installs a webhook on a repository", error: false, &state)
                 return []
             }
             state.current.wrap.toggle()
             show(state.current.wrap ? "long lines wrap" : "long lines are cut", error: false, &state)
             return [.reload(depth: state.stack.count - 1)]
+        case .webhook:
+            guard case let .repository(row)? = state.current.selectedItem else {
+                show("select a repository to install its push webhook", error: false, &state)
+                return []
+            }
+            let path = "\(state.current.provider)/\(row.workspaceSlug)/\(row.repository.slug)"
+            guard row.repository.isAdmin else {
+                show("you are not an admin of \(TerminalText.sanitize(path)); its webhook needs admin rights", error: true, &state)
+                return []
+            }
+            if case .healthy? = row.webhook {
+                show("the webhook on \(TerminalText.sanitize(path)) is installed and delivering", error: false, &state)
+                return []
+            }
+            state.mode = .confirm(prompt: "Install Slipway's push webhook on \(TerminalText.sanitize(path))? y/n", effect: .installWebhook(path: path))
+            return []
         case .cancel:
             guard case let .deployment(deployment)? = state.current.selectedItem, let id = deployment.id, deployment.phase.isInProgress else {
                 show("select a queued or running deployment to cancel", error: false, &state)

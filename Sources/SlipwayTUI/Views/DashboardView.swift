@@ -199,7 +199,8 @@ struct HelpView {
             lines.append((group.rawValue, .title))
             for binding in keymap.bindings where binding.group == group {
                 let keys = binding.keys.map(\.label).joined(separator: " ")
-                lines.append(("  " + keys.padding(toLength: max(22, keys.count + 2), withPad: " ", startingAt: 0) + binding.help, .normal))
+                lines.append(("  " + keys.padding(toLength: max(22, keys.count + 2), withPad: " ", startingAt: 0) + binding.help
+                              + (binding.scope == .everywhere ? "" : " (\(binding.scope.rawValue))"), .normal))
             }
             lines.append(("", .normal))
         }

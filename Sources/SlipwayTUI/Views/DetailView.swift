@@ -75,6 +75,7 @@ struct DetailView {
                     Line(label: "main", value: clean(repo.mainBranch ?? "-") + "   branches: \(repo.branchCount)   \(repo.isPrivate ? "private" : "public")"),
                     Line(label: "pushed", value: repo.updatedOn.map { "\(Age.ago($0, now: now)) ago (\(JSONOutput.timestamp($0)))" } ?? "-"),
                     Line(label: "checked", value: repo.lastCheckedAt.map { "\(Age.ago($0, now: now)) ago" } ?? "not yet"),
+                    Line(label: "webhook", value: webhookText(r.webhook, admin: repo.isAdmin, now: now)),
                     Line(label: "web", value: clean(repo.webURL ?? "-")),
                     Line(label: "clone", value: clean(repo.cloneURL ?? "-"))]
         case let .branch(b):
@@ -112,6 +113,19 @@ struct DetailView {
         let relink = AccountText.linkCommand(a)
         lines.append(Line(label: a.status == .needsRelink ? "relink now" : "relink", value: "slipway unlink \(a.provider.rawValue) && \(relink)"))
         return lines
+    }
+
+    /// `delivering · last push 2m ago`, `failing since 5m: …`, or how to get one.
+    static func webhookText(_ health: WebhookHealth?, admin: Bool, now: Date) -> String {
+        switch health {
+        case let .healthy(last)?:
+            "delivering · " + (last.map { "last push \(Age.ago($0, now: now)) ago" } ?? "no push since it was installed")
+                + " · polled slowly"
+        case let .failing(since, message)?:
+            "failing since \(Age.ago(since, now: now)): \(TerminalText.sanitize(message)) · polled as usual"
+        case nil:
+            admin ? "none · press w to install (pushes then show at once)" : "none · installing one needs admin"
+        }
     }
 
     static func pathEscaped(_ text: String) -> String {

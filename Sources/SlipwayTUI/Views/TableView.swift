@@ -101,7 +101,7 @@ struct TableView {
             (workspaceID == nil ? [Column("WORKSPACE", min: 10, weight: 1, max: 24)] : [])
                 + [Column("NAME", min: 12, weight: 3), Column("MAIN BRANCH", min: 11, weight: 1, max: 24, optional: true),
                    Column("BRANCHES", min: 8, alignRight: true), Column("PUSHED", min: 6, alignRight: true), Column("ADMIN", min: 5, optional: true),
-                   Column("APPS", min: 12, weight: 1, max: 30, optional: true)]
+                   Column("HOOK", min: 4, optional: true), Column("APPS", min: 12, weight: 1, max: 30, optional: true)]
         case let .branches(_, repositoryID):
             (repositoryID == nil ? [Column("REPOSITORY", min: 10, weight: 1, max: 28)] : [])
                 + [Column("BRANCH", min: 12, weight: 2, max: 48), Column("HEAD", min: 7), Column("AUTHOR", min: 10, weight: 1, max: 22, optional: true),
@@ -132,6 +132,15 @@ struct TableView {
         apps.map { "\($0.name) \($0.phase?.rawValue ?? "new")" }.joined(separator: ", ")
     }
 
+    /// ✓ for a delivering webhook, ✗ for a failing one, blank without one.
+    static func hookText(_ health: WebhookHealth?, glyphs: Glyphs) -> String {
+        switch health {
+        case nil: ""
+        case .healthy?: glyphs.hookHealthy
+        case .failing?: glyphs.hookFailing
+        }
+    }
+
     /// `⠋ BUILDING` while it runs, the phase alone once it is settled.
     static func phaseText(_ phase: DeploymentPhase, spinner: String) -> String {
         phase.isInProgress ? "\(spinner) \(phase.rawValue)" : phase.rawValue
@@ -159,7 +168,7 @@ struct TableView {
         case let .repository(r):
             let repo = r.repository
             let cells = [clean(repo.name), clean(repo.mainBranch ?? "-"), "\(repo.branchCount)", Age.ago(repo.updatedOn, now: now),
-                         repo.isAdmin ? glyphs.adminMark : "", appsText(r.apps)]
+                         repo.isAdmin ? glyphs.adminMark : "", hookText(r.webhook, glyphs: glyphs), appsText(r.apps)]
             if case .repositories(_, nil) = level.kind { return [clean(r.workspaceSlug)] + cells }
             return cells
         case let .branch(b):

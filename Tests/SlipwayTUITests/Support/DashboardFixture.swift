@@ -61,6 +61,9 @@ final class DashboardFixture: @unchecked Sendable {
                                  branchCount: 5, lastCheckedAt: Self.ago(20), updatedAt: now)
             try api.insert(db)
             self.apiRepositoryID = api.id!
+            var hook = WebhookSubscription(repositoryID: api.id!, remoteID: "{hook}", url: "https://hooks.example.com/webhooks/bitbucket", events: ["repo:push"],
+                                           lastDeliveryAt: Self.ago(120), createdAt: Self.ago(86400))
+            try hook.insert(db)
             var web = Repository(workspaceID: acme.id!, slug: "web", name: "Web front end", fullName: "acme/web", mainBranch: "develop",
                                  updatedOn: Self.ago(3 * 86400), branchCount: 2, lastCheckedAt: Self.ago(40), updatedAt: now)
             try web.insert(db)
