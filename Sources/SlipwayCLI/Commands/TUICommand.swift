@@ -1,4 +1,6 @@
 import ArgumentParser
+import Logging
+import SlipwayServer
 import Foundation
 import SlipwayCore
 import SlipwaySandbox
@@ -26,6 +28,9 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Seed for the sandbox's world.") var seed: UInt64 = 1
     @Option(name: .customLong("push-every"), help: ArgumentHelp("Simulate a push every N seconds.", valueName: "SECONDS"))
     var pushEvery: Double = 4
+    @Flag(name: .customLong("webhooks"), inversion: .prefixedNo,
+          help: "Install webhooks on the sandbox's repositories, so pushes show at once (--no-webhooks: by polling only).")
+    var webhooks = true
 
     func validate() throws {
         if pushEvery <= 0 { throw ValidationError("--push-every must be more than 0 seconds") }
@@ -53,14 +58,40 @@ struct DemoCommand: AsyncParsableCommand {
             // Mirror the sandbox once (a fraction of a second), so the demo apps have their source.
             _ = try await MirrorSync(store: context.store, account: account, provider: try factory.provider(for: account), concurrency: 4).run()
             try createDemoApps(context: context)
-            // The sandbox is local and small: sweep often so pushes show within seconds.
-            try await DashboardRunner(context: context, engineTuning: { $0.sweepInterval = 1; $0.discoveryInterval = 5 }).run()
+            let receiver = webhooks ? try await installWebhooks(context: context, account: account) : nil
+            // The sandbox is local and small: sweep often so pushes show within seconds even without hooks.
+            do {
+                try await DashboardRunner(context: context, engineTuning: { $0.sweepInterval = 1; $0.discoveryInterval = 5 }).run()
+            } catch {
+                await receiver?.stop()
+                throw error
+            }
+            await receiver?.stop()
         } catch {
             await server.stop()
             if let error = error as? SlipwayCLIError { throw error }
             throw SlipwayCLIError.failure("the demo failed: \(error)")
         }
         await server.stop()
+    }
+
+    /// A receiver on a free loopback port, and a hook on every repository the sandbox user
+    /// administers: the sandbox then delivers each push, signed, as Bitbucket would.
+    func installWebhooks(context: CommandContext, account: Account) async throws -> WebhookReceiver {
+        let logger = Logger(label: "slipway.webhooks")
+        let receiver = try await WebhookReceiver.start(host: "127.0.0.1", port: 0,
+                                                       handler: StoreWebhookHandler(store: context.store, keyFile: context.paths.keyFile, logger: logger))
+        let installer = try WebhooksCommand.installer(context, account: account)
+        let url = "http://127.0.0.1:\(receiver.port)"
+        for candidate in try context.store.sweepCandidates(accountID: account.id!) where candidate.repository.isAdmin {
+            let path = "bitbucket/\(candidate.workspaceSlug)/\(candidate.repository.slug)"
+            do {
+                _ = try await installer.install(.init(repository: candidate.repository, workspaceSlug: candidate.workspaceSlug, path: path), url: url)
+            } catch {
+                logger.warning("demo webhook not installed", metadata: ["repository": "\(path)", "error": "\(error)"])
+            }
+        }
+        return receiver
     }
 
     /// Two apps on the sandbox's real repositories: one that deploys, one whose build fails on
