@@ -139,6 +139,9 @@ extension Store {
                 if let head = change.newHead {
                     if var branch = existing {
                         guard branch.headHash != head.hash else { continue }
+                        // Deliveries may arrive out of order: a change that does not start from the
+                        // stored head wins only with a newer commit; otherwise the fetch decides.
+                        if change.oldHash != branch.headHash, let new = head.date, let stored = branch.headDate, new <= stored { continue }
                         changes.append(.init(kind: ChangeEventKind.headMoved.rawValue, path: "\(path)/\(change.branch)", old: branch.headHash, new: head.hash))
                         branch.moveHead(to: head.hash, details: head, now: now)
                         try branch.update(db)
@@ -147,7 +150,7 @@ extension Store {
                         try branch.insert(db)
                         changes.append(.init(kind: ChangeEventKind.branchCreated.rawValue, path: "\(path)/\(change.branch)", old: nil, new: head.hash))
                     }
-                } else if let branch = existing {
+                } else if let branch = existing, change.oldHash == nil || change.oldHash == branch.headHash {
                     try branch.delete(db)
                     changes.append(.init(kind: ChangeEventKind.branchDeleted.rawValue, path: "\(path)/\(change.branch)", old: branch.headHash, new: nil))
                 }
@@ -157,9 +160,14 @@ extension Store {
             try db.execute(sql: "UPDATE webhook_subscriptions SET last_delivery_at = ? WHERE repository_id = ?", arguments: [now, repositoryID])
             try Self.appendEvents(changes, db: db, now: now)
             // Payloads carry at most five commits per change: the engine confirms with a fetch.
+            // One queued confirmation per repository is enough, however many pushes arrive.
             let payload = String(decoding: try JSONSerialization.data(withJSONObject: ["path": path]), as: UTF8.self)
-            var command = EngineCommand(kind: .refresh, payload: payload, requestedBy: "webhook", createdAt: now)
-            try command.insert(db)
+            let pending = try EngineCommand.filter(Column("kind") == EngineCommandKind.refresh.rawValue && Column("status") == EngineCommandStatus.queued.rawValue
+                                                   && Column("payload") == payload).fetchCount(db)
+            if pending == 0 {
+                var command = EngineCommand(kind: .refresh, payload: payload, requestedBy: "webhook", createdAt: now)
+                try command.insert(db)
+            }
             return changes
         }
         guard let changes else { throw StoreError.notFound("\(event.repositoryFullName) is not in the mirror") }

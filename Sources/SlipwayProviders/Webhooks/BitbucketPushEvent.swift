@@ -14,6 +14,16 @@ public struct BitbucketPushEvent: Sendable, Equatable {
         public var closed: Bool
         public var forced: Bool
         public var truncated: Bool
+
+        public init(branch: String, newHead: ProviderCommit?, oldHash: String?, created: Bool, closed: Bool, forced: Bool, truncated: Bool) {
+            self.branch = branch
+            self.newHead = newHead
+            self.oldHash = oldHash
+            self.created = created
+            self.closed = closed
+            self.forced = forced
+            self.truncated = truncated
+        }
     }
 
     public var repositoryFullName: String
