@@ -194,7 +194,7 @@ public final class SandboxService: @unchecked Sendable {
         let hooks = repository.hooks.filter { $0.active && $0.events.contains("repo:push") }
         guard !hooks.isEmpty else { return }
         let object = WireFormat(origin: origin).pushPayload(push, repository: repository, workspace: workspace, actor: world.user)
-        guard let body = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
+        let body = JSONText.data(object)
         for hook in hooks {
             outbox.append(OutboundDelivery(url: hook.url, hookUUID: hook.uuid, requestUUID: random.uuid().trimmingCharacters(in: CharacterSet(charactersIn: "{}")),
                                            eventKey: "repo:push", body: body, secret: hook.secret))

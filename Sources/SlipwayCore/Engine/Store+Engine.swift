@@ -94,9 +94,15 @@ extension Store {
     }
 
     /// The oldest queued command, now marked running (the engine alone calls this).
+    /// How long a webhook's confirming fetch waits, so a burst of pushes to a repository is
+    /// confirmed by one fetch (the heads themselves were written when each delivery came).
+    public static let confirmationDelay: TimeInterval = 1
+
     public func claimNextCommand(now: Date) throws -> EngineCommand? {
         try write { db in
-            guard var command = try EngineCommand.filter(Column("status") == EngineCommandStatus.queued.rawValue)
+            guard var command = try EngineCommand
+                .filter(Column("status") == EngineCommandStatus.queued.rawValue)
+                .filter(!(Column("requested_by") == "webhook" && Column("created_at") > now.addingTimeInterval(-Self.confirmationDelay)))
                 .order(Column("id")).fetchOne(db) else { return nil }
             command.status = .running
             command.claimedAt = now

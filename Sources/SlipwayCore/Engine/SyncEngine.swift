@@ -87,9 +87,19 @@ public actor SyncEngine {
             for await _ in wake { await signal.fire() }
         }
         defer { listener.cancel() }
+        // Another process's commit wakes the engine for its commands at once; the accounts'
+        // work keeps its one-second cadence, so a burst of commits (webhook deliveries) does
+        // not turn into a burst of steps.
+        var lastStep: Date?
         while !Task.isCancelled {
-            await step()
-            await signal.wait(upTo: 1, clock: clock)
+            let since = lastStep.map { clock.now.timeIntervalSince($0) } ?? .infinity
+            if since >= 1 {
+                lastStep = clock.now
+                await step()
+            } else {
+                await runCommands()
+            }
+            await signal.wait(upTo: max(0.01, 1 - (lastStep.map { clock.now.timeIntervalSince($0) } ?? 0)), clock: clock)
         }
     }
 
@@ -365,7 +375,9 @@ public actor SyncEngine {
                 }
             } catch let error as HTTPError {
                 switch error {
-                case .rateLimited, .unauthorized where account.auth != .token && account.auth != .apiToken:
+                case .rateLimited,
+                     .unauthorized where account.auth != .token && account.auth != .apiToken:
+                    // A pause concerns the credential; a rejected OAuth token needs its refresh.
                     throw error
                 case .unauthorized, .forbidden, .notFound, .decoding, .status:
                     // git access refused or broken here: REST from now on for this repository.

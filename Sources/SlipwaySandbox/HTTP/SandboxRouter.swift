@@ -16,7 +16,7 @@ struct SandboxReply: Sendable {
     var transport: Transport = .normal
 
     static func json(_ status: Int, _ object: [String: Any], headers: [(String, String)] = []) -> SandboxReply {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        let data = JSONText.data(object)
         return SandboxReply(status: status, headers: [("Content-Type", "application/json; charset=utf-8")] + headers, body: data)
     }
 

@@ -28,12 +28,17 @@ struct WireFormat {
         split(date).whole + "+00:00"
     }
 
+    /// Made once: building a calendar and its time zone costs more than the formatting.
+    private static let utc: Calendar = {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        return calendar
+    }()
+
     private static func split(_ date: Date) -> (whole: String, fraction: Double) {
         let interval = date.timeIntervalSince1970
         let wholeSeconds = interval.rounded(.down)
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: Date(timeIntervalSince1970: wholeSeconds))
+        let c = utc.dateComponents([.year, .month, .day, .hour, .minute, .second], from: Date(timeIntervalSince1970: wholeSeconds))
         let whole = String(format: "%04d-%02d-%02dT%02d:%02d:%02d", c.year!, c.month!, c.day!, c.hour!, c.minute!, c.second!)
         return (whole, interval - wholeSeconds)
     }

@@ -14,7 +14,14 @@ extension WireFormat {
             "forced": forced(old: push.old, new: push.new, in: r),
         ]
         if let new = push.new {
-            let history = r.history(from: [new], excluding: push.old.map { [$0] } ?? [])
+            // Newest first along first parents, stopping at the old head: one more than fits
+            // is enough to know the list was truncated (the world's histories are linear).
+            var history: [SandboxCommit] = []
+            var cursor: String? = new
+            while let hash = cursor, hash != push.old, history.count <= Self.commitsPerChange, let commit = r.commits[hash] {
+                history.append(commit)
+                cursor = commit.parents.first
+            }
             change["commits"] = history.prefix(Self.commitsPerChange).map { commit($0, in: r) }
             change["truncated"] = push.old != nil && history.count > Self.commitsPerChange
             let base = "\(api)/repositories/\(r.fullName)"

@@ -70,6 +70,15 @@ public final class WebhookReceiver: Sendable {
         _ = await serverTask.result
     }
 
+    /// Just enough of any delivery to find its repository's secrets.
+    private struct Named: Decodable {
+        struct Repository: Decodable {
+            var full_name: String
+            var uuid: String?
+        }
+        var repository: Repository
+    }
+
     /// The rules, without a socket (headers lowercased).
     public static func handle(headers: [String: String], body: Data, handler: any WebhookHandling) async -> Outcome {
         func refuse(_ status: Int, _ reason: String, repository: (fullName: String, uuid: String?)? = nil) async -> Outcome {
@@ -77,12 +86,11 @@ public final class WebhookReceiver: Sendable {
             return Outcome(status: status, text: reason)
         }
         guard body.count <= maxBody else { return await refuse(413, "payload too large") }
-        guard let object = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any],
-              let repository = object["repository"] as? [String: Any],
-              let fullName = repository["full_name"] as? String else {
+        guard let named = try? JSONDecoder().decode(Named.self, from: body) else {
             return await refuse(400, "malformed JSON: no repository.full_name")
         }
-        let uuid = repository["uuid"] as? String
+        let fullName = named.repository.full_name
+        let uuid = named.repository.uuid
         let secrets = await handler.secrets(repositoryFullName: fullName, uuid: uuid)
         // Only a repository with a hook of ours has health to mark.
         let known = secrets.isEmpty ? nil : (fullName: fullName, uuid: uuid)
