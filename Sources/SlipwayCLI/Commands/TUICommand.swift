@@ -82,7 +82,7 @@ struct DemoCommand: AsyncParsableCommand {
         let receiver = try await WebhookReceiver.start(host: "127.0.0.1", port: 0,
                                                        handler: StoreWebhookHandler(store: context.store, keyFile: context.paths.keyFile, logger: logger))
         let installer = try WebhooksCommand.installer(context, account: account)
-        let url = "http://127.0.0.1:\(receiver.port)"
+        let url = try WebhookTarget.url(override: "http://127.0.0.1:\(receiver.port)", publicURL: "", listen: "", providerAPI: account.apiURL)
         for candidate in try context.store.sweepCandidates(accountID: account.id!) where candidate.repository.isAdmin {
             let path = "bitbucket/\(candidate.workspaceSlug)/\(candidate.repository.slug)"
             do {
