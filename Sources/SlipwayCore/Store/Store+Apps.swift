@@ -47,10 +47,4 @@ extension Store {
                 .fetchAll(db)
         }
     }
-
-    public func webhookSubscriptions(repositoryID: Int64) throws -> [WebhookSubscription] {
-        try read { db in
-            try WebhookSubscription.filter(Column("repository_id") == repositoryID).order(Column("id")).fetchAll(db)
-        }
-    }
 }

@@ -181,12 +181,8 @@ extension Store {
                                         arguments: arguments + [query.limit, query.offset])
             var window = try rows.map { RepositoryRow(repository: try Repository(row: $0), workspaceSlug: $0["ws_slug"]) }
             // The visible rows' webhook health, in the same read.
-            let ids = window.compactMap(\.repository.id)
-            if !ids.isEmpty {
-                let health = Dictionary(grouping: try WebhookSubscription.filter(ids.contains(Column("repository_id"))).fetchAll(db), by: \.repositoryID)
-                    .compactMapValues(WebhookHealth.of)
-                for index in window.indices { window[index].webhook = window[index].repository.id.flatMap { health[$0] } }
-            }
+            let health = try Self.webhookHealth(db, repositoryIDs: window.compactMap(\.repository.id))
+            for index in window.indices { window[index].webhook = window[index].repository.id.flatMap { health[$0] } }
             return Window(total: total, offset: query.offset, rows: window)
         }
     }

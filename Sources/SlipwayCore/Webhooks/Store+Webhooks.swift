@@ -75,12 +75,21 @@ extension Store {
         }
     }
 
+    public func webhookSubscriptions(repositoryID: Int64) throws -> [WebhookSubscription] {
+        try read { db in
+            try WebhookSubscription.filter(Column("repository_id") == repositoryID).order(Column("id")).fetchAll(db)
+        }
+    }
+
     /// The webhook health of repositories (absent: no hook Slipway installed).
     public func webhookHealth(repositoryIDs: [Int64]) throws -> [Int64: WebhookHealth] {
+        try read { db in try Self.webhookHealth(db, repositoryIDs: repositoryIDs) }
+    }
+
+    /// The same inside a read already open (the browse windows).
+    static func webhookHealth(_ db: Database, repositoryIDs: [Int64]) throws -> [Int64: WebhookHealth] {
         guard !repositoryIDs.isEmpty else { return [:] }
-        let subscriptions = try read { db in
-            try WebhookSubscription.filter(repositoryIDs.contains(Column("repository_id"))).fetchAll(db)
-        }
+        let subscriptions = try WebhookSubscription.filter(repositoryIDs.contains(Column("repository_id"))).fetchAll(db)
         return Dictionary(grouping: subscriptions, by: \.repositoryID).compactMapValues(WebhookHealth.of)
     }
 
