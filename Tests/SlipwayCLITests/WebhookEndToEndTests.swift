@@ -19,7 +19,7 @@ struct WebhookEndToEndTests {
         return ((try? JSONSerialization.jsonObject(with: reply.body)) as? [String: Any])?["values"] as? [[String: Any]] ?? []
     }
 
-    @Test("install → signed delivery → new head on the dashboard in under a second; remove; unlink removes Slipway's hooks")
+    @Test("install → signed deliveries → new heads on the dashboard in under a second; remove; unlink removes Slipway's hooks")
     func endToEnd() async throws {
         let server = try await smallSandbox(seed: 91, workspaces: 1, repos: 4, branches: 3)
         defer { Task { await server.stop() } }
@@ -71,22 +71,25 @@ struct WebhookEndToEndTests {
         (ok, screen) = try await tmux.waitFor("› \(ws) › \(slug)")
         #expect(ok, "\(screen)")
 
-        // A new commit on an existing branch, delivered by the sandbox to the daemon.
-        var push: SandboxPush?
-        var started = Date()
-        for _ in 0..<40 where push == nil {
-            started = Date()
-            let attempt = server.service.push(repository: "\(ws)/\(slug)")
-            if attempt?.kind == .commit { push = attempt }
-            await server.service.webhooks.drain()
+        // New commits on existing branches, delivered by the sandbox to the daemon: each shows on
+        // the screen without a poll (the budgets above allow none). Three, so the median speaks.
+        var timings: [Double] = []
+        for _ in 0..<3 {
+            var push: SandboxPush?
+            var started = Date()
+            for _ in 0..<40 where push == nil {
+                started = Date()
+                let attempt = server.service.push(repository: "\(ws)/\(slug)")
+                if attempt?.kind == .commit { push = attempt }
+                await server.service.webhooks.drain()
+            }
+            let pushed = try #require(push)
+            (ok, screen) = try await tmux.waitFor(10) { $0.contains(String(pushed.new!.prefix(7))) }
+            #expect(ok, "the pushed head never showed:\n\(screen)")
+            timings.append(Date().timeIntervalSince(started))
         }
-        let pushed = try #require(push)
-        (ok, screen) = try await tmux.waitFor(10) { $0.contains(String(pushed.new!.prefix(7))) }
-        let seconds = Date().timeIntervalSince(started)
-        print("push visible on the dashboard after \(Int(seconds * 1000)) ms")
-        #expect(ok, "the pushed head never showed:\n\(screen)")
-        // Under a second on an idle machine; the bound leaves room for a loaded CI runner.
-        #expect(seconds < 3, "the push took \(seconds) s to show")
+        print("pushes visible on the dashboard after \(timings.map { "\(Int($0 * 1000)) ms" }.joined(separator: ", "))")
+        #expect(timings.sorted()[1] < 1, "the median push took \(timings.sorted()[1]) s to show")
         #expect(server.service.webhooks.statistics.failed == 0)
         try tmux.press("q")
         (ok, screen) = try await tmux.waitFor("EXITED 0")
