@@ -102,6 +102,12 @@ struct WebhookEndToEndTests {
         #expect(rows.first?["healthy"] as? Bool == true)
         #expect(rows.first?["last_delivery_at"] is String)
 
+        var doctor = try await runner.runAsync(["doctor", "--json"])
+        var check = ((try? JSONSerialization.jsonObject(with: Data(doctor.stdout.utf8)) as? [String: Any])?["checks"] as? [[String: Any]])?
+            .first { $0["name"] as? String == "webhooks" }
+        #expect(check?["status"] as? String == "ok")
+        #expect((check?["detail"] as? String)?.contains("1 installed, none failing; receiver on \(address)") == true, "\(doctor.stdout)")
+
         // A forged delivery is refused and marks the hook as failing.
         let transport = CurlTransport()
         defer { transport.shutdown() }
@@ -110,6 +116,12 @@ struct WebhookEndToEndTests {
         forged.headers.add("X-Event-Key", "repo:push")
         forged.headers.add("X-Hub-Signature", "sha256=" + String(repeating: "0", count: 64))
         #expect(try await transport.perform(forged).status == 401)
+
+        doctor = try await runner.runAsync(["doctor", "--json"])
+        check = ((try? JSONSerialization.jsonObject(with: Data(doctor.stdout.utf8)) as? [String: Any])?["checks"] as? [[String: Any]])?
+            .first { $0["name"] as? String == "webhooks" }
+        #expect(check?["status"] as? String == "warn")
+        #expect((check?["detail"] as? String)?.contains("1 of 1 failing (\(path): delivery refused: bad signature") == true, "\(doctor.stdout)")
 
         let removed = try await runner.runAsync(["webhooks", "remove", path])
         #expect(removed.status == 0, "\(removed.stderr)")
@@ -140,6 +152,11 @@ struct WebhookEndToEndTests {
         #expect(install.status == 0, "\(install.stderr)")
         #expect(install.stderr.contains("http://127.0.0.1:8787/webhooks/bitbucket"), "\(install.stderr)")
         #expect(hooks(server, "\(ws)/\(slug)").count == 1)
+
+        // No daemon runs: doctor says the hook's deliveries have nowhere to go.
+        let doctor = try await runner.runAsync(["doctor"])
+        #expect(doctor.stdout.contains("1 installed, but no receiver is listening"), "\(doctor.stdout)")
+        #expect(doctor.stdout.contains("slipway daemon"))
 
         await server.stop()
         let stuck = try await runner.runAsync(["unlink", "bitbucket"])

@@ -88,8 +88,10 @@ public enum HomeDoctor {
 
         // Database.
         var sqliteVersion: String?
+        var opened: Store?
         do {
             let store = try Store(path: paths.databaseFile)
+            opened = store
             sqliteVersion = try store.sqliteVersion()
             let journal = try store.journalMode()
             let version = try store.schemaVersion()
@@ -127,12 +129,39 @@ public enum HomeDoctor {
         }
 
         // Engine.
-        if let holder = EngineLock.holder(path: paths.engineLockFile) {
+        let holder = EngineLock.holder(path: paths.engineLockFile)
+        if let holder {
             checks.append(DoctorCheck("engine", .ok, "running (pid \(holder.pid), \(holder.host))"))
         } else {
             checks.append(DoctorCheck("engine", .ok, "not running (a dashboard starts one; or run 'slipway daemon')"))
         }
+        if let store = opened, let check = webhookCheck(store: store, listener: holder?.webhookListener) { checks.append(check) }
         return (checks, sqliteVersion)
+    }
+
+    /// Installed hooks need a receiver, and a failing one needs attention.
+    static func webhookCheck(store: Store, listener: String?) -> DoctorCheck? {
+        guard let accounts = try? store.accounts() else { return nil }
+        var hooks: [(path: String, subscription: WebhookSubscription)] = []
+        for account in accounts {
+            for hook in (try? store.installedWebhooks(accountID: account.id!)) ?? [] {
+                hooks.append(("\(account.provider.rawValue)/\(hook.workspaceSlug)/\(hook.repositorySlug)", hook.subscription))
+            }
+        }
+        guard !hooks.isEmpty else {
+            return DoctorCheck("webhooks", .ok, "none installed; pushes arrive by polling ('slipway webhooks install P/W/R' makes them instant)")
+        }
+        guard let listener else {
+            return DoctorCheck("webhooks", .warn, "\(hooks.count) installed, but no receiver is listening: deliveries fail and pushes wait for polling",
+                               fix: "run 'slipway daemon' (contrib/slipway.service keeps it running)")
+        }
+        let failing = hooks.filter { !$0.subscription.isHealthy }
+        guard failing.isEmpty else {
+            let named = failing.prefix(3).map { "\($0.path): \($0.subscription.lastFailureMessage ?? "failing")" }.joined(separator: "; ")
+            return DoctorCheck("webhooks", .warn, "\(failing.count) of \(hooks.count) failing (\(named))",
+                               fix: "check that webhooks.public_url reaches the receiver on \(listener), then 'slipway webhooks install P/W/R' again")
+        }
+        return DoctorCheck("webhooks", .ok, "\(hooks.count) installed, none failing; receiver on \(listener)")
     }
 
     static func mode(of path: String) -> UInt16? {
