@@ -56,6 +56,8 @@ struct WebhookEndToEndTests {
         #expect(again.status == 0)
         #expect(again.stderr.contains("already installed"), "\(again.stderr)")
         #expect(hooks(server, "\(ws)/\(slug)").count == 1)
+        let fresh = try await runner.runAsync(["webhooks", "list", path, "--json"])
+        #expect(((try JSONSerialization.jsonObject(with: Data(fresh.stdout.utf8)) as? [[String: Any]])?.first?["state"] as? String) == "waiting")
 
         // The dashboard, open at that repository's branches, hosted beside the daemon.
         let tmux = try TmuxSession(width: 120, height: 40, environment: ["SLIPWAY_HOME": home.path, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "HOME": home.path])
@@ -100,6 +102,7 @@ struct WebhookEndToEndTests {
         let rows = (try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]]) ?? []
         #expect(rows.count == 1)
         #expect(rows.first?["healthy"] as? Bool == true)
+        #expect(rows.first?["state"] as? String == "delivering")
         #expect(rows.first?["last_delivery_at"] is String)
 
         var doctor = try await runner.runAsync(["doctor", "--json"])

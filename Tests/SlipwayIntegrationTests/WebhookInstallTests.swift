@@ -121,7 +121,7 @@ struct WebhookInstallTests {
         #expect(try s.rig.store.webhookSubscriptions(repositoryID: target.repository.id!).isEmpty)
     }
 
-    @Test("a healthy hook slows that repository to the safety sweep; a push found by polling marks it failing; a delivery heals it")
+    @Test("a hook is trusted once it delivers: then its repository gets only the safety sweep, and a push found by polling marks it failing")
     func healthDrivesPolling() async throws {
         let s = try await setup { $0.bumpUpdatedOn = false }
         defer { let server = s.rig.server; Task { await server.stop() } }
@@ -129,29 +129,41 @@ struct WebhookInstallTests {
         let repositoryID = target.repository.id!
         try await s.installer.install(target, url: Self.url)
         func candidate() throws -> Store.SweepCandidate { try s.rig.store.sweepCandidates(accountID: s.rig.account.id!).first { $0.repository.id == repositoryID }! }
-        #expect(try candidate().hooked)
-        #expect(try s.rig.store.webhookHealth(repositoryIDs: [repositoryID])[repositoryID] == .healthy(lastDelivery: nil))
+        func health() throws -> WebhookHealth? { try s.rig.store.webhookHealth(repositoryIDs: [repositoryID])[repositoryID] }
+        func pushNotDelivered() async {
+            // The hook's URL leads nowhere, so only polling can see these pushes.
+            s.rig.server.service.push(repository: target.repository.fullName)
+            await s.rig.server.service.webhooks.drain()
+        }
 
-        // The hook's URL leads nowhere, so only polling can see this push.
-        s.rig.server.service.push(repository: target.repository.fullName)
-        await s.rig.server.service.webhooks.drain()
+        // Installed but unproven: polled as usual, and a push polling finds counts against it.
+        guard case .waiting? = try health() else { Issue.record("expected a hook waiting for its first push"); return }
+        #expect(try candidate().watched && !(try candidate().hooked))
+        await pushNotDelivered()
         s.rig.clock.advance(by: 600)
         await s.rig.engine.step()
-        #expect(!(try s.rig.converged()))   // the hooked repository waits for its slow sweep
+        #expect(try s.rig.converged())
+        guard case let .failing(_, message)? = try health() else { Issue.record("expected a failing hook"); return }
+        #expect(message.contains("by polling"))
+
+        // A delivery proves it: healthy, and the repository waits for the slow sweep.
+        let event = BitbucketPushEvent(repositoryFullName: target.repository.fullName, repositoryUUID: nil, changes: [])
+        try s.rig.store.applyPush(event, now: s.rig.clock.now.addingTimeInterval(1))
+        #expect(try candidate().hooked)
+        guard case .healthy? = try health() else { Issue.record("expected a delivering hook"); return }
+        s.rig.clock.advance(by: 3)
+        await s.rig.engine.step()   // the delivery's confirming fetch
+        #expect(try s.rig.store.read { db in try EngineCommand.filter(Column("status") == "queued").fetchCount(db) } == 0)
+        await pushNotDelivered()
+        s.rig.clock.advance(by: 600)
+        await s.rig.engine.step()
+        #expect(!(try s.rig.converged()))   // the hooked repository waits for its safety sweep
 
         s.rig.clock.advance(by: 1800)
         await s.rig.engine.step()
         #expect(try s.rig.converged())
         #expect(!(try candidate().hooked))
-        guard case let .failing(_, message)? = try s.rig.store.webhookHealth(repositoryIDs: [repositoryID])[repositoryID] else {
-            Issue.record("expected a failing hook"); return
-        }
-        #expect(message.contains("by polling"))
-
-        // A delivery arrives again: healthy.
-        let event = BitbucketPushEvent(repositoryFullName: target.repository.fullName, repositoryUUID: nil, changes: [])
-        try s.rig.store.applyPush(event, now: s.rig.clock.now.addingTimeInterval(1))
-        #expect(try candidate().hooked)
+        guard case .failing? = try health() else { Issue.record("expected a failing hook"); return }
     }
 
     @Test("the engine installs a hook when a process asks (the dashboard's w); without a vault it says it cannot")

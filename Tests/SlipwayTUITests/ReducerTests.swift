@@ -298,7 +298,7 @@ struct ReducerTests {
             return .repository(row)
         }
         var level = Level(kind: .repositories(accountID: 1, workspaceID: 1), title: "acme", path: "bitbucket/acme", provider: "bitbucket")
-        level.items = [repository("api", admin: true), repository("docs", admin: false), repository("web", admin: true, webhook: .healthy(lastDelivery: nil))]
+        level.items = [repository("api", admin: true), repository("docs", admin: false), repository("web", admin: true, webhook: .healthy(lastDelivery: now))]
         level.total = 3
         level.loaded = true
         s.stack.append(level)
@@ -322,6 +322,8 @@ struct ReducerTests {
         #expect(DetailView.webhookText(.healthy(lastDelivery: now.addingTimeInterval(-120)), admin: true, now: now) == "delivering · last push 2m ago · polled slowly")
         #expect(DetailView.webhookText(.failing(since: now.addingTimeInterval(-300), message: "delivery refused: bad signature\u{1B}[2J"), admin: true, now: now)
                 == "failing since 5m: delivery refused: bad signature^[[2J · polled as usual")
+        #expect(DetailView.webhookText(.waiting(since: now.addingTimeInterval(-60)), admin: true, now: now)
+                == "installed 1m ago · waiting for its first push (polled as usual until then)")
         #expect(DetailView.webhookText(nil, admin: true, now: now).contains("press w"))
         #expect(DetailView.webhookText(nil, admin: false, now: now).contains("needs admin"))
     }

@@ -90,6 +90,8 @@ struct WebhooksCommand: AsyncParsableCommand {
             var url: String
             var events: [String]
             var installedBySlipway: Bool
+            /// waiting (nothing delivered yet), delivering, failing
+            var state: String
             var healthy: Bool
             var lastDeliveryAt: Date?
             var lastFailureAt: Date?
@@ -101,7 +103,7 @@ struct WebhooksCommand: AsyncParsableCommand {
             let (_, target) = try target.resolve(in: context.store)
             let rows = try context.store.webhookSubscriptions(repositoryID: target.repository.id ?? 0).map {
                 Row(id: $0.id ?? 0, remoteId: $0.remoteID, url: $0.url, events: $0.events, installedBySlipway: $0.installedBySlipway,
-                    healthy: $0.isHealthy, lastDeliveryAt: $0.lastDeliveryAt, lastFailureAt: $0.lastFailureAt, lastFailureMessage: $0.lastFailureMessage)
+                    state: $0.state.rawValue, healthy: $0.state == .delivering, lastDeliveryAt: $0.lastDeliveryAt, lastFailureAt: $0.lastFailureAt, lastFailureMessage: $0.lastFailureMessage)
             }
             if output.json { return try printJSON(rows) }
             if rows.isEmpty {
@@ -110,7 +112,7 @@ struct WebhooksCommand: AsyncParsableCommand {
             }
             var table = TextTable("ID", "URL", "EVENTS", "HEALTH", "LAST DELIVERY", "LAST FAILURE")
             for r in rows {
-                table.add(String(r.id), r.url, r.events.joined(separator: ","), r.healthy ? "ok" : "failing",
+                table.add(String(r.id), r.url, r.events.joined(separator: ","), r.state,
                           r.lastDeliveryAt.map(JSONOutput.timestamp) ?? "-",
                           r.lastFailureAt.map { "\(JSONOutput.timestamp($0)) \(r.lastFailureMessage ?? "")" } ?? "-")
             }

@@ -155,13 +155,15 @@ public enum HomeDoctor {
             return DoctorCheck("webhooks", .warn, "\(hooks.count) installed, but no receiver is listening: deliveries fail and pushes wait for polling",
                                fix: "run 'slipway daemon' (contrib/slipway.service keeps it running)")
         }
-        let failing = hooks.filter { !$0.subscription.isHealthy }
+        let failing = hooks.filter { $0.subscription.state == .failing }
+        let waiting = hooks.filter { $0.subscription.state == .waiting }.count
         guard failing.isEmpty else {
             let named = failing.prefix(3).map { "\($0.path): \($0.subscription.lastFailureMessage ?? "failing")" }.joined(separator: "; ")
             return DoctorCheck("webhooks", .warn, "\(failing.count) of \(hooks.count) failing (\(named))",
                                fix: "check that webhooks.public_url reaches the receiver on \(listener), then 'slipway webhooks install P/W/R' again")
         }
-        return DoctorCheck("webhooks", .ok, "\(hooks.count) installed, none failing; receiver on \(listener)")
+        let pending = waiting == 0 ? "" : " (\(waiting) waiting for a first push)"
+        return DoctorCheck("webhooks", .ok, "\(hooks.count) installed\(pending), none failing; receiver on \(listener)")
     }
 
     static func mode(of path: String) -> UInt16? {

@@ -11,8 +11,10 @@ extension Store {
         public var workspaceSlug: String
         /// An app builds from it: checked at least every `app_poll_seconds`.
         public var tracked: Bool
-        /// A hook Slipway installed delivers its pushes: a slow safety sweep is enough.
+        /// A hook Slipway installed has delivered and is not failing: a slow safety sweep is enough.
         public var hooked: Bool = false
+        /// Slipway installed a hook here at all: a push found by polling is held against it.
+        public var watched: Bool = false
     }
 
     /// Repositories of an account in sweep order: tracked by an app, then changed since their
@@ -22,8 +24,10 @@ extension Store {
             let rows = try Row.fetchAll(db, sql: """
                 SELECT r.*, w.slug AS ws_slug, EXISTS(SELECT 1 FROM apps a WHERE a.repository_id = r.id) AS tracked,
                        EXISTS(SELECT 1 FROM webhook_subscriptions s WHERE s.repository_id = r.id AND s.installed_by_slipway
-                              AND s.secret_ciphertext IS NOT NULL
-                              AND (s.last_failure_at IS NULL OR s.last_delivery_at > s.last_failure_at)) AS hooked
+                              AND s.secret_ciphertext IS NOT NULL AND s.last_delivery_at IS NOT NULL
+                              AND (s.last_failure_at IS NULL OR s.last_delivery_at > s.last_failure_at)) AS hooked,
+                       EXISTS(SELECT 1 FROM webhook_subscriptions s WHERE s.repository_id = r.id AND s.installed_by_slipway
+                              AND s.secret_ciphertext IS NOT NULL) AS watched
                 FROM repositories r JOIN workspaces w ON w.id = r.workspace_id
                 WHERE w.account_id = ?
                 ORDER BY tracked DESC,
@@ -31,7 +35,8 @@ extension Store {
                          r.last_checked_at IS NOT NULL, r.last_checked_at
                 """, arguments: [accountID])
             return try rows.map { row in
-                SweepCandidate(repository: try Repository(row: row), workspaceSlug: row["ws_slug"], tracked: row["tracked"], hooked: row["hooked"])
+                SweepCandidate(repository: try Repository(row: row), workspaceSlug: row["ws_slug"], tracked: row["tracked"], hooked: row["hooked"],
+                               watched: row["watched"])
             }
         }
     }

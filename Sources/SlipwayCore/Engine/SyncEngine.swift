@@ -331,8 +331,9 @@ public actor SyncEngine {
     private func sweepIsolated(_ candidate: Store.SweepCandidate, account: Account, provider: BitbucketProvider) async throws {
         do {
             let changes = try await sweep(candidate, account: account, provider: provider)
-            if candidate.hooked, !changes.isEmpty {
-                // The hook should have brought this: it is not to be trusted until it delivers again.
+            if candidate.watched, !changes.isEmpty {
+                // The hook should have brought this (deliveries take milliseconds, polls seconds):
+                // it is not to be trusted until it delivers again.
                 try? store.recordWebhookFailure(repositoryID: candidate.repository.id!, message: "a push arrived by polling, not by the webhook",
                                                 now: clock.now)
             }

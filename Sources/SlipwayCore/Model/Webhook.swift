@@ -56,10 +56,13 @@ public struct WebhookDelivery: Sendable, Equatable, Codable, Identifiable {
     }
 }
 
-/// How a repository's push webhook is doing, from the hooks Slipway installed there.
+/// How a repository's push webhook is doing, from the hooks Slipway installed there. A hook is
+/// trusted (and its repository polled slowly) only once a delivery has proved it reaches Slipway.
 public enum WebhookHealth: Sendable, Equatable {
-    /// Installed, and no failure since the last delivery (nil: nothing delivered yet).
-    case healthy(lastDelivery: Date?)
+    /// Installed, nothing delivered yet: the repository is polled as usual until a push arrives.
+    case waiting(since: Date)
+    /// Delivered, and no failure since the last delivery.
+    case healthy(lastDelivery: Date)
     /// The latest thing known is a failure: a refused delivery, or a push found by polling.
     case failing(since: Date, message: String)
 
@@ -72,8 +75,11 @@ public enum WebhookHealth: Sendable, Equatable {
     public static func of(_ subscriptions: [WebhookSubscription]) -> WebhookHealth? {
         let ours = subscriptions.filter(\.installedBySlipway)
         guard !ours.isEmpty else { return nil }
-        if let good = ours.filter(\.isHealthy).max(by: { ($0.lastDeliveryAt ?? .distantPast) < ($1.lastDeliveryAt ?? .distantPast) }) {
-            return .healthy(lastDelivery: good.lastDeliveryAt)
+        if let good = ours.compactMap({ s -> Date? in s.state == .delivering ? s.lastDeliveryAt : nil }).max() {
+            return .healthy(lastDelivery: good)
+        }
+        if let waiting = ours.filter({ $0.state == .waiting }).map(\.createdAt).min() {
+            return .waiting(since: waiting)
         }
         let worst = ours.max { ($0.lastFailureAt ?? .distantPast) < ($1.lastFailureAt ?? .distantPast) }!
         return .failing(since: worst.lastFailureAt ?? worst.createdAt, message: worst.lastFailureMessage ?? "failing")
@@ -81,9 +87,13 @@ public enum WebhookHealth: Sendable, Equatable {
 }
 
 extension WebhookSubscription {
-    /// No failure, or a delivery since the last one.
-    public var isHealthy: Bool {
-        guard let failed = lastFailureAt else { return true }
-        return (lastDeliveryAt ?? .distantPast) > failed
+    public enum State: String, Sendable, Codable {
+        case waiting, delivering, failing
+    }
+
+    /// Failing when a failure came after the last delivery; delivering once something arrived.
+    public var state: State {
+        if let failed = lastFailureAt, (lastDeliveryAt ?? .distantPast) <= failed { return .failing }
+        return lastDeliveryAt == nil ? .waiting : .delivering
     }
 }

@@ -5,8 +5,9 @@ public struct Glyphs: Sendable, Equatable {
     public var ellipsis: String
     public var changedMark: String
     public var adminMark: String
-    /// A repository's push webhook: delivering, or failing.
+    /// A repository's push webhook: delivering, waiting for its first push, or failing.
     public var hookHealthy: String
+    public var hookWaiting: String
     public var hookFailing: String
     public var progressFull: String
     public var progressEmpty: String
@@ -14,10 +15,10 @@ public struct Glyphs: Sendable, Equatable {
     public var horizontalRule: String
     public var spinner: [String]
 
-    public static let unicode = Glyphs(crumbSeparator: " › ", ellipsis: "…", changedMark: "●", adminMark: "★", hookHealthy: "✓", hookFailing: "✗",
+    public static let unicode = Glyphs(crumbSeparator: " › ", ellipsis: "…", changedMark: "●", adminMark: "★", hookHealthy: "✓", hookWaiting: "○", hookFailing: "✗",
                                        progressFull: "█", progressEmpty: "░", verticalRule: "│", horizontalRule: "─",
                                        spinner: ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"])
-    public static let ascii = Glyphs(crumbSeparator: " > ", ellipsis: "~", changedMark: "*", adminMark: "A", hookHealthy: "ok", hookFailing: "!!",
+    public static let ascii = Glyphs(crumbSeparator: " > ", ellipsis: "~", changedMark: "*", adminMark: "A", hookHealthy: "ok", hookWaiting: "..", hookFailing: "!!",
                                      progressFull: "#", progressEmpty: ".", verticalRule: "|", horizontalRule: "-",
                                      spinner: ["|", "/", "-", "\\"])
 }

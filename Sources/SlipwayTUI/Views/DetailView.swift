@@ -119,8 +119,9 @@ struct DetailView {
     static func webhookText(_ health: WebhookHealth?, admin: Bool, now: Date) -> String {
         switch health {
         case let .healthy(last)?:
-            "delivering · " + (last.map { "last push \(Age.ago($0, now: now)) ago" } ?? "no push since it was installed")
-                + " · polled slowly"
+            "delivering · last push \(Age.ago(last, now: now)) ago · polled slowly"
+        case let .waiting(since)?:
+            "installed \(Age.ago(since, now: now)) ago · waiting for its first push (polled as usual until then)"
         case let .failing(since, message)?:
             "failing since \(Age.ago(since, now: now)): \(TerminalText.sanitize(message)) · polled as usual"
         case nil:

@@ -132,11 +132,12 @@ struct TableView {
         apps.map { "\($0.name) \($0.phase?.rawValue ?? "new")" }.joined(separator: ", ")
     }
 
-    /// ✓ for a delivering webhook, ✗ for a failing one, blank without one.
+    /// ✓ for a delivering webhook, ○ for one waiting for its first push, ✗ for a failing one, blank without one.
     static func hookText(_ health: WebhookHealth?, glyphs: Glyphs) -> String {
         switch health {
         case nil: ""
         case .healthy?: glyphs.hookHealthy
+        case .waiting?: glyphs.hookWaiting
         case .failing?: glyphs.hookFailing
         }
     }
