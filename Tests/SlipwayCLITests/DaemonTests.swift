@@ -202,6 +202,71 @@ struct PushDeployTests {
     }
 }
 
+@Suite("following a service's log")
+struct ServiceLogTests {
+    @Test("logs --follow keeps printing a service's output after it is ACTIVE, and ends when the service is replaced")
+    func followService() async throws {
+        let server = try await smallSandbox(seed: 75, workspaces: 1, repos: 1, branches: 2, demo: true)
+        defer { Task { await server.stop() } }
+        let home = TemporaryHome()
+        let runner = BinaryRunner(home: home.path)
+        try await runner.link(server)
+        #expect(try await runner.runAsync(["sync", "--once"]).status == 0)
+        try "[engine]\napp_poll_seconds = 1\n[webhooks]\nlisten = \"127.0.0.1:0\"\n".write(toFile: home.path + "/config.toml", atomically: true, encoding: .utf8)
+        let daemon = try runner.startDaemon()
+        defer { if daemon.isRunning { daemon.terminate() } }
+        let loop = "i=0; while true; do echo \"tick $i\"; i=$((i+1)); sleep 0.2; done"
+        let created = try await runner.runAsync(["apps", "create", "ticker", "--source", "bitbucket/demo/hello-web", "--branch", "main", "--run", loop, "--service"])
+        #expect(created.status == 0, "\(created.stderr)")
+        var id: Int?
+        for _ in 0..<200 where id == nil {
+            let listed = try await runner.runAsync(["deployments", "ticker", "--json"])
+            let rows = (try? JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]]) ?? []
+            if let row = rows.first, row["phase"] as? String == "ACTIVE" { id = row["id"] as? Int }
+            try await Task.sleep(nanoseconds: 100_000_000)
+        }
+        let deployment = try #require(id)
+
+        // Started after ACTIVE: it must still see lines the service writes later.
+        let follower = Process()
+        follower.executableURL = URL(fileURLWithPath: BinaryRunner.binary)
+        follower.arguments = ["logs", "\(deployment)", "--follow"]
+        follower.environment = runner.environment
+        let output = Pipe()
+        follower.standardOutput = output
+        follower.standardError = FileHandle.nullDevice
+        try follower.run()
+        let collected = LockedText()
+        output.fileHandleForReading.readabilityHandler = { handle in collected.append(String(decoding: handle.availableData, as: UTF8.self)) }
+        defer { output.fileHandleForReading.readabilityHandler = nil; if follower.isRunning { follower.terminate() } }
+        let seenAtStart = try await runner.runAsync(["logs", "\(deployment)"]).stdout.components(separatedBy: "tick ").count - 1
+        var later = false
+        for _ in 0..<100 where !later {
+            try await Task.sleep(nanoseconds: 100_000_000)
+            later = collected.text.contains("tick \(seenAtStart + 5)")
+        }
+        #expect(later, "the follower stopped at ACTIVE:\n\(collected.text.suffix(300))")
+        #expect(follower.isRunning)
+
+        // A pushed commit deploys and replaces it: the old one is SUPERSEDED and the follower ends.
+        #expect(await server.service.pushDemo("hello-web") != nil)
+        var ended = false
+        for _ in 0..<300 where !ended {
+            try await Task.sleep(nanoseconds: 100_000_000)
+            ended = !follower.isRunning
+        }
+        #expect(ended, "the follower kept running after the service was replaced")
+    }
+}
+
+/// Text appended from a pipe's handler thread and read by the test.
+final class LockedText: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = ""
+    func append(_ more: String) { lock.withLock { value += more } }
+    var text: String { lock.withLock { value } }
+}
+
 @Suite("webhook deliveries to the daemon")
 struct WebhookDeliveryTests {
     @Test("a signed repo:push shows the new head at once; a bad signature changes nothing; a repeat is ignored")

@@ -311,13 +311,15 @@ struct LogsCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The deployment's id.") var deployment: Int64
-    @Flag(name: .shortAndLong, help: "Keep printing as the log grows, until the deployment finishes.") var follow = false
+    @Flag(name: .shortAndLong, help: "Keep printing as the log grows, until the deployment finishes (a service: until it is replaced or stops).")
+    var follow = false
 
     func run() async throws {
         let context = try global.context()
-        guard try context.store.deployment(id: deployment) != nil else {
+        guard let found = try context.store.deployment(id: deployment) else {
             throw SlipwayCLIError.failure("no deployment \(deployment); see 'slipway deployments'")
         }
+        let isService = try context.store.apps().first { $0.id == found.appID }?.isService ?? false
         var last: Int64 = 0
         while true {
             let chunks = try context.store.logChunks(deploymentID: deployment, after: last)
@@ -329,8 +331,9 @@ struct LogsCommand: AsyncParsableCommand {
                 last = chunk.id ?? last
             }
             if chunks.isEmpty {
-                guard follow, let current = try context.store.deployment(id: deployment),
-                      current.finishedAt == nil, !current.phase.isFinal else { break }
+                // A service keeps writing once it is ACTIVE: followed until replaced or stopped.
+                guard follow, let current = try context.store.deployment(id: deployment), !current.phase.isFinal,
+                      current.finishedAt == nil || (isService && current.phase == .active) else { break }
                 try await Task.sleep(for: .milliseconds(250))
             }
         }
