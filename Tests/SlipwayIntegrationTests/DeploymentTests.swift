@@ -65,6 +65,10 @@ struct DeploymentTests {
         #expect(try store.deployment(id: web2.id!)?.phase == .active, "\((try? store.deployment(id: web2.id!)?.errorMessage) ?? nil ?? "") \((try? log(web2.id!)) ?? "")")
         #expect(try store.deployment(id: web1.id!)?.phase == .superseded)
         #expect(try log(web2.id!).contains("hello-web v3 is up"))
+        // The fetch cache keeps its remote: the second fetch moves origin/main, it is no new branch.
+        #expect(try log(web1.id!).contains("[new branch]"))
+        #expect(!(try log(web2.id!)).contains("[new branch]"), "\((try? log(web2.id!)) ?? "")")
+        #expect(try log(web2.id!).contains("-> origin/main"))
         let failed = try #require(try store.deployment(id: api2.id!))
         #expect(failed.phase == .error)
         #expect(failed.errorMessage == "step build failed: exit status 2")

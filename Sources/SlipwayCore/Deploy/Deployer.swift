@@ -215,8 +215,7 @@ public actor Deployer {
             try await runStep("fetch", ["/bin/sh", "-c", """
                 set -e
                 [ -d .git ] || "$0" init -q .
-                "$0" remote remove origin 2>/dev/null || true
-                "$0" remote add origin "$SLIPWAY_CLONE_URL"
+                "$0" remote set-url origin "$SLIPWAY_CLONE_URL" 2>/dev/null || "$0" remote add origin "$SLIPWAY_CLONE_URL"
                 "$0" fetch --no-tags origin "+refs/heads/$SLIPWAY_BRANCH:refs/remotes/origin/$SLIPWAY_BRANCH"
                 "$0" cat-file -e "$SLIPWAY_COMMIT^{commit}" || { echo "commit $SLIPWAY_COMMIT is not on $SLIPWAY_BRANCH any more" >&2; exit 1; }
                 """, git], environment: gitEnvironment, in: repo)
