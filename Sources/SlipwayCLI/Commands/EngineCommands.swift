@@ -88,33 +88,26 @@ struct SyncCommand: AsyncParsableCommand {
 extension SyncCommand {
     /// Leaves a sync-cycle command for the running engine and waits for its report.
     func askEngine(context: CommandContext) async throws {
-        let started = Date()
-        let end = deadline.map { started.addingTimeInterval($0) }
+        let end = deadline.map { Date().addingTimeInterval($0) }
         let payload = try JSONOutput.string(["deadline": end.map(JSONOutput.timestamp)].compactMapValues { $0 })
-        let id = try context.store.enqueue(.syncCycle, payload: payload, requestedBy: "cli:\(getpid())", now: started)
+        let request = EngineRequest(context: context)
+        let id = try request.enqueue(.syncCycle, payload: payload)
         if !output.json { Terminal.error("an engine runs for this home; asked it for a cycle (command \(id))") }
-        while true {
-            try await Task.sleep(nanoseconds: 200_000_000)
-            guard let command = try context.store.command(id: id) else { throw SlipwayCLIError.failure("command \(id) vanished") }
-            guard command.status.isFinished else {
-                if EngineLock.holder(path: context.paths.engineLockFile) == nil {
-                    throw SlipwayCLIError.failure("the engine stopped before running the cycle; run 'slipway sync --once' again")
-                }
-                continue
-            }
-            let text = command.result ?? "{}"
-            if output.json {
-                Terminal.out(text)
-            } else if let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] {
-                Terminal.out("synced by the engine: \((object["changes"] as? [Any])?.count ?? 0) changes, \(object["requests"] as? Int ?? 0) requests")
-            } else {
-                Terminal.out(text)
-            }
-            if command.status == .failed { throw ExitCode(1) }
-            if (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])?["resume_at"] is String {
-                throw SlipwayCLIError.rateLimited("rate limited: the engine stopped the cycle before the deadline; what was synced is kept")
-            }
-            return
+        // The engine enforces the deadline itself; this waits for its report, however long.
+        guard let command = try await request.finished(id, until: nil, every: 0.2) else {
+            throw SlipwayCLIError.failure("the engine stopped before running the cycle; run 'slipway sync --once' again")
+        }
+        let text = command.result ?? "{}"
+        if output.json {
+            Terminal.out(text)
+        } else if let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] {
+            Terminal.out("synced by the engine: \((object["changes"] as? [Any])?.count ?? 0) changes, \(object["requests"] as? Int ?? 0) requests")
+        } else {
+            Terminal.out(text)
+        }
+        if command.status == .failed { throw ExitCode(1) }
+        if (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])?["resume_at"] is String {
+            throw SlipwayCLIError.rateLimited("rate limited: the engine stopped the cycle before the deadline; what was synced is kept")
         }
     }
 }

@@ -1,8 +1,8 @@
 import Foundation
 import SlipwayCore
 
-/// Leaves a command for the engine (the one process that deploys) and, when one runs, waits
-/// for its answer. Without an engine the command stays queued until `slipway daemon` or the
+/// Leaves a command for the engine (the one process that syncs and deploys) and, when one runs,
+/// waits for its answer. Without an engine the command stays queued until `slipway daemon` or the
 /// dashboard starts one — said plainly, not treated as a failure.
 struct EngineRequest {
     let context: CommandContext
@@ -14,19 +14,29 @@ struct EngineRequest {
 
     func send(_ kind: EngineCommandKind, payload: [String: Any], wait: TimeInterval = 30) async throws -> Outcome {
         let text = String(decoding: try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys]), as: UTF8.self)
-        let id = try context.store.enqueue(kind, payload: text, requestedBy: "cli:\(getpid())", now: Date())
-        guard EngineLock.holder(path: context.paths.engineLockFile) != nil else { return .queued(id) }
-        let end = Date().addingTimeInterval(wait)
-        while Date() < end {
-            try await Task.sleep(nanoseconds: 100_000_000)
+        let id = try enqueue(kind, payload: text)
+        guard engineRuns else { return .queued(id) }
+        guard let command = try await finished(id, until: Date().addingTimeInterval(wait)) else { return .queued(id) }
+        if command.status == .failed { throw SlipwayCLIError.failure(command.result ?? "the engine could not do it") }
+        return .answered(command.result ?? "done")
+    }
+
+    func enqueue(_ kind: EngineCommandKind, payload: String) throws -> Int64 {
+        try context.store.enqueue(kind, payload: payload, requestedBy: "cli:\(getpid())", now: Date())
+    }
+
+    var engineRuns: Bool { EngineLock.holder(path: context.paths.engineLockFile) != nil }
+
+    /// The command once the engine has finished it (done or failed); nil when no engine runs any
+    /// more, or `end` passes first.
+    func finished(_ id: Int64, until end: Date?, every interval: TimeInterval = 0.1) async throws -> EngineCommand? {
+        while end.map({ Date() < $0 }) ?? true {
+            try await Task.sleep(nanoseconds: UInt64(interval * 1_000_000_000))
             guard let command = try context.store.command(id: id) else { throw SlipwayCLIError.failure("command \(id) vanished") }
-            if command.status.isFinished {
-                if command.status == .failed { throw SlipwayCLIError.failure(command.result ?? "the engine could not do it") }
-                return .answered(command.result ?? "done")
-            }
-            if EngineLock.holder(path: context.paths.engineLockFile) == nil { return .queued(id) }
+            if command.status.isFinished { return command }
+            if !engineRuns { return nil }
         }
-        return .queued(id)
+        return nil
     }
 
     static let noEngine = "no engine runs for this home; it happens when one starts ('slipway daemon', or open the dashboard)"
