@@ -132,6 +132,14 @@ struct ReducerTests {
         #expect(s.mode == .command("accounts"))
         #expect(send(&s, .enter) == [.reload(depth: 1)])
         #expect(s.current.kind == .accounts)
+        // The accounts screen opens the detail pane for itself; p closes it there; leaving it
+        // leaves the dashboard's own choice as it was.
+        #expect(s.layout.detailShown && !s.detailShown)
+        send(&s, .char("p"))
+        #expect(!s.layout.detailShown)
+        send(&s, .char("p"))
+        send(&s, .escape)
+        #expect(s.current.kind != .accounts && !s.layout.detailShown)
         send(&s, .char(":"), .char("r"), .char("e"), .tab)
         #expect(s.mode == .command("re"))
         #expect(s.message?.text == "repos  refresh")

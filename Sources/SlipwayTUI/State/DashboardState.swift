@@ -28,6 +28,8 @@ public struct Level: Sendable, Equatable {
     public var followTail = false
     /// A log whose long lines wrap onto more rows.
     public var wrap = false
+    /// This level's own choice about the detail pane, over the dashboard's (accounts show it).
+    public var detail: Bool? = nil
 
     public init(kind: LevelKind, title: String, path: String, provider: String, webBase: String? = nil) {
         self.kind = kind
@@ -105,7 +107,7 @@ public struct DashboardState: Sendable, Equatable {
         stack = [Level(kind: .providers, title: "Providers", path: "", provider: "")]
     }
 
-    public var layout: Layout { Layout(width: width, height: height, detailShown: detailShown) }
+    public var layout: Layout { Layout(width: width, height: height, detailShown: current.detail ?? detailShown) }
 
     public var current: Level {
         get { stack[stack.count - 1] }

@@ -132,7 +132,7 @@ public struct Reducer: Sendable {
             let next = sorts[((sorts.firstIndex(of: state.current.sort) ?? 0) + 1) % sorts.count]
             return setSort(next, &state)
         case .detail:
-            state.detailShown.toggle()
+            toggleDetail(&state)
             clampScroll(&state)
             return []
         case .refresh: return refresh(&state)
@@ -299,9 +299,10 @@ public struct Reducer: Sendable {
             return [.reload(depth: 1)]
         case "accounts":
             state.stack.removeSubrange(1...)
-            state.stack.append(Level(kind: .accounts, title: "Accounts", path: "", provider: ""))
-            // Budgets and the relink command live in the detail pane: open it here.
-            state.detailShown = true
+            // Budgets and the relink command live in the detail pane: this level opens it for itself.
+            var accounts = Level(kind: .accounts, title: "Accounts", path: "", provider: "")
+            accounts.detail = true
+            state.stack.append(accounts)
             clampScroll(&state)
             return [.reload(depth: 1)]
         case "workspaces", "repos", "branches":
@@ -416,12 +417,21 @@ public struct Reducer: Sendable {
             state.stack.append(log)
             return [.reload(depth: state.stack.count - 1)]
         case .commit, .account, .logLine:
-            state.detailShown.toggle()
+            toggleDetail(&state)
             clampScroll(&state)
             return []
         }
         state.stack.append(next)
         return [.reload(depth: state.stack.count - 1)]
+    }
+
+    /// `p`: the level's own choice when it has one, else the dashboard's.
+    private func toggleDetail(_ state: inout DashboardState) {
+        if let own = state.current.detail {
+            state.current.detail = !own
+        } else {
+            state.detailShown.toggle()
+        }
     }
 
     private func back(_ state: inout DashboardState) -> [Effect] {
