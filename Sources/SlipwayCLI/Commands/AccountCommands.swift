@@ -24,8 +24,9 @@ struct LinkCommand: AsyncParsableCommand {
     @Option(help: "An access token (workspace, project or repository token).") var token: String?
     @Option(name: .customLong("token-file"), help: ArgumentHelp("Read the token from FILE ('-' for stdin).", valueName: "FILE"))
     var tokenFile: String?
-    @Option(help: "Atlassian account e-mail, with --api-token.") var email: String?
-    @Option(name: .customLong("api-token"), help: "An Atlassian API token, with --email.") var apiToken: String?
+    @Option(help: "Atlassian account e-mail, with --api-token (or --token-file holding the API token).") var email: String?
+    @Option(name: .customLong("api-token"), help: "An Atlassian API token, with --email (--token-file keeps it out of the process list).")
+    var apiToken: String?
     @Flag(help: "Link through the OAuth authorization-code flow in a browser.") var oauth = false
     @Flag(name: .customLong("client-credentials"), help: "Link with a private OAuth consumer's client credentials.")
     var clientCredentials = false
@@ -37,8 +38,10 @@ struct LinkCommand: AsyncParsableCommand {
     /// The one way of authenticating the flags chose.
     var authKind: AuthKind? {
         var kinds: [AuthKind] = []
-        if token != nil || tokenFile != nil { kinds.append(.token) }
-        if email != nil || apiToken != nil { kinds.append(.apiToken) }
+        // --token-file holds an API token when an e-mail comes with it.
+        let apiTokenMode = email != nil || apiToken != nil
+        if token != nil || (tokenFile != nil && !apiTokenMode) { kinds.append(.token) }
+        if apiTokenMode { kinds.append(.apiToken) }
         if oauth { kinds.append(.oauth) }
         if clientCredentials { kinds.append(.clientCredentials) }
         return kinds.count == 1 ? kinds[0] : nil
@@ -52,8 +55,10 @@ struct LinkCommand: AsyncParsableCommand {
             throw ValidationError("choose exactly one of --token, --token-file, --email with --api-token, --oauth, --client-credentials")
         }
         if token != nil && tokenFile != nil { throw ValidationError("give --token or --token-file, not both") }
-        if kind == .apiToken && (email == nil || apiToken == nil) {
-            throw ValidationError("--email and --api-token go together")
+        if kind == .apiToken {
+            guard email != nil, (apiToken == nil) != (tokenFile == nil) else {
+                throw ValidationError("--email goes with one of --api-token or --token-file")
+            }
         }
         if kind == .oauth || kind == .clientCredentials {
             // --client-id may also come from [providers.bitbucket] client_id in the config.
@@ -88,8 +93,8 @@ struct LinkCommand: AsyncParsableCommand {
             return try await linkOAuth(linker: linker, http: factory.http, config: context.config.provider(provider.rawValue))
         }
         let secret: LinkRequest.Secret
-        if let email, let apiToken {
-            secret = .apiToken(email: email, token: apiToken)
+        if let email {
+            secret = .apiToken(email: email, token: try apiToken ?? readToken())
         } else {
             secret = .token(try readToken())
         }

@@ -14,6 +14,27 @@ enum AppOptions {
         return variables
     }
 
+    /// `--secret-env` values: `K=V`, or a bare `K` whose value comes from the caller's environment
+    /// (readable only by the same user, unlike the process list).
+    static func secretPairs(_ items: [String], environment: [String: String]) throws -> [String: String] {
+        var variables: [String: String] = [:]
+        for item in items {
+            if item.contains("=") {
+                variables.merge(pairs([item])) { $1 }
+            } else if let value = environment[item] {
+                variables[item] = value
+            } else {
+                throw SlipwayCLIError.failure("--secret-env \(item): \(item) is not set in your environment (a bare name takes its value from there; or give \(item)=VALUE)")
+            }
+        }
+        return variables
+    }
+
+    /// `K=V`, or a bare `K`: what `--secret-env` accepts.
+    static func isSecretItem(_ item: String) -> Bool {
+        !item.isEmpty && !item.hasPrefix("=")
+    }
+
     /// `90`, `90s`, `10m`, `1h`, `1h30m` → seconds.
     static func seconds(_ text: String) -> Int? {
         if let plain = Int(text), plain > 0 { return plain }
@@ -88,7 +109,8 @@ struct AppsCommand: AsyncParsableCommand {
         @Flag(help: "The run command is a long-running service.") var service = false
         @Option(name: .customLong("health-url"), help: "With --service: ready once this URL answers 2xx.") var healthURL: String?
         @Option(name: .customLong("env"), help: ArgumentHelp("An environment variable (repeatable).", valueName: "K=V")) var env: [String] = []
-        @Option(name: .customLong("secret-env"), help: ArgumentHelp("A secret variable, sealed in the vault (repeatable).", valueName: "K=V"))
+        @Option(name: .customLong("secret-env"),
+                help: ArgumentHelp("A secret variable, sealed in the vault (repeatable); a bare K takes its value from your environment, out of the process list.", valueName: "K[=V]"))
         var secretEnv: [String] = []
         @Flag(name: .customLong("no-autodeploy"), help: "Do not deploy when the branch gets a new commit.") var noAutodeploy = false
         @Option(help: ArgumentHelp("Give up on a deployment after this long (90s, 10m, 1h).", valueName: "DURATION")) var timeout: String?
@@ -102,8 +124,8 @@ struct AppsCommand: AsyncParsableCommand {
             for pair in env where !pair.contains("=") || pair.hasPrefix("=") {
                 throw ValidationError("--env '\(pair)' is not K=V")
             }
-            for pair in secretEnv where !pair.contains("=") || pair.hasPrefix("=") {
-                throw ValidationError("--secret-env '\(pair.split(separator: "=").first ?? "")' is not K=V")
+            for item in secretEnv where !AppOptions.isSecretItem(item) {
+                throw ValidationError("--secret-env '\(item.split(separator: "=").first ?? "")' is not K=V or K")
             }
             if healthURL != nil && !service { throw ValidationError("--health-url goes with --service") }
             if let timeout, AppOptions.seconds(timeout) == nil { throw ValidationError("--timeout '\(timeout)' is not a duration such as 90s, 10m or 1h") }
@@ -124,11 +146,13 @@ struct AppsCommand: AsyncParsableCommand {
             let app = App(name: name, repositoryID: repository.id, sourcePath: path.description, branch: branch, buildCommand: build,
                           runCommand: run, isService: service, healthURL: healthURL, autodeploy: !noAutodeploy,
                           timeoutSeconds: timeout.flatMap(AppOptions.seconds), environment: AppOptions.pairs(env), createdAt: Date())
+            // Secrets are resolved first: a missing one leaves no half-made app behind.
+            let secrets = try AppOptions.secretPairs(secretEnv, environment: ProcessInfo.processInfo.environment)
             do {
                 let created = try context.store.createApp(app)
-                if !secretEnv.isEmpty {
+                if !secrets.isEmpty {
                     let vault = try Vault.open(keyFile: context.paths.keyFile, create: true)
-                    try context.store.setSecretEnvironment(appID: created.id!, AppOptions.pairs(secretEnv), vault: vault)
+                    try context.store.setSecretEnvironment(appID: created.id!, secrets, vault: vault)
                 }
             } catch let error as StoreError {
                 throw SlipwayCLIError.failure(error.description)
@@ -153,13 +177,18 @@ struct AppsCommand: AsyncParsableCommand {
         @Option(help: "Run command.") var run: String?
         @Option(name: .customLong("env"), help: ArgumentHelp("Set a variable (repeatable).", valueName: "K=V")) var env: [String] = []
         @Option(name: .customLong("unset-env"), help: ArgumentHelp("Remove a variable, plain or secret (repeatable).", valueName: "K")) var unset: [String] = []
-        @Option(name: .customLong("secret-env"), help: ArgumentHelp("Set a secret variable (repeatable).", valueName: "K=V")) var secretEnv: [String] = []
+        @Option(name: .customLong("secret-env"),
+                help: ArgumentHelp("Set a secret variable (repeatable); a bare K takes its value from your environment.", valueName: "K[=V]"))
+        var secretEnv: [String] = []
         @Option(help: ArgumentHelp("Give up on a deployment after this long (0 for never).", valueName: "DURATION")) var timeout: String?
         @Flag(inversion: .prefixedNo, help: "Deploy when the branch gets a new commit.") var autodeploy: Bool?
 
         func validate() throws {
-            for pair in env + secretEnv where !pair.contains("=") || pair.hasPrefix("=") {
+            for pair in env where !pair.contains("=") || pair.hasPrefix("=") {
                 throw ValidationError("'\(pair.split(separator: "=").first ?? "")' is not K=V")
+            }
+            for item in secretEnv where !AppOptions.isSecretItem(item) {
+                throw ValidationError("--secret-env '\(item.split(separator: "=").first ?? "")' is not K=V or K")
             }
             if let timeout, timeout != "0", AppOptions.seconds(timeout) == nil { throw ValidationError("--timeout '\(timeout)' is not a duration such as 90s, 10m or 1h") }
         }
@@ -179,12 +208,13 @@ struct AppsCommand: AsyncParsableCommand {
             if let timeout { app.timeoutSeconds = timeout == "0" ? nil : AppOptions.seconds(timeout) }
             app.environment.merge(AppOptions.pairs(env)) { $1 }
             for key in unset { app.environment[key] = nil }
+            let newSecrets = try AppOptions.secretPairs(secretEnv, environment: ProcessInfo.processInfo.environment)
             do {
                 try context.store.updateApp(app)
                 if !secretEnv.isEmpty || !unset.isEmpty {
                     let vault = { try Vault.open(keyFile: context.paths.keyFile, create: true) }
                     var secrets = try context.store.secretEnvironment(appID: app.id!, vault: vault)
-                    secrets.merge(AppOptions.pairs(secretEnv)) { $1 }
+                    secrets.merge(newSecrets) { $1 }
                     for key in unset { secrets[key] = nil }
                     try context.store.setSecretEnvironment(appID: app.id!, secrets, vault: try vault())
                 }
