@@ -154,6 +154,7 @@ struct BinaryTests {
         #expect(text.status == 0)
         #expect(!text.stdout.contains("\u{1B}") && !text.stdout.contains("\r") && !text.stdout.contains("\u{202E}"))
         #expect(text.stdout.contains("fix^[[2Jlogin^M\\u{202E}"))
+        #expect(text.stdout.contains(" ago"), "text tables give ages, JSON the exact time")
 
         let missing = try runner.run(["ls", "bitbucket/nope"])
         #expect(missing.status == 1)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Testing
 @testable import SlipwayCLI
 import SlipwayProviders
@@ -118,5 +119,18 @@ struct AppOptionsTests {
         #expect(AppOptions.seconds("5x") == nil)
         #expect(AppOptions.seconds("0") == nil)
         #expect(AppOptions.pairs(["A=1", "B=x=y", "C="]) == ["A": "1", "B": "x=y", "C": ""])
+    }
+}
+
+@Suite("Relative times in text output")
+struct RelativeTimeTests {
+    @Test("past, future and now read like gh's")
+    func phrases() {
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        #expect(RelativeTime.text(now.addingTimeInterval(-300), now: now) == "5m ago")
+        #expect(RelativeTime.text(now.addingTimeInterval(7200), now: now) == "in 2h")
+        #expect(RelativeTime.text(now.addingTimeInterval(-1), now: now) == "just now")
+        #expect(RelativeTime.text(nil, now: now) == nil)
+        #expect(RelativeTime.withTimestamp(now.addingTimeInterval(-3 * 86400), now: now) == "3d ago (2027-01-12T08:00:00Z)")
     }
 }

@@ -320,7 +320,7 @@ struct AccountsCommand: AsyncParsableCommand {
         var table = TextTable("PROVIDER", "USER", "NAME", "AUTH", "STATUS", "EXPIRES", "SCOPES")
         for row in rows {
             table.add(row.provider, "@" + row.username, row.displayName, row.auth, row.status,
-                      row.tokenExpiresAt.map(JSONOutput.timestamp), row.scopes.joined(separator: " "))
+                      RelativeTime.text(row.tokenExpiresAt), row.scopes.joined(separator: " "))
         }
         Terminal.out(table.render())
     }

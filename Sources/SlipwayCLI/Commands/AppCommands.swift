@@ -331,7 +331,7 @@ struct DeploymentsCommand: AsyncParsableCommand {
         if output.json { return try printJSON(rows) }
         if rows.isEmpty { Terminal.error("no deployments yet"); return }
         var table = TextTable("ID", "APP", "COMMIT", "PHASE", "CREATED", "CAUSE")
-        for r in rows { table.add(String(r.id), r.app, String(r.commit.prefix(7)), r.phase, JSONOutput.timestamp(r.createdAt), r.cause) }
+        for r in rows { table.add(String(r.id), r.app, String(r.commit.prefix(7)), r.phase, RelativeTime.text(r.createdAt), r.cause) }
         Terminal.out(table.render())
     }
 }

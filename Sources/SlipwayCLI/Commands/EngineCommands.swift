@@ -169,12 +169,12 @@ struct StatusCommand: AsyncParsableCommand {
                             home: context.paths.home ?? context.paths.dataDirectory, database: context.paths.databaseFile)
         if output.json { return try printJSON(report) }
         if let holder {
-            Terminal.out("engine: running (pid \(holder.pid), \(holder.host), since \(JSONOutput.timestamp(holder.since)))")
+            Terminal.out("engine: running (pid \(holder.pid), \(holder.host), since \(RelativeTime.withTimestamp(holder.since)))")
             Terminal.out("webhooks: " + (holder.webhookListener.map { "listening on \($0)" } ?? "no listener"))
         } else {
             Terminal.out("engine: not running")
         }
-        Terminal.out("last sync: " + (report.lastSyncAt.map(JSONOutput.timestamp) ?? "never"))
+        Terminal.out("last sync: " + (report.lastSyncAt.map { RelativeTime.withTimestamp($0) } ?? "never"))
         Terminal.out("home: \(report.home)")
     }
 }

@@ -137,7 +137,7 @@ struct MirrorListing {
         func subject(_ message: String?) -> String? {
             message.map { String($0.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? "") }
         }
-        func age(_ date: Date?) -> String? { date.map(JSONOutput.timestamp) }
+        func age(_ date: Date?) -> String? { RelativeTime.text(date) }
         switch entries.first?.kind {
         case "provider":
             var t = TextTable("PROVIDER", "USER", "STATUS")

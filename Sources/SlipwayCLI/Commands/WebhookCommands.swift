@@ -113,8 +113,8 @@ struct WebhooksCommand: AsyncParsableCommand {
             var table = TextTable("ID", "URL", "EVENTS", "HEALTH", "LAST DELIVERY", "LAST FAILURE")
             for r in rows {
                 table.add(String(r.id), r.url, r.events.joined(separator: ","), r.state,
-                          r.lastDeliveryAt.map(JSONOutput.timestamp) ?? "-",
-                          r.lastFailureAt.map { "\(JSONOutput.timestamp($0)) \(r.lastFailureMessage ?? "")" } ?? "-")
+                          RelativeTime.text(r.lastDeliveryAt) ?? "-",
+                          r.lastFailureAt.map { "\(RelativeTime.text($0) ?? ""): \(r.lastFailureMessage ?? "")" } ?? "-")
             }
             Terminal.out(table.render())
         }
