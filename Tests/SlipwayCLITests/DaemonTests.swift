@@ -236,9 +236,17 @@ struct ServiceLogTests {
         follower.standardOutput = output
         follower.standardError = FileHandle.nullDevice
         try follower.run()
+        // Read on a thread of its own until the pipe closes (no readability handler to tear down).
         let collected = LockedText()
-        output.fileHandleForReading.readabilityHandler = { handle in collected.append(String(decoding: handle.availableData, as: UTF8.self)) }
-        defer { output.fileHandleForReading.readabilityHandler = nil; if follower.isRunning { follower.terminate() } }
+        let reader = output.fileHandleForReading
+        Thread {
+            while true {
+                let data = reader.availableData
+                if data.isEmpty { break }
+                collected.append(String(decoding: data, as: UTF8.self))
+            }
+        }.start()
+        defer { if follower.isRunning { follower.terminate() } }
         let seenAtStart = try await runner.runAsync(["logs", "\(deployment)"]).stdout.components(separatedBy: "tick ").count - 1
         var later = false
         for _ in 0..<100 where !later {
