@@ -14,7 +14,12 @@ public struct TerminalCapabilities: Sendable, Equatable, Codable {
 }
 
 public enum TerminalProbe {
+    /// setlocale and setupterm work on process-wide state (`cur_term`): one probe at a time.
+    private static let lock = NSLock()
+
     public static func probe(environment: [String: String]) -> TerminalCapabilities {
+        lock.lock()
+        defer { lock.unlock() }
         _ = setlocale(LC_ALL, "")
         let codeset = slw_locale_codeset().map { String(cString: $0) } ?? ""
         let term = environment["TERM"].flatMap { $0.isEmpty ? nil : $0 }
