@@ -2,11 +2,18 @@ import Foundation
 import SlipwayProviders
 import TOMLKit
 
-/// A config problem that stops Slipway: one line naming the file, the line when known, and the fix.
+/// A problem in a file Slipway reads (the config, a theme, a key remap): one line naming the
+/// file, the line when known, and the fix.
 public struct ConfigError: Error, CustomStringConvertible, Equatable {
     public var file: String
     public var line: Int?
     public var message: String
+
+    public init(file: String, line: Int?, message: String) {
+        self.file = file
+        self.line = line
+        self.message = message
+    }
 
     public var description: String {
         if let line { return "\(file):\(line): \(message)" }

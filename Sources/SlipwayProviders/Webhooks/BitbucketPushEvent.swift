@@ -53,17 +53,13 @@ public struct BitbucketPushEvent: Sendable, Equatable {
         } catch {
             throw .malformed(Self.describe(error))
         }
-        guard let fullName = wire.repository.full_name, !fullName.isEmpty else { throw .malformed("the repository has no full_name") }
+        guard let fullName = wire.repository.fullName, !fullName.isEmpty else { throw .malformed("the repository has no full_name") }
         var changes: [Change] = []
         for change in wire.push.changes {
             // Tags move no branch.
             let ref = change.new ?? change.old
             guard ref?.type == nil || ref?.type == "branch", let name = ref?.name else { continue }
-            let head = change.new?.target.flatMap { target -> ProviderCommit? in
-                guard let hash = target.hash else { return nil }
-                return ProviderCommit(hash: hash, date: target.date.flatMap(BitbucketDate.parse), author: target.author?.raw,
-                                      message: target.message, parents: target.parents?.compactMap(\.hash) ?? [])
-            }
+            let head = change.new?.target?.providerCommit
             changes.append(Change(branch: name, newHead: change.new == nil ? nil : head, oldHash: change.old?.target?.hash,
                                   created: change.created ?? (change.old == nil), closed: change.closed ?? (change.new == nil),
                                   forced: change.forced ?? false, truncated: change.truncated ?? false))
@@ -84,13 +80,10 @@ public struct BitbucketPushEvent: Sendable, Equatable {
         }
     }
 
-    // The wire shape, lenient: everything optional that Bitbucket may leave out.
+    // The wire shape, lenient: everything optional that Bitbucket may leave out; the commit and
+    // repository shapes are the REST API's.
     private struct Wire: Decodable {
-        struct Repository: Decodable { var full_name: String?; var uuid: String? }
-        struct Author: Decodable { var raw: String? }
-        struct Parent: Decodable { var hash: String? }
-        struct Target: Decodable { var hash: String?; var date: String?; var message: String?; var author: Author?; var parents: [Parent]? }
-        struct Ref: Decodable { var type: String?; var name: String?; var target: Target? }
+        struct Ref: Decodable { var type: String?; var name: String?; var target: BitbucketWire.Commit? }
         struct Change: Decodable {
             var new: Ref?
             var old: Ref?
@@ -101,6 +94,6 @@ public struct BitbucketPushEvent: Sendable, Equatable {
         }
         struct Push: Decodable { var changes: [Change] }
         var push: Push
-        var repository: Repository
+        var repository: BitbucketWire.Repository
     }
 }

@@ -1,3 +1,5 @@
+import SlipwayCore
+
 /// What a key binding does. Each is declared once in `Keymap.bindings`, which generates the
 /// help screen, the status-bar hints and the README's key table.
 public enum BindingAction: String, Sendable, CaseIterable, Hashable {
@@ -72,13 +74,7 @@ public struct Keymap: Sendable, Equatable {
     ])
 
     /// A problem with a `[keys]` remap, with its line in the config file.
-    public struct RemapProblem: Sendable, Equatable, CustomStringConvertible {
-        public var line: Int?
-        public var message: String
-        public var file: String
-
-        public var description: String { line.map { "\(file):\($0): \(message)" } ?? "\(file): \(message)" }
-    }
+    public typealias RemapProblem = ConfigError
 
     /// The bindings with `[keys]` remaps applied (`quit = "Q"`, `down = ["j", "ctrl-n"]`): a
     /// remapped action's keys replace its defaults. A key claimed by two actions is reported
@@ -94,17 +90,17 @@ public struct Keymap: Sendable, Equatable {
         }
         for (name, keyNames) in remaps.sorted(by: { $0.key < $1.key }) {
             guard let action = BindingAction(rawValue: name), let index = keymap.bindings.firstIndex(where: { $0.action == action }) else {
-                problems.append(RemapProblem(line: line(name), message: "unknown action '\(name)' in [keys]; actions: \(BindingAction.allCases.map(\.rawValue).joined(separator: ", "))", file: file))
+                problems.append(RemapProblem(file: file, line: line(name), message: "unknown action '\(name)' in [keys]; actions: \(BindingAction.allCases.map(\.rawValue).joined(separator: ", "))"))
                 continue
             }
             var keys: [Key] = []
             for keyName in keyNames {
                 guard let key = Key(name: keyName) else {
-                    problems.append(RemapProblem(line: line(name), message: "'\(keyName)' is not a key; write a character, ctrl-x, enter, esc, tab, up, down, pgup, pgdn, home or end", file: file))
+                    problems.append(RemapProblem(file: file, line: line(name), message: "'\(keyName)' is not a key; write a character, ctrl-x, enter, esc, tab, up, down, pgup, pgdn, home or end"))
                     continue
                 }
                 if let other = rival(key, of: action) {
-                    problems.append(RemapProblem(line: line(name), message: "'\(keyName)' is bound to both \(other.rawValue) and \(name); \(other.rawValue) keeps it", file: file))
+                    problems.append(RemapProblem(file: file, line: line(name), message: "'\(keyName)' is bound to both \(other.rawValue) and \(name); \(other.rawValue) keeps it"))
                     continue
                 }
                 claimed[key, default: []].append(action)
@@ -119,7 +115,7 @@ public struct Keymap: Sendable, Equatable {
             let taken = keymap.bindings[index].keys.filter { rival($0, of: action) != nil }
             for key in taken {
                 let claimant = rival(key, of: action)!
-                problems.append(RemapProblem(line: line(claimant.rawValue), message: "'\(key.label)' now means \(claimant.rawValue), no longer \(action.rawValue)", file: file))
+                problems.append(RemapProblem(file: file, line: line(claimant.rawValue), message: "'\(key.label)' now means \(claimant.rawValue), no longer \(action.rawValue)"))
             }
             keymap.bindings[index].keys.removeAll { taken.contains($0) }
         }

@@ -26,16 +26,7 @@ public struct ResolvedStyle: Sendable, Equatable {
 }
 
 /// A problem in a theme file: one line naming file and line.
-public struct ThemeError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var file: String
-    public var line: Int?
-    public var message: String
-
-    public var description: String {
-        if let line { return "\(file):\(line): \(message)" }
-        return "\(file): \(message)"
-    }
-}
+public typealias ThemeError = ConfigError
 
 public struct Theme: Sendable, Equatable {
     public var name: String
@@ -46,11 +37,7 @@ public struct Theme: Sendable, Equatable {
     /// typo should not pass silently), each with its line.
     public static func parse(_ text: String, file: String) throws(ThemeError) -> Theme {
         let document: TOMLDocument
-        do {
-            document = try TOMLDocument(text: text, file: file)
-        } catch {
-            throw ThemeError(file: error.file, line: error.line, message: error.message)
-        }
+        document = try TOMLDocument(text: text, file: file)
         func fail(_ path: [String], _ message: String) -> ThemeError {
             ThemeError(file: file, line: document.line(of: path), message: message)
         }
