@@ -18,8 +18,6 @@ struct DaemonTests {
         return try await SandboxServer.start(options: options)
     }
 
-    func startDaemon(_ runner: BinaryRunner) throws -> Process { try runner.startDaemon() }
-
     func waitUntil(_ timeout: TimeInterval = 20, _ condition: () async throws -> Bool) async throws -> Bool {
         let end = Date().addingTimeInterval(timeout)
         while Date() < end {
@@ -42,10 +40,9 @@ struct DaemonTests {
         defer { Task { await server.stop() } }
         let home = TemporaryHome()
         let runner = BinaryRunner(home: home.path)
-        let linked = try await runner.runAsync(["link", "bitbucket", "--api-url", server.apiURL, "--web-url", server.webURL, "--token-file", "-"],
-                                               stdin: server.service.accessToken + "\n")
+        let linked = try await runner.link(server)
         #expect(linked.status == 0)
-        let daemon = try startDaemon(runner)
+        let daemon = try runner.startDaemon()
         defer { if daemon.isRunning { daemon.terminate() } }
 
         #expect(try await waitUntil { try await runner.runAsync(["status", "--json"]).stdout.contains(#""running":true"#) })
@@ -88,7 +85,7 @@ struct DaemonTests {
         let runner = BinaryRunner(home: home.path)
         try await runner.link(server)
         for delay in [50_000, 150_000, 400_000] as [UInt32] {
-            let daemon = try startDaemon(runner)
+            let daemon = try runner.startDaemon()
             usleep(delay)
             server.service.push(count: 5)
             kill(daemon.processIdentifier, SIGKILL)
@@ -114,8 +111,7 @@ struct AppDeployTests {
         defer { Task { await server.stop() } }
         let home = TemporaryHome()
         let runner = BinaryRunner(home: home.path)
-        try await runner.link(server)
-        #expect(try await runner.runAsync(["sync", "--once"]).status == 0)
+        try await runner.mirror(server)
         let ws = try #require(server.service.workspaceSlugs().first)
         let repo = try #require(server.service.repositorySlugs(workspace: ws).first)
         let branch = try #require(server.service.branches(workspace: ws, repository: repo).keys.sorted().first)
@@ -159,9 +155,8 @@ struct PushDeployTests {
         defer { Task { await server.stop() } }
         let home = TemporaryHome()
         let runner = BinaryRunner(home: home.path)
-        try await runner.link(server)
-        #expect(try await runner.runAsync(["sync", "--once"]).status == 0)
-        try "[engine]\napp_poll_seconds = 1\n".write(toFile: home.path + "/config.toml", atomically: true, encoding: .utf8)
+        try await runner.mirror(server)
+        try runner.writeConfig("[engine]\napp_poll_seconds = 1\n")
         let daemon = try runner.startDaemon()
         defer { if daemon.isRunning { daemon.terminate() } }
         for _ in 0..<50 where !(try await runner.runAsync(["status", "--json"]).stdout.contains(#""running":true"#)) {
@@ -171,30 +166,18 @@ struct PushDeployTests {
             let created = try await runner.runAsync(["apps", "create", name, "--source", "bitbucket/demo/\(slug)", "--branch", "main", "--build", "make", "--run", "./run.sh"])
             #expect(created.status == 0, "\(created.stderr)")
         }
-        func deployments(_ app: String) async throws -> [[String: Any]] {
-            let listed = try await runner.runAsync(["deployments", app, "--json"])
-            return (try? JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]]) ?? []
-        }
-        func waitFor(_ app: String, count: Int, phase: String) async throws -> [String: Any]? {
-            for _ in 0..<200 {
-                let rows = try await deployments(app)
-                if rows.count >= count, let newest = rows.first, newest["phase"] as? String == phase { return newest }
-                try await Task.sleep(nanoseconds: 150_000_000)
-            }
-            return try await deployments(app).first
-        }
-        let first = try await waitFor("web", count: 1, phase: "ACTIVE")
+        let first = try await runner.newestDeployment(of: "web", count: 1, phase: "ACTIVE")
         #expect(first?["cause"] as? String == "app created")
 
         // Real commits in the sandbox: the engine sweeps them and the deployer deploys them.
         let webPush = try #require(await server.service.pushDemo("hello-web"))
         let apiPush = try #require(await server.service.pushDemo("flaky-api"))
-        let pushed = try await waitFor("web", count: 2, phase: "ACTIVE")
+        let pushed = try await runner.newestDeployment(of: "web", count: 2, phase: "ACTIVE")
         #expect(pushed?["commit"] as? String == webPush.new)
         #expect(pushed?["cause"] as? String == "commit \(webPush.new!.prefix(7)) pushed to main")
         let logs = try await runner.runAsync(["logs", "\((pushed?["id"] as? Int) ?? 0)"])
         #expect(logs.stdout.contains("hello-web v3 is up"), "\(logs.stdout)")
-        let failed = try await waitFor("api", count: 2, phase: "ERROR")
+        let failed = try await runner.newestDeployment(of: "api", count: 2, phase: "ERROR")
         #expect(failed?["commit"] as? String == apiPush.new)
         let failedLogs = try await runner.runAsync(["logs", "\((failed?["id"] as? Int) ?? 0)"])
         #expect(failedLogs.stdout.contains("error: test suite failed on v3"))
@@ -210,22 +193,16 @@ struct ServiceLogTests {
         defer { Task { await server.stop() } }
         let home = TemporaryHome()
         let runner = BinaryRunner(home: home.path)
-        try await runner.link(server)
-        #expect(try await runner.runAsync(["sync", "--once"]).status == 0)
-        try "[engine]\napp_poll_seconds = 1\n[webhooks]\nlisten = \"127.0.0.1:0\"\n".write(toFile: home.path + "/config.toml", atomically: true, encoding: .utf8)
+        try await runner.mirror(server)
+        try runner.writeConfig("[engine]\napp_poll_seconds = 1\n[webhooks]\nlisten = \"127.0.0.1:0\"\n")
         let daemon = try runner.startDaemon()
         defer { if daemon.isRunning { daemon.terminate() } }
         let loop = "i=0; while true; do echo \"tick $i\"; i=$((i+1)); sleep 0.2; done"
         let created = try await runner.runAsync(["apps", "create", "ticker", "--source", "bitbucket/demo/hello-web", "--branch", "main", "--run", loop, "--service"])
         #expect(created.status == 0, "\(created.stderr)")
-        var id: Int?
-        for _ in 0..<200 where id == nil {
-            let listed = try await runner.runAsync(["deployments", "ticker", "--json"])
-            let rows = (try? JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]]) ?? []
-            if let row = rows.first, row["phase"] as? String == "ACTIVE" { id = row["id"] as? Int }
-            try await Task.sleep(nanoseconds: 100_000_000)
-        }
-        let deployment = try #require(id)
+        let active = try await runner.newestDeployment(of: "ticker", count: 1, phase: "ACTIVE")
+        #expect(active?["phase"] as? String == "ACTIVE")
+        let deployment = try #require(active?["id"] as? Int)
 
         // Started after ACTIVE: it must still see lines the service writes later.
         let follower = Process()
@@ -283,8 +260,7 @@ struct WebhookDeliveryTests {
         defer { Task { await server.stop() } }
         let home = TemporaryHome()
         let runner = BinaryRunner(home: home.path)
-        try await runner.link(server)
-        #expect(try await runner.runAsync(["sync", "--once"]).status == 0)
+        try await runner.mirror(server)
         let ws = try #require(server.service.workspaceSlugs().first)
         let repo = try #require(server.service.repositorySlugs(workspace: ws).first)
         // A hook Slipway installed (the installer comes next): its secret sealed in the vault.
@@ -293,8 +269,7 @@ struct WebhookDeliveryTests {
         try store.addWebhookSubscription(repositoryID: repository.id!, remoteID: "{hook}", url: "https://example.com/webhooks/bitbucket", secret: "s3cret-hook",
                                          vault: try Vault.open(keyFile: home.path + "/key", create: false), now: Date())
         // The engine polls rarely here: only the delivery can bring the new head this fast.
-        try "[webhooks]\nlisten = \"127.0.0.1:0\"\n[providers.bitbucket]\ngit_requests_per_hour = 1\nrequests_per_hour = 1\n"
-            .write(toFile: home.path + "/config.toml", atomically: true, encoding: .utf8)
+        try runner.writeConfig("[webhooks]\nlisten = \"127.0.0.1:0\"\n[providers.bitbucket]\ngit_requests_per_hour = 1\nrequests_per_hour = 1\n")
         let daemon = try runner.startDaemon()
         defer { if daemon.isRunning { daemon.terminate() } }
         let listener = try await runner.webhookListener()

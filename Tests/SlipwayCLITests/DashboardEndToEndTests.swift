@@ -31,8 +31,7 @@ struct DashboardEndToEndTests {
         defer { Task { await server.stop() } }
         let home = TemporaryHome()
         let runner = BinaryRunner(home: home.path)
-        let linked = try await runner.runAsync(["link", "bitbucket", "--api-url", server.apiURL, "--web-url", server.webURL, "--token-file", "-"],
-                                               stdin: server.service.accessToken + "\n")
+        let linked = try await runner.link(server)
         #expect(linked.status == 0)
 
         let tmux = try TmuxSession(width: 120, height: 40, environment: environment(home: home.path))
@@ -222,7 +221,7 @@ struct DashboardEndToEndTests {
         let home = TemporaryHome()
         try FileManager.default.createDirectory(atPath: home.path + "/themes", withIntermediateDirectories: true)
         try "name = \"broken\"\n[ui]\nselected = { fg = \"chartreuse\" }\n".write(toFile: home.path + "/themes/broken.toml", atomically: true, encoding: .utf8)
-        try "[ui]\ntheme = \"broken\"\n\n[keys]\nquit = \"Q\"\n".write(toFile: home.path + "/config.toml", atomically: true, encoding: .utf8)
+        try BinaryRunner(home: home.path).writeConfig("[ui]\ntheme = \"broken\"\n\n[keys]\nquit = \"Q\"\n")
         let tmux = try TmuxSession(width: 160, height: 30, environment: environment(home: home.path))
         try tmux.type("\(BinaryRunner.binary); echo \"EXITED $?\"")
         var (ok, screen) = try await tmux.waitFor("broken.toml:3: 'chartreuse' is not a colour")

@@ -100,8 +100,7 @@ struct OAuthLinkTests {
         let secretFile = home.path + "/consumer-secret"
         FileManager.default.createFile(atPath: secretFile, contents: Data((server.service.consumer.secret + "\n").utf8))
         chmod(secretFile, 0o644)
-        try "[providers.bitbucket]\nclient_id = \"\(server.service.consumer.key)\"\nclient_secret_file = \"\(secretFile)\"\n"
-            .write(toFile: home.path + "/config.toml", atomically: true, encoding: .utf8)
+        try runner.writeConfig("[providers.bitbucket]\nclient_id = \"\(server.service.consumer.key)\"\nclient_secret_file = \"\(secretFile)\"\n")
         let args = ["link", "bitbucket", "--client-credentials", "--api-url", server.apiURL, "--web-url", server.webURL]
         let loose = try await runner.runAsync(args)
         #expect(loose.status == 1)
@@ -109,7 +108,7 @@ struct OAuthLinkTests {
         chmod(secretFile, 0o600)
         let linked = try await runner.runAsync(args)
         #expect(linked.status == 0, "\(linked.stderr)")
-        try "[providers.bitbucket]\nclient_secret = \"oops\"\n".write(toFile: home.path + "/config.toml", atomically: true, encoding: .utf8)
+        try runner.writeConfig("[providers.bitbucket]\nclient_secret = \"oops\"\n")
         let refused = try await runner.runAsync(["status"])
         #expect(refused.status == 1)
         #expect(refused.stderr.contains("client_secret_file"))

@@ -28,8 +28,7 @@ struct SecretsOutOfArgvTests {
         defer { Task { await server.stop() } }
         let home = TemporaryHome()
         let runner = BinaryRunner(home: home.path, extra: ["API_KEY": "s3cr3t-from-env"])
-        try await runner.link(server)
-        #expect(try await runner.runAsync(["sync", "--once"]).status == 0)
+        try await runner.mirror(server)
         let ws = try #require(server.service.workspaceSlugs().first)
         let slug = try #require(server.service.repositorySlugs(workspace: ws).first)
         let branch = try #require(server.service.branches(workspace: ws, repository: slug).keys.sorted().first)

@@ -25,8 +25,7 @@ struct WebhookEndToEndTests {
         defer { Task { await server.stop() } }
         let home = TemporaryHome()
         let runner = BinaryRunner(home: home.path)
-        try await runner.link(server)
-        #expect(try await runner.runAsync(["sync", "--once"]).status == 0)
+        try await runner.mirror(server)
         let ws = try #require(server.service.workspaceSlugs().first)
         let repositories = try await listing(runner, "bitbucket/\(ws)")
         let admin = try #require(repositories.first { $0["is_admin"] as? Bool == true })
@@ -43,8 +42,7 @@ struct WebhookEndToEndTests {
         }
 
         // The engine may poll only rarely: the delivery is what brings the head.
-        try "[webhooks]\nlisten = \"127.0.0.1:0\"\n[providers.bitbucket]\ngit_requests_per_hour = 1\nrequests_per_hour = 1\n"
-            .write(toFile: home.path + "/config.toml", atomically: true, encoding: .utf8)
+        try runner.writeConfig("[webhooks]\nlisten = \"127.0.0.1:0\"\n[providers.bitbucket]\ngit_requests_per_hour = 1\nrequests_per_hour = 1\n")
         let daemon = try runner.startDaemon()
         defer { if daemon.isRunning { daemon.terminate() } }
         let address = try #require(try await runner.webhookListener())
@@ -146,8 +144,7 @@ struct WebhookEndToEndTests {
         let server = try await smallSandbox(seed: 92, workspaces: 1, repos: 1, branches: 2)
         let home = TemporaryHome()
         let runner = BinaryRunner(home: home.path)
-        try await runner.link(server)
-        #expect(try await runner.runAsync(["sync", "--once"]).status == 0)
+        try await runner.mirror(server)
         let ws = try #require(server.service.workspaceSlugs().first)
         let slug = try #require(server.service.repositorySlugs(workspace: ws).first)
         let path = "bitbucket/\(ws)/\(slug)"

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 import SlipwaySandbox
 
 /// A small sandbox world for the binary's tests (no 125-branch repositories).
@@ -19,6 +20,36 @@ extension BinaryRunner {
     func link(_ server: SandboxServer) async throws -> Result {
         try await runAsync(["link", "bitbucket", "--api-url", server.apiURL, "--web-url", server.webURL, "--token-file", "-"],
                            stdin: server.service.accessToken + "\n")
+    }
+
+    /// Linked to the sandbox and mirrored once (`link`, then `sync --once`).
+    func mirror(_ server: SandboxServer) async throws {
+        let linked = try await link(server)
+        #expect(linked.status == 0, "\(linked.stderr)")
+        let synced = try await runAsync(["sync", "--once"])
+        #expect(synced.status == 0, "\(synced.stderr)")
+    }
+
+    /// `deployments APP --json`, newest first.
+    func deployments(of app: String) async throws -> [[String: Any]] {
+        let listed = try await runAsync(["deployments", app, "--json"])
+        return (try? JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]]) ?? []
+    }
+
+    /// The app's newest deployment once there are `count` and the newest is in `phase` (about
+    /// 30 s at most); else whatever the newest is then.
+    func newestDeployment(of app: String, count: Int, phase: String) async throws -> [String: Any]? {
+        for _ in 0..<200 {
+            let rows = try await deployments(of: app)
+            if rows.count >= count, let newest = rows.first, newest["phase"] as? String == phase { return newest }
+            try await Task.sleep(nanoseconds: 150_000_000)
+        }
+        return try await deployments(of: app).first
+    }
+
+    /// Writes the home's config.toml.
+    func writeConfig(_ toml: String) throws {
+        try toml.write(toFile: environment["SLIPWAY_HOME"]! + "/config.toml", atomically: true, encoding: .utf8)
     }
 
     /// `slipway daemon` in the background, its output discarded.
