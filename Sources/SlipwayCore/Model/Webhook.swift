@@ -66,11 +66,6 @@ public enum WebhookHealth: Sendable, Equatable {
     /// The latest thing known is a failure: a refused delivery, or a push found by polling.
     case failing(since: Date, message: String)
 
-    public var isHealthy: Bool {
-        if case .healthy = self { return true }
-        return false
-    }
-
     /// nil when Slipway installed no hook on the repository.
     public static func of(_ subscriptions: [WebhookSubscription]) -> WebhookHealth? {
         let ours = subscriptions.filter(\.installedBySlipway)

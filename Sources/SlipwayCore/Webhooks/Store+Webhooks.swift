@@ -122,9 +122,8 @@ extension Store {
     /// Notes a delivery id; false when it was received before (Bitbucket retries reuse it).
     public func recordDelivery(requestUUID: String, eventKey: String, now: Date) throws -> Bool {
         try write { db in
-            try db.execute(sql: """
-                INSERT OR IGNORE INTO webhook_deliveries (request_id, event_key, outcome, received_at) VALUES (?, ?, 'accepted', ?)
-                """, arguments: [requestUUID, eventKey, now])
+            var delivery = WebhookDelivery(subscriptionID: nil, requestID: requestUUID, eventKey: eventKey, outcome: .accepted, receivedAt: now)
+            try delivery.insert(db, onConflict: .ignore)
             return db.changesCount > 0
         }
     }
