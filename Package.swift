@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
     ],
     targets: [
         // System libraries: a module map plus a small shim for macros, globals and variadics.
@@ -51,6 +52,9 @@ let package = Package(
             dependencies: [
                 "SlipwayProviders",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -91,7 +95,7 @@ let package = Package(
 
         .testTarget(name: "SlipwayHTTPTests", dependencies: ["SlipwayHTTP"], exclude: ["Fixtures"]),
         .testTarget(name: "SlipwayProvidersTests", dependencies: ["SlipwayProviders", "SlipwaySandbox"], exclude: ["Fixtures"]),
-        .testTarget(name: "SlipwayCoreTests", dependencies: ["SlipwayCore", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "SlipwayCoreTests", dependencies: ["SlipwayCore", "SlipwayHTTP", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "SlipwayTUITests", dependencies: ["SlipwayTUI", "SlipwayCore", .product(name: "GRDB", package: "GRDB.swift")], exclude: ["Snapshots"]),
         .testTarget(name: "SlipwayServerTests", dependencies: ["SlipwayServer", "SlipwayHTTP", "SlipwayProviders"], exclude: ["Fixtures"]),
         // The core against the sandbox over real loopback HTTP.

@@ -6,6 +6,9 @@ import SlipwayCore
 /// 0 success, 1 failure (one line on stderr), 2 usage, 3 `sync --once` stopped by a rate limit.
 public enum SlipwayMain {
     public static func run(arguments: [String] = Array(CommandLine.arguments.dropFirst())) async -> Never {
+        // Before any file is opened: nothing Slipway writes (the database's -wal and -shm
+        // included) is readable by others, whatever the caller's umask.
+        umask(0o077)
         var arguments = arguments
         // `slipway --home DIR <command>`: a home given before the command applies to it. It
         // travels as SLIPWAY_HOME, which the flag outranks anyway, and which child processes

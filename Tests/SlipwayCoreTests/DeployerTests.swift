@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+import SlipwayHTTP
 @testable import SlipwayCore
 
 /// The deployer against a real git repository on disk: phases, steps, logs, cancel, timeout,
@@ -44,7 +45,7 @@ struct DeployerTests {
         return hash
     }
 
-    func rig(_ settings: Deployer.Settings = Deployer.Settings(), password: String? = nil) async throws -> Rig {
+    func rig(_ settings: Deployer.Settings = Deployer.Settings(), password: String? = nil, origins: Set<Origin> = []) async throws -> Rig {
         let origin = tmp.path + "/origin.git"
         try await sh("git init -q --bare origin.git", in: tmp.path)
         let store = try Store(path: tmp.file("slipway.db"))
@@ -61,7 +62,7 @@ struct DeployerTests {
             return repository.id!
         }
         let work = tmp.path + "/work"
-        let deployer = Deployer(store: store, workRoot: work, settings: settings, credentials: { _ in password.map { ("x-token-auth", $0) } })
+        let deployer = Deployer(store: store, workRoot: work, settings: settings, credentials: { _ in password.map { GitCredential(username: "x-token-auth", password: $0, origins: origins) } })
         try await deployer.start()
         return Rig(store: store, deployer: deployer, origin: origin, repositoryID: repositoryID, work: work)
     }

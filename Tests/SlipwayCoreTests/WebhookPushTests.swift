@@ -20,6 +20,14 @@ struct WebhookPushTests {
         return store
     }
 
+    /// The changes a push made to acme/api (the fixture's one repository).
+    @discardableResult
+    func apply(_ store: Store, _ event: BitbucketPushEvent, proof: Store.DeliveryProof? = nil) throws -> [SyncReport.Change]? {
+        let id = try #require(try store.read { db in try Int64.fetchOne(db, sql: "SELECT id FROM repositories WHERE full_name = 'acme/api'") })
+        guard case let .applied(changes) = try store.applyPush(event, toRepository: id, proof: proof, now: now) else { return nil }
+        return changes
+    }
+
     func push(_ branch: String, from old: String?, to new: String?, at date: Date) -> BitbucketPushEvent {
         BitbucketPushEvent(repositoryFullName: "acme/api", repositoryUUID: nil, changes: [
             .init(branch: branch, newHead: new.map { ProviderCommit(hash: $0, date: date, author: "Ada <ada@example.com>", message: "m") },
@@ -35,14 +43,14 @@ struct WebhookPushTests {
     func outOfOrder() throws {
         let store = try store()
         // b → c arrives before a → b.
-        #expect(try store.applyPush(push("main", from: b, to: c, at: now.addingTimeInterval(20)), now: now).count == 1)
+        #expect(try apply(store, push("main", from: b, to: c, at: now.addingTimeInterval(20)))?.count == 1)
         #expect(try head(store) == c)
-        #expect(try store.applyPush(push("main", from: a, to: b, at: now.addingTimeInterval(10)), now: now).isEmpty)
+        #expect(try apply(store, push("main", from: a, to: b, at: now.addingTimeInterval(10)))?.isEmpty == true)
         #expect(try head(store) == c)
         // A deletion of a head that has since moved does not delete the branch either.
-        #expect(try store.applyPush(push("main", from: b, to: nil, at: now), now: now).isEmpty)
+        #expect(try apply(store, push("main", from: b, to: nil, at: now))?.isEmpty == true)
         #expect(try head(store) == c)
-        #expect(try store.applyPush(push("main", from: c, to: nil, at: now), now: now).count == 1)
+        #expect(try apply(store, push("main", from: c, to: nil, at: now))?.count == 1)
         #expect(try head(store) == nil)
     }
 
@@ -50,7 +58,7 @@ struct WebhookPushTests {
     func coalescedConfirmation() throws {
         let store = try store()
         for (index, hash) in [b, c].enumerated() {
-            try store.applyPush(push("main", from: nil, to: hash, at: now.addingTimeInterval(Double(index + 1))), now: now)
+            try apply(store, push("main", from: nil, to: hash, at: now.addingTimeInterval(Double(index + 1))))
         }
         let queued = try store.read { db in try EngineCommand.filter(Column("kind") == "refresh").fetchAll(db) }
         #expect(queued.count == 1)
@@ -58,7 +66,28 @@ struct WebhookPushTests {
         // It waits a second, so a burst is confirmed once; then the engine may take it.
         #expect(try store.claimNextCommand(now: now) == nil)
         #expect(try store.claimNextCommand(now: now.addingTimeInterval(1.5))?.requestedBy == "webhook")
-        try store.applyPush(push("main", from: c, to: b, at: now.addingTimeInterval(5)), now: now)
+        try apply(store, push("main", from: c, to: b, at: now.addingTimeInterval(5)))
         #expect(try store.read { db in try EngineCommand.filter(Column("kind") == "refresh").fetchCount(db) } == 2)
+    }
+
+    @Test("the delivery id is stored with the push in one transaction: a retry applies nothing twice; a failed store records nothing")
+    func deliveryStoredWithItsChange() throws {
+        let store = try store()
+        let proof = Store.DeliveryProof(id: "d-1", hookID: 1)
+        let now = self.now
+        try store.write { db in
+            try db.execute(sql: "INSERT INTO webhook_subscriptions (id, repository_id, url, events, installed_by_slipway, created_at) SELECT 1, id, 'u', '[]', 1, ? FROM repositories", arguments: [now])
+            // Storing the head fails (a full disk, say).
+            try db.execute(sql: "CREATE TRIGGER refuse BEFORE UPDATE ON branches BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+        }
+        #expect(throws: (any Error).self) { try apply(store, push("main", from: a, to: b, at: now.addingTimeInterval(5)), proof: proof) }
+        #expect(try store.isDuplicateDelivery(id: "d-1") == false, "a delivery that was not stored must not count as received")
+        #expect(try head(store) == a)
+        try store.write { db in try db.execute(sql: "DROP TRIGGER refuse") }
+        // The provider's retry, same id: applied now, and only once.
+        #expect(try apply(store, push("main", from: a, to: b, at: now.addingTimeInterval(5)), proof: proof)?.count == 1)
+        #expect(try apply(store, push("main", from: b, to: c, at: now.addingTimeInterval(6)), proof: proof) == nil)
+        #expect(try head(store) == b)
+        #expect(try store.isDuplicateDelivery(id: "d-1"))
     }
 }

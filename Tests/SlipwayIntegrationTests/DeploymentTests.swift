@@ -37,7 +37,7 @@ struct DeploymentTests {
         chmod(wrapper, 0o755)
         var settings = Deployer.Settings()
         settings.git = wrapper
-        let deployer = Deployer(store: store, workRoot: home.path + "/work", settings: settings, credentials: { _ in ("x-token-auth", token) })
+        let deployer = Deployer(store: store, workRoot: home.path + "/work", settings: settings, credentials: { [apiURL = account.apiURL, webURL = account.webURL] _ in GitCredential(username: "x-token-auth", password: token, origins: Set([Origin(url: apiURL), Origin(url: webURL)].compactMap { $0 })) })
         try await deployer.start()
 
         func settle() async {

@@ -67,11 +67,12 @@ struct WebhookInstallTests {
 
         // The secret is in the vault: readable for verification, never stored as text.
         let keyFile = s.rig.home.path + "/key"
-        let secrets = try s.rig.store.webhookSecrets(repositoryFullName: target.repository.fullName, uuid: nil) { try Vault.open(keyFile: keyFile, create: false) }
+        let secrets = try s.rig.store.webhookSecrets(repositoryID: target.repository.id!) { try Vault.open(keyFile: keyFile, create: false) }
         #expect(secrets.count == 1)
-        #expect(secrets[0].count == 64)
+        #expect(secrets[0].hookID == subscription.id)
+        #expect(secrets[0].secret.count == 64)
         let raw = try Data(contentsOf: URL(fileURLWithPath: s.rig.home.path + "/slipway.db"))
-        #expect(raw.firstRange(of: Data(secrets[0].utf8)) == nil)
+        #expect(raw.firstRange(of: Data(secrets[0].secret.utf8)) == nil)
     }
 
     @Test("a hook on the same URL whose secret Slipway lost is replaced, not duplicated")
@@ -148,7 +149,7 @@ struct WebhookInstallTests {
 
         // A delivery proves it: healthy, and the repository waits for the slow sweep.
         let event = BitbucketPushEvent(repositoryFullName: target.repository.fullName, repositoryUUID: nil, changes: [])
-        try s.rig.store.applyPush(event, now: s.rig.clock.now.addingTimeInterval(1))
+        _ = try s.rig.store.applyPush(event, toRepository: target.repository.id!, now: s.rig.clock.now.addingTimeInterval(1))
         #expect(try candidate().hooked)
         guard case .healthy? = try health() else { Issue.record("expected a delivering hook"); return }
         s.rig.clock.advance(by: 3)

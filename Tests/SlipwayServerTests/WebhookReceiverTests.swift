@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 import SlipwayHTTP
 import SlipwayProviders
@@ -14,18 +17,29 @@ struct WebhookReceiverTests {
         var known: [String: [String]] = ["nfalco79/test-repos": ["other-secret", WebhookReceiverTests.secret]]
         var seen: Set<String> = []
         var applied: [BitbucketPushEvent] = []
+        var provedBy: [Int64] = []
         var rejections: [(String, Int)] = []
-        /// The repositories whose hook health a refusal marks.
-        var marked: [String?] = []
+        var failStoring = false
 
-        func secrets(repositoryFullName: String, uuid: String?) async -> [String] { known[repositoryFullName] ?? [] }
-        func firstDelivery(requestUUID: String, eventKey: String) async -> Bool { seen.insert(requestUUID).inserted }
-        func apply(_ event: BitbucketPushEvent, requestUUID: String?) async { applied.append(event) }
-        func rejected(_ reason: String, status: Int, repository: (fullName: String, uuid: String?)?) async {
+        func repository(fullName: String, uuid: String?) async throws -> WebhookRepositoryLookup {
+            guard let secrets = known[fullName] else { return .unknown }
+            return .found(repositoryID: 7, hooks: secrets.enumerated().map { HookSecret(hookID: Int64($0.offset + 1), secret: $0.element) })
+        }
+        func isDuplicate(deliveryID: String) async throws -> Bool { seen.contains(deliveryID) }
+        func ignored(deliveryID: String, eventKey: String, repositoryID: Int64, hookID: Int64) async throws { seen.insert(deliveryID) }
+        func apply(_ event: BitbucketPushEvent, repositoryID: Int64, hookID: Int64, deliveryID: String) async throws -> WebhookApplyOutcome {
+            struct DiskFull: Error {}
+            if failStoring { throw DiskFull() }
+            guard seen.insert(deliveryID).inserted else { return .duplicate }
+            applied.append(event)
+            provedBy.append(hookID)
+            return .applied(changes: event.changes.count)
+        }
+        func rejected(_ reason: String, status: Int) async {
             rejections.append((reason, status))
-            marked.append(repository?.fullName)
         }
         var rejectionReasons: [String] { rejections.map(\.0) }
+        func failing(_ on: Bool) { failStoring = on }
     }
 
     let body = try! Data(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/webhook_repo_push_signed_raw.json"))
@@ -42,6 +56,8 @@ struct WebhookReceiverTests {
         let outcome = await WebhookReceiver.handle(headers: headers(), body: body, handler: handler)
         #expect(outcome == .init(status: 200, text: "applied 1 change"))
         #expect(await handler.applied.first?.changes.first?.newHead?.hash == "d7f300a32270053bdfd97a6d64113f58202c33e7")
+        // The hook whose secret verified it is the one the push is credited to.
+        #expect(await handler.provedBy == [2])
     }
 
     @Test("missing, wrong or unknown signatures are 401 and change nothing; the reason is logged, never the secret")
@@ -61,8 +77,25 @@ struct WebhookReceiverTests {
         #expect(reasons == ["unsigned delivery for nfalco79/test-repos", "bad signature for nfalco79/test-repos",
                             "bad signature for nfalco79/test-repos", "no Slipway hook on nfalco79/test-repos"])
         #expect(!reasons.joined().contains(Self.secret))
-        // Refusals for a repository with a hook of ours mark its health; an unknown one has none.
-        #expect(await handler.marked == ["nfalco79/test-repos", "nfalco79/test-repos", "nfalco79/test-repos", nil])
+    }
+
+    @Test("Bitbucket's X-Request-UUID is required and compared in any case; a push that cannot be stored is 503 and counts as not received")
+    func deliveryIDs() async {
+        let handler = Handler()
+        var missing = headers()
+        missing["x-request-uuid"] = nil
+        #expect(await WebhookReceiver.handle(headers: missing, body: body, handler: handler) == .init(status: 400, text: "no X-Request-UUID header"))
+        #expect(await handler.applied.isEmpty)
+
+        await handler.failing(true)
+        let id = "6A8E4C1B-52F0-4E8B-9D1C-0F8C2E3A7B11"
+        #expect(await WebhookReceiver.handle(headers: headers(request: id), body: body, handler: handler).status == 503)
+        await handler.failing(false)
+        // The provider's retry is applied; the same id in lower case is the same delivery.
+        #expect(await WebhookReceiver.handle(headers: headers(request: id), body: body, handler: handler).status == 200)
+        #expect(await WebhookReceiver.handle(headers: headers(request: id.lowercased()), body: body, handler: handler)
+                == .init(status: 200, text: "already received"))
+        #expect(await handler.applied.count == 1)
     }
 
     @Test("a repeated X-Request-UUID is answered 200 and ignored; other events 202; malformed JSON 400")
@@ -94,6 +127,88 @@ struct WebhookReceiverTests {
         let huge = try await transport.perform(HTTPRequest(method: .post, url: url, body: Data(repeating: 32, count: WebhookReceiver.maxBody + 10)))
         #expect(huge.status == 413)
     }
+
+    @Test("a Content-Length over the limit is answered 413 before any of the body is sent")
+    func declaredTooLarge() async throws {
+        let receiver = try await WebhookReceiver.start(host: "127.0.0.1", port: 0, handler: Handler())
+        defer { Task { await receiver.stop() } }
+        let socket = try RawClient(port: receiver.port)
+        defer { socket.close() }
+        socket.send("POST \(ServerRoutes.bitbucketWebhook) HTTP/1.1\r\nHost: x\r\nContent-Length: \(WebhookReceiver.maxBody * 50)\r\n\r\n")
+        let answer = socket.receive(timeout: 5)
+        #expect(answer.hasPrefix("HTTP/1.1 413"), "got: \(answer.prefix(80))")
+    }
+
+    @Test("a half-sent header is closed after the header deadline; a flood of idle connections stays under the cap and a real delivery still gets through")
+    func hostileClients() async throws {
+        var limits = WebhookReceiver.Limits()
+        limits.headerTimeout = 0.5
+        limits.maxConnections = 4
+        let handler = Handler()
+        let receiver = try await WebhookReceiver.start(host: "127.0.0.1", port: 0, handler: handler, limits: limits)
+        defer { Task { await receiver.stop() } }
+
+        let slow = try RawClient(port: receiver.port)
+        slow.send("POST \(ServerRoutes.bitbucketWebhook) HTTP/1.1\r\nHost: x\r\nX-Half: ")
+        let started = Date()
+        #expect(slow.receive(timeout: 10).isEmpty, "the server answered a request that never ended")
+        #expect(slow.isClosedByPeer && Date().timeIntervalSince(started) < 5, "a half-sent header stayed open")
+        slow.close()
+
+        // Twenty idle connections: the receiver holds at most four at a time.
+        let idle = try (0..<20).map { _ in try RawClient(port: receiver.port) }
+        defer { idle.forEach { $0.close() } }
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        var request = HTTPRequest(method: .post, url: "http://127.0.0.1:\(receiver.port)\(ServerRoutes.bitbucketWebhook)", body: body)
+        for (name, value) in headers() { request.headers.add(name, value) }
+        let answer = try await transport.perform(request)
+        #expect(answer.status == 200)
+        // The accept loop stops reading at the cap; one read may take up to four more (NIO's
+        // messages per read) before it notices — never the twenty offered.
+        #expect(receiver.connections.peak <= 8, "peak \(receiver.connections.peak)")
+        #expect(await handler.applied.count == 1)
+    }
+}
+
+/// A blocking TCP client that sends exactly the bytes it is given.
+final class RawClient: @unchecked Sendable {
+    let fd: Int32
+    private(set) var isClosedByPeer = false
+
+    init(port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        struct ConnectFailed: Error {}
+        guard connected == 0 else { Glibc.close(fd); throw ConnectFailed() }
+    }
+
+    func send(_ text: String) {
+        _ = text.withCString { Glibc.send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+    }
+
+    /// What arrives within `timeout` seconds, up to the peer closing.
+    func receive(timeout: TimeInterval) -> String {
+        var received = Data()
+        let end = Date().addingTimeInterval(timeout)
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while Date() < end {
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&poller, 1, 100) > 0 else { if !received.isEmpty { break }; continue }
+            let n = recv(fd, &buffer, buffer.count, 0)
+            if n <= 0 { isClosedByPeer = true; break }
+            received.append(contentsOf: buffer[0..<n])
+        }
+        return String(decoding: received, as: UTF8.self)
+    }
+
+    func close() { Glibc.close(fd) }
 }
 
 extension WebhookReceiverTests.Handler {

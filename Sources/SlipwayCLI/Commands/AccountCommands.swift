@@ -70,14 +70,14 @@ struct LinkCommand: AsyncParsableCommand {
         }
     }
 
-    /// HTTPS only; plain http solely for loopback (the sandbox, tests).
+    /// HTTPS only; plain http solely for loopback (the sandbox, tests): the HTTP layer's one policy.
     static func checkURL(_ text: String, option: String) throws {
-        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), let host = url.host else {
+        do {
+            try URLPolicy.check(text)
+        } catch .invalidURL {
             throw ValidationError("--\(option) '\(text)' is not a URL")
-        }
-        let loopback = host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
-        guard scheme == "https" || (scheme == "http" && loopback) else {
-            throw ValidationError("--\(option) must use https (plain http only for 127.0.0.1 or localhost)")
+        } catch {
+            throw ValidationError("--\(option) must use https (plain http only for loopback addresses such as 127.0.0.1, and localhost)")
         }
     }
 
@@ -122,8 +122,7 @@ struct LinkCommand: AsyncParsableCommand {
             secret = try Self.readSecretFile(file)
         }
         if secret == "-" {
-            secret = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
-                .split(whereSeparator: \.isNewline).first.map(String.init)
+            secret = SecretInput.readLine(prompt: "Paste the consumer's secret, then Enter")?.trimmingCharacters(in: .whitespaces)
         }
         guard let secret, !secret.isEmpty else {
             throw SlipwayCLIError.failure("the consumer's secret is needed: --client-secret S, or --client-secret - to read it from stdin")
@@ -213,17 +212,15 @@ struct LinkCommand: AsyncParsableCommand {
     func readToken() throws -> String {
         if let token { return token.trimmingCharacters(in: .whitespacesAndNewlines) }
         guard let tokenFile else { throw SlipwayCLIError.failure(AccountError.emptySecret.description) }
-        let data: Data
+        let first: String
         if tokenFile == "-" {
-            data = FileHandle.standardInput.readDataToEndOfFile()
+            first = SecretInput.readLine(prompt: email == nil ? "Paste the token, then Enter" : "Paste the API token, then Enter") ?? ""
         } else {
             guard let contents = FileManager.default.contents(atPath: tokenFile) else {
                 throw SlipwayCLIError.failure("cannot read the token file \(tokenFile); check the path and its permissions")
             }
-            data = contents
+            first = String(decoding: contents, as: UTF8.self).split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
         }
-        let text = String(decoding: data, as: UTF8.self)
-        let first = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
         let token = first.trimmingCharacters(in: .whitespaces)
         guard !token.isEmpty else { throw SlipwayCLIError.failure(AccountError.emptySecret.description) }
         return token

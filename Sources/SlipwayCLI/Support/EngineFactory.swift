@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SlipwayCore
+import SlipwayHTTP
 
 /// Builds the sync engine the way the config describes it, for the daemon, `sync` and a TUI
 /// that hosts it.
@@ -19,9 +20,11 @@ enum EngineFactory {
         }
         return Deployer(store: store, workRoot: context.paths.workDirectory, settings: settings, logger: logger, secrets: secrets) { app in
             guard let provider = MirrorPath.parseProvider(app.sourcePath), let account = try store.account(for: provider) else { return nil }
+            // The credential is for the account's linked origins only.
+            let origins = Set([Origin(url: account.apiURL), Origin(url: account.webURL)].compactMap { $0 })
             switch try AccountLinker.credential(for: account, store: store, keyFile: keyFile) {
-            case let .bearer(token): return ("x-token-auth", token)
-            case let .apiToken(_, token): return ("x-bitbucket-api-token-auth", token)
+            case let .bearer(token): return GitCredential(username: "x-token-auth", password: token, origins: origins)
+            case let .apiToken(_, token): return GitCredential(username: "x-bitbucket-api-token-auth", password: token, origins: origins)
             }
         }
     }

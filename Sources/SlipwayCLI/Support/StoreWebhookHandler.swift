@@ -21,8 +21,16 @@ final class StoreWebhookHandler: WebhookHandling {
     /// The vault's key, read once it is first needed (the sealed secrets are read per delivery).
     private let vault = Mutex<Vault?>(nil)
 
-    func secrets(repositoryFullName: String, uuid: String?) async -> [String] {
-        (try? store.webhookSecrets(repositoryFullName: repositoryFullName, uuid: uuid) { try openVault() }) ?? []
+    func repository(fullName: String, uuid: String?) async throws -> WebhookRepositoryLookup {
+        switch try store.webhookRepository(provider: .bitbucket, fullName: fullName, uuid: uuid) {
+        case .none:
+            return .unknown
+        case let .conflicting(why):
+            return .conflicting(why)
+        case let .repository(id):
+            let hooks = try store.webhookSecrets(repositoryID: id) { try openVault() }
+            return .found(repositoryID: id, hooks: hooks.map { HookSecret(hookID: $0.hookID, secret: $0.secret) })
+        }
     }
 
     private func openVault() throws -> Vault {
@@ -32,25 +40,32 @@ final class StoreWebhookHandler: WebhookHandling {
         return opened
     }
 
-    func firstDelivery(requestUUID: String, eventKey: String) async -> Bool {
-        (try? store.recordDelivery(requestUUID: requestUUID, eventKey: eventKey, now: Date())) ?? true
+    func isDuplicate(deliveryID: String) async throws -> Bool {
+        try store.isDuplicateDelivery(id: deliveryID)
     }
 
-    func apply(_ event: BitbucketPushEvent, requestUUID: String?) async {
+    func ignored(deliveryID: String, eventKey: String, repositoryID: Int64, hookID: Int64) async throws {
+        try store.recordIgnoredDelivery(id: deliveryID, eventKey: eventKey, hookID: hookID, now: Date())
+    }
+
+    func apply(_ event: BitbucketPushEvent, repositoryID: Int64, hookID: Int64, deliveryID: String) async throws -> WebhookApplyOutcome {
         do {
-            let changes = try store.applyPush(event, now: Date())
-            logger.info("push applied", metadata: ["repository": "\(event.repositoryFullName)", "changes": "\(changes.count)",
-                                                   "request": "\(requestUUID ?? "-")"])
+            switch try store.applyPush(event, toRepository: repositoryID, proof: .init(id: deliveryID, hookID: hookID), now: Date()) {
+            case .duplicate:
+                return .duplicate
+            case let .applied(changes):
+                logger.info("push applied", metadata: ["repository": "\(event.repositoryFullName)", "changes": "\(changes.count)",
+                                                       "hook": "\(hookID)", "request": "\(deliveryID)"])
+                return .applied(changes: event.changes.count)
+            }
         } catch {
-            logger.warning("push not applied", metadata: ["repository": "\(event.repositoryFullName)", "error": "\(error)"])
+            logger.warning("push not stored; answered 503 so the provider retries",
+                           metadata: ["repository": "\(event.repositoryFullName)", "hook": "\(hookID)", "error": "\(error)"])
+            throw error
         }
     }
 
-    func rejected(_ reason: String, status: Int, repository: (fullName: String, uuid: String?)?) async {
+    func rejected(_ reason: String, status: Int) async {
         logger.warning("webhook delivery refused", metadata: ["status": "\(status)", "reason": "\(reason)"])
-        if let repository {
-            try? store.recordWebhookFailure(repositoryFullName: repository.fullName, uuid: repository.uuid,
-                                            message: "delivery refused: \(reason)", now: Date())
-        }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SlipwayHTTP
 
 /// Runs deployments on this host (DESIGN.md, "Deployment phases"): one at a time per app, at
 /// most `maxParallel` at once; steps fetch → checkout → build → run, each with its status, exit
@@ -19,7 +20,7 @@ public actor Deployer {
     }
 
     /// The Basic credentials git should use for an app's repository, if it needs any.
-    public typealias GitCredentials = @Sendable (App) throws -> (username: String, password: String)?
+    public typealias GitCredentials = @Sendable (App) throws -> GitCredential?
     /// An app's secret variables, opened from the vault for its build and run steps only.
     public typealias SecretVariables = @Sendable (App) throws -> [String: String]
 
@@ -181,7 +182,8 @@ public actor Deployer {
             try FileManager.default.createDirectory(atPath: repo, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             let variables = stepVariables(app: app, deployment: deployment, secrets: try secrets(app))
 
-            func runStep(_ name: String, _ arguments: [String], environment: [String: String], in directory: String) async throws {
+            func runStep(_ name: String, _ arguments: [String], environment: [String: String], in directory: String,
+                         explain: [Int32: String] = [:]) async throws {
                 guard let step = steps[name] else { return }
                 try store.updateStep(id: step.id!, status: .running, now: Date())
                 let remaining = deadline.map { max(0.1, $0.timeIntervalSinceNow) }
@@ -192,33 +194,46 @@ public actor Deployer {
                 guard outcome.succeeded else {
                     if outcome.canceled { throw StepFailure(message: "canceled during \(name)", canceled: true) }
                     if outcome.timedOut { throw StepFailure(message: "timed out after \(app.timeoutSeconds ?? 0) s in step \(name)") }
+                    if let status = outcome.exitStatus, let why = explain[status] { throw StepFailure(message: why) }
                     throw StepFailure(message: "step \(name) failed: \(outcome.describe(timeout: remaining))")
                 }
             }
 
             // fetch: the token reaches git through this step's environment and an askpass helper
-            // that lives only as long as the step; the remote URL carries no credentials.
+            // that lives only as long as the step and answers only for the linked origin; the
+            // remote URL carries no credentials, and git follows no redirect.
+            guard let cloneURL = try app.repositoryID.flatMap({ id in try store.read { db in try Repository.fetchOne(db, key: id) } })?.cloneURL else {
+                throw StepFailure(message: "\(app.sourcePath) has no clone URL in the mirror")
+            }
+            let cloneOrigin = try Self.checkCloneURL(cloneURL)
             let askpass = try Askpass()
             defer { askpass.remove() }
             var gitEnvironment = ["PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": askpass.directory, "GIT_TERMINAL_PROMPT": "0",
                                   "GIT_ASKPASS": askpass.script, "SLIPWAY_BRANCH": app.branch, "SLIPWAY_COMMIT": deployment.commitHash,
-                                  "GIT_CONFIG_NOSYSTEM": "1"]
+                                  "GIT_CONFIG_NOSYSTEM": "1", "GIT_ALLOW_PROTOCOL": "https:http:file", "SLIPWAY_CLONE_URL": cloneURL]
             if let credential = try credentials(app) {
-                gitEnvironment["SLIPWAY_GIT_USERNAME"] = credential.username
-                gitEnvironment["SLIPWAY_GIT_PASSWORD"] = credential.password
+                if let cloneOrigin, credential.origins.contains(cloneOrigin) {
+                    gitEnvironment["SLIPWAY_GIT_USERNAME"] = credential.username
+                    gitEnvironment["SLIPWAY_GIT_PASSWORD"] = credential.password
+                    gitEnvironment["SLIPWAY_GIT_ORIGINS"] = Askpass.promptForms(of: cloneOrigin).joined(separator: " ")
+                } else if cloneOrigin != nil {
+                    log("fetch", .system, "fetching without the account's credential: \(cloneOrigin!) is not an origin the account was linked for\n")
+                }
             }
-            guard let cloneURL = try app.repositoryID.flatMap({ id in try store.read { db in try Repository.fetchOne(db, key: id) } })?.cloneURL else {
-                throw StepFailure(message: "\(app.sourcePath) has no clone URL in the mirror")
-            }
-            gitEnvironment["SLIPWAY_CLONE_URL"] = cloneURL
             let git = settings.git
             try await runStep("fetch", ["/bin/sh", "-c", """
                 set -e
                 [ -d .git ] || "$0" init -q .
                 "$0" remote set-url origin "$SLIPWAY_CLONE_URL" 2>/dev/null || "$0" remote add origin "$SLIPWAY_CLONE_URL"
-                "$0" fetch --no-tags origin "+refs/heads/$SLIPWAY_BRANCH:refs/remotes/origin/$SLIPWAY_BRANCH"
+                if ! out=$("$0" -c http.followRedirects=false fetch --no-tags origin "+refs/heads/$SLIPWAY_BRANCH:refs/remotes/origin/$SLIPWAY_BRANCH" 2>&1); then
+                  printf '%s\\n' "$out" >&2
+                  case "$out" in *"returned error: 30"[12378]*) exit 3 ;; esac
+                  exit 1
+                fi
+                [ -z "$out" ] || printf '%s\\n' "$out" >&2
                 "$0" cat-file -e "$SLIPWAY_COMMIT^{commit}" || { echo "commit $SLIPWAY_COMMIT is not on $SLIPWAY_BRANCH any more" >&2; exit 1; }
-                """, git], environment: gitEnvironment, in: repo)
+                """, git], environment: gitEnvironment, in: repo,
+                explain: [3: "the git server redirected the fetch of \(cloneOrigin?.description ?? cloneURL) elsewhere; Slipway follows no git redirect, so the credential stays at its origin — fix the repository's clone URL"])
             var checkoutEnvironment = gitEnvironment
             checkoutEnvironment["SLIPWAY_GIT_PASSWORD"] = nil
             checkoutEnvironment["SLIPWAY_FOLDER"] = folder
@@ -254,6 +269,21 @@ public actor Deployer {
         removeIdleFolders(appID: deployment.appID)
     }
 
+    /// A clone URL must pass the URL policy (https, or http on loopback) or be a local path;
+    /// returns its origin (nil for a path, which needs no credential).
+    static func checkCloneURL(_ url: String) throws -> Origin? {
+        guard url.contains("://") else {
+            guard url.hasPrefix("/") else { throw StepFailure(message: "refusing the clone URL \(url): not an https URL or a local path") }
+            return nil
+        }
+        do {
+            try URLPolicy.check(url)
+        } catch {
+            throw StepFailure(message: "refusing the clone URL: \(error.description)")
+        }
+        return Origin(url: url)
+    }
+
     static func folder(workRoot: String, app: String, deployment: Int64) -> String { "\(workRoot)/\(app)/d\(deployment)" }
 
     /// Only the folders of deployments that are ACTIVE or still running stay on disk.
@@ -286,8 +316,23 @@ public actor Deployer {
     }
 }
 
+/// The account credential git may use, and the origins it was linked for.
+public struct GitCredential: Sendable, Equatable {
+    public var username: String
+    public var password: String
+    public var origins: Set<Origin>
+
+    public init(username: String, password: String, origins: Set<Origin>) {
+        self.username = username
+        self.password = password
+        self.origins = origins
+    }
+}
+
 /// git's askpass helper for one fetch: a script that answers from the step's environment, in a
-/// private temporary folder removed with the step. The token is never in a file or an argument.
+/// private temporary folder removed with the step. The token is never in a file or an argument,
+/// and it is given only when git asks for one of `SLIPWAY_GIT_ORIGINS` (git's prompt names the
+/// URL it wants credentials for: `Username for 'https://host:port': `).
 struct Askpass {
     let directory: String
     var script: String { directory + "/askpass" }
@@ -297,13 +342,27 @@ struct Askpass {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let text = """
             #!/bin/sh
-            case "$1" in
-              Username*) printf '%s\\n' "$SLIPWAY_GIT_USERNAME" ;;
-              *) printf '%s\\n' "$SLIPWAY_GIT_PASSWORD" ;;
-            esac
+            asked=$(printf '%s' "$1" | sed -n "s|^[^']*'\\([A-Za-z][A-Za-z0-9+.-]*://\\)\\([^@/']*@\\)\\{0,1\\}\\([^/']*\\).*|\\1\\3|p" | tr 'A-Z' 'a-z')
+            for origin in $SLIPWAY_GIT_ORIGINS; do
+              [ "$asked" = "$origin" ] || continue
+              case "$1" in
+                Username*) printf '%s\\n' "$SLIPWAY_GIT_USERNAME" ;;
+                *) printf '%s\\n' "$SLIPWAY_GIT_PASSWORD" ;;
+              esac
+              exit 0
+            done
+            echo "slipway: no credential for ${asked:-that location}" >&2
+            exit 1
 
             """
         FileManager.default.createFile(atPath: directory + "/askpass", contents: Data(text.utf8), attributes: [.posixPermissions: 0o700])
+    }
+
+    /// How git may write an origin in its prompt: with and without the scheme's default port.
+    static func promptForms(of origin: Origin) -> [String] {
+        let host = origin.host.contains(":") ? "[\(origin.host)]" : origin.host
+        let explicit = "\(origin.scheme)://\(host):\(origin.port)"
+        return Origin.defaultPort(origin.scheme) == origin.port ? ["\(origin.scheme)://\(host)", explicit] : [explicit]
     }
 
     func remove() { try? FileManager.default.removeItem(atPath: directory) }

@@ -174,7 +174,7 @@ extension Store {
     /// An app's secret variables, sealed in the vault (the app's id as associated data).
     public func setSecretEnvironment(appID: Int64, _ variables: [String: String], vault: Vault) throws {
         let json = String(decoding: try JSONSerialization.data(withJSONObject: variables, options: [.sortedKeys]), as: UTF8.self)
-        let sealed = try vault.seal(json, context: "app:\(appID):secret_environment")
+        let sealed = try vault.seal(json, context: Self.appSecretsContext(appID))
         try write { db in
             try db.execute(sql: "UPDATE apps SET secret_environment_ciphertext = ?, updated_at = ? WHERE id = ?", arguments: [sealed, Date(), appID])
         }
@@ -184,7 +184,7 @@ extension Store {
     public func secretEnvironment(appID: Int64, vault: () throws -> Vault) throws -> [String: String] {
         guard let sealed = try read({ db in try Data.fetchOne(db, sql: "SELECT secret_environment_ciphertext FROM apps WHERE id = ?", arguments: [appID]) })
         else { return [:] }
-        let json = try vault().openString(sealed, context: "app:\(appID):secret_environment")
+        let json = try vault().openString(sealed, context: Self.appSecretsContext(appID))
         return (try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: String]) ?? [:]
     }
 

@@ -51,6 +51,32 @@ public struct DoctorReport: Sendable, Codable {
 
 /// The checks of the home: folders, config, database, vault key, log file, engine.
 public enum HomeDoctor {
+    /// The key must open every sealed secret the store holds; a missing key is fine only while
+    /// nothing is sealed yet.
+    static func vaultCheck(keyFile: String, store: Store?) -> DoctorCheck {
+        let sealed = (try? store?.allSealedSecrets()) ?? []
+        let vault: Vault
+        switch Result(catching: { () throws(VaultError) -> Vault in try Vault.open(keyFile: keyFile, create: false) }) {
+        case let .success(opened):
+            vault = opened
+        case .failure(.keyMissing) where sealed.isEmpty:
+            return DoctorCheck("vault key", .ok, "\(keyFile) not created yet; made when an account is linked")
+        case .failure(.keyMissing):
+            return DoctorCheck("vault key", .fail, "\(keyFile) is missing while \(sealed.count) secret\(sealed.count == 1 ? " is" : "s are") stored sealed with it",
+                               fix: "restore the key file from a backup, or unlink and link the accounts again")
+        case let .failure(error):
+            let fix: String? = if case let .keyTooOpen(path, _) = error { "chmod 600 \(path)" } else { nil }
+            return DoctorCheck("vault key", .fail, error.description, fix: fix)
+        }
+        let closed = sealed.filter { (try? vault.open($0.ciphertext, context: $0.context)) == nil }
+        if !closed.isEmpty {
+            let names = closed.prefix(3).map(\.name).joined(separator: ", ") + (closed.count > 3 ? " and \(closed.count - 3) more" : "")
+            return DoctorCheck("vault key", .fail, "\(keyFile) does not open \(closed.count) of \(sealed.count) stored secrets (\(names)): it is not the key they were sealed with",
+                               fix: "restore the original key file, or unlink and link the accounts again")
+        }
+        return DoctorCheck("vault key", .ok, "\(keyFile) (0600) opens \(sealed.count) stored secret\(sealed.count == 1 ? "" : "s")")
+    }
+
     public static func checks(paths: SlipwayPaths) -> (checks: [DoctorCheck], sqliteVersion: String?) {
         var checks: [DoctorCheck] = []
 
@@ -109,16 +135,8 @@ public enum HomeDoctor {
             checks.append(DoctorCheck("database", .fail, "\(error)", fix: "check the folder's permissions and free space"))
         }
 
-        // Vault key: only checked, never created here.
-        switch Result(catching: { () throws(VaultError) -> Vault in try Vault.open(keyFile: paths.keyFile, create: false) }) {
-        case .success:
-            checks.append(DoctorCheck("vault key", .ok, "\(paths.keyFile) (0600)"))
-        case .failure(.keyMissing):
-            checks.append(DoctorCheck("vault key", .ok, "\(paths.keyFile) not created yet; made when an account is linked"))
-        case let .failure(error):
-            let fix: String? = if case let .keyTooOpen(path, _) = error { "chmod 600 \(path)" } else { nil }
-            checks.append(DoctorCheck("vault key", .fail, error.description, fix: fix))
-        }
+        // Vault key: only checked, never created here — and proved against what it must open.
+        checks.append(vaultCheck(keyFile: paths.keyFile, store: opened))
 
         // Log file.
         do {

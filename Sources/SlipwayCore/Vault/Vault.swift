@@ -41,17 +41,47 @@ public struct Vault: Sendable {
     public static func open(keyFile path: String, create: Bool) throws(VaultError) -> Vault {
         var info = stat()
         if stat(path, &info) != 0 {
-            guard errno == ENOENT else { throw .keyUnreadable(path, reason: String(cString: strerror(errno))) }
+            guard errno == ENOENT else { throw .keyUnreadable(path, reason: reason(errno)) }
             guard create else { throw .keyMissing(path) }
             return Vault(key: try createKey(at: path))
         }
         let mode = UInt16(info.st_mode & 0o777)
         guard mode & 0o077 == 0 else { throw .keyTooOpen(path, mode: mode) }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw .keyUnreadable(path, reason: "permission denied")
-        }
+        let data = try readKey(path)
         guard data.count == 32 else { throw .keyMalformed(path, bytes: data.count) }
         return Vault(key: SymmetricKey(data: data))
+    }
+
+    /// The key file's bytes, or what exactly stopped reading them (a full descriptor table reads
+    /// very differently from a wrong owner).
+    private static func readKey(_ path: String) throws(VaultError) -> Data {
+        let fd = Foundation.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .keyUnreadable(path, reason: reason(errno)) }
+        defer { close(fd) }
+        var data = Data()
+        var buffer = [UInt8](repeating: 0, count: 64)
+        while true {
+            let n = read(fd, &buffer, buffer.count)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .keyUnreadable(path, reason: reason(errno))
+            }
+            if n == 0 { return data }
+            data.append(contentsOf: buffer[0..<n])
+            // A key is 32 bytes; anything much larger is not a key (and is not read whole).
+            if data.count > 4096 { return data }
+        }
+    }
+
+    /// errno as a sentence that says what to do about it.
+    static func reason(_ code: Int32) -> String {
+        switch code {
+        case EMFILE, ENFILE: "no file descriptors left (too many open files); close some connections or raise 'ulimit -n'"
+        case EACCES, EPERM: "permission denied; it must belong to this user (chown it, or run as its owner)"
+        case ENOENT: "it does not exist"
+        case EISDIR: "it is a directory, not a key file"
+        default: String(cString: strerror(code))
+        }
     }
 
     private static func createKey(at path: String) throws(VaultError) -> SymmetricKey {
@@ -60,7 +90,7 @@ public struct Vault: Sendable {
         let fd = Foundation.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         if fd < 0 {
             if errno == EEXIST { return try open(keyFile: path, create: false).key }
-            throw .cannotCreateKey(path, reason: String(cString: strerror(errno)))
+            throw .cannotCreateKey(path, reason: reason(errno))
         }
         let written = key.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         let synced = fsync(fd)

@@ -13,25 +13,52 @@ extension Store {
             try subscription.insert(db)
             return subscription
         }
-        let sealed = try vault.seal(secret, context: "webhook:\(subscription.id!)")
+        let sealed = try vault.seal(secret, context: Self.webhookSecretContext(subscription.id!))
         try write { db in
             try db.execute(sql: "UPDATE webhook_subscriptions SET secret_ciphertext = ? WHERE id = ?", arguments: [sealed, subscription.id!])
         }
         return subscription
     }
 
-    /// The secrets of the hooks on a repository, found by full name or uuid. The vault is opened
-    /// only when there is something to open.
-    public func webhookSecrets(repositoryFullName: String, uuid: String?, vault: () throws -> Vault) throws -> [String] {
+    /// The one mirrored repository of `provider` a delivery's payload names. Every identity the
+    /// payload carries must agree with that row: a name of one repository with the id of
+    /// another, or a name or id that two rows share, is `.conflicting` — never a guess.
+    public func webhookRepository(provider: ProviderKind, fullName: String, uuid: String?) throws -> WebhookRepositoryResolution {
+        try read { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT r.id, r.full_name, r.remote_id FROM repositories r
+                JOIN workspaces w ON w.id = r.workspace_id JOIN accounts a ON a.id = w.account_id
+                WHERE a.provider = ? AND (r.full_name = ? OR (? IS NOT NULL AND r.remote_id = ?))
+                """, arguments: [provider.rawValue, fullName, uuid, uuid])
+            guard !rows.isEmpty else { return .none }
+            guard rows.count == 1, let row = rows.first else {
+                return .conflicting("\(fullName) and \(uuid ?? "its id") name different repositories")
+            }
+            let storedName: String = row["full_name"]
+            let storedID: String? = row["remote_id"]
+            guard storedName == fullName else {
+                return .conflicting("the id \(uuid ?? "") belongs to \(storedName), not \(fullName)")
+            }
+            if let uuid, let storedID, storedID != uuid {
+                return .conflicting("\(fullName) has another id than \(uuid)")
+            }
+            return .repository(id: row["id"])
+        }
+    }
+
+    /// The secrets of Slipway's hooks on one repository, with each hook's id. The vault is opened
+    /// only when there is something to open; a secret that does not open is left out.
+    public func webhookSecrets(repositoryID: Int64, vault: () throws -> Vault) throws -> [(hookID: Int64, secret: String)] {
         let sealed = try read { db in
             try Row.fetchAll(db, sql: """
-                SELECT s.id, s.secret_ciphertext FROM webhook_subscriptions s JOIN repositories r ON r.id = s.repository_id
-                WHERE (r.full_name = ? OR (? IS NOT NULL AND r.remote_id = ?)) AND s.secret_ciphertext IS NOT NULL
-                """, arguments: [repositoryFullName, uuid, uuid]).map { (id: $0["id"] as Int64, data: $0["secret_ciphertext"] as Data) }
+                SELECT id, secret_ciphertext FROM webhook_subscriptions WHERE repository_id = ? AND secret_ciphertext IS NOT NULL ORDER BY id
+                """, arguments: [repositoryID]).map { (id: $0["id"] as Int64, data: $0["secret_ciphertext"] as Data) }
         }
         guard !sealed.isEmpty else { return [] }
         let vault = try vault()
-        return sealed.compactMap { try? vault.openString($0.data, context: "webhook:\($0.id)") }
+        return sealed.compactMap { item in
+            (try? vault.openString(item.data, context: Self.webhookSecretContext(item.id))).map { (hookID: item.id, secret: $0) }
+        }
     }
 
     /// A hook the provider confirmed, with the secret it signs with; replaces any row Slipway kept
@@ -103,43 +130,63 @@ extension Store {
         }
     }
 
-    /// The same, for a delivery that names its repository by full name or uuid.
-    public func recordWebhookFailure(repositoryFullName: String, uuid: String?, message: String, now: Date) throws {
-        try write { db in
-            try db.execute(sql: """
-                UPDATE webhook_subscriptions SET last_failure_at = ?, last_failure_message = ?
-                WHERE installed_by_slipway AND repository_id IN
-                      (SELECT id FROM repositories WHERE full_name = ? OR (? IS NOT NULL AND remote_id = ?))
-                """, arguments: [now, message, repositoryFullName, uuid, uuid])
-        }
-    }
-
     /// Forgets delivery ids older than a cutoff (providers retry within seconds, not days).
     public func pruneDeliveries(before cutoff: Date) throws {
         try write { db in try db.execute(sql: "DELETE FROM webhook_deliveries WHERE received_at < ?", arguments: [cutoff]) }
     }
 
-    /// Notes a delivery id; false when it was received before (Bitbucket retries reuse it).
-    public func recordDelivery(requestUUID: String, eventKey: String, now: Date) throws -> Bool {
+    /// Whether a delivery id was stored before (providers retry with the same id).
+    public func isDuplicateDelivery(id: String) throws -> Bool {
+        try read { db in try WebhookDelivery.filter(Column("request_id") == id).fetchCount(db) > 0 }
+    }
+
+    /// A verified delivery that is not a push: its id (so a retry is recognised) and that the hook
+    /// delivers. False when the id was stored before.
+    @discardableResult
+    public func recordIgnoredDelivery(id: String, eventKey: String, hookID: Int64, now: Date) throws -> Bool {
         try write { db in
-            var delivery = WebhookDelivery(subscriptionID: nil, requestID: requestUUID, eventKey: eventKey, outcome: .accepted, receivedAt: now)
+            var delivery = WebhookDelivery(subscriptionID: hookID, requestID: id, eventKey: eventKey, outcome: .ignored, receivedAt: now)
             try delivery.insert(db, onConflict: .ignore)
-            return db.changesCount > 0
+            guard db.changesCount > 0 else { return false }
+            try db.execute(sql: "UPDATE webhook_subscriptions SET last_delivery_at = ? WHERE id = ?", arguments: [now, hookID])
+            return true
         }
     }
 
-    /// A verified push: new heads written from the payload (created and moved branches with the
-    /// commit details it carries, closed ones deleted), change events, the hooks' health, and a
-    /// confirming refresh of the repository queued for the engine. One transaction.
-    @discardableResult
-    public func applyPush(_ event: BitbucketPushEvent, now: Date) throws -> [SyncReport.Change] {
-        let changes = try write { db -> [SyncReport.Change]? in
+    /// Who proved a delivery: its id and the hook whose secret verified it.
+    public struct DeliveryProof: Sendable, Equatable {
+        public var id: String
+        public var hookID: Int64
+
+        public init(id: String, hookID: Int64) {
+            self.id = id
+            self.hookID = hookID
+        }
+    }
+
+    public enum PushOutcome: Sendable, Equatable {
+        case applied([SyncReport.Change])
+        /// The delivery id was stored before: nothing applied twice.
+        case duplicate
+    }
+
+    /// A verified push to the repository the receiver resolved: new heads written from the
+    /// payload (created and moved branches with the commit details it carries, closed ones
+    /// deleted), change events, the delivery id, the hooks' health, and a confirming refresh of
+    /// the repository queued for the engine. One transaction: a delivery counts as received only
+    /// once its change is stored.
+    public func applyPush(_ event: BitbucketPushEvent, toRepository repositoryID: Int64, proof: DeliveryProof? = nil, now: Date) throws -> PushOutcome {
+        let outcome = try write { db -> PushOutcome? in
             guard let row = try Row.fetchOne(db, sql: """
                 SELECT r.id, r.slug, w.slug AS ws, a.provider FROM repositories r
                 JOIN workspaces w ON w.id = r.workspace_id JOIN accounts a ON a.id = w.account_id
-                WHERE r.full_name = ? OR (? IS NOT NULL AND r.remote_id = ?) LIMIT 1
-                """, arguments: [event.repositoryFullName, event.repositoryUUID, event.repositoryUUID]) else { return nil }
-            let repositoryID: Int64 = row["id"]
+                WHERE r.id = ?
+                """, arguments: [repositoryID]) else { return nil }
+            if let proof {
+                var delivery = WebhookDelivery(subscriptionID: proof.hookID, requestID: proof.id, eventKey: "repo:push", outcome: .accepted, receivedAt: now)
+                try delivery.insert(db, onConflict: .ignore)
+                guard db.changesCount > 0 else { return .duplicate }
+            }
             let path = "\(row["provider"] as String)/\(row["ws"] as String)/\(row["slug"] as String)"
             var changes: [SyncReport.Change] = []
             for change in event.changes {
@@ -176,9 +223,16 @@ extension Store {
                 var command = EngineCommand(kind: .refresh, payload: payload, requestedBy: "webhook", createdAt: now)
                 try command.insert(db)
             }
-            return changes
+            return .applied(changes)
         }
-        guard let changes else { throw StoreError.notFound("\(event.repositoryFullName) is not in the mirror") }
-        return changes
+        guard let outcome else { throw StoreError.notFound("\(event.repositoryFullName) is not in the mirror") }
+        return outcome
     }
+}
+
+/// Which mirrored repository a delivery names (see `Store.webhookRepository`).
+public enum WebhookRepositoryResolution: Sendable, Equatable {
+    case none
+    case conflicting(String)
+    case repository(id: Int64)
 }

@@ -58,6 +58,10 @@ public final class HTTPClient: Sendable {
     /// pause: past it, `.rateLimited` says when the credential may resume.
     public func send(_ request: HTTPRequest, deadline: Date? = nil) async throws -> HTTPResponse {
         let target = try URLPolicy.check(request.url, allowLoopbackHTTP: configuration.allowLoopbackHTTP)
+        if let origins = request.credentialOrigins, request.carriesCredential,
+           !(Origin(url: request.url).map(origins.contains) ?? false) {
+            throw HTTPError.credentialOriginRefused(url: request.url)
+        }
         var failures = 0
         var rateLimits = 0
         while true {
@@ -151,9 +155,11 @@ public final class HTTPClient: Sendable {
         }
     }
 
-    /// The transfer, following redirects that stay on https (or on loopback http).
+    /// The transfer, following redirects that stay on https (or on loopback http). Credentials go
+    /// only to the origins they were linked for: a hop anywhere else drops every credential header.
     private func exchange(_ original: HTTPRequest) async throws -> HTTPResponse {
         var request = original
+        let credentialOrigins = original.credentialOrigins ?? Set([Origin(url: original.url)].compactMap { $0 })
         var hops = 0
         while true {
             let response: HTTPResponse
@@ -183,8 +189,7 @@ public final class HTTPClient: Sendable {
             }
             // Never downgrade: https may only redirect to https.
             if from.scheme == "https" && to.scheme != "https" { throw HTTPError.redirectRefused(from: request.url, to: next) }
-            // Credentials are for the host they were given to.
-            if to.host.lowercased() != from.host.lowercased() { request.headers.remove("Authorization") }
+            if !(Origin(url: next).map(credentialOrigins.contains) ?? false) { request.removeCredentials() }
             if response.status == 303 || ((response.status == 301 || response.status == 302) && request.method == .post) {
                 request.method = .get
                 request.body = nil

@@ -24,11 +24,13 @@ public enum HTTPError: Error, Sendable, Equatable, CustomStringConvertible {
     case decoding(url: String, expected: String, excerpt: String)
     case redirectRefused(from: String, to: String)
     case tooManyRedirects(url: String)
+    /// A request carrying a credential to an origin the credential was not linked for.
+    case credentialOriginRefused(url: String)
 
     public var description: String {
         switch self {
         case let .insecureURL(url):
-            "refusing \(url): only https is allowed (plain http only for 127.0.0.1 and localhost)"
+            "refusing \(url): only https is allowed (plain http only for loopback addresses such as 127.0.0.1 or ::1, and localhost)"
         case let .invalidURL(url):
             "'\(url)' is not a valid URL"
         case let .network(kind, host, detail):
@@ -53,6 +55,8 @@ public enum HTTPError: Error, Sendable, Equatable, CustomStringConvertible {
             "refusing a redirect from \(from) to \(to): it leaves https"
         case let .tooManyRedirects(url):
             "too many redirects from \(url)"
+        case let .credentialOriginRefused(url):
+            "refusing to send the account's credential to \(Origin(url: url)?.description ?? url): it was linked for other origins"
         }
     }
 

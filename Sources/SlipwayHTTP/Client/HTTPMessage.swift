@@ -68,6 +68,14 @@ public struct HTTPRequest: Sendable {
     public var lane: RequestLane
     /// Overrides the method's idempotency (e.g. a POST the server deduplicates).
     public var retryable: Bool?
+    /// The origins the request's credential was linked for (an account's API and web URLs).
+    /// nil: the origin of `url` alone. A request to another origin is refused; a redirect to
+    /// one loses every credential header.
+    public var credentialOrigins: Set<Origin>?
+    /// The headers that carry a credential (an adapter adds its own, e.g. a token header).
+    public var credentialHeaders: [String] = HTTPRequest.standardCredentialHeaders
+
+    public static let standardCredentialHeaders = ["Authorization", "Proxy-Authorization", "Cookie"]
 
     public init(method: HTTPMethod = .get, url: String, headers: HTTPHeaders = HTTPHeaders(), body: Data? = nil,
                 budget: BudgetKey? = nil, lane: RequestLane = .background, retryable: Bool? = nil) {
@@ -81,6 +89,13 @@ public struct HTTPRequest: Sendable {
     }
 
     public var isRetryable: Bool { retryable ?? method.isIdempotent }
+
+    /// Whether any credential header is set.
+    public var carriesCredential: Bool { credentialHeaders.contains { headers[$0] != nil } }
+
+    mutating func removeCredentials() {
+        for name in credentialHeaders { headers.remove(name) }
+    }
 }
 
 public struct HTTPResponse: Sendable {

@@ -28,29 +28,3 @@ public struct TransferOptions: Sendable, Equatable {
         return (file, dir)
     }
 }
-
-/// URL rules: https everywhere, http only for loopback.
-public enum URLPolicy {
-    public static func isLoopback(host: String) -> Bool {
-        let h = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        return h == "localhost" || h == "::1" || h.hasPrefix("127.")
-    }
-
-    /// `host` or `host:port` of a URL: budgets are kept per authority.
-    public static func authority(of url: String) -> String? {
-        guard let components = URLComponents(string: url), let host = components.host else { return nil }
-        return components.port.map { "\(host):\($0)" } ?? host
-    }
-
-    /// Scheme and host of an allowed URL, or the reason it is refused.
-    public static func check(_ text: String, allowLoopbackHTTP: Bool) throws(HTTPError) -> (scheme: String, host: String) {
-        guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
-              let host = components.host, !host.isEmpty else { throw .invalidURL(text) }
-        switch scheme {
-        case "https": return (scheme, host)
-        case "http" where allowLoopbackHTTP && isLoopback(host: host): return (scheme, host)
-        case "http": throw .insecureURL(text)
-        default: throw .insecureURL(text)
-        }
-    }
-}

@@ -37,8 +37,13 @@ public struct BitbucketProvider: GitProvider {
         headers.add("Accept", "application/json")
         let host = URLPolicy.authority(of: url) ?? URLPolicy.authority(of: apiURL) ?? apiURL
         let budget = budgetCredential.map { BudgetKey(host: host, credential: $0, kind: kind) }
-        return HTTPRequest(url: url, headers: headers, budget: budget, lane: lane)
+        var request = HTTPRequest(url: url, headers: headers, budget: budget, lane: lane)
+        request.credentialOrigins = credentialOrigins
+        return request
     }
+
+    /// The token goes to the linked API and web origins only (clone URLs on them included).
+    var credentialOrigins: Set<Origin> { Set([Origin(url: apiURL), Origin(url: webURL)].compactMap { $0 }) }
 
     /// Sends with the current credential; an expiring credential that gets a 401 is renewed
     /// once and the request sent again.

@@ -1,35 +1,49 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 import SlipwayProviders
 
-/// What the receiver needs from the rest of Slipway (the CLI wires it to the store and vault):
-/// hook secrets, delivery bookkeeping, and where a verified push goes.
-public protocol WebhookHandling: Sendable {
-    /// The secrets of Slipway's hooks on a repository (by full name, or uuid); empty when unknown.
-    /// Read at each delivery, so a hook another process installed a moment ago verifies at once.
-    func secrets(repositoryFullName: String, uuid: String?) async -> [String]
-    /// Records a delivery id; false when it was seen before.
-    func firstDelivery(requestUUID: String, eventKey: String) async -> Bool
-    /// A verified `repo:push`: write the new heads now, queue a confirming fetch.
-    func apply(_ event: BitbucketPushEvent, requestUUID: String?) async
-    /// Why a delivery was refused (for the log; never a secret). `repository` names the repository
-    /// when the delivery was for one Slipway knows a hook on, so its health can show the failure.
-    func rejected(_ reason: String, status: Int, repository: (fullName: String, uuid: String?)?) async
-}
-
-/// Bitbucket's webhook deliveries on `POST /webhooks/bitbucket`: accepted only when
-/// `X-Hub-Signature` verifies against a hook secret of that repository; bodies over 1 MiB → 413;
-/// a repeated `X-Request-UUID` → 200, ignored; events other than `repo:push` → 202, ignored;
-/// malformed JSON → 400. A valid push is handed on at once and answered 200.
+/// Bitbucket's webhook deliveries on `POST /webhooks/bitbucket`. The payload's repository (name
+/// and id together) must resolve to exactly one mirrored repository, and `X-Hub-Signature` must
+/// verify against a secret of Slipway's hooks on *that* repository; the push is applied to that
+/// same row. Bodies over 1 MiB → 413 (a `Content-Length` over it at once); a repeated
+/// `X-Request-UUID` → 200, ignored; events other than `repo:push` → 202; malformed JSON, a
+/// missing delivery id, or a name and id that disagree → 400; unverified → 401 and nothing
+/// changes; a push that could not be stored → 503, so the provider retries.
 public final class WebhookReceiver: Sendable {
     public static let maxBody = 1 << 20
 
+    /// How long a client may take over a request, and how many may be connected at once.
+    public struct Limits: Sendable {
+        /// From the connection (or the previous answer) to the end of the request's headers.
+        public var headerTimeout: TimeInterval = 5
+        /// From the headers to the end of the body.
+        public var bodyTimeout: TimeInterval = 20
+        /// A kept-alive connection with no request in flight.
+        public var idleTimeout: TimeInterval = 30
+        /// Connections at once (one accept burst may overshoot it by a few); more wait in the
+        /// listen backlog, so a flood of idle connections cannot take the descriptors the engine needs.
+        public var maxConnections: Int = Limits.defaultMaxConnections
+
+        public init() {}
+
+        /// A quarter of the descriptors this process may open, at most 256.
+        public static var defaultMaxConnections: Int {
+            var limit = rlimit()
+            guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < 1 << 20 else { return 256 }
+            return max(8, min(256, Int(limit.rlim_cur) / 4))
+        }
+    }
+
     public let port: Int
+    /// Connections open right now and the most seen at once (for `status` and tests).
+    public let connections: ConnectionCount
     private let serverTask: Task<Void, any Error>
 
-    private init(port: Int, serverTask: Task<Void, any Error>) {
+    private init(port: Int, connections: ConnectionCount, serverTask: Task<Void, any Error>) {
         self.port = port
+        self.connections = connections
         self.serverTask = serverTask
     }
 
@@ -39,30 +53,45 @@ public final class WebhookReceiver: Sendable {
     }
 
     /// Listens on `host:port` (0 picks a free port).
-    public static func start(host: String, port: Int, handler: any WebhookHandling) async throws -> WebhookReceiver {
+    public static func start(host: String, port: Int, handler: any WebhookHandling, limits: Limits = Limits(),
+                             logger: Logger = Logger(label: "slipway.webhooks") { _ in SwiftLogNoOpLogHandler() }) async throws -> WebhookReceiver {
         let router = Router()
         router.post(RouterPath(stringLiteral: String(ServerRoutes.bitbucketWebhook.dropFirst()))) { request, _ -> Response in
             var request = request
             let outcome: Outcome
-            do {
-                let buffer = try await request.collectBody(upTo: maxBody)
-                var headers: [String: String] = [:]
-                for field in request.headers { headers[field.name.canonicalName] = field.value }
-                outcome = await handle(headers: headers, body: Data(buffer: buffer), handler: handler)
-            } catch {
-                await handler.rejected("body over \(maxBody) bytes", status: 413, repository: nil)
-                outcome = Outcome(status: 413, text: "payload too large")
+            if let declared = request.headers[.contentLength].flatMap(Int.init), declared > maxBody {
+                // Refused before a byte of the body is read.
+                outcome = await refuse(413, "payload too large", handler: handler)
+            } else {
+                do {
+                    let buffer = try await request.collectBody(upTo: maxBody)
+                    var headers: [String: String] = [:]
+                    for field in request.headers { headers[field.name.canonicalName] = field.value }
+                    outcome = await handle(headers: headers, body: Data(buffer: buffer), handler: handler)
+                } catch {
+                    outcome = await refuse(413, "payload too large", handler: handler)
+                }
             }
-            return Response(status: .init(code: outcome.status), headers: [.contentType: "text/plain; charset=utf-8"],
+            var headers: HTTPFields = [.contentType: "text/plain; charset=utf-8"]
+            if outcome.status == 413 { headers[.connection] = "close" }
+            return Response(status: .init(code: outcome.status), headers: headers,
                             body: .init(byteBuffer: ByteBuffer(string: outcome.text + "\n")))
         }
+        let connections = ConnectionCount()
         let started = PortSignal()
-        let app = Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: nil),
-                              onServerRunning: { started.set($0.localAddress?.port ?? port) },
-                              logger: Logger(label: "slipway.webhooks") { _ in SwiftLogNoOpLogHandler() })
+        let deadlines = limits
+        let app = Application(
+            router: router,
+            server: .http1(configuration: .init(additionalChannelHandlers: [RequestDeadlineHandler(headerTimeout: deadlines.headerTimeout,
+                                                                                                   bodyTimeout: deadlines.bodyTimeout)],
+                                                idleTimeout: .milliseconds(Int64(limits.idleTimeout * 1000)))),
+            configuration: .init(address: .hostname(host, port: port), serverName: nil,
+                                 availableConnectionsDelegate: ConnectionCap(limit: limits.maxConnections, count: connections)),
+            onServerRunning: { started.set($0.localAddress?.port ?? port) },
+            logger: logger)
         let task = Task { try await app.run() }
         let bound = try await started.wait(orFailureOf: task)
-        return WebhookReceiver(port: bound, serverTask: task)
+        return WebhookReceiver(port: bound, connections: connections, serverTask: task)
     }
 
     public func stop() async {
@@ -70,7 +99,7 @@ public final class WebhookReceiver: Sendable {
         _ = await serverTask.result
     }
 
-    /// Just enough of any delivery to find its repository's secrets.
+    /// Just enough of any delivery to find its repository.
     private struct Named: Decodable {
         struct Repository: Decodable {
             var full_name: String
@@ -79,38 +108,69 @@ public final class WebhookReceiver: Sendable {
         var repository: Repository
     }
 
+    private static func refuse(_ status: Int, _ reason: String, handler: any WebhookHandling) async -> Outcome {
+        await handler.rejected(reason, status: status)
+        return Outcome(status: status, text: reason)
+    }
+
     /// The rules, without a socket (headers lowercased).
     public static func handle(headers: [String: String], body: Data, handler: any WebhookHandling) async -> Outcome {
-        func refuse(_ status: Int, _ reason: String, repository: (fullName: String, uuid: String?)? = nil) async -> Outcome {
-            await handler.rejected(reason, status: status, repository: repository)
-            return Outcome(status: status, text: reason)
-        }
+        func refuse(_ status: Int, _ reason: String) async -> Outcome { await Self.refuse(status, reason, handler: handler) }
         guard body.count <= maxBody else { return await refuse(413, "payload too large") }
         guard let named = try? JSONDecoder().decode(Named.self, from: body) else {
             return await refuse(400, "malformed JSON: no repository.full_name")
         }
         let fullName = named.repository.full_name
-        let uuid = named.repository.uuid
-        let secrets = await handler.secrets(repositoryFullName: fullName, uuid: uuid)
-        // Only a repository with a hook of ours has health to mark.
-        let known = secrets.isEmpty ? nil : (fullName: fullName, uuid: uuid)
-        let signature = headers["x-hub-signature"]
-        guard signature != nil else { return await refuse(401, "unsigned delivery for \(fullName)", repository: known) }
-        guard secrets.contains(where: { WebhookSignature.isValid(body: body, header: signature, secret: $0) }) else {
-            return await refuse(401, secrets.isEmpty ? "no Slipway hook on \(fullName)" : "bad signature for \(fullName)", repository: known)
+        let lookup: WebhookRepositoryLookup
+        do {
+            lookup = try await handler.repository(fullName: fullName, uuid: named.repository.uuid)
+        } catch {
+            return await refuse(503, "cannot read the mirror now; retry")
+        }
+        let repositoryID: Int64
+        let hooks: [HookSecret]
+        switch lookup {
+        case .unknown:
+            return await refuse(401, "no Slipway hook on \(fullName)")
+        case let .conflicting(why):
+            return await refuse(400, why)
+        case let .found(id, secrets):
+            repositoryID = id
+            hooks = secrets
+        }
+        guard !hooks.isEmpty else { return await refuse(401, "no Slipway hook on \(fullName)") }
+        guard let signature = headers["x-hub-signature"] else { return await refuse(401, "unsigned delivery for \(fullName)") }
+        guard let proof = hooks.first(where: { WebhookSignature.isValid(body: body, header: signature, secret: $0.secret) }) else {
+            return await refuse(401, "bad signature for \(fullName)")
+        }
+        // Verified from here on. Bitbucket always sends a delivery id; without one a retry
+        // could not be told from a new push.
+        guard let deliveryID = BitbucketWebhookDialect.deliveryID(headers) else {
+            return await refuse(400, "no X-Request-UUID header")
         }
         let eventKey = headers["x-event-key"] ?? ""
-        if let requestUUID = headers["x-request-uuid"], !(await handler.firstDelivery(requestUUID: requestUUID, eventKey: eventKey)) {
-            return Outcome(status: 200, text: "already received")
+        do {
+            if try await handler.isDuplicate(deliveryID: deliveryID) { return Outcome(status: 200, text: "already received") }
+            guard eventKey == "repo:push" else {
+                try await handler.ignored(deliveryID: deliveryID, eventKey: eventKey, repositoryID: repositoryID, hookID: proof.hookID)
+                return Outcome(status: 202, text: "ignored: \(eventKey.isEmpty ? "no event key" : eventKey)")
+            }
+        } catch {
+            return await refuse(503, "cannot store the delivery now; retry")
         }
-        guard eventKey == "repo:push" else { return Outcome(status: 202, text: "ignored: \(eventKey.isEmpty ? "no event key" : eventKey)") }
         let event: BitbucketPushEvent
         do {
             event = try BitbucketPushEvent.decode(body)
         } catch {
-            return await refuse(400, error.description, repository: known)
+            return await refuse(400, error.description)
         }
-        await handler.apply(event, requestUUID: headers["x-request-uuid"])
-        return Outcome(status: 200, text: "applied \(event.changes.count) change\(event.changes.count == 1 ? "" : "s")")
+        do {
+            switch try await handler.apply(event, repositoryID: repositoryID, hookID: proof.hookID, deliveryID: deliveryID) {
+            case .duplicate: return Outcome(status: 200, text: "already received")
+            case let .applied(count): return Outcome(status: 200, text: "applied \(count) change\(count == 1 ? "" : "s")")
+            }
+        } catch {
+            return await refuse(503, "the push could not be stored; retry")
+        }
     }
 }

@@ -1,0 +1,34 @@
+import Foundation
+
+/// Where a credential may go: scheme + host + port, as browsers draw the line. Two URLs on the
+/// same host but another port or scheme are different origins.
+public struct Origin: Hashable, Sendable, CustomStringConvertible {
+    public let scheme: String
+    /// Lowercased, without IPv6 brackets.
+    public let host: String
+    /// Explicit, or the scheme's default (443, 80).
+    public let port: Int
+
+    public init?(url: String) {
+        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
+              let rawHost = components.host, !rawHost.isEmpty else { return nil }
+        let host = rawHost.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        guard let port = components.port ?? Self.defaultPort(scheme) else { return nil }
+        self.scheme = scheme
+        self.host = host
+        self.port = port
+    }
+
+    public static func defaultPort(_ scheme: String) -> Int? {
+        switch scheme {
+        case "https": 443
+        case "http": 80
+        default: nil
+        }
+    }
+
+    public var description: String {
+        let shownHost = host.contains(":") ? "[\(host)]" : host
+        return Self.defaultPort(scheme) == port ? "\(scheme)://\(shownHost)" : "\(scheme)://\(shownHost):\(port)"
+    }
+}
