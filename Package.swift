@@ -93,9 +93,11 @@ let package = Package(
                            .product(name: "GRDB", package: "GRDB.swift")]
         ),
 
-        .testTarget(name: "SlipwayHTTPTests", dependencies: ["SlipwayHTTP"], exclude: ["Fixtures"]),
+        // A raw loopback HTTP server the test targets share (misbehaving servers, redirects).
+        .target(name: "SlipwayTestSupport", path: "Tests/SlipwayTestSupport"),
+        .testTarget(name: "SlipwayHTTPTests", dependencies: ["SlipwayHTTP", "SlipwayTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "SlipwayProvidersTests", dependencies: ["SlipwayProviders", "SlipwaySandbox"], exclude: ["Fixtures"]),
-        .testTarget(name: "SlipwayCoreTests", dependencies: ["SlipwayCore", "SlipwayHTTP", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "SlipwayCoreTests", dependencies: ["SlipwayCore", "SlipwayHTTP", "SlipwayTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "SlipwayTUITests", dependencies: ["SlipwayTUI", "SlipwayCore", .product(name: "GRDB", package: "GRDB.swift")], exclude: ["Snapshots"]),
         .testTarget(name: "SlipwayServerTests", dependencies: ["SlipwayServer", "SlipwayHTTP", "SlipwayProviders"], exclude: ["Fixtures"]),
         // The core against the sandbox over real loopback HTTP.

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+import SlipwayTestSupport
 import SlipwayHTTP
 @testable import SlipwayCore
 
@@ -314,5 +315,69 @@ struct DeployerTests {
         #expect(chunks.first?.text.hasPrefix("[earlier output dropped") == true)
         #expect(chunks.filter { $0.stream == .system }.count == 1)
         #expect(chunks.last?.text.hasPrefix("line 49 ") == true)
+    }
+
+    // MARK: The credential stays at its origin (issue 16 §3)
+
+    /// A git server that wants Basic credentials and records every Authorization it is sent.
+    static func credentialSink() throws -> LoopbackServer {
+        try LoopbackServer { _, connection in
+            connection.respond(401, headers: ["WWW-Authenticate": "Basic realm=\"git\""], text: "credentials, please")
+        }
+    }
+
+    func deployFrom(_ cloneURL: String, origins: Set<Origin>) async throws -> (rig: Rig, deployment: Deployment) {
+        let rig = try await rig(password: "s3cret-token", origins: origins)
+        let hash = try await commit(rig, content: "v1\n")
+        try rig.store.write { db in try db.execute(sql: "UPDATE repositories SET clone_url = ?", arguments: [cloneURL]) }
+        _ = try app(rig)
+        let (deployment, _) = try await rig.deployer.deploy(app: "web", commit: hash)
+        await finish(rig)
+        return (rig, try #require(try rig.store.deployment(id: deployment.id!)))
+    }
+
+    @Test("a fetch redirected to another origin is not followed: ERROR in one line, and the other host never sees the token")
+    func redirectedFetch() async throws {
+        let elsewhere = try Self.credentialSink()
+        defer { elsewhere.stop() }
+        let linked = try LoopbackServer { request, connection in
+            connection.respond(302, headers: ["Location": elsewhere.baseURL + request.path], text: "")
+        }
+        defer { linked.stop() }
+        let (rig, done) = try await deployFrom(linked.baseURL + "/acme/api.git", origins: [Origin(url: linked.baseURL)!])
+        #expect(done.phase == .error)
+        #expect(done.errorMessage?.contains("redirected the fetch of \(linked.baseURL) elsewhere") == true, "\(done.errorMessage ?? "")")
+        #expect(!linked.receivedRequests.isEmpty)
+        #expect(elsewhere.receivedRequests.isEmpty, "git followed the redirect")
+        #expect(try !log(rig, done.id!).contains("s3cret-token"))
+    }
+
+    @Test("askpass answers only for the linked origin: a clone URL elsewhere is fetched without the credential")
+    func askpassOnlyForLinkedOrigin() async throws {
+        let elsewhere = try Self.credentialSink()
+        defer { elsewhere.stop() }
+        let (rig, done) = try await deployFrom(elsewhere.baseURL + "/acme/api.git", origins: [Origin(url: "https://bitbucket.org")!])
+        #expect(done.phase == .error)
+        #expect(try log(rig, done.id!).contains("is not an origin the account was linked for"))
+        #expect(!elsewhere.receivedRequests.isEmpty)
+        #expect(elsewhere.receivedRequests.allSatisfy { $0.headers["authorization"] == nil }, "the credential reached another origin")
+    }
+
+    @Test("at the linked origin git gets the credential through askpass (so the refusal above is the origin check)")
+    func askpassAtLinkedOrigin() async throws {
+        let linked = try Self.credentialSink()
+        defer { linked.stop() }
+        let (_, second) = try await deployFrom(linked.baseURL + "/acme/api.git", origins: [Origin(url: linked.baseURL)!])
+        #expect(second.phase == .error)
+        let expected = "Basic " + Data("x-token-auth:s3cret-token".utf8).base64EncodedString()
+        #expect(linked.receivedRequests.contains { $0.headers["authorization"] == expected }, "\(linked.receivedRequests.map(\.headers))")
+    }
+
+    @Test("clone URLs follow the URL policy: plain http only on loopback addresses")
+    func cloneURLPolicy() throws {
+        #expect(throws: Deployer.StepFailure.self) { try Deployer.checkCloneURL("http://127.0.0.1.nip.io/acme/api.git") }
+        #expect(throws: Deployer.StepFailure.self) { try Deployer.checkCloneURL("ext::sh -c touch% /tmp/pwned") }
+        #expect(try Deployer.checkCloneURL("http://127.0.0.1:7990/acme/api.git") == Origin(url: "http://127.0.0.1:7990"))
+        #expect(try Deployer.checkCloneURL("/srv/git/api.git") == nil)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SlipwayTestSupport
 @testable import SlipwayHTTP
 
 /// The real libcurl path against a real loopback server.

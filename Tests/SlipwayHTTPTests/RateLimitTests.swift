@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SlipwayTestSupport
 @testable import SlipwayHTTP
 
 @Suite("Rate limits and concurrency")

@@ -380,8 +380,9 @@ public actor SyncEngine {
                      .unauthorized where account.auth != .token && account.auth != .apiToken:
                     // A pause concerns the credential; a rejected OAuth token needs its refresh.
                     throw error
-                case .unauthorized, .forbidden, .notFound, .decoding, .status:
-                    // git access refused or broken here: REST from now on for this repository.
+                case .unauthorized, .forbidden, .notFound, .decoding, .status, .credentialOriginRefused, .redirectRefused:
+                    // git access refused or broken here (or its clone URL is on an origin the
+                    // token is not for): REST from now on for this repository.
                     gitRefused.insert(repositoryID)
                 default:
                     throw error

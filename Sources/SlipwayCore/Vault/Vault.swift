@@ -74,7 +74,7 @@ public struct Vault: Sendable {
     }
 
     /// errno as a sentence that says what to do about it.
-    static func reason(_ code: Int32) -> String {
+    public static func reason(_ code: Int32) -> String {
         switch code {
         case EMFILE, ENFILE: "no file descriptors left (too many open files); close some connections or raise 'ulimit -n'"
         case EACCES, EPERM: "permission denied; it must belong to this user (chown it, or run as its owner)"

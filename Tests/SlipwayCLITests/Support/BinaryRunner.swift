@@ -20,6 +20,8 @@ struct BinaryRunner {
     }()
 
     var environment: [String: String]
+    /// The caller's umask, when a test needs one other than its own.
+    var umask: mode_t?
 
     init(home: String, extra: [String: String] = [:]) {
         var env = ["PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "TERM": "xterm-256color", "SLIPWAY_HOME": home]
@@ -41,8 +43,13 @@ struct BinaryRunner {
 
     func run(_ arguments: [String], stdin: String? = nil) throws -> Result {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = arguments
+        if let umask {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "umask \(String(umask, radix: 8)) && exec \"$0\" \"$@\"", Self.binary] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: Self.binary)
+            process.arguments = arguments
+        }
         process.environment = environment
         let out = Pipe(), err = Pipe(), input = Pipe()
         process.standardOutput = out

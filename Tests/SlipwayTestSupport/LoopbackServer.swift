@@ -5,28 +5,28 @@ import Glibc
 
 /// A deliberately small HTTP/1.1 server on 127.0.0.1 (port 0) whose handler controls the raw
 /// bytes, so tests can misbehave as real servers do: reset mid-body, trickle, never answer.
-final class LoopbackServer: @unchecked Sendable {
-    struct Request: Sendable {
-        var method: String
-        var path: String
-        var headers: [String: String]
-        var body: Data
+public final class LoopbackServer: @unchecked Sendable {
+    public struct Request: Sendable {
+        public var method: String
+        public var path: String
+        public var headers: [String: String]
+        public var body: Data
     }
 
     /// The descriptor belongs to the connection's serving thread: other threads only shut the
     /// socket down (which wakes that thread), so a descriptor number is never closed twice or
     /// used after another test has been given it.
-    final class Connection: @unchecked Sendable {
-        let fd: Int32
+    public final class Connection: @unchecked Sendable {
+        public let fd: Int32
         private let lock = NSLock()
         private var isClosed = false
         private var released = false
 
         init(fd: Int32) { self.fd = fd }
 
-        var closed: Bool { lock.withLock { isClosed } }
+        public var closed: Bool { lock.withLock { isClosed } }
 
-        func write(_ data: Data) {
+        public func write(_ data: Data) {
             data.withUnsafeBytes { raw in
                 var offset = 0
                 while offset < raw.count {
@@ -37,9 +37,9 @@ final class LoopbackServer: @unchecked Sendable {
             }
         }
 
-        func write(_ text: String) { write(Data(text.utf8)) }
+        public func write(_ text: String) { write(Data(text.utf8)) }
 
-        func respond(_ status: Int, headers: [String: String] = [:], body: Data = Data(), reason: String = "OK") {
+        public func respond(_ status: Int, headers: [String: String] = [:], body: Data = Data(), reason: String = "OK") {
             var head = "HTTP/1.1 \(status) \(reason)\r\n"
             var all = headers
             if all["Content-Length"] == nil && all["Transfer-Encoding"] == nil { all["Content-Length"] = "\(body.count)" }
@@ -48,19 +48,19 @@ final class LoopbackServer: @unchecked Sendable {
             write(Data(head.utf8) + body)
         }
 
-        func respond(_ status: Int, headers: [String: String] = [:], text: String) {
+        public func respond(_ status: Int, headers: [String: String] = [:], text: String) {
             respond(status, headers: headers, body: Data(text.utf8))
         }
 
         /// Closes with RST instead of FIN, as a crashing peer or a middlebox does (serving thread only).
-        func reset() {
+        public func reset() {
             var linger = linger(l_onoff: 1, l_linger: 0)
             setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<linger>.size))
             release()
         }
 
         /// Ends the connection (any thread): FIN to the peer, and the serving thread wakes up.
-        func close() {
+        public func close() {
             lock.lock()
             defer { lock.unlock() }
             guard !isClosed else { return }
@@ -79,9 +79,9 @@ final class LoopbackServer: @unchecked Sendable {
         }
     }
 
-    typealias Handler = @Sendable (Request, Connection) -> Void
+    public typealias Handler = @Sendable (Request, Connection) -> Void
 
-    let port: Int
+    public let port: Int
     private let listener: Int32
     private let handler: Handler
     private let lock = NSLock()
@@ -90,11 +90,11 @@ final class LoopbackServer: @unchecked Sendable {
     private var connections: [Connection] = []
     private var stopped = false
 
-    var baseURL: String { "http://127.0.0.1:\(port)" }
-    var acceptedConnections: Int { lock.withLock { accepted } }
-    var receivedRequests: [Request] { lock.withLock { requests } }
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
+    public var acceptedConnections: Int { lock.withLock { accepted } }
+    public var receivedRequests: [Request] { lock.withLock { requests } }
 
-    init(handler: @escaping Handler) throws {
+    public init(handler: @escaping Handler) throws {
         self.handler = handler
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var yes: Int32 = 1
@@ -118,7 +118,7 @@ final class LoopbackServer: @unchecked Sendable {
     }
 
     /// Stops accepting and ends every connection; safe to call more than once.
-    func stop() {
+    public func stop() {
         let open: [Connection]? = lock.withLock {
             if stopped { return nil }
             stopped = true
@@ -193,31 +193,5 @@ final class LoopbackServer: @unchecked Sendable {
         buffer.removeFirst(length)
         return Request(method: requestLine.count > 0 ? String(requestLine[0]) : "", path: requestLine.count > 1 ? String(requestLine[1]) : "",
                        headers: headers, body: Data(body))
-    }
-}
-
-/// A clock for integration tests that never waits: every sleep returns at once, moves time
-/// forward and is recorded, so retry delays can be checked without sleeping.
-final class ImmediateClock: @unchecked Sendable {
-    private let lock = NSLock()
-    private var current: Date
-    private var recorded: [TimeInterval] = []
-
-    init(start: Date = Date(timeIntervalSince1970: 1_800_000_000)) { current = start }
-
-    var sleeps: [TimeInterval] { lock.withLock { recorded } }
-}
-
-import SlipwayHTTP
-
-extension ImmediateClock: SlipwayClock {
-    var now: Date { lock.withLock { current } }
-
-    func sleep(until deadline: Date) async throws {
-        try Task.checkCancellation()
-        lock.withLock {
-            recorded.append(max(0, deadline.timeIntervalSince(current)))
-            if deadline > current { current = deadline }
-        }
     }
 }
