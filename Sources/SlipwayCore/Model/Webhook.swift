@@ -63,7 +63,7 @@ public enum WebhookHealth: Sendable, Equatable {
     case waiting(since: Date)
     /// Delivered, and no failure since the last delivery.
     case healthy(lastDelivery: Date)
-    /// The latest thing known is a failure: a refused delivery, or a push found by polling.
+    /// The latest thing known is a failure: a push found by polling before any delivery brought it.
     case failing(since: Date, message: String)
 
     /// nil when Slipway installed no hook on the repository.
