@@ -106,7 +106,7 @@ let package = Package(
             dependencies: ["SlipwayCore", "SlipwaySandbox", "SlipwayHTTP", "SlipwayProviders", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(name: "SlipwaySandboxTests", dependencies: ["SlipwaySandbox", "SlipwayHTTP"], exclude: ["Fixtures"]),
-        .testTarget(name: "SlipwayCLITests", dependencies: ["SlipwayCLI", "SlipwayCore", "SlipwaySandbox", "SlipwayHTTP", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "SlipwayCLITests", dependencies: ["SlipwayCLI", "SlipwayTestSupport", "SlipwayCore", "SlipwaySandbox", "SlipwayHTTP", .product(name: "GRDB", package: "GRDB.swift")]),
     ],
     swiftLanguageModes: [.v6]
 )

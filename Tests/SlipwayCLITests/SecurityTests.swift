@@ -7,6 +7,7 @@ import SlipwayCore
 import SlipwayProviders
 import SlipwaySandbox
 import SlipwayServer
+import SlipwayTestSupport
 
 /// Issue 16 end to end: one repository's proof acts on that repository only, plain http only
 /// on loopback addresses, nothing readable by others, secrets typed at a terminal not echoed,
@@ -241,5 +242,20 @@ struct SecurityTests {
         #expect(Vault.reason(EMFILE).contains("no file descriptors left"))
         #expect(Vault.reason(ENFILE).contains("no file descriptors left"))
         #expect(Vault.reason(EACCES).contains("permission denied"))
+    }
+}
+
+extension SecurityTests {
+    @Test("an http_proxy in the environment never sees a loopback request (it would read the token in clear)")
+    func noProxyForLoopback() async throws {
+        let server = try await smallSandbox(seed: 164, repos: 1)
+        defer { Task { await server.stop() } }
+        let proxy = try LoopbackServer { _, connection in connection.respond(502, text: "proxied") }
+        defer { proxy.stop() }
+        let home = TemporaryHome()
+        let runner = BinaryRunner(home: home.path, extra: ["http_proxy": proxy.baseURL, "HTTP_PROXY": proxy.baseURL, "ALL_PROXY": proxy.baseURL])
+        let linked = try await runner.link(server)
+        #expect(linked.status == 0, "\(linked.stderr)")
+        #expect(proxy.receivedRequests.isEmpty, "the proxy saw \(proxy.receivedRequests.map(\.headers))")
     }
 }

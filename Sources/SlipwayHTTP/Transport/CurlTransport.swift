@@ -153,6 +153,9 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
         _ = slw_easy_setopt_string(easy, CURLOPT_PROTOCOLS_STR, loopbackHTTP ? "http,https" : "https")
         _ = slw_easy_setopt_string(easy, CURLOPT_REDIR_PROTOCOLS_STR, "https")
         _ = slw_easy_setopt_long(easy, CURLOPT_FOLLOWLOCATION, 0)
+        // Plain http goes to loopback only, and never through a proxy from `http_proxy`: a
+        // proxy would read the request's credential in clear (https proxies only tunnel TLS).
+        if loopbackHTTP { _ = slw_easy_setopt_string(easy, CURLOPT_NOPROXY, "*") }
         _ = slw_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
         _ = slw_easy_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, 1)
         _ = slw_easy_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, 2)
