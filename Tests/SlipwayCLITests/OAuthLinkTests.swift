@@ -209,6 +209,25 @@ struct OAuthLinkTests {
     }
 
     /// A sandbox whose tokens live `lifetime` seconds, and a home linked to it by the code flow.
+    @Test("with --client-secret - the secret comes from stdin and the redirected URL is pasted at the terminal")
+    func pastedAtTerminalAfterStdinSecret() async throws {
+        let server = try await sandbox()
+        defer { Task { await server.stop() } }
+        let home = TemporaryHome()
+        let tmux = try TmuxSession(width: 400, height: 30, environment: ["SLIPWAY_HOME": home.path, "HOME": home.path, "LANG": "C.UTF-8"])
+        try tmux.type("printf '%s\\n' '\(server.service.consumer.secret)' | '\(BinaryRunner.binary)' link bitbucket --oauth --api-url \(server.apiURL) "
+                      + "--web-url \(server.webURL) --client-id \(server.service.consumer.key) --client-secret - --timeout 60")
+        let (asked, screen) = try await tmux.waitFor("or paste the URL the browser was sent to")
+        #expect(asked, "\(screen)")
+        let authorize = try #require(screen.split(whereSeparator: { $0 == " " || $0 == "\n" }).first { $0.contains("/site/oauth2/authorize?") }.map(String.init))
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        let redirect = try #require(try await transport.perform(HTTPRequest(url: authorize)).headers["Location"])
+        try tmux.type(redirect)
+        let (linked, after) = try await tmux.waitFor("through OAuth")
+        #expect(linked, "\(after)")
+    }
+
     func linkedByCodeFlow(lifetime: Int) async throws -> (SandboxServer, TemporaryHome, BinaryRunner) {
         let server = try await sandbox(lifetime: lifetime)
         let home = TemporaryHome()

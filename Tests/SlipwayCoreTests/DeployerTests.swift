@@ -174,15 +174,15 @@ struct DeployerTests {
         let text = try log(rig, deployment.id!)
         #expect(text.contains("built\n"))
         #expect(text.contains("running web at \(hash) home=none\nversion 1\n"))
-        // The token is nowhere on disk: not in the work folder's git config, no askpass left.
+        // The token is nowhere on disk: not in the work folder's git config, no git home left.
         let config = try String(contentsOfFile: rig.work + "/web/repo/.git/config", encoding: .utf8)
         // The deployment ran in a folder of its own.
         #expect(FileManager.default.fileExists(atPath: rig.work + "/web/d\(deployment.id!)/built.txt"))
         #expect(!config.contains("s3cret-token"))
         #expect(!text.contains("s3cret-token"))
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: FileManager.default.temporaryDirectory.path).filter { $0.hasPrefix("slipway-askpass-") }
-        #expect(leftovers.isEmpty || !leftovers.contains { path in
-            (try? String(contentsOfFile: FileManager.default.temporaryDirectory.path + "/" + path + "/askpass", encoding: .utf8))?.contains("s3cret") == true
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: FileManager.default.temporaryDirectory.path).filter { $0.hasPrefix("slipway-git-home-") }
+        #expect(leftovers.allSatisfy { path in
+            ((try? FileManager.default.subpathsOfDirectory(atPath: FileManager.default.temporaryDirectory.path + "/" + path)) ?? []).isEmpty
         })
     }
 
@@ -277,6 +277,32 @@ struct DeployerTests {
         #expect(try log(rig, c.id!).contains("three"))
     }
 
+    @Test("a user's deploy retries a commit that failed or was canceled; autodeploy never retries it by itself")
+    func retries() async throws {
+        let rig = try await rig()
+        let hash = try await commit(rig, content: "one\n")
+        _ = try app(rig, build: nil, run: "test -f \"$MARKS/fixed\"")
+        let (failed, _) = try await rig.deployer.deploy(app: "web")
+        await finish(rig)
+        #expect(try rig.store.deployment(id: failed.id!)?.phase == .error)
+        // Autodeploy of the same commit (a push seen again) starts nothing.
+        let (auto, autoCreated) = try rig.store.enqueueDeployment(appID: failed.appID, commit: hash, cause: "pushed", now: Date())
+        #expect(!autoCreated && auto.id == failed.id)
+        // The user fixes the cause and retries: a new deployment of the same commit.
+        FileManager.default.createFile(atPath: tmp.path + "/fixed", contents: Data())
+        let (retry, created) = try await rig.deployer.deploy(app: "web")
+        #expect(created && retry.id != failed.id && retry.commitHash == hash)
+        // While it is queued, asking again gives the same one.
+        let (same, again) = try await rig.deployer.deploy(app: "web")
+        #expect(!again && same.id == retry.id)
+        await finish(rig)
+        #expect(try rig.store.deployment(id: retry.id!)?.phase == .active)
+        // A redeploy of the ACTIVE commit is a deployment too.
+        let (redeploy, redeployed) = try await rig.deployer.deploy(app: "web")
+        #expect(redeployed && redeploy.id != retry.id)
+        #expect(try rig.store.enqueueDeployment(appID: failed.appID, commit: hash, cause: "pushed", now: Date()).created == false)
+    }
+
     @Test("a new head on the app's branch deploys it (autodeploy), with the push as its cause")
     func autodeploy() async throws {
         let rig = try await rig()
@@ -352,8 +378,8 @@ struct DeployerTests {
         #expect(try !log(rig, done.id!).contains("s3cret-token"))
     }
 
-    @Test("askpass answers only for the linked origin: a clone URL elsewhere is fetched without the credential")
-    func askpassOnlyForLinkedOrigin() async throws {
+    @Test("the credential helper answers only for the linked origin: a clone URL elsewhere is fetched without the credential")
+    func helperOnlyForLinkedOrigin() async throws {
         let elsewhere = try Self.credentialSink()
         defer { elsewhere.stop() }
         let (rig, done) = try await deployFrom(elsewhere.baseURL + "/acme/api.git", origins: [Origin(url: "https://bitbucket.org")!])
@@ -363,14 +389,15 @@ struct DeployerTests {
         #expect(elsewhere.receivedRequests.allSatisfy { $0.headers["authorization"] == nil }, "the credential reached another origin")
     }
 
-    @Test("at the linked origin git gets the credential through askpass (so the refusal above is the origin check)")
-    func askpassAtLinkedOrigin() async throws {
+    @Test("at the linked origin git gets the credential from the helper (so the refusal above is the origin check)")
+    func helperAtLinkedOrigin() async throws {
         let linked = try Self.credentialSink()
         defer { linked.stop() }
-        let (_, second) = try await deployFrom(linked.baseURL + "/acme/api.git", origins: [Origin(url: linked.baseURL)!])
+        let (rig, second) = try await deployFrom(linked.baseURL + "/acme/api.git", origins: [Origin(url: linked.baseURL)!])
         #expect(second.phase == .error)
         let expected = "Basic " + Data("x-token-auth:s3cret-token".utf8).base64EncodedString()
-        #expect(linked.receivedRequests.contains { $0.headers["authorization"] == expected }, "\(linked.receivedRequests.map(\.headers))")
+        #expect(linked.receivedRequests.contains { $0.headers["authorization"] == expected },
+                "\(linked.receivedRequests.map(\.headers))\n\((try? log(rig, second.id!)) ?? "")")
     }
 
     @Test("clone URLs follow the URL policy: plain http only on loopback addresses")

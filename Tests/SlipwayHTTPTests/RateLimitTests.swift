@@ -77,6 +77,23 @@ struct RateLimitTests {
         #expect(transport.sent == 2)
     }
 
+    @Test("Retry-After: 4 means four seconds: the stated wait is honoured and the bucket is not drained")
+    func statedWaitHonoured() async throws {
+        let clock = VirtualClock()
+        let transport = ScriptedTransport([.respond(429, headers: [("Retry-After", "4")]), .respond(200, headers: [])])
+        let http = client(transport, clock: clock)
+        let start = clock.now
+        let task = Task { try await http.send(HTTPRequest(url: "https://api.example.com/x", budget: key)) }
+        while clock.sleepers == 0 { await Task.yield() }
+        #expect(clock.nextDeadline == start.addingTimeInterval(4))
+        clock.advance(by: 4)
+        // No further wait for a refill: the second attempt goes at once.
+        for _ in 0..<1000 where transport.sent < 2 { await Task.yield() }
+        #expect(transport.sent == 2, "a wait beyond the provider's 4 s: next wake \(String(describing: clock.nextDeadline))")
+        #expect(try await task.value.status == 200)
+        #expect(clock.now.timeIntervalSince(start) == 4)
+    }
+
     @Test("a storm of 429s doubles the pause each time, up to 15 minutes")
     func storm() async throws {
         let clock = VirtualClock()

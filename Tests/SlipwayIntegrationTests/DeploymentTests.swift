@@ -6,7 +6,7 @@ import SlipwayProviders
 import SlipwaySandbox
 
 /// Deployments from the sandbox's real git repositories over smart HTTP: the token reaches git
-/// only through the fetch step's askpass helper.
+/// only through the fetch step's credential helper.
 @Suite("Deployments against the sandbox")
 struct DeploymentTests {
     @Test("a push deploys to ACTIVE; a failing build is ERROR with its output; no token on disk")

@@ -136,6 +136,37 @@ struct EngineTests {
         #expect(try r.store.integrityCheck() == "ok")
     }
 
+    @Test("a head that moved while its details failed stays due for them: they arrive after the storm")
+    func detailsAfterStorm() async throws {
+        let r = try await rig()
+        defer { let server = r.server; Task { await server.stop() } }
+        for _ in 0..<3 where !(try r.converged()) {
+            await r.engine.step()
+            r.clock.advance(by: 600)
+        }
+        func undetailed() throws -> Int {
+            try r.store.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM branches WHERE head_date IS NULL AND head_message IS NULL") } ?? -1
+        }
+        #expect(try r.converged() && undetailed() == 0)
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        _ = try await transport.perform(HTTPRequest(method: .post, url: r.server.origin + "/_sandbox/control",
+                                                    body: Data(#"{"faults":["503@/2.0/repositories/*/commit/*"]}"#.utf8)))
+        r.server.service.push(count: 2)
+        for _ in 0..<3 where !(try r.converged()) {
+            r.clock.advance(by: 600)
+            await r.engine.step()
+        }
+        #expect(try r.converged())
+        #expect(try undetailed() > 0, "the storm should have left heads without details")
+        _ = try await transport.perform(HTTPRequest(method: .post, url: r.server.origin + "/_sandbox/control", body: Data(#"{"faults":[]}"#.utf8)))
+        for _ in 0..<3 where try undetailed() > 0 {
+            r.clock.advance(by: 600)
+            await r.engine.step()
+        }
+        #expect(try undetailed() == 0, "heads kept empty details after the storm")
+    }
+
     @Test("timeouts: a stalled git endpoint is cut off, recorded, the other repositories go on, and all converge once it answers")
     func timeouts() async throws {
         var transfer = TransferOptions()

@@ -172,12 +172,14 @@ struct LinkCommand: AsyncParsableCommand {
         let pkce = PKCE.random()
         let listener = try await OAuthCallbackServer.start(expectedState: state)
         let url = client.authorizeURL(state: state, redirectURI: listener.redirectURI, pkce: pkce)
+        // The paste comes from stdin, or — when stdin carried the secret — from the terminal.
+        let pasted: FileHandle? = stdinFree ? FileHandle.standardInput : FileHandle(forReadingAtPath: "/dev/tty")
         Terminal.error("open this URL in a browser and approve Slipway:\n\n  \(url)\n\n"
-                       + (stdinFree ? "waiting for the redirect to \(listener.redirectURI) — or paste the URL the browser was sent to (or its code) here:" : "waiting for the redirect to \(listener.redirectURI)"))
-        if stdinFree {
+                       + (pasted != nil ? "waiting for the redirect to \(listener.redirectURI) — or paste the URL the browser was sent to (or its code) here:" : "waiting for the redirect to \(listener.redirectURI)"))
+        if let pasted {
             // A thread of its own: a blocked read must not hold up cancellation or the pool.
             let reader = Thread {
-                while let line = readLine() {
+                while let line = Self.readLine(from: pasted) {
                     guard !line.trimmingCharacters(in: .whitespaces).isEmpty else { continue }
                     do {
                         listener.deliver(.success(try AuthorizationRedirect.code(from: line, expectedState: state)))
@@ -205,6 +207,18 @@ struct LinkCommand: AsyncParsableCommand {
         } catch {
             await listener.stop()
             throw error
+        }
+    }
+
+    /// One line from a file handle (the terminal, when stdin was spent on a secret), or nil at its end.
+    static func readLine(from handle: FileHandle) -> String? {
+        var bytes: [UInt8] = []
+        while true {
+            guard let byte = try? handle.read(upToCount: 1), let first = byte.first else {
+                return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self)
+            }
+            if first == UInt8(ascii: "\n") { return String(decoding: bytes, as: UTF8.self) }
+            bytes.append(first)
         }
     }
 
@@ -281,12 +295,33 @@ struct AccountsCommand: AsyncParsableCommand {
         var apiUrl: String
         var auth: String
         var status: String
+        var pausedUntil: Date?
         var scopes: [String]
         var tokenExpiresAt: Date?
+        var budgets: [Budget]
+
+        struct Budget: Encodable {
+            var kind: String
+            var window = "hour"
+            var limit: Int
+            var remaining: Int
+            var resetsAt: Date?
+
+            enum CodingKeys: String, CodingKey { case kind, window, limit, remaining, resetsAt }
+
+            func encode(to encoder: any Encoder) throws {
+                var c = encoder.container(keyedBy: CodingKeys.self)
+                try c.encode(kind, forKey: .kind)
+                try c.encode(window, forKey: .window)
+                try c.encode(limit, forKey: .limit)
+                try c.encode(remaining, forKey: .remaining)
+                try c.encode(resetsAt, forKey: .resetsAt)
+            }
+        }
 
         // Absent values are printed as null, not dropped: the contract lists every field.
         enum CodingKeys: String, CodingKey {
-            case provider, username, displayName, apiUrl, auth, status, scopes, tokenExpiresAt
+            case provider, username, displayName, apiUrl, auth, status, pausedUntil, scopes, tokenExpiresAt, budgets
         }
 
         func encode(to encoder: any Encoder) throws {
@@ -297,17 +332,33 @@ struct AccountsCommand: AsyncParsableCommand {
             try c.encode(apiUrl, forKey: .apiUrl)
             try c.encode(auth, forKey: .auth)
             try c.encode(status, forKey: .status)
+            try c.encode(pausedUntil, forKey: .pausedUntil)
             try c.encode(scopes, forKey: .scopes)
             try c.encode(tokenExpiresAt, forKey: .tokenExpiresAt)
+            try c.encode(budgets, forKey: .budgets)
         }
     }
 
     func run() async throws {
         let context = try global.context()
         let accounts = try context.store.accounts()
-        let rows = accounts.map {
-            Row(provider: $0.provider.rawValue, username: $0.username, displayName: $0.displayName, apiUrl: $0.apiURL,
-                auth: $0.auth.rawValue, status: $0.status.rawValue, scopes: $0.scopes, tokenExpiresAt: $0.tokenExpiresAt)
+        let buckets = try StoreBudgetLedger(store: context.store).all()
+        let now = Date()
+        let rows = accounts.map { account in
+            // The shared buckets say whether the credential is paused right now (a 429 seen by
+            // any process), which the account row alone does not.
+            let own = buckets.filter { $0.key.credential == "account:\(account.id ?? 0)" }
+            let paused = own.compactMap { $0.bucket.pausedUntil }.filter { $0 > now }.max()
+            let status = account.status == .ok && paused != nil ? AccountStatus.rateLimited : account.status
+            let budgets = own.map { entry in
+                var bucket = entry.bucket
+                bucket.refill(now: now)
+                return Row.Budget(kind: entry.key.kind.rawValue, limit: bucket.headerLimit ?? Int(bucket.capacity.rounded()),
+                                  remaining: bucket.headerRemaining ?? Int(bucket.tokens.rounded(.down)), resetsAt: bucket.headerResetAt)
+            }
+            return Row(provider: account.provider.rawValue, username: account.username, displayName: account.displayName, apiUrl: account.apiURL,
+                       auth: account.auth.rawValue, status: status.rawValue, pausedUntil: paused, scopes: account.scopes,
+                       tokenExpiresAt: account.tokenExpiresAt, budgets: budgets)
         }
         if output.json { return try printJSON(rows) }
         if rows.isEmpty {
@@ -316,7 +367,8 @@ struct AccountsCommand: AsyncParsableCommand {
         }
         var table = TextTable("PROVIDER", "USER", "NAME", "AUTH", "STATUS", "EXPIRES", "SCOPES")
         for row in rows {
-            table.add(row.provider, "@" + row.username, row.displayName, row.auth, row.status,
+            let status = row.pausedUntil.map { "\(row.status) (resumes \(RelativeTime.text($0) ?? ""))" } ?? row.status
+            table.add(row.provider, "@" + row.username, row.displayName, row.auth, status,
                       RelativeTime.text(row.tokenExpiresAt), row.scopes.joined(separator: " "))
         }
         Terminal.out(table.render())

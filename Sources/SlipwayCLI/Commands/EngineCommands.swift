@@ -29,8 +29,7 @@ struct SyncCommand: AsyncParsableCommand {
             throw SlipwayCLIError.failure("no accounts linked; run 'slipway link bitbucket --token-file -' first")
         }
         guard once else {
-            Terminal.error("syncing in the foreground; Ctrl-C to stop")
-            return try await EngineHost(context: context, role: "sync").run(printChanges: !output.json)
+            return try await EngineHost(context: context, role: "sync").run(printChanges: !output.json, banner: "syncing in the foreground; Ctrl-C to stop")
         }
         // One engine per home: a one-off cycle holds the lock while it writes the mirror; with an
         // engine running, that engine is asked for the cycle.
@@ -79,6 +78,11 @@ struct SyncCommand: AsyncParsableCommand {
             for failure in report.errors { Terminal.warning("\(TerminalText.sanitize(failure.path)): \(failure.message)") }
         }
         if let fatal { throw SlipwayCLIError.failure(fatal) }
+        if outcome.anyAccountFailed {
+            let first = report.errors.first.map { " (first: \(TerminalText.sanitize($0.path)): \(TerminalText.sanitize($0.message)))" } ?? ""
+            throw SlipwayCLIError.failure("the cycle did not complete: \(report.errors.count) part\(report.errors.count == 1 ? "" : "s") could not be read\(first); "
+                                          + "what was synced is kept; run 'slipway sync --once' again")
+        }
         if let stoppedAt {
             throw SlipwayCLIError.rateLimited("rate limited: stopped before the deadline; what was synced is kept; it may resume at \(JSONOutput.timestamp(stoppedAt))")
         }
@@ -122,8 +126,9 @@ struct DaemonCommand: AsyncParsableCommand {
 
     func run() async throws {
         let context = try global.context()
-        Terminal.error("slipway daemon: engine running for \(context.paths.home ?? context.paths.dataDirectory) (pid \(getpid())); SIGINT or SIGTERM stops it")
-        try await EngineHost(context: context, role: "daemon", listensForWebhooks: true).run(printChanges: false)
+        try await EngineHost(context: context, role: "daemon", listensForWebhooks: true).run(
+            printChanges: false,
+            banner: "slipway daemon: engine running for \(context.paths.home ?? context.paths.dataDirectory) (pid \(getpid())); SIGINT or SIGTERM stops it")
     }
 }
 

@@ -7,7 +7,7 @@ import SlipwayHTTP
 /// that hosts it.
 enum EngineFactory {
     /// The deployer as the config describes it; git gets the account's token through the
-    /// fetch step's askpass helper.
+    /// fetch step's credential helper, for the account's linked origins only.
     static func makeDeployer(context: CommandContext, logger: Logger) -> Deployer {
         var settings = Deployer.Settings()
         settings.maxParallel = context.config.deploy.maxParallel

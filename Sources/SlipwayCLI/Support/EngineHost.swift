@@ -15,16 +15,21 @@ struct EngineHost {
     /// The daemon takes webhook deliveries; a foreground `sync` does not.
     var listensForWebhooks = false
 
-    func run(printChanges: Bool) async throws {
+    func run(printChanges: Bool, banner: String? = nil) async throws {
         let logger = Logger(label: "slipway.\(role)")
-        // The webhook receiver first, so the lock can say where it listens.
+        // One line and nothing else when an engine already runs: no banner, no receiver bound.
+        if let holder = EngineLock.holder(path: context.paths.engineLockFile) {
+            throw SlipwayCLIError.failure(EngineLockError.alreadyHeld(holder).description)
+        }
+        // The webhook receiver before the lock, so the lock can say where it listens.
         var receiver: WebhookReceiver?
         if listensForWebhooks, let address = ListenAddress(context.config.webhooks.listen) {
             do {
                 receiver = try await WebhookReceiver.start(host: address.host, port: address.port,
                                                            handler: StoreWebhookHandler(store: context.store, keyFile: context.paths.keyFile, logger: logger))
             } catch {
-                Terminal.warning("webhooks: cannot listen on \(context.config.webhooks.listen) (\(error)); running without the receiver")
+                let why = "\(error)".contains("in use") ? "something else listens there; set webhooks.listen to a free address" : "\(error)"
+                Terminal.warning("webhooks: cannot listen on \(context.config.webhooks.listen) (\(why)); running without the receiver")
             }
         }
         let listener = receiver.flatMap { r in ListenAddress(context.config.webhooks.listen).map { "\($0.host.contains(":") ? "[\($0.host)]" : $0.host):\(r.port)" } }
@@ -36,6 +41,7 @@ struct EngineHost {
             throw SlipwayCLIError.failure(error.description)
         }
         defer { lock.release() }
+        if let banner { Terminal.error(banner) }
         logger.info("engine started", metadata: ["pid": "\(getpid())"])
 
         let engine = EngineFactory.make(context: context, logger: logger)

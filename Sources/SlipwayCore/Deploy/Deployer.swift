@@ -83,7 +83,8 @@ public actor Deployer {
         }
     }
 
-    /// Queues a deployment of an app's branch head (or `commit`); returns it and whether it is new.
+    /// A user's deployment of an app's branch head (or `commit`): a retry or a redeploy unless one
+    /// for that commit is queued or running (then that one, and `false`).
     public func deploy(app name: String, commit: String? = nil, cause: String? = nil) throws -> (Deployment, Bool) {
         guard let app = try store.app(named: name) else { throw StoreError.notFound("no app named '\(name)'; see 'slipway apps'") }
         let target: String
@@ -95,7 +96,7 @@ public actor Deployer {
             }
             target = branch.headHash
         }
-        return try store.enqueueDeployment(appID: app.id!, commit: target, cause: cause ?? "deployed by hand", now: Date())
+        return try store.enqueueDeployment(appID: app.id!, commit: target, cause: cause ?? "deployed by hand", byUser: true, now: Date())
     }
 
     /// Asks a running deployment to stop; a queued one is canceled at once.
@@ -199,23 +200,25 @@ public actor Deployer {
                 }
             }
 
-            // fetch: the token reaches git through this step's environment and an askpass helper
-            // that lives only as long as the step and answers only for the linked origin; the
-            // remote URL carries no credentials, and git follows no redirect.
+            // fetch: the token reaches git through this step's environment and a credential
+            // helper (a shell snippet in git's -c, no file to write or execute) that answers only
+            // for the linked origin; the remote URL carries no credentials, and git follows no
+            // redirect. HOME is an empty private folder, so no user config takes part.
             guard let cloneURL = try app.repositoryID.flatMap({ id in try store.read { db in try Repository.fetchOne(db, key: id) } })?.cloneURL else {
                 throw StepFailure(message: "\(app.sourcePath) has no clone URL in the mirror")
             }
             let cloneOrigin = try Self.checkCloneURL(cloneURL)
-            let askpass = try Askpass()
-            defer { askpass.remove() }
-            var gitEnvironment = ["PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": askpass.directory, "GIT_TERMINAL_PROMPT": "0",
-                                  "GIT_ASKPASS": askpass.script, "SLIPWAY_BRANCH": app.branch, "SLIPWAY_COMMIT": deployment.commitHash,
-                                  "GIT_CONFIG_NOSYSTEM": "1", "GIT_ALLOW_PROTOCOL": "https:http:file", "SLIPWAY_CLONE_URL": cloneURL]
+            let home = try PrivateFolder()
+            defer { home.remove() }
+            var gitEnvironment = ["PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": home.path, "GIT_TERMINAL_PROMPT": "0",
+                                  "SLIPWAY_BRANCH": app.branch, "SLIPWAY_COMMIT": deployment.commitHash,
+                                  "GIT_CONFIG_NOSYSTEM": "1", "GIT_ALLOW_PROTOCOL": "https:http:file", "SLIPWAY_CLONE_URL": cloneURL,
+                                  "SLIPWAY_CREDENTIAL_HELPER": GitCredentialHelper.snippet]
             if let credential = try credentials(app) {
                 if let cloneOrigin, credential.origins.contains(cloneOrigin) {
                     gitEnvironment["SLIPWAY_GIT_USERNAME"] = credential.username
                     gitEnvironment["SLIPWAY_GIT_PASSWORD"] = credential.password
-                    gitEnvironment["SLIPWAY_GIT_ORIGINS"] = Askpass.promptForms(of: cloneOrigin).joined(separator: " ")
+                    gitEnvironment["SLIPWAY_GIT_ORIGINS"] = GitCredentialHelper.forms(of: cloneOrigin).joined(separator: " ")
                 } else if cloneOrigin != nil {
                     log("fetch", .system, "fetching without the account's credential: \(cloneOrigin!) is not an origin the account was linked for\n")
                 }
@@ -225,7 +228,7 @@ public actor Deployer {
                 set -e
                 [ -d .git ] || "$0" init -q .
                 "$0" remote set-url origin "$SLIPWAY_CLONE_URL" 2>/dev/null || "$0" remote add origin "$SLIPWAY_CLONE_URL"
-                if ! out=$("$0" -c http.followRedirects=false fetch --no-tags origin "+refs/heads/$SLIPWAY_BRANCH:refs/remotes/origin/$SLIPWAY_BRANCH" 2>&1); then
+                if ! out=$("$0" -c credential.helper= -c "credential.helper=$SLIPWAY_CREDENTIAL_HELPER" -c http.followRedirects=false fetch --no-tags origin "+refs/heads/$SLIPWAY_BRANCH:refs/remotes/origin/$SLIPWAY_BRANCH" 2>&1); then
                   printf '%s\\n' "$out" >&2
                   case "$out" in *"returned error: 30"[12378]*) exit 3 ;; esac
                   exit 1
@@ -329,41 +332,36 @@ public struct GitCredential: Sendable, Equatable {
     }
 }
 
-/// git's askpass helper for one fetch: a script that answers from the step's environment, in a
-/// private temporary folder removed with the step. The token is never in a file or an argument,
-/// and it is given only when git asks for one of `SLIPWAY_GIT_ORIGINS` (git's prompt names the
-/// URL it wants credentials for: `Username for 'https://host:port': `).
-struct Askpass {
-    let directory: String
-    var script: String { directory + "/askpass" }
+/// git's credential helper for one fetch, as a shell snippet git runs itself (`!…` in
+/// `credential.helper`), so no executable is written to disk (an executable written while other
+/// threads fork can fail to start with ETXTBSY). It answers from the step's environment, and only
+/// when git asks for one of `SLIPWAY_GIT_ORIGINS` (git names `protocol` and `host[:port]` on stdin).
+enum GitCredentialHelper {
+    static let snippet = """
+        !f() { [ "$1" = get ] || return 0; p=; h=; \
+        while IFS='=' read -r k v; do case "$k" in protocol) p=$v ;; host) h=$v ;; esac; done; \
+        asked=$(printf '%s://%s' "$p" "$h" | tr 'A-Z' 'a-z'); \
+        for o in $SLIPWAY_GIT_ORIGINS; do [ "$asked" = "$o" ] || continue; \
+        printf 'username=%s\\npassword=%s\\n' "$SLIPWAY_GIT_USERNAME" "$SLIPWAY_GIT_PASSWORD"; return 0; done; \
+        echo "slipway: no credential for ${asked:-that location}" >&2; }; f
+        """
 
-    init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-askpass-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let text = """
-            #!/bin/sh
-            asked=$(printf '%s' "$1" | sed -n "s|^[^']*'\\([A-Za-z][A-Za-z0-9+.-]*://\\)\\([^@/']*@\\)\\{0,1\\}\\([^/']*\\).*|\\1\\3|p" | tr 'A-Z' 'a-z')
-            for origin in $SLIPWAY_GIT_ORIGINS; do
-              [ "$asked" = "$origin" ] || continue
-              case "$1" in
-                Username*) printf '%s\\n' "$SLIPWAY_GIT_USERNAME" ;;
-                *) printf '%s\\n' "$SLIPWAY_GIT_PASSWORD" ;;
-              esac
-              exit 0
-            done
-            echo "slipway: no credential for ${asked:-that location}" >&2
-            exit 1
-
-            """
-        FileManager.default.createFile(atPath: directory + "/askpass", contents: Data(text.utf8), attributes: [.posixPermissions: 0o700])
-    }
-
-    /// How git may write an origin in its prompt: with and without the scheme's default port.
-    static func promptForms(of origin: Origin) -> [String] {
+    /// How git may name an origin: with and without the scheme's default port.
+    static func forms(of origin: Origin) -> [String] {
         let host = origin.host.contains(":") ? "[\(origin.host)]" : origin.host
         let explicit = "\(origin.scheme)://\(host):\(origin.port)"
         return Origin.defaultPort(origin.scheme) == origin.port ? ["\(origin.scheme)://\(host)", explicit] : [explicit]
     }
+}
 
-    func remove() { try? FileManager.default.removeItem(atPath: directory) }
+/// An empty folder only this user can read, removed with the step.
+struct PrivateFolder {
+    let path: String
+
+    init() throws {
+        path = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-git-home-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+    }
+
+    func remove() { try? FileManager.default.removeItem(atPath: path) }
 }

@@ -77,8 +77,9 @@ public enum StepProcess {
 
         // The working directory: posix_spawn has no portable chdir action, so the step runs
         // through `cd DIR && exec …` — DIR passed as an argument, never spliced into the script.
-        // Slipway itself runs with umask 077; a build gets a shell's usual 022.
-        let argv = ["/bin/sh", "-c", "umask 022 && cd -- \"$0\" && exec \"$@\"", directory] + arguments
+        // Slipway itself runs with umask 077; a build gets a shell's usual 022. `cd` would leave
+        // OLDPWD (the engine's folder) in the step's environment: unset, as it was not given.
+        let argv = ["/bin/sh", "-c", "umask 022 && cd -- \"$0\" && unset OLDPWD && exec \"$@\"", directory] + arguments
         let cArgs = argv.map { strdup($0) } + [nil]
         let cEnv = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { cArgs.forEach { free($0) }; cEnv.forEach { free($0) } }

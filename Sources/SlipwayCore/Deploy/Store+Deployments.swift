@@ -7,11 +7,27 @@ extension Store {
     /// Queues a deployment of `commit` for an app unless one exists for that commit (a webhook
     /// and the fetch that confirms it start one deployment, not two). Deployments of the app
     /// still waiting to start are superseded by the new one.
-    public func enqueueDeployment(appID: Int64, commit: String, cause: String, now: Date) throws -> (deployment: Deployment, created: Bool) {
+    /// Queues a deployment of a commit. Autodeploy (`byUser` false) is idempotent per (app,
+    /// commit) and never retries a failure by itself. A user's request always starts one — a
+    /// retry after ERROR or CANCELED, or a redeploy — unless one for that commit is queued or
+    /// running, which is returned instead (`created` false).
+    public func enqueueDeployment(appID: Int64, commit: String, cause: String, byUser: Bool = false, now: Date) throws -> (deployment: Deployment, created: Bool) {
         try write { db in
             let key = "app:\(appID):\(commit)"
-            if let existing = try Deployment.filter(Column("dedupe_key") == key).fetchOne(db) { return (existing, false) }
-            var deployment = Deployment(appID: appID, commitHash: commit, cause: cause, dedupeKey: key, createdAt: now)
+            var dedupeKey: String? = key
+            if byUser {
+                let active = [DeploymentPhase.pendingBuild, .building, .pendingDeploy, .deploying].map(\.rawValue)
+                if let busy = try Deployment.filter(Column("app_id") == appID && Column("commit_hash") == commit && active.contains(Column("phase")))
+                    .order(Column("id").desc).fetchOne(db) {
+                    return (busy, false)
+                }
+                // The autodeploy key stays with the first deployment of the commit, so a push seen
+                // later never starts yet another one.
+                if try Deployment.filter(Column("dedupe_key") == key).fetchCount(db) > 0 { dedupeKey = nil }
+            } else if let existing = try Deployment.filter(Column("dedupe_key") == key).fetchOne(db) {
+                return (existing, false)
+            }
+            var deployment = Deployment(appID: appID, commitHash: commit, cause: cause, dedupeKey: dedupeKey, createdAt: now)
             try deployment.insert(db)
             try db.execute(sql: """
                 UPDATE deployments SET phase = 'SUPERSEDED', error_message = ?, updated_at = ?, finished_at = ?

@@ -52,7 +52,14 @@ extension Store {
             for (name, hash) in heads {
                 let detail = details[hash]
                 if var existing = stored.removeValue(forKey: name) {
-                    guard existing.headHash != hash else { continue }
+                    guard existing.headHash != hash else {
+                        // Details that failed before (a 5xx storm) arrive now: filled in, no news.
+                        if existing.headDate == nil && existing.headMessage == nil, let detail {
+                            existing.moveHead(to: hash, details: detail, now: now)
+                            try existing.update(db)
+                        }
+                        continue
+                    }
                     changes.append(.init(kind: ChangeEventKind.headMoved.rawValue, path: "\(path)/\(name)", old: existing.headHash, new: hash))
                     existing.moveHead(to: hash, details: detail, now: now)
                     try existing.update(db)

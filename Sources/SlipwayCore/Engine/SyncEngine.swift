@@ -163,8 +163,11 @@ public actor SyncEngine {
         do {
             let (deployment, created) = try await deployer.deploy(app: request.app, commit: request.commit, cause: request.cause)
             await deployer.step()
-            return (.done, created ? "deployment \(deployment.id!) of \(deployment.commitHash.prefix(7)) queued"
-                                   : "deployment \(deployment.id!) already covers \(deployment.commitHash.prefix(7)) (\(deployment.phase.rawValue))")
+            guard created else {
+                return (.failed, "deployment \(deployment.id!) of \(deployment.commitHash.prefix(7)) is already \(deployment.phase.rawValue); "
+                                 + "follow it with 'slipway logs \(deployment.id!) --follow', or cancel it first")
+            }
+            return (.done, "deployment \(deployment.id!) of \(deployment.commitHash.prefix(7)) queued")
         } catch {
             return (.failed, "\(error)")
         }
@@ -357,9 +360,12 @@ public actor SyncEngine {
         if !gitRefused.contains(repositoryID), let clone = repository.cloneURL {
             do {
                 let heads = try await provider.branchHeads(cloneURL: clone)
-                let stored = Dictionary(uniqueKeysWithValues: try store.branches(repositoryID: repositoryID).map { ($0.name, $0.headHash) })
+                let branches = try store.branches(repositoryID: repositoryID)
+                let stored = Dictionary(uniqueKeysWithValues: branches.map { ($0.name, $0.headHash) })
                 let moved = heads.filter { stored[$0.key] != $0.value }
-                if moved.isEmpty && heads.count == stored.count {
+                // Heads whose details failed earlier stay due for them until they arrive.
+                let undetailed = Set(branches.filter { $0.headDate == nil && $0.headMessage == nil && heads[$0.name] == $0.headHash }.map(\.headHash))
+                if moved.isEmpty && heads.count == stored.count && undetailed.isEmpty {
                     try store.markChecked(repositoryID: repositoryID, now: now)
                     return []
                 }
@@ -369,7 +375,7 @@ public actor SyncEngine {
                     var details: [String: ProviderCommit] = [:]
                     var quick = provider
                     quick.deadline = requestClock.now.addingTimeInterval(min(1, settings.backgroundWait))
-                    for hash in Set(moved.values) {
+                    for hash in Set(moved.values).union(undetailed).prefix(settings.detailsPerRepositoryLimit) {
                         details[hash] = try? await quick.commit(workspace: candidate.workspaceSlug, repository: repository.slug, hash: hash)
                     }
                     return try store.applyHeads(repositoryID: repositoryID, path: path, heads: heads, details: details, now: now)

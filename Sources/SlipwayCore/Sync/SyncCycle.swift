@@ -26,15 +26,20 @@ public enum SyncCycle {
         }
         for account in accounts {
             guard account.status != .needsRelink else {
-                outcome.report.errors.append(.init(path: account.provider.rawValue,
-                                                   message: "needs relinking; run 'slipway unlink \(account.provider.rawValue)' and link again"))
+                // Every run says so (exit 1), not only the one that found out.
+                let message = "needs relinking; run 'slipway unlink \(account.provider.rawValue)' and link again"
+                fail(account, message, fatal: "\(account.provider.rawValue) \(message)")
                 continue
             }
             do {
                 var provider = try makeProvider(account, lane)
                 provider.deadline = deadline
-                outcome.report.merge(try await MirrorSync(store: store, account: account, provider: provider,
-                                                          concurrency: concurrency(account), progress: progress).run())
+                let report = try await MirrorSync(store: store, account: account, provider: provider,
+                                                  concurrency: concurrency(account), progress: progress).run()
+                outcome.report.merge(report)
+                // Workspaces or repositories that could not be read (a 5xx storm outlasting the
+                // retries): the cycle did not complete.
+                if !report.errors.isEmpty { outcome.anyAccountFailed = true }
             } catch let MirrorSync.Stop.rateLimited(resumeAt, partial) {
                 outcome.report.merge(partial)
                 outcome.report.resumeAt = resumeAt

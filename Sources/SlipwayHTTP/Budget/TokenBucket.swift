@@ -107,10 +107,12 @@ public struct TokenBucket: Sendable, Equatable {
         }
     }
 
-    /// Records a 429: the whole credential pauses.
-    public mutating func rateLimited(pause: TimeInterval, now: Date) {
+    /// Records a 429: the whole credential pauses. A provider that states its wait (Retry-After,
+    /// reset headers) is taken at its word; only an unexplained 429 also drains the bucket, so
+    /// spending resumes slowly after it.
+    public mutating func rateLimited(pause: TimeInterval, drain: Bool = true, now: Date) {
         consecutiveRateLimits += 1
-        tokens = 0
+        if drain { tokens = 0 }
         refilledAt = now
         let until = now.addingTimeInterval(pause)
         pausedUntil = max(pausedUntil ?? until, until)

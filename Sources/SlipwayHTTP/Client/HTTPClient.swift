@@ -115,7 +115,7 @@ public final class HTTPClient: Sendable {
                 var b = bucket ?? TokenBucket(hourlyAllowance: limits.hourlyAllowance, fraction: limits.fraction, now: now)
                 if !headers.isEmpty { b.apply(headers, fraction: limits.fraction, now: now) }
                 let pause = policy.pause(retryAfter: retryAfter, consecutive: b.consecutiveRateLimits + 1, random: random)
-                b.rateLimited(pause: pause, now: now)
+                b.rateLimited(pause: pause, drain: retryAfter == nil && headers.isEmpty, now: now)
                 bucket = b
                 return b.pausedUntil ?? now.addingTimeInterval(pause)
             }

@@ -42,14 +42,17 @@ struct BinaryRunner {
     }
 
     func run(_ arguments: [String], stdin: String? = nil) throws -> Result {
-        let process = Process()
         if let umask {
-            process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            process.arguments = ["-c", "umask \(String(umask, radix: 8)) && exec \"$0\" \"$@\"", Self.binary] + arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: Self.binary)
-            process.arguments = arguments
+            return try run(executable: "/bin/sh", ["-c", "umask \(String(umask, radix: 8)) && exec \"$0\" \"$@\"", Self.binary] + arguments, stdin: stdin)
         }
+        return try run(executable: Self.binary, arguments, stdin: stdin)
+    }
+
+    /// Any program, with this runner's environment.
+    func run(executable: String, _ arguments: [String], stdin: String? = nil) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
         process.environment = environment
         let out = Pipe(), err = Pipe(), input = Pipe()
         process.standardOutput = out
@@ -58,9 +61,19 @@ struct BinaryRunner {
         try process.run()
         if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
         try input.fileHandleForWriting.close()
-        // Read both pipes before waiting so a chatty child cannot block on a full pipe.
+        // Both pipes at once (stderr on a thread of its own), so a child that fills one pipe
+        // while the other is being read cannot block.
+        final class Collected: @unchecked Sendable { var data = Data() }
+        let errors = Collected()
+        let errorsRead = DispatchSemaphore(value: 0)
+        let reader = Thread {
+            errors.data = err.fileHandleForReading.readDataToEndOfFile()
+            errorsRead.signal()
+        }
+        reader.start()
         let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        errorsRead.wait()
+        let errData = errors.data
         process.waitUntilExit()
         return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
                       stderr: String(decoding: errData, as: UTF8.self))

@@ -1,0 +1,83 @@
+import Foundation
+import Testing
+import SlipwayHTTP
+import SlipwaySandbox
+
+/// Issue 17: the truth in every exit code.
+@Suite("Exit codes")
+struct ExitCodeTests {
+    func control(_ server: SandboxServer, _ json: String) async throws {
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        let answer = try await transport.perform(HTTPRequest(method: .post, url: server.origin + "/_sandbox/control", body: Data(json.utf8)))
+        #expect(answer.status == 200, "\(answer.text)")
+    }
+
+    @Test("sync --once exits 1 when a 503 storm lets nothing through, 0 once it clears (and 0 for a complete cycle with no changes)")
+    func storm() async throws {
+        let server = try await smallSandbox(seed: 171, repos: 2)
+        defer { Task { await server.stop() } }
+        let home = TemporaryHome()
+        let runner = BinaryRunner(home: home.path)
+        #expect(try await runner.link(server).status == 0)
+        try await control(server, #"{"faults":["503@/2.0/repositories/*"]}"#)
+        let stormy = try await runner.runAsync(["sync", "--once"])
+        #expect(stormy.status == 1, "\(stormy.stdout)\(stormy.stderr)")
+        #expect(stormy.stderr.contains("the cycle did not complete"), "\(stormy.stderr)")
+        try await control(server, #"{"faults":[]}"#)
+        let clear = try await runner.runAsync(["sync", "--once"])
+        #expect(clear.status == 0, "\(clear.stderr)")
+        let unchanged = try await runner.runAsync(["sync", "--once"])
+        #expect(unchanged.status == 0, "\(unchanged.stderr)")
+        #expect(unchanged.stdout.contains(": 0 changes"), "\(unchanged.stdout)")
+    }
+
+    @Test("a refused token makes every sync --once exit 1, not only the first")
+    func refusedEveryTime() async throws {
+        let server = try await smallSandbox(seed: 172, repos: 1)
+        defer { Task { await server.stop() } }
+        let home = TemporaryHome()
+        let runner = BinaryRunner(home: home.path)
+        #expect(try await runner.link(server).status == 0)
+        try await control(server, #"{"faults":["401@/2.0/*"]}"#)
+        for run in 1...2 {
+            let refused = try await runner.runAsync(["sync", "--once"])
+            #expect(refused.status == 1, "run \(run): \(refused.stderr)")
+            #expect(refused.stderr.contains("link again"), "run \(run): \(refused.stderr)")
+        }
+    }
+
+    @Test("a second daemon or foreground sync says in one line that an engine runs, and binds nothing")
+    func secondEngine() async throws {
+        let server = try await smallSandbox(seed: 173, repos: 1)
+        defer { Task { await server.stop() } }
+        let home = TemporaryHome()
+        let runner = BinaryRunner(home: home.path)
+        #expect(try await runner.link(server).status == 0)
+        try runner.writeConfig("[webhooks]\nlisten = \"127.0.0.1:0\"\n")
+        let daemon = try runner.startDaemon()
+        defer { daemon.terminate(); daemon.waitUntilExit() }
+        #expect(try await runner.webhookListener() != nil)
+        for command in [["daemon"], ["sync"]] {
+            let second = try await runner.runAsync(command)
+            #expect(second.status == 1, "\(command): \(second.stderr)")
+            let lines = second.stderr.split(separator: "\n")
+            #expect(lines.count == 1 && lines[0].contains("an engine already runs for this home"), "\(command): \(second.stderr)")
+        }
+    }
+}
+
+@Suite("Binary runner")
+struct BinaryRunnerTests {
+    @Test("a child that writes 256 KB to stderr before any stdout does not deadlock the runner")
+    func chattyStderr() async throws {
+        let runner = BinaryRunner(home: "/tmp")
+        let script = FileManager.default.temporaryDirectory.path + "/chatty-\(UUID().uuidString).sh"
+        try "#!/bin/sh\nhead -c 262144 /dev/zero | tr '\\0' e >&2\necho done\n".write(toFile: script, atomically: true, encoding: .utf8)
+        chmod(script, 0o755)
+        defer { try? FileManager.default.removeItem(atPath: script) }
+        let result = try runner.run(executable: script, [])
+        #expect(result.stdout == "done\n")
+        #expect(result.stderr.count == 262_144)
+    }
+}
