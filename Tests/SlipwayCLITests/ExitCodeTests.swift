@@ -65,6 +65,26 @@ struct ExitCodeTests {
             #expect(lines.count == 1 && lines[0].contains("an engine already runs for this home"), "\(command): \(second.stderr)")
         }
     }
+
+    @Test("accounts says rate_limited with paused_until and its budgets while a 429 pause lasts")
+    func accountsDuringPause() async throws {
+        let server = try await smallSandbox(seed: 174, repos: 2)
+        defer { Task { await server.stop() } }
+        let home = TemporaryHome()
+        let runner = BinaryRunner(home: home.path)
+        #expect(try await runner.link(server).status == 0)
+        try await control(server, #"{"faults":["429@/2.0/*"]}"#)
+        let stopped = try await runner.runAsync(["sync", "--once", "--deadline", "2"])
+        #expect(stopped.status == 3, "\(stopped.stderr)")
+        let listed = try await runner.runAsync(["accounts", "--json"])
+        let account = try #require((try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])?.first, "\(listed.stdout)")
+        #expect(account["status"] as? String == "rate_limited", "\(account)")
+        #expect(account["paused_until"] is String, "\(account)")
+        let budgets = try #require(account["budgets"] as? [[String: Any]])
+        #expect(budgets.contains { $0["kind"] as? String == "rest" && $0["window"] as? String == "hour" })
+        let table = try await runner.runAsync(["accounts"])
+        #expect(table.stdout.contains("rate_limited (resumes in"), "\(table.stdout)")
+    }
 }
 
 @Suite("Binary runner")
