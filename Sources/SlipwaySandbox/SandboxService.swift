@@ -181,7 +181,8 @@ public final class SandboxService: @unchecked Sendable {
 
     /// A push into the world, and the deliveries its repository's hooks are owed. Lock held.
     private func pushLocked(repository: String? = nil) -> SandboxPush? {
-        guard let push = world.push(random: &random, now: now(), bumpUpdatedOn: options.bumpUpdatedOn, repository: repository) else { return nil }
+        let real = Set(DemoRepositories.projects.map(\.slug).filter { demo?.contains($0) == true }.map { "\(DemoRepositories.workspace)/\($0)" })
+        guard let push = world.push(random: &random, now: now(), bumpUpdatedOn: options.bumpUpdatedOn, repository: repository, excluding: real) else { return nil }
         queueDeliveries(for: push)
         return push
     }
@@ -213,6 +214,12 @@ public final class SandboxService: @unchecked Sendable {
     /// Stops the delivery client (the server calls this on stop).
     func shutdown() {
         webhooks.shutdown()
+        // The demo's real repositories live in a temporary folder: gone with the sandbox. Under
+        // the lock, so a second shutdown (a signal's and the command's) returns only once it is.
+        lock.withLock {
+            demo?.remove()
+            demo = nil
+        }
     }
 
     /// Every repository's full name, sorted.

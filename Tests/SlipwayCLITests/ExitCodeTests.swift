@@ -101,3 +101,43 @@ struct BinaryRunnerTests {
         #expect(result.stderr.count == 262_144)
     }
 }
+
+@Suite("Sandbox command")
+struct SandboxCommandTests {
+    @Test("Ctrl-C stops `slipway sandbox --demo-repositories` and removes its temporary git folder")
+    func interruptCleansUp() async throws {
+        let scratch = TemporaryHome()
+        try FileManager.default.createDirectory(atPath: scratch.path, withIntermediateDirectories: true)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: BinaryRunner.binary)
+        process.arguments = ["sandbox", "--demo-repositories", "--port", "0"]
+        var environment = BinaryRunner(home: scratch.path).environment
+        environment["TMPDIR"] = scratch.path
+        process.environment = environment
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        final class Text: @unchecked Sendable { var value = ""; let lock = NSLock() }
+        let text = Text()
+        let reader = Thread {
+            while true {
+                let data = errors.fileHandleForReading.availableData
+                if data.isEmpty { return }
+                text.lock.withLock { text.value += String(decoding: data, as: UTF8.self) }
+            }
+        }
+        reader.start()
+        func gitFolders() -> [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: scratch.path)) ?? []).filter { $0.hasPrefix("slipway-sandbox-git-") }
+        }
+        for _ in 0..<200 where !text.lock.withLock({ text.value.contains("Ctrl-C to stop") }) { try await Task.sleep(nanoseconds: 50_000_000) }
+        #expect(text.lock.withLock { text.value }.contains("Ctrl-C to stop"))
+        #expect(gitFolders().count == 1, "the demo's git folder should exist while it runs")
+        kill(process.processIdentifier, SIGINT)
+        for _ in 0..<200 where process.isRunning { try await Task.sleep(nanoseconds: 50_000_000) }
+        #expect(!process.isRunning)
+        #expect(process.terminationStatus == 0, "\(text.lock.withLock { text.value })")
+        #expect(gitFolders().isEmpty, "left behind: \(gitFolders())")
+    }
+}

@@ -1,3 +1,4 @@
+import Dispatch
 import ArgumentParser
 import Foundation
 import SlipwaySandbox
@@ -87,6 +88,18 @@ struct SandboxCommand: AsyncParsableCommand {
             \(pushEvery.map { "A push every \($0) s. " } ?? "")Ctrl-C to stop.
             """
         FileHandle.standardError.write(Data((banner + "\n").utf8))
+        // Ctrl-C and SIGTERM stop the server and remove what it made (the demo's git folder).
+        signal(SIGINT, SIG_IGN)
+        signal(SIGTERM, SIG_IGN)
+        let sources = [SIGINT, SIGTERM].map { number -> any DispatchSourceSignal in
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { Task { await server.stop() } }
+            source.resume()
+            return source
+        }
+        defer { sources.forEach { $0.cancel() } }
         await server.wait()
+        await server.stop()   // finishes the clean-up a signal started, before the process exits
+        Terminal.error("sandbox stopped")
     }
 }

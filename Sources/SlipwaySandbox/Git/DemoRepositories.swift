@@ -46,7 +46,10 @@ final class DemoRepositories: @unchecked Sendable {
         }
     }
 
-    deinit { try? FileManager.default.removeItem(atPath: root) }
+    deinit { remove() }
+
+    /// Removes the repositories' folder (the sandbox's shutdown; deinit too).
+    func remove() { try? FileManager.default.removeItem(atPath: root) }
 
     func bare(_ slug: String) -> String { "\(root)/\(slug).git" }
 

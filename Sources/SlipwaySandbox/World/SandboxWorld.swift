@@ -22,9 +22,14 @@ struct SandboxWorld: Sendable {
     typealias PushEvent = SandboxPush
 
     /// A push: mostly a new commit on an existing branch; now and then a branch created or deleted.
-    mutating func push(random: inout SandboxRandom, now: Date, bumpUpdatedOn: Bool, repository target: String? = nil) -> PushEvent? {
-        guard !repositories.isEmpty else { return nil }
-        let fullName = target ?? random.pick(repositories.keys.sorted())
+    /// A simulated push. `excluding` names repositories backed by real git (the demo's), which
+    /// only real commits may move: a simulated head there would name a commit git does not have.
+    mutating func push(random: inout SandboxRandom, now: Date, bumpUpdatedOn: Bool, repository target: String? = nil,
+                       excluding: Set<String> = []) -> PushEvent? {
+        let candidates = repositories.keys.sorted().filter { !excluding.contains($0) }
+        guard !candidates.isEmpty else { return nil }
+        let fullName = target ?? random.pick(candidates)
+        guard !excluding.contains(fullName) else { return nil }
         guard var repository = repositories[fullName] else { return nil }
         pushes += 1
         let roll = random.unit()
