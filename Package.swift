@@ -33,6 +33,8 @@ let package = Package(
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
 
+        // posix_spawn's closefrom action, which Swift's Glibc module does not expose.
+        .target(name: "CSpawn"),
         .target(name: "SlipwayHTTP", dependencies: ["CCurl"]),
         // Crypto for PKCE challenges and webhook signatures.
         .target(name: "SlipwayProviders", dependencies: ["SlipwayHTTP", .product(name: "Crypto", package: "swift-crypto")]),
@@ -41,6 +43,7 @@ let package = Package(
             dependencies: [
                 "SlipwayHTTP",
                 "SlipwayProviders",
+                "CSpawn",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -88,7 +91,7 @@ let package = Package(
         // Benchmark commands (see BENCHMARKS.md); not part of the product.
         .executableTarget(
             name: "slipway-bench",
-            dependencies: ["SlipwayHTTP", "SlipwayCore", "SlipwayProviders", "SlipwaySandbox",
+            dependencies: ["SlipwayHTTP", "SlipwayCore", "SlipwayProviders", "SlipwaySandbox", "CSpawn",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "GRDB", package: "GRDB.swift")]
         ),
@@ -106,7 +109,7 @@ let package = Package(
             dependencies: ["SlipwayCore", "SlipwaySandbox", "SlipwayHTTP", "SlipwayProviders", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(name: "SlipwaySandboxTests", dependencies: ["SlipwaySandbox", "SlipwayHTTP"], exclude: ["Fixtures"]),
-        .testTarget(name: "SlipwayCLITests", dependencies: ["SlipwayCLI", "SlipwayTestSupport", "SlipwayCore", "SlipwaySandbox", "SlipwayHTTP", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "SlipwayCLITests", dependencies: ["SlipwayCLI", "SlipwayTestSupport", "CSpawn", "SlipwayCore", "SlipwaySandbox", "SlipwayHTTP", .product(name: "GRDB", package: "GRDB.swift")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,3 +1,4 @@
+import CSpawn
 import ArgumentParser
 import Foundation
 import GRDB
@@ -150,6 +151,7 @@ final class PTYSession {
         posix_spawn_file_actions_adddup2(&actions, 0, 1)
         posix_spawn_file_actions_adddup2(&actions, 0, 2)
         posix_spawn_file_actions_addclose(&actions, master)
+        slw_spawn_addclosefrom(&actions, 3)
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }

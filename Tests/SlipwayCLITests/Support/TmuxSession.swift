@@ -1,3 +1,4 @@
+import CSpawn
 import Foundation
 
 /// A terminal a test types into, as a person would: a tmux server of its own (tests run in
@@ -35,6 +36,10 @@ final class TmuxSession {
         } else {
             posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         }
+        // The first command starts the tmux server, which lives as long as the session: it must
+        // not inherit the pipes of other tests' children, or their readers never see EOF (the
+        // suite's stall: a runner waiting on a pipe a tmux server held open).
+        slw_spawn_addclosefrom(&actions, 3)
         // The test's threads block most signals; tmux and its shell must not inherit that mask,
         // or the shell ignores the SIGHUP kill-server sends and the server never exits.
         var attributes = posix_spawnattr_t()
