@@ -119,6 +119,26 @@ struct DeployerTests {
         #expect(!running(thirdPID))
     }
 
+    @Test("deleting an app (from any process) stops its service and removes its work folder")
+    func deletedAppStops() async throws {
+        let rig = try await rig()
+        _ = try await commit(rig, content: "v1\n")
+        _ = try app(rig, build: nil, run: "echo $$ >> \"$MARKS/pids\"; exec sleep 300", service: true)
+        let (first, _) = try await rig.deployer.deploy(app: "web")
+        await finish(rig)
+        #expect(try rig.store.deployment(id: first.id!)?.phase == .active)
+        let pid = try #require(lines("pids").first.flatMap { Int32($0) })
+        #expect(running(pid) && FileManager.default.fileExists(atPath: rig.work + "/web"))
+        try rig.store.deleteApp(named: "web")   // what 'slipway apps delete web' writes
+        await rig.deployer.step()
+        for _ in 0..<100 where running(pid) || FileManager.default.fileExists(atPath: rig.work + "/web") {
+            try await Task.sleep(nanoseconds: 100_000_000)
+        }
+        #expect(!running(pid), "the deleted app's service still runs")
+        #expect(!FileManager.default.fileExists(atPath: rig.work + "/web"), "its work folder is still there")
+        await rig.deployer.shutdown()
+    }
+
     @Test("a service that crashes after it is ready is started again")
     func serviceCrash() async throws {
         let rig = try await rig()

@@ -22,9 +22,12 @@ struct BitbucketDecodingTests {
 
     @Test("unreadable timestamps are nil, not errors")
     func badTimestamps() {
-        for text in ["", "yesterday", "2026-13-45T99:99:99Z", "2026-11-20T10:11:12.Z", "2026-11-20T10:11:12+5"] {
-            #expect(BitbucketDate.parse(text) == nil || text == "2026-13-45T99:99:99Z")
+        for text in ["", "yesterday", "2026-13-45T99:99:99Z", "2026-11-20T10:11:12.Z", "2026-11-20T10:11:12+5", "2026-02-29T10:00:00Z",
+                     "2026-04-31T10:00:00Z", "2026-11-20T24:00:00Z", "2026-11-20T10:60:00Z", "2026-00-10T10:00:00Z"] {
+            #expect(BitbucketDate.parse(text) == nil, "\(text) is not a date")
         }
+        // A leap day is.
+        #expect(BitbucketDate.parse("2028-02-29T10:00:00Z") != nil)
     }
 
     @Test("the reference user, workspaces, repositories, branches and commits decode")

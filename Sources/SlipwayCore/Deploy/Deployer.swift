@@ -30,7 +30,7 @@ public actor Deployer {
     let credentials: GitCredentials
     let secrets: SecretVariables
     let logger: Logger
-    private var running: [Int64: (flag: CancelFlag, task: Task<Void, Never>)] = [:]
+    private var running: [Int64: (flag: CancelFlag, task: Task<Void, Never>, appID: Int64)] = [:]
     /// The service each app runs now (`--service` apps).
     var services: [Int64: ServiceRun] = [:]
     static let consumer = "deployer"
@@ -72,6 +72,7 @@ public actor Deployer {
     /// One round: queue deployments for new heads, then start what may start.
     public func step() {
         do {
+            try reapDeletedApps()
             try autodeploy()
             let free = settings.maxParallel - running.count
             guard free > 0 else { return }
@@ -117,6 +118,35 @@ public actor Deployer {
 
     public var runningIDs: [Int64] { Array(running.keys) }
 
+    // MARK: Deleted apps
+
+    /// An app deleted by any process (`apps delete`) stops here: its service and any running
+    /// deployment are stopped, then its work folder is removed.
+    private func reapDeletedApps() throws {
+        let apps = try store.apps()
+        let existing = Set(apps.compactMap(\.id))
+        let gone = Set(services.keys).union(running.values.map(\.appID)).subtracting(existing)
+        let stopping = gone.compactMap { services.removeValue(forKey: $0) }
+        let canceled = running.values.filter { gone.contains($0.appID) }
+        for entry in canceled { entry.flag.cancel() }
+        let names = Set(apps.map(\.name))
+        let workRoot = self.workRoot
+        let folders = ((try? FileManager.default.contentsOfDirectory(atPath: workRoot)) ?? []).filter { !names.contains($0) }
+        guard !folders.isEmpty else { return }
+        guard !stopping.isEmpty || !canceled.isEmpty else {
+            for folder in folders { try? FileManager.default.removeItem(atPath: "\(workRoot)/\(folder)") }
+            return
+        }
+        Task {
+            for run in stopping { await run.stop() }
+            for entry in canceled { await entry.task.value }
+            // Only folders of apps that still do not exist (a new app may have taken the name).
+            let now = Set(((try? self.store.apps()) ?? []).map(\.name))
+            for folder in folders where !now.contains(folder) { try? FileManager.default.removeItem(atPath: "\(workRoot)/\(folder)") }
+            self.logger.info("deleted apps stopped and their work folders removed", metadata: ["folders": "\(folders)"])
+        }
+    }
+
     // MARK: Autodeploy
 
     private func autodeploy() throws {
@@ -145,7 +175,7 @@ public actor Deployer {
             await self.execute(deployment, cancel: flag)
             await self.finished(id)
         }
-        running[id] = (flag, task)
+        running[id] = (flag, task, deployment.appID)
     }
 
     private func finished(_ id: Int64) {

@@ -28,6 +28,13 @@ public enum BitbucketDate {
         guard parts.count == 6, let y = parts[0], let mo = parts[1], let d = parts[2], let h = parts[3], let mi = parts[4], let s = parts[5] else {
             return nil
         }
+        // Impossible dates are refused, not rolled over (the calendar would make 2026-13-45 a
+        // day in 2027): every field in range, the day within its month (leap years included).
+        let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+        let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+        guard (1...12).contains(mo), (1...days[mo - 1]).contains(d), (0...23).contains(h), (0...59).contains(mi), (0...60).contains(s) else {
+            return nil
+        }
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
         guard let base = calendar.date(from: DateComponents(year: y, month: mo, day: d, hour: h, minute: mi, second: s)) else { return nil }
