@@ -11,7 +11,7 @@ struct StoreTests {
 
     func open() throws -> Store { try Store(path: tmp.file("slipway.db")) }
 
-    @Test("migrating from empty applies every migration (v1 tables, v2 columns) in WAL")
+    @Test("migrating from empty applies every migration (v1 tables, v2 columns, v3 step processes) in WAL")
     func migrateFromEmpty() throws {
         let store = try open()
         #expect(try store.schemaVersion() == Schema.currentVersion)
@@ -20,7 +20,7 @@ struct StoreTests {
         #expect(Set(try store.tableNames()) == [
             "accounts", "workspaces", "repositories", "branches", "commits", "branch_commits", "apps", "deployments",
             "deployment_steps", "deployment_log_chunks", "webhook_subscriptions", "webhook_deliveries", "sync_states",
-            "budget_states", "commands", "change_events", "change_cursors",
+            "budget_states", "commands", "change_events", "change_cursors", "step_processes",
         ])
         #expect(mode(of: store.path) == 0o600)
         let foreignKeys = try store.read { db in try Bool.fetchOne(db, sql: "PRAGMA foreign_keys") }
@@ -51,7 +51,7 @@ struct StoreTests {
             #expect(try queue.read { db in try Int.fetchOne(db, sql: "PRAGMA user_version") } == 1)
         }
         let store = try Store(path: path)
-        #expect(try store.schemaVersion() == 2)
+        #expect(try store.schemaVersion() == Schema.currentVersion)
         let account = try #require(try store.account(for: .bitbucket))
         #expect(account.username == "ada")
         #expect(account.tokenRefreshAt == nil)

@@ -20,9 +20,12 @@ final class ServiceRun: Sendable {
     var exit: StepProcess.Outcome? { outcome.withLock { $0 } }
 
     func start(_ arguments: [String], environment: [String: String], directory: String, grace: TimeInterval,
+               tracking: (started: @Sendable (pid_t) -> Void, ended: @Sendable () -> Void),
                output: @escaping @Sendable (LogStream, String) -> Void) {
         let task = Task { [self] in
-            let result = try? await StepProcess.run(arguments, environment: environment, directory: directory, grace: grace, cancel: flag, output: output)
+            let result = try? await StepProcess.run(arguments, environment: environment, directory: directory, grace: grace, cancel: flag,
+                                                    started: tracking.started, output: output)
+            tracking.ended()
             outcome.withLock { $0 = result }
             ended.withLock { $0 = true }
         }
@@ -87,7 +90,8 @@ extension Deployer {
         let run = ServiceRun(appID: app.id!, deploymentID: deploymentID)
         let store = self.store
         let cap = settings.logCap
-        run.start(["/bin/sh", "-c", app.runCommand], environment: variables, directory: folder, grace: settings.grace) { stream, text in
+        run.start(["/bin/sh", "-c", app.runCommand], environment: variables, directory: folder, grace: settings.grace,
+                  tracking: tracking(deploymentID: deploymentID, step: "run")) { stream, text in
             try? store.appendLog(deploymentID: deploymentID, step: "run", stream: stream, text: text, cap: cap, now: Date())
         }
         return run

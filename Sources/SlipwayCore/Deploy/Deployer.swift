@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SlipwayHTTP
+import Synchronization
 
 /// Runs deployments on this host (DESIGN.md, "Deployment phases"): one at a time per app, at
 /// most `maxParallel` at once; steps fetch → checkout → build → run, each with its status, exit
@@ -48,6 +49,7 @@ public actor Deployer {
     /// After a restart nothing claims to run that doesn't; change events from before this
     /// deployer ever ran are not replayed.
     public func start() throws {
+        stopOrphans()
         try store.failInterruptedDeployments(now: Date())
         if try store.changeCursor(Self.consumer) == nil { try store.setChangeCursor(Self.consumer, to: try store.lastChangeEventID()) }
     }
@@ -117,6 +119,43 @@ public actor Deployer {
     }
 
     public var runningIDs: [Int64] { Array(running.keys) }
+
+    // MARK: Processes a dead engine left
+
+    /// Records a step's process group while it runs: `started` stores it, `ended` forgets it.
+    func tracking(deploymentID: Int64?, step: String) -> (started: @Sendable (pid_t) -> Void, ended: @Sendable () -> Void) {
+        let store = self.store
+        let record = Mutex<Int64?>(nil)
+        return ({ pid in
+            guard let ticks = StepProcess.startTicks(of: pid) else { return }
+            let id = try? store.recordStepProcess(group: pid, startTicks: ticks, deploymentID: deploymentID, step: step, now: Date())
+            record.withLock { $0 = id }
+        }, {
+            if let id = record.withLock({ $0 }) { try? store.removeStepProcess(id: id) }
+        })
+    }
+
+    /// An engine that starts holds the lock, so every recorded group belongs to one that died
+    /// (kill -9): each that still runs — the same pid *and* start time, so a reused pid is never
+    /// hit — gets SIGTERM, then SIGKILL. Interrupted builds are then marked, and ACTIVE
+    /// services started again exactly once (`restartActiveServices`).
+    func stopOrphans() {
+        guard let records = try? store.stepProcesses() else { return }
+        for record in records {
+            if StepProcess.startTicks(of: record.processGroup) == record.startTicks {
+                kill(-record.processGroup, SIGTERM)
+                for _ in 0..<20 where StepProcess.startTicks(of: record.processGroup) == record.startTicks { usleep(50_000) }
+                if StepProcess.startTicks(of: record.processGroup) == record.startTicks { kill(-record.processGroup, SIGKILL) }
+                logger.warning("stopped a step a previous engine left running",
+                               metadata: ["pgid": "\(record.processGroup)", "step": "\(record.step)", "deployment": "\(record.deploymentID ?? 0)"])
+                if let id = record.deploymentID {
+                    try? store.appendLog(deploymentID: id, step: record.step, stream: .system,
+                                         text: "the engine that ran this stopped abruptly; its \(record.step) process was stopped\n", cap: settings.logCap, now: Date())
+                }
+            }
+            try? store.removeStepProcess(id: record.id)
+        }
+    }
 
     // MARK: Deleted apps
 
@@ -218,8 +257,10 @@ public actor Deployer {
                 guard let step = steps[name] else { return }
                 try store.updateStep(id: step.id!, status: .running, now: Date())
                 let remaining = deadline.map { max(0.1, $0.timeIntervalSinceNow) }
+                let tracked = tracking(deploymentID: id, step: name)
                 let outcome = try await StepProcess.run(arguments, environment: environment, directory: directory, timeout: remaining,
-                                                        grace: settings.grace, cancel: cancel) { stream, text in log(name, stream, text) }
+                                                        grace: settings.grace, cancel: cancel, started: tracked.started) { stream, text in log(name, stream, text) }
+                tracked.ended()
                 let status: DeploymentStepStatus = outcome.succeeded ? .succeeded : (outcome.canceled ? .canceled : .failed)
                 try store.updateStep(id: step.id!, status: status, exitStatus: outcome.exitStatus.map(Int.init), now: Date())
                 guard outcome.succeeded else {

@@ -36,13 +36,15 @@ public enum StepProcess {
         public var description: String
     }
 
+    /// `started` is told the process group (its leader's pid) as soon as it exists.
     public static func run(_ arguments: [String], environment: [String: String], directory: String, timeout: TimeInterval? = nil,
-                           grace: TimeInterval = 5, cancel: CancelFlag = CancelFlag(),
+                           grace: TimeInterval = 5, cancel: CancelFlag = CancelFlag(), started: @escaping @Sendable (pid_t) -> Void = { _ in },
                            output: @escaping @Sendable (LogStream, String) -> Void) async throws -> Outcome {
         try await withCheckedThrowingContinuation { continuation in
             let thread = Thread {
                 continuation.resume(with: Result {
-                    try runBlocking(arguments, environment: environment, directory: directory, timeout: timeout, grace: grace, cancel: cancel, output: output)
+                    try runBlocking(arguments, environment: environment, directory: directory, timeout: timeout, grace: grace, cancel: cancel,
+                                    started: started, output: output)
                 })
             }
             thread.name = "slipway-step"
@@ -51,7 +53,8 @@ public enum StepProcess {
     }
 
     static func runBlocking(_ arguments: [String], environment: [String: String], directory: String, timeout: TimeInterval?,
-                            grace: TimeInterval, cancel: CancelFlag, output: @escaping @Sendable (LogStream, String) -> Void) throws -> Outcome {
+                            grace: TimeInterval, cancel: CancelFlag, started: @escaping @Sendable (pid_t) -> Void = { _ in },
+                            output: @escaping @Sendable (LogStream, String) -> Void) throws -> Outcome {
         var outPipe: [Int32] = [-1, -1]
         var errPipe: [Int32] = [-1, -1]
         guard pipe(&outPipe) == 0, pipe(&errPipe) == 0 else { throw SpawnError(description: "cannot create pipes: \(String(cString: strerror(errno)))") }
@@ -97,6 +100,7 @@ public enum StepProcess {
             throw SpawnError(description: "cannot start the step: \(String(cString: strerror(status)))")
         }
         defer { close(outPipe[0]); close(errPipe[0]) }
+        started(pid)
 
         let started = Date()
         var pending: [LogStream: [UInt8]] = [.stdout: [], .stderr: []]
@@ -170,5 +174,18 @@ public enum StepProcess {
                 return outcome
             }
         }
+    }
+}
+
+extension StepProcess {
+    /// When a process started, in clock ticks since boot (`/proc/PID/stat` field 22): with the pid
+    /// it names one process for good, since a reused pid starts later.
+    public static func startTicks(of pid: pid_t) -> UInt64? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        // Fields after the command name (which may hold spaces): state is field 3, starttime 22.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 19 else { return nil }
+        return UInt64(fields[19])
     }
 }

@@ -4,13 +4,29 @@ import GRDB
 /// edited, a change is a new migration. `PRAGMA user_version` mirrors the schema version so
 /// tools that don't know GRDB (doctor, sqlite3) can read it.
 enum Schema {
-    static let currentVersion = 2
+    static let currentVersion = 3
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1", migrate: v1)
         migrator.registerMigration("v2", migrate: v2)
+        migrator.registerMigration("v3", migrate: v3)
         return migrator
+    }
+
+    /// v3: the process group of every running step and service, with its start time, so an
+    /// engine that starts after another died (kill -9) can stop what that one left running —
+    /// and never a process that merely reuses a recorded pid.
+    private static func v3(_ db: Database) throws {
+        try db.create(table: "step_processes") { t in
+            t.autoIncrementedPrimaryKey("id")
+            t.column("process_group", .integer).notNull()
+            t.column("start_ticks", .integer).notNull()
+            t.column("deployment_id", .integer)
+            t.column("step", .text).notNull()
+            t.column("started_at", .datetime).notNull()
+        }
+        try db.execute(sql: "PRAGMA user_version = 3")
     }
 
     /// v2: when an expiring (OAuth) token should be refreshed — at about 80 % of its lifetime.
