@@ -146,12 +146,16 @@ struct OAuthLinkTests {
         #expect(try await accounts(BinaryRunner(home: home.path)).first?["auth"] as? String == "oauth")
     }
 
+    /// Long enough that a sync on a loaded machine finishes within one token's lifetime (a
+    /// shorter one expired mid-sync under load and refreshed twice).
+    static let shortLifetime = 5
+
     @Test("tokens refresh before expiry, rotating each time, and syncs go on across expiry")
     func refreshRotation() async throws {
-        let (server, home, runner) = try await linkedByCodeFlow(lifetime: 2)
+        let (server, home, runner) = try await linkedByCodeFlow(lifetime: Self.shortLifetime)
         defer { Task { await server.stop() } }
         for round in 1...2 {
-            try await Task.sleep(nanoseconds: 2_100_000_000)   // the sandbox's tokens really expire
+            try await Task.sleep(nanoseconds: UInt64(Self.shortLifetime) * 1_000_000_000 + 100_000_000)   // the sandbox's tokens really expire
             let sync = try await runner.runAsync(["sync", "--once", "--json"])
             #expect(sync.status == 0, "round \(round): \(sync.stderr)")
             #expect(try await tokenRequests(server)["refresh_token"] == round)
@@ -161,12 +165,12 @@ struct OAuthLinkTests {
 
     @Test("a 401 'Access token expired' mid-sync refreshes once and continues")
     func refreshOn401() async throws {
-        let (server, home, runner) = try await linkedByCodeFlow(lifetime: 2)
+        let (server, home, runner) = try await linkedByCodeFlow(lifetime: Self.shortLifetime)
         defer { Task { await server.stop() } }
         // Forget when to refresh, so only the provider's 401 can tell.
         let store = try Store(path: home.path + "/slipway.db")
         try store.write { db in try db.execute(sql: "UPDATE accounts SET token_refresh_at = NULL") }
-        try await Task.sleep(nanoseconds: 2_100_000_000)
+        try await Task.sleep(nanoseconds: UInt64(Self.shortLifetime) * 1_000_000_000 + 100_000_000)
         let sync = try await runner.runAsync(["sync", "--once"])
         #expect(sync.status == 0, "\(sync.stderr)")
         #expect(try await tokenRequests(server)["refresh_token"] == 1)
