@@ -5,7 +5,7 @@ import SlipwayCore
 import SlipwayProviders
 
 /// The real binary, driven the way users and acceptance checks drive it.
-@Suite("slipway binary")
+@Suite("slipway binary", .timeLimit(.minutes(3)))
 struct BinaryTests {
     let home = TemporaryHome()
     var runner: BinaryRunner { BinaryRunner(home: home.path + "/home") }
@@ -179,7 +179,7 @@ struct BinaryTests {
     }
 }
 
-@Suite("slipway sandbox binary")
+@Suite("slipway sandbox binary", .timeLimit(.minutes(3)))
 struct SandboxBinaryTests {
     @Test("--print-token prints the seed's token; the server answers with it and git ls-remote lists its branches")
     func sandboxProcess() async throws {

@@ -6,7 +6,7 @@ import SlipwaySandbox
 import SlipwayProviders
 
 /// `slipway daemon` as a build host runs it.
-@Suite("slipway daemon")
+@Suite("slipway daemon", .timeLimit(.minutes(3)))
 struct DaemonTests {
     func sandbox(pushEvery: Double? = nil, repos: Int = 3) async throws -> SandboxServer {
         var options = SandboxOptions()
@@ -103,7 +103,7 @@ struct DaemonTests {
     }
 }
 
-@Suite("apps and deployments through the daemon")
+@Suite("apps and deployments through the daemon", .timeLimit(.minutes(3)))
 struct AppDeployTests {
     @Test("apps create queues the head's deployment; the daemon's deployer runs it and reports the failing step with git's words")
     func createDeploys() async throws {
@@ -147,7 +147,7 @@ struct AppDeployTests {
     }
 }
 
-@Suite("a push deploys through the daemon")
+@Suite("a push deploys through the daemon", .timeLimit(.minutes(3)))
 struct PushDeployTests {
     @Test("apps create deploys the head; a real push in the sandbox is swept, deployed and ACTIVE with its log; a failing one is ERROR")
     func pushDeploys() async throws {
@@ -185,7 +185,7 @@ struct PushDeployTests {
     }
 }
 
-@Suite("following a service's log")
+@Suite("following a service's log", .timeLimit(.minutes(3)))
 struct ServiceLogTests {
     @Test("logs --follow keeps printing a service's output after it is ACTIVE, and ends when the service is replaced")
     func followService() async throws {
@@ -252,7 +252,7 @@ final class LockedText: @unchecked Sendable {
     var text: String { lock.withLock { value } }
 }
 
-@Suite("webhook deliveries to the daemon")
+@Suite("webhook deliveries to the daemon", .timeLimit(.minutes(3)))
 struct WebhookDeliveryTests {
     @Test("a signed repo:push shows the new head at once; a bad signature changes nothing; a repeat is ignored")
     func delivery() async throws {

@@ -4,7 +4,7 @@ import SlipwayCore
 import SlipwaySandbox
 
 /// The real binary in a real terminal (tmux) against the sandbox, driven key by key.
-@Suite("Dashboard end to end", .serialized)
+@Suite("Dashboard end to end", .serialized, .timeLimit(.minutes(3)))
 struct DashboardEndToEndTests {
     func sandbox() async throws -> SandboxServer {
         var options = SandboxOptions()

@@ -3,7 +3,7 @@ import Testing
 import SlipwaySandbox
 
 /// Issue 17: deployments survive the engine's death (kill -9 of the daemon).
-@Suite("Engine death")
+@Suite("Engine death", .timeLimit(.minutes(3)))
 struct EngineDeathTests {
     static func alive(_ pid: Int32) -> Bool {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return false }

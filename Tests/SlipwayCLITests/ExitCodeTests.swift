@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import SlipwayCore
 import SlipwayHTTP
 import SlipwaySandbox
 
 /// Issue 17: the truth in every exit code.
-@Suite("Exit codes")
+@Suite("Exit codes", .timeLimit(.minutes(3)))
 struct ExitCodeTests {
     func control(_ server: SandboxServer, _ json: String) async throws {
         let transport = CurlTransport()
@@ -85,9 +86,27 @@ struct ExitCodeTests {
         let table = try await runner.runAsync(["accounts"])
         #expect(table.stdout.contains("rate_limited (resumes in"), "\(table.stdout)")
     }
+
+    @Test("status's last sync is the engine's last sweep when that came after the last full cycle")
+    func statusLastSweep() async throws {
+        let server = try await smallSandbox(seed: 175, repos: 1)
+        defer { Task { await server.stop() } }
+        let home = TemporaryHome()
+        let runner = BinaryRunner(home: home.path)
+        try await runner.mirror(server)
+        // What a daemon's sweep writes, an hour after the full cycle.
+        let swept = Date().addingTimeInterval(3600)
+        let store = try Store(path: home.path + "/slipway.db")
+        try store.write { db in try db.execute(sql: "UPDATE repositories SET last_checked_at = ?", arguments: [swept]) }
+        let status = try await runner.runAsync(["status", "--json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any], "\(status.stdout)")
+        let last = try #require((object["last_sync_at"] as? String).flatMap(JSONOutput.parseTimestamp))
+        #expect(abs(last.timeIntervalSince(swept)) < 1, "\(object)")
+        #expect(object["last_full_sync_at"] is String)
+    }
 }
 
-@Suite("Binary runner")
+@Suite("Binary runner", .timeLimit(.minutes(3)))
 struct BinaryRunnerTests {
     @Test("a child that writes 256 KB to stderr before any stdout does not deadlock the runner")
     func chattyStderr() async throws {
@@ -102,7 +121,7 @@ struct BinaryRunnerTests {
     }
 }
 
-@Suite("Sandbox command")
+@Suite("Sandbox command", .timeLimit(.minutes(3)))
 struct SandboxCommandTests {
     @Test("Ctrl-C stops `slipway sandbox --demo-repositories` and removes its temporary git folder")
     func interruptCleansUp() async throws {

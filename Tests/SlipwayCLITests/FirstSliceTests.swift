@@ -6,7 +6,7 @@ import SlipwaySandbox
 
 /// The first slice end to end: the real binary links to an in-process sandbox, mirrors it, lists
 /// it and unlinks, as a user would.
-@Suite("link, sync, ls, unlink against the sandbox")
+@Suite("link, sync, ls, unlink against the sandbox", .timeLimit(.minutes(3)))
 struct FirstSliceTests {
     func sandbox(_ configure: (inout SandboxOptions) -> Void = { _ in }) async throws -> SandboxServer {
         var options = SandboxOptions()

@@ -6,7 +6,7 @@ import SlipwayHTTP
 import SlipwaySandbox
 
 /// OAuth linking and unattended refresh, through the real binary against the sandbox.
-@Suite("OAuth: link by code or client credentials, refresh unattended")
+@Suite("OAuth: link by code or client credentials, refresh unattended", .timeLimit(.minutes(3)))
 struct OAuthLinkTests {
     func sandbox(lifetime: Int = 7200) async throws -> SandboxServer {
         var options = SandboxOptions()

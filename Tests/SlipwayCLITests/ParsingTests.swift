@@ -4,7 +4,7 @@ import Testing
 @testable import SlipwayCLI
 import SlipwayProviders
 
-@Suite("CLI parsing")
+@Suite("CLI parsing", .timeLimit(.minutes(3)))
 struct ParsingTests {
     static let contractCommands = ["tui", "demo", "sandbox", "link", "unlink", "accounts", "ls", "sync", "daemon", "status",
                                    "apps", "deploy", "deployments", "logs", "cancel", "webhooks", "themes", "doctor"]
@@ -107,7 +107,7 @@ struct ParsingTests {
     }
 }
 
-@Suite("App options")
+@Suite("App options", .timeLimit(.minutes(3)))
 struct AppOptionsTests {
     @Test("durations and K=V pairs")
     func parsing() {
@@ -122,7 +122,7 @@ struct AppOptionsTests {
     }
 }
 
-@Suite("Relative times in text output")
+@Suite("Relative times in text output", .timeLimit(.minutes(3)))
 struct RelativeTimeTests {
     @Test("past, future and now read like gh's")
     func phrases() {

@@ -4,7 +4,7 @@ import SlipwayCore
 import SlipwaySandbox
 
 /// Secrets that need not pass through a process's arguments (which `ps` shows to everyone).
-@Suite("Secrets out of argv")
+@Suite("Secrets out of argv", .timeLimit(.minutes(3)))
 struct SecretsOutOfArgvTests {
     @Test("link --email E --token-file - takes the API token from stdin")
     func apiTokenFromStdin() async throws {

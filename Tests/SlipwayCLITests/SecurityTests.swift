@@ -12,7 +12,7 @@ import SlipwayTestSupport
 /// Issue 16 end to end: one repository's proof acts on that repository only, plain http only
 /// on loopback addresses, nothing readable by others, secrets typed at a terminal not echoed,
 /// and a vault that says what is wrong.
-@Suite("Security")
+@Suite("Security", .timeLimit(.minutes(3)))
 struct SecurityTests {
     // MARK: A hook secret proves only its own repository
 

@@ -7,7 +7,7 @@ import SlipwaySandbox
 /// Webhooks as a user runs them: the daemon and the sandbox up, `slipway webhooks install`, a
 /// simulated push delivered (signed) by the sandbox, the new head on the dashboard's screen without
 /// a poll; then removal, and `unlink` taking Slipway's hooks off the provider.
-@Suite("Webhooks end to end", .serialized)
+@Suite("Webhooks end to end", .serialized, .timeLimit(.minutes(3)))
 struct WebhookEndToEndTests {
     func listing(_ runner: BinaryRunner, _ path: String) async throws -> [[String: Any]] {
         let result = try await runner.runAsync(["ls", path, "--json"])

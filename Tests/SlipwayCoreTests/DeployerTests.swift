@@ -7,7 +7,7 @@ import SlipwayHTTP
 
 /// The deployer against a real git repository on disk: phases, steps, logs, cancel, timeout,
 /// supersede, idempotency, autodeploy and restart recovery.
-@Suite("Deployer")
+@Suite("Deployer", .timeLimit(.minutes(3)))
 struct DeployerTests {
     let tmp = TemporaryDirectory()
 

@@ -4,7 +4,7 @@ import Testing
 
 /// Deployment steps as processes: output as it comes, exact environment, own process group,
 /// cancel and timeout reaching everything the step started.
-@Suite("Step processes")
+@Suite("Step processes", .timeLimit(.minutes(3)))
 struct StepProcessTests {
     final class Collected: @unchecked Sendable {
         private let lock = NSLock()

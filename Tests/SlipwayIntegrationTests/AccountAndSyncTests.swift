@@ -15,7 +15,7 @@ func linked(_ server: SandboxServer, store: Store, home: AccountAndSyncTests.Hom
     return (account, provider)
 }
 
-@Suite("Accounts and the mirror, against the sandbox")
+@Suite("Accounts and the mirror, against the sandbox", .timeLimit(.minutes(3)))
 struct AccountAndSyncTests {
     final class Home {
         let path = FileManager.default.temporaryDirectory.path + "/slipway-int-" + UUID().uuidString
@@ -131,7 +131,7 @@ struct AccountAndSyncTests {
     }
 }
 
-@Suite("Commits on demand")
+@Suite("Commits on demand", .timeLimit(.minutes(3)))
 struct CommitFetcherTests {
     @Test("opening a branch fetches its history once, then only what is new (exclude= the stored head)")
     func onDemand() async throws {

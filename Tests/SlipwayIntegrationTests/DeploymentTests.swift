@@ -7,7 +7,7 @@ import SlipwaySandbox
 
 /// Deployments from the sandbox's real git repositories over smart HTTP: the token reaches git
 /// only through the fetch step's credential helper.
-@Suite("Deployments against the sandbox")
+@Suite("Deployments against the sandbox", .timeLimit(.minutes(3)))
 struct DeploymentTests {
     @Test("a push deploys to ACTIVE; a failing build is ERROR with its output; no token on disk")
     func pushes() async throws {

@@ -7,7 +7,7 @@ import SlipwayProviders
 import SlipwaySandbox
 
 /// The engine stepped by hand on a virtual clock, against the sandbox over loopback.
-@Suite("Sync engine")
+@Suite("Sync engine", .timeLimit(.minutes(3)))
 struct EngineTests {
     struct Rig {
         let server: SandboxServer

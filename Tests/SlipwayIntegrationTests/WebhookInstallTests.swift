@@ -8,7 +8,7 @@ import SlipwaySandbox
 
 /// Installing and removing Slipway's hooks through the real client against the sandbox's hooks
 /// API, and what a hook's health does to the engine's polling.
-@Suite("Webhook installs")
+@Suite("Webhook installs", .timeLimit(.minutes(3)))
 struct WebhookInstallTests {
     static let url = "http://127.0.0.1:9/webhooks/bitbucket"
 

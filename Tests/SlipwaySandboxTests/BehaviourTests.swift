@@ -3,7 +3,7 @@ import Testing
 import SlipwayHTTP
 @testable import SlipwaySandbox
 
-@Suite("Sandbox behaviour")
+@Suite("Sandbox behaviour", .timeLimit(.minutes(3)))
 struct BehaviourTests {
     @Test("pagination walks every repository and branch exactly once; pagelen is clamped to 10…100")
     func pagination() async throws {

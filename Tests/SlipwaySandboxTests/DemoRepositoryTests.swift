@@ -3,7 +3,7 @@ import Testing
 @testable import SlipwaySandbox
 
 /// The demo workspace is backed by real git repositories: only real commits may move its heads.
-@Suite("Demo repositories")
+@Suite("Demo repositories", .timeLimit(.minutes(3)))
 struct DemoRepositoryTests {
     static func git(_ arguments: [String]) throws -> (status: Int32, output: String) {
         let process = Process()

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import SlipwaySandbox
 
-@Suite("Sandbox JSON writer")
+@Suite("Sandbox JSON writer", .timeLimit(.minutes(3)))
 struct JSONTextTests {
     @Test("writes what JSONSerialization reads back: hostile strings, numbers, booleans, null, nesting; keys sorted")
     func roundTrip() throws {

@@ -4,7 +4,7 @@ import Testing
 
 /// The sandbox's JSON has the documented shapes: every field of the reference example is there,
 /// with the same kind of value. (Fields the real API sends only sometimes are named as optional.)
-@Suite("Sandbox shapes match Bitbucket's")
+@Suite("Sandbox shapes match Bitbucket's", .timeLimit(.minutes(3)))
 struct ShapeTests {
     @Test("every endpoint's shape")
     func shapes() async throws {

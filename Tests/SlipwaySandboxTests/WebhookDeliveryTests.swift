@@ -23,7 +23,7 @@ final class ScriptedReceiver: HTTPTransport, @unchecked Sendable {
     }
 }
 
-@Suite("Sandbox webhook deliveries")
+@Suite("Sandbox webhook deliveries", .timeLimit(.minutes(3)))
 struct WebhookDeliveryTests {
     static let secret = "s3cret-for-tests"
 

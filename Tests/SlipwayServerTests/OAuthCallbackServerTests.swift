@@ -4,7 +4,7 @@ import SlipwayHTTP
 import SlipwayProviders
 @testable import SlipwayServer
 
-@Suite("OAuth loopback callback")
+@Suite("OAuth loopback callback", .timeLimit(.minutes(3)))
 struct OAuthCallbackServerTests {
     func get(_ url: String) async throws -> HTTPResponse {
         let transport = CurlTransport()

@@ -8,7 +8,7 @@ import SlipwayProviders
 @testable import SlipwayServer
 
 /// Every rule of the receiver, with the real captured delivery.
-@Suite("Webhook receiver")
+@Suite("Webhook receiver", .timeLimit(.minutes(3)))
 struct WebhookReceiverTests {
     static let secret = "Gkvl$k$wyNpQAF42"
     static let signature = "sha256=f205c729821c6954aff2afe72b965c34015b4baf96ea8ddc2cc44999c014a035"

@@ -276,6 +276,11 @@ struct UnlinkCommand: AsyncParsableCommand {
         }
         try context.store.deleteAccount(provider: provider)
         Terminal.error("unlinked \(provider.rawValue) (@\(account.username)); its secrets and mirrored data are gone")
+        let kept = try context.store.apps().filter { MirrorPath.parseProvider($0.sourcePath) == provider }.map(\.name)
+        if !kept.isEmpty {
+            Terminal.error("kept \(kept.count) app\(kept.count == 1 ? "" : "s") built from \(provider.rawValue) (\(kept.joined(separator: ", "))), marked unlinked: "
+                           + "they deploy nothing until you link \(provider.rawValue) again, which re-attaches them")
+        }
     }
 }
 

@@ -79,20 +79,26 @@ struct AppsCommand: AsyncParsableCommand {
             var service: Bool
             var healthUrl: String?
             var autodeploy: Bool
+            var backend = "local"
+            /// "unlinked" once the source's provider was unlinked (relinking re-attaches it).
+            var sourceState: String
+            var phase: String?
             var createdAt: Date
         }
 
         func run() async throws {
             let context = try global.context()
             let apps = try context.store.apps()
-            let rows = apps.map {
+            let rows = try apps.map {
                 Row(id: $0.id ?? 0, name: $0.name, source: $0.sourcePath, branch: $0.branch, build: $0.buildCommand,
-                    run: $0.runCommand, service: $0.isService, healthUrl: $0.healthURL, autodeploy: $0.autodeploy, createdAt: $0.createdAt)
+                    run: $0.runCommand, service: $0.isService, healthUrl: $0.healthURL, autodeploy: $0.autodeploy,
+                    sourceState: $0.isSourceUnlinked ? "unlinked" : "ok", phase: try context.store.deployments(appID: $0.id!).first?.phase.rawValue,
+                    createdAt: $0.createdAt)
             }
             if output.json { return try printJSON(rows) }
             if rows.isEmpty { Terminal.error("no apps; create one with 'slipway apps create NAME --source bitbucket/WS/REPO --branch B --run CMD'"); return }
             var table = TextTable("NAME", "SOURCE", "BRANCH", "AUTODEPLOY", "RUN")
-            for r in rows { table.add(r.name, r.source, r.branch, r.autodeploy ? "yes" : "no", r.run) }
+            for r in rows { table.add(r.name, r.source + (r.sourceState == "unlinked" ? " (unlinked)" : ""), r.branch, r.autodeploy ? "yes" : "no", r.run) }
             Terminal.out(table.render())
         }
     }

@@ -147,11 +147,14 @@ struct StatusCommand: AsyncParsableCommand {
         var host: String?
         var since: Date?
         var webhookListener: String?
+        /// The latest news from the providers: a full cycle or a sweep, whichever came last.
         var lastSyncAt: Date?
+        var lastFullSyncAt: Date?
+        var lastSweepAt: Date?
         var home: String
         var database: String
 
-        enum CodingKeys: String, CodingKey { case running, pid, host, since, webhookListener, lastSyncAt, home, database }
+        enum CodingKeys: String, CodingKey { case running, pid, host, since, webhookListener, lastSyncAt, lastFullSyncAt, lastSweepAt, home, database }
 
         func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -161,6 +164,8 @@ struct StatusCommand: AsyncParsableCommand {
             try c.encode(since, forKey: .since)
             try c.encode(webhookListener, forKey: .webhookListener)
             try c.encode(lastSyncAt, forKey: .lastSyncAt)
+            try c.encode(lastFullSyncAt, forKey: .lastFullSyncAt)
+            try c.encode(lastSweepAt, forKey: .lastSweepAt)
             try c.encode(home, forKey: .home)
             try c.encode(database, forKey: .database)
         }
@@ -169,8 +174,11 @@ struct StatusCommand: AsyncParsableCommand {
     func run() async throws {
         let context = try global.context()
         let holder = EngineLock.holder(path: context.paths.engineLockFile)
+        let full = try context.store.lastSyncAt()
+        let sweep = try context.store.lastSweepAt()
         let report = Report(running: holder != nil, pid: holder?.pid, host: holder?.host, since: holder?.since,
-                            webhookListener: holder?.webhookListener, lastSyncAt: try context.store.lastSyncAt(),
+                            webhookListener: holder?.webhookListener, lastSyncAt: [full, sweep].compactMap { $0 }.max(),
+                            lastFullSyncAt: full, lastSweepAt: sweep,
                             home: context.paths.home ?? context.paths.dataDirectory, database: context.paths.databaseFile)
         if output.json { return try printJSON(report) }
         if let holder {
@@ -179,7 +187,9 @@ struct StatusCommand: AsyncParsableCommand {
         } else {
             Terminal.out("engine: not running")
         }
-        Terminal.out("last sync: " + (report.lastSyncAt.map { RelativeTime.withTimestamp($0) } ?? "never"))
+        Terminal.out("last sync: " + (report.lastSyncAt.map { RelativeTime.withTimestamp($0) } ?? "never")
+                     + (report.lastSweepAt.map { "; last sweep \(RelativeTime.text($0) ?? "")" } ?? "")
+                     + (report.lastFullSyncAt.map { "; last full cycle \(RelativeTime.text($0) ?? "")" } ?? ""))
         Terminal.out("home: \(report.home)")
     }
 }

@@ -47,3 +47,9 @@ public struct App: Sendable, Equatable, Codable, Identifiable {
         return name.unicodeScalars.allSatisfy { allowed.contains($0) }
     }
 }
+
+extension App {
+    /// Its repository left the mirror (its provider was unlinked): kept, deploying nothing, until
+    /// the repository is mirrored again and re-attaches it.
+    public var isSourceUnlinked: Bool { repositoryID == nil }
+}

@@ -137,6 +137,11 @@ extension Store {
             try Date.fetchOne(db, sql: "SELECT MAX(last_success_at) FROM sync_states WHERE scope = 'account'")
         }
     }
+
+    /// When the engine last checked a repository (a sweep between full cycles).
+    public func lastSweepAt() throws -> Date? {
+        try read { db in try Date.fetchOne(db, sql: "SELECT MAX(last_checked_at) FROM repositories") }
+    }
 }
 
 extension Store {

@@ -37,6 +37,8 @@ extension Store {
                 changes.append(.init(kind: ChangeEventKind.repositoryAdded.rawValue, path: path, old: nil, new: nil))
             }
             let isNew = !changes.isEmpty
+            // Apps kept across an unlink find their repository again once it is mirrored.
+            try db.execute(sql: "UPDATE apps SET repository_id = ? WHERE repository_id IS NULL AND source_path = ?", arguments: [repository.id, path])
             repository.remoteID = remote.id
             repository.name = remote.name
             repository.fullName = remote.fullName

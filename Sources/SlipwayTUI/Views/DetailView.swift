@@ -40,7 +40,8 @@ struct DetailView {
         case let .app(row):
             let app = row.app
             var lines = [Line(label: "app", value: clean(app.name)),
-                         Line(label: "source", value: clean("\(app.sourcePath) \(app.branch)") + (app.autodeploy ? "  (deploys on push)" : "  (by hand only)")),
+                         Line(label: "source", value: clean("\(app.sourcePath) \(app.branch)")
+                              + (app.isSourceUnlinked ? "  (unlinked: link the provider again)" : app.autodeploy ? "  (deploys on push)" : "  (by hand only)")),
                          Line(label: "build", value: clean(app.buildCommand ?? "-")),
                          Line(label: "run", value: clean(app.runCommand) + (app.isService ? "  (service)" : ""))]
             if let active = row.activeCommit { lines.append(Line(label: "active", value: active)) }

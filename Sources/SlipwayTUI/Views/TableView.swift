@@ -182,7 +182,7 @@ struct TableView {
             return [String(c.hash.prefix(7)), clean(AccountText.authorName(c.author)), Age.ago(c.date, now: now), clean(AccountText.subject(c.message))]
         case let .app(row):
             let latest = row.latest
-            return [clean(row.app.name), clean(row.app.sourcePath), clean(row.app.branch), row.activeCommit.map { String($0.prefix(7)) } ?? "-",
+            return [clean(row.app.name), clean(row.app.sourcePath) + (row.app.isSourceUnlinked ? " (unlinked)" : ""), clean(row.app.branch), row.activeCommit.map { String($0.prefix(7)) } ?? "-",
                     latest.map { phaseText($0.phase, spinner: spinner) } ?? "never deployed", Age.ago(latest?.createdAt, now: now),
                     latest.map { took($0, now: now) } ?? "-"]
         case let .deployment(d):

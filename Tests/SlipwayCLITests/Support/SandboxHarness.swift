@@ -52,8 +52,20 @@ extension BinaryRunner {
         try toml.write(toFile: environment["SLIPWAY_HOME"]! + "/config.toml", atomically: true, encoding: .utf8)
     }
 
-    /// `slipway daemon` in the background, its output discarded.
+    /// `slipway daemon` in the background, its output discarded. Its receiver binds a free port
+    /// (tests run in parallel: the default 8787 may be taken), unless the config names one.
     func startDaemon() throws -> Process {
+        let config = environment["SLIPWAY_HOME"]! + "/config.toml"
+        var toml = (try? String(contentsOfFile: config, encoding: .utf8)) ?? ""
+        if !toml.contains("listen") {
+            if let header = toml.range(of: "[webhooks]\n") {
+                toml.insert(contentsOf: "listen = \"127.0.0.1:0\"\n", at: header.upperBound)
+            } else {
+                toml += "\n[webhooks]\nlisten = \"127.0.0.1:0\"\n"
+            }
+            try FileManager.default.createDirectory(atPath: environment["SLIPWAY_HOME"]!, withIntermediateDirectories: true)
+            try toml.write(toFile: config, atomically: true, encoding: .utf8)
+        }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: BinaryRunner.binary)
         process.arguments = ["daemon"]
