@@ -153,6 +153,7 @@ struct OAuthLinkTests {
     @Test("tokens refresh before expiry, rotating each time, and syncs go on across expiry")
     func refreshRotation() async throws {
         let (server, home, runner) = try await linkedByCodeFlow(lifetime: Self.shortLifetime)
+        defer { withExtendedLifetime(home) {} }   // its deinit removes the home the binary uses
         defer { Task { await server.stop() } }
         for round in 1...2 {
             try await Task.sleep(nanoseconds: UInt64(Self.shortLifetime) * 1_000_000_000 + 100_000_000)   // the sandbox's tokens really expire
@@ -166,6 +167,7 @@ struct OAuthLinkTests {
     @Test("a 401 'Access token expired' mid-sync refreshes once and continues")
     func refreshOn401() async throws {
         let (server, home, runner) = try await linkedByCodeFlow(lifetime: Self.shortLifetime)
+        defer { withExtendedLifetime(home) {} }   // its deinit removes the home the binary uses
         defer { Task { await server.stop() } }
         // Forget when to refresh, so only the provider's 401 can tell.
         let store = try Store(path: home.path + "/slipway.db")
@@ -181,6 +183,7 @@ struct OAuthLinkTests {
         // Tokens live 6 s (stale at 4.8 s): long enough that a loaded machine does not make the
         // second process find the refreshed token stale again.
         let (server, home, runner) = try await linkedByCodeFlow(lifetime: 6)
+        defer { withExtendedLifetime(home) {} }   // its deinit removes the home the binary uses
         defer { Task { await server.stop() } }
         #expect(try await runner.runAsync(["sync", "--once"]).status == 0)
         let ws = server.service.workspaceSlugs()[0]
@@ -199,6 +202,7 @@ struct OAuthLinkTests {
     @Test("a revoked grant marks the account needs_relink, keeps its data and says how to relink")
     func revoked() async throws {
         let (server, home, runner) = try await linkedByCodeFlow(lifetime: 2)
+        defer { withExtendedLifetime(home) {} }   // its deinit removes the home the binary uses
         defer { Task { await server.stop() } }
         #expect(try await runner.runAsync(["sync", "--once"]).status == 0)
         _ = try await post(server, "/_sandbox/control", ["revoke_tokens": true])
