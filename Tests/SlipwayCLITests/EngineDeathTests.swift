@@ -1,14 +1,12 @@
 import Foundation
 import Testing
 import SlipwaySandbox
+import SlipwayTestSupport
 
 /// Issue 17: deployments survive the engine's death (kill -9 of the daemon).
 @Suite("Engine death", .timeLimit(.minutes(3)))
 struct EngineDeathTests {
-    static func alive(_ pid: Int32) -> Bool {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return false }
-        return stat[stat.index(after: close)...].split(separator: " ").first != "Z"
-    }
+    static func alive(_ pid: Int32) -> Bool { isProcessRunning(pid) }
 
     static func pids(_ file: String) -> [Int32] {
         ((try? String(contentsOfFile: file, encoding: .utf8)) ?? "").split(separator: "\n").compactMap { Int32($0) }

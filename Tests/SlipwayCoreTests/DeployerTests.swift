@@ -79,10 +79,7 @@ struct DeployerTests {
         ((try? String(contentsOfFile: tmp.file(file), encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
     }
 
-    func running(_ pid: Int32) -> Bool {
-        let state = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?.split(separator: " ").dropFirst(2).first
-        return state != nil && state != "Z"
-    }
+    func running(_ pid: Int32) -> Bool { isProcessRunning(pid) }
 
     @Test("a service is ACTIVE once it stays up; the next one replaces it only when ready; a crash restarts it; an engine restart starts it again")
     func services() async throws {

@@ -92,7 +92,7 @@ struct AppsCommand: AsyncParsableCommand {
             let rows = try apps.map {
                 Row(id: $0.id ?? 0, name: $0.name, source: $0.sourcePath, branch: $0.branch, build: $0.buildCommand,
                     run: $0.runCommand, service: $0.isService, healthUrl: $0.healthURL, autodeploy: $0.autodeploy,
-                    sourceState: $0.isSourceUnlinked ? "unlinked" : "ok", phase: try context.store.deployments(appID: $0.id!).first?.phase.rawValue,
+                    sourceState: $0.isSourceUnlinked ? "unlinked" : "ok", phase: try context.store.deployments(appID: $0.id!, limit: 1).first?.phase.rawValue,
                     createdAt: $0.createdAt)
             }
             if output.json { return try printJSON(rows) }

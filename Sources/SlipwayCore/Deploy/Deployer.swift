@@ -34,6 +34,8 @@ public actor Deployer {
     private var running: [Int64: (flag: CancelFlag, task: Task<Void, Never>, appID: Int64)] = [:]
     /// The service each app runs now (`--service` apps).
     var services: [Int64: ServiceRun] = [:]
+    /// The apps seen at the last step (nil before the first): a deletion shows as one missing.
+    private var knownApps: Set<Int64>?
     static let consumer = "deployer"
 
     public init(store: Store, workRoot: String, settings: Settings = Settings(), logger: Logger = Logger(label: "slipway.deployer"),
@@ -164,6 +166,10 @@ public actor Deployer {
     private func reapDeletedApps() throws {
         let apps = try store.apps()
         let existing = Set(apps.compactMap(\.id))
+        defer { knownApps = existing }
+        // The work folder is listed only when an app went away since the last step (or once at
+        // the start, for apps deleted while no engine ran), not on every step.
+        guard knownApps.map({ !$0.isSubset(of: existing) }) ?? true else { return }
         let gone = Set(services.keys).union(running.values.map(\.appID)).subtracting(existing)
         let stopping = gone.compactMap { services.removeValue(forKey: $0) }
         let canceled = running.values.filter { gone.contains($0.appID) }
@@ -171,11 +177,7 @@ public actor Deployer {
         let names = Set(apps.map(\.name))
         let workRoot = self.workRoot
         let folders = ((try? FileManager.default.contentsOfDirectory(atPath: workRoot)) ?? []).filter { !names.contains($0) }
-        guard !folders.isEmpty else { return }
-        guard !stopping.isEmpty || !canceled.isEmpty else {
-            for folder in folders { try? FileManager.default.removeItem(atPath: "\(workRoot)/\(folder)") }
-            return
-        }
+        guard !folders.isEmpty || !stopping.isEmpty else { return }
         Task {
             for run in stopping { await run.stop() }
             for entry in canceled { await entry.task.value }
@@ -419,9 +421,7 @@ enum GitCredentialHelper {
 
     /// How git may name an origin: with and without the scheme's default port.
     static func forms(of origin: Origin) -> [String] {
-        let host = origin.host.contains(":") ? "[\(origin.host)]" : origin.host
-        let explicit = "\(origin.scheme)://\(host):\(origin.port)"
-        return Origin.defaultPort(origin.scheme) == origin.port ? ["\(origin.scheme)://\(host)", explicit] : [explicit]
+        origin.description == origin.explicitDescription ? [origin.description] : [origin.description, origin.explicitDescription]
     }
 }
 

@@ -28,7 +28,11 @@ public struct Origin: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String {
-        let shownHost = host.contains(":") ? "[\(host)]" : host
-        return Self.defaultPort(scheme) == port ? "\(scheme)://\(shownHost)" : "\(scheme)://\(shownHost):\(port)"
+        Self.defaultPort(scheme) == port ? "\(scheme)://\(bracketedHost)" : explicitDescription
     }
+
+    /// `scheme://host:port`, the port written even when it is the scheme's default.
+    public var explicitDescription: String { "\(scheme)://\(bracketedHost):\(port)" }
+
+    private var bracketedHost: String { host.contains(":") ? "[\(host)]" : host }
 }
