@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import ServiceLifecycle
 import NIOCore
 
 /// The sandbox on loopback: a Hummingbird server in front of a `SandboxService`, plus the push
@@ -11,6 +12,9 @@ public final class SandboxServer: Sendable {
     public let port: Int
     public let host: String
     private let serverTask: Task<Void, any Error>
+    /// Served until a graceful shutdown: cancelling the serving task instead can trap in NIO when
+    /// a connection was accepted but not yet served (apple/swift-nio#2637).
+    private let group: ServiceGroup
     private let pushTask: Task<Void, Never>?
 
     /// `http://127.0.0.1:PORT` — the web URL; the API is under `/2.0`.
@@ -18,7 +22,8 @@ public final class SandboxServer: Sendable {
     public var apiURL: String { origin + "/2.0" }
     public var webURL: String { origin }
 
-    private init(service: SandboxService, port: Int, host: String, serverTask: Task<Void, any Error>, pushTask: Task<Void, Never>?) {
+    private init(service: SandboxService, port: Int, host: String, group: ServiceGroup, serverTask: Task<Void, any Error>, pushTask: Task<Void, Never>?) {
+        self.group = group
         self.service = service
         self.port = port
         self.host = host
@@ -39,9 +44,10 @@ public final class SandboxServer: Sendable {
             onServerRunning: { channel in started.succeed(channel.localAddress?.port ?? options.port) },
             logger: Logger(label: "slipway.sandbox") { _ in SwiftLogNoOpLogHandler() }
         )
+        let group = ServiceGroup(services: [app], logger: Logger(label: "slipway.sandbox") { _ in SwiftLogNoOpLogHandler() })
         let serverTask = Task {
             do {
-                try await app.run()
+                try await group.run()
             } catch {
                 started.fail(error)
                 throw error
@@ -69,7 +75,7 @@ public final class SandboxServer: Sendable {
                 }
             }
         }
-        return SandboxServer(service: service, port: port, host: options.host, serverTask: serverTask, pushTask: pushTask)
+        return SandboxServer(service: service, port: port, host: options.host, group: group, serverTask: serverTask, pushTask: pushTask)
     }
 
     /// Runs blocking work (git) on a thread of its own, not on the concurrency pool.
@@ -88,12 +94,12 @@ public final class SandboxServer: Sendable {
     /// Stops pushing and serving; waits until the port is released.
     public func stop() async {
         pushTask?.cancel()
-        serverTask.cancel()
+        await group.triggerGracefulShutdown()
         _ = await serverTask.result
         service.shutdown()
     }
 
-    /// Runs until the task is cancelled (Ctrl-C in the CLI).
+    /// Runs until `stop` (Ctrl-C in the CLI).
     public func wait() async {
         _ = await serverTask.result
     }

@@ -10,15 +10,15 @@ public final class OAuthCallbackServer: Sendable {
     public let port: Int
     public let expectedState: String
     private let outcome: CallbackOutcome
-    private let serverTask: Task<Void, any Error>
+    private let serving: GracefulServing
 
     public var redirectURI: String { "http://127.0.0.1:\(port)\(ServerRoutes.oauthCallback)" }
 
-    private init(port: Int, expectedState: String, outcome: CallbackOutcome, serverTask: Task<Void, any Error>) {
+    private init(port: Int, expectedState: String, outcome: CallbackOutcome, serving: GracefulServing) {
         self.port = port
         self.expectedState = expectedState
         self.outcome = outcome
-        self.serverTask = serverTask
+        self.serving = serving
     }
 
     public static func start(expectedState: String) async throws -> OAuthCallbackServer {
@@ -45,9 +45,9 @@ public final class OAuthCallbackServer: Sendable {
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: nil),
                               onServerRunning: { started.set($0.localAddress?.port ?? 0) },
                               logger: Logger(label: "slipway.oauth") { _ in SwiftLogNoOpLogHandler() })
-        let task = Task { try await app.run() }
-        let port = try await started.wait(orFailureOf: task)
-        return OAuthCallbackServer(port: port, expectedState: expectedState, outcome: outcome, serverTask: task)
+        let serving = GracefulServing(app)
+        let port = try await started.wait(orFailureOf: serving.task)
+        return OAuthCallbackServer(port: port, expectedState: expectedState, outcome: outcome, serving: serving)
     }
 
     /// Waits for the valid callback; `deliver` lets another source (a pasted URL) finish first.
@@ -61,8 +61,7 @@ public final class OAuthCallbackServer: Sendable {
     }
 
     public func stop() async {
-        serverTask.cancel()
-        _ = await serverTask.result
+        await serving.stop()
     }
 
     private static func page(_ status: HTTPResponse.Status, _ text: String) -> Response {

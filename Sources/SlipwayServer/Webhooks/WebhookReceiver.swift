@@ -39,12 +39,12 @@ public final class WebhookReceiver: Sendable {
     public let port: Int
     /// Connections open right now and the most seen at once (for `status` and tests).
     public let connections: ConnectionCount
-    private let serverTask: Task<Void, any Error>
+    private let serving: GracefulServing
 
-    private init(port: Int, connections: ConnectionCount, serverTask: Task<Void, any Error>) {
+    private init(port: Int, connections: ConnectionCount, serving: GracefulServing) {
         self.port = port
         self.connections = connections
-        self.serverTask = serverTask
+        self.serving = serving
     }
 
     public struct Outcome: Sendable, Equatable {
@@ -89,14 +89,13 @@ public final class WebhookReceiver: Sendable {
                                  availableConnectionsDelegate: ConnectionCap(limit: limits.maxConnections, count: connections)),
             onServerRunning: { started.set($0.localAddress?.port ?? port) },
             logger: logger)
-        let task = Task { try await app.run() }
-        let bound = try await started.wait(orFailureOf: task)
-        return WebhookReceiver(port: bound, connections: connections, serverTask: task)
+        let serving = GracefulServing(app)
+        let bound = try await started.wait(orFailureOf: serving.task)
+        return WebhookReceiver(port: bound, connections: connections, serving: serving)
     }
 
     public func stop() async {
-        serverTask.cancel()
-        _ = await serverTask.result
+        await serving.stop()
     }
 
     /// Just enough of any delivery to find its repository.
