@@ -47,8 +47,11 @@ struct EngineDeathTests {
         #expect(!Self.alive(firstService), "the orphaned service still runs beside its new copy")
         let slow = try #require(try await runner.deployments(of: "slow").first)
         #expect(slow["phase"] as? String == "ERROR", "\(slow)")
-        // Exactly one new copy of the service, and it stays the only one.
-        try await Task.sleep(nanoseconds: 1_500_000_000)
+        // Exactly one new copy of the service, and it stays the only one: once the new engine has
+        // run a later deployment to the end, its start-up (where a second copy would come from) is over.
+        let probe = try await runner.runAsync(["apps", "create", "probe", "--source", "bitbucket/demo/hello-web", "--branch", "main", "--run", "true"])
+        #expect(probe.status == 0, "\(probe.stderr)")
+        #expect(try await runner.newestDeployment(of: "probe", count: 1, phase: "ACTIVE")?["phase"] as? String == "ACTIVE")
         let all = Self.pids(services)
         #expect(all.count == 2, "\(all)")
         #expect(all.filter(Self.alive).count == 1)

@@ -4,6 +4,7 @@ import Testing
 import SlipwayCore
 import SlipwayHTTP
 import SlipwaySandbox
+import SlipwayTestSupport
 
 /// OAuth linking and unattended refresh, through the real binary against the sandbox.
 @Suite("OAuth: link by code or client credentials, refresh unattended", .timeLimit(.minutes(3)))
@@ -298,7 +299,7 @@ final class OAuthLinkProcess: @unchecked Sendable {
     }
 
     func finish() async throws -> BinaryRunner.Result {
-        while process.isRunning { try await Task.sleep(nanoseconds: 10_000_000) }
+        guard await eventually(within: 60, { !process.isRunning }) else { process.terminate(); throw HarnessFailure("the link command did not end: \(stderr)") }
         errors.fileHandleForReading.readabilityHandler = nil
         let rest = errors.fileHandleForReading.readDataToEndOfFile()
         lock.withLock { stderrText += String(decoding: rest, as: UTF8.self) }

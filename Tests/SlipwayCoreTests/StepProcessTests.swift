@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SlipwayTestSupport
 @testable import SlipwayCore
 
 /// Deployment steps as processes: output as it comes, exact environment, own process group,
@@ -39,23 +40,20 @@ struct StepProcessTests {
         // Well short of the 30 s sleeps, even on a loaded 2-core machine.
         #expect(Date().timeIntervalSince(started) < 25)
         let child = try #require(Int32(try String(contentsOfFile: marker, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
-        try await Task.sleep(nanoseconds: 200_000_000)
         // Gone, or a zombie waiting for init to reap it: either way no longer running.
-        let state = (try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8))?.split(separator: " ").dropFirst(2).first
-        #expect(state == nil || state == "Z", "the background child survived (state \(state ?? "?"))")
+        #expect(await eventually(within: 10) { !isProcessRunning(child) }, "the background child survived")
     }
 
     @Test("cancel sends SIGTERM first, and SIGKILL to what ignores it")
     func cancel() async throws {
         let flag = CancelFlag()
         let collected = Collected()
-        Task {
-            try await Task.sleep(nanoseconds: 300_000_000)
-            flag.cancel()
-        }
+        // Canceled once it has set its trap and said so.
         let outcome = try await StepProcess.run(["/bin/sh", "-c", "trap 'echo got TERM' TERM; echo ready; while :; do sleep 0.1; done"],
-                                                environment: ["PATH": "/usr/bin:/bin"], directory: tmp.path, grace: 0.5, cancel: flag,
-                                                output: collected.add)
+                                                environment: ["PATH": "/usr/bin:/bin"], directory: tmp.path, grace: 0.5, cancel: flag) { stream, text in
+            collected.add(stream, text)
+            if text.contains("ready") { flag.cancel() }
+        }
         #expect(outcome.canceled)
         #expect(collected.text(.stdout).hasPrefix("ready\n"))
     }

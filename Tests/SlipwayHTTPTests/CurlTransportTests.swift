@@ -250,7 +250,7 @@ struct CurlTransportTests {
         let transport = CurlTransport()
         defer { transport.shutdown() }
         let task = Task { try await transport.perform(HTTPRequest(url: server.baseURL + "/hang")) }
-        while server.receivedRequests.isEmpty { try await Task.sleep(nanoseconds: 5_000_000) }
+        #expect(await eventually { !server.receivedRequests.isEmpty })
         task.cancel()
         await #expect(throws: CancellationError.self) { _ = try await task.value }
     }

@@ -173,14 +173,14 @@ struct RateLimitTests {
                 order.append(r.text)
             })
             // Let the first two take the slots before the rest queue.
-            if i == 1 { while gate.peak < 2 { try await Task.sleep(nanoseconds: 2_000_000) } }
+            if i == 1 { #expect(await eventually { gate.peak >= 2 }) }
         }
-        while http.inFlightWaiting(credential: key.credential) < 4 { try await Task.sleep(nanoseconds: 2_000_000) }
+        #expect(await eventually { http.inFlightWaiting(credential: key.credential) >= 4 })
         tasks.append(Task {
             let r = try await http.send(HTTPRequest(url: server.baseURL + "/interactive", budget: key, lane: .interactive))
             order.append(r.text)
         })
-        while http.inFlightWaiting(credential: key.credential) < 5 { try await Task.sleep(nanoseconds: 2_000_000) }
+        #expect(await eventually { http.inFlightWaiting(credential: key.credential) >= 5 })
         gate.open()
         for task in tasks { try await task.value }
         #expect(gate.peak == 2)

@@ -17,6 +17,15 @@ public actor Deployer {
         /// SIGTERM, then SIGKILL after this long.
         public var grace: TimeInterval = 5
         public var git = "/usr/bin/git"
+        /// A service without a health URL is ready once it has stayed up this long.
+        public var settleTime: TimeInterval = 2
+        /// A service that is not ready this long after it started (or by the app's timeout) fails.
+        public var readyTimeout: TimeInterval = 60
+        /// How often a service's health URL is asked while it starts.
+        public var healthPollInterval: TimeInterval = 0.3
+        /// A service that exits is started again after this pause, doubling up to the cap.
+        public var firstRestartPause: TimeInterval = 1
+        public var maxRestartPause: TimeInterval = 60
         public init() {}
     }
 
@@ -31,6 +40,9 @@ public actor Deployer {
     let credentials: GitCredentials
     let secrets: SecretVariables
     let logger: Logger
+    /// Every policy wait (settle, readiness, restart pauses, step timeouts, the step cadence)
+    /// and every timestamp written comes from here, so tests run on a virtual clock.
+    let clock: any SlipwayClock
     private var running: [Int64: (flag: CancelFlag, task: Task<Void, Never>, appID: Int64)] = [:]
     /// The service each app runs now (`--service` apps).
     var services: [Int64: ServiceRun] = [:]
@@ -39,8 +51,10 @@ public actor Deployer {
     static let consumer = "deployer"
 
     public init(store: Store, workRoot: String, settings: Settings = Settings(), logger: Logger = Logger(label: "slipway.deployer"),
+                clock: any SlipwayClock = SystemClock(),
                 secrets: @escaping SecretVariables = { _ in [:] }, credentials: @escaping GitCredentials = { _ in nil }) {
         self.store = store
+        self.clock = clock
         self.workRoot = workRoot
         self.settings = settings
         self.logger = logger
@@ -52,7 +66,7 @@ public actor Deployer {
     /// deployer ever ran are not replayed.
     public func start() throws {
         stopOrphans()
-        try store.failInterruptedDeployments(now: Date())
+        try store.failInterruptedDeployments(now: clock.now)
         if try store.changeCursor(Self.consumer) == nil { try store.setChangeCursor(Self.consumer, to: try store.lastChangeEventID()) }
     }
 
@@ -61,7 +75,7 @@ public actor Deployer {
         await restartActiveServices()
         while !Task.isCancelled {
             step()
-            try? await Task.sleep(nanoseconds: UInt64(interval * 1_000_000_000))
+            try? await clock.sleep(for: interval)
         }
         await shutdown()
     }
@@ -101,7 +115,7 @@ public actor Deployer {
             }
             target = branch.headHash
         }
-        return try store.enqueueDeployment(appID: app.id!, commit: target, cause: cause ?? "deployed by hand", byUser: true, now: Date())
+        return try store.enqueueDeployment(appID: app.id!, commit: target, cause: cause ?? "deployed by hand", byUser: true, now: clock.now)
     }
 
     /// Asks a running deployment to stop; a queued one is canceled at once.
@@ -111,7 +125,7 @@ public actor Deployer {
             return true
         }
         guard let deployment = try store.deployment(id: deploymentID), deployment.phase == .pendingBuild else { return false }
-        try store.setPhase(deploymentID: deploymentID, .canceled, error: "canceled before it started", now: Date())
+        try store.setPhase(deploymentID: deploymentID, .canceled, error: "canceled before it started", now: clock.now)
         return true
     }
 
@@ -127,10 +141,11 @@ public actor Deployer {
     /// Records a step's process group while it runs: `started` stores it, `ended` forgets it.
     func tracking(deploymentID: Int64?, step: String) -> (started: @Sendable (pid_t) -> Void, ended: @Sendable () -> Void) {
         let store = self.store
+        let clock = self.clock
         let record = Mutex<Int64?>(nil)
         return ({ pid in
             guard let ticks = StepProcess.startTicks(of: pid) else { return }
-            let id = try? store.recordStepProcess(group: pid, startTicks: ticks, deploymentID: deploymentID, step: step, now: Date())
+            let id = try? store.recordStepProcess(group: pid, startTicks: ticks, deploymentID: deploymentID, step: step, now: clock.now)
             record.withLock { $0 = id }
         }, {
             if let id = record.withLock({ $0 }) { try? store.removeStepProcess(id: id) }
@@ -152,7 +167,7 @@ public actor Deployer {
                                metadata: ["pgid": "\(record.processGroup)", "step": "\(record.step)", "deployment": "\(record.deploymentID ?? 0)"])
                 if let id = record.deploymentID {
                     try? store.appendLog(deploymentID: id, step: record.step, stream: .system,
-                                         text: "the engine that ran this stopped abruptly; its \(record.step) process was stopped\n", cap: settings.logCap, now: Date())
+                                         text: "the engine that ran this stopped abruptly; its \(record.step) process was stopped\n", cap: settings.logCap, now: clock.now)
                 }
             }
             try? store.removeStepProcess(id: record.id)
@@ -200,7 +215,7 @@ public actor Deployer {
             guard parts.count == 4 else { continue }
             for app in try store.apps(sourcePath: parts[0...2].joined(separator: "/"), branch: parts[3]) where app.autodeploy {
                 let cause = "commit \(commit.prefix(7)) pushed to \(app.branch)"
-                _ = try store.enqueueDeployment(appID: app.id!, commit: commit, cause: cause, now: Date())
+                _ = try store.enqueueDeployment(appID: app.id!, commit: commit, cause: cause, now: clock.now)
             }
         }
         try store.setChangeCursor(Self.consumer, to: last)
@@ -233,18 +248,19 @@ public actor Deployer {
         let id = deployment.id!
         let store = self.store
         let cap = settings.logCap
+        let clock = self.clock
         @Sendable func log(_ step: String, _ stream: LogStream, _ text: String) {
-            try? store.appendLog(deploymentID: id, step: step, stream: stream, text: text, cap: cap, now: Date())
+            try? store.appendLog(deploymentID: id, step: step, stream: stream, text: text, cap: cap, now: clock.now)
         }
         do {
             guard let app = try store.read({ db in try App.fetchOne(db, key: deployment.appID) }) else { return }
-            let started = Date()
+            let started = clock.now
             let deadline = app.timeoutSeconds.map { started.addingTimeInterval(TimeInterval($0)) }
             var names = ["fetch", "checkout"]
             if app.buildCommand != nil { names.append("build") }
             names.append("run")
             let steps = Dictionary(uniqueKeysWithValues: try store.addSteps(deploymentID: id, names: names).map { ($0.name, $0) })
-            try store.setPhase(deploymentID: id, .building, now: Date())
+            try store.setPhase(deploymentID: id, .building, now: clock.now)
             log("fetch", .system, "deploying \(deployment.commitHash.prefix(12)) of \(app.sourcePath) \(app.branch) (\(deployment.cause))\n")
 
             // A fetch cache per app, a folder per deployment (a git worktree): a new deployment never
@@ -257,14 +273,14 @@ public actor Deployer {
             func runStep(_ name: String, _ arguments: [String], environment: [String: String], in directory: String,
                          explain: [Int32: String] = [:]) async throws {
                 guard let step = steps[name] else { return }
-                try store.updateStep(id: step.id!, status: .running, now: Date())
-                let remaining = deadline.map { max(0.1, $0.timeIntervalSinceNow) }
+                try store.updateStep(id: step.id!, status: .running, now: clock.now)
+                let remaining = deadline.map { max(0.1, $0.timeIntervalSince(clock.now)) }
                 let tracked = tracking(deploymentID: id, step: name)
                 let outcome = try await StepProcess.run(arguments, environment: environment, directory: directory, timeout: remaining,
-                                                        grace: settings.grace, cancel: cancel, started: tracked.started) { stream, text in log(name, stream, text) }
+                                                        grace: settings.grace, cancel: cancel, clock: clock, started: tracked.started) { stream, text in log(name, stream, text) }
                 tracked.ended()
                 let status: DeploymentStepStatus = outcome.succeeded ? .succeeded : (outcome.canceled ? .canceled : .failed)
-                try store.updateStep(id: step.id!, status: status, exitStatus: outcome.exitStatus.map(Int.init), now: Date())
+                try store.updateStep(id: step.id!, status: status, exitStatus: outcome.exitStatus.map(Int.init), now: clock.now)
                 guard outcome.succeeded else {
                     if outcome.canceled { throw StepFailure(message: "canceled during \(name)", canceled: true) }
                     if outcome.timedOut { throw StepFailure(message: "timed out after \(app.timeoutSeconds ?? 0) s in step \(name)") }
@@ -323,23 +339,23 @@ public actor Deployer {
             if let build = app.buildCommand {
                 try await runStep("build", ["/bin/sh", "-c", build], environment: variables, in: folder)
             }
-            try store.setPhase(deploymentID: id, .pendingDeploy, now: Date())
-            try store.setPhase(deploymentID: id, .deploying, now: Date())
+            try store.setPhase(deploymentID: id, .pendingDeploy, now: clock.now)
+            try store.setPhase(deploymentID: id, .deploying, now: clock.now)
             if app.isService {
                 try await startService(app: app, deploymentID: id, folder: folder, variables: variables, deadline: deadline, step: steps["run"]!, cancel: cancel)
             } else {
                 try await runStep("run", ["/bin/sh", "-c", app.runCommand], environment: variables, in: folder)
             }
-            try store.activate(deploymentID: id, appID: app.id!, now: Date())
-            log("run", .system, "ACTIVE after \(Int(Date().timeIntervalSince(started))) s\n")
+            try store.activate(deploymentID: id, appID: app.id!, now: clock.now)
+            log("run", .system, "ACTIVE after \(Int(clock.now.timeIntervalSince(started))) s\n")
             try store.pruneDeployments(appID: app.id!, keep: settings.keepDeployments)
         } catch let failure as StepFailure {
             log("deploy", .system, failure.message + "\n")
-            try? store.setPhase(deploymentID: id, failure.canceled ? .canceled : .error, error: failure.message, now: Date())
+            try? store.setPhase(deploymentID: id, failure.canceled ? .canceled : .error, error: failure.message, now: clock.now)
             try? skipPending(id)
         } catch {
             log("deploy", .system, "\(error)\n")
-            try? store.setPhase(deploymentID: id, .error, error: "\(error)", now: Date())
+            try? store.setPhase(deploymentID: id, .error, error: "\(error)", now: clock.now)
             try? skipPending(id)
         }
         removeIdleFolders(appID: deployment.appID)
@@ -375,7 +391,7 @@ public actor Deployer {
 
     private func skipPending(_ id: Int64) throws {
         for step in try store.steps(deploymentID: id) where step.status == .pending {
-            try store.updateStep(id: step.id!, status: .skipped, now: Date())
+            try store.updateStep(id: step.id!, status: .skipped, now: clock.now)
         }
     }
 

@@ -1,19 +1,22 @@
 import CSpawn
 import Foundation
+import SlipwayHTTP
 import Synchronization
 
 /// Asks a running step to stop (the deployer's cancel, `slipway cancel`).
 public final class CancelFlag: Sendable {
-    private let flag = Atomic<Bool>(false)
+    /// Fires on cancel, so a wait on the clock ends at once.
+    let signal = Signal()
     public init() {}
-    public func cancel() { flag.store(true, ordering: .sequentiallyConsistent) }
-    public var isCanceled: Bool { flag.load(ordering: .sequentiallyConsistent) }
+    public func cancel() { signal.fire() }
+    public var isCanceled: Bool { signal.hasFired }
 }
 
 /// One deployment step's process: its own process group, exactly the environment it is given
 /// (nothing inherited), output delivered line by line as it comes. Cancel and timeout send
 /// SIGTERM to the whole group, then SIGKILL after a grace period. Everything blocking happens on
-/// a thread of its own, never on the concurrency pool.
+/// a thread of its own, never on the concurrency pool. The timeout and the grace period are read
+/// from `clock` (policy); how often the process is looked at is real time (mechanics).
 public enum StepProcess {
     public struct Outcome: Sendable, Equatable {
         public var exitStatus: Int32?
@@ -38,13 +41,14 @@ public enum StepProcess {
 
     /// `started` is told the process group (its leader's pid) as soon as it exists.
     public static func run(_ arguments: [String], environment: [String: String], directory: String, timeout: TimeInterval? = nil,
-                           grace: TimeInterval = 5, cancel: CancelFlag = CancelFlag(), started: @escaping @Sendable (pid_t) -> Void = { _ in },
+                           grace: TimeInterval = 5, cancel: CancelFlag = CancelFlag(), clock: any SlipwayClock = SystemClock(),
+                           started: @escaping @Sendable (pid_t) -> Void = { _ in },
                            output: @escaping @Sendable (LogStream, String) -> Void) async throws -> Outcome {
         try await withCheckedThrowingContinuation { continuation in
             let thread = Thread {
                 continuation.resume(with: Result {
                     try runBlocking(arguments, environment: environment, directory: directory, timeout: timeout, grace: grace, cancel: cancel,
-                                    started: started, output: output)
+                                    clock: clock, started: started, output: output)
                 })
             }
             thread.name = "slipway-step"
@@ -53,7 +57,7 @@ public enum StepProcess {
     }
 
     static func runBlocking(_ arguments: [String], environment: [String: String], directory: String, timeout: TimeInterval?,
-                            grace: TimeInterval, cancel: CancelFlag, started: @escaping @Sendable (pid_t) -> Void = { _ in },
+                            grace: TimeInterval, cancel: CancelFlag, clock: any SlipwayClock, started: @escaping @Sendable (pid_t) -> Void = { _ in },
                             output: @escaping @Sendable (LogStream, String) -> Void) throws -> Outcome {
         var outPipe: [Int32] = [-1, -1]
         var errPipe: [Int32] = [-1, -1]
@@ -102,7 +106,7 @@ public enum StepProcess {
         defer { close(outPipe[0]); close(errPipe[0]) }
         started(pid)
 
-        let started = Date()
+        let started = clock.now
         var pending: [LogStream: [UInt8]] = [.stdout: [], .stderr: []]
         var open: [LogStream: Int32] = [.stdout: outPipe[0], .stderr: errPipe[0]]
         var outcome = Outcome(exitStatus: nil, signal: nil, canceled: false, timedOut: false)
@@ -132,13 +136,13 @@ public enum StepProcess {
             // Stop requests: SIGTERM to the group first, SIGKILL after the grace period.
             if killAt == nil, !exited {
                 if cancel.isCanceled { outcome.canceled = true }
-                if let timeout, Date().timeIntervalSince(started) > timeout { outcome.timedOut = true }
+                if let timeout, clock.now.timeIntervalSince(started) >= timeout { outcome.timedOut = true }
                 if outcome.canceled || outcome.timedOut {
                     kill(-pid, SIGTERM)
-                    killAt = Date().addingTimeInterval(grace)
+                    killAt = clock.now.addingTimeInterval(grace)
                 }
             }
-            if let killAt, Date() >= killAt, !exited { kill(-pid, SIGKILL) }
+            if let killAt, clock.now >= killAt, !exited { kill(-pid, SIGKILL) }
 
             var fds = open.map { pollfd(fd: $0.value, events: Int16(POLLIN), revents: 0) }
             let streams = open.map(\.key)
