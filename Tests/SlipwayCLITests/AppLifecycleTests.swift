@@ -25,7 +25,7 @@ struct AppLifecycleTests {
         #expect(created.status == 0, "\(created.stderr)")
         #expect(try await sourceState(runner) == "ok")
 
-        let unlinked = try await runner.runAsync(["unlink", "bitbucket"])
+        let unlinked = try await runner.runAsync(["unlink", "bitbucket", "--yes"])
         #expect(unlinked.status == 0, "\(unlinked.stderr)")
         #expect(unlinked.stderr.contains("kept 1 app built from bitbucket (web), marked unlinked"), "\(unlinked.stderr)")
         #expect(try await sourceState(runner) == "unlinked")

@@ -171,11 +171,11 @@ struct BinaryTests {
         #expect(relink.status == 1)
         #expect(relink.stderr == "slipway: bitbucket is already linked as @ada; run 'slipway unlink bitbucket' first\n")
 
-        let unlink = try runner.run(["unlink", "bitbucket"])
+        let unlink = try runner.run(["unlink", "bitbucket", "--yes"])
         #expect(unlink.status == 0)
         #expect(try store.accounts().isEmpty)
         #expect(try store.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM branches") } == 0)
-        #expect(try runner.run(["unlink", "bitbucket"]).status == 1)
+        #expect(try runner.run(["unlink", "bitbucket", "--yes"]).status == 1)
     }
 }
 

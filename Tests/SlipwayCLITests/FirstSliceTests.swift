@@ -92,7 +92,7 @@ struct FirstSliceTests {
         // The token is nowhere on disk.
         #expect(try filesContaining(server.service.accessToken, under: home.path).isEmpty)
 
-        let unlinked = try await runner.runAsync(["unlink", "bitbucket"])
+        let unlinked = try await runner.runAsync(["unlink", "bitbucket", "--yes"])
         #expect(unlinked.status == 0)
         #expect(try await runner.runAsync(["ls", "--json"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[]")
         #expect(try await runner.runAsync(["ls", "bitbucket"]).status == 1)

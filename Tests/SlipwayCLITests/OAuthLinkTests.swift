@@ -211,7 +211,7 @@ struct OAuthLinkTests {
         let sync = try await runner.runAsync(["sync", "--once"])
         #expect(sync.status == 1)
         #expect(sync.stderr.contains("needs relinking"))
-        #expect(sync.stderr.contains("slipway unlink bitbucket"))
+        #expect(sync.stderr.contains("slipway link bitbucket --relink"))
         #expect(try await accounts(runner).first?["status"] as? String == "needs_relink")
         let workspaces = try JSONSerialization.jsonObject(with: Data(try await runner.runAsync(["ls", "bitbucket", "--json"]).stdout.utf8)) as? [Any]
         #expect(workspaces?.isEmpty == false)

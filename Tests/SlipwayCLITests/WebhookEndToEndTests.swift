@@ -125,7 +125,7 @@ struct WebhookEndToEndTests {
         #expect(check?["status"] as? String == "ok")
         #expect((check?["detail"] as? String)?.contains("1 installed, none failing") == true, "\(doctor.stdout)")
 
-        let removed = try await runner.runAsync(["webhooks", "remove", path])
+        let removed = try await runner.runAsync(["webhooks", "remove", path, "--yes"])
         #expect(removed.status == 0, "\(removed.stderr)")
         #expect(hooks(server, "\(ws)/\(slug)").isEmpty)
 
@@ -134,7 +134,7 @@ struct WebhookEndToEndTests {
         daemon.waitUntilExit()
         #expect(try await runner.runAsync(["webhooks", "install", path, "--url", "http://127.0.0.1:9"]).status == 0)
         #expect(hooks(server, "\(ws)/\(slug)").count == 1)
-        let unlinked = try await runner.runAsync(["unlink", "bitbucket"])
+        let unlinked = try await runner.runAsync(["unlink", "bitbucket", "--yes"])
         #expect(unlinked.status == 0, "\(unlinked.stderr)")
         #expect(unlinked.stderr.contains("removed the webhook on \(path)"), "\(unlinked.stderr)")
         #expect(hooks(server, "\(ws)/\(slug)").isEmpty)
@@ -160,12 +160,12 @@ struct WebhookEndToEndTests {
         #expect(doctor.stdout.contains("slipway daemon"))
 
         await server.stop()
-        let stuck = try await runner.runAsync(["unlink", "bitbucket"])
+        let stuck = try await runner.runAsync(["unlink", "bitbucket", "--yes"])
         #expect(stuck.status == 1)
         #expect(stuck.stderr.contains("--keep-webhooks"), "\(stuck.stderr)")
         #expect(try await runner.runAsync(["accounts", "--json"]).stdout.contains("bitbucket"))
 
-        let kept = try await runner.runAsync(["unlink", "bitbucket", "--keep-webhooks"])
+        let kept = try await runner.runAsync(["unlink", "bitbucket", "--keep-webhooks", "--yes"])
         #expect(kept.status == 0, "\(kept.stderr)")
         #expect(hooks(server, "\(ws)/\(slug)").count == 1)
     }

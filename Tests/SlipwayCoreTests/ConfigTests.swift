@@ -87,8 +87,9 @@ struct ConfigTests {
             _ = try ConfigLoader.parse(text, file: "/h/config.toml")
             Issue.record("expected an error")
         } catch {
-            #expect(error.file == "/h/config.toml")
-            #expect(error.line == 3)
+            #expect(error.problems.count == 1)
+            #expect(error.problems.first?.file == "/h/config.toml")
+            #expect(error.problems.first?.line == 3)
             #expect(error.description.hasPrefix("/h/config.toml:3: not valid TOML"))
             #expect(!error.description.contains("\n"))
         }
@@ -105,13 +106,35 @@ struct ConfigTests {
         }
     }
 
+    @Test("every problem in the file is reported at once, each with its line, warnings too")
+    func allProblemsAtOnce() {
+        let text = "[engine]\nbudget_fraction = 7\nnonsense = 1\n[deploy]\nmax_parallel = \"two\"\n[ui]\nreadonly = \"yes\"\n"
+        do {
+            _ = try ConfigLoader.parse(text, file: "c.toml")
+            Issue.record("expected problems")
+        } catch {
+            #expect(error.problems.map(\.description) == [
+                "c.toml:5: deploy.max_parallel: expected an integer, found string",
+                "c.toml:2: engine.budget_fraction: 7.0 is out of range 0.01…1.0",
+                "c.toml:7: ui.readonly: expected true or false, found string",
+            ])
+            #expect(error.description.split(separator: "\n").count == 3)
+        }
+    }
+
+    @Test("[ui] readonly")
+    func readonly() throws {
+        #expect(try ConfigLoader.parse("[ui]\nreadonly = true\n", file: "c").config.ui.readonly)
+        #expect(try !ConfigLoader.parse("", file: "c").config.ui.readonly)
+    }
+
     @Test("out-of-range values and bad addresses are errors")
     func ranges() {
-        #expect(throws: ConfigError.self) { try ConfigLoader.parse("[engine]\nbudget_fraction = 1.5", file: "c") }
-        #expect(throws: ConfigError.self) { try ConfigLoader.parse("[providers.bitbucket]\nmax_in_flight = 0", file: "c") }
-        #expect(throws: ConfigError.self) { try ConfigLoader.parse("[webhooks]\nlisten = \"nowhere\"", file: "c") }
-        #expect(throws: ConfigError.self) { try ConfigLoader.parse("[webhooks]\npublic_url = \"ftp://x\"", file: "c") }
-        #expect(throws: ConfigError.self) { try ConfigLoader.parse("engine = 3", file: "c") }
+        #expect(throws: ConfigProblems.self) { try ConfigLoader.parse("[engine]\nbudget_fraction = 1.5", file: "c") }
+        #expect(throws: ConfigProblems.self) { try ConfigLoader.parse("[providers.bitbucket]\nmax_in_flight = 0", file: "c") }
+        #expect(throws: ConfigProblems.self) { try ConfigLoader.parse("[webhooks]\nlisten = \"nowhere\"", file: "c") }
+        #expect(throws: ConfigProblems.self) { try ConfigLoader.parse("[webhooks]\npublic_url = \"ftp://x\"", file: "c") }
+        #expect(throws: ConfigProblems.self) { try ConfigLoader.parse("engine = 3", file: "c") }
     }
 
     @Test("integers are accepted where a fraction is expected")
@@ -124,7 +147,7 @@ struct ConfigTests {
         let tmp = TemporaryDirectory()
         let path = tmp.file("config.toml")
         FileManager.default.createFile(atPath: path, contents: Data([0xFF, 0xFE, 0x00, 0x41]))
-        #expect(throws: ConfigError.self) { try ConfigLoader.load(path: path) }
+        #expect(throws: ConfigProblems.self) { try ConfigLoader.load(path: path) }
     }
 
     @Test("listen addresses", arguments: [

@@ -57,7 +57,6 @@ struct KeymapTests {
         for binding in Keymap.standard.bindings {
             #expect(help.contains(binding.help))
         }
-        #expect(Keymap.standard.hints.map(\.hint) == ["open", "back", "filter", "sort", "detail", "refresh", "copy", "cmd", "help", "quit"])
     }
 }
 

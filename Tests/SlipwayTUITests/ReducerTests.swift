@@ -241,7 +241,7 @@ struct ReducerTests {
         #expect(send(&s, .char("d")).isEmpty)
         #expect(s.mode == .confirm(prompt: "Deploy web now, from its branch's head? y/n", effect: .deploy(app: "web")))
         #expect(send(&s, .char("n")).isEmpty)
-        #expect(s.mode == .browse && s.message?.text == "not done")
+        #expect(s.mode == .browse && s.message?.text == "web was not deployed")
         send(&s, .char("d"))
         #expect(send(&s, .char("y")) == [.deploy(app: "web")])
 

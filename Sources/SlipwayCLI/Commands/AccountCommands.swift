@@ -5,7 +5,10 @@ import SlipwayHTTP
 import SlipwayProviders
 import SlipwayServer
 
-extension ProviderKind: ExpressibleByArgument {}
+extension ProviderKind: ExpressibleByArgument {
+    /// Help and completion offer what can be linked, not every name the mirror knows.
+    public static var allValueStrings: [String] { linkable.map(\.rawValue) }
+}
 
 struct LinkCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -28,6 +31,7 @@ struct LinkCommand: AsyncParsableCommand {
     @Option(name: .customLong("api-token"), help: "An Atlassian API token, with --email (--token-file keeps it out of the process list).")
     var apiToken: String?
     @Flag(help: "Link through the OAuth authorization-code flow in a browser.") var oauth = false
+    @Flag(help: "Re-authenticate the linked account (the same user), keeping its mirror, apps and hooks.") var relink = false
     @Flag(name: .customLong("client-credentials"), help: "Link with a private OAuth consumer's client credentials.")
     var clientCredentials = false
     @Option(name: .customLong("client-id"), help: "OAuth consumer key.") var clientID: String?
@@ -49,7 +53,7 @@ struct LinkCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard provider == .bitbucket else {
-            throw ValidationError("linking \(provider.rawValue) is not supported yet; only bitbucket can be linked")
+            throw ValidationError("\(provider.rawValue) cannot be linked by this version of Slipway; it links \(ProviderKind.linkable.map(\.rawValue).joined(separator: ", "))")
         }
         guard let kind = authKind else {
             throw ValidationError("choose exactly one of --token, --token-file, --email with --api-token, --oauth, --client-credentials")
@@ -68,6 +72,9 @@ struct LinkCommand: AsyncParsableCommand {
         for (name, url) in [("api-url", apiURL), ("web-url", webURL)] {
             if let url { try Self.checkURL(url, option: name) }
         }
+        if provider == .bitbucket, let apiURL, let problem = BitbucketProvider.apiURLProblem(apiURL) {
+            throw ValidationError("--api-url '\(apiURL)': \(problem)")
+        }
     }
 
     /// HTTPS only; plain http solely for loopback (the sandbox, tests): the HTTP layer's one policy.
@@ -83,14 +90,20 @@ struct LinkCommand: AsyncParsableCommand {
 
     func run() async throws {
         let context = try global.context()
-        // The one-account rule comes before any request (and before reading a secret from stdin).
-        if let existing = try context.store.account(for: provider) {
-            throw SlipwayCLIError.failure(AccountError.alreadyLinked(provider, username: existing.username).description)
-        }
+        try context.refuseIfReadonly("link")
         let factory = ProviderFactory(context: context)
         let linker = AccountLinker(store: context.store, keyFile: context.paths.keyFile, http: factory.http)
+        // The one-account rule comes before any request (and before reading a secret from stdin).
+        let existing: Account?
+        do {
+            existing = try linker.checkLinkable(provider, relink: relink)
+        } catch let error as AccountError {
+            throw SlipwayCLIError.failure(error.description)
+        }
+        // A relink keeps the linked URLs unless new ones are given.
+        let apiURL = self.apiURL ?? existing?.apiURL, webURL = self.webURL ?? existing?.webURL
         if authKind == .oauth || authKind == .clientCredentials {
-            return try await linkOAuth(linker: linker, http: factory.http, config: context.config.provider(provider.rawValue))
+            return try await linkOAuth(linker: linker, http: factory.http, config: context.config.provider(provider.rawValue), apiURL: apiURL, webURL: webURL)
         }
         let secret: LinkRequest.Secret
         if let email {
@@ -99,10 +112,14 @@ struct LinkCommand: AsyncParsableCommand {
             secret = .token(try readToken())
         }
         do {
-            let (account, warnings) = try await linker.link(LinkRequest(provider: provider, apiURL: apiURL, webURL: webURL, secret: secret))
+            let (account, warnings) = try await linker.link(LinkRequest(provider: provider, apiURL: apiURL, webURL: webURL, secret: secret), relink: relink)
             for warning in warnings { Terminal.warning(warning) }
-            Terminal.error("linked \(provider.rawValue) as @\(account.username)\(account.displayName.map { " (\($0))" } ?? ""); "
-                           + "run 'slipway sync --once' to mirror it")
+            if relink {
+                Terminal.error("relinked \(provider.rawValue) as @\(account.username); its mirror, apps and hooks are kept")
+            } else {
+                Terminal.error("linked \(provider.rawValue) as @\(account.username)\(account.displayName.map { " (\($0))" } ?? ""); "
+                               + "run 'slipway sync --once' to mirror it")
+            }
         } catch let error as AccountError {
             throw SlipwayCLIError.failure(error.description)
         } catch let error as VaultError {
@@ -113,7 +130,7 @@ struct LinkCommand: AsyncParsableCommand {
     }
 
     /// OAuth: client credentials at once, or the authorization-code flow through a browser.
-    func linkOAuth(linker: AccountLinker, http: HTTPClient, config: SlipwayConfig.Provider) async throws {
+    func linkOAuth(linker: AccountLinker, http: HTTPClient, config: SlipwayConfig.Provider, apiURL: String?, webURL: String?) async throws {
         guard let clientID = clientID ?? config.clientID else {
             throw SlipwayCLIError.failure("the consumer's key is needed: --client-id KEY, or client_id in [providers.\(provider.rawValue)] of the config")
         }
@@ -139,9 +156,10 @@ struct LinkCommand: AsyncParsableCommand {
                 kind = .oauth
             }
             let (account, warnings) = try await linker.linkOAuth(provider: provider, apiURL: apiURL, webURL: webURL, clientID: clientID,
-                                                                 clientSecret: secret, token: token, auth: kind)
+                                                                 clientSecret: secret, token: token, auth: kind, relink: relink)
             for warning in warnings { Terminal.warning(warning) }
-            Terminal.error("linked \(provider.rawValue) as @\(account.username) through OAuth; tokens refresh themselves; run 'slipway sync --once' to mirror it")
+            Terminal.error(relink ? "relinked \(provider.rawValue) as @\(account.username) through OAuth; its mirror, apps and hooks are kept"
+                                  : "linked \(provider.rawValue) as @\(account.username) through OAuth; tokens refresh themselves; run 'slipway sync --once' to mirror it")
         } catch let error as OAuthError {
             throw SlipwayCLIError.failure(error.description)
         } catch let error as AccountError {
@@ -250,12 +268,16 @@ struct UnlinkCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The provider to unlink.") var provider: ProviderKind
     @Flag(name: .customLong("keep-webhooks"), help: "Leave webhooks Slipway installed on the provider.") var keepWebhooks = false
+    @OptionGroup var confirmation: ConfirmFlag
 
     func run() async throws {
         let context = try global.context()
+        try context.refuseIfReadonly("unlink")
         guard let account = try context.store.account(for: provider) else {
             throw SlipwayCLIError.failure("\(provider.rawValue) is not linked; see 'slipway accounts'")
         }
+        try confirmation.confirm("Unlink \(provider.rawValue) (@\(account.username)), deleting its secrets and mirrored data?",
+                                 refused: "\(provider.rawValue) stays linked")
         if !keepWebhooks {
             // The hooks would call a Slipway that can no longer verify them: taken off first.
             let installed = try context.store.installedWebhooks(accountID: account.id!)

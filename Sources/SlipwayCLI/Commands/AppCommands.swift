@@ -82,23 +82,45 @@ struct AppsCommand: AsyncParsableCommand {
             var backend = "local"
             /// "unlinked" once the source's provider was unlinked (relinking re-attaches it).
             var sourceState: String
+            /// The latest deployment's phase.
             var phase: String?
+            var timeoutSeconds: Int?
+            /// Plain variables with their values; secret ones by name only, masked.
+            var variables: [Variable]
             var createdAt: Date
         }
+
+        struct Variable: Encodable {
+            var name: String
+            var value: String
+            var secret: Bool
+        }
+
+        static let masked = "••••••"
 
         func run() async throws {
             let context = try global.context()
             let apps = try context.store.apps()
-            let rows = try apps.map {
-                Row(id: $0.id ?? 0, name: $0.name, source: $0.sourcePath, branch: $0.branch, build: $0.buildCommand,
-                    run: $0.runCommand, service: $0.isService, healthUrl: $0.healthURL, autodeploy: $0.autodeploy,
-                    sourceState: $0.isSourceUnlinked ? "unlinked" : "ok", phase: try context.store.deployments(appID: $0.id!, limit: 1).first?.phase.rawValue,
-                    createdAt: $0.createdAt)
+            let rows = try apps.map { app in
+                // Names only: the values stay sealed (and masked) on every output.
+                let keyFile = context.paths.keyFile
+                let secretNames = ((try? context.store.secretEnvironment(appID: app.id!) { try Vault.open(keyFile: keyFile, create: false) }) ?? [:]).keys.sorted()
+                let variables = app.environment.sorted { $0.key < $1.key }.map { Variable(name: $0.key, value: $0.value, secret: false) }
+                    + secretNames.map { Variable(name: $0, value: Self.masked, secret: true) }
+                return Row(id: app.id ?? 0, name: app.name, source: app.sourcePath, branch: app.branch, build: app.buildCommand,
+                           run: app.runCommand, service: app.isService, healthUrl: app.healthURL, autodeploy: app.autodeploy,
+                           sourceState: app.isSourceUnlinked ? "unlinked" : "ok", phase: try context.store.deployments(appID: app.id!, limit: 1).first?.phase.rawValue,
+                           timeoutSeconds: app.timeoutSeconds, variables: variables, createdAt: app.createdAt)
             }
             if output.json { return try printJSON(rows) }
             if rows.isEmpty { Terminal.error("no apps; create one with 'slipway apps create NAME --source bitbucket/WS/REPO --branch B --run CMD'"); return }
-            var table = TextTable("NAME", "SOURCE", "BRANCH", "AUTODEPLOY", "RUN")
-            for r in rows { table.add(r.name, r.source + (r.sourceState == "unlinked" ? " (unlinked)" : ""), r.branch, r.autodeploy ? "yes" : "no", r.run) }
+            var table = TextTable("NAME", "SOURCE", "BRANCH", "AUTODEPLOY", "LATEST DEPLOYMENT", "TIMEOUT", "VARIABLES", "RUN")
+            for r in rows {
+                let variables = r.variables.map { "\($0.name)=\($0.value)" }.joined(separator: " ")
+                table.add(r.name, r.source + (r.sourceState == "unlinked" ? " (unlinked)" : ""), r.branch, r.autodeploy ? "yes" : "no",
+                          r.phase ?? "none yet", r.timeoutSeconds.map { "\($0) s" } ?? "none", variables.isEmpty ? "-" : TerminalText.sanitize(variables),
+                          TerminalText.sanitize(r.run))
+            }
             Terminal.out(table.render())
         }
     }
@@ -108,7 +130,8 @@ struct AppsCommand: AsyncParsableCommand {
 
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The app's name (lowercase letters, digits, - and _).") var name: String
-        @Option(help: ArgumentHelp("The repository, as PROVIDER/WORKSPACE/REPO.", valueName: "PATH")) var source: String
+        @Option(help: ArgumentHelp("The repository, as PROVIDER/WORKSPACE/REPO.", valueName: "PATH"), completion: .custom(Completions.repositoryPaths))
+        var source: String
         @Option(help: "The branch to build.") var branch: String
         @Option(help: "Build command (run with /bin/sh -c).") var build: String?
         @Option(help: "Run command (run with /bin/sh -c); exit 0 means ACTIVE unless --service.") var run: String
@@ -137,17 +160,38 @@ struct AppsCommand: AsyncParsableCommand {
             if let timeout, AppOptions.seconds(timeout) == nil { throw ValidationError("--timeout '\(timeout)' is not a duration such as 90s, 10m or 1h") }
         }
 
+        func offerWebhook(context: CommandContext, repository: Repository, path: String) async {
+            let account = try? MirrorPath.parse(path).provider.flatMap { try context.store.account(for: $0) }
+            switch AppsCommand.webhookPlan(context: context, repository: repository, account: account) {
+            case let .failure(skip):
+                Terminal.error(skip.message)
+            case let .success(url):
+                do {
+                    let target = WebhookInstaller.Target(repository: repository, workspaceSlug: try MirrorPath.parse(path).workspace ?? "", path: path)
+                    switch try await WebhooksCommand.installer(context, account: account!).install(target, url: url) {
+                    case .installed: Terminal.error("installed a push webhook on \(path) → \(url), so pushes deploy at once")
+                    case .unchanged: Terminal.error("pushes to \(path) arrive by its webhook (→ \(url))")
+                    }
+                } catch {
+                    Terminal.error("it polls \(path) every \(context.config.engine.appPollSeconds) s instead: installing the webhook failed: \(error)")
+                }
+            }
+        }
+
         func run() async throws {
             let context = try global.context()
+            try context.refuseIfReadonly("apps create")
             if try context.store.app(named: name) != nil {
                 throw SlipwayCLIError.failure("an app named '\(name)' exists; delete it first or choose another name")
             }
             let path = try MirrorPath.parse(source)
             guard let repository = try context.store.repository(at: path) else {
-                throw SlipwayCLIError.failure("\(source) is not in the mirror; run 'slipway sync --once' or check 'slipway ls \(path.provider?.rawValue ?? "")'")
+                throw SlipwayCLIError.failure(NearestName.missing(path, in: context.store))
             }
             guard try context.store.branch(repositoryID: repository.id!, name: branch) != nil else {
-                throw SlipwayCLIError.failure("\(source) has no branch '\(branch)' in the mirror; see 'slipway ls \(source)'")
+                var branchPath = path
+                branchPath.branch = branch
+                throw SlipwayCLIError.failure(NearestName.missing(branchPath, in: context.store).replacingOccurrences(of: "no branch", with: "--branch: no branch"))
             }
             let app = App(name: name, repositoryID: repository.id, sourcePath: path.description, branch: branch, buildCommand: build,
                           runCommand: run, isService: service, healthURL: healthURL, autodeploy: !noAutodeploy,
@@ -166,6 +210,7 @@ struct AppsCommand: AsyncParsableCommand {
                 throw SlipwayCLIError.failure(error.description)
             }
             Terminal.error("created app '\(name)' from \(path) \(branch)")
+            await offerWebhook(context: context, repository: repository, path: path.description)
             // Creating an app deploys the branch's current head.
             switch try await EngineRequest(context: context).send(.deploy, payload: ["app": name, "cause": "app created"]) {
             case let .answered(result): Terminal.error(result)
@@ -174,10 +219,30 @@ struct AppsCommand: AsyncParsableCommand {
         }
     }
 
+    /// As App Platform does when an app is created: a push webhook on the source, when the user
+    /// administers it and the provider can reach the receiver; otherwise one line saying it polls, and why.
+    static func webhookPlan(context: CommandContext, repository: Repository, account: Account?) -> Result<String, WebhookSkip> {
+        let polls = "it polls \(TerminalText.sanitize(repository.fullName)) every \(context.config.engine.appPollSeconds) s instead"
+        guard let account else { return .failure(WebhookSkip(message: "\(polls): its provider is not linked")) }
+        guard repository.isAdmin else {
+            return .failure(WebhookSkip(message: "\(polls): you do not administer the repository, so no webhook can be installed on it"))
+        }
+        // A receiver listening on port 0 has its real address in the running engine's lock.
+        var listen = context.config.webhooks.listen
+        if listen.hasSuffix(":0"), let running = EngineLock.holder(path: context.paths.engineLockFile)?.webhookListener { listen = running }
+        do {
+            return .success(try WebhookTarget.url(override: nil, publicURL: context.config.webhooks.publicURL, listen: listen, providerAPI: account.apiURL))
+        } catch {
+            return .failure(WebhookSkip(message: "\(polls): \(error.description)"))
+        }
+    }
+
+    struct WebhookSkip: Error { var message: String }
+
     struct Update: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "update", abstract: "Change an app; the next deployment uses the change.")
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "The app's name.") var name: String
+        @Argument(help: "The app's name.", completion: .custom(Completions.apps)) var name: String
         @Option(help: "The branch to build.") var branch: String?
         @Option(help: "Build command (empty to drop it).") var build: String?
         @Option(help: "Run command.") var run: String?
@@ -201,6 +266,7 @@ struct AppsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let context = try global.context()
+            try context.refuseIfReadonly("apps update")
             guard var app = try context.store.app(named: name) else { throw SlipwayCLIError.failure("no app named '\(name)'; see 'slipway apps'") }
             if let branch {
                 guard let repositoryID = app.repositoryID, try context.store.branch(repositoryID: repositoryID, name: branch) != nil else {
@@ -237,10 +303,16 @@ struct AppsCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete an app with its deployments and logs.")
 
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "The app's name.") var name: String
+        @Argument(help: "The app's name.", completion: .custom(Completions.apps)) var name: String
+        @OptionGroup var confirmation: ConfirmFlag
 
         func run() async throws {
             let context = try global.context()
+            try context.refuseIfReadonly("apps delete")
+            guard let app = try context.store.app(named: name) else { throw SlipwayCLIError.failure("no app named '\(name)'; see 'slipway apps'") }
+            let count = try context.store.deployments(appID: app.id!, limit: 10_000).count
+            try confirmation.confirm("Delete app '\(name)' with its \(count) deployment\(count == 1 ? "" : "s") and their logs (a running service stops)?",
+                                     refused: "app '\(name)' is kept")
             do {
                 try context.store.deleteApp(named: name)
             } catch let error as StoreError {
@@ -255,8 +327,9 @@ struct DeployCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "deploy", abstract: "Deploy an app now (its branch head, or --commit).")
 
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "The app's name.") var app: String
+    @Argument(help: "The app's name.", completion: .custom(Completions.apps)) var app: String
     @Option(help: "A full or abbreviated commit hash.") var commit: String?
+    @Flag(help: "Follow the deployment until it ends: exit 0 when it is ACTIVE, 1 otherwise.") var wait = false
 
     func validate() throws {
         if let commit, !(4...40).contains(commit.count) || !commit.allSatisfy(\.isHexDigit) {
@@ -266,13 +339,11 @@ struct DeployCommand: AsyncParsableCommand {
 
     func run() async throws {
         let context = try global.context()
+        try context.refuseIfReadonly("deploy")
         guard try context.store.app(named: app) != nil else { throw SlipwayCLIError.failure("no app named '\(app)'; see 'slipway apps'") }
-        var payload: [String: Any] = ["app": app, "cause": commit.map { "commit \($0.prefix(7)) deployed by hand" } ?? "deployed by hand"]
-        if let commit { payload["commit"] = try resolve(commit, app: app, store: context.store) }
-        switch try await EngineRequest(context: context).send(.deploy, payload: payload) {
-        case let .answered(result): Terminal.error(result)
-        case .queued: Terminal.error("deployment requested; " + EngineRequest.noEngine)
-        }
+        let full = try commit.map { try resolve($0, app: app, store: context.store) }
+        try await DeploymentRequest(context: context, app: app)
+            .send(commit: full, cause: commit.map { "commit \($0.prefix(7)) deployed by hand" } ?? "deployed by hand", wait: wait)
     }
 
     /// A full hash from an abbreviated one, among the commits stored for the app's repository.
@@ -290,55 +361,197 @@ struct DeployCommand: AsyncParsableCommand {
     }
 }
 
-struct DeploymentsCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "deployments", abstract: "List deployments, newest first.")
+struct RollbackCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "rollback", abstract: "Redeploy the commit that was ACTIVE before the current one.")
 
     @OptionGroup var global: GlobalOptions
-    @OptionGroup var output: JSONFlag
-    @Argument(help: "Only this app's deployments.") var app: String?
-
-    struct Row: Encodable {
-        var id: Int64
-        var app: String
-        var commit: String
-        var phase: String
-        var cause: String
-        var createdAt: Date
-        var updatedAt: Date
-        var finishedAt: Date?
-
-        enum CodingKeys: String, CodingKey { case id, app, commit, phase, cause, createdAt, updatedAt, finishedAt }
-
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(id, forKey: .id)
-            try c.encode(app, forKey: .app)
-            try c.encode(commit, forKey: .commit)
-            try c.encode(phase, forKey: .phase)
-            try c.encode(cause, forKey: .cause)
-            try c.encode(createdAt, forKey: .createdAt)
-            try c.encode(updatedAt, forKey: .updatedAt)
-            try c.encode(finishedAt, forKey: .finishedAt)
-        }
-    }
+    @Argument(help: "The app's name.", completion: .custom(Completions.apps)) var app: String
+    @Flag(help: "Follow the deployment until it ends: exit 0 when it is ACTIVE, 1 otherwise.") var wait = false
 
     func run() async throws {
         let context = try global.context()
-        var appID: Int64?
-        if let app {
-            guard let found = try context.store.app(named: app) else { throw SlipwayCLIError.failure("no app named '\(app)'; see 'slipway apps'") }
-            appID = found.id
+        try context.refuseIfReadonly("rollback")
+        guard let found = try context.store.app(named: app) else { throw SlipwayCLIError.failure("no app named '\(app)'; see 'slipway apps'") }
+        guard let target = try Self.previousActive(in: context.store.deployments(appID: found.id!)) else {
+            throw SlipwayCLIError.failure("\(app) has no earlier ACTIVE deployment to roll back to; see 'slipway deployments \(app)'")
         }
-        let names = try context.store.appNames()
-        let rows = try context.store.deployments(appID: appID).map {
-            Row(id: $0.id ?? 0, app: names[$0.appID] ?? "?", commit: $0.commitHash, phase: $0.phase.rawValue, cause: $0.cause,
-                createdAt: $0.createdAt, updatedAt: $0.updatedAt, finishedAt: $0.finishedAt)
+        try await DeploymentRequest(context: context, app: app)
+            .send(commit: target.commitHash, cause: "rollback to \(target.commitHash.prefix(7)) (deployment \(target.id!))", wait: wait)
+    }
+
+    /// The newest deployment that was ACTIVE (now SUPERSEDED) with another commit than the
+    /// current ACTIVE one; deployments come newest first.
+    static func previousActive(in deployments: [Deployment]) -> Deployment? {
+        let current = deployments.first { $0.phase == .active }
+        return deployments.first { $0.phase == .superseded && $0.commitHash != current?.commitHash }
+    }
+}
+
+/// A user's deployment, asked of the engine; with `wait`, followed to its end.
+struct DeploymentRequest {
+    let context: CommandContext
+    let app: String
+
+    func send(commit: String?, cause: String, wait: Bool) async throws {
+        guard let appID = try context.store.app(named: app)?.id else { throw SlipwayCLIError.failure("no app named '\(app)'; see 'slipway apps'") }
+        let newestBefore = try context.store.deployments(appID: appID, limit: 1).first?.id ?? 0
+        var payload: [String: Any] = ["app": app, "cause": cause]
+        if let commit { payload["commit"] = commit }
+        let request = EngineRequest(context: context)
+        switch try await request.send(.deploy, payload: payload) {
+        case let .answered(result):
+            Terminal.error(result)
+        case let .queued(id):
+            guard wait else {
+                Terminal.error("deployment requested; " + EngineRequest.noEngine)
+                return
+            }
+            Terminal.error("deployment requested; waiting: \(EngineRequest.noEngine) (Ctrl-C stops waiting; the request stays queued)")
+            let command = try await request.finished(id, until: nil, whileNoEngine: true)
+            if command?.status == .failed { throw SlipwayCLIError.failure(command?.result ?? "the engine could not deploy \(app)") }
+            if let result = command?.result { Terminal.error(result) }
         }
-        if output.json { return try printJSON(rows) }
-        if rows.isEmpty { Terminal.error("no deployments yet"); return }
-        var table = TextTable("ID", "APP", "COMMIT", "PHASE", "CREATED", "CAUSE")
-        for r in rows { table.add(String(r.id), r.app, String(r.commit.prefix(7)), r.phase, RelativeTime.text(r.createdAt), r.cause) }
-        Terminal.out(table.render())
+        guard wait else { return }
+        guard let deployment = try context.store.deployments(appID: appID, limit: 20)
+            .last(where: { $0.id! > newestBefore && (commit == nil || $0.commitHash == commit) }) else {
+            throw SlipwayCLIError.failure("the engine queued no deployment of \(app) to follow; see 'slipway deployments \(app)'")
+        }
+        try await DeploymentFollower(store: context.store, engineRuns: { request.engineRuns }).follow(deployment.id!, app: app)
+    }
+}
+
+struct DeploymentsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "deployments",
+        abstract: "List deployments, newest first, or watch one.",
+        subcommands: [List.self, Watch.self],
+        defaultSubcommand: List.self
+    )
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List deployments, newest first, with why any failed and each step's duration.")
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var output: JSONFlag
+        @Argument(help: "Only this app's deployments.", completion: .custom(Completions.apps)) var app: String?
+
+        func run() async throws {
+            let context = try global.context()
+            var appID: Int64?
+            if let app {
+                guard let found = try context.store.app(named: app) else { throw SlipwayCLIError.failure("no app named '\(app)'; see 'slipway apps'") }
+                appID = found.id
+            }
+            let names = try context.store.appNames()
+            let deployments = try context.store.deployments(appID: appID)
+            let steps = try context.store.steps(deploymentIDs: deployments.compactMap(\.id))
+            let rows = deployments.map { DeploymentRow($0, app: names[$0.appID] ?? "?", steps: steps[$0.id!] ?? []) }
+            if output.json { return try printJSON(rows) }
+            if rows.isEmpty { Terminal.error("no deployments yet"); return }
+            var table = TextTable("ID", "APP", "COMMIT", "PHASE", "CREATED", "TOOK", "STEPS", "CAUSE / REASON")
+            for (row, deployment) in zip(rows, deployments) {
+                let took = DeploymentFollower.seconds((deployment.finishedAt ?? Date()).timeIntervalSince(deployment.createdAt))
+                let stepsText = (steps[deployment.id!] ?? []).filter { $0.status != .pending && $0.status != .skipped }.map { step in
+                    step.name + " " + (step.startedAt.map { DeploymentFollower.seconds((step.finishedAt ?? Date()).timeIntervalSince($0)) } ?? "-")
+                        + (step.status == .failed ? " ✗" : step.status == .canceled ? " (canceled)" : "")
+                }.joined(separator: ", ")
+                let why = TerminalText.sanitize(row.reason.map { "\(row.cause): \($0)" } ?? row.cause)
+                table.add(String(row.id), row.app, String(row.commit.prefix(7)), row.phase, RelativeTime.text(row.createdAt) ?? "-",
+                          deployment.phase == .pendingBuild ? "-" : took, stepsText.isEmpty ? "-" : stepsText, why)
+            }
+            Terminal.out(table.render())
+        }
+    }
+
+    struct Watch: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "watch", abstract: "Follow a deployment until it ends: exit 0 when it is ACTIVE, 1 otherwise.")
+
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The deployment's id.", completion: .custom(Completions.deployments)) var deployment: Int64
+
+        func run() async throws {
+            let context = try global.context()
+            guard let found = try context.store.deployment(id: deployment) else {
+                throw SlipwayCLIError.failure("no deployment \(deployment); see 'slipway deployments'")
+            }
+            let app = try context.store.appNames()[found.appID] ?? "?"
+            let request = EngineRequest(context: context)
+            try await DeploymentFollower(store: context.store, engineRuns: { request.engineRuns }).follow(deployment, app: app)
+        }
+    }
+}
+
+/// A deployment in `deployments --json` (DESIGN.md's contract).
+struct DeploymentRow: Encodable {
+    var id: Int64
+    var app: String
+    var backend = "local"
+    var remoteId: String? = nil
+    var commit: String
+    var phase: String
+    var cause: String
+    /// Why it failed, in one line.
+    var reason: String?
+    var createdAt: Date
+    var updatedAt: Date
+    var finishedAt: Date?
+    var progress: Progress
+
+    struct Progress: Encodable {
+        var done: Int
+        var total: Int
+        var steps: [Step]
+    }
+
+    struct Step: Encodable {
+        var name: String
+        var status: String
+        var startedAt: Date?
+        var endedAt: Date?
+        var steps: [Step] = []
+
+        enum CodingKeys: String, CodingKey { case name, status, startedAt, endedAt, steps }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(name, forKey: .name)
+            try c.encode(status, forKey: .status)
+            try c.encode(startedAt, forKey: .startedAt)
+            try c.encode(endedAt, forKey: .endedAt)
+            try c.encode(steps, forKey: .steps)
+        }
+    }
+
+    init(_ deployment: Deployment, app: String, steps: [DeploymentStep]) {
+        id = deployment.id ?? 0
+        self.app = app
+        commit = deployment.commitHash
+        phase = deployment.phase.rawValue
+        cause = deployment.cause
+        reason = deployment.errorMessage
+        createdAt = deployment.createdAt
+        updatedAt = deployment.updatedAt
+        finishedAt = deployment.finishedAt
+        progress = Progress(done: steps.filter { $0.status == .succeeded || $0.status == .skipped }.count, total: steps.count,
+                            steps: steps.map { Step(name: $0.name, status: $0.status.rawValue, startedAt: $0.startedAt, endedAt: $0.finishedAt) })
+    }
+
+    enum CodingKeys: String, CodingKey { case id, app, backend, remoteId, commit, phase, cause, reason, createdAt, updatedAt, finishedAt, progress }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(app, forKey: .app)
+        try c.encode(backend, forKey: .backend)
+        try c.encode(remoteId, forKey: .remoteId)
+        try c.encode(commit, forKey: .commit)
+        try c.encode(phase, forKey: .phase)
+        try c.encode(cause, forKey: .cause)
+        try c.encode(reason, forKey: .reason)
+        try c.encode(createdAt, forKey: .createdAt)
+        try c.encode(updatedAt, forKey: .updatedAt)
+        try c.encode(finishedAt, forKey: .finishedAt)
+        try c.encode(progress, forKey: .progress)
     }
 }
 
@@ -346,7 +559,7 @@ struct LogsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "logs", abstract: "Print a deployment's log.")
 
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "The deployment's id.") var deployment: Int64
+    @Argument(help: "The deployment's id.", completion: .custom(Completions.deployments)) var deployment: Int64
     @Flag(name: .shortAndLong, help: "Keep printing as the log grows, until the deployment finishes (a service: until it is replaced or stops).")
     var follow = false
 
@@ -380,10 +593,11 @@ struct CancelCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "cancel", abstract: "Cancel a running deployment.")
 
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "The deployment's id.") var deployment: Int64
+    @Argument(help: "The deployment's id.", completion: .custom(Completions.deployments)) var deployment: Int64
 
     func run() async throws {
         let context = try global.context()
+        try context.refuseIfReadonly("cancel")
         guard let found = try context.store.deployment(id: deployment) else {
             throw SlipwayCLIError.failure("no deployment \(deployment); see 'slipway deployments'")
         }

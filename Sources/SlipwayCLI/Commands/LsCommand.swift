@@ -12,7 +12,7 @@ struct LsCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var output: JSONFlag
-    @Argument(help: "Where to list, e.g. bitbucket/acme/api.") var path: String?
+    @Argument(help: "Where to list, e.g. bitbucket/acme/api.", completion: .custom(Completions.mirrorPaths)) var path: String?
 
     func validate() throws {
         if let path { do { _ = try MirrorPath.parse(path) } catch { throw ValidationError("\(error)") } }
@@ -105,7 +105,7 @@ struct MirrorListing {
             }
         }
         guard let workspace = try store.workspace(accountID: accountID, slug: wsSlug), let workspaceID = workspace.id else {
-            throw SlipwayCLIError.failure("no workspace '\(wsSlug)' in \(provider.rawValue); run 'slipway ls \(provider.rawValue)' to see them")
+            throw SlipwayCLIError.failure(NearestName.missing(path, in: store))
         }
         let wsPath = "\(provider.rawValue)/\(wsSlug)"
         guard let repoSlug = path.repository else {
@@ -115,7 +115,7 @@ struct MirrorListing {
             }
         }
         guard let repository = try store.repository(workspaceID: workspaceID, slug: repoSlug), let repositoryID = repository.id else {
-            throw SlipwayCLIError.failure("no repository '\(repoSlug)' in \(wsPath); run 'slipway ls \(wsPath)' to see them")
+            throw SlipwayCLIError.failure(NearestName.missing(path, in: store))
         }
         let repoPath = "\(wsPath)/\(repoSlug)"
         guard let branchName = path.branch else {
@@ -125,7 +125,7 @@ struct MirrorListing {
             }
         }
         guard let branch = try store.branch(repositoryID: repositoryID, name: branchName), let branchID = branch.id else {
-            throw SlipwayCLIError.failure("no branch '\(branchName)' in \(repoPath); run 'slipway ls \(repoPath)' to see them")
+            throw SlipwayCLIError.failure(NearestName.missing(path, in: store))
         }
         return try store.commits(branchID: branchID).map {
             ListingEntry(kind: "commit", path: "\(repoPath)/\(branchName)", name: String($0.hash.prefix(12)),

@@ -16,7 +16,8 @@ struct WebhooksCommand: AsyncParsableCommand {
     )
 
     struct Target: ParsableArguments {
-        @Argument(help: ArgumentHelp("The repository, as PROVIDER/WORKSPACE/REPO.", valueName: "PATH")) var repository: String
+        @Argument(help: ArgumentHelp("The repository, as PROVIDER/WORKSPACE/REPO.", valueName: "PATH"), completion: .custom(Completions.repositoryPaths))
+        var repository: String
 
         func validate() throws {
             let path = try MirrorPath.parse(repository)
@@ -30,7 +31,7 @@ struct WebhooksCommand: AsyncParsableCommand {
                 throw SlipwayCLIError.failure("\(path.provider?.rawValue ?? repository) is not linked; see 'slipway accounts'")
             }
             guard let repo = try store.repository(at: path), let workspace = path.workspace else {
-                throw SlipwayCLIError.failure("\(repository) is not in the mirror; run 'slipway sync --once' first")
+                throw SlipwayCLIError.failure(NearestName.missing(path, in: store))
             }
             return (account, WebhookInstaller.Target(repository: repo, workspaceSlug: workspace, path: repository))
         }
@@ -52,6 +53,7 @@ struct WebhooksCommand: AsyncParsableCommand {
 
         func run() async throws {
             let context = try global.context()
+            try context.refuseIfReadonly("webhooks install")
             let (account, target) = try target.resolve(in: context.store)
             let hookURL: String
             do {
@@ -126,15 +128,19 @@ struct WebhooksCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @OptionGroup var target: Target
         @Option(help: "Remove only the hook calling this URL.") var url: String?
+        @OptionGroup var confirmation: ConfirmFlag
 
         func run() async throws {
             let context = try global.context()
+            try context.refuseIfReadonly("webhooks remove")
             let (account, target) = try target.resolve(in: context.store)
             let mine = try context.store.webhookSubscriptions(repositoryID: target.repository.id!).filter { $0.installedBySlipway && (url == nil || $0.url == url) }
             guard !mine.isEmpty else {
                 Terminal.error("Slipway installed no webhook on \(target.path)\(url.map { " calling \($0)" } ?? ""); nothing to remove")
                 return
             }
+            try confirmation.confirm("Remove \(mine.count == 1 ? "the webhook" : "\(mine.count) webhooks") Slipway installed on \(target.path)?",
+                                     refused: "the webhook on \(target.path) stays")
             let removed = try await WebhooksCommand.installer(context, account: account).remove(target, url: url)
             for subscription in removed {
                 Terminal.error("removed the webhook on \(target.path) → \(subscription.url)")

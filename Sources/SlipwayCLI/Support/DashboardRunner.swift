@@ -57,6 +57,7 @@ struct DashboardRunner {
         case let .failure(error): options.startupMessages.append("using the default theme: \(error)")
         }
         options.inTmux = !(environment["TMUX"] ?? "").isEmpty
+        options.readonly = context.isReadonly
         options.saveTheme = { name in
             try ConfigWriter.set("theme", to: name, inTable: "ui", path: configFile)
             return DashboardRunner.abbreviated(configFile)

@@ -23,10 +23,12 @@ struct EngineHost {
         }
         // The webhook receiver before the lock, so the lock can say where it listens.
         var receiver: WebhookReceiver?
+        let health = EngineHealth(store: context.store)
         if listensForWebhooks, let address = ListenAddress(context.config.webhooks.listen) {
             do {
                 receiver = try await WebhookReceiver.start(host: address.host, port: address.port,
-                                                           handler: StoreWebhookHandler(store: context.store, keyFile: context.paths.keyFile, logger: logger))
+                                                           handler: StoreWebhookHandler(store: context.store, keyFile: context.paths.keyFile, logger: logger),
+                                                           health: health)
             } catch {
                 let why = "\(error)".contains("in use") ? "something else listens there; set webhooks.listen to a free address" : "\(error)"
                 Terminal.warning("webhooks: cannot listen on \(context.config.webhooks.listen) (\(why)); running without the receiver")
@@ -48,7 +50,9 @@ struct EngineHost {
         let deployer = EngineFactory.makeDeployer(context: context, logger: Logger(label: "slipway.deployer"))
         await engine.attach(deployer)
         let watcher = try StoreWatcher(path: context.paths.databaseFile)
+        health.engine(runningSince: Date())
         let task = Task {
+            defer { health.engine(runningSince: nil) }
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await engine.run(wake: watcher.changes()) }
                 group.addTask { await deployer.run() }

@@ -28,13 +28,13 @@ struct EngineRequest {
     var engineRuns: Bool { EngineLock.holder(path: context.paths.engineLockFile) != nil }
 
     /// The command once the engine has finished it (done or failed); nil when no engine runs any
-    /// more, or `end` passes first.
-    func finished(_ id: Int64, until end: Date?, every interval: TimeInterval = 0.1) async throws -> EngineCommand? {
+    /// more (unless `whileNoEngine`: then it waits for one to start), or `end` passes first.
+    func finished(_ id: Int64, until end: Date?, every interval: TimeInterval = 0.1, whileNoEngine: Bool = false) async throws -> EngineCommand? {
         while end.map({ Date() < $0 }) ?? true {
             try await Task.sleep(nanoseconds: UInt64(interval * 1_000_000_000))
             guard let command = try context.store.command(id: id) else { throw SlipwayCLIError.failure("command \(id) vanished") }
             if command.status.isFinished { return command }
-            if !engineRuns { return nil }
+            if !whileNoEngine && !engineRuns { return nil }
         }
         return nil
     }

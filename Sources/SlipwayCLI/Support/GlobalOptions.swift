@@ -6,6 +6,8 @@ import SlipwayCore
 struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Keep every file under DIR (overrides SLIPWAY_HOME and XDG).", valueName: "DIR"))
     var home: String?
+    @Flag(name: .long, help: "Change nothing: no deploy, cancel, rollback, link or webhook changes (as [ui] readonly = true).")
+    var readonly = false
 
     /// The resolved locations, with folders created owner-only.
     func paths(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> SlipwayPaths {
@@ -24,7 +26,9 @@ struct GlobalOptions: ParsableArguments {
 
     /// Paths, config (warnings to stderr), logging and the store: what most commands need.
     func context(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> CommandContext {
-        try Self.context(home: home, environment: environment)
+        var context = try Self.context(home: home, environment: environment)
+        if readonly { context.config.ui.readonly = true }
+        return context
     }
 
     static func context(home: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> CommandContext {
@@ -34,7 +38,9 @@ struct GlobalOptions: ParsableArguments {
         do {
             loaded = try ConfigLoader.load(path: paths.configFile)
         } catch {
-            throw SlipwayCLIError.failure(error.description)
+            // Every problem at once, a line each; the last is the command's failure.
+            for problem in error.problems.dropLast() { Terminal.error(problem.description) }
+            throw SlipwayCLIError.failure(error.problems.last?.description ?? error.description)
         }
         for warning in loaded.warnings { Terminal.warning(warning.description) }
         let store: Store
@@ -53,6 +59,14 @@ struct CommandContext {
     var store: Store
     /// The config as read, to name a key's line in later messages.
     var loadedConfig: LoadedConfig? = nil
+
+    var isReadonly: Bool { config.ui.readonly }
+
+    /// Write commands stop here on a read-only host, in one line.
+    func refuseIfReadonly(_ command: String) throws {
+        guard isReadonly else { return }
+        throw SlipwayCLIError.failure("'\(command)' changes things, and this home is read-only (--readonly or [ui] readonly = true in \(paths.configFile))")
+    }
 }
 
 /// `--json` for commands that print data.
@@ -63,4 +77,21 @@ struct JSONFlag: ParsableArguments {
 
 func printJSON<T: Encodable>(_ value: T) throws {
     Terminal.out(try JSONOutput.string(value))
+}
+
+/// `--yes` for destructive commands: at a terminal they ask; elsewhere `--yes` is required.
+struct ConfirmFlag: ParsableArguments {
+    @Flag(name: .shortAndLong, help: "Do it without asking (required when stdin is not a terminal).")
+    var yes = false
+
+    /// Returns when confirmed; otherwise a one-line failure saying nothing changed.
+    func confirm(_ question: String, refused: String) throws {
+        if yes { return }
+        guard isatty(STDIN_FILENO) == 1 else {
+            throw SlipwayCLIError.failure("\(refused); stdin is not a terminal to ask, so pass --yes to confirm")
+        }
+        FileHandle.standardError.write(Data("slipway: \(question) [y/N] ".utf8))
+        let answer = readLine()?.trimmingCharacters(in: .whitespaces).lowercased()
+        guard answer == "y" || answer == "yes" else { throw SlipwayCLIError.failure("\(refused): not confirmed") }
+    }
 }

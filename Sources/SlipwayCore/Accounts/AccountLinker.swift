@@ -37,6 +37,10 @@ public enum AccountError: Error, CustomStringConvertible, Equatable {
     case rejected(ProviderKind, message: String)
     case missingSecret(ProviderKind)
     case needsRelink(ProviderKind, reason: String)
+    /// `--relink` with credentials of another user than the linked one.
+    case differentUser(ProviderKind, linked: String, given: String)
+    /// `--relink` with nothing linked.
+    case nothingToRelink(ProviderKind)
 
     public var description: String {
         switch self {
@@ -51,7 +55,11 @@ public enum AccountError: Error, CustomStringConvertible, Equatable {
         case let .missingSecret(provider):
             "the stored token of \(provider.rawValue) is missing; run 'slipway unlink \(provider.rawValue)' and link again"
         case let .needsRelink(provider, reason):
-            "\(provider.rawValue) needs relinking (\(reason)); run 'slipway unlink \(provider.rawValue)' and link it again — its mirrored data is kept until then"
+            "\(provider.rawValue) needs relinking (\(reason)); run 'slipway link \(provider.rawValue) --relink' the way you linked it (its mirror, apps and hooks are kept)"
+        case let .differentUser(provider, linked, given):
+            "these credentials are @\(given)'s, but \(provider.rawValue) is linked as @\(linked); --relink keeps the same account — to link another, run 'slipway unlink \(provider.rawValue)' first"
+        case let .nothingToRelink(provider):
+            "\(provider.rawValue) is not linked, so there is nothing to relink; link it without --relink"
         }
     }
 }
@@ -71,12 +79,19 @@ public struct AccountLinker: Sendable {
         self.now = now
     }
 
-    /// The linked account and any warnings (missing scopes).
-    public func link(_ request: LinkRequest) async throws -> (account: Account, warnings: [String]) {
-        // The one-account rule is checked before any request.
-        if let existing = try store.account(for: request.provider) {
-            throw AccountError.alreadyLinked(request.provider, username: existing.username)
-        }
+    /// The one-account rule, before any request: a new link needs none linked; a relink needs
+    /// the account it renews.
+    public func checkLinkable(_ provider: ProviderKind, relink: Bool) throws -> Account? {
+        let existing = try store.account(for: provider)
+        if relink, existing == nil { throw AccountError.nothingToRelink(provider) }
+        if !relink, let existing { throw AccountError.alreadyLinked(provider, username: existing.username) }
+        return existing
+    }
+
+    /// The linked account and any warnings (missing scopes). With `relink`, the linked account of
+    /// the same user gets the new credentials and keeps its mirror, apps and hooks.
+    public func link(_ request: LinkRequest, relink: Bool = false) async throws -> (account: Account, warnings: [String]) {
+        let existing = try checkLinkable(request.provider, relink: relink)
         switch request.secret {
         case let .token(t) where t.isEmpty: throw AccountError.emptySecret
         case let .apiToken(_, t) where t.isEmpty: throw AccountError.emptySecret
@@ -98,6 +113,22 @@ public struct AccountLinker: Sendable {
         let warnings = Self.scopeWarnings(user.scopes ?? [], subject: "the token", advice: "Slipway needs repository and account read and webhook read/write")
         let now = self.now()
         let secret = request.secret
+        if let existing {
+            try Self.checkSameUser(existing, user)
+            let account = try store.write { db -> Account in
+                var account = try Self.renewed(existing, user: user, apiURL: request.apiURL, webURL: request.webURL, auth: Self.authKind(secret),
+                                               scopes: user.scopes ?? [], now: now, db: db)
+                account.email = Self.email(secret)
+                account.clientID = nil
+                account.tokenExpiresAt = nil
+                account.tokenRefreshAt = nil
+                try account.update(db)
+                try db.execute(sql: "UPDATE accounts SET token_ciphertext = ?, refresh_token_ciphertext = NULL, client_secret_ciphertext = NULL WHERE id = ?",
+                               arguments: [try vault.seal(Self.secretText(secret), context: Self.tokenContext(account.id!)), account.id])
+                return account
+            }
+            return (account, warnings)
+        }
         let account = try store.write { db in
             if let existing = try Account.filter(Column("provider") == request.provider.rawValue).fetchOne(db) {
                 throw AccountError.alreadyLinked(request.provider, username: existing.username)
@@ -117,10 +148,8 @@ public struct AccountLinker: Sendable {
     /// credentials): verified with the current-user call, then stored with its refresh token and
     /// the consumer's secret, all sealed, in one transaction.
     public func linkOAuth(provider kind: ProviderKind, apiURL: String?, webURL: String?, clientID: String, clientSecret: String,
-                          token: OAuthToken, auth: AuthKind) async throws -> (account: Account, warnings: [String]) {
-        if let existing = try store.account(for: kind) {
-            throw AccountError.alreadyLinked(kind, username: existing.username)
-        }
+                          token: OAuthToken, auth: AuthKind, relink: Bool = false) async throws -> (account: Account, warnings: [String]) {
+        let existing = try checkLinkable(kind, relink: relink)
         let vault = try Vault.open(keyFile: keyFile, create: true)
         let api = apiURL ?? kind.defaultAPIURL, web = webURL ?? kind.defaultWebURL
         let provider = BitbucketProvider(apiURL: api, webURL: web, credential: .bearer(token.accessToken), http: http)
@@ -128,6 +157,25 @@ public struct AccountLinker: Sendable {
         let scopes = token.scopes.isEmpty ? (user.scopes ?? []) : token.scopes
         let warnings = Self.scopeWarnings(scopes, subject: "the consumer", advice: "give it repository and account read and webhook read/write")
         let now = self.now()
+        if let existing {
+            try Self.checkSameUser(existing, user)
+            let account = try store.write { db -> Account in
+                var account = try Self.renewed(existing, user: user, apiURL: api, webURL: web, auth: auth, scopes: scopes, now: now, db: db)
+                let moments = Store.refreshMoment(issuedAt: now, expiresIn: token.expiresIn)
+                account.email = nil
+                account.clientID = clientID
+                account.tokenExpiresAt = moments.expires
+                account.tokenRefreshAt = moments.refresh
+                try account.update(db)
+                let id = account.id!
+                try db.execute(sql: "UPDATE accounts SET token_ciphertext = ?, refresh_token_ciphertext = ?, client_secret_ciphertext = ? WHERE id = ?",
+                               arguments: [try vault.seal(token.accessToken, context: Self.tokenContext(id)),
+                                           try token.refreshToken.map { try vault.seal($0, context: Store.refreshContext(id)) },
+                                           try vault.seal(clientSecret, context: Store.clientSecretContext(id)), id])
+                return account
+            }
+            return (account, warnings)
+        }
         let account = try store.write { db in
             if let existing = try Account.filter(Column("provider") == kind.rawValue).fetchOne(db) {
                 throw AccountError.alreadyLinked(kind, username: existing.username)
@@ -161,6 +209,30 @@ public struct AccountLinker: Sendable {
     }
 
     static func tokenContext(_ id: Int64) -> String { "account:\(id):token" }
+
+    /// A relink must prove the same user: the provider's id when both sides know it, else the name.
+    static func checkSameUser(_ account: Account, _ user: ProviderUser) throws {
+        let same = account.remoteID.map { $0 == user.id } ?? (account.username == user.username)
+        guard same else { throw AccountError.differentUser(account.provider, linked: account.username, given: user.username) }
+    }
+
+    /// The linked row with what the new credentials say, healthy again; its id, mirror, apps,
+    /// hooks and budgets stay.
+    static func renewed(_ existing: Account, user: ProviderUser, apiURL: String, webURL: String, auth: AuthKind, scopes: [String],
+                        now: Date, db: Database) throws -> Account {
+        guard var account = try Account.fetchOne(db, key: existing.id) else { throw AccountError.nothingToRelink(existing.provider) }
+        account.username = user.username
+        account.displayName = user.displayName
+        account.remoteID = user.id
+        account.apiURL = apiURL
+        account.webURL = webURL
+        account.auth = auth
+        account.scopes = scopes
+        account.status = .ok
+        account.statusMessage = nil
+        account.updatedAt = now
+        return account
+    }
 
     /// A warning naming the minimum scopes missing from known scopes (none when scopes are unknown).
     static func scopeWarnings(_ scopes: [String], subject: String, advice: String) -> [String] {

@@ -21,6 +21,21 @@ public struct ConfigError: Error, CustomStringConvertible, Equatable {
     }
 }
 
+/// Every problem found in one file, reported together (a line each).
+public struct ConfigProblems: Error, CustomStringConvertible, Equatable {
+    public var problems: [ConfigError]
+
+    public init(problems: [ConfigError]) {
+        self.problems = problems
+    }
+
+    public init(_ problem: ConfigError) {
+        problems = [problem]
+    }
+
+    public var description: String { problems.map(\.description).joined(separator: "\n") }
+}
+
 /// A config problem Slipway can live with (an unknown key), reported and otherwise ignored.
 public struct ConfigWarning: Sendable, Equatable, CustomStringConvertible {
     public var file: String
@@ -49,15 +64,15 @@ public struct LoadedConfig: Sendable {
 
 public enum ConfigLoader {
     /// Loads the config file, or the defaults when there is none.
-    public static func load(path: String) throws(ConfigError) -> LoadedConfig {
+    public static func load(path: String) throws(ConfigProblems) -> LoadedConfig {
         guard FileManager.default.fileExists(atPath: path) else {
             return LoadedConfig(config: SlipwayConfig(), warnings: [], fileExists: false)
         }
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigError(file: path, line: nil, message: "cannot be read; check its permissions")
+            throw ConfigProblems(ConfigError(file: path, line: nil, message: "cannot be read; check its permissions"))
         }
         guard let text = String(data: data, encoding: .utf8) else {
-            throw ConfigError(file: path, line: nil, message: "is not UTF-8 text")
+            throw ConfigProblems(ConfigError(file: path, line: nil, message: "is not UTF-8 text"))
         }
         var loaded = try parse(text, file: path)
         loaded.fileExists = true
@@ -65,14 +80,14 @@ public enum ConfigLoader {
     }
 
     /// Parses config text; `file` names it in messages.
-    public static func parse(_ text: String, file: String) throws(ConfigError) -> LoadedConfig {
+    public static func parse(_ text: String, file: String) throws(ConfigProblems) -> LoadedConfig {
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
         } catch let error as TOMLParseError {
-            throw ConfigError(file: file, line: error.source.begin.line, message: "not valid TOML: \(oneLine(error.description))")
+            throw ConfigProblems(ConfigError(file: file, line: error.source.begin.line, message: "not valid TOML: \(oneLine(error.description))"))
         } catch {
-            throw ConfigError(file: file, line: nil, message: "not valid TOML: \(oneLine("\(error)"))")
+            throw ConfigProblems(ConfigError(file: file, line: nil, message: "not valid TOML: \(oneLine("\(error)"))"))
         }
         var reader = Reader(file: file, locator: KeyLocator(text: text))
         let config = try reader.read(table)
@@ -89,115 +104,138 @@ private struct Reader {
     let file: String
     let locator: KeyLocator
     var warnings: [ConfigWarning] = []
+    var problems: [ConfigError] = []
 
     init(file: String, locator: KeyLocator) {
         self.file = file
         self.locator = locator
     }
 
-    mutating func read(_ root: TOMLTable) throws(ConfigError) -> SlipwayConfig {
+    /// Every problem is collected, so one look at the file shows them all (not one per restart).
+    mutating func read(_ root: TOMLTable) throws(ConfigProblems) -> SlipwayConfig {
         var config = SlipwayConfig()
         for key in root.keys.sorted() {
             let value = root[key]!
             switch key {
             case "engine":
-                let t = try table(value, ["engine"])
+                let t: TOMLTable
+                do throws(ConfigError) { t = try table(value, ["engine"]) } catch { problems.append(error); continue }
                 for k in t.keys.sorted() {
-                    let v = t[k]!
-                    switch k {
-                    case "budget_fraction":
-                        config.engine.budgetFraction = try double(v, ["engine", k], range: 0.01...1.0)
-                    case "app_poll_seconds":
-                        config.engine.appPollSeconds = try int(v, ["engine", k], range: 1...86400)
-                    default: unknown(["engine", k])
-                    }
+                    do throws(ConfigError) {
+                        let v = t[k]!
+                        switch k {
+                        case "budget_fraction":
+                            config.engine.budgetFraction = try double(v, ["engine", k], range: 0.01...1.0)
+                        case "app_poll_seconds":
+                            config.engine.appPollSeconds = try int(v, ["engine", k], range: 1...86400)
+                        default: unknown(["engine", k])
+                        }
+                    } catch { problems.append(error) }
                 }
             case "providers":
-                let t = try table(value, ["providers"])
+                let t: TOMLTable
+                do throws(ConfigError) { t = try table(value, ["providers"]) } catch { problems.append(error); continue }
                 for name in t.keys.sorted() {
                     guard ProviderKind(rawValue: name) != nil else { unknown(["providers", name]); continue }
-                    let p = try table(t[name]!, ["providers", name])
+                    let p: TOMLTable
+                do throws(ConfigError) { p = try table(t[name]!, ["providers", name]) } catch { problems.append(error); continue }
                     var provider = SlipwayConfig.Provider()
                     for k in p.keys.sorted() {
-                        let v = p[k]!
-                        switch k {
-                        case "requests_per_hour":
-                            provider.requestsPerHour = try int(v, ["providers", name, k], range: 1...10_000_000)
-                        case "git_requests_per_hour":
-                            provider.gitRequestsPerHour = try int(v, ["providers", name, k], range: 1...10_000_000)
-                        case "max_in_flight":
-                            provider.maxInFlight = try int(v, ["providers", name, k], range: 1...64)
-                        case "client_id":
-                            provider.clientID = try string(v, ["providers", name, k])
-                        case "client_secret_file":
-                            provider.clientSecretFile = try string(v, ["providers", name, k])
-                        case "client_secret":
-                            throw error(["providers", name, k], "secrets do not belong in the config file; put it in a 0600 file and name it with client_secret_file")
-                        default: unknown(["providers", name, k])
-                        }
+                        do throws(ConfigError) {
+                            let v = p[k]!
+                            switch k {
+                            case "requests_per_hour":
+                                provider.requestsPerHour = try int(v, ["providers", name, k], range: 1...10_000_000)
+                            case "git_requests_per_hour":
+                                provider.gitRequestsPerHour = try int(v, ["providers", name, k], range: 1...10_000_000)
+                            case "max_in_flight":
+                                provider.maxInFlight = try int(v, ["providers", name, k], range: 1...64)
+                            case "client_id":
+                                provider.clientID = try string(v, ["providers", name, k])
+                            case "client_secret_file":
+                                provider.clientSecretFile = try string(v, ["providers", name, k])
+                            case "client_secret":
+                                throw error(["providers", name, k], "secrets do not belong in the config file; put it in a 0600 file and name it with client_secret_file")
+                            default: unknown(["providers", name, k])
+                            }
+                        } catch { problems.append(error) }
                     }
                     config.providers[name] = provider
                 }
             case "webhooks":
-                let t = try table(value, ["webhooks"])
+                let t: TOMLTable
+                do throws(ConfigError) { t = try table(value, ["webhooks"]) } catch { problems.append(error); continue }
                 for k in t.keys.sorted() {
-                    let v = t[k]!
-                    switch k {
-                    case "listen":
-                        let listen = try string(v, ["webhooks", k])
-                        guard ListenAddress(listen) != nil else {
-                            throw error(["webhooks", k], "'\(listen)' is not HOST:PORT (e.g. \"127.0.0.1:8787\")")
+                    do throws(ConfigError) {
+                        let v = t[k]!
+                        switch k {
+                        case "listen":
+                            let listen = try string(v, ["webhooks", k])
+                            guard ListenAddress(listen) != nil else {
+                                throw error(["webhooks", k], "'\(listen)' is not HOST:PORT (e.g. \"127.0.0.1:8787\")")
+                            }
+                            config.webhooks.listen = listen
+                        case "public_url":
+                            let url = try string(v, ["webhooks", k])
+                            guard url.isEmpty || url.hasPrefix("https://") || url.hasPrefix("http://") else {
+                                throw error(["webhooks", k], "'\(url)' is not an http(s) URL")
+                            }
+                            config.webhooks.publicURL = url
+                        case "sweep_seconds":
+                            config.webhooks.sweepSeconds = try int(v, ["webhooks", k], range: 60...86400)
+                        default: unknown(["webhooks", k])
                         }
-                        config.webhooks.listen = listen
-                    case "public_url":
-                        let url = try string(v, ["webhooks", k])
-                        guard url.isEmpty || url.hasPrefix("https://") || url.hasPrefix("http://") else {
-                            throw error(["webhooks", k], "'\(url)' is not an http(s) URL")
-                        }
-                        config.webhooks.publicURL = url
-                    case "sweep_seconds":
-                        config.webhooks.sweepSeconds = try int(v, ["webhooks", k], range: 60...86400)
-                    default: unknown(["webhooks", k])
-                    }
+                    } catch { problems.append(error) }
                 }
             case "deploy":
-                let t = try table(value, ["deploy"])
+                let t: TOMLTable
+                do throws(ConfigError) { t = try table(value, ["deploy"]) } catch { problems.append(error); continue }
                 for k in t.keys.sorted() {
-                    let v = t[k]!
-                    switch k {
-                    case "max_parallel": config.deploy.maxParallel = try int(v, ["deploy", k], range: 1...64)
-                    case "keep_deployments": config.deploy.keepDeployments = try int(v, ["deploy", k], range: 1...10000)
-                    default: unknown(["deploy", k])
-                    }
+                    do throws(ConfigError) {
+                        let v = t[k]!
+                        switch k {
+                        case "max_parallel": config.deploy.maxParallel = try int(v, ["deploy", k], range: 1...64)
+                        case "keep_deployments": config.deploy.keepDeployments = try int(v, ["deploy", k], range: 1...10000)
+                        default: unknown(["deploy", k])
+                        }
+                    } catch { problems.append(error) }
                 }
             case "ui":
-                let t = try table(value, ["ui"])
+                let t: TOMLTable
+                do throws(ConfigError) { t = try table(value, ["ui"]) } catch { problems.append(error); continue }
                 for k in t.keys.sorted() {
-                    let v = t[k]!
-                    switch k {
-                    case "theme": config.ui.theme = try string(v, ["ui", k])
-                    default: unknown(["ui", k])
-                    }
+                    do throws(ConfigError) {
+                        let v = t[k]!
+                        switch k {
+                        case "theme": config.ui.theme = try string(v, ["ui", k])
+                        case "readonly": config.ui.readonly = try bool(v, ["ui", k])
+                        default: unknown(["ui", k])
+                        }
+                    } catch { problems.append(error) }
                 }
             case "keys":
-                let t = try table(value, ["keys"])
+                let t: TOMLTable
+                do throws(ConfigError) { t = try table(value, ["keys"]) } catch { problems.append(error); continue }
                 for k in t.keys.sorted() {
-                    let v = t[k]!
-                    if let list = v.array {
-                        var keys: [String] = []
-                        for item in list {
-                            guard let text = item.string else { throw error(["keys", k], "expected key names as strings") }
-                            keys.append(text)
+                    do throws(ConfigError) {
+                        let v = t[k]!
+                        if let list = v.array {
+                            var keys: [String] = []
+                            for item in list {
+                                guard let text = item.string else { throw error(["keys", k], "expected key names as strings") }
+                                keys.append(text)
+                            }
+                            config.keys[k] = keys
+                        } else {
+                            config.keys[k] = [try string(v, ["keys", k])]
                         }
-                        config.keys[k] = keys
-                    } else {
-                        config.keys[k] = [try string(v, ["keys", k])]
-                    }
+                    } catch { problems.append(error) }
                 }
             default:
                 unknown([key])
             }
         }
+        guard problems.isEmpty else { throw ConfigProblems(problems: problems) }
         return config
     }
 
@@ -220,6 +258,11 @@ private struct Reader {
     private func string(_ value: any TOMLValueConvertible, _ path: [String]) throws(ConfigError) -> String {
         guard let s = value.string else { throw error(path, "expected a string, found \(value.type)") }
         return s
+    }
+
+    private func bool(_ value: any TOMLValueConvertible, _ path: [String]) throws(ConfigError) -> Bool {
+        guard value.type == .bool, let b = value.bool else { throw error(path, "expected true or false, found \(value.type)") }
+        return b
     }
 
     private func int(_ value: any TOMLValueConvertible, _ path: [String], range: ClosedRange<Int>) throws(ConfigError) -> Int {

@@ -42,6 +42,8 @@ public struct SlipwayConfig: Sendable, Equatable {
 
     public struct UI: Sendable, Equatable {
         public var theme: String = "default"
+        /// A shared build host: no deploy, cancel, rollback or webhook changes from here.
+        public var readonly = false
     }
 
     public var engine = Engine()

@@ -101,6 +101,15 @@ extension Store {
         try read { db in try DeploymentStep.filter(Column("deployment_id") == deploymentID).order(Column("position")).fetchAll(db) }
     }
 
+    /// The steps of several deployments at once, by deployment.
+    public func steps(deploymentIDs: [Int64]) throws -> [Int64: [DeploymentStep]] {
+        guard !deploymentIDs.isEmpty else { return [:] }
+        return try read { db in
+            let steps = try DeploymentStep.filter(deploymentIDs.contains(Column("deployment_id"))).order(Column("deployment_id"), Column("position")).fetchAll(db)
+            return Dictionary(grouping: steps, by: \.deploymentID)
+        }
+    }
+
     /// Appends output to a deployment's log, keeping at most `cap` bytes: the oldest chunks go
     /// first (the tail is what explains a failure), with one note saying so.
     public func appendLog(deploymentID: Int64, step: String, stream: LogStream, text: String, cap: Int, now: Date) throws {

@@ -155,3 +155,11 @@ extension Store {
         }
     }
 }
+
+extension Store {
+    /// Takes the write lock and lets go, changing nothing: a store that is read-only, full-locked
+    /// or gone fails here (`/healthz`).
+    public func probeWrite() throws {
+        try write { db in try db.execute(sql: "UPDATE accounts SET id = id WHERE 0") }
+    }
+}

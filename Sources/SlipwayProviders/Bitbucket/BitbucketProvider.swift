@@ -20,6 +20,16 @@ public struct BitbucketProvider: GitProvider {
     /// The minimum a dashboard needs: read repositories and the account, manage webhooks.
     public static let minimumScopes = ["repository", "account", "webhook"]
 
+    /// What is wrong with an `--api-url`, before any request: Bitbucket's REST base ends in `/2.0`.
+    public static func apiURLProblem(_ url: String) -> String? {
+        var path = URLComponents(string: url)?.path ?? ""
+        while path.hasSuffix("/") { path.removeLast() }
+        guard !path.hasSuffix("/2.0") else { return nil }
+        var base = url
+        while base.hasSuffix("/") { base.removeLast() }
+        return "Bitbucket's REST base ends in /2.0 (e.g. https://api.bitbucket.org/2.0); did you mean \(base)/2.0?"
+    }
+
     public init(apiURL: String = ProviderKind.bitbucket.defaultAPIURL, webURL: String = ProviderKind.bitbucket.defaultWebURL,
                 credential: ProviderCredential, http: HTTPClient, budgetCredential: String? = nil) {
         self.apiURL = apiURL.hasSuffix("/") ? String(apiURL.dropLast()) : apiURL

@@ -7,4 +7,6 @@ public enum ServerRoutes {
     public static let bitbucketWebhook = WebhookPaths.bitbucket
     /// The OAuth loopback redirect (`http://127.0.0.1:<port>/callback`).
     public static let oauthCallback = "/callback"
+    /// The daemon's health (`GET`), for the systemd unit and proxies: 200 when healthy, else 503.
+    public static let health = "/healthz"
 }

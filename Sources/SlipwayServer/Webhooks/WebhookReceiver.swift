@@ -53,9 +53,16 @@ public final class WebhookReceiver: Sendable {
     }
 
     /// Listens on `host:port` (0 picks a free port).
-    public static func start(host: String, port: Int, handler: any WebhookHandling, limits: Limits = Limits(),
+    public static func start(host: String, port: Int, handler: any WebhookHandling, health: (any HealthReporting)? = nil, limits: Limits = Limits(),
                              logger: Logger = Logger(label: "slipway.webhooks") { _ in SwiftLogNoOpLogHandler() }) async throws -> WebhookReceiver {
         let router = Router()
+        if let health {
+            router.get(RouterPath(stringLiteral: String(ServerRoutes.health.dropFirst()))) { _, _ -> Response in
+                let report = await health.health()
+                return Response(status: report.healthy ? .ok : .serviceUnavailable, headers: [.contentType: "application/json"],
+                                body: .init(byteBuffer: ByteBuffer(string: report.json + "\n")))
+            }
+        }
         router.post(RouterPath(stringLiteral: String(ServerRoutes.bitbucketWebhook.dropFirst()))) { request, _ -> Response in
             var request = request
             let outcome: Outcome

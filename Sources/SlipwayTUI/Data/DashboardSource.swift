@@ -98,12 +98,13 @@ public final class StoreSource: DashboardSource, @unchecked Sendable {
         case let .log(deploymentID):
             let needle = query.filter.lowercased()
             var rows: [Item] = []
-            for (index, line) in try store.logLines(deploymentID: deploymentID).enumerated()
-            where needle.isEmpty || line.text.lowercased().contains(needle) {
+            let matching = try store.logLines(deploymentID: deploymentID).enumerated().filter { needle.isEmpty || $0.element.text.lowercased().contains(needle) }
+            for (index, line) in matching {
                 // Sanitize first, so a wrapped row never splits an escape's visible form oddly.
                 let pieces = query.wrapWidth.map { Self.wrap(TerminalText.sanitize(line.text), width: $0) } ?? [line.text]
                 for (part, piece) in pieces.enumerated() {
-                    rows.append(.logLine(number: index + 1, part: part, stream: line.stream, text: piece))
+                    // Each row knows how many lines there are: the counter counts lines, not wrapped rows.
+                    rows.append(.logLine(number: index + 1, part: part, stream: line.stream, text: piece, lines: matching.count))
                 }
             }
             return (rows.count, Array(rows.dropFirst(query.offset).prefix(query.limit)))

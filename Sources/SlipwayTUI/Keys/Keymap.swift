@@ -35,6 +35,10 @@ public struct KeyBinding: Sendable, Equatable {
     public var hint: String?
     public var group: Group
     public var scope: KeyScope = .everywhere
+    /// When it works; elsewhere the key says why not.
+    public var when: Availability = .always
+    /// Where its hint shows, when that is narrower than where it works (`G` follows in logs).
+    public var hintWhen: Availability? = nil
 
     public enum Group: String, Sendable, CaseIterable {
         case move = "Moving"
@@ -50,25 +54,33 @@ public struct Keymap: Sendable, Equatable {
         KeyBinding(action: .down, keys: [.char("j"), .down], help: "Move down", hint: nil, group: .move),
         KeyBinding(action: .up, keys: [.char("k"), .up], help: "Move up", hint: nil, group: .move),
         KeyBinding(action: .top, keys: [.char("g"), .home], help: "Go to the first row", hint: nil, group: .move),
-        KeyBinding(action: .bottom, keys: [.char("G"), .end], help: "Go to the last row", hint: nil, group: .move),
+        KeyBinding(action: .bottom, keys: [.char("G"), .end], help: "Go to the last row (in a log: follow it as it grows)", hint: "follow", group: .move,
+                   hintWhen: .inLog),
         KeyBinding(action: .pageDown, keys: [.pageDown, .ctrl("f")], help: "Page down", hint: nil, group: .move),
         KeyBinding(action: .pageUp, keys: [.pageUp, .ctrl("b")], help: "Page up", hint: nil, group: .move),
         KeyBinding(action: .halfDown, keys: [.ctrl("d")], help: "Half a page down", hint: nil, group: .move),
         KeyBinding(action: .halfUp, keys: [.ctrl("u")], help: "Half a page up", hint: nil, group: .move),
-        KeyBinding(action: .open, keys: [.enter, .char("l"), .right], help: "Open the selected item (drill in)", hint: "open", group: .browse),
-        KeyBinding(action: .back, keys: [.escape, .backspace, .char("h"), .left], help: "Go back up a level", hint: "back", group: .browse),
-        KeyBinding(action: .filter, keys: [.char("/")], help: "Filter this list as you type (enter keeps, esc clears)", hint: "filter", group: .browse),
-        KeyBinding(action: .sort, keys: [.char("s")], help: "Cycle the sort order", hint: "sort", group: .browse),
+        KeyBinding(action: .open, keys: [.enter, .char("l"), .right], help: "Open the selected item (drill in; on a commit, its detail)", hint: "open",
+                   group: .browse, when: .onSelection),
+        KeyBinding(action: .back, keys: [.escape, .backspace, .char("h"), .left], help: "Go back up a level (or clear the filter)", hint: "back",
+                   group: .browse, when: .canGoBack),
+        KeyBinding(action: .filter, keys: [.char("/")], help: "Filter this list as you type, on every column shown (enter keeps, esc clears)",
+                   hint: "filter", group: .browse),
+        KeyBinding(action: .sort, keys: [.char("s")], help: "Cycle the sort order", hint: "sort", group: .browse, when: .sortable),
         KeyBinding(action: .detail, keys: [.char("p")], help: "Toggle the detail pane (message, links, clone URL)", hint: "detail", group: .browse),
-        KeyBinding(action: .refresh, keys: [.char("r")], help: "Refresh this item now (ahead of background sync)", hint: "refresh", group: .browse),
-        KeyBinding(action: .copy, keys: [.char("y")], help: "Copy the selected hash (or URL) to the clipboard, over ssh too (OSC 52)", hint: "copy", group: .browse),
-        KeyBinding(action: .url, keys: [.char("o")], help: "Show the selected item's web URL, to copy", hint: nil, group: .browse),
-        KeyBinding(action: .deploy, keys: [.char("d")], help: "Deploy the selected app now (asks first)", hint: nil, group: .browse),
-        KeyBinding(action: .cancel, keys: [.char("x")], help: "Cancel the selected deployment (asks first)", hint: nil, group: .browse),
-        KeyBinding(action: .wrap, keys: [.char("w")], help: "Wrap long lines in a log, or cut them again", hint: nil, group: .browse, scope: .log),
-        KeyBinding(action: .webhook, keys: [.char("w")], help: "Install the push webhook on the selected repository (asks first)", hint: nil,
-                   group: .browse, scope: .repositories),
-        KeyBinding(action: .command, keys: [.char(":")], help: "Command line (:repos, :accounts, :q …; tab completes)", hint: "cmd", group: .app),
+        KeyBinding(action: .refresh, keys: [.char("r")], help: "Refresh this item now (ahead of background sync)", hint: "refresh", group: .browse,
+                   when: .refreshable),
+        KeyBinding(action: .copy, keys: [.char("y")], help: "Copy the selected hash, URL or relink command to the clipboard, over ssh too (OSC 52)",
+                   hint: "copy", group: .browse, when: .onCopyable),
+        KeyBinding(action: .url, keys: [.char("o")], help: "Show the selected item's web URL, to copy", hint: nil, group: .browse, when: .onWebPage),
+        KeyBinding(action: .deploy, keys: [.char("d")], help: "Deploy the selected app now (asks first)", hint: "deploy", group: .browse, when: .onApp),
+        KeyBinding(action: .cancel, keys: [.char("x")], help: "Cancel the selected deployment, or the app's running one (asks first)", hint: "cancel",
+                   group: .browse, when: .onCancellable),
+        KeyBinding(action: .wrap, keys: [.char("w")], help: "Wrap long lines in a log, or cut them again", hint: "wrap", group: .browse, scope: .log,
+                   when: .inLog),
+        KeyBinding(action: .webhook, keys: [.char("w")], help: "Install the push webhook on the selected repository (asks first)", hint: "webhook",
+                   group: .browse, scope: .repositories, when: .onRepository),
+        KeyBinding(action: .command, keys: [.char(":")], help: "Command line (:repos, :accounts, :goto PATH, :q …; tab completes)", hint: "cmd", group: .app),
         KeyBinding(action: .help, keys: [.char("?")], help: "Show or hide this help", hint: "help", group: .app),
         KeyBinding(action: .quit, keys: [.char("q"), .ctrl("c")], help: "Quit", hint: "quit", group: .app),
     ])
@@ -134,9 +146,13 @@ public struct Keymap: Sendable, Equatable {
         bindings.first { $0.action == action }
     }
 
-    /// The status-bar hints, in declaration order: `enter open  esc back  …`.
-    public var hints: [(keys: String, hint: String)] {
-        bindings.compactMap { binding in binding.keys.first.flatMap { key in binding.hint.map { (key.label, $0) } } }
+    /// The status-bar hints for what works here, in declaration order: `enter open  esc back  …`.
+    public func hints(in state: DashboardState) -> [(keys: String, hint: String)] {
+        bindings.compactMap { binding in
+            guard let key = binding.keys.first, let hint = binding.hint, binding.scope.contains(state.current.kind),
+                  (binding.hintWhen ?? binding.when).refusal(in: state) == nil else { return nil }
+            return (key.label, hint)
+        }
     }
 
     /// The README's key table, generated from the declarations (a test keeps them equal).
@@ -144,8 +160,8 @@ public struct Keymap: Sendable, Equatable {
         var lines = ["| Keys | Action |", "|---|---|"]
         for binding in bindings {
             let keys = binding.keys.map { "`\($0.label)`" }.joined(separator: " ")
-            let scope = binding.scope == .everywhere ? "" : " *(\(binding.scope.rawValue))*"
-            lines.append("| \(keys) | \(binding.help)\(scope) |")
+            let place = binding.scope != .everywhere ? binding.scope.rawValue : binding.when.place
+            lines.append("| \(keys) | \(binding.help)\(place.isEmpty ? "" : " *(\(place))*") |")
         }
         return lines.joined(separator: "\n")
     }

@@ -12,6 +12,8 @@ public struct DashboardOptions: Sendable {
     public var saveTheme: (@Sendable (String) throws -> String)?
     /// Said in the status bar at start (theme or key problems, with file and line).
     public var startupMessages: [String] = []
+    /// A shared build host: deploy, cancel and webhook actions are hidden and refused.
+    public var readonly = false
 
     public init() {}
 }
@@ -41,6 +43,7 @@ public final class DashboardController {
         reducer = Reducer(keymap: options.keymap)
         state = DashboardState(width: width, height: height, now: now, asciiOnly: asciiOnly)
         state.themeName = options.theme.name
+        state.readonly = options.readonly
         state.themeNames = options.themes.map { $0.entries().map(\.name) } ?? ThemeCatalog.builtInNames
         changeCursor = (try? source.changes(after: nil))?.cursor
         lastDataVersion = source.dataVersion()

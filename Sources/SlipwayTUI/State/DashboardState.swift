@@ -95,6 +95,8 @@ public struct DashboardState: Sendable, Equatable {
     /// Theme names `:theme` completes, and the one in use.
     public var themeNames: [String] = []
     public var themeName = "default"
+    /// A shared build host (`--readonly`, `[ui] readonly`): deploy, cancel and webhook actions are hidden and refused.
+    public var readonly = false
 
     /// How long a changed row stays marked.
     public static let changeHighlight: TimeInterval = 3

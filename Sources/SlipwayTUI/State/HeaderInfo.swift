@@ -49,7 +49,7 @@ public enum Freshness: Sendable, Equatable {
         if let until = card.pausedUntil(now: now) { return .stale("rate limited for \(Age.duration(until.timeIntervalSince(now)))") }
         if engine == .none { return .stale("no engine running") }
         if let last = card.overview.lastActivityAt, now.timeIntervalSince(last) > maxAge {
-            return .stale("last sync \(Age.ago(last, now: now)) ago")
+            return .stale("last sync \(Age.phrase(last, now: now))")
         }
         return .fresh
     }

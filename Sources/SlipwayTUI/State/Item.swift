@@ -65,7 +65,7 @@ public enum Item: Sendable, Equatable {
     case app(Store.AppRow)
     case deployment(Deployment)
     /// A line of output; `part` > 0 for the rows a wrapped long line continues on.
-    case logLine(number: Int, part: Int = 0, stream: LogStream, text: String)
+    case logLine(number: Int, part: Int = 0, stream: LogStream, text: String, lines: Int = 0)
 
     /// The row's place in the mirror (`bitbucket/acme/api/main`); commits add `@hash`.
     public func path(provider: String, commitsOf branchPath: String = "") -> String {
@@ -78,7 +78,7 @@ public enum Item: Sendable, Equatable {
         case let .commit(c): "\(branchPath)@\(c.hash)"
         case let .app(row): "app:\(row.app.name)"
         case let .deployment(d): "deployment:\(d.id ?? 0)"
-        case let .logLine(number, part, _, _): "\(branchPath)#\(number).\(part)"
+        case let .logLine(number, part, _, _, _): "\(branchPath)#\(number).\(part)"
         }
     }
 
@@ -93,7 +93,7 @@ public enum Item: Sendable, Equatable {
         case let .commit(c): "commit:\(c.id ?? 0)"
         case let .app(row): "app:\(row.app.id ?? 0)"
         case let .deployment(d): "deployment:\(d.id ?? 0)"
-        case let .logLine(number, part, _, _): "line:\(number).\(part)"
+        case let .logLine(number, part, _, _, _): "line:\(number).\(part)"
         }
     }
 
@@ -108,7 +108,7 @@ public enum Item: Sendable, Equatable {
         case let .commit(c): String(c.hash.prefix(7))
         case let .app(row): row.app.name
         case let .deployment(d): "#\(d.id ?? 0)"
-        case let .logLine(number, _, _, _): "line \(number)"
+        case let .logLine(number, _, _, _, _): "line \(number)"
         }
     }
 }

@@ -95,13 +95,29 @@ public struct Reducer: Sendable {
         case let .confirm(_, effect):
             state.mode = .browse
             guard key == .char("y") || key == .char("Y") else {
-                show("not done", error: false, &state)
+                show(Self.declined(effect), error: false, &state)
                 return []
             }
             return [effect]
         case .browse:
+            // A message is about the last action: the next key clears it (unless it says something new).
+            state.message = nil
             guard let action = keymap.action(for: key, in: state.current.kind) else { return [] }
-            return perform(action, &state)
+            guard let binding = keymap.binding(action), let why = binding.when.refusal(in: state) else { return perform(action, &state) }
+            // A key shared by scoped bindings (w) says where each of them works.
+            let shared = keymap.bindings.filter { $0.keys.contains(key) && !$0.scope.contains(state.current.kind) }
+            show(shared.count > 1 ? shared.compactMap { $0.when.refusal(in: state) }.joined(separator: "; ") : why, error: false, &state)
+            return []
+        }
+    }
+
+    /// What a "no" to a question leaves as it was.
+    static func declined(_ effect: Effect) -> String {
+        switch effect {
+        case let .deploy(app): "\(app) was not deployed"
+        case let .cancelDeployment(id): "deployment #\(id) goes on"
+        case let .installWebhook(path): "no webhook installed on \(TerminalText.sanitize(path))"
+        default: "nothing changed"
         }
     }
 
@@ -138,25 +154,15 @@ public struct Reducer: Sendable {
         case .refresh: return refresh(&state)
         case .copy: return copy(&state)
         case .deploy:
-            guard let app = selectedApp(state) else {
-                show("select an app to deploy (:apps)", error: false, &state)
-                return []
-            }
+            guard let app = Self.selectedApp(state) else { return [] }
             state.mode = .confirm(prompt: "Deploy \(app) now, from its branch's head? y/n", effect: .deploy(app: app))
             return []
         case .wrap:
-            guard case .log = state.current.kind else {
-                show("w wraps the lines of a deployment's log, and installs a webhook on a repository", error: false, &state)
-                return []
-            }
             state.current.wrap.toggle()
             show(state.current.wrap ? "long lines wrap" : "long lines are cut", error: false, &state)
             return [.reload(depth: state.stack.count - 1)]
         case .webhook:
-            guard case let .repository(row)? = state.current.selectedItem else {
-                show("select a repository to install its push webhook", error: false, &state)
-                return []
-            }
+            guard case let .repository(row)? = state.current.selectedItem else { return [] }
             let path = "\(state.current.provider)/\(row.workspaceSlug)/\(row.repository.slug)"
             guard row.repository.isAdmin else {
                 show("you are not an admin of \(TerminalText.sanitize(path)); its webhook needs admin rights", error: true, &state)
@@ -169,17 +175,11 @@ public struct Reducer: Sendable {
             state.mode = .confirm(prompt: "Install Slipway's push webhook on \(TerminalText.sanitize(path))? y/n", effect: .installWebhook(path: path))
             return []
         case .cancel:
-            guard case let .deployment(deployment)? = state.current.selectedItem, let id = deployment.id, deployment.phase.isInProgress else {
-                show("select a queued or running deployment to cancel", error: false, &state)
-                return []
-            }
+            guard let deployment = Self.cancellable(state), let id = deployment.id else { return [] }
             state.mode = .confirm(prompt: "Cancel deployment #\(id) (\(deployment.phase.rawValue))? y/n", effect: .cancelDeployment(id))
             return []
         case .url:
-            guard let url = state.current.selectedItem.flatMap({ webURL(of: $0, level: state.current) }) else {
-                show("this row has no web page", error: false, &state)
-                return []
-            }
+            guard let url = state.current.selectedItem.flatMap({ Self.webURL(of: $0, level: state.current) }) else { return [] }
             state.message = StatusMessage(text: url, isError: false, until: state.now.addingTimeInterval(30))
             return []
         case .command:
@@ -467,10 +467,19 @@ public struct Reducer: Sendable {
     }
 
     /// The app the selection is about: an app row, or the app whose deployments are listed.
-    private func selectedApp(_ state: DashboardState) -> String? {
+    static func selectedApp(_ state: DashboardState) -> String? {
         if case let .app(row)? = state.current.selectedItem { return row.app.name }
         if case .deployments = state.current.kind { return state.current.title }
         return nil
+    }
+
+    /// The deployment `x` would cancel: the selected one, or an app row's latest, when queued or running.
+    static func cancellable(_ state: DashboardState) -> Deployment? {
+        switch state.current.selectedItem {
+        case let .deployment(deployment)? where deployment.phase.isInProgress: deployment
+        case let .app(row)? where row.latest?.phase.isInProgress == true: row.latest
+        default: nil
+        }
     }
 
     // MARK: Mouse
@@ -512,19 +521,17 @@ public struct Reducer: Sendable {
         case let .branch(row): text = row.branch.headHash
         case let .commit(commit): text = commit.hash
         case let .deployment(deployment): text = deployment.commitHash
-        case let .logLine(_, _, _, line): text = line
+        case let .logLine(_, _, _, line, _): text = line
+        case let .account(card): text = AccountText.relinkCommand(card.overview.account)
         default:
-            guard let url = webURL(of: item, level: state.current) else {
-                show("nothing to copy on this row", error: false, &state)
-                return []
-            }
+            guard let url = Self.webURL(of: item, level: state.current) else { return [] }
             text = url
         }
         show("copied \(text.count > 60 ? String(text.prefix(57)) + "…" : text)", error: false, &state)
         return [.copy(text)]
     }
 
-    func webURL(of item: Item, level: Level) -> String? {
+    static func webURL(of item: Item, level: Level) -> String? {
         switch item {
         case let .provider(o): return o.account.webURL
         case let .account(card): return card.overview.account.webURL

@@ -7,6 +7,21 @@ public enum Age {
         return duration(now.timeIntervalSince(date))
     }
 
+    /// `just now`, `5m ago`, `in 2h`; `never` without a date: a phrase, never "now ago".
+    public static func phrase(_ date: Date?, now: Date) -> String {
+        guard let date else { return "never" }
+        let seconds = now.timeIntervalSince(date)
+        if abs(seconds) < 2 { return "just now" }
+        return seconds > 0 ? "\(duration(seconds)) ago" : "in \(duration(-seconds))"
+    }
+
+    /// How long something took or has run: `0.4s`, `12s`, `3m05s`, `2h10m` (never "now").
+    public static func elapsed(_ seconds: TimeInterval) -> String {
+        let s = max(0, seconds)
+        if s < 10 { return String(format: "%.1fs", s) }
+        return countdown(s.rounded(.down))
+    }
+
     public static func duration(_ seconds: TimeInterval) -> String {
         let s = Int(max(0, seconds).rounded(.down))
         switch s {

@@ -47,7 +47,18 @@ public struct DashboardView {
         var right: [String] = []
         if !level.filter.isEmpty { right.append("filter “\(TerminalText.sanitize(level.filter))”") }
         if level.kind.sorts.count > 1 { right.append("sort: \(level.kind.label(level.sort))") }
-        right.append(level.total == 0 ? "0" : "\(level.selection + 1)/\(level.total)")
+        if case .log = level.kind {
+            if level.followTail { right.append("following") }
+            if level.wrap { right.append("wrapped") }
+            // Lines, not the rows wrapping makes of them.
+            if case let .logLine(number, _, _, _, lines)? = level.selectedItem {
+                right.append("line \(number)/\(lines)")
+            } else {
+                right.append(level.total == 0 ? "no lines yet" : "\(level.selection + 1)/\(level.total)")
+            }
+        } else {
+            right.append(level.total == 0 ? "0" : "\(level.selection + 1)/\(level.total)")
+        }
         let rightText = right.joined(separator: "  ") + " "
         let rightWidth = DisplayWidth.of(rightText)
         var x = 1
@@ -170,16 +181,20 @@ struct StatusBarView {
             grid.put(" " + TerminalText.sanitize(message.text), x: 0, y: y, role: message.isError ? .error : .info)
             return
         }
-        // Help and quit always show; the others as room allows, in declaration order.
-        let all = keymap.hints
-        let essential = all.filter { $0.hint == "help" || $0.hint == "quit" }
-        var optional = all.filter { $0.hint != "help" && $0.hint != "quit" }
+        // Help and quit always show; what works only here comes before what works everywhere
+        // when room runs out; they are drawn in declaration order.
+        let all = keymap.hints(in: state)
+        let essential: Set<String> = ["help", "quit"]
+        let local = Set(keymap.bindings.filter { ($0.hintWhen ?? $0.when) != .always }.compactMap(\.hint))
+        var shown = all
         func width(_ hints: [(keys: String, hint: String)]) -> Int {
             hints.map { DisplayWidth.of($0.keys) + 1 + DisplayWidth.of($0.hint) + 2 }.reduce(1, +)
         }
-        while !optional.isEmpty, width(optional + essential) > grid.width { optional.removeLast() }
+        for keep in [{ (h: String) in !local.contains(h) && !essential.contains(h) }, { (h: String) in !essential.contains(h) }] {
+            while width(shown) > grid.width, let drop = shown.lastIndex(where: { keep($0.hint) }) { shown.remove(at: drop) }
+        }
         var x = 1
-        for hint in optional + essential {
+        for hint in shown {
             x += grid.put(hint.keys, x: x, y: y, role: .hintKey)
             x += 1
             x += grid.put(hint.hint, x: x, y: y, role: .hint)

@@ -55,11 +55,11 @@ struct DetailView {
                          Line(label: "commit", value: d.commitHash),
                          Line(label: "cause", value: clean(d.cause)),
                          Line(label: "started", value: "\(JSONOutput.timestamp(d.createdAt)) (\(Age.ago(d.createdAt, now: now)) ago)")]
-            if let finished = d.finishedAt { lines.append(Line(label: "took", value: Age.duration(finished.timeIntervalSince(d.createdAt)))) }
+            if let finished = d.finishedAt { lines.append(Line(label: "took", value: Age.elapsed(finished.timeIntervalSince(d.createdAt)))) }
             if let error = d.errorMessage { lines.append(Line(label: "reason", value: clean(error))) }
             lines.append(Line(label: "logs", value: "enter opens them; slipway logs \(d.id ?? 0) --follow"))
             return lines
-        case let .logLine(number, _, stream, text):
+        case let .logLine(number, _, stream, text, _):
             return [Line(label: "line", value: "\(number) (\(stream.rawValue))"), Line(label: "", value: clean(text))]
         case let .provider(o):
             return accountLines(o, budgets: [], now: now)
@@ -75,7 +75,7 @@ struct DetailView {
             return [Line(label: "repository", value: clean(repo.fullName)),
                     Line(label: "main", value: clean(repo.mainBranch ?? "-") + "   branches: \(repo.branchCount)   \(repo.isPrivate ? "private" : "public")"),
                     Line(label: "pushed", value: repo.updatedOn.map { "\(Age.ago($0, now: now)) ago (\(JSONOutput.timestamp($0)))" } ?? "-"),
-                    Line(label: "checked", value: repo.lastCheckedAt.map { "\(Age.ago($0, now: now)) ago" } ?? "not yet"),
+                    Line(label: "checked", value: repo.lastCheckedAt.map { Age.phrase($0, now: now) } ?? "not yet"),
                     Line(label: "webhook", value: webhookText(r.webhook, admin: repo.isAdmin, now: now)),
                     Line(label: "web", value: clean(repo.webURL ?? "-")),
                     Line(label: "clone", value: clean(repo.cloneURL ?? "-"))]
@@ -111,8 +111,7 @@ struct DetailView {
         for budget in budgets.sorted(by: { $0.kind.rawValue > $1.kind.rawValue }) {
             lines.append(Line(label: budget.kind == .rest ? "REST budget" : "git budget", value: AccountText.budgetDetail(budget, now: now)))
         }
-        let relink = AccountText.linkCommand(a)
-        lines.append(Line(label: a.status == .needsRelink ? "relink now" : "relink", value: "slipway unlink \(a.provider.rawValue) && \(relink)"))
+        lines.append(Line(label: a.status == .needsRelink ? "relink now" : "relink", value: AccountText.relinkCommand(a) + "  (y copies it)"))
         return lines
     }
 

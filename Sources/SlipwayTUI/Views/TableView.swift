@@ -48,7 +48,7 @@ struct TableView {
                 let matchRole: StyleRole = selected ? .selectedMatch : .match
                 var plainRole: StyleRole = column.title == "HEAD" || column.title == "HASH" ? (selected ? .selected : .hash) : base
                 if column.title == "PHASE", !selected, let phase = Self.phaseRole(text) { plainRole = phase }
-                if column.title == "OUTPUT", !selected, case let .logLine(_, _, stream, _) = item, stream != .stdout { plainRole = stream == .stderr ? .error : .dim }
+                if column.title == "OUTPUT", !selected, case let .logLine(_, _, stream, _, _) = item, stream != .stdout { plainRole = stream == .stderr ? .error : .dim }
                 grid.put(text, x: start, y: y, limit: width) { offset in matches.contains(offset) ? matchRole : plainRole }
                 x += width + 1
             }
@@ -147,8 +147,11 @@ struct TableView {
         phase.isInProgress ? "\(spinner) \(phase.rawValue)" : phase.rawValue
     }
 
+    /// How long it took; while it runs, how long it has run so far (`12s…`); `-` while queued.
     static func took(_ d: Deployment, now: Date) -> String {
-        Age.duration((d.finishedAt ?? now).timeIntervalSince(d.createdAt)).replacingOccurrences(of: "now", with: "0s")
+        if let finished = d.finishedAt { return Age.elapsed(finished.timeIntervalSince(d.createdAt)) }
+        guard d.phase.isInProgress, d.phase != .pendingBuild else { return d.phase == .pendingBuild ? "-" : Age.elapsed(d.updatedAt.timeIntervalSince(d.createdAt)) }
+        return Age.elapsed(now.timeIntervalSince(d.createdAt)) + "…"
     }
 
     static func phaseRole(_ text: String) -> StyleRole? {
@@ -188,7 +191,7 @@ struct TableView {
         case let .deployment(d):
             return ["#\(d.id ?? 0)", String(d.commitHash.prefix(7)), phaseText(d.phase, spinner: spinner), clean(d.cause + (d.errorMessage.map { ": \($0)" } ?? "")),
                     Age.ago(d.createdAt, now: now), took(d, now: now)]
-        case let .logLine(number, part, _, text):
+        case let .logLine(number, part, _, text, _):
             return [part == 0 ? "\(number)" : "", clean(text)]
         case let .account(card):
             let o = card.overview
@@ -242,14 +245,13 @@ enum AccountText {
     }
 
     /// The exact command that links this account the way it was linked.
-    static func linkCommand(_ a: Account) -> String {
-        let provider = a.provider.rawValue
-        var command = "slipway link \(provider)"
-        if a.apiURL != a.provider.defaultAPIURL { command += " --api-url \(TerminalText.sanitize(a.apiURL))" }
-        if a.webURL != a.provider.defaultWebURL { command += " --web-url \(TerminalText.sanitize(a.webURL))" }
+    /// The command that re-authenticates an account in place (`--relink` keeps its URLs, mirror,
+    /// apps and hooks); secrets are read from stdin, never put on the command line.
+    static func relinkCommand(_ a: Account) -> String {
+        var command = "slipway link \(a.provider.rawValue) --relink"
         switch a.auth {
         case .token: command += " --token-file -"
-        case .apiToken: command += " --email \(TerminalText.sanitize(a.email ?? "EMAIL")) --api-token TOKEN"
+        case .apiToken: command += " --email \(TerminalText.sanitize(a.email ?? "EMAIL")) --token-file -"
         case .oauth: command += " --oauth" + (a.clientID.map { " --client-id \(TerminalText.sanitize($0)) --client-secret -" } ?? "")
         case .clientCredentials: command += " --client-credentials --client-id \(TerminalText.sanitize(a.clientID ?? "ID")) --client-secret -"
         }
