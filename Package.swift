@@ -112,7 +112,7 @@ let package = Package(
             dependencies: ["SlipwayCore", "SlipwaySandbox", "SlipwayHTTP", "SlipwayProviders", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(name: "SlipwaySandboxTests", dependencies: ["SlipwaySandbox", "SlipwayHTTP"], exclude: ["Fixtures"]),
-        .testTarget(name: "SlipwayCLITests", dependencies: ["SlipwayCLI", "SlipwayTestSupport", "CSpawn", "SlipwayCore", "SlipwaySandbox", "SlipwayHTTP", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "SlipwayCLITests", dependencies: ["SlipwayCLI", "SlipwayTestSupport", "CSpawn", "SlipwayCore", "SlipwaySandbox", "SlipwayHTTP", "SlipwayTUI", "SlipwayServer", .product(name: "GRDB", package: "GRDB.swift")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -128,7 +128,7 @@ struct DaemonCommand: AsyncParsableCommand {
         let context = try global.context()
         try await EngineHost(context: context, role: "daemon", listensForWebhooks: true).run(
             printChanges: false,
-            banner: "slipway daemon: engine running for \(context.paths.home ?? context.paths.dataDirectory) (pid \(getpid())); SIGINT or SIGTERM stops it")
+            banner: "daemon: engine running for \(context.paths.home ?? context.paths.dataDirectory) (pid \(getpid())); SIGINT or SIGTERM stops it")
     }
 }
 

@@ -30,7 +30,7 @@ struct EngineHost {
                                                            handler: StoreWebhookHandler(store: context.store, keyFile: context.paths.keyFile, logger: logger),
                                                            health: health)
             } catch {
-                let why = "\(error)".contains("in use") ? "something else listens there; set webhooks.listen to a free address" : "\(error)"
+                let why = Self.bindFailure("\(error)")
                 Terminal.warning("webhooks: cannot listen on \(context.config.webhooks.listen) (\(why)); running without the receiver")
             }
         }
@@ -76,6 +76,19 @@ struct EngineHost {
         await receiver?.stop()
         logger.info("engine stopped")
         Terminal.error("stopped; the engine lock is released")
+    }
+
+    /// Why the receiver could not listen, in words and with the fix (not NIO's errno text).
+    static func bindFailure(_ raw: String) -> String {
+        let text = raw.lowercased()
+        if text.contains("in use") { return "something else listens there; set webhooks.listen to a free address" }
+        if text.contains("permission denied") { return "ports below 1024 need privileges; set webhooks.listen to a port above 1024" }
+        if text.contains("cannot assign requested address") { return "this host has no such address; use 127.0.0.1, or 0.0.0.0 behind a proxy" }
+        // Whatever else: the message without the system call and errno around it.
+        var message = raw
+        if let colon = message.range(of: "): ") { message = String(message[colon.upperBound...]) }
+        if let errno = message.range(of: " (errno:") { message = String(message[..<errno.lowerBound]) }
+        return message.lowercased()
     }
 
     /// Prints change events as the engine appends them.
