@@ -253,3 +253,34 @@ struct StoreWatcherTests {
         _ = started
     }
 }
+
+@Suite("Locating paths")
+struct LocateTests {
+    @Test("the longest workspace that exists, then the longest repository, the rest is the branch (slashes need no quoting)")
+    func longestWorkspace() throws {
+        let tmp = TemporaryDirectory()
+        let store = try Store(path: tmp.file("slipway.db"))
+        let now = Date()
+        try store.write { db in
+            var account = Account(provider: .bitbucket, username: "ada", apiURL: "https://api.bitbucket.org/2.0", webURL: "https://bitbucket.org", auth: .token, createdAt: now)
+            try account.insert(db)
+            for slug in ["acme", "acme/platform"] {
+                var workspace = Workspace(accountID: account.id!, slug: slug, updatedAt: now)
+                try workspace.insert(db)
+                var repository = Repository(workspaceID: workspace.id!, slug: "api", name: "api", fullName: "\(slug)/api", updatedAt: now)
+                try repository.insert(db)
+                for name in ["main", "feature/x"] {
+                    var branch = Branch(repositoryID: repository.id!, name: name, headHash: "abc", updatedAt: now)
+                    try branch.insert(db)
+                }
+            }
+        }
+        let deep = try #require(try store.locate("bitbucket/acme/platform/api/feature/x"))
+        #expect(deep.workspace?.slug == "acme/platform" && deep.repository?.slug == "api" && deep.branch?.name == "feature/x")
+        let shallow = try #require(try store.locate("bitbucket/acme/api/main"))
+        #expect(shallow.workspace?.slug == "acme" && shallow.branch?.name == "main")
+        #expect(try store.locate("bitbucket/")?.workspace == nil)
+        #expect(try store.locate("bitbucket/acme/api/nope") == nil)
+        #expect(try store.locate("gitlab/acme") == nil, "not linked")
+    }
+}

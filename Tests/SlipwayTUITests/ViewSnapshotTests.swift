@@ -24,9 +24,9 @@ struct ViewSnapshotTests {
         // One account: the dashboard opens at its workspaces.
         Snapshot.check(c.render(), "workspaces-\(size)")
         keys(c, .escape)
-        Snapshot.check(c.render(), "providers-\(size)")
+        Snapshot.check(c.render(), "providers-\(size)", roles: true)
         keys(c, .enter, .enter)
-        Snapshot.check(c.render(), "repositories-\(size)")
+        Snapshot.check(c.render(), "repositories-\(size)", roles: true)
         keys(c, .enter)
         Snapshot.check(c.render(), "branches-\(size)")
         keys(c, .char("j"), .char("j"), .char("p"))
@@ -47,7 +47,7 @@ struct ViewSnapshotTests {
         keys(c, .char(":"))
         type(c, "accounts")
         keys(c, .enter)
-        Snapshot.check(c.render(), "accounts-\(size)")
+        Snapshot.check(c.render(), "accounts-\(size)", roles: true)
         keys(c, .char("?"))
         Snapshot.check(c.render(), "help-\(size)")
         keys(c, .escape, .char(":"))
@@ -67,13 +67,13 @@ struct ViewSnapshotTests {
         keys(c, .char(":"))
         type(c, "apps")
         keys(c, .enter)
-        Snapshot.check(c.render(), "apps-\(size)")
+        Snapshot.check(c.render(), "apps-\(size)", roles: true)
         keys(c, .enter)
-        Snapshot.check(c.render(), "deployments-\(size)")
+        Snapshot.check(c.render(), "deployments-\(size)", roles: true)
         keys(c, .char("j"), .char("j"), .char("p"))
         Snapshot.check(c.render(), "deployments-detail-\(size)")
         keys(c, .char("p"), .enter)
-        Snapshot.check(c.render(), "log-\(size)")
+        Snapshot.check(c.render(), "log-\(size)", roles: true)
         keys(c, .char("w"))
         Snapshot.check(c.render(), "log-wrapped-\(size)")
     }
@@ -141,5 +141,6 @@ final class FailingSource: DashboardSource, @unchecked Sendable {
     func requestCancel(deploymentID: Int64) throws -> Int64 { try inner.requestCancel(deploymentID: deploymentID) }
     func requestWebhookInstall(path: String) throws -> Int64 { try inner.requestWebhookInstall(path: path) }
     func command(id: Int64) throws -> EngineCommand? { try inner.command(id: id) }
+    func locate(path: String) throws -> MirrorLocation? { try inner.locate(path: path) }
     func dataVersion() -> Int? { inner.dataVersion() }
 }

@@ -166,7 +166,8 @@ extension Store {
 
     /// Repositories of one workspace, or of every workspace of an account (`workspaceID` nil).
     public func repositoryWindow(accountID: Int64, workspaceID: Int64?, _ query: BrowseQuery) throws -> Window<RepositoryRow> {
-        let filter = Self.filterClause(["r.slug", "r.name"], query.filter)
+        // Every column the list shows: name, slug, workspace, main branch.
+        let filter = Self.filterClause(["r.slug", "r.name", "w.slug", "r.main_branch"], query.filter)
         let scope = workspaceID == nil ? "w.account_id = ?" : "r.workspace_id = ?"
         let order = switch query.sort {
         case .name: "r.name COLLATE NOCASE, w.slug, r.slug"
@@ -189,7 +190,8 @@ extension Store {
 
     /// Branches of one repository, or of every repository of an account (`repositoryID` nil).
     public func branchWindow(accountID: Int64, repositoryID: Int64?, _ query: BrowseQuery) throws -> Window<BranchRow> {
-        let filter = Self.filterClause(["b.name", "b.head_author", "b.head_message"], query.filter)
+        // Every column the list shows: repository (as ws/repo), name, head hash, author, subject.
+        let filter = Self.filterClause(["w.slug || '/' || r.slug", "b.name", "b.head_hash", "b.head_author", "b.head_message"], query.filter)
         let scope = repositoryID == nil ? "w.account_id = ?" : "b.repository_id = ?"
         let order = switch query.sort {
         case .name: "b.name COLLATE NOCASE, r.slug"
@@ -255,7 +257,7 @@ extension Store {
 
 extension Store {
     /// Every branch of a scope in the order a sort gives, as ids with their lowercased search
-    /// text (name, author, subject) — the dashboard filters large lists in memory from this and
+    /// text (name, author, repository, hash, subject: the columns shown) — the dashboard filters large lists in memory from this and
     /// then reads only the visible rows by id.
     public struct BranchSearchIndex: Sendable {
         public var ids: [Int64]
@@ -274,19 +276,19 @@ extension Store {
         return try read { db in
             var index = BranchSearchIndex(ids: [], keys: [], starts: [])
             let cursor = try Row.fetchCursor(db, sql: """
-                SELECT b.id, b.name, b.head_author, b.head_message
+                SELECT b.id, b.name, b.head_author, w.slug || '/' || r.slug, b.head_hash, b.head_message
                 FROM branches b JOIN repositories r ON r.id = b.repository_id JOIN workspaces w ON w.id = r.workspace_id
                 WHERE \(scope) ORDER BY \(order)
                 """, arguments: [repositoryID ?? accountID])
             while let row = try cursor.next() {
                 index.ids.append(row[0])
                 index.starts.append(index.keys.count)
-                for column in 1...3 {
+                for column in 1...5 {
                     var text: String = row[column] ?? ""
                     // The subject only: the first line of the message.
-                    if column == 3, let newline = text.firstIndex(of: "\n") { text = String(text[..<newline]) }
+                    if column == 5, let newline = text.firstIndex(of: "\n") { text = String(text[..<newline]) }
                     for byte in text.utf8 { index.keys.append(byte >= 65 && byte <= 90 ? byte + 32 : (byte == 0 ? 32 : byte)) }
-                    index.keys.append(column == 3 ? 0 : 1)
+                    index.keys.append(column == 5 ? 0 : 1)
                 }
             }
             return index

@@ -163,3 +163,74 @@ extension Store {
         try write { db in try db.execute(sql: "UPDATE accounts SET id = id WHERE 0") }
     }
 }
+
+/// Where a path leads in the mirror (`:goto`): the account, then as deep as the path named.
+public struct MirrorLocation: Sendable, Equatable {
+    public struct Named: Sendable, Equatable {
+        public var id: Int64
+        public var slug: String
+    }
+
+    public struct RepositoryPlace: Sendable, Equatable {
+        public var id: Int64
+        public var slug: String
+        public var webURL: String?
+    }
+
+    public struct BranchPlace: Sendable, Equatable {
+        public var id: Int64
+        public var name: String
+    }
+
+    public var accountID: Int64
+    public var provider: String
+    public var webURL: String
+    public var workspace: Named?
+    public var repository: RepositoryPlace?
+    public var branch: BranchPlace?
+}
+
+extension Store {
+    /// Resolves `provider[/workspace[/repository[/branch]]]` by DESIGN.md's rule: the longest
+    /// workspace that exists, then the longest repository in it, the rest the branch (so names
+    /// with `/` need no quoting). Nil when the provider is not linked or a named part is missing.
+    public func locate(_ path: String) throws -> MirrorLocation? {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        guard let first = parts.first, let kind = ProviderKind(rawValue: first.lowercased()),
+              let account = try account(for: kind), let accountID = account.id else { return nil }
+        var location = MirrorLocation(accountID: accountID, provider: kind.rawValue, webURL: account.webURL)
+        var rest = Array(parts.dropFirst())
+        while rest.last == "" { rest.removeLast() }
+        guard !rest.isEmpty else { return location }
+        // Longest first: a workspace may itself contain '/' (GitLab groups).
+        var workspace: Workspace?
+        var used = 0
+        for count in stride(from: rest.count, through: 1, by: -1) {
+            if let found = try self.workspace(accountID: accountID, slug: rest[..<count].joined(separator: "/")) {
+                workspace = found
+                used = count
+                break
+            }
+        }
+        guard let workspace, let workspaceID = workspace.id else { return nil }
+        location.workspace = .init(id: workspaceID, slug: workspace.slug)
+        rest.removeFirst(used)
+        guard !rest.isEmpty else { return location }
+        var repository: Repository?
+        for count in stride(from: rest.count, through: 1, by: -1) {
+            if let found = try self.repository(workspaceID: workspaceID, slug: rest[..<count].joined(separator: "/")) {
+                repository = found
+                used = count
+                break
+            }
+        }
+        guard let repository, let repositoryID = repository.id else { return nil }
+        location.repository = .init(id: repositoryID, slug: repository.slug, webURL: repository.webURL)
+        rest.removeFirst(used)
+        guard !rest.isEmpty else { return location }
+        let name = rest.joined(separator: "/")
+        guard let branch = try self.branch(repositoryID: repositoryID, name: name), let branchID = branch.id else { return nil }
+        location.branch = .init(id: branchID, name: branch.name)
+        return location
+    }
+}

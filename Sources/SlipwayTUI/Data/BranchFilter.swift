@@ -17,7 +17,7 @@ struct BranchFilter {
         self.builtAt = builtAt
     }
 
-    /// Ids of the branches whose name, author or subject contains `needle` (ASCII case folded).
+    /// Ids of the branches whose name, author, repository, hash or subject contains `needle` (ASCII case folded).
     mutating func matches(_ needle: String) -> [Int64] {
         guard !needle.isEmpty else { return index.ids }
         if let cache, cache.needle == needle { return cache.matches }

@@ -16,6 +16,8 @@ public protocol DashboardSource: AnyObject, Sendable {
     /// Queues an engine command installing the push webhook on a repository.
     func requestWebhookInstall(path: String) throws -> Int64
     func command(id: Int64) throws -> EngineCommand?
+    /// Where a path leads in the mirror (`:goto`), by the longest-workspace rule.
+    func locate(path: String) throws -> MirrorLocation?
     /// Changes whenever any connection commits (`PRAGMA data_version`); nil when unknown.
     func dataVersion() -> Int?
 }
@@ -180,6 +182,8 @@ public final class StoreSource: DashboardSource, @unchecked Sendable {
         let payload = String(decoding: try JSONSerialization.data(withJSONObject: ["path": path]), as: UTF8.self)
         return try store.enqueue(.refresh, payload: payload, requestedBy: "tui:\(getpid())", now: Date())
     }
+
+    public func locate(path: String) throws -> MirrorLocation? { try store.locate(path) }
 
     public func command(id: Int64) throws -> EngineCommand? {
         try store.command(id: id)

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import SlipwayCore
 
 /// How a dashboard is set up: keys (after `[keys]` remaps), themes, and where it runs.
@@ -34,6 +35,12 @@ public final class DashboardController {
     public private(set) var themeVersion = 0
     /// Our own control sequences (OSC 52) waiting to be written between frames.
     private var controlOutput: [[UInt8]] = []
+    /// Engine requests write the store: they run here, never on the thread that reads keys, so
+    /// a busy store cannot freeze a keystroke. Their answers come back through the inbox.
+    private let writes = DispatchQueue(label: "slipway.dashboard.writes")
+    private let inbox = Inbox()
+    /// Wakes the loop when a background write has answered.
+    public var wake: (@Sendable () -> Void)?
 
     public init(source: any DashboardSource, width: Int, height: Int, now: Date = Date(), asciiOnly: Bool = false,
                 options: DashboardOptions = DashboardOptions()) {
@@ -73,6 +80,28 @@ public final class DashboardController {
     }
 
     public func markPainted() { dirty = false }
+
+    /// Applies what background writes answered (the loop calls this when woken).
+    public func drainInbox() {
+        for action in inbox.take() { send(action) }
+    }
+
+    /// Waits for the writes asked so far and applies their answers (tests).
+    public func settle() {
+        writes.sync {}
+        drainInbox()
+    }
+
+    /// Runs a store write off this thread; its answer is an action for the inbox.
+    private func inBackground(_ work: @escaping @Sendable () -> Action) {
+        let inbox = self.inbox
+        let wake = self.wake
+        writes.async {
+            let action = work()
+            inbox.put(action)
+            wake?()
+        }
+    }
 
     public var quitRequested: Bool { state.quitRequested }
 
@@ -115,12 +144,8 @@ public final class DashboardController {
         case let .reload(depth):
             load(depth: depth)
         case let .refresh(path, description):
-            do {
-                let id = try source.requestRefresh(path: path)
-                send(.commandQueued(id: id, description: description))
-            } catch {
-                send(.failed("cannot ask the engine: \(error)"))
-            }
+            let source = self.source
+            inBackground { Self.queued(description) { try source.requestRefresh(path: path) } }
         case let .copy(text):
             guard let bytes = Clipboard.osc52(text, inTmux: options.inTmux) else {
                 send(.failed("too long for the clipboard (OSC 52 carries at most \(Clipboard.maxPayload) bytes)"))
@@ -130,25 +155,31 @@ public final class DashboardController {
         case let .setTheme(name):
             switchTheme(name)
         case let .deploy(app):
-            do {
-                send(.commandQueued(id: try source.requestDeploy(app: app), description: "deploy \(app)"))
-            } catch {
-                send(.failed("cannot ask the engine: \(error)"))
-            }
+            let source = self.source
+            inBackground { Self.queued("deploy \(app)") { try source.requestDeploy(app: app) } }
         case let .cancelDeployment(id):
-            do {
-                send(.commandQueued(id: try source.requestCancel(deploymentID: id), description: "cancel #\(id)"))
-            } catch {
-                send(.failed("cannot ask the engine: \(error)"))
-            }
+            let source = self.source
+            inBackground { Self.queued("cancel #\(id)") { try source.requestCancel(deploymentID: id) } }
         case let .installWebhook(path):
+            let source = self.source
+            inBackground { Self.queued("webhook") { try source.requestWebhookInstall(path: path) } }
+        case let .locate(path):
             do {
-                send(.commandQueued(id: try source.requestWebhookInstall(path: path), description: "webhook on \(TerminalText.sanitize(path))"))
+                send(.located(path: path, try source.locate(path: path)))
             } catch {
-                send(.failed("cannot ask the engine: \(error)"))
+                send(.failed("cannot read the mirror: \(error)"))
             }
         case .quit:
             break
+        }
+    }
+
+    /// The answer to an engine request: queued (its result comes later), or why it could not be asked.
+    private static func queued(_ description: String, _ request: () throws -> Int64) -> Action {
+        do {
+            return .commandQueued(id: try request(), description: description)
+        } catch {
+            return .failed("cannot ask the engine: \(error)")
         }
     }
 
@@ -195,5 +226,19 @@ public final class DashboardController {
     private func ensureWindow() {
         let depth = state.stack.count - 1
         if !state.current.covers(state.visibleRange) { load(depth: depth) }
+    }
+}
+
+/// Answers from background writes, waiting for the dashboard's thread.
+private final class Inbox: Sendable {
+    private let actions = Mutex<[Action]>([])
+
+    func put(_ action: Action) { actions.withLock { $0.append(action) } }
+
+    func take() -> [Action] {
+        actions.withLock { pending in
+            defer { pending.removeAll() }
+            return pending
+        }
     }
 }

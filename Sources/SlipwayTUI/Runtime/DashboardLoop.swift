@@ -27,6 +27,8 @@ public struct DashboardLoop: Sendable {
         defer { terminal.stop() }
         let (width, height) = terminal.size
         let controller = DashboardController(source: source, width: width, height: height, asciiOnly: !terminal.utf8, options: options)
+        let wake = self.wake
+        controller.wake = { wake.wake() }
         var themeVersion = controller.themeVersion
         if let note = terminal.fallbackNote { controller.send(.failed(note)) }
         var lastFrame = Date.distantPast
@@ -40,6 +42,7 @@ public struct DashboardLoop: Sendable {
             _ = poll(&fds, 2, Int32(max(0, timeout) * 1000))
             if fds[1].revents != 0 { wake.drain() }
             if wake.quitRequested { return }
+            controller.drainInbox()
             // Keys (a paste or a held key drains in one go) and resizes; curses may have buffered
             // input poll cannot see, so this reads until curses says there is none.
             while let event = terminal.nextEvent() {

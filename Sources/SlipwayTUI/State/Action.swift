@@ -16,6 +16,8 @@ public enum Action: Sendable, Equatable {
     case commandQueued(id: Int64, description: String)
     case commandFinished(id: Int64, succeeded: Bool, result: String)
     case failed(String)
+    /// Where `:goto PATH` leads in the mirror (nil: nowhere).
+    case located(path: String, MirrorLocation?)
 }
 
 /// Work the reducer asks the runtime to do; its results come back as Actions.
@@ -34,6 +36,8 @@ public enum Effect: Sendable, Equatable {
     case cancelDeployment(Int64)
     /// Ask the engine to install Slipway's push webhook on a repository (`bitbucket/ws/repo`).
     case installWebhook(path: String)
+    /// Find a path in the mirror (`:goto`); the answer comes back as `.located`.
+    case locate(path: String)
     case quit
 }
 
@@ -51,42 +55,68 @@ public struct MouseEvent: Sendable, Equatable {
     }
 }
 
-/// The `:` commands, with what completion offers.
-public enum CommandLineCatalog {
-    public struct Entry: Sendable {
-        public var name: String
-        public var aliases: [String]
-        public var help: String
+/// The `:` commands: a typed catalogue, so a command without its handling does not compile (the
+/// reducer switches over every case); names, aliases and help feed completion, help and the README.
+public enum LineCommand: String, Sendable, CaseIterable {
+    case providers, workspaces, repos, branches, accounts, apps, goto, sort, theme, filter, refresh, help, quit
+
+    public var aliases: [String] {
+        switch self {
+        case .providers: ["home"]
+        case .workspaces: ["ws"]
+        case .repos: ["repositories"]
+        case .apps: ["deployments"]
+        case .quit: ["q", "q!", "exit"]
+        default: []
+        }
     }
 
-    public static let entries: [Entry] = [
-        Entry(name: "providers", aliases: ["home"], help: "the linked providers"),
-        Entry(name: "workspaces", aliases: ["ws"], help: "the workspaces of the current account"),
-        Entry(name: "repos", aliases: ["repositories"], help: "every repository of the current account"),
-        Entry(name: "branches", aliases: [], help: "every branch of the current account"),
-        Entry(name: "accounts", aliases: [], help: "accounts, their status and budgets"),
-        Entry(name: "apps", aliases: ["deployments"], help: "apps, their deployments and logs"),
-        Entry(name: "sort", aliases: [], help: "sort by name, recent or size"),
-        Entry(name: "theme", aliases: [], help: "switch the theme (and keep it): :theme NAME"),
-        Entry(name: "filter", aliases: [], help: "filter this list"),
-        Entry(name: "refresh", aliases: [], help: "refresh this item now"),
-        Entry(name: "help", aliases: [], help: "key bindings"),
-        Entry(name: "quit", aliases: ["q", "q!", "exit"], help: "leave the dashboard"),
-    ]
+    /// What it takes after its name, for help.
+    public var argument: String? {
+        switch self {
+        case .goto: "PATH"
+        case .sort: "ORDER"
+        case .theme: "NAME"
+        case .filter: "TEXT"
+        default: nil
+        }
+    }
 
-    /// Command names that start with what was typed (the first word only).
-    public static func completions(for text: String, themes: [String] = []) -> [String] {
+    public var help: String {
+        switch self {
+        case .providers: "the linked providers"
+        case .workspaces: "the workspaces of the current account"
+        case .repos: "every repository of the current account"
+        case .branches: "every branch of the current account"
+        case .accounts: "accounts, their status, budgets and relink command"
+        case .apps: "apps, their deployments and logs"
+        case .goto: "jump to a workspace, repository or branch by path (bitbucket/acme/api/main)"
+        case .sort: "sort this list: \(LevelKind.sortCatalogue)"
+        case .theme: "switch the theme (and keep it)"
+        case .filter: "filter this list"
+        case .refresh: "refresh this item now"
+        case .help: "key bindings"
+        case .quit: "leave the dashboard"
+        }
+    }
+
+    public static func resolve(_ word: String) -> LineCommand? {
+        let lower = word.lowercased()
+        return allCases.first { $0.rawValue == lower || $0.aliases.contains(lower) }
+    }
+}
+
+/// What completion offers on the `:` line.
+public enum CommandLineCatalog {
+    /// Command names that start with what was typed; after `theme ` the theme names, after
+    /// `sort ` the orders of this list.
+    public static func completions(for text: String, themes: [String] = [], sorts: [String] = []) -> [String] {
         let typed = text.lowercased()
-        if typed.hasPrefix("theme ") {
-            let partial = typed.dropFirst(6)
-            return themes.filter { $0.hasPrefix(partial) }.map { "theme " + $0 }
+        for (command, values) in [("theme ", themes), ("sort ", sorts)] where typed.hasPrefix(command) {
+            let partial = typed.dropFirst(command.count)
+            return values.filter { $0.hasPrefix(partial) }.map { command + $0 }
         }
         guard !typed.contains(" ") else { return [] }
-        return entries.map(\.name).filter { $0.hasPrefix(typed) }
-    }
-
-    public static func resolve(_ word: String) -> String? {
-        let lower = word.lowercased()
-        return entries.first { $0.name == lower || $0.aliases.contains(lower) }?.name
+        return LineCommand.allCases.map(\.rawValue).filter { $0.hasPrefix(typed) }
     }
 }

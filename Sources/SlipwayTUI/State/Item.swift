@@ -26,6 +26,18 @@ public enum LevelKind: Sendable, Equatable {
         }
     }
 
+    /// Every order each kind of list has, by the one name `s`, `:sort` and the README use.
+    public static var sortCatalogue: String {
+        let kinds: [(String, LevelKind)] = [("workspaces", .workspaces(accountID: 0)), ("repositories", .repositories(accountID: 0, workspaceID: nil)),
+                                            ("branches", .branches(accountID: 0, repositoryID: nil)), ("commits", .commits(accountID: 0, branchID: 0))]
+        return kinds.map { name, kind in "\(name) " + kind.sorts.map { kind.label($0) }.joined(separator: "|") }.joined(separator: "; ")
+    }
+
+    /// The order `:sort NAME` names on this list.
+    public func sort(named name: String) -> Store.BrowseSort? {
+        sorts.first { label($0) == name.lowercased() }
+    }
+
     /// What each sort is called on this level.
     public func label(_ sort: Store.BrowseSort) -> String {
         switch (self, sort) {

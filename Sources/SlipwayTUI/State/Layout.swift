@@ -7,10 +7,13 @@ public struct Layout: Sendable, Equatable {
     public var height: Int
     public var detailShown: Bool
 
+    /// Below this height the detail pane stays closed: it would leave the list a row or two.
+    public static let minimumDetailHeight = 16
+
     public init(width: Int, height: Int, detailShown: Bool) {
         self.width = width
         self.height = height
-        self.detailShown = detailShown
+        self.detailShown = detailShown && height >= Self.minimumDetailHeight
     }
 
     public var tooSmall: Bool { width < Self.minimumWidth || height < Self.minimumHeight }

@@ -79,6 +79,8 @@ public struct Reducer: Sendable {
         case let .failed(message):
             show(message, error: true, &state)
             return []
+        case let .located(path, location):
+            return go(to: location, path: path, &state)
         }
     }
 
@@ -243,7 +245,8 @@ public struct Reducer: Sendable {
         case .backspace:
             if text.isEmpty { state.mode = .browse } else { state.mode = .command(String(text.dropLast())) }
         case .tab:
-            let options = CommandLineCatalog.completions(for: text, themes: state.themeNames)
+            let options = CommandLineCatalog.completions(for: text, themes: state.themeNames,
+                                                         sorts: state.current.kind.sorts.map { state.current.kind.label($0) })
             if options.count == 1 {
                 state.mode = .command(options[0])
             } else if options.count > 1 {
@@ -277,27 +280,27 @@ public struct Reducer: Sendable {
     private func run(command text: String, _ state: inout DashboardState) -> [Effect] {
         let words = text.split(separator: " ", maxSplits: 1).map(String.init)
         guard let first = words.first else { return [] }
-        guard let name = CommandLineCatalog.resolve(first) else {
-            show("unknown command ':\(first)'; try :help or tab to complete", error: true, &state)
+        guard let command = LineCommand.resolve(first) else {
+            show("unknown command ':\(TerminalText.sanitize(first))'; try :help or tab to complete", error: true, &state)
             return []
         }
         let argument = words.count > 1 ? words[1].trimmingCharacters(in: .whitespaces) : ""
-        switch name {
-        case "quit":
+        switch command {
+        case .quit:
             state.quitRequested = true
             return [.quit]
-        case "help":
+        case .help:
             state.mode = .help
             state.helpScroll = 0
             return []
-        case "providers":
+        case .providers:
             state.stack.removeSubrange(1...)
             return [.reload(depth: 0)]
-        case "apps":
+        case .apps:
             state.stack.removeSubrange(1...)
             state.stack.append(Level(kind: .apps, title: "Apps", path: "", provider: ""))
             return [.reload(depth: 1)]
-        case "accounts":
+        case .accounts:
             state.stack.removeSubrange(1...)
             // Budgets and the relink command live in the detail pane: this level opens it for itself.
             var accounts = Level(kind: .accounts, title: "Accounts", path: "", provider: "")
@@ -305,7 +308,7 @@ public struct Reducer: Sendable {
             state.stack.append(accounts)
             clampScroll(&state)
             return [.reload(depth: 1)]
-        case "workspaces", "repos", "branches":
+        case .workspaces, .repos, .branches:
             guard let card = currentAccount(state) else {
                 show("no account linked; run 'slipway link bitbucket --token-file -'", error: true, &state)
                 return []
@@ -314,34 +317,71 @@ public struct Reducer: Sendable {
             let provider = account.provider.rawValue
             state.stack.removeSubrange(1...)
             state.stack.append(Level(kind: .workspaces(accountID: account.id!), title: provider, path: provider, provider: provider, webBase: account.webURL))
-            if name == "repos" {
+            if command == .repos {
                 state.stack.append(Level(kind: .repositories(accountID: account.id!, workspaceID: nil), title: "all repositories", path: provider, provider: provider))
-            } else if name == "branches" {
+            } else if command == .branches {
                 state.stack.append(Level(kind: .branches(accountID: account.id!, repositoryID: nil), title: "all branches", path: provider, provider: provider))
             }
             return [.reload(depth: state.stack.count - 1)]
-        case "sort":
-            let wanted = Store.BrowseSort.allCases.first { state.current.kind.label($0) == argument.lowercased() || $0.rawValue == argument.lowercased() }
-            guard let wanted, state.current.kind.sorts.contains(wanted) else {
-                let options = state.current.kind.sorts.map { state.current.kind.label($0) }.joined(separator: ", ")
-                show("sort this list by \(options)", error: argument.isEmpty ? false : true, &state)
+        case .goto:
+            guard !argument.isEmpty else {
+                show("goto where? :goto PROVIDER/WORKSPACE[/REPO[/BRANCH]]", error: false, &state)
+                return []
+            }
+            return [.locate(path: argument)]
+        case .sort:
+            let kind = state.current.kind
+            guard let wanted = kind.sort(named: argument) else {
+                let options = kind.sorts.map { kind.label($0) }.joined(separator: ", ")
+                show(kind.sorts.count > 1 ? "sort this list by \(options)" : "this list has one order", error: !argument.isEmpty, &state)
                 return []
             }
             return setSort(wanted, &state)
-        case "filter":
+        case .filter:
             state.current.filter = argument
             return resetPosition(&state) + [.reload(depth: state.stack.count - 1)]
-        case "refresh":
+        case .refresh:
             return refresh(&state)
-        case "theme":
+        case .theme:
             guard !argument.isEmpty else {
                 show("theme \(state.themeName); others: \(state.themeNames.joined(separator: " "))", error: false, &state)
                 return []
             }
             return [.setTheme(argument)]
-        default:
+        }
+    }
+
+    /// `:goto`: the stack from the providers down to what the path named, the last level open.
+    private func go(to location: MirrorLocation?, path: String, _ state: inout DashboardState) -> [Effect] {
+        guard let location else {
+            show("nothing in the mirror at \(TerminalText.sanitize(path))", error: true, &state)
             return []
         }
+        let provider = location.provider
+        var stack = [state.stack[0]]
+        stack.append(Level(kind: .workspaces(accountID: location.accountID), title: provider, path: provider, provider: provider, webBase: location.webURL))
+        if let workspace = location.workspace {
+            let wsPath = "\(provider)/\(workspace.slug)"
+            stack.append(Level(kind: .repositories(accountID: location.accountID, workspaceID: workspace.id), title: workspace.slug, path: wsPath, provider: provider))
+            if let repository = location.repository {
+                let repoPath = "\(wsPath)/\(repository.slug)"
+                stack.append(Level(kind: .branches(accountID: location.accountID, repositoryID: repository.id), title: repository.slug, path: repoPath, provider: provider))
+                if let branch = location.branch {
+                    var commits = Level(kind: .commits(accountID: location.accountID, branchID: branch.id), title: branch.name, path: "\(repoPath)/\(branch.name)",
+                                        provider: provider, webBase: repository.webURL)
+                    commits.sort = .name
+                    stack.append(commits)
+                }
+            }
+        }
+        state.stack = stack
+        clampScroll(&state)
+        var effects = stack.indices.dropFirst().map { Effect.reload(depth: $0) }
+        if let branch = location.branch, let repository = location.repository, let workspace = location.workspace {
+            let branchPath = "\(provider)/\(workspace.slug)/\(repository.slug)/\(branch.name)"
+            effects.append(.refresh(path: branchPath, description: "commits of \(branchPath)"))
+        }
+        return effects
     }
 
     /// The account the current level belongs to, else the only (first) one linked.
@@ -416,7 +456,18 @@ public struct Reducer: Sendable {
             log.followTail = true
             state.stack.append(log)
             return [.reload(depth: state.stack.count - 1)]
-        case .commit, .account, .logLine:
+        case .commit:
+            // A commit opens its detail (message, author, link); p closes it again.
+            if !state.layout.detailShown {
+                if state.layout.height < Layout.minimumDetailHeight {
+                    show("the terminal is too short for the detail pane (\(Layout.minimumDetailHeight) rows needed)", error: false, &state)
+                    return []
+                }
+                toggleDetail(&state)
+            }
+            clampScroll(&state)
+            return []
+        case .account, .logLine:
             toggleDetail(&state)
             clampScroll(&state)
             return []

@@ -78,19 +78,12 @@ public struct DashboardView {
 struct HeaderView {
     let state: DashboardState
 
+    /// Room goes first to the title, the engine's state (right) and the account badges; the
+    /// home and host get what is left, the home cut from its start so the host stays readable.
     func draw(into grid: inout CellGrid) {
         let y = state.layout.headerRow
         let header = state.header
         grid.fill(y: y, role: .header)
-        var x = 0
-        x += grid.put(" Slipway ", x: x, y: y, role: .title)
-        x += grid.put(" \(TerminalText.sanitize(header.home))@\(TerminalText.sanitize(header.host)) ", x: x, y: y, limit: max(0, grid.width / 4), role: .header)
-        for card in header.accounts {
-            let (text, role) = badge(card)
-            x += 1
-            x += grid.put(text, x: x, y: y, limit: max(0, grid.width - x), role: role)
-        }
-        // Right side: engine and sync activity, with a progress bar during the first sync.
         var right = engineText()
         let busy = !state.pendingCommands.isEmpty || header.activeCommands > 0
         let syncing = header.accounts.filter { !$0.overview.initialSyncDone && $0.overview.account.status == .ok }
@@ -98,7 +91,29 @@ struct HeaderView {
             let spinner = grid.glyphs.spinner
             right = spinner[state.spinnerPhase % spinner.count] + " " + right
         }
-        var rightWidth = DisplayWidth.of(right) + 1
+        let rightWidth = min(DisplayWidth.of(right) + 1, grid.width)
+        let badges = header.accounts.map(badge)
+        let badgesWidth = badges.map { DisplayWidth.of($0.0) + 1 }.reduce(0, +)
+        var x = grid.put(" Slipway ", x: 0, y: y, role: .title)
+        let host = "@" + TerminalText.sanitize(header.host) + " "
+        let home = " " + TerminalText.sanitize(header.home)
+        let room = grid.width - x - rightWidth - badgesWidth - 1
+        let whole = DisplayWidth.of(home) + DisplayWidth.of(host)
+        if room >= whole {
+            x += grid.put(home + host, x: x, y: y, role: .header)
+        } else if room > DisplayWidth.of(host) + 2 {
+            // " …are/slipway@buildhost ": the end of the home, all of the host.
+            var tail = ""
+            for character in home.reversed() {
+                guard DisplayWidth.of(String(character) + tail) + DisplayWidth.of(host) + 2 <= room else { break }
+                tail = String(character) + tail
+            }
+            x += grid.put(" …" + tail.trimmingCharacters(in: .whitespaces) + host, x: x, y: y, role: .header)
+        }
+        for (text, role) in badges {
+            x += 1
+            x += grid.put(text, x: x, y: y, limit: max(0, grid.width - rightWidth - x), role: role)
+        }
         if let first = syncing.first, first.overview.repositories > 0 {
             let bar = progressBar(done: first.overview.repositoriesChecked, total: first.overview.repositories, width: 10, glyphs: grid.glyphs)
             let label = " first sync \(bar) \(first.overview.repositoriesChecked)/\(first.overview.repositories)  "
@@ -107,8 +122,7 @@ struct HeaderView {
                 grid.put(label, x: start, y: y, role: .progress)
             }
         }
-        rightWidth = min(rightWidth, grid.width)
-        if grid.width - rightWidth > x { grid.put(right, x: grid.width - rightWidth, y: y, role: .header) }
+        if grid.width - rightWidth >= x { grid.put(right, x: grid.width - rightWidth, y: y, role: .header) }
     }
 
     private func badge(_ card: AccountCard) -> (String, StyleRole) {
@@ -128,10 +142,7 @@ struct HeaderView {
 
     private func engineText() -> String {
         let synced = state.header.accounts.compactMap(\.overview.lastActivityAt).max()
-        let age = synced.map { date -> String in
-            let ago = Age.ago(date, now: state.now)
-            return ago == "now" ? " · synced just now" : " · synced \(ago) ago"
-        } ?? ""
+        let age = synced.map { " · synced " + Age.phrase($0, now: state.now) } ?? ""
         switch state.header.engine {
         case .embedded: return "engine: here\(age)"
         case let .elsewhere(pid, role): return "engine: \(role) \(pid)\(age)"
@@ -165,7 +176,8 @@ struct StatusBarView {
             x += grid.put(TerminalText.sanitize(text), x: x, y: y, role: .prompt)
             grid.put("▏", x: x, y: y, limit: 1, role: .prompt)
             if state.message == nil {
-                let options = CommandLineCatalog.completions(for: text).prefix(6).joined(separator: " ")
+                let options = CommandLineCatalog.completions(for: text, themes: state.themeNames,
+                                                             sorts: state.current.kind.sorts.map { state.current.kind.label($0) }).prefix(6).joined(separator: " ")
                 grid.put("tab: \(options)", x: max(x + 3, grid.width / 2), y: y, role: .hint)
             } else if let message = state.message {
                 grid.put(TerminalText.sanitize(message.text), x: max(x + 3, grid.width / 2), y: y, role: message.isError ? .error : .info)
@@ -220,9 +232,9 @@ struct HelpView {
             lines.append(("", .normal))
         }
         lines.append(("Commands (type : then a name; tab completes)", .title))
-        for entry in CommandLineCatalog.entries {
-            let names = ([entry.name] + entry.aliases).map { ":" + $0 }.joined(separator: " ")
-            lines.append(("  " + names.padding(toLength: max(22, names.count + 2), withPad: " ", startingAt: 0) + entry.help, .normal))
+        for command in LineCommand.allCases {
+            let names = ([command.rawValue] + command.aliases).map { ":" + $0 }.joined(separator: " ") + (command.argument.map { " " + $0 } ?? "")
+            lines.append(("  " + names.padding(toLength: max(22, names.count + 2), withPad: " ", startingAt: 0) + command.help, .normal))
         }
         return lines
     }

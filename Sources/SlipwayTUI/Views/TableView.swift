@@ -47,7 +47,7 @@ struct TableView {
                 let matches = Highlight.ranges(of: level.filter, in: text)
                 let matchRole: StyleRole = selected ? .selectedMatch : .match
                 var plainRole: StyleRole = column.title == "HEAD" || column.title == "HASH" ? (selected ? .selected : .hash) : base
-                if column.title == "PHASE", !selected, let phase = Self.phaseRole(text) { plainRole = phase }
+                if column.title == "PHASE" || column.title == "LATEST DEPLOYMENT", !selected, let phase = Self.phaseRole(text) { plainRole = phase }
                 if column.title == "OUTPUT", !selected, case let .logLine(_, _, stream, _, _) = item, stream != .stdout { plainRole = stream == .stderr ? .error : .dim }
                 grid.put(text, x: start, y: y, limit: width) { offset in matches.contains(offset) ? matchRole : plainRole }
                 x += width + 1
@@ -112,7 +112,7 @@ struct TableView {
              Column("SUBJECT", min: 10, weight: 4)]
         case .apps:
             [Column("NAME", min: 10, weight: 1, max: 24), Column("SOURCE", min: 14, weight: 2, optional: true), Column("BRANCH", min: 8, weight: 1, max: 24),
-             Column("ACTIVE", min: 7), Column("PHASE", min: 16), Column("AGE", min: 4, alignRight: true), Column("TOOK", min: 5, optional: true, alignRight: true)]
+             Column("LIVE", min: 7), Column("LATEST DEPLOYMENT", min: 17), Column("AGE", min: 4, alignRight: true), Column("TOOK", min: 5, optional: true, alignRight: true)]
         case .deployments:
             [Column("ID", min: 5, alignRight: true), Column("COMMIT", min: 7), Column("PHASE", min: 16), Column("CAUSE", min: 12, weight: 3),
              Column("AGE", min: 4, alignRight: true), Column("TOOK", min: 5, alignRight: true)]
@@ -186,7 +186,8 @@ struct TableView {
         case let .app(row):
             let latest = row.latest
             return [clean(row.app.name), clean(row.app.sourcePath) + (row.app.isSourceUnlinked ? " (unlinked)" : ""), clean(row.app.branch), row.activeCommit.map { String($0.prefix(7)) } ?? "-",
-                    latest.map { phaseText($0.phase, spinner: spinner) } ?? "never deployed", Age.ago(latest?.createdAt, now: now),
+                    // The latest deployment's number and phase: not a verdict on the live commit.
+                    latest.map { "#\($0.id ?? 0) " + phaseText($0.phase, spinner: spinner) } ?? "never deployed", Age.ago(latest?.createdAt, now: now),
                     latest.map { took($0, now: now) } ?? "-"]
         case let .deployment(d):
             return ["#\(d.id ?? 0)", String(d.commitHash.prefix(7)), phaseText(d.phase, spinner: spinner), clean(d.cause + (d.errorMessage.map { ": \($0)" } ?? "")),

@@ -8,10 +8,26 @@ enum Snapshot {
     static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Snapshots")
 
-    static func check(_ grid: CellGrid, _ name: String, sourceLocation: SourceLocation = #_sourceLocation) {
+    /// With `roles`, the style roles are kept too (`<name>.roles.txt`: per row, runs of `role×cells`),
+    /// so a screen whose colours matter cannot change them unseen.
+    static func check(_ grid: CellGrid, _ name: String, roles: Bool = false, sourceLocation: SourceLocation = #_sourceLocation) {
         checkInvariants(grid, name, sourceLocation: sourceLocation)
-        let text = grid.text + "\n"
-        let file = directory.appendingPathComponent(name + ".txt")
+        compare(grid.text + "\n", file: name + ".txt", sourceLocation: sourceLocation)
+        if roles { compare(roleText(grid), file: name + ".roles.txt", sourceLocation: sourceLocation) }
+    }
+
+    static func roleText(_ grid: CellGrid) -> String {
+        (0..<grid.height).map { y in
+            var runs: [(StyleRole, Int)] = []
+            for role in grid.roles(y) {
+                if let last = runs.last, last.0 == role { runs[runs.count - 1].1 += 1 } else { runs.append((role, 1)) }
+            }
+            return runs.map { "\($0.0.rawValue)×\($0.1)" }.joined(separator: " ")
+        }.joined(separator: "\n") + "\n"
+    }
+
+    private static func compare(_ text: String, file name: String, sourceLocation: SourceLocation) {
+        let file = directory.appendingPathComponent(name)
         let record = ProcessInfo.processInfo.environment["SLIPWAY_RECORD_SNAPSHOTS"] == "1"
         guard !record, let stored = try? String(contentsOf: file, encoding: .utf8) else {
             try? text.write(to: file, atomically: true, encoding: .utf8)
