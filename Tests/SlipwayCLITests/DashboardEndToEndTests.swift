@@ -126,6 +126,45 @@ struct DashboardEndToEndTests {
         #expect(status.stdout.contains(#""running":false"#))
     }
 
+    @Test("the status bar shows the keys that work where the cursor is; :goto jumps to a branch by path")
+    func hintsAndGoto() async throws {
+        let server = try await sandbox()
+        defer { Task { await server.stop() } }
+        let home = TemporaryHome()
+        let runner = BinaryRunner(home: home.path)
+        try await runner.mirror(server)
+        let ws = try #require(server.service.workspaceSlugs().first)
+        let slug = try #require(server.service.repositorySlugs(workspace: ws).first)
+        let branch = try #require(server.service.branches(workspace: ws, repository: slug).keys.sorted().first)
+        #expect(try await runner.runAsync(["apps", "create", "web", "--source", "bitbucket/\(ws)/\(slug)", "--branch", branch, "--run", "true",
+                                           "--no-autodeploy"]).status == 0)
+
+        let tmux = try TmuxSession(width: 120, height: 40, environment: environment(home: home.path))
+        try tmux.type("\(BinaryRunner.binary); echo \"EXITED $?\"")
+        var (ok, screen) = try await tmux.waitFor("engine: here")
+        #expect(ok, "\(screen)")
+        // Workspaces: no deploy, wrap or webhook keys offered.
+        #expect(!screen.contains("d deploy") && !screen.contains("w wrap") && !screen.contains("w webhook"), "\(screen)")
+        try tmux.press(":")
+        try tmux.typeWithoutEnter("goto bitbucket/\(ws)/\(slug)/\(branch)")
+        try tmux.press("Enter")
+        (ok, screen) = try await tmux.waitFor("› \(ws) › \(slug) › \(branch)")
+        #expect(ok, "\(screen)")
+        #expect(screen.contains("HASH"), "not at the commits:\n\(screen)")
+        try tmux.press("Escape")
+        (ok, screen) = try await tmux.waitFor { $0.contains("› \(ws) › \(slug) ") && $0.contains("BRANCH") }
+        #expect(ok, "\(screen)")
+        try tmux.press(":")
+        try tmux.typeWithoutEnter("apps")
+        try tmux.press("Enter")
+        (ok, screen) = try await tmux.waitFor { $0.contains("Providers › Apps") && $0.contains("d deploy") }
+        #expect(ok, "the apps list does not offer deploy:\n\(screen)")
+        #expect(!screen.contains("w webhook"))
+        try tmux.press("q")
+        (ok, screen) = try await tmux.waitFor("EXITED 0")
+        #expect(ok, "\(screen)")
+    }
+
     @Test("slipway demo shows the sandbox's workspaces with no credentials and removes its home on exit")
     func demo() async throws {
         let scratch = TemporaryHome()
@@ -221,12 +260,17 @@ struct DashboardEndToEndTests {
         let home = TemporaryHome()
         try FileManager.default.createDirectory(atPath: home.path + "/themes", withIntermediateDirectories: true)
         try "name = \"broken\"\n[ui]\nselected = { fg = \"chartreuse\" }\n".write(toFile: home.path + "/themes/broken.toml", atomically: true, encoding: .utf8)
-        try BinaryRunner(home: home.path).writeConfig("[ui]\ntheme = \"broken\"\n\n[keys]\nquit = \"Q\"\n")
+        try BinaryRunner(home: home.path).writeConfig("[ui]\ntheme = \"broken\"\n\n[keys]\nquit = \"Q\"\nnope = \"n\"\n")
         let tmux = try TmuxSession(width: 160, height: 30, environment: environment(home: home.path))
         try tmux.type("\(BinaryRunner.binary); echo \"EXITED $?\"")
-        var (ok, screen) = try await tmux.waitFor("broken.toml:3: 'chartreuse' is not a colour")
+        // Every problem at once, before the screen opens, then Enter opens it.
+        var (ok, screen) = try await tmux.waitFor("press Enter to open the dashboard anyway")
         #expect(ok, "\(screen)")
-        #expect(screen.contains("using the default theme"))
+        #expect(screen.contains("broken.toml:3: 'chartreuse' is not a colour") && screen.contains("unknown action 'nope'"), "\(screen)")
+        try tmux.press("Enter")
+        (ok, screen) = try await tmux.waitFor { $0.contains("Providers") && $0.contains("broken.toml:3: 'chartreuse' is not a colour") }
+        #expect(ok, "\(screen)")
+        #expect(screen.contains("using the default theme"), "\(screen)")
         func styled() throws -> String { try tmux.tmux(["capture-pane", "-p", "-e", "-t", tmux.target], output: true) }
         let colourCode = try Regex(#"\e\[[0-9;]*(3[0-7]|9[0-7]|38;5;[0-9]+)[;m]"#)
         #expect(try styled().contains(colourCode))
@@ -244,7 +288,7 @@ struct DashboardEndToEndTests {
         }
         #expect(!plain.contains(colourCode), "monochrome still shows colours:\n\(plain.debugDescription)")
         let config = try String(contentsOfFile: home.path + "/config.toml", encoding: .utf8)
-        #expect(config == "[ui]\ntheme = \"monochrome\"\n\n[keys]\nquit = \"Q\"\n")
+        #expect(config == "[ui]\ntheme = \"monochrome\"\n\n[keys]\nquit = \"Q\"\nnope = \"n\"\n")
 
         // q is no longer quit; Q is.
         // Keys are handled in order: once the help that '?' opens is on screen, the 'q' before it

@@ -196,6 +196,26 @@ struct PolishTests {
         #expect(lines.count == 2 && broken.stderr.contains("deploy.max_parallel") && broken.stderr.contains("engine.budget_fraction"), "\(broken.stderr)")
     }
 
+    @Test("doctor checks key remaps and themes, naming file and line")
+    func doctorKeysAndThemes() async throws {
+        let home = TemporaryHome()
+        let runner = BinaryRunner(home: home.path)
+        try FileManager.default.createDirectory(atPath: home.path + "/themes", withIntermediateDirectories: true)
+        try "name = \"broken\"\n[ui]\nselected = { fg = \"chartreuse\" }\n".write(toFile: home.path + "/themes/broken.toml", atomically: true, encoding: .utf8)
+        try runner.writeConfig("[ui]\ntheme = \"broken\"\n[keys]\nquit = \"Q\"\nnope = \"n\"\n")
+        let doctor = try await runner.runAsync(["doctor", "--json"])
+        let checks = try #require((json(doctor.stdout) as? [String: Any])?["checks"] as? [[String: Any]])
+        let keys = try #require(checks.first { $0["name"] as? String == "keys" })
+        let theme = try #require(checks.first { $0["name"] as? String == "theme" })
+        #expect(keys["status"] as? String == "warn" && (keys["detail"] as? String)?.contains("config.toml:5: unknown action 'nope'") == true, "\(keys)")
+        #expect(theme["status"] as? String == "warn" && (theme["detail"] as? String)?.contains("broken.toml:3") == true, "\(theme)")
+        try runner.writeConfig("")
+        try FileManager.default.removeItem(atPath: home.path + "/themes/broken.toml")
+        let healthy = try #require((json(try await runner.runAsync(["doctor", "--json"]).stdout) as? [String: Any])?["checks"] as? [[String: Any]])
+        #expect(healthy.first { $0["name"] as? String == "keys" }?["status"] as? String == "ok")
+        #expect(healthy.first { $0["name"] as? String == "theme" }?["status"] as? String == "ok")
+    }
+
     @Test("shell completion offers app names, deployment ids and mirror paths from the store")
     func completions() async throws {
         let server = try await smallSandbox(seed: 188, repos: 2)

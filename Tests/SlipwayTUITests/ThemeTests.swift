@@ -91,6 +91,7 @@ struct ThemeTests {
         #expect(error.description.hasPrefix(folder + "/oops.toml:3: "))
         guard case let .failure(missing) = catalog.load("nope") else { Issue.record("a missing theme loaded"); return }
         #expect(missing.message.contains("no theme named 'nope'"))
+        #expect(missing.file == "theme 'nope'", "names a file that does not exist: \(missing.file)")
         let entries = catalog.entries()
         #expect(entries.first { $0.name == "oops" }?.description.hasPrefix("broken: ") == true)
         #expect(entries.first { $0.name == "dracula" }?.origin == .file(folder + "/dracula.toml"))

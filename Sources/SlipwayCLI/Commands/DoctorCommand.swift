@@ -41,6 +41,16 @@ struct DoctorCommand: AsyncParsableCommand {
             ]
             let home = HomeDoctor.checks(paths: paths)
             checks += home.checks
+            // What the dashboard would say before it opens: key remaps and themes.
+            if let loaded = try? ConfigLoader.load(path: paths.configFile) {
+                let setup = DashboardSetup.load(paths: paths, config: loaded.config, loaded: loaded)
+                checks.append(setup.keyProblems.isEmpty
+                    ? DoctorCheck("keys", .ok, loaded.config.keys.isEmpty ? "default bindings" : "\(loaded.config.keys.count) remapped in [keys]")
+                    : DoctorCheck("keys", .warn, setup.keyProblems.joined(separator: "; "), fix: "correct [keys] at the lines shown; the README's key table names every action"))
+                checks.append(setup.themeProblems.isEmpty
+                    ? DoctorCheck("theme", .ok, loaded.config.ui.theme)
+                    : DoctorCheck("theme", .warn, setup.themeProblems.joined(separator: "; "), fix: "correct the theme file at the line shown, or 'slipway themes list'"))
+            }
             if let sqlite = home.sqliteVersion { versions["sqlite"] = sqlite }
         } catch {
             checks.append(DoctorCheck("home", .fail, "\(error)", fix: "set HOME or SLIPWAY_HOME, or pass --home DIR"))

@@ -26,10 +26,19 @@ struct DashboardRunner {
         }
         defer { sources.forEach { $0.cancel() } }
 
+        let options = dashboardOptions(environment: ProcessInfo.processInfo.environment)
+        // Every problem with the config, keys and themes, before the screen hides the terminal
+        // (the config's own warnings were printed as it was read).
+        let warnings = context.loadedConfig?.warnings ?? []
+        if !options.startupMessages.isEmpty || !warnings.isEmpty {
+            for problem in options.startupMessages { Terminal.warning(problem) }
+            FileHandle.standardError.write(Data("slipway: press Enter to open the dashboard anyway (Ctrl-C quits) ".utf8))
+            guard readLine() != nil else { throw SlipwayCLIError.failure("not opened; fix the problems above") }
+        }
         let home = context.paths.home ?? context.paths.dataDirectory
         let source = StoreSource(store: context.store, home: Self.abbreviated(home), engine: { engine.badge })
         let environment = ProcessInfo.processInfo.environment
-        let loop = DashboardLoop(source: source, environment: environment, wake: wake, options: dashboardOptions(environment: environment))
+        let loop = DashboardLoop(source: source, environment: environment, wake: wake, options: options)
         let saved = StderrRedirect(to: context.paths.logsDirectory + "/tui-stderr.log")
         let outcome: Result<Void, any Error> = await withCheckedContinuation { continuation in
             let thread = Thread { continuation.resume(returning: Result { try loop.run() }) }
@@ -46,16 +55,11 @@ struct DashboardRunner {
     func dashboardOptions(environment: [String: String]) -> DashboardOptions {
         var options = DashboardOptions()
         let configFile = context.paths.configFile
-        let loaded = context.loadedConfig
-        let (keymap, problems) = Keymap.standard.remapped(context.config.keys, file: configFile) { loaded?.line(of: ["keys", $0]) }
-        options.keymap = keymap
-        options.startupMessages = problems.map(\.description)
-        let catalog = ThemeCatalog(userDirectory: context.paths.userThemesDirectory)
-        options.themes = catalog
-        switch catalog.load(context.config.ui.theme) {
-        case let .success(theme): options.theme = theme
-        case let .failure(error): options.startupMessages.append("using the default theme: \(error)")
-        }
+        let setup = DashboardSetup.load(paths: context.paths, config: context.config, loaded: context.loadedConfig)
+        options.keymap = setup.keymap
+        options.startupMessages = setup.problems
+        options.themes = setup.catalog
+        if let theme = setup.theme { options.theme = theme }
         options.inTmux = !(environment["TMUX"] ?? "").isEmpty
         options.readonly = context.isReadonly
         options.saveTheme = { name in

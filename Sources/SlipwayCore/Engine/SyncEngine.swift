@@ -202,8 +202,8 @@ public actor SyncEngine {
             let installer = WebhookInstaller(store: store, provider: try makeProvider(account, .interactive), openVault: openVault, now: { Date() })
             let outcome = try await installer.install(.init(repository: repository, workspaceSlug: workspace, path: request.path), url: url)
             switch outcome {
-            case .installed: return (.done, "webhook installed on \(request.path) → \(url)")
-            case .unchanged: return (.done, "webhook already installed on \(request.path)")
+            case .installed: return (.done, "installed; deliveries go to \(url)")
+            case .unchanged: return (.done, "already installed and nothing changed")
             }
         } catch {
             return (.failed, "\(error)")

@@ -57,7 +57,11 @@ public final class DashboardController {
         refreshHeader()
         load(depth: 0)
         openSingleAccount()
-        if !options.startupMessages.isEmpty { send(.failed(options.startupMessages.joined(separator: "; "))) }
+        // All of them were printed before the screen opened; the status bar keeps the first.
+        if let first = options.startupMessages.first {
+            let more = options.startupMessages.count - 1
+            send(.failed(first + (more > 0 ? " (+\(more) more: slipway doctor)" : "")))
+        }
     }
 
     /// Control sequences to write after the next frame (and forgets them).
@@ -162,7 +166,7 @@ public final class DashboardController {
             inBackground { Self.queued("cancel #\(id)") { try source.requestCancel(deploymentID: id) } }
         case let .installWebhook(path):
             let source = self.source
-            inBackground { Self.queued("webhook") { try source.requestWebhookInstall(path: path) } }
+            inBackground { Self.queued("webhook on \(TerminalText.sanitize(path))") { try source.requestWebhookInstall(path: path) } }
         case let .locate(path):
             do {
                 send(.located(path: path, try source.locate(path: path)))

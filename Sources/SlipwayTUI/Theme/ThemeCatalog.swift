@@ -63,8 +63,9 @@ public struct ThemeCatalog: Sendable {
         }
         guard let source = BuiltinThemes.sources.first(where: { $0.name == name }) else {
             let known = entries().map(\.name).joined(separator: ", ")
-            return .failure(ThemeError(file: userDirectory.map { $0 + "/\(name).toml" } ?? name, line: nil,
-                                       message: "no theme named '\(name)'; themes: \(known)"))
+            // Named by what was asked for, not by a file that does not exist.
+            let own = userDirectory.map { "; or write \($0)/\(name).toml" } ?? ""
+            return .failure(ThemeError(file: "theme '\(name)'", line: nil, message: "no theme named '\(name)'; themes: \(known)\(own)"))
         }
         return Result { () throws(ThemeError) -> Theme in try Theme.parse(source.text, file: "Themes/\(name).toml") }
     }
