@@ -226,8 +226,9 @@ struct HelpView {
             lines.append((group.rawValue, .title))
             for binding in keymap.bindings where binding.group == group {
                 let keys = binding.keys.map(\.label).joined(separator: " ")
+                let place = binding.scope != .everywhere ? binding.scope.rawValue : binding.when.place
                 lines.append(("  " + keys.padding(toLength: max(22, keys.count + 2), withPad: " ", startingAt: 0) + binding.help
-                              + (binding.scope == .everywhere ? "" : " (\(binding.scope.rawValue))"), .normal))
+                              + (place.isEmpty ? "" : " (\(place))"), .normal))
             }
             lines.append(("", .normal))
         }
