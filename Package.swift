@@ -109,7 +109,7 @@ let package = Package(
         // The core against the sandbox over real loopback HTTP.
         .testTarget(
             name: "SlipwayIntegrationTests",
-            dependencies: ["SlipwayCore", "SlipwaySandbox", "SlipwayHTTP", "SlipwayProviders", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["SlipwayCore", "SlipwaySandbox", "SlipwayHTTP", "SlipwayProviders", "SlipwayTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(name: "SlipwaySandboxTests", dependencies: ["SlipwaySandbox", "SlipwayHTTP"], exclude: ["Fixtures"]),
         .testTarget(name: "SlipwayCLITests", dependencies: ["SlipwayCLI", "SlipwayTestSupport", "CSpawn", "SlipwayCore", "SlipwaySandbox", "SlipwayHTTP", "SlipwayTUI", "SlipwayServer", .product(name: "GRDB", package: "GRDB.swift")]),

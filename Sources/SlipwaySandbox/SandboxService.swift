@@ -280,6 +280,10 @@ public final class SandboxService: @unchecked Sendable {
                 return code >= 500 && code != 501
                     ? .text(code, code == 503 ? "Service Unavailable" : "Internal Server Error")
                     : .json(code, WireFormat.error("Injected fault \(code)"))
+            case .rateLimitForbidden:
+                stats.rateLimited += 1
+                let wait = options.retryAfterSeconds ?? 60
+                return .json(403, WireFormat.error("API rate limit exceeded"), headers: [("Retry-After", String(wait))])
             case .reset:
                 return SandboxReply(status: 200, transport: .reset)
             case let .delay(seconds):

@@ -5,6 +5,7 @@ import SlipwayCore
 import SlipwayHTTP
 import SlipwayProviders
 import SlipwaySandbox
+import SlipwayTestSupport
 
 /// The engine stepped by hand on a virtual clock, against the sandbox over loopback.
 @Suite("Sync engine", .timeLimit(.minutes(3)))
@@ -205,21 +206,60 @@ struct EngineTests {
         #expect(try r.store.integrityCheck() == "ok")
     }
 
-    @Test("losing access to a workspace removes it as access_lost")
+    func control(_ r: Rig, _ json: String) async throws {
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        _ = try await transport.perform(HTTPRequest(method: .post, url: r.server.origin + "/_sandbox/control", body: Data(json.utf8)))
+    }
+
+    func accessLostEvents(_ r: Rig) throws -> [String] {
+        try r.store.read { db in try ChangeEvent.filter(sql: "kind = 'access_lost'").fetchAll(db) }.map(\.path)
+    }
+
+    @Test("losing access to a workspace removes it as access_lost, once a second look confirms the 403")
     func accessLost() async throws {
         let r = try await rig()
         defer { let server = r.server; Task { await server.stop() } }
         await r.engine.step()
         let lost = r.server.service.workspaceSlugs()[1]
-        let transport = CurlTransport()
-        defer { transport.shutdown() }
-        _ = try await transport.perform(HTTPRequest(method: .post, url: r.server.origin + "/_sandbox/control",
-                                                    body: Data(#"{"faults":["403@/2.0/repositories/\#(lost)"]}"#.utf8)))
+        try await control(r, #"{"faults":["403@/2.0/repositories/\#(lost)"]}"#)
+        r.clock.advance(by: 600)
+        await r.engine.step()
+        #expect(try r.store.workspace(accountID: r.account.id!, slug: lost) != nil, "one 403 removed the workspace")
+        #expect(try accessLostEvents(r).isEmpty)
         r.clock.advance(by: 600)
         await r.engine.step()
         #expect(try r.store.workspace(accountID: r.account.id!, slug: lost) == nil)
-        let events = try r.store.read { db in try ChangeEvent.filter(sql: "kind = 'access_lost'").fetchAll(db) }
-        #expect(events.map(\.path) == ["bitbucket/\(lost)"])
+        #expect(try accessLostEvents(r) == ["bitbucket/\(lost)"])
+    }
+
+    @Test("403s shaped like a rate limit, on discovery and on git, pause the credential and remove nothing; git stays in use")
+    func rateLimitShapedForbidden() async throws {
+        let r = try await rig { $0.retryAfterSeconds = 1 }
+        defer { let server = r.server; Task { await server.stop() } }
+        await r.engine.step()
+        #expect(try r.converged())
+        let ws = r.server.service.workspaceSlugs()[1]
+        let limitedBefore = try await r.stats()["rate_limited"] as? Int ?? 0
+        try await control(r, #"{"faults":["403-rate-limit@/2.0/repositories/\#(ws)*", "403-rate-limit@/git/*"]}"#)
+        r.server.service.push(count: 4)
+        r.clock.advance(by: 600)
+        await r.engine.step()
+        #expect(try await r.stats()["rate_limited"] as? Int ?? 0 > limitedBefore, "the faults did not fire")
+        #expect(try r.store.workspace(accountID: r.account.id!, slug: ws) != nil, "a rate limit removed a workspace")
+        #expect(try accessLostEvents(r).isEmpty)
+        let repositories = try r.store.sweepCandidates(accountID: r.account.id!).count
+        #expect(repositories == 6, "a rate limit removed repositories")
+
+        // Once the limit passes, git is used again (a rate limit is not refused access) and all converges.
+        try await control(r, #"{"faults":[]}"#)
+        #expect(await eventually { (try? StoreBudgetLedger(store: r.store).all().allSatisfy { ($0.bucket.pausedUntil ?? .distantPast) <= Date() }) ?? false })
+        let gitBefore = (try await r.stats()["requests_by_kind"] as? [String: Int] ?? [:])["git"] ?? 0
+        r.clock.advance(by: 600)
+        await r.engine.step()
+        let gitAfter = (try await r.stats()["requests_by_kind"] as? [String: Int] ?? [:])["git"] ?? 0
+        #expect(gitAfter - gitBefore == 6, "git was abandoned after a rate limit: \(gitAfter - gitBefore) refs requests")
+        #expect(try r.converged())
     }
 }
 

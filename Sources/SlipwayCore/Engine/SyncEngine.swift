@@ -55,7 +55,13 @@ public actor SyncEngine {
     private var lastDiscovery: [String: Date] = [:]
     /// Runs deploy and cancel commands when this engine hosts the deployer.
     private var deployer: Deployer?
-    private var gitRefused: Set<Int64> = []
+    /// Repositories whose git access was refused, and since when: REST does their sweeps, and git
+    /// is tried again after `gitRetryInterval` (a refusal may pass; a rate limit is not one).
+    private var gitRefused: [Int64: Date] = [:]
+    static let gitRetryInterval: TimeInterval = 3600
+    /// Workspaces a discovery was denied (403), and when: removed only if a later look, after
+    /// any pause, is denied too. Nothing stored is lost to one ambiguous answer.
+    private var accessSuspects: [String: Date] = [:]
     private var cycles = 0
     private var lastPrune: Date?
     /// Opens the vault hook secrets are sealed in; without it the engine installs no hooks.
@@ -280,9 +286,24 @@ public actor SyncEngine {
             let recent: [ProviderRepository]
             do {
                 recent = try await provider.recentlyUpdatedRepositories(in: workspace.slug)
-            } catch HTTPError.notFound, HTTPError.forbidden {
-                _ = try store.removeWorkspaces(accountID: accountID, provider: account.provider,
-                                               keeping: Set(workspaces.map(\.slug)).subtracting([workspace.slug]), now: clock.now)
+                accessSuspects[key] = nil
+            } catch {
+                switch provider.classify(error) {
+                case .gone:
+                    try removeWorkspace(workspace, of: account, among: workspaces)
+                case .lostAccess:
+                    if let since = accessSuspects[key] {
+                        logger.warning("access to a workspace lost, confirmed", metadata: ["workspace": "\(key)", "first_denied": "\(since)"])
+                        accessSuspects[key] = nil
+                        try removeWorkspace(workspace, of: account, among: workspaces)
+                    } else {
+                        // One denial may pass (or be a limit in disguise): look again next turn.
+                        logger.info("workspace denied; will look again before removing anything", metadata: ["workspace": "\(key)"])
+                        accessSuspects[key] = clock.now
+                    }
+                default:
+                    throw error
+                }
                 continue
             }
             let known = Dictionary(uniqueKeysWithValues: try store.repositories(workspaceID: workspace.id!).map { ($0.slug, $0) })
@@ -300,6 +321,11 @@ public actor SyncEngine {
                 }
             }
         }
+    }
+
+    private func removeWorkspace(_ workspace: Workspace, of account: Account, among workspaces: [Workspace]) throws {
+        _ = try store.removeWorkspaces(accountID: account.id!, provider: account.provider,
+                                       keeping: Set(workspaces.map(\.slug)).subtracting([workspace.slug]), now: clock.now)
     }
 
     /// Sweeps the repositories whose turn has come, a few at a time.
@@ -357,9 +383,10 @@ public actor SyncEngine {
         let repositoryID = repository.id!
         let path = "\(account.provider.rawValue)/\(candidate.workspaceSlug)/\(repository.slug)"
         let now = clock.now
-        if !gitRefused.contains(repositoryID), let clone = repository.cloneURL {
+        if gitRefused[repositoryID].map({ now.timeIntervalSince($0) >= Self.gitRetryInterval }) ?? true, let clone = repository.cloneURL {
             do {
                 let heads = try await provider.branchHeads(cloneURL: clone)
+                gitRefused[repositoryID] = nil
                 let branches = try store.branches(repositoryID: repositoryID)
                 let stored = Dictionary(uniqueKeysWithValues: branches.map { ($0.name, $0.headHash) })
                 let moved = heads.filter { stored[$0.key] != $0.value }
@@ -380,17 +407,19 @@ public actor SyncEngine {
                     }
                     return try store.applyHeads(repositoryID: repositoryID, path: path, heads: heads, details: details, now: now)
                 }
-            } catch let error as HTTPError {
-                switch error {
-                case .rateLimited,
-                     .unauthorized where account.auth != .token && account.auth != .apiToken:
-                    // A pause concerns the credential; a rejected OAuth token needs its refresh.
+            } catch {
+                switch provider.classify(error) {
+                case .rateLimited:
+                    // A pause concerns the credential: nothing is concluded about git access.
                     throw error
-                case .unauthorized, .forbidden, .notFound, .decoding, .status, .credentialOriginRefused, .redirectRefused:
+                case .rejected where account.auth != .token && account.auth != .apiToken:
+                    // A rejected OAuth token needs its refresh.
+                    throw error
+                case .rejected, .lostAccess, .gone, .other:
                     // git access refused or broken here (or its clone URL is on an origin the
-                    // token is not for): REST from now on for this repository.
-                    gitRefused.insert(repositoryID)
-                default:
+                    // token is not for): REST does this sweep and the next ones for a while.
+                    gitRefused[repositoryID] = now
+                case .transient:
                     throw error
                 }
             }

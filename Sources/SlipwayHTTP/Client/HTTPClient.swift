@@ -93,7 +93,7 @@ public final class HTTPClient: Sendable {
     private func attempt(_ request: HTTPRequest, host: String, deadline: Date?) async throws -> HTTPResponse {
         guard let key = request.budget else {
             let response = try await exchange(request)
-            if response.status == 429 {
+            if response.status == 429 || request.isRateLimit?(response) == true {
                 let wait = response.headers["Retry-After"].flatMap { RetryAfter.parse($0, now: clock.now) } ?? configuration.pausePolicy.minimum
                 throw HTTPError.rateLimited(host: host, resumeAt: clock.now.addingTimeInterval(wait))
             }
@@ -107,7 +107,7 @@ public final class HTTPClient: Sendable {
         let response = try await exchange(request)
         let headers = RateLimitHeaders.parse(response.headers)
         let now = clock.now
-        if response.status == 429 {
+        if response.status == 429 || request.isRateLimit?(response) == true {
             let retryAfter = response.headers["Retry-After"].flatMap { RetryAfter.parse($0, now: now) }
             let policy = configuration.pausePolicy
             let random = self.random

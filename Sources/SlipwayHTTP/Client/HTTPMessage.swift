@@ -77,6 +77,11 @@ public struct HTTPRequest: Sendable {
 
     public static let standardCredentialHeaders = ["Authorization", "Proxy-Authorization", "Cookie"]
 
+    /// The provider's other shapes of a rate limit besides 429 (GitHub's 403 with
+    /// `x-ratelimit-remaining: 0`, a "secondary rate limit" message): the adapter knows them; the
+    /// client then pauses the credential as for a 429 instead of reporting "forbidden".
+    public var isRateLimit: (@Sendable (HTTPResponse) -> Bool)?
+
     public init(method: HTTPMethod = .get, url: String, headers: HTTPHeaders = HTTPHeaders(), body: Data? = nil,
                 budget: BudgetKey? = nil, lane: RequestLane = .background, retryable: Bool? = nil) {
         self.method = method

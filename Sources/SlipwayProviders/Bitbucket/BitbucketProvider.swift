@@ -20,6 +20,15 @@ public struct BitbucketProvider: GitProvider {
     /// The minimum a dashboard needs: read repositories and the account, manage webhooks.
     public static let minimumScopes = ["repository", "account", "webhook"]
 
+    /// Bitbucket meters with 429; a 403 that carries a rate limit's marks (a `Retry-After`, an
+    /// exhausted `X-RateLimit-Remaining`, or says so) is one too, not lost access: a pause, never
+    /// a deletion.
+    @Sendable public static func isRateLimit(_ response: HTTPResponse) -> Bool {
+        guard response.status == 403 else { return false }
+        if response.headers["Retry-After"] != nil || response.headers["X-RateLimit-Remaining"] == "0" { return true }
+        return HTTPError.providerMessage(response.body).lowercased().contains("rate limit")
+    }
+
     /// What is wrong with an `--api-url`, before any request: Bitbucket's REST base ends in `/2.0`.
     public static func apiURLProblem(_ url: String) -> String? {
         var path = URLComponents(string: url)?.path ?? ""
@@ -48,6 +57,7 @@ public struct BitbucketProvider: GitProvider {
         let host = URLPolicy.authority(of: url) ?? URLPolicy.authority(of: apiURL) ?? apiURL
         let budget = budgetCredential.map { BudgetKey(host: host, credential: $0, kind: kind) }
         var request = HTTPRequest(url: url, headers: headers, budget: budget, lane: lane)
+        request.isRateLimit = Self.isRateLimit
         request.credentialOrigins = credentialOrigins
         return request
     }

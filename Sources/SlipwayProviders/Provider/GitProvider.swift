@@ -154,4 +154,10 @@ public protocol GitProvider: Sendable {
     /// Creates a webhook that signs its deliveries with `secret`.
     func createHook(workspace: String, repository: String, url: String, secret: String, events: [String], description: String) async throws -> ProviderHook
     func deleteHook(workspace: String, repository: String, id: String) async throws
+    /// What an error of this provider means (rate limit, lost access, gone, transient).
+    func classify(_ error: any Error) -> ProviderFailure
+}
+
+extension GitProvider {
+    public func classify(_ error: any Error) -> ProviderFailure { .of(error) }
 }

@@ -4,7 +4,8 @@ import Foundation
 ///
 ///     KIND[~PROBABILITY | /EVERY_NTH][xCOUNT][@PATTERN]
 ///
-/// KIND is an HTTP status (`503`, `429`, `500` …), `reset` (the connection is cut before any
+/// KIND is an HTTP status (`503`, `429`, `500` …), `403-rate-limit` (a 403 carrying a rate
+/// limit's marks — `Retry-After` and "API rate limit exceeded" — as GitHub answers, to prove such a 403 is a pause and not lost access), `reset` (the connection is cut before any
 /// answer), `delay:SECONDS`, `truncate` (the body stops halfway, Content-Length still promises all
 /// of it) or `malformed` (a 200 whose JSON is broken). PATTERN is a path glob (`*` any run of
 /// characters; default every path). `~0.2` fires on 20 % of matching requests; `/5` on every
@@ -15,6 +16,7 @@ import Foundation
 public struct FaultSpec: Sendable, Equatable, CustomStringConvertible {
     public enum Kind: Sendable, Equatable {
         case status(Int)
+        case rateLimitForbidden
         case reset
         case delay(TimeInterval)
         case truncate
@@ -70,6 +72,8 @@ public struct FaultSpec: Sendable, Equatable, CustomStringConvertible {
         if let code = Int(kindText) {
             guard (400...599).contains(code) else { throw fail("status must be 400–599") }
             kind = .status(code)
+        } else if kindText == "403-rate-limit" {
+            kind = .rateLimitForbidden
         } else if kindText == "reset" {
             kind = .reset
         } else if kindText == "truncate" {
@@ -79,7 +83,7 @@ public struct FaultSpec: Sendable, Equatable, CustomStringConvertible {
         } else if kindText.hasPrefix("delay:"), let seconds = Double(kindText.dropFirst(6)), seconds >= 0 {
             kind = .delay(seconds)
         } else {
-            throw fail("unknown fault '\(kindText)'; use a status (503), reset, delay:SECONDS, truncate or malformed")
+            throw fail("unknown fault '\(kindText)'; use a status (503), 403-rate-limit, reset, delay:SECONDS, truncate or malformed")
         }
         self.kind = kind
         self.pattern = pattern
