@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SlipwayCore
+import SlipwayHTTP
 
 /// Runs the command line and maps every outcome onto the contract's exit codes:
 /// 0 success, 1 failure (one line on stderr), 2 usage, 3 `sync --once` stopped by a rate limit.
@@ -43,7 +44,9 @@ public enum SlipwayMain {
         }
         do {
             if var asyncCommand = command as? any AsyncParsableCommand {
-                try await asyncCommand.run()
+                // A person waits for a command: its requests go first, unless it says otherwise
+                // (the engine it hosts runs its own work in the background lane).
+                try await RequestContext.run(lane: .interactive) { try await asyncCommand.run() }
             } else {
                 var syncCommand = command
                 try syncCommand.run()

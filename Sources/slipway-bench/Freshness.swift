@@ -65,11 +65,7 @@ struct Freshness: AsyncParsableCommand {
         settings.backgroundWait = 0
         settings.restRequestsPerHour = restPerHour
         settings.gitRequestsPerHour = gitPerHour
-        let engine = SyncEngine(store: store, settings: settings, clock: clock, requestClock: clock) { _, lane in
-            var p = provider
-            p.lane = lane
-            return p
-        }
+        let engine = SyncEngine(store: store, settings: settings, clock: clock, requestClock: clock) { _ in provider }
 
         let branchPoller = BranchPoller(world: branchPollWorld, origin: origin, perHour: restPerHour, start: start)
         let repoPoller = RepositoryPoller(world: repoPollWorld, origin: origin, perHour: restPerHour, start: start)

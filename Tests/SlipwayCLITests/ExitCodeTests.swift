@@ -44,7 +44,7 @@ struct ExitCodeTests {
         for run in 1...2 {
             let refused = try await runner.runAsync(["sync", "--once"])
             #expect(refused.status == 1, "run \(run): \(refused.stderr)")
-            #expect(refused.stderr.contains("link again"), "run \(run): \(refused.stderr)")
+            #expect(refused.stderr.contains("slipway link bitbucket --relink"), "run \(run): \(refused.stderr)")
         }
     }
 

@@ -53,11 +53,7 @@ struct EngineTests {
         let http = HTTPClient(transport: CurlTransport(options: transfer), ledger: StoreBudgetLedger(store: store), configuration: configuration)
         let (account, provider) = try await linked(server, store: store, home: home, http: http)
         let clock = VirtualClock(start: Date())
-        let engine = SyncEngine(store: store, clock: clock) { _, lane in
-            var p = provider
-            p.lane = lane
-            return p
-        }
+        let engine = SyncEngine(store: store, clock: clock) { _ in provider }
         return Rig(server: server, store: store, engine: engine, clock: clock, account: account, home: home)
     }
 

@@ -177,11 +177,7 @@ struct WebhookInstallTests {
         let keyFile = s.rig.home.path + "/key"
         let provider = s.provider
         let engine = SyncEngine(store: s.rig.store, settings: settings, clock: s.rig.clock,
-                                openVault: { try Vault.open(keyFile: keyFile, create: true) }) { _, lane in
-            var p = provider
-            p.lane = lane
-            return p
-        }
+                                openVault: { try Vault.open(keyFile: keyFile, create: true) }) { _ in provider }
         let payload = #"{"path": "\#(target.path)"}"#
         let id = try s.rig.store.enqueue(.installWebhook, payload: payload, requestedBy: "tui:1", now: Date())
         await engine.step()

@@ -50,7 +50,7 @@ struct SyncCommand: AsyncParsableCommand {
         let config = context.config
         let outcome = await SyncCycle.run(store: context.store, accounts: accounts, lane: .background, deadline: end,
                                           concurrency: { config.provider($0.provider.rawValue).maxInFlight },
-                                          makeProvider: { account, _ in try factory.provider(for: account) },
+                                          makeProvider: { account in try factory.provider(for: account) },
                                           progress: { line in
                                               if showProgress { Terminal.progress("syncing " + TerminalText.sanitize(line)) }
                                           })

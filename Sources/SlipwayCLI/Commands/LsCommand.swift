@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SlipwayCore
+import SlipwayHTTP
 import SlipwayProviders
 
 struct LsCommand: AsyncParsableCommand {
@@ -41,10 +42,10 @@ extension LsCommand {
               let repository = try? context.store.repository(at: target), let branch = try? context.store.branch(repositoryID: repository.id!, name: name)
         else { return }
         do {
-            var adapter = try ProviderFactory(context: context).provider(for: account)
-            adapter.lane = .interactive
-            adapter.deadline = Date().addingTimeInterval(30)
-            try await CommitFetcher(store: context.store, provider: adapter).refresh(workspace: ws, repository: repository, branch: branch)
+            let adapter = try ProviderFactory(context: context).provider(for: account)
+            _ = try await RequestContext.run(lane: .interactive, deadline: Date().addingTimeInterval(30)) {
+                try await CommitFetcher(store: context.store, provider: adapter).refresh(workspace: ws, repository: repository, branch: branch)
+            }
         } catch {
             Terminal.warning("showing stored commits; fetching new ones failed: \(error)")
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SlipwayCore
+import SlipwayProviders
 import SlipwayTUI
 
 struct WebhooksCommand: AsyncParsableCommand {
@@ -38,10 +39,11 @@ struct WebhooksCommand: AsyncParsableCommand {
     }
 
     static func installer(_ context: CommandContext, account: Account) throws -> WebhookInstaller {
-        var provider = try ProviderFactory(context: context).provider(for: account)
-        provider.lane = .interactive
+        guard let hosting = try ProviderFactory(context: context).provider(for: account) as? any WebhookHosting else {
+            throw SlipwayCLIError.failure("\(account.provider.rawValue) has no webhooks; its repositories are polled")
+        }
         let keyFile = context.paths.keyFile
-        return WebhookInstaller(store: context.store, provider: provider, openVault: { try Vault.open(keyFile: keyFile, create: true) })
+        return WebhookInstaller(store: context.store, provider: hosting, openVault: { try Vault.open(keyFile: keyFile, create: true) })
     }
 
     struct Install: AsyncParsableCommand {

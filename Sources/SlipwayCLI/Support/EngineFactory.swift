@@ -43,10 +43,8 @@ enum EngineFactory {
         tuning(&settings)
         let keyFile = context.paths.keyFile
         return SyncEngine(store: context.store, settings: settings, logger: logger,
-                          openVault: { try Vault.open(keyFile: keyFile, create: true) }) { account, lane in
-            var provider = try factory.provider(for: account)
-            provider.lane = lane
-            return provider
+                          openVault: { try Vault.open(keyFile: keyFile, create: true) }) { account in
+            try factory.provider(for: account)
         }
     }
 }

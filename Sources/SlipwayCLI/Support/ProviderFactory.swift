@@ -22,7 +22,7 @@ struct ProviderFactory {
         http = HTTPClient(transport: counter, ledger: StoreBudgetLedger(store: context.store), configuration: configuration)
     }
 
-    func provider(for account: Account) throws -> BitbucketProvider {
+    func provider(for account: Account) throws -> any GitProvider {
         if account.status == .needsRelink {
             throw AccountError.needsRelink(account.provider, reason: account.statusMessage ?? "its grant was revoked")
         }

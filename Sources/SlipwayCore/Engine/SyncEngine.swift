@@ -42,7 +42,9 @@ public actor SyncEngine {
     }
 
     /// Builds the adapter for an account (credentials, budgets, lane).
-    public typealias ProviderMaker = @Sendable (Account, RequestLane) throws -> BitbucketProvider
+    /// Builds the adapter for an account (credentials, budgets); lane and deadline come with
+    /// each call (`RequestContext`).
+    public typealias ProviderMaker = @Sendable (Account) throws -> any GitProvider
 
     let store: Store
     let settings: Settings
@@ -128,20 +130,19 @@ public actor SyncEngine {
 
     private func runCommands() async {
         while !Task.isCancelled, let command = try? store.claimNextCommand(now: clock.now) {
-            let outcome: (EngineCommandStatus, String)
-            switch command.kind {
-            case .syncCycle:
-                outcome = await fullCycle(payload: command.payload)
-            case .refresh:
-                outcome = await refresh(payload: command.payload)
-            case .deploy:
-                outcome = await deploy(payload: command.payload)
-            case .cancel:
-                outcome = await cancel(payload: command.payload)
-            case .installWebhook:
-                outcome = await installWebhook(payload: command.payload)
-            }
+            // Someone waits for each command: its requests go on the interactive lane.
+            let outcome = await RequestContext.run(lane: .interactive) { await perform(command) }
             try? store.finishCommand(id: command.id!, status: outcome.0, result: outcome.1, now: clock.now)
+        }
+    }
+
+    private func perform(_ command: EngineCommand) async -> (EngineCommandStatus, String) {
+        switch command.kind {
+        case .syncCycle: await fullCycle(payload: command.payload)
+        case .refresh: await refresh(payload: command.payload)
+        case .deploy: await deploy(payload: command.payload)
+        case .cancel: await cancel(payload: command.payload)
+        case .installWebhook: await installWebhook(payload: command.payload)
         }
     }
 
@@ -205,7 +206,8 @@ public actor SyncEngine {
         do {
             let url = try WebhookTarget.url(override: request.url, publicURL: settings.webhookPublicURL, listen: settings.webhookListen,
                                             providerAPI: account.apiURL)
-            let installer = WebhookInstaller(store: store, provider: try makeProvider(account, .interactive), openVault: openVault, now: { Date() })
+            guard let hosting = try makeProvider(account) as? any WebhookHosting else { return (.failed, "\(account.provider.rawValue) has no webhooks") }
+            let installer = WebhookInstaller(store: store, provider: hosting, openVault: openVault, now: { Date() })
             let outcome = try await installer.install(.init(repository: repository, workspaceSlug: workspace, path: request.path), url: url)
             switch outcome {
             case .installed: return (.done, "installed; deliveries go to \(url)")
@@ -227,7 +229,7 @@ public actor SyncEngine {
               let candidate = candidates.first(where: { $0.workspaceSlug == target.workspace && $0.repository.slug == target.repository })
         else { return (.failed, "nothing in the mirror at that path") }
         do {
-            let adapter = try makeProvider(account, .interactive)
+            let adapter = try makeProvider(account)
             // A branch path: its new commits (opening a branch in the dashboard asks for these).
             if let name = target.branch {
                 guard let branch = try store.branch(repositoryID: candidate.repository.id!, name: name) else {
@@ -249,21 +251,22 @@ public actor SyncEngine {
     private func work(on account: Account) async {
         guard let accountID = account.id else { return }
         do {
-            var provider = try makeProvider(account, .background)
-            // Background work never waits long for budget or a 429 pause: the loop stays free for
-            // commands, and the paused credential is simply skipped until its pause ends.
-            provider.deadline = requestClock.now.addingTimeInterval(settings.backgroundWait)
+            let provider = try makeProvider(account)
             let state = try store.read { db in
                 try SyncState.filter(sql: "account_id = ? AND scope = 'account'", arguments: [accountID]).fetchOne(db)
             }
             let now = clock.now
-            // Step 0 once, and a full listing now and then to notice removed repositories.
-            if state?.lastSuccessAt == nil || now.timeIntervalSince(state!.lastSuccessAt!) >= settings.fullSyncInterval {
-                _ = try await MirrorSync(store: store, account: account, provider: provider, concurrency: settings.concurrency).run()
-                return
+            // Background work never waits long for budget or a 429 pause: the loop stays free for
+            // commands, and the paused credential is simply skipped until its pause ends.
+            try await RequestContext.run(lane: .background, deadline: requestClock.now.addingTimeInterval(settings.backgroundWait)) {
+                // Step 0 once, and a full listing now and then to notice removed repositories.
+                if state?.lastSuccessAt == nil || now.timeIntervalSince(state!.lastSuccessAt!) >= settings.fullSyncInterval {
+                    _ = try await MirrorSync(store: store, account: account, provider: provider, concurrency: settings.concurrency).run()
+                    return
+                }
+                try await discover(account: account, provider: provider)
+                try await sweepDue(account: account, provider: provider)
             }
-            try await discover(account: account, provider: provider)
-            try await sweepDue(account: account, provider: provider)
         } catch let MirrorSync.Stop.rateLimited(resumeAt, _) {
             logger.info("rate limited", metadata: ["account": "\(accountID)", "until": "\(resumeAt)"])
         } catch {
@@ -274,7 +277,9 @@ public actor SyncEngine {
 
     /// One page per workspace, most recently updated first: new repositories are mirrored at once,
     /// changed ones move to the front of the sweep (their `updated_on` passes their last check).
-    private func discover(account: Account, provider: BitbucketProvider) async throws {
+    private func discover(account: Account, provider: any GitProvider) async throws {
+        // Discovery is a capability: without it, the sweep alone finds changes.
+        guard let discovery = provider as? any RepositoryDiscovery else { return }
         let accountID = account.id!
         let workspaces = try store.workspaces(accountID: accountID)
         let restPerSecond = Double(settings.restRequestsPerHour) * settings.budgetFraction / 3600
@@ -285,7 +290,7 @@ public actor SyncEngine {
             lastDiscovery[key] = clock.now
             let recent: [ProviderRepository]
             do {
-                recent = try await provider.recentlyUpdatedRepositories(in: workspace.slug)
+                recent = try await discovery.recentlyUpdatedRepositories(in: workspace.slug)
                 accessSuspects[key] = nil
             } catch {
                 switch provider.classify(error) {
@@ -329,7 +334,7 @@ public actor SyncEngine {
     }
 
     /// Sweeps the repositories whose turn has come, a few at a time.
-    private func sweepDue(account: Account, provider: BitbucketProvider) async throws {
+    private func sweepDue(account: Account, provider: any GitProvider) async throws {
         let now = clock.now
         let candidates = try store.sweepCandidates(accountID: account.id!)
         let gitPerSecond = Double(settings.gitRequestsPerHour) * settings.budgetFraction / 3600
@@ -357,7 +362,7 @@ public actor SyncEngine {
     /// A sweep whose failure stays with its repository (a timeout, a 5xx that outlasted the
     /// retries): recorded, and the repository stays due; the others in the step go on. What
     /// concerns the whole credential (a 429 pause, a rejected token) still ends the step.
-    private func sweepIsolated(_ candidate: Store.SweepCandidate, account: Account, provider: BitbucketProvider) async throws {
+    private func sweepIsolated(_ candidate: Store.SweepCandidate, account: Account, provider: any GitProvider) async throws {
         do {
             let changes = try await sweep(candidate, account: account, provider: provider)
             if candidate.watched, !changes.isEmpty {
@@ -378,7 +383,7 @@ public actor SyncEngine {
     }
 
     /// One repository: heads from git (one request, git budget); REST only for what moved.
-    func sweep(_ candidate: Store.SweepCandidate, account: Account, provider: BitbucketProvider) async throws -> [SyncReport.Change] {
+    func sweep(_ candidate: Store.SweepCandidate, account: Account, provider: any GitProvider) async throws -> [SyncReport.Change] {
         let repository = candidate.repository
         let repositoryID = repository.id!
         let path = "\(account.provider.rawValue)/\(candidate.workspaceSlug)/\(repository.slug)"
@@ -400,10 +405,13 @@ public actor SyncEngine {
                     // Details only if the REST budget has them now; a head without details is
                     // still news, and the next full listing fills them in.
                     var details: [String: ProviderCommit] = [:]
-                    var quick = provider
-                    quick.deadline = requestClock.now.addingTimeInterval(min(1, settings.backgroundWait))
-                    for hash in Set(moved.values).union(undetailed).prefix(settings.detailsPerRepositoryLimit) {
-                        details[hash] = try? await quick.commit(workspace: candidate.workspaceSlug, repository: repository.slug, hash: hash)
+                    if let commits = provider as? any CommitDetails {
+                        let quick = requestClock.now.addingTimeInterval(min(1, settings.backgroundWait))
+                        for hash in Set(moved.values).union(undetailed).prefix(settings.detailsPerRepositoryLimit) {
+                            details[hash] = try? await RequestContext.run(lane: RequestContext.current.lane, deadline: quick) {
+                                try await commits.commit(workspace: candidate.workspaceSlug, repository: repository.slug, hash: hash)
+                            }
+                        }
                     }
                     return try store.applyHeads(repositoryID: repositoryID, path: path, heads: heads, details: details, now: now)
                 }

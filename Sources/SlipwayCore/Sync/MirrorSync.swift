@@ -8,12 +8,12 @@ import SlipwayProviders
 public struct MirrorSync: Sendable {
     public let store: Store
     public let account: Account
-    public let provider: BitbucketProvider
+    public let provider: any GitProvider
     public let concurrency: Int
     public let now: @Sendable () -> Date
     public let progress: @Sendable (String) -> Void
 
-    public init(store: Store, account: Account, provider: BitbucketProvider, concurrency: Int = 4,
+    public init(store: Store, account: Account, provider: any GitProvider, concurrency: Int = 4,
                 now: @escaping @Sendable () -> Date = { Date() }, progress: @escaping @Sendable (String) -> Void = { _ in }) {
         self.store = store
         self.account = account
@@ -54,8 +54,10 @@ public struct MirrorSync: Sendable {
 
     private func sync(workspace remote: ProviderWorkspace, accountID: Int64, prefix: String, into report: inout SyncReport) async throws {
         var named = remote
-        if named.name == nil {
-            do { named.name = try await provider.workspace(remote.slug).name } catch let error as HTTPError where !Self.isFatal(error) {
+        // Names and admin rights where the adapter has them to give.
+        let details = provider as? any WorkspaceDetails
+        if named.name == nil, let details {
+            do { named.name = try await details.workspace(remote.slug).name } catch let error as HTTPError where !Self.isFatal(error) {
                 report.errors.append(.init(path: "\(prefix)/\(remote.slug)", message: error.description))
             }
         }
@@ -65,7 +67,7 @@ public struct MirrorSync: Sendable {
         let admin: Set<String>
         do {
             repositories = try await provider.repositories(in: remote.slug)
-            admin = try await provider.adminRepositorySlugs(in: remote.slug)
+            admin = try await details?.adminRepositorySlugs(in: remote.slug) ?? []
         } catch let error as HTTPError where !Self.isFatal(error) {
             report.errors.append(.init(path: wsPath, message: error.description))
             return

@@ -16,7 +16,7 @@ public enum SyncCycle {
 
     public static func run(store: Store, accounts: [Account], lane: RequestLane, deadline: Date?,
                            concurrency: @Sendable (Account) -> Int,
-                           makeProvider: (Account, RequestLane) throws -> BitbucketProvider,
+                           makeProvider: (Account) throws -> any GitProvider,
                            progress: @escaping @Sendable (String) -> Void = { _ in }) async -> Outcome {
         var outcome = Outcome(report: SyncReport(), fatal: nil, anyAccountFailed: false)
         func fail(_ account: Account, _ message: String, fatal: String?) {
@@ -27,15 +27,15 @@ public enum SyncCycle {
         for account in accounts {
             guard account.status != .needsRelink else {
                 // Every run says so (exit 1), not only the one that found out.
-                let message = "needs relinking; run 'slipway unlink \(account.provider.rawValue)' and link again"
+                let message = "needs relinking; run 'slipway link \(account.provider.rawValue) --relink' the way you linked it"
                 fail(account, message, fatal: "\(account.provider.rawValue) \(message)")
                 continue
             }
             do {
-                var provider = try makeProvider(account, lane)
-                provider.deadline = deadline
-                let report = try await MirrorSync(store: store, account: account, provider: provider,
-                                                  concurrency: concurrency(account), progress: progress).run()
+                let provider = try makeProvider(account)
+                let report = try await RequestContext.run(lane: lane, deadline: deadline) {
+                    try await MirrorSync(store: store, account: account, provider: provider, concurrency: concurrency(account), progress: progress).run()
+                }
                 outcome.report.merge(report)
                 // Workspaces or repositories that could not be read (a 5xx storm outlasting the
                 // retries): the cycle did not complete.
@@ -44,7 +44,7 @@ public enum SyncCycle {
                 outcome.report.merge(partial)
                 outcome.report.resumeAt = resumeAt
             } catch let error as HTTPError {
-                let refused = "\(account.provider.rawValue) refused the stored credentials; run 'slipway unlink \(account.provider.rawValue)' and link again"
+                let refused = "\(account.provider.rawValue) refused the stored credentials; run 'slipway link \(account.provider.rawValue) --relink' with a valid one"
                 if case .unauthorized = error { fail(account, error.description, fatal: refused) } else { fail(account, error.description, fatal: nil) }
             } catch {
                 // Relinking needed, a missing or unreadable secret: this account stops.

@@ -51,12 +51,12 @@ public struct WebhookInstaller: Sendable {
     }
 
     let store: Store
-    let provider: any GitProvider
+    let provider: any WebhookHosting
     let openVault: @Sendable () throws -> Vault
     let now: @Sendable () -> Date
     let makeSecret: @Sendable () -> String
 
-    public init(store: Store, provider: any GitProvider, openVault: @escaping @Sendable () throws -> Vault,
+    public init(store: Store, provider: any WebhookHosting, openVault: @escaping @Sendable () throws -> Vault,
                 now: @escaping @Sendable () -> Date = { Date() }, makeSecret: @escaping @Sendable () -> String = WebhookInstaller.randomSecret) {
         self.store = store
         self.provider = provider

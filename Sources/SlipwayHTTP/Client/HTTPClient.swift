@@ -56,7 +56,9 @@ public final class HTTPClient: Sendable {
     /// Sends a request and returns a 2xx/3xx response, or throws an `HTTPError` (or
     /// `CancellationError`). `deadline` bounds how long it may wait for budget or a rate-limit
     /// pause: past it, `.rateLimited` says when the credential may resume.
-    public func send(_ request: HTTPRequest, deadline: Date? = nil) async throws -> HTTPResponse {
+    /// `deadline` defaults to the task's `RequestContext`.
+    public func send(_ request: HTTPRequest, deadline explicitDeadline: Date? = nil) async throws -> HTTPResponse {
+        let deadline = explicitDeadline ?? RequestContext.current.deadline
         let target = try URLPolicy.check(request.url, allowLoopbackHTTP: configuration.allowLoopbackHTTP)
         if let origins = request.credentialOrigins, request.carriesCredential,
            !(Origin(url: request.url).map(origins.contains) ?? false) {

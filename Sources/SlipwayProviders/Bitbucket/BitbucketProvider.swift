@@ -3,7 +3,7 @@ import SlipwayHTTP
 
 /// Bitbucket Cloud REST 2.0. Every list call asks for 100 items a page and a narrow `fields=`
 /// list, and follows `next` exactly as given.
-public struct BitbucketProvider: GitProvider {
+public struct BitbucketProvider: GitProvider, WorkspaceDetails, RepositoryDiscovery, CommitDetails, WebhookHosting {
     public let kind = ProviderKind.bitbucket
     public var apiURL: String
     public var webURL: String
@@ -11,9 +11,6 @@ public struct BitbucketProvider: GitProvider {
     public var http: HTTPClient
     /// Budgets are kept per credential name ("account:7"); nil spends from no budget (linking).
     public var budgetCredential: String?
-    public var lane: RequestLane = .background
-    /// The latest moment a call may wait for budget or a rate-limit pause.
-    public var deadline: Date?
     /// For expiring (OAuth) tokens: asked for the credential before each request.
     public var credentialSource: (any CredentialSource)?
 
@@ -56,7 +53,8 @@ public struct BitbucketProvider: GitProvider {
         headers.add("Accept", "application/json")
         let host = URLPolicy.authority(of: url) ?? URLPolicy.authority(of: apiURL) ?? apiURL
         let budget = budgetCredential.map { BudgetKey(host: host, credential: $0, kind: kind) }
-        var request = HTTPRequest(url: url, headers: headers, budget: budget, lane: lane)
+        // The lane and the deadline come with the call (RequestContext), not from the adapter.
+        var request = HTTPRequest(url: url, headers: headers, budget: budget, lane: RequestContext.current.lane)
         request.isRateLimit = Self.isRateLimit
         request.credentialOrigins = credentialOrigins
         return request
@@ -79,13 +77,13 @@ public struct BitbucketProvider: GitProvider {
             }
             return req
         }
-        guard let source = credentialSource else { return try await http.send(build(credential), deadline: deadline) }
+        guard let source = credentialSource else { return try await http.send(build(credential)) }
         let current = try await source.credential()
         do {
-            return try await http.send(build(current), deadline: deadline)
+            return try await http.send(build(current))
         } catch HTTPError.unauthorized {
             let renewed = try await source.credentialAfterRejection(current)
-            return try await http.send(build(renewed), deadline: deadline)
+            return try await http.send(build(renewed))
         }
     }
 
@@ -167,7 +165,11 @@ public struct BitbucketProvider: GitProvider {
     }
 
     /// Repositories changed most recently first (discovery); one page.
-    public func recentlyUpdatedRepositories(in workspace: String, pagelen: Int = 100) async throws -> [ProviderRepository] {
+    public func recentlyUpdatedRepositories(in workspace: String) async throws -> [ProviderRepository] {
+        try await recentlyUpdatedRepositories(in: workspace, pagelen: 100)
+    }
+
+    public func recentlyUpdatedRepositories(in workspace: String, pagelen: Int) async throws -> [ProviderRepository] {
         let url = apiURL + "/repositories/\(Self.segment(workspace))"
             + Self.query([("pagelen", String(pagelen)), ("sort", "-updated_on"), ("fields", Self.repositoryFields)])
         let (page, _) = try await get(url, as: BitbucketWire.Page<BitbucketWire.Repository>.self)

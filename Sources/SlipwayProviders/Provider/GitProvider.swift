@@ -132,30 +132,49 @@ public struct ProviderHook: Sendable, Equatable {
     }
 }
 
-/// What every Git host adapter answers. The engine speaks only this; wire formats stay inside
-/// each adapter.
+/// What every Git host adapter answers. The engine speaks only this (and the capabilities
+/// below, which an adapter has or has not); wire formats stay inside each adapter.
 public protocol GitProvider: Sendable {
     var kind: ProviderKind { get }
     func currentUser() async throws -> ProviderUser
-    /// The workspaces (organizations, groups) the user belongs to; names may need `workspace(_:)`.
+    /// The workspaces (organizations, groups, the host for public Git) the user can read.
     func workspaces() async throws -> [ProviderWorkspace]
-    func workspace(_ slug: String) async throws -> ProviderWorkspace
     /// Every repository the user may read.
     func repositories(in workspace: String) async throws -> [ProviderRepository]
-    /// Slugs of the repositories the user administers (webhooks need admin).
-    func adminRepositorySlugs(in workspace: String) async throws -> Set<String>
     func branches(workspace: String, repository: String) async throws -> [ProviderBranch]
     /// Commits reachable from `revision` and not from `exclude`, newest first.
     func commits(workspace: String, repository: String, revision: String, exclude: [String], limit: Int) async throws -> [ProviderCommit]
     /// Branch heads from git's refs advertisement (the git budget, not REST).
     func branchHeads(cloneURL: String) async throws -> [String: String]
+    /// What an error of this provider means (rate limit, lost access, gone, transient).
+    func classify(_ error: any Error) -> ProviderFailure
+}
+
+/// Names a workspace its listing left unnamed, and lists the repositories the user
+/// administers (webhooks need admin).
+public protocol WorkspaceDetails: GitProvider {
+    func workspace(_ slug: String) async throws -> ProviderWorkspace
+    func adminRepositorySlugs(in workspace: String) async throws -> Set<String>
+}
+
+/// Says cheaply which repositories of a workspace changed lately (discovery, DESIGN step 2).
+public protocol RepositoryDiscovery: GitProvider {
+    /// One page, most recently changed first.
+    func recentlyUpdatedRepositories(in workspace: String) async throws -> [ProviderRepository]
+}
+
+/// Gives one commit's details (for a head the refs advertisement moved).
+public protocol CommitDetails: GitProvider {
+    func commit(workspace: String, repository: String, hash: String) async throws -> ProviderCommit
+}
+
+/// Push webhooks on repositories.
+public protocol WebhookHosting: GitProvider {
     /// Webhooks of a repository (admin needed).
     func hooks(workspace: String, repository: String) async throws -> [ProviderHook]
     /// Creates a webhook that signs its deliveries with `secret`.
     func createHook(workspace: String, repository: String, url: String, secret: String, events: [String], description: String) async throws -> ProviderHook
     func deleteHook(workspace: String, repository: String, id: String) async throws
-    /// What an error of this provider means (rate limit, lost access, gone, transient).
-    func classify(_ error: any Error) -> ProviderFailure
 }
 
 extension GitProvider {
