@@ -196,7 +196,8 @@ struct OAuthHelperTests {
 
     @Test("the authorize URL carries client, state, redirect and the PKCE challenge")
     func authorizeURL() throws {
-        let client = OAuthClient(webURL: "https://bitbucket.org/", clientID: "key", clientSecret: "secret", http: HTTPClient(transport: CurlTransport()))
+        let client = OAuthClient(webURL: "https://bitbucket.org/", endpoints: BitbucketProvider.descriptor.oauth!, clientID: "key", clientSecret: "secret",
+                                 http: HTTPClient(transport: CurlTransport()))
         let url = try #require(URLComponents(string: client.authorizeURL(state: "st", redirectURI: "http://127.0.0.1:1/callback", pkce: PKCE(verifier: "v"))))
         #expect(url.path == "/site/oauth2/authorize")
         let items = Dictionary(uniqueKeysWithValues: (url.queryItems ?? []).map { ($0.name, $0.value ?? "") })

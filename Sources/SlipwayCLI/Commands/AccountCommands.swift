@@ -7,7 +7,7 @@ import SlipwayServer
 
 extension ProviderKind: ExpressibleByArgument {
     /// Help and completion offer what can be linked, not every name the mirror knows.
-    public static var allValueStrings: [String] { linkable.map(\.rawValue) }
+    public static var allValueStrings: [String] { ProviderRegistry.descriptors.map(\.kind.rawValue) }
 }
 
 struct LinkCommand: AsyncParsableCommand {
@@ -52,8 +52,8 @@ struct LinkCommand: AsyncParsableCommand {
     }
 
     func validate() throws {
-        guard provider == .bitbucket else {
-            throw ValidationError("\(provider.rawValue) cannot be linked by this version of Slipway; it links \(ProviderKind.linkable.map(\.rawValue).joined(separator: ", "))")
+        guard ProviderRegistry.descriptor(for: provider) != nil else {
+            throw ValidationError("\(provider.rawValue) cannot be linked by this version of Slipway; it links \(ProviderKind.allValueStrings.joined(separator: ", "))")
         }
         guard let kind = authKind else {
             throw ValidationError("choose exactly one of --token, --token-file, --email with --api-token, --oauth, --client-credentials")
@@ -72,7 +72,7 @@ struct LinkCommand: AsyncParsableCommand {
         for (name, url) in [("api-url", apiURL), ("web-url", webURL)] {
             if let url { try Self.checkURL(url, option: name) }
         }
-        if provider == .bitbucket, let apiURL, let problem = BitbucketProvider.apiURLProblem(apiURL) {
+        if let apiURL, let problem = ProviderRegistry.descriptor(for: provider)?.apiURLProblem(apiURL) {
             throw ValidationError("--api-url '\(apiURL)': \(problem)")
         }
     }
@@ -144,7 +144,10 @@ struct LinkCommand: AsyncParsableCommand {
         guard let secret, !secret.isEmpty else {
             throw SlipwayCLIError.failure("the consumer's secret is needed: --client-secret S, or --client-secret - to read it from stdin")
         }
-        let client = OAuthClient(webURL: webURL ?? provider.defaultWebURL, clientID: clientID, clientSecret: secret, http: http)
+        guard let endpoints = ProviderRegistry.descriptor(for: provider)?.oauth else {
+            throw SlipwayCLIError.failure("\(provider.rawValue) has no OAuth flow here; link it with a token")
+        }
+        let client = OAuthClient(webURL: webURL ?? provider.defaultWebURL, endpoints: endpoints, clientID: clientID, clientSecret: secret, http: http)
         do {
             let token: OAuthToken
             let kind: AuthKind

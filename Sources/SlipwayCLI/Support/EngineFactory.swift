@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SlipwayCore
 import SlipwayHTTP
+import SlipwayProviders
 
 /// Builds the sync engine the way the config describes it, for the daemon, `sync` and a TUI
 /// that hosts it.
@@ -19,13 +20,13 @@ enum EngineFactory {
             return try store.secretEnvironment(appID: id) { try Vault.open(keyFile: keyFile, create: false) }
         }
         return Deployer(store: store, workRoot: context.paths.workDirectory, settings: settings, logger: logger, secrets: secrets) { app in
-            guard let provider = MirrorPath.parseProvider(app.sourcePath), let account = try store.account(for: provider) else { return nil }
-            // The credential is for the account's linked origins only.
+            guard let provider = MirrorPath.parseProvider(app.sourcePath), let account = try store.account(for: provider),
+                  let descriptor = ProviderRegistry.descriptor(for: provider) else { return nil }
+            // The credential is for the account's linked origins only, under the user name the
+            // provider's git expects.
             let origins = Set([Origin(url: account.apiURL), Origin(url: account.webURL)].compactMap { $0 })
-            switch try AccountLinker.credential(for: account, store: store, keyFile: keyFile) {
-            case let .bearer(token): return GitCredential(username: "x-token-auth", password: token, origins: origins)
-            case let .apiToken(_, token): return GitCredential(username: "x-bitbucket-api-token-auth", password: token, origins: origins)
-            }
+            let credential = try AccountLinker.credential(for: account, store: store, keyFile: keyFile)
+            return GitCredential(username: descriptor.gitUsername(credential), password: credential.secret, origins: origins)
         }
     }
 

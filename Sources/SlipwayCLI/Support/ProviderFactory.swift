@@ -14,8 +14,12 @@ struct ProviderFactory {
         counter = CountingTransport(CurlTransport())
         var configuration = HTTPClient.Configuration()
         let config = context.config
+        // Each budget is limited by its own provider's settings ([providers.NAME]).
+        let providers = Dictionary(((try? context.store.accounts()) ?? []).compactMap { account in
+            account.id.map { ("account:\($0)", account.provider.rawValue) }
+        }, uniquingKeysWith: { first, _ in first })
         configuration.limits = { key in
-            let provider = config.provider("bitbucket")
+            let provider = config.provider(providers[key.credential] ?? "")
             return BudgetLimits(hourlyAllowance: key.kind == .rest ? provider.requestsPerHour : provider.gitRequestsPerHour,
                                 fraction: config.engine.budgetFraction, maxInFlight: provider.maxInFlight)
         }
@@ -26,14 +30,17 @@ struct ProviderFactory {
         if account.status == .needsRelink {
             throw AccountError.needsRelink(account.provider, reason: account.statusMessage ?? "its grant was revoked")
         }
-        let credential = try AccountLinker.credential(for: account, store: context.store, keyFile: context.paths.keyFile)
-        var provider = BitbucketProvider(apiURL: account.apiURL, webURL: account.webURL, credential: credential, http: http,
-                                         budgetCredential: "account:\(account.id ?? 0)")
-        if account.auth == .oauth || account.auth == .clientCredentials, let id = account.id {
-            provider.credentialSource = OAuthTokenSource(store: context.store, keyFile: context.paths.keyFile, accountID: id,
-                                                         lockDirectory: context.paths.dataDirectory + "/locks", http: http)
+        guard let descriptor = ProviderRegistry.descriptor(for: account.provider) else {
+            throw SlipwayCLIError.failure("\(account.provider.rawValue) is not supported by this version of Slipway")
         }
-        return provider
+        let credential = try AccountLinker.credential(for: account, store: context.store, keyFile: context.paths.keyFile)
+        var connection = ProviderConnection(apiURL: account.apiURL, webURL: account.webURL, credential: credential, http: http,
+                                            budgetCredential: "account:\(account.id ?? 0)")
+        if account.auth == .oauth || account.auth == .clientCredentials, let id = account.id {
+            connection.credentialSource = OAuthTokenSource(store: context.store, keyFile: context.paths.keyFile, accountID: id,
+                                                           lockDirectory: context.paths.dataDirectory + "/locks", http: http)
+        }
+        return descriptor.make(connection)
     }
 
     /// What the shared budgets say about an account, for summaries.

@@ -98,7 +98,8 @@ public struct AccountLinker: Sendable {
         default: break
         }
         let vault = try Vault.open(keyFile: keyFile, create: true)
-        let provider = BitbucketProvider(apiURL: request.apiURL, webURL: request.webURL, credential: request.credential, http: http)
+        let descriptor = try Self.descriptor(request.provider)
+        let provider = descriptor.make(ProviderConnection(apiURL: request.apiURL, webURL: request.webURL, credential: request.credential, http: http))
         let user: ProviderUser
         do {
             user = try await provider.currentUser()
@@ -110,7 +111,8 @@ public struct AccountLinker: Sendable {
                 throw error
             }
         }
-        let warnings = Self.scopeWarnings(user.scopes ?? [], subject: "the token", advice: "Slipway needs repository and account read and webhook read/write")
+        let warnings = Self.scopeWarnings(user.scopes ?? [], minimum: descriptor.minimumScopes, subject: "the token",
+                                          advice: "Slipway needs repository and account read and webhook read/write")
         let now = self.now()
         let secret = request.secret
         if let existing {
@@ -152,10 +154,12 @@ public struct AccountLinker: Sendable {
         let existing = try checkLinkable(kind, relink: relink)
         let vault = try Vault.open(keyFile: keyFile, create: true)
         let api = apiURL ?? kind.defaultAPIURL, web = webURL ?? kind.defaultWebURL
-        let provider = BitbucketProvider(apiURL: api, webURL: web, credential: .bearer(token.accessToken), http: http)
+        let descriptor = try Self.descriptor(kind)
+        let provider = descriptor.make(ProviderConnection(apiURL: api, webURL: web, credential: .bearer(token.accessToken), http: http))
         let user = try await provider.currentUser()
         let scopes = token.scopes.isEmpty ? (user.scopes ?? []) : token.scopes
-        let warnings = Self.scopeWarnings(scopes, subject: "the consumer", advice: "give it repository and account read and webhook read/write")
+        let warnings = Self.scopeWarnings(scopes, minimum: descriptor.minimumScopes, subject: "the consumer",
+                                          advice: "give it repository and account read and webhook read/write")
         let now = self.now()
         if let existing {
             try Self.checkSameUser(existing, user)
@@ -210,6 +214,14 @@ public struct AccountLinker: Sendable {
 
     static func tokenContext(_ id: Int64) -> String { "account:\(id):token" }
 
+    /// The registry's entry for a kind this build can link.
+    static func descriptor(_ kind: ProviderKind) throws -> ProviderDescriptor {
+        guard let descriptor = ProviderRegistry.descriptor(for: kind) else {
+            throw AccountError.rejected(kind, message: "this version of Slipway cannot link \(kind.rawValue)")
+        }
+        return descriptor
+    }
+
     /// A relink must prove the same user: the provider's id when both sides know it, else the name.
     static func checkSameUser(_ account: Account, _ user: ProviderUser) throws {
         let same = account.remoteID.map { $0 == user.id } ?? (account.username == user.username)
@@ -235,9 +247,9 @@ public struct AccountLinker: Sendable {
     }
 
     /// A warning naming the minimum scopes missing from known scopes (none when scopes are unknown).
-    static func scopeWarnings(_ scopes: [String], subject: String, advice: String) -> [String] {
+    static func scopeWarnings(_ scopes: [String], minimum: [String], subject: String, advice: String) -> [String] {
         guard !scopes.isEmpty else { return [] }
-        let missing = BitbucketProvider.minimumScopes.filter { needed in !scopes.contains { $0 == needed || $0.hasPrefix(needed + ":") } }
+        let missing = minimum.filter { needed in !scopes.contains { $0 == needed || $0.hasPrefix(needed + ":") } }
         guard !missing.isEmpty else { return [] }
         return ["\(subject) lacks the scope\(missing.count > 1 ? "s" : "") \(missing.joined(separator: ", ")); \(advice)"]
     }

@@ -65,8 +65,9 @@ public final class OAuthTokenSource: CredentialSource, @unchecked Sendable {
     private func renew(_ account: Account) async throws -> String {
         let vault = try Vault.open(keyFile: keyFile, create: false)
         let secrets = try store.sealedSecrets(accountID: accountID)
-        guard let clientID = account.clientID, let sealedSecret = secrets.clientSecret else { throw AccountError.missingSecret(account.provider) }
-        let client = OAuthClient(webURL: account.webURL, clientID: clientID,
+        guard let clientID = account.clientID, let sealedSecret = secrets.clientSecret,
+              let endpoints = ProviderRegistry.descriptor(for: account.provider)?.oauth else { throw AccountError.missingSecret(account.provider) }
+        let client = OAuthClient(webURL: account.webURL, endpoints: endpoints, clientID: clientID,
                                  clientSecret: try vault.openString(sealedSecret, context: Store.clientSecretContext(accountID)), http: http)
         let token: OAuthToken
         do {

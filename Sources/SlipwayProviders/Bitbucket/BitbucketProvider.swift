@@ -17,6 +17,30 @@ public struct BitbucketProvider: GitProvider, WorkspaceDetails, RepositoryDiscov
     /// The minimum a dashboard needs: read repositories and the account, manage webhooks.
     public static let minimumScopes = ["repository", "account", "webhook"]
 
+    /// git's user name: `x-token-auth` for access and OAuth tokens, `x-bitbucket-api-token-auth`
+    /// for Atlassian API tokens.
+    @Sendable public static func gitUsername(for credential: ProviderCredential) -> String {
+        switch credential {
+        case .bearer: "x-token-auth"
+        case .apiToken: "x-bitbucket-api-token-auth"
+        }
+    }
+
+    /// Bitbucket Cloud in the registry.
+    public static let descriptor = ProviderDescriptor(
+        kind: .bitbucket, defaultAPIURL: "https://api.bitbucket.org/2.0", defaultWebURL: "https://bitbucket.org",
+        restRequestsPerHour: 1000, gitRequestsPerHour: 60000,
+        linkMethods: [.token, .apiToken, .oauthCode, .clientCredentials],
+        minimumScopes: minimumScopes, requestedScopes: [],
+        oauth: OAuthEndpoints(authorizePath: "/site/oauth2/authorize", tokenPath: "/site/oauth2/access_token"),
+        gitUsername: gitUsername(for:), apiURLProblem: apiURLProblem,
+        make: { connection in
+            var provider = BitbucketProvider(apiURL: connection.apiURL, webURL: connection.webURL, credential: connection.credential,
+                                             http: connection.http, budgetCredential: connection.budgetCredential)
+            provider.credentialSource = connection.credentialSource
+            return provider
+        })
+
     /// Bitbucket meters with 429; a 403 that carries a rate limit's marks (a `Retry-After`, an
     /// exhausted `X-RateLimit-Remaining`, or says so) is one too, not lost access: a pause, never
     /// a deletion.
@@ -27,7 +51,7 @@ public struct BitbucketProvider: GitProvider, WorkspaceDetails, RepositoryDiscov
     }
 
     /// What is wrong with an `--api-url`, before any request: Bitbucket's REST base ends in `/2.0`.
-    public static func apiURLProblem(_ url: String) -> String? {
+    @Sendable public static func apiURLProblem(_ url: String) -> String? {
         var path = URLComponents(string: url)?.path ?? ""
         while path.hasSuffix("/") { path.removeLast() }
         guard !path.hasSuffix("/2.0") else { return nil }
@@ -68,7 +92,8 @@ public struct BitbucketProvider: GitProvider, WorkspaceDetails, RepositoryDiscov
     private func send(_ url: String, kind: RequestKind = .rest, accept: String? = nil, method: HTTPMethod = .get,
                       json: Data? = nil) async throws -> HTTPResponse {
         func build(_ credential: ProviderCredential) -> HTTPRequest {
-            var req = request(url, kind: kind, authorization: kind == .git ? credential.gitAuthorizationHeader : credential.authorizationHeader)
+            var req = request(url, kind: kind, authorization: kind == .git ? credential.gitAuthorizationHeader(username: Self.gitUsername(for: credential))
+                                                                           : credential.authorizationHeader)
             if let accept { req.headers.set("Accept", accept) }
             req.method = method
             if let json {

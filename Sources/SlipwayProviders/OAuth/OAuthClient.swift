@@ -44,26 +44,29 @@ public enum OAuthError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// Bitbucket's token endpoint, `<web-url>/site/oauth2/access_token`: form-encoded bodies, the
-/// consumer as Basic credentials.
+/// An OAuth 2.0 client for a provider's endpoints (from its descriptor): form-encoded token
+/// requests with the client as Basic credentials, authorization-code with PKCE, refresh and
+/// client credentials.
 public struct OAuthClient: Sendable {
     public var webURL: String
+    public var endpoints: OAuthEndpoints
     public var clientID: String
     public var clientSecret: String
     public var http: HTTPClient
 
-    public init(webURL: String, clientID: String, clientSecret: String, http: HTTPClient) {
+    public init(webURL: String, endpoints: OAuthEndpoints, clientID: String, clientSecret: String, http: HTTPClient) {
         self.webURL = webURL.hasSuffix("/") ? String(webURL.dropLast()) : webURL
+        self.endpoints = endpoints
         self.clientID = clientID
         self.clientSecret = clientSecret
         self.http = http
     }
 
-    public var tokenURL: String { webURL + "/site/oauth2/access_token" }
+    public var tokenURL: String { webURL + endpoints.tokenPath }
 
     /// The page the user opens to approve Slipway.
     public func authorizeURL(state: String, redirectURI: String?, pkce: PKCE) -> String {
-        var components = URLComponents(string: webURL + "/site/oauth2/authorize")!
+        var components = URLComponents(string: webURL + endpoints.authorizePath)!
         var items = [URLQueryItem(name: "client_id", value: clientID), URLQueryItem(name: "response_type", value: "code"),
                      URLQueryItem(name: "state", value: state)]
         if let redirectURI { items.append(URLQueryItem(name: "redirect_uri", value: redirectURI)) }

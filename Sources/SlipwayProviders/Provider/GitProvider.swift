@@ -3,9 +3,9 @@ import SlipwayHTTP
 
 /// How requests prove who they are. Never printed: `description` hides the secret.
 public enum ProviderCredential: Sendable, Equatable, CustomStringConvertible {
-    /// Access tokens and OAuth tokens: `Authorization: Bearer …`; git user `x-token-auth`.
+    /// Access tokens and OAuth tokens: `Authorization: Bearer …`.
     case bearer(String)
-    /// Atlassian API tokens: Basic e-mail:token; git user `x-bitbucket-api-token-auth`.
+    /// API tokens used with an e-mail: Basic e-mail:token.
     case apiToken(email: String, token: String)
 
     public var authorizationHeader: String {
@@ -15,12 +15,17 @@ public enum ProviderCredential: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// Basic credentials for git's smart HTTP.
-    public var gitAuthorizationHeader: String {
+    /// The secret alone (git's password).
+    public var secret: String {
         switch self {
-        case let .bearer(token): "Basic " + Data("x-token-auth:\(token)".utf8).base64EncodedString()
-        case let .apiToken(_, token): "Basic " + Data("x-bitbucket-api-token-auth:\(token)".utf8).base64EncodedString()
+        case let .bearer(token): token
+        case let .apiToken(_, token): token
         }
+    }
+
+    /// Basic credentials for git's smart HTTP, under the user name the provider's git expects.
+    public func gitAuthorizationHeader(username: String) -> String {
+        "Basic " + Data("\(username):\(secret)".utf8).base64EncodedString()
     }
 
     public var description: String {

@@ -6,8 +6,6 @@ public enum ProviderKind: String, Sendable, Codable, CaseIterable, Comparable {
     case gitlab
     case git
 
-    /// The providers `slipway link` can link today (help and completion offer only these).
-    public static let linkable: [ProviderKind] = [.bitbucket]
 
     public var displayName: String {
         switch self {

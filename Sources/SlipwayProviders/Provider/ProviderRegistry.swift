@@ -1,0 +1,72 @@
+import Foundation
+import SlipwayHTTP
+
+/// Everything one account's adapter is built from.
+public struct ProviderConnection: Sendable {
+    public var apiURL: String
+    public var webURL: String
+    public var credential: ProviderCredential
+    public var http: HTTPClient
+    /// Budgets are kept per credential name ("account:7"); nil spends from no budget (linking).
+    public var budgetCredential: String?
+    /// For expiring (OAuth) tokens: asked for the credential before each request.
+    public var credentialSource: (any CredentialSource)?
+
+    public init(apiURL: String, webURL: String, credential: ProviderCredential, http: HTTPClient, budgetCredential: String? = nil,
+                credentialSource: (any CredentialSource)? = nil) {
+        self.apiURL = apiURL
+        self.webURL = webURL
+        self.credential = credential
+        self.http = http
+        self.budgetCredential = budgetCredential
+        self.credentialSource = credentialSource
+    }
+}
+
+/// The ways `slipway link` can authenticate with a provider.
+public enum LinkMethod: String, Sendable, CaseIterable {
+    case token, apiToken = "api_token", oauthCode = "oauth", clientCredentials = "client_credentials", device
+}
+
+/// Where a provider's OAuth pages and token endpoint are, relative to its web URL.
+public struct OAuthEndpoints: Sendable, Equatable {
+    public var authorizePath: String
+    public var tokenPath: String
+
+    public init(authorizePath: String, tokenPath: String) {
+        self.authorizePath = authorizePath
+        self.tokenPath = tokenPath
+    }
+}
+
+/// What Slipway knows about a kind of provider before an account exists: its defaults, how it
+/// links, what it needs, how git names its credential, and how to build its adapter. The engine,
+/// the linker and the CLI ask this, not the adapter's type.
+public struct ProviderDescriptor: Sendable {
+    public var kind: ProviderKind
+    public var defaultAPIURL: String
+    public var defaultWebURL: String
+    /// Hourly allowances when the config names none (REST, git smart HTTP).
+    public var restRequestsPerHour: Int
+    public var gitRequestsPerHour: Int
+    public var linkMethods: [LinkMethod]
+    /// What a dashboard needs; a token lacking one gets a warning at link time.
+    public var minimumScopes: [String]
+    /// What the OAuth flows ask for (empty: the OAuth consumer's own settings decide).
+    public var requestedScopes: [String]
+    public var oauth: OAuthEndpoints?
+    /// git's Basic user name for a credential (smart HTTP and the deployer's fetch).
+    public var gitUsername: @Sendable (ProviderCredential) -> String
+    /// What is wrong with an `--api-url`, before any request.
+    public var apiURLProblem: @Sendable (String) -> String?
+    public var make: @Sendable (ProviderConnection) -> any GitProvider
+}
+
+/// Kind → descriptor, for every provider this build can link.
+public enum ProviderRegistry {
+    public static let descriptors: [ProviderDescriptor] = [BitbucketProvider.descriptor]
+
+    public static func descriptor(for kind: ProviderKind) -> ProviderDescriptor? {
+        descriptors.first { $0.kind == kind }
+    }
+}
