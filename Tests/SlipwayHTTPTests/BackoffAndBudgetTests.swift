@@ -139,8 +139,8 @@ struct ParsingHelpersTests {
     func bitbucketNext() {
         let next = "https://api.bitbucket.org/2.0/repositories/acme?page=2&pagelen=100&fields=next,values.slug"
         let page = HTTPResponse(status: 200, body: Data(#"{"pagelen":100,"values":[],"next":"\#(next)"}"#.utf8), url: "x")
-        #expect(NextPage.bitbucket(page) == next)
-        #expect(NextPage.bitbucket(HTTPResponse(status: 200, body: Data(#"{"values":[]}"#.utf8), url: "x")) == nil)
+        #expect(NextPage.bodyMember("next")(page) == next)
+        #expect(NextPage.bodyMember("next")(HTTPResponse(status: 200, body: Data(#"{"values":[]}"#.utf8), url: "x")) == nil)
     }
 
     @Test("provider messages from JSON envelopes and text bodies, sanitized and cut")

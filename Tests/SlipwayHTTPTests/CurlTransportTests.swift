@@ -356,7 +356,7 @@ struct PaginationTests {
         let http = HTTPClient(transport: transport)
         struct Page: Decodable { var values: [Int] }
         var values: [Int] = []
-        for try await page in http.pages(HTTPRequest(url: server.baseURL + "/2.0/repositories/acme?pagelen=100")) {
+        for try await page in http.pages(HTTPRequest(url: server.baseURL + "/2.0/repositories/acme?pagelen=100"), next: NextPage.bodyMember("next")) {
             values += try page.decode(Page.self).values
         }
         #expect(values == [1, 2, 3, 4])

@@ -13,8 +13,9 @@ public struct BudgetLimits: Sendable, Equatable {
         self.maxInFlight = maxInFlight
     }
 
-    /// Bitbucket's documented allowances: about 1,000 REST and 60,000 git requests an hour.
-    public static func bitbucket(kind: RequestKind) -> BudgetLimits {
+    /// Until the caller configures each provider's allowances: a modest REST budget and a large
+    /// git one (providers meter git smart HTTP far more loosely).
+    public static func unconfigured(kind: RequestKind) -> BudgetLimits {
         BudgetLimits(hourlyAllowance: kind == .rest ? 1000 : 60000)
     }
 }
@@ -32,7 +33,7 @@ public final class HTTPClient: Sendable {
         /// Background requests leave this many tokens for interactive ones.
         public var interactiveReserve: Double = 5
         public var allowLoopbackHTTP = true
-        public var limits: @Sendable (BudgetKey) -> BudgetLimits = { BudgetLimits.bitbucket(kind: $0.kind) }
+        public var limits: @Sendable (BudgetKey) -> BudgetLimits = { BudgetLimits.unconfigured(kind: $0.kind) }
 
         public init() {}
     }

@@ -2,16 +2,17 @@ import Foundation
 
 /// Where the next page is, as the provider says it: followed exactly as given, never rebuilt.
 public enum NextPage {
-    /// Bitbucket: the `next` member of the page's JSON (an absolute URL; absent on the last page).
-    public static func bitbucket(_ response: HTTPResponse) -> String? {
-        struct Page: Decodable { var next: String? }
-        guard let page = try? JSONDecoder().decode(Page.self, from: response.body), let next = page.next, !next.isEmpty else {
-            return nil
+    /// The URL a top-level JSON member of the page names (`next` in Bitbucket's pages; absent on
+    /// the last page). The adapter says which member.
+    public static func bodyMember(_ name: String) -> @Sendable (HTTPResponse) -> String? {
+        { response in
+            guard let object = try? JSONSerialization.jsonObject(with: response.body) as? [String: Any],
+                  let next = object[name] as? String, !next.isEmpty else { return nil }
+            return next
         }
-        return next
     }
 
-    /// GitHub and GitLab: the `rel="next"` target of the `Link` header.
+    /// The `rel="next"` target of the `Link` header (RFC 8288; GitHub and GitLab page this way).
     public static func linkHeader(_ response: HTTPResponse) -> String? {
         response.headers.values("Link").lazy.compactMap { LinkHeader.parse($0)["next"] }.first
     }
@@ -41,7 +42,7 @@ public enum LinkHeader {
 
 extension HTTPClient {
     /// Every page of a listing, fetching the next only when the consumer asks for it.
-    public func pages(_ first: HTTPRequest, next: @escaping @Sendable (HTTPResponse) -> String? = NextPage.bitbucket,
+    public func pages(_ first: HTTPRequest, next: @escaping @Sendable (HTTPResponse) -> String?,
                       maxPages: Int = 10_000) -> AsyncThrowingStream<HTTPResponse, any Error> {
         var iteratorState: (request: HTTPRequest?, count: Int) = (first, 0)
         return AsyncThrowingStream(unfolding: { [self] in
