@@ -43,11 +43,15 @@ public final class HTTPClient: Sendable {
     public let clock: any SlipwayClock
     public let random: any RandomSource
     public let configuration: Configuration
+    /// Validators of conditional requests (ETag, Last-Modified), per request key.
+    public let validators: any ValidatorStore
     private let limiter = InFlightLimiter()
 
     public init(transport: any HTTPTransport, ledger: any BudgetLedger = InMemoryBudgetLedger(), clock: any SlipwayClock = SystemClock(),
-                random: any RandomSource = SystemRandom(), configuration: Configuration = Configuration()) {
+                random: any RandomSource = SystemRandom(), configuration: Configuration = Configuration(),
+                validators: any ValidatorStore = InMemoryValidatorStore()) {
         self.transport = transport
+        self.validators = validators
         self.ledger = ledger
         self.clock = clock
         self.random = random
@@ -58,8 +62,13 @@ public final class HTTPClient: Sendable {
     /// `CancellationError`). `deadline` bounds how long it may wait for budget or a rate-limit
     /// pause: past it, `.rateLimited` says when the credential may resume.
     /// `deadline` defaults to the task's `RequestContext`.
-    public func send(_ request: HTTPRequest, deadline explicitDeadline: Date? = nil) async throws -> HTTPResponse {
+    public func send(_ original: HTTPRequest, deadline explicitDeadline: Date? = nil) async throws -> HTTPResponse {
         let deadline = explicitDeadline ?? RequestContext.current.deadline
+        var request = original
+        if let conditional = request.conditional, let known = validators.validators(for: conditional.key) {
+            if let etag = known.etag { request.headers.set("If-None-Match", etag) }
+            if let modified = known.lastModified { request.headers.set("If-Modified-Since", modified) }
+        }
         let target = try URLPolicy.check(request.url, allowLoopbackHTTP: configuration.allowLoopbackHTTP)
         if let origins = request.credentialOrigins, request.carriesCredential,
            !(Origin(url: request.url).map(origins.contains) ?? false) {
@@ -77,6 +86,9 @@ public final class HTTPClient: Sendable {
             }
             switch outcome {
             case let .success(response):
+                if let conditional = request.conditional, response.status != 304, let fresh = Validators(response.headers) {
+                    validators.remember(fresh, for: conditional.key)
+                }
                 return response
             case let .failure(error):
                 if case .rateLimited = error, request.budget != nil, rateLimits < configuration.maxRateLimitRetries {
@@ -124,9 +136,12 @@ public final class HTTPClient: Sendable {
             }
             throw HTTPError.rateLimited(host: host, resumeAt: resumeAt)
         }
+        // An unchanged answer the provider does not charge gives its token back.
+        let refund = response.status == 304 && request.conditional?.unchangedIsFree == true
         try await ledger.update(key) { bucket in
             var b = bucket ?? TokenBucket(hourlyAllowance: limits.hourlyAllowance, fraction: limits.fraction, now: now)
             if !headers.isEmpty { b.apply(headers, fraction: limits.fraction, now: now) }
+            if refund { b.giveBack() }
             b.succeeded()
             bucket = b
         }
