@@ -3,6 +3,7 @@ import GRDB
 import Testing
 @testable import SlipwayCore
 import SlipwayProviders
+import SlipwayHTTP
 
 @Suite("Store")
 struct StoreTests {
@@ -55,6 +56,35 @@ struct StoreTests {
         let account = try #require(try store.account(for: .bitbucket))
         #expect(account.username == "ada")
         #expect(account.tokenRefreshAt == nil)
+    }
+
+    @Test("v4 rebuilds budgets with a per-minute window and a GraphQL kind, keeping every stored bucket")
+    func upgradeFromV3() async throws {
+        let path = tmp.file("v3.db")
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try Schema.migrator.migrate(queue, upTo: "v3")
+            try await queue.write { db in
+                try db.execute(sql: """
+                    INSERT INTO budget_states (host, credential, kind, capacity, tokens, refill_per_second, refilled_at, paused_until,
+                                               consecutive_rate_limits, header_limit, updated_at)
+                    VALUES ('api.bitbucket.org', 'account:1', 'rest', 800, 612.5, 0.2, '2026-11-29 12:00:00.000', '2026-11-29 12:05:00.000', 2, 1000,
+                            '2026-11-29 12:00:00.000')
+                    """)
+            }
+        }
+        let store = try Store(path: path)
+        #expect(try store.schemaVersion() == 4)
+        let ledger = StoreBudgetLedger(store: store)
+        let kept = try #require(try ledger.all().first)
+        #expect(kept.key == BudgetKey(host: "api.bitbucket.org", credential: "account:1", kind: .rest))
+        #expect(kept.bucket.tokens == 612.5 && kept.bucket.consecutiveRateLimits == 2 && kept.bucket.headerLimit == 1000 && kept.bucket.pausedUntil != nil)
+        #expect(kept.bucket.minute == nil)
+        // A GraphQL budget with a minute window round-trips.
+        let key = BudgetKey(host: "api.github.com", credential: "account:2", kind: .graphql)
+        try await ledger.update(key) { bucket in bucket = TokenBucket(hourlyAllowance: 5000, perMinute: 100, fraction: 1, now: Date()) }
+        let stored = try #require(try ledger.all().first { $0.key == key })
+        #expect(stored.bucket.minute == TokenBucket.Window(capacity: 100, tokens: 100))
     }
 
     @Test("indexes exist for the dashboard's queries")

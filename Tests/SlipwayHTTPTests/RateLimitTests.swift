@@ -289,3 +289,55 @@ final class OrderLog: @unchecked Sendable {
     var items: [String] { lock.withLock { values } }
     func append(_ value: String) { lock.withLock { values.append(value) } }
 }
+
+/// Budgets with two windows (an hour and a minute), on the virtual clock.
+@Suite("Two-window budgets")
+struct TwoWindowBudgetTests {
+    @Test("a bucket with a minute window gives its minute's worth at once, then one per refill; the hour still bounds the total")
+    func bucket() {
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        var bucket = TokenBucket(hourlyAllowance: 100, perMinute: 10, fraction: 1, now: start)
+        for _ in 0..<10 { #expect(bucket.take(now: start) == nil) }
+        // The eleventh waits for the minute window: 6 s for one token at 10 a minute.
+        let wait = bucket.take(now: start)
+        #expect(wait.map { abs($0 - 6) < 0.001 } == true, "\(String(describing: wait))")
+        #expect(bucket.take(now: start.addingTimeInterval(6)) == nil)
+        // Far later the minute is full again, but the hour has 100 − 11 + its refill left; drain it.
+        var now = start.addingTimeInterval(60)
+        var taken = 11
+        while bucket.take(now: now) == nil { taken += 1; if taken % 10 == 0 { now = now.addingTimeInterval(60) } }
+        #expect(taken < 130, "the hour did not bound the total: \(taken)")
+        // Now the hour is what makes it wait (longer than a minute's refill).
+        let hourWait = bucket.take(now: now)
+        #expect((hourWait ?? 0) > 6)
+    }
+
+    @Test("the client spends from both windows: of 25 requests at 10 a minute, ten go at once, then one every 6 s, on the virtual clock")
+    func client() async throws {
+        let server = try LoopbackServer { _, connection in connection.respond(200, text: "ok") }
+        defer { server.stop() }
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        let clock = VirtualClock()
+        var configuration = HTTPClient.Configuration()
+        configuration.limits = { _ in BudgetLimits(hourlyAllowance: 1000, perMinute: 10, fraction: 1, maxInFlight: 1) }
+        let http = HTTPClient(transport: transport, ledger: InMemoryBudgetLedger(), clock: clock, configuration: configuration)
+        let key = BudgetKey(host: "127.0.0.1:\(server.port)", credential: "account:1", kind: .rest)
+        let start = clock.now
+        let task = Task {
+            for index in 0..<25 { _ = try await http.send(HTTPRequest(url: server.baseURL + "/r\(index)", budget: key, lane: .interactive)) }
+        }
+        // Drive the clock whenever the client waits for a token; count what was sent by then.
+        var sentAt: [TimeInterval: Int] = [:]
+        while server.receivedRequests.count < 25 {
+            guard await eventually(within: 10, { clock.sleepers > 0 || server.receivedRequests.count == 25 }) else { break }
+            sentAt[clock.now.timeIntervalSince(start)] = server.receivedRequests.count
+            if server.receivedRequests.count < 25 { clock.advanceToNextDeadline() }
+        }
+        try await task.value
+        #expect(server.receivedRequests.count == 25)
+        #expect(sentAt[0] == 10, "the minute's ten go at once: \(sentAt.sorted { $0.key < $1.key })")
+        // Fifteen more at one per 6 s: the last leaves at 90 s.
+        #expect(abs(clock.now.timeIntervalSince(start) - 90) < 0.01, "\(clock.now.timeIntervalSince(start))")
+    }
+}

@@ -380,11 +380,17 @@ struct AccountsCommand: AsyncParsableCommand {
             let own = buckets.filter { $0.key.credential == "account:\(account.id ?? 0)" }
             let paused = own.compactMap { $0.bucket.pausedUntil }.filter { $0 > now }.max()
             let status = account.status == .ok && paused != nil ? AccountStatus.rateLimited : account.status
-            let budgets = own.map { entry in
+            let budgets = own.flatMap { entry -> [Row.Budget] in
                 var bucket = entry.bucket
                 bucket.refill(now: now)
-                return Row.Budget(kind: entry.key.kind.rawValue, limit: bucket.headerLimit ?? Int(bucket.capacity.rounded()),
-                                  remaining: bucket.headerRemaining ?? Int(bucket.tokens.rounded(.down)), resetsAt: bucket.headerResetAt)
+                var windows = [Row.Budget(kind: entry.key.kind.rawValue, limit: bucket.headerLimit ?? Int(bucket.capacity.rounded()),
+                                          remaining: bucket.headerRemaining ?? Int(bucket.tokens.rounded(.down)), resetsAt: bucket.headerResetAt)]
+                // A per-minute window, where the provider has one, is its own entry.
+                if let minute = bucket.minute {
+                    windows.append(Row.Budget(kind: entry.key.kind.rawValue, window: "minute", limit: Int(minute.capacity.rounded()),
+                                              remaining: Int(minute.tokens.rounded(.down)), resetsAt: nil))
+                }
+                return windows
             }
             return Row(provider: account.provider.rawValue, username: account.username, displayName: account.displayName, apiUrl: account.apiURL,
                        auth: account.auth.rawValue, status: status.rawValue, pausedUntil: paused, scopes: account.scopes,

@@ -21,6 +21,7 @@ struct ProviderFactory {
         configuration.limits = { key in
             let provider = config.provider(providers[key.credential] ?? "")
             return BudgetLimits(hourlyAllowance: key.kind == .rest ? provider.requestsPerHour : provider.gitRequestsPerHour,
+                                perMinute: key.kind == .rest && provider.requestsPerMinute > 0 ? provider.requestsPerMinute : nil,
                                 fraction: config.engine.budgetFraction, maxInFlight: provider.maxInFlight)
         }
         http = HTTPClient(transport: counter, ledger: StoreBudgetLedger(store: context.store), configuration: configuration)

@@ -36,9 +36,11 @@ public struct StoreBudgetLedger: BudgetLedger {
     }
 
     static func bucket(from state: BudgetState) -> TokenBucket {
-        TokenBucket(capacity: state.capacity, tokens: state.tokens, refillPerSecond: state.refillPerSecond, refilledAt: state.refilledAt,
-                    pausedUntil: state.pausedUntil, consecutiveRateLimits: state.consecutiveRateLimits, headerLimit: state.headerLimit,
-                    headerRemaining: state.headerRemaining, headerResetAt: state.headerResetAt)
+        var bucket = TokenBucket(capacity: state.capacity, tokens: state.tokens, refillPerSecond: state.refillPerSecond, refilledAt: state.refilledAt,
+                                 pausedUntil: state.pausedUntil, consecutiveRateLimits: state.consecutiveRateLimits, headerLimit: state.headerLimit,
+                                 headerRemaining: state.headerRemaining, headerResetAt: state.headerResetAt)
+        if let capacity = state.minuteCapacity, let tokens = state.minuteTokens { bucket.minute = .init(capacity: capacity, tokens: tokens) }
+        return bucket
     }
 
     static func state(from bucket: TokenBucket, key: BudgetKey, id: Int64?) -> BudgetState {
@@ -46,6 +48,6 @@ public struct StoreBudgetLedger: BudgetLedger {
                     capacity: bucket.capacity, tokens: bucket.tokens, refillPerSecond: bucket.refillPerSecond,
                     refilledAt: bucket.refilledAt, pausedUntil: bucket.pausedUntil, consecutiveRateLimits: bucket.consecutiveRateLimits,
                     headerLimit: bucket.headerLimit, headerRemaining: bucket.headerRemaining, headerResetAt: bucket.headerResetAt,
-                    updatedAt: bucket.refilledAt)
+                    updatedAt: bucket.refilledAt, minuteCapacity: bucket.minute?.capacity, minuteTokens: bucket.minute?.tokens)
     }
 }

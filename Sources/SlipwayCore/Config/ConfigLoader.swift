@@ -146,6 +146,8 @@ private struct Reader {
                             switch k {
                             case "requests_per_hour":
                                 provider.requestsPerHour = try int(v, ["providers", name, k], range: 1...10_000_000)
+                            case "requests_per_minute":
+                                provider.requestsPerMinute = try int(v, ["providers", name, k], range: 0...1_000_000)
                             case "git_requests_per_hour":
                                 provider.gitRequestsPerHour = try int(v, ["providers", name, k], range: 1...10_000_000)
                             case "max_in_flight":

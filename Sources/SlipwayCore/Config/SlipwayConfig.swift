@@ -15,6 +15,8 @@ public struct SlipwayConfig: Sendable, Equatable {
         public var requestsPerHour: Int = 1000
         /// git smart-HTTP requests per hour (refs advertisements).
         public var gitRequestsPerHour: Int = 60000
+        /// REST requests per minute, where the provider limits a minute too (0: no such window).
+        public var requestsPerMinute: Int = 0
         /// Concurrent requests per credential.
         public var maxInFlight: Int = 4
         /// The OAuth consumer's key, so `link --oauth` needs no `--client-id`.

@@ -2,7 +2,7 @@ import Foundation
 
 /// Which allowance a request spends: the REST API's or git's smart-HTTP one.
 public enum BudgetKind: String, Sendable, Codable, CaseIterable {
-    case rest, git
+    case rest, git, graphql
 }
 
 /// A token bucket per (host, credential, kind), kept in the store so every process spends from
@@ -26,11 +26,14 @@ public struct BudgetState: Sendable, Equatable, Codable, Identifiable {
     public var headerRemaining: Int?
     public var headerResetAt: Date?
     public var updatedAt: Date
+    /// The per-minute window, where the provider has one.
+    public var minuteCapacity: Double?
+    public var minuteTokens: Double?
 
     public init(id: Int64? = nil, host: String, credential: String, kind: BudgetKind, capacity: Double,
                 tokens: Double, refillPerSecond: Double, refilledAt: Date, pausedUntil: Date? = nil,
                 consecutiveRateLimits: Int = 0, headerLimit: Int? = nil, headerRemaining: Int? = nil,
-                headerResetAt: Date? = nil, updatedAt: Date) {
+                headerResetAt: Date? = nil, updatedAt: Date, minuteCapacity: Double? = nil, minuteTokens: Double? = nil) {
         self.id = id
         self.host = host
         self.credential = credential
@@ -45,6 +48,8 @@ public struct BudgetState: Sendable, Equatable, Codable, Identifiable {
         self.headerRemaining = headerRemaining
         self.headerResetAt = headerResetAt
         self.updatedAt = updatedAt
+        self.minuteCapacity = minuteCapacity
+        self.minuteTokens = minuteTokens
     }
 }
 

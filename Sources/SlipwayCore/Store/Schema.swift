@@ -4,14 +4,48 @@ import GRDB
 /// edited, a change is a new migration. `PRAGMA user_version` mirrors the schema version so
 /// tools that don't know GRDB (doctor, sqlite3) can read it.
 enum Schema {
-    static let currentVersion = 3
+    static let currentVersion = 4
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1", migrate: v1)
         migrator.registerMigration("v2", migrate: v2)
         migrator.registerMigration("v3", migrate: v3)
+        migrator.registerMigration("v4", migrate: v4)
         return migrator
+    }
+
+    /// v4: budgets get a second, per-minute window (GitLab, App Platform) and a GraphQL kind
+    /// (GitHub's points). SQLite cannot change a CHECK, so the table is rebuilt, rows kept.
+    private static func v4(_ db: Database) throws {
+        try db.create(table: "budget_states_v4") { t in
+            t.autoIncrementedPrimaryKey("id")
+            t.column("host", .text).notNull()
+            t.column("credential", .text).notNull()
+            t.column("kind", .text).notNull().check(sql: "kind IN ('rest','git','graphql')")
+            t.column("capacity", .double).notNull()
+            t.column("tokens", .double).notNull()
+            t.column("refill_per_second", .double).notNull()
+            t.column("refilled_at", .datetime).notNull()
+            t.column("paused_until", .datetime)
+            t.column("consecutive_rate_limits", .integer).notNull().defaults(to: 0)
+            t.column("header_limit", .integer)
+            t.column("header_remaining", .integer)
+            t.column("header_reset_at", .datetime)
+            t.column("updated_at", .datetime).notNull()
+            t.column("minute_capacity", .double)
+            t.column("minute_tokens", .double)
+            t.uniqueKey(["host", "credential", "kind"])
+        }
+        try db.execute(sql: """
+            INSERT INTO budget_states_v4 (id, host, credential, kind, capacity, tokens, refill_per_second, refilled_at, paused_until,
+                                          consecutive_rate_limits, header_limit, header_remaining, header_reset_at, updated_at)
+            SELECT id, host, credential, kind, capacity, tokens, refill_per_second, refilled_at, paused_until,
+                   consecutive_rate_limits, header_limit, header_remaining, header_reset_at, updated_at FROM budget_states
+            """)
+        try db.drop(table: "budget_states")
+        try db.rename(table: "budget_states_v4", to: "budget_states")
+        try db.execute(sql: "PRAGMA user_version = 4")
     }
 
     /// v3: the process group of every running step and service, with its start time, so an

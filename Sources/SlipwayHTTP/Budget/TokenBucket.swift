@@ -3,7 +3,8 @@ import Foundation
 /// Which allowance a request spends. Bitbucket counts git smart-HTTP against its own, far larger
 /// limit, so the two are budgeted apart.
 public enum RequestKind: String, Sendable, Codable, CaseIterable {
-    case rest, git
+    /// GraphQL spends points from its own budget (GitHub).
+    case rest, git, graphql
 }
 
 /// A budget is kept per (host, credential, kind). `credential` names the credential (an account
@@ -23,8 +24,23 @@ public struct BudgetKey: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// A token bucket plus the credential's rate-limit pause: everything several processes must agree
-/// on to spend from one allowance. Plain data, so a store can persist it.
+/// on to spend from one allowance. Plain data, so a store can persist it. The main window is an
+/// hour; a provider that also limits per minute (GitLab, App Platform's 250) adds `minute`, and a
+/// request needs a token from both.
 public struct TokenBucket: Sendable, Equatable {
+    /// A second, per-minute window.
+    public struct Window: Sendable, Equatable {
+        public var capacity: Double
+        public var tokens: Double
+
+        public init(capacity: Double, tokens: Double) {
+            self.capacity = capacity
+            self.tokens = tokens
+        }
+
+        public var refillPerSecond: Double { capacity / 60 }
+    }
+
     /// Requests the bucket holds when full (hourly allowance × budget fraction).
     public var capacity: Double
     public var tokens: Double
@@ -36,11 +52,16 @@ public struct TokenBucket: Sendable, Equatable {
     public var headerLimit: Int?
     public var headerRemaining: Int?
     public var headerResetAt: Date?
+    public var minute: Window?
 
-    /// A full bucket for an hourly allowance.
-    public init(hourlyAllowance: Int, fraction: Double, now: Date) {
+    /// A full bucket for an hourly allowance (and a per-minute one, where the provider states it).
+    public init(hourlyAllowance: Int, perMinute: Int? = nil, fraction: Double, now: Date) {
         let capacity = max(1, Double(hourlyAllowance) * fraction)
         self.init(capacity: capacity, tokens: capacity, refillPerSecond: capacity / 3600, refilledAt: now)
+        if let perMinute, perMinute > 0 {
+            let minuteCapacity = max(1, Double(perMinute) * fraction)
+            minute = Window(capacity: minuteCapacity, tokens: minuteCapacity)
+        }
     }
 
     public init(capacity: Double, tokens: Double, refillPerSecond: Double, refilledAt: Date, pausedUntil: Date? = nil,
@@ -60,23 +81,43 @@ public struct TokenBucket: Sendable, Equatable {
         let elapsed = now.timeIntervalSince(refilledAt)
         guard elapsed > 0 else { return }
         tokens = min(capacity, tokens + elapsed * refillPerSecond)
+        if var window = minute {
+            window.tokens = min(window.capacity, window.tokens + elapsed * window.refillPerSecond)
+            minute = window
+        }
         refilledAt = now
     }
 
     /// Takes one token, or says how long until one may be taken (a pause counts too).
     public mutating func take(now: Date) -> TimeInterval? {
+        take(now: now, reserve: 0)
+    }
+
+    /// Takes a token from every window, keeping `reserve` tokens of the hour (scaled for the
+    /// minute) for others; or says how long until that is possible.
+    public mutating func take(now: Date, reserve: Double) -> TimeInterval? {
         if let pausedUntil, pausedUntil > now { return pausedUntil.timeIntervalSince(now) }
         refill(now: now)
-        if tokens >= 1 {
-            tokens -= 1
-            return nil
+        let needed = 1 + min(reserve, capacity * 0.05)
+        var wait: TimeInterval = 0
+        if tokens < needed { wait = refillPerSecond > 0 ? (needed - tokens) / refillPerSecond : 3600 }
+        if let window = minute {
+            let minuteNeeded = 1 + min(reserve * window.capacity / capacity, window.capacity * 0.05)
+            if window.tokens < minuteNeeded { wait = max(wait, (minuteNeeded - window.tokens) / window.refillPerSecond) }
         }
-        return refillPerSecond > 0 ? (1 - tokens) / refillPerSecond : 3600
+        guard wait == 0 else { return wait }
+        tokens -= 1
+        minute?.tokens -= 1
+        return nil
     }
 
     /// Gives back a token that was taken but not spent (the request never left).
     public mutating func giveBack() {
         tokens = min(capacity, tokens + 1)
+        if var window = minute {
+            window.tokens = min(window.capacity, window.tokens + 1)
+            minute = window
+        }
     }
 
     /// Narrows the bucket by what the provider's headers say about its own count.
@@ -112,7 +153,10 @@ public struct TokenBucket: Sendable, Equatable {
     /// spending resumes slowly after it.
     public mutating func rateLimited(pause: TimeInterval, drain: Bool = true, now: Date) {
         consecutiveRateLimits += 1
-        if drain { tokens = 0 }
+        if drain {
+            tokens = 0
+            minute?.tokens = 0
+        }
         refilledAt = now
         let until = now.addingTimeInterval(pause)
         pausedUntil = max(pausedUntil ?? until, until)

@@ -4,11 +4,14 @@ import Foundation
 /// how many requests may run at once.
 public struct BudgetLimits: Sendable, Equatable {
     public var hourlyAllowance: Int
+    /// A second window where the provider states one (GitLab per minute, App Platform 250).
+    public var perMinute: Int?
     public var fraction: Double
     public var maxInFlight: Int
 
-    public init(hourlyAllowance: Int, fraction: Double = 0.8, maxInFlight: Int = 4) {
+    public init(hourlyAllowance: Int, perMinute: Int? = nil, fraction: Double = 0.8, maxInFlight: Int = 4) {
         self.hourlyAllowance = hourlyAllowance
+        self.perMinute = perMinute
         self.fraction = fraction
         self.maxInFlight = maxInFlight
     }
@@ -127,7 +130,7 @@ public final class HTTPClient: Sendable {
             let policy = configuration.pausePolicy
             let random = self.random
             let resumeAt: Date = try await ledger.update(key) { bucket in
-                var b = bucket ?? TokenBucket(hourlyAllowance: limits.hourlyAllowance, fraction: limits.fraction, now: now)
+                var b = bucket ?? TokenBucket(hourlyAllowance: limits.hourlyAllowance, perMinute: limits.perMinute, fraction: limits.fraction, now: now)
                 if !headers.isEmpty { b.apply(headers, fraction: limits.fraction, now: now) }
                 let pause = policy.pause(retryAfter: retryAfter, consecutive: b.consecutiveRateLimits + 1, random: random)
                 b.rateLimited(pause: pause, drain: retryAfter == nil && headers.isEmpty, now: now)
@@ -139,7 +142,7 @@ public final class HTTPClient: Sendable {
         // An unchanged answer the provider does not charge gives its token back.
         let refund = response.status == 304 && request.conditional?.unchangedIsFree == true
         try await ledger.update(key) { bucket in
-            var b = bucket ?? TokenBucket(hourlyAllowance: limits.hourlyAllowance, fraction: limits.fraction, now: now)
+            var b = bucket ?? TokenBucket(hourlyAllowance: limits.hourlyAllowance, perMinute: limits.perMinute, fraction: limits.fraction, now: now)
             if !headers.isEmpty { b.apply(headers, fraction: limits.fraction, now: now) }
             if refund { b.giveBack() }
             b.succeeded()
@@ -155,16 +158,13 @@ public final class HTTPClient: Sendable {
         while true {
             let now = clock.now
             let wait: TimeInterval? = try await ledger.update(key) { bucket in
-                var b = bucket ?? TokenBucket(hourlyAllowance: limits.hourlyAllowance, fraction: limits.fraction, now: now)
+                var b = bucket ?? TokenBucket(hourlyAllowance: limits.hourlyAllowance, perMinute: limits.perMinute, fraction: limits.fraction, now: now)
                 defer { bucket = b }
-                if let paused = b.pausedUntil, paused > now { return paused.timeIntervalSince(now) }
-                b.refill(now: now)
-                let needed = 1 + min(reserve, b.capacity * 0.05)
-                if b.tokens >= needed {
-                    b.tokens -= 1
-                    return nil
+                // A window the config added later (or took away) is set up or dropped here.
+                if limits.perMinute == nil { b.minute = nil } else if b.minute == nil {
+                    b.minute = TokenBucket(hourlyAllowance: limits.hourlyAllowance, perMinute: limits.perMinute, fraction: limits.fraction, now: now).minute
                 }
-                return b.refillPerSecond > 0 ? (needed - b.tokens) / b.refillPerSecond : 3600
+                return b.take(now: now, reserve: reserve)
             }
             guard let wait else { return }
             let resumeAt = now.addingTimeInterval(wait)
