@@ -24,7 +24,8 @@ struct ProviderFactory {
                                 perMinute: key.kind == .rest && provider.requestsPerMinute > 0 ? provider.requestsPerMinute : nil,
                                 fraction: config.engine.budgetFraction, maxInFlight: provider.maxInFlight)
         }
-        http = HTTPClient(transport: counter, ledger: StoreBudgetLedger(store: context.store), configuration: configuration)
+        // Spent in memory, shared through the store every second or ten tokens (and at once on a pause).
+        http = HTTPClient(transport: counter, ledger: SharedBudgetLedger(store: context.store), configuration: configuration)
     }
 
     func provider(for account: Account) throws -> any GitProvider {

@@ -12,6 +12,11 @@ public struct StoreBudgetLedger: BudgetLedger {
     }
 
     public func update<R: Sendable>(_ key: BudgetKey, _ body: @Sendable (inout TokenBucket?) -> R) async throws -> R {
+        try Self.updateSync(store: store, key, body)
+    }
+
+    /// The same, on the caller's thread (the shared ledger reconciles under its lock).
+    static func updateSync<R: Sendable>(store: Store, _ key: BudgetKey, _ body: @Sendable (inout TokenBucket?) -> R) throws -> R {
         try store.write { db in
             let existing = try BudgetState
                 .filter(Column("host") == key.host && Column("credential") == key.credential && Column("kind") == key.kind.rawValue)
