@@ -17,9 +17,7 @@ struct AppLifecycleTests {
         let home = TemporaryHome()
         let runner = BinaryRunner(home: home.path)
         try await runner.mirror(server)
-        let ws = try #require(server.service.workspaceSlugs().first)
-        let slug = try #require(server.service.repositorySlugs(workspace: ws).first)
-        let branch = try #require(server.service.branches(workspace: ws, repository: slug).keys.sorted().first)
+        let (ws, slug, branch) = try firstBranch(of: server)
         let created = try await runner.runAsync(["apps", "create", "web", "--source", "bitbucket/\(ws)/\(slug)", "--branch", branch,
                                                  "--run", "true", "--no-autodeploy"])
         #expect(created.status == 0, "\(created.stderr)")

@@ -142,9 +142,7 @@ struct PolishTests {
         let home = TemporaryHome()
         let runner = BinaryRunner(home: home.path)
         try await runner.mirror(server)
-        let ws = try #require(server.service.workspaceSlugs().first)
-        let slug = try #require(server.service.repositorySlugs(workspace: ws).first)
-        let branch = try #require(server.service.branches(workspace: ws, repository: slug).keys.sorted().first)
+        let (ws, slug, branch) = try firstBranch(of: server)
         #expect(try await runner.runAsync(["apps", "create", "web", "--source", "bitbucket/\(ws)/\(slug)", "--branch", branch, "--run", "true",
                                            "--no-autodeploy"]).status == 0)
 
@@ -223,9 +221,7 @@ struct PolishTests {
         let home = TemporaryHome()
         let runner = BinaryRunner(home: home.path)
         try await runner.mirror(server)
-        let ws = try #require(server.service.workspaceSlugs().first)
-        let slug = try #require(server.service.repositorySlugs(workspace: ws).first)
-        let branch = try #require(server.service.branches(workspace: ws, repository: slug).keys.sorted().first)
+        let (ws, slug, branch) = try firstBranch(of: server)
         #expect(try await runner.runAsync(["apps", "create", "web", "--source", "bitbucket/\(ws)/\(slug)", "--branch", branch, "--run", "true"]).status == 0)
         // A deployment, as the engine would queue it.
         let store = try Store(path: home.path + "/slipway.db")

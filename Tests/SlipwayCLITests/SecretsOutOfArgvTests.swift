@@ -29,9 +29,7 @@ struct SecretsOutOfArgvTests {
         let home = TemporaryHome()
         let runner = BinaryRunner(home: home.path, extra: ["API_KEY": "s3cr3t-from-env"])
         try await runner.mirror(server)
-        let ws = try #require(server.service.workspaceSlugs().first)
-        let slug = try #require(server.service.repositorySlugs(workspace: ws).first)
-        let branch = try #require(server.service.branches(workspace: ws, repository: slug).keys.sorted().first)
+        let (ws, slug, branch) = try firstBranch(of: server)
         let source = "bitbucket/\(ws)/\(slug)"
 
         let missing = try await runner.runAsync(["apps", "create", "web", "--source", source, "--branch", branch, "--run", "true",

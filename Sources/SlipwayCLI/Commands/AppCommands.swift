@@ -101,10 +101,18 @@ struct AppsCommand: AsyncParsableCommand {
         func run() async throws {
             let context = try global.context()
             let apps = try context.store.apps()
+            // The vault is read once, and only if an app has secrets.
+            let keyFile = context.paths.keyFile
+            var opened: Vault?
+            func vault() throws -> Vault {
+                if let opened { return opened }
+                let fresh = try Vault.open(keyFile: keyFile, create: false)
+                opened = fresh
+                return fresh
+            }
             let rows = try apps.map { app in
                 // Names only: the values stay sealed (and masked) on every output.
-                let keyFile = context.paths.keyFile
-                let secretNames = ((try? context.store.secretEnvironment(appID: app.id!) { try Vault.open(keyFile: keyFile, create: false) }) ?? [:]).keys.sorted()
+                let secretNames = ((try? context.store.secretEnvironment(appID: app.id!, vault: vault)) ?? [:]).keys.sorted()
                 let variables = app.environment.sorted { $0.key < $1.key }.map { Variable(name: $0.key, value: $0.value, secret: false) }
                     + secretNames.map { Variable(name: $0, value: Self.masked, secret: true) }
                 return Row(id: app.id ?? 0, name: app.name, source: app.sourcePath, branch: app.branch, build: app.buildCommand,

@@ -14,6 +14,14 @@ func smallSandbox(seed: UInt64, workspaces: Int = 1, repos: Int, branches: Int =
     return try await SandboxServer.start(options: options)
 }
 
+/// The sandbox's first workspace, its first repository and that repository's first branch (by name).
+func firstBranch(of server: SandboxServer) throws -> (workspace: String, repository: String, branch: String) {
+    let ws = try #require(server.service.workspaceSlugs().first)
+    let slug = try #require(server.service.repositorySlugs(workspace: ws).first)
+    let branch = try #require(server.service.branches(workspace: ws, repository: slug).keys.sorted().first)
+    return (ws, slug, branch)
+}
+
 extension BinaryRunner {
     /// `slipway link bitbucket` against the sandbox, its token on stdin.
     @discardableResult
