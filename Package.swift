@@ -104,7 +104,7 @@ let package = Package(
         .testTarget(name: "SlipwayHTTPTests", dependencies: ["SlipwayHTTP", "SlipwayTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "SlipwayProvidersTests", dependencies: ["SlipwayProviders", "SlipwaySandbox"], exclude: ["Fixtures"]),
         .testTarget(name: "SlipwayCoreTests", dependencies: ["SlipwayCore", "SlipwayHTTP", "SlipwayTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "SlipwayTUITests", dependencies: ["SlipwayTUI", "SlipwayCore", .product(name: "GRDB", package: "GRDB.swift")], exclude: ["Snapshots"]),
+        .testTarget(name: "SlipwayTUITests", dependencies: ["SlipwayTUI", "SlipwayCore", "SlipwayHTTP", .product(name: "GRDB", package: "GRDB.swift")], exclude: ["Snapshots"]),
         .testTarget(name: "SlipwayServerTests", dependencies: ["SlipwayServer", "SlipwayHTTP", "SlipwayProviders"], exclude: ["Fixtures"]),
         // The core against the sandbox over real loopback HTTP.
         .testTarget(

@@ -154,8 +154,8 @@ struct StoreTests {
         try store.write { [now] db in
             var sync = SyncState(accountID: account.id!, scope: "account", lastSuccessAt: now)
             try sync.insert(db)
-            var budget = BudgetState(host: "api.bitbucket.org", credential: "account:\(account.id!)", kind: .rest,
-                                     capacity: 800, tokens: 800, refillPerSecond: 0.22, refilledAt: now, updatedAt: now)
+            var budget = BudgetState(key: BudgetKey(host: "api.bitbucket.org", credential: "account:\(account.id!)", kind: .rest),
+                                     bucket: TokenBucket(capacity: 800, tokens: 800, refillPerSecond: 0.22, refilledAt: now))
             try budget.insert(db)
             var hook = WebhookSubscription(repositoryID: repository.id!, url: "https://h/webhooks/bitbucket", events: ["repo:push"], createdAt: now)
             try hook.insert(db)

@@ -21,10 +21,10 @@ public struct StoreBudgetLedger: BudgetLedger {
             let existing = try BudgetState
                 .filter(Column("host") == key.host && Column("credential") == key.credential && Column("kind") == key.kind.rawValue)
                 .fetchOne(db)
-            var bucket = existing.map(Self.bucket(from:))
+            var bucket = existing?.bucket
             let result = body(&bucket)
             if let bucket {
-                var state = Self.state(from: bucket, key: key, id: existing?.id)
+                var state = BudgetState(id: existing?.id, key: key, bucket: bucket)
                 try state.save(db)
             }
             return result
@@ -34,25 +34,7 @@ public struct StoreBudgetLedger: BudgetLedger {
     /// Every stored budget, for the accounts screen and `status`.
     public func all() throws -> [(key: BudgetKey, bucket: TokenBucket)] {
         try store.read { db in
-            try BudgetState.order(Column("credential"), Column("host"), Column("kind")).fetchAll(db).map {
-                (BudgetKey(host: $0.host, credential: $0.credential, kind: RequestKind(rawValue: $0.kind.rawValue) ?? .rest), Self.bucket(from: $0))
-            }
+            try BudgetState.order(Column("credential"), Column("host"), Column("kind")).fetchAll(db).map { ($0.key, $0.bucket) }
         }
-    }
-
-    static func bucket(from state: BudgetState) -> TokenBucket {
-        var bucket = TokenBucket(capacity: state.capacity, tokens: state.tokens, refillPerSecond: state.refillPerSecond, refilledAt: state.refilledAt,
-                                 pausedUntil: state.pausedUntil, consecutiveRateLimits: state.consecutiveRateLimits, headerLimit: state.headerLimit,
-                                 headerRemaining: state.headerRemaining, headerResetAt: state.headerResetAt)
-        if let capacity = state.minuteCapacity, let tokens = state.minuteTokens { bucket.minute = .init(capacity: capacity, tokens: tokens) }
-        return bucket
-    }
-
-    static func state(from bucket: TokenBucket, key: BudgetKey, id: Int64?) -> BudgetState {
-        BudgetState(id: id, host: key.host, credential: key.credential, kind: BudgetKind(rawValue: key.kind.rawValue) ?? .rest,
-                    capacity: bucket.capacity, tokens: bucket.tokens, refillPerSecond: bucket.refillPerSecond,
-                    refilledAt: bucket.refilledAt, pausedUntil: bucket.pausedUntil, consecutiveRateLimits: bucket.consecutiveRateLimits,
-                    headerLimit: bucket.headerLimit, headerRemaining: bucket.headerRemaining, headerResetAt: bucket.headerResetAt,
-                    updatedAt: bucket.refilledAt, minuteCapacity: bucket.minute?.capacity, minuteTokens: bucket.minute?.tokens)
     }
 }

@@ -52,7 +52,6 @@ extension DeploymentStep: StoredRecord { public static let databaseTableName = "
 extension DeploymentLogChunk: StoredRecord { public static let databaseTableName = "deployment_log_chunks" }
 extension WebhookSubscription: StoredRecord { public static let databaseTableName = "webhook_subscriptions" }
 extension WebhookDelivery: StoredRecord { public static let databaseTableName = "webhook_deliveries" }
-extension BudgetState: StoredRecord { public static let databaseTableName = "budget_states" }
 extension SyncState: StoredRecord { public static let databaseTableName = "sync_states" }
 extension EngineCommand: StoredRecord { public static let databaseTableName = "commands" }
 extension ChangeEvent: StoredRecord { public static let databaseTableName = "change_events" }
@@ -65,7 +64,6 @@ extension DeploymentPhase: DatabaseValueConvertible {}
 extension DeploymentStepStatus: DatabaseValueConvertible {}
 extension LogStream: DatabaseValueConvertible {}
 extension WebhookDeliveryOutcome: DatabaseValueConvertible {}
-extension BudgetKind: DatabaseValueConvertible {}
 extension EngineCommandKind: DatabaseValueConvertible {}
 extension EngineCommandStatus: DatabaseValueConvertible {}
 extension ChangeEventKind: DatabaseValueConvertible {}

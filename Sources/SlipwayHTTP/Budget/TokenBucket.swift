@@ -88,6 +88,13 @@ public struct TokenBucket: Sendable, Equatable {
         refilledAt = now
     }
 
+    /// What the bucket holds at `now`, spending nothing.
+    public func available(now: Date) -> Double {
+        var copy = self
+        copy.refill(now: now)
+        return copy.tokens
+    }
+
     /// Takes one token, or says how long until one may be taken (a pause counts too).
     public mutating func take(now: Date) -> TimeInterval? {
         take(now: now, reserve: 0)

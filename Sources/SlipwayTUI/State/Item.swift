@@ -137,6 +137,6 @@ public struct AccountCard: Sendable, Equatable {
 
     /// The latest pause of any of its budgets that has not ended.
     public func pausedUntil(now: Date) -> Date? {
-        budgets.compactMap(\.pausedUntil).filter { $0 > now }.max()
+        budgets.compactMap(\.bucket.pausedUntil).filter { $0 > now }.max()
     }
 }

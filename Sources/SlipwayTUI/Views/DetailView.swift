@@ -109,7 +109,7 @@ struct DetailView {
                          + "  token: " + (a.tokenExpiresAt.map { $0 > now ? "expires in \(Age.duration($0.timeIntervalSince(now)))" : "expired" } ?? "does not expire")),
                      Line(label: "status", value: AccountText.status(o, now: now) + (a.statusMessage.map { " — \(clean($0))" } ?? ""))]
         for budget in budgets.sorted(by: { $0.kind.rawValue > $1.kind.rawValue }) {
-            lines.append(Line(label: budget.kind == .rest ? "REST budget" : "git budget", value: AccountText.budgetDetail(budget, now: now)))
+            lines.append(Line(label: budget.kind == .rest ? "REST budget" : "\(budget.kind.rawValue) budget", value: AccountText.budgetDetail(budget, now: now)))
         }
         lines.append(Line(label: a.status == .needsRelink ? "relink now" : "relink", value: AccountText.relinkCommand(a) + "  (y copies it)"))
         return lines

@@ -218,25 +218,30 @@ enum AccountText {
         return "ok"
     }
 
-    static func budget(_ budget: BudgetState?, now: Date) -> String {
-        guard let budget else { return "-" }
+    static func budget(_ state: BudgetState?, now: Date) -> String {
+        guard let budget = state?.bucket else { return "-" }
         if let paused = budget.pausedUntil, paused > now { return "paused \(Age.countdown(paused.timeIntervalSince(now)))" }
-        let tokens = min(budget.capacity, budget.tokens + max(0, now.timeIntervalSince(budget.refilledAt)) * budget.refillPerSecond)
+        let tokens = budget.available(now: now)
         let left = budget.headerRemaining.map { min($0, Int(tokens)) } ?? Int(tokens)
         return "\(left)/\(Int(budget.capacity))"
     }
 
     /// `612 of 800 left, full in 14m, provider resets in 20m` or `paused until 12:04:10Z (4m12s)`.
-    static func budgetDetail(_ budget: BudgetState, now: Date) -> String {
+    static func budgetDetail(_ state: BudgetState, now: Date) -> String {
+        var budget = state.bucket
+        budget.refill(now: now)
         if let paused = budget.pausedUntil, paused > now {
             return "paused until \(JSONOutput.timestamp(paused)) (\(Age.countdown(paused.timeIntervalSince(now)))) after \(budget.consecutiveRateLimits) rate limit\(budget.consecutiveRateLimits == 1 ? "" : "s")"
         }
-        let tokens = min(budget.capacity, budget.tokens + max(0, now.timeIntervalSince(budget.refilledAt)) * budget.refillPerSecond)
+        let tokens = budget.tokens
         var text = "\(Int(tokens)) of \(Int(budget.capacity)) left"
         if tokens < budget.capacity, budget.refillPerSecond > 0 {
             text += ", full in \(Age.duration((budget.capacity - tokens) / budget.refillPerSecond))"
         } else {
             text += ", full"
+        }
+        if let minute = budget.minute {
+            text += "; \(Int(minute.tokens)) of \(Int(minute.capacity)) this minute"
         }
         if let remaining = budget.headerRemaining, let limit = budget.headerLimit {
             text += "; provider says \(remaining)/\(limit)"

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import SlipwayCore
+import SlipwayHTTP
 import SlipwayProviders
 @testable import SlipwayTUI
 
@@ -42,11 +43,11 @@ final class DashboardFixture: @unchecked Sendable {
             self.accountID = account.id!
             var state = SyncState(accountID: account.id!, scope: "account", lastAttemptAt: Self.ago(70), lastSuccessAt: Self.ago(70))
             try state.insert(db)
-            var budget = BudgetState(host: "api.bitbucket.org", credential: "account:\(account.id!)", kind: .rest, capacity: 800, tokens: 612,
-                                     refillPerSecond: 800.0 / 3600, refilledAt: now, updatedAt: now)
+            var budget = BudgetState(key: BudgetKey(host: "api.bitbucket.org", credential: "account:\(account.id!)", kind: .rest),
+                                     bucket: TokenBucket(capacity: 800, tokens: 612, refillPerSecond: 800.0 / 3600, refilledAt: now))
             try budget.insert(db)
-            var git = BudgetState(host: "bitbucket.org", credential: "account:\(account.id!)", kind: .git, capacity: 48000, tokens: 47000,
-                                  refillPerSecond: 48000.0 / 3600, refilledAt: now, updatedAt: now)
+            var git = BudgetState(key: BudgetKey(host: "bitbucket.org", credential: "account:\(account.id!)", kind: .git),
+                                  bucket: TokenBucket(capacity: 48000, tokens: 47000, refillPerSecond: 48000.0 / 3600, refilledAt: now))
             try git.insert(db)
 
             var acme = Workspace(accountID: account.id!, slug: "acme", name: "Acme Corp", isAdmin: true, updatedAt: now)
