@@ -327,6 +327,12 @@ public final class SandboxService: @unchecked Sendable {
             stats.rateLimited += 1
             return rateLimitReply(accessToken: credential.isAccessToken)
         }
+        let granted = credential.scopes ?? (credential.isAccessToken ? options.tokenScopes : nil)
+        if kind == "rest", request.segments.starts(with: ["2.0", "user", "emails"]), let granted, !granted.contains("email") {
+            // As Bitbucket answers a token without the scope an endpoint declares.
+            return .json(403, WireFormat.error("Your credentials lack one or more required privilege scopes.",
+                                               detail: "granted: \(granted.joined(separator: ", ")); required: email"))
+        }
         var reply = kind == "git" ? git(request) : rest(request)
         if credential.isAccessToken && kind == "rest" && limit > 0 {
             reply.headers += [("X-RateLimit-Limit", String(limit)), ("X-RateLimit-Resource", "api"),
@@ -408,6 +414,8 @@ public final class SandboxService: @unchecked Sendable {
         switch path.count {
         case 1 where path[0] == "user":
             return page(format.user(world.user))
+        case 2 where path == ["user", "emails"]:
+            return page(Paging.listPage(items: format.emails(world.user), query: request.query, requestURL: request.url, defaultPagelen: 10))
         case 2 where path == ["user", "workspaces"]:
             var items = world.workspaceOrder.compactMap { world.workspaces[$0] }
             if let admin = request.query["administrator"]?.first { items = items.filter { $0.isAdmin == (admin == "true") } }
@@ -622,6 +630,7 @@ public final class SandboxService: @unchecked Sendable {
                 }
             }
             if let limit = object["rate_limit"] as? Int { rateLimit = max(0, limit) }
+            if let scopes = object["oauth_scopes"] as? [String] { oauthState.grantScopes = scopes }
             if object["reset_limits"] as? Bool == true { restWindow.reset(); gitWindow.reset() }
             // A revoked consumer: every refresh token and access token stops working.
             if object["revoke_tokens"] as? Bool == true {

@@ -40,6 +40,8 @@ struct FirstSliceTests {
         #expect(accounts?.first?["username"] as? String == "sandbox-user")
         #expect(accounts?.first?["api_url"] as? String == server.apiURL)
         #expect(accounts?.first?["auth"] as? String == "token")
+        #expect(accounts?.first?["kind"] as? String == "git")
+        #expect(accounts?.first?["email"] as? String == server.service.email)
 
         // The one-account rule, before any request.
         let again = try await link(runner, server)
@@ -57,6 +59,7 @@ struct FirstSliceTests {
         let workspaces = try json(try await runner.runAsync(["ls", "bitbucket", "--json"]).stdout) as? [[String: Any]] ?? []
         #expect(workspaces.compactMap { $0["name"] as? String }.sorted() == server.service.workspaceSlugs().sorted())
         #expect(workspaces.allSatisfy { ($0["display_name"] as? String)?.isEmpty == false })
+        #expect(workspaces.allSatisfy { $0["workspace"] as? String == $0["name"] as? String && $0["repository"] is NSNull && $0["branch"] is NSNull })
         for ws in server.service.workspaceSlugs() {
             let repos = try json(try await runner.runAsync(["ls", "bitbucket/\(ws)", "--json"]).stdout) as? [[String: Any]] ?? []
             #expect(Set(repos.compactMap { $0["name"] as? String }) == Set(server.service.repositorySlugs(workspace: ws)))
@@ -65,6 +68,9 @@ struct FirstSliceTests {
                 var heads: [String: String] = [:]
                 for b in branches { heads[b["name"] as! String] = (b["head"] as? [String: Any])?["hash"] as? String }
                 #expect(heads == server.service.branches(workspace: ws, repository: repo), "\(ws)/\(repo)")
+                // Each item names its parts apart from the path.
+                #expect(branches.allSatisfy { $0["provider"] as? String == "bitbucket" && $0["workspace"] as? String == ws && $0["repository"] as? String == repo
+                        && $0["branch"] as? String == $0["name"] as? String && $0["path"] as? String == "bitbucket/\(ws)/\(repo)/\($0["name"] as? String ?? "")" })
             }
         }
 
@@ -126,7 +132,7 @@ struct FirstSliceTests {
         #expect(byPath["/2.0/user/workspaces"] == 1)
         #expect(byPath["/2.0/workspaces/{workspace}"] == 1)
         #expect(byPath.keys.filter { $0.hasPrefix("/2.0/repositories/{workspace}/{repo}") }.count == 1)
-        #expect((stats["requests_by_kind"] as? [String: Int])?["rest"] == requests.map { $0 + 1 })   // + the link's /user
+        #expect((stats["requests_by_kind"] as? [String: Int])?["rest"] == requests.map { $0 + 2 })   // + the link's /user and /user/emails
     }
 
     @Test("a 429 pauses the credential: the sync stops within its deadline with exit 3 and keeps what it stored")

@@ -53,7 +53,8 @@ struct OAuthLinkTests {
         let account = try #require(try await accounts(runner).first)
         #expect(account["auth"] as? String == "client_credentials")
         #expect(account["token_expires_at"] is String)
-        #expect(account["scopes"] as? [String] == ["account", "repository", "webhook", "pullrequest"])
+        #expect(account["scopes"] as? [String] == ["account", "email", "repository", "webhook", "pullrequest"])
+        #expect(account["email"] as? String == server.service.email)
         #expect(try await runner.runAsync(["sync", "--once"]).status == 0)
         #expect(try await tokenRequests(server)["client_credentials"] == 1)
         for secret in [server.service.consumer.secret] {
@@ -163,6 +164,24 @@ struct OAuthLinkTests {
             #expect(try await tokenRequests(server)["refresh_token"] == round)
         }
         #expect(try await accounts(runner).first?["status"] as? String == "ok")
+    }
+
+    @Test("each refresh asks for the e-mail again: a grant that lost the email scope clears it, and nothing fails")
+    func emailOnRefresh() async throws {
+        let server = try await sandbox(lifetime: Self.shortLifetime)
+        defer { Task { await server.stop() } }
+        let home = TemporaryHome()
+        let runner = BinaryRunner(home: home.path)
+        #expect(try await linkClientCredentials(runner, server).status == 0)
+        #expect(try await accounts(runner).first?["email"] as? String == server.service.email)
+        _ = try await post(server, "/_sandbox/control", ["oauth_scopes": ["account", "repository", "webhook"]])
+        try await Task.sleep(nanoseconds: UInt64(Self.shortLifetime) * 1_000_000_000 + 100_000_000)   // the token really expires
+        let sync = try await runner.runAsync(["sync", "--once"])
+        #expect(sync.status == 0, "\(sync.stderr)")
+        #expect(try await tokenRequests(server)["client_credentials"] == 2)
+        let account = try #require(try await accounts(runner).first)
+        #expect(account["email"] is NSNull)
+        #expect(account["status"] as? String == "ok")
     }
 
     @Test("a 401 'Access token expired' mid-sync refreshes once and continues")

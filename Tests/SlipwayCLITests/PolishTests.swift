@@ -93,6 +93,14 @@ struct PolishTests {
         #expect(variables.contains { $0["name"] as? String == "GREETING" && $0["value"] as? String == "hi" && $0["secret"] as? Bool == false })
         #expect(variables.contains { $0["name"] as? String == "API_KEY" && $0["value"] as? String == "••••••" && $0["secret"] as? Bool == true })
         #expect(apps.first?["timeout_seconds"] as? Int == 90)
+        // The contract's fields for a local app: its backend, one component, no remote id.
+        let app = try #require(apps.first)
+        #expect(app["backend"] as? String == "local" && app["source_state"] as? String == "ok" && app["phase"] as? String == "ERROR")
+        #expect(app["remote_id"] is NSNull && app["region"] is NSNull && app["live_url"] is NSNull)
+        let components = try #require(app["components"] as? [[String: Any]])
+        #expect(components.count == 1 && components.first?["name"] as? String == "bad" && components.first?["source"] as? String == "bitbucket/demo/hello-web"
+                && components.first?["branch"] as? String == "main")
+        #expect(row["remote_id"] is NSNull)
         let listed = try await runner.runAsync(["apps"])
         #expect(listed.stdout.contains("API_KEY=••••••") && listed.stdout.contains("90 s") && listed.stdout.contains("ERROR"), "\(listed.stdout)")
         let listedJSON = try await runner.runAsync(["apps", "--json"]).stdout

@@ -68,7 +68,7 @@ extension DeployerTests {
         await rig.deployer.idle()
         let done = try #require(try rig.store.deployment(id: deployment.id!))
         #expect(done.phase == .error)
-        #expect(done.errorMessage == "the service was not ready within 60 s (\(health.baseURL)/health never answered 2xx)")
+        #expect(done.reason == "the service was not ready within 60 s (\(health.baseURL)/health never answered 2xx)")
         #expect(clock.now.timeIntervalSince(started) == 60)
         // Asked at 0, 5, …, 55 and at the deadline: one request per poll, none in between.
         #expect(health.receivedRequests.count == 13, "\(health.receivedRequests.count) health requests")
@@ -134,7 +134,7 @@ extension DeployerTests {
         #expect(try await rig.deployer.cancel(deploymentID: deployment.id!))
         await rig.deployer.idle()
         let done = try #require(try rig.store.deployment(id: deployment.id!))
-        #expect(done.phase == .canceled && done.errorMessage == "canceled during run")
+        #expect(done.phase == .canceled && done.reason == "canceled during run")
         #expect(clock.now == start)
         let pid = try #require(lines("pids").first.flatMap { Int32($0) })
         #expect(!running(pid))
@@ -157,6 +157,6 @@ extension DeployerTests {
         await rig.deployer.idle()
         let done = try #require(try rig.store.deployment(id: deployment.id!))
         #expect(done.phase == .error)
-        #expect(done.errorMessage == "timed out after 30 s in step run")
+        #expect(done.reason == "timed out after 30 s in step run")
     }
 }

@@ -159,7 +159,7 @@ struct DeployerTests {
         #expect(created && deployment.commitHash == hash)
         await finish(rig)
         let done = try #require(try rig.store.deployment(id: deployment.id!))
-        #expect(done.phase == .active, "\(done.errorMessage ?? "")")
+        #expect(done.phase == .active, "\(done.reason ?? "")")
         let steps = try rig.store.steps(deploymentID: deployment.id!)
         #expect(steps.map(\.name) == ["fetch", "checkout", "build", "run"])
         #expect(steps.allSatisfy { $0.status == .succeeded && $0.exitStatus == 0 && $0.startedAt != nil && $0.finishedAt != nil })
@@ -209,7 +209,7 @@ struct DeployerTests {
         await finish(rig)
         let done = try #require(try rig.store.deployment(id: deployment.id!))
         #expect(done.phase == .error)
-        #expect(done.errorMessage == "step build failed: exit status 2")
+        #expect(done.reason == "step build failed: exit status 2")
         let steps = try rig.store.steps(deploymentID: deployment.id!)
         #expect(steps.map(\.status) == [.succeeded, .succeeded, .failed, .skipped])
         #expect(steps[2].exitStatus == 2)
@@ -232,7 +232,7 @@ struct DeployerTests {
         await rig.deployer.idle()
         let done = try #require(try rig.store.deployment(id: deployment.id!))
         #expect(done.phase == .canceled)
-        #expect(done.errorMessage == "canceled during run")
+        #expect(done.reason == "canceled during run")
     }
 
     @Test("one deployment per (app, commit); a newer one supersedes the queued; ACTIVE replaces ACTIVE")
@@ -252,7 +252,7 @@ struct DeployerTests {
         #expect(try rig.store.deployment(id: a.id!)?.phase == .superseded)
         let skipped = try #require(try rig.store.deployment(id: b.id!))
         #expect(skipped.phase == .superseded)
-        #expect(skipped.errorMessage == "superseded by deployment \(c.id!) before it started")
+        #expect(skipped.reason == "superseded by deployment \(c.id!) before it started")
         #expect(try rig.store.deployment(id: c.id!)?.phase == .active)
         #expect(try log(rig, c.id!).contains("three"))
     }
@@ -309,7 +309,7 @@ struct DeployerTests {
         try rig.store.setPhase(deploymentID: deployment.id!, .building, now: Date())
         try await rig.deployer.start()
         let done = try #require(try rig.store.deployment(id: deployment.id!))
-        #expect(done.phase == .error && done.errorMessage == "interrupted: the engine stopped while it ran")
+        #expect(done.phase == .error && done.reason == "interrupted: the engine stopped while it ran")
 
         for index in 0..<50 {
             try rig.store.appendLog(deploymentID: deployment.id!, step: "build", stream: .stdout,
@@ -352,7 +352,7 @@ struct DeployerTests {
         defer { linked.stop() }
         let (rig, done) = try await deployFrom(linked.baseURL + "/acme/api.git", origins: [Origin(url: linked.baseURL)!])
         #expect(done.phase == .error)
-        #expect(done.errorMessage?.contains("redirected the fetch of \(linked.baseURL) elsewhere") == true, "\(done.errorMessage ?? "")")
+        #expect(done.reason?.contains("redirected the fetch of \(linked.baseURL) elsewhere") == true, "\(done.reason ?? "")")
         #expect(!linked.receivedRequests.isEmpty)
         #expect(elsewhere.receivedRequests.isEmpty, "git followed the redirect")
         #expect(try !log(rig, done.id!).contains("s3cret-token"))

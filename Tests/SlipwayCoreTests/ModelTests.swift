@@ -33,7 +33,7 @@ struct ModelTests {
 
     @Test("phases: final and in-progress")
     func phases() {
-        #expect(DeploymentPhase.allCases.map(\.rawValue) == ["PENDING_BUILD", "BUILDING", "PENDING_DEPLOY", "DEPLOYING", "ACTIVE", "SUPERSEDED", "ERROR", "CANCELED"])
+        #expect(DeploymentPhase.allCases.map(\.rawValue) == ["PENDING_BUILD", "BUILDING", "PENDING_DEPLOY", "DEPLOYING", "ACTIVE", "SUPERSEDED", "ERROR", "CANCELED", "UNKNOWN"])
         #expect(DeploymentPhase.allCases.filter(\.isFinal) == [.superseded, .error, .canceled])
         #expect(DeploymentPhase.allCases.filter(\.isInProgress) == [.pendingBuild, .building, .pendingDeploy, .deploying])
     }

@@ -74,7 +74,7 @@ struct StoreTests {
             }
         }
         let store = try Store(path: path)
-        #expect(try store.schemaVersion() == 4)
+        #expect(try store.schemaVersion() == Schema.currentVersion)
         let ledger = StoreBudgetLedger(store: store)
         let kept = try #require(try ledger.all().first)
         #expect(kept.key == BudgetKey(host: "api.bitbucket.org", credential: "account:1", kind: .rest))
@@ -85,6 +85,70 @@ struct StoreTests {
         try await ledger.update(key) { bucket in bucket = TokenBucket(hourlyAllowance: 5000, perMinute: 100, fraction: 1, now: Date()) }
         let stored = try #require(try ledger.all().first { $0.key == key })
         #expect(stored.bucket.minute == TokenBucket.Window(capacity: 100, tokens: 100))
+    }
+
+    @Test("v5 migrates a v4 home holding data with nothing lost: e-mails, apps with backend and components, reasons, deliveries per provider")
+    func upgradeFromV4() async throws {
+        let path = tmp.file("v4.db")
+        let t = "'2026-11-30 12:00:00.000'"
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try Schema.migrator.migrate(queue, upTo: "v4")
+            try await queue.write { db in
+                try db.execute(sql: """
+                    INSERT INTO accounts (id, provider, username, display_name, remote_id, api_url, web_url, auth, scopes, email, token_ciphertext,
+                                          created_at, updated_at)
+                    VALUES (1, 'bitbucket', 'ada', 'Ada', '{u1}', 'https://api.bitbucket.org/2.0', 'https://bitbucket.org', 'api_token', '["account"]',
+                            'ada@example.com', X'0102', \(t), \(t));
+                    INSERT INTO workspaces (id, account_id, slug, name, is_admin, access_lost_at, updated_at) VALUES (1, 1, 'acme', 'Acme', 1, \(t), \(t));
+                    INSERT INTO repositories (id, workspace_id, slug, name, full_name, updated_at) VALUES (1, 1, 'api', 'api', 'acme/api', \(t));
+                    INSERT INTO branches (repository_id, name, head_hash, updated_at) VALUES (1, 'main', '\(String(repeating: "a", count: 40))', \(t));
+                    INSERT INTO apps (id, name, repository_id, source_path, branch, run_command, environment, created_at, updated_at)
+                    VALUES (1, 'web', 1, 'bitbucket/acme/api', 'main', './run', '{"PORT":"8080"}', \(t), \(t));
+                    INSERT INTO deployments (id, app_id, commit_hash, phase, cause, error_message, created_at, updated_at)
+                    VALUES (1, 1, '\(String(repeating: "a", count: 40))', 'ERROR', 'app created', 'step build failed: exit status 2', \(t), \(t));
+                    INSERT INTO deployment_steps (deployment_id, position, name, status, started_at, finished_at) VALUES (1, 0, 'build', 'failed', \(t), \(t));
+                    INSERT INTO webhook_subscriptions (id, repository_id, url, created_at) VALUES (1, 1, 'https://h/webhooks/bitbucket', \(t));
+                    INSERT INTO webhook_deliveries (subscription_id, request_id, event_key, outcome, reason, received_at)
+                    VALUES (1, 'req-1', 'repo:push', 'accepted', NULL, \(t));
+                    INSERT INTO sync_states (account_id, scope, cursor, last_success_at, next_due_at) VALUES (1, 'account', 'c', \(t), \(t));
+                    """)
+            }
+        }
+        let store = try Store(path: path)
+        #expect(try store.schemaVersion() == 5)
+        let account = try #require(try store.account(for: .bitbucket))
+        // The Basic user of an API token keeps its own name; the user's address is asked anew.
+        #expect(account.loginEmail == "ada@example.com" && account.email == nil && account.auth == .apiToken && account.username == "ada")
+        #expect(try store.sealedSecrets(accountID: 1).accessToken == Data([1, 2]))
+        let app = try #require(try store.apps().first)
+        #expect(app.backend == .local && app.remoteID == nil && app.environment == ["PORT": "8080"])
+        #expect(app.components == [AppComponent(name: "web", source: "bitbucket/acme/api", branch: "main")])
+        let deployment = try #require(try store.deployment(id: 1))
+        #expect(deployment.reason == "step build failed: exit status 2" && deployment.remoteID == nil && deployment.phase == .error)
+        #expect(try store.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM deployment_steps WHERE deployment_id = 1") } == 1)
+        try await store.write { db in
+            #expect(try Row.fetchAll(db, sql: "PRAGMA foreign_key_check").isEmpty)
+            // Delivery ids are unique per provider, not across providers.
+            #expect(try String.fetchOne(db, sql: "SELECT provider FROM webhook_deliveries WHERE request_id = 'req-1'") == "bitbucket")
+            try db.execute(sql: "INSERT INTO webhook_deliveries (provider, request_id, event_key, outcome, received_at) VALUES ('github', 'req-1', 'push', 'accepted', \(t))")
+            #expect(throws: DatabaseError.self) {
+                try db.execute(sql: "INSERT INTO webhook_deliveries (provider, request_id, event_key, outcome, received_at) VALUES ('bitbucket', 'req-1', 'repo:push', 'accepted', \(t))")
+            }
+            // The new kinds are allowed; the columns nothing read are gone.
+            try db.execute(sql: "UPDATE deployments SET phase = 'UNKNOWN' WHERE id = 1")
+            try db.execute(sql: "INSERT INTO accounts (provider, username, api_url, web_url, auth, created_at, updated_at) VALUES ('git', '', '', '', 'none', \(t), \(t))")
+            try db.execute(sql: "INSERT INTO accounts (provider, username, api_url, web_url, auth, created_at, updated_at) VALUES ('gitlab', 'g', '', '', 'device', \(t), \(t))")
+            #expect(try db.columns(in: "sync_states").map(\.name).contains("cursor") == false)
+            #expect(try db.columns(in: "workspaces").map(\.name).contains("access_lost_at") == false)
+            #expect(try db.columns(in: "webhook_deliveries").map(\.name).contains("reason") == false)
+            // An app's name is unique per backend.
+            try db.execute(sql: "INSERT INTO apps (name, backend, source_path, branch, run_command, created_at, updated_at) VALUES ('web', 'digitalocean', 'bitbucket/acme/api', 'main', '', \(t), \(t))")
+        }
+        // Cascades still hold after the rebuilds.
+        try store.deleteAccount(provider: .bitbucket)
+        #expect(try store.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM workspaces") } == 0)
+        #expect(try store.apps().first { $0.backend == .local }?.repositoryID == nil)
     }
 
     @Test("indexes exist for the dashboard's queries")
@@ -242,7 +306,7 @@ struct StoreTests {
         try store.write { [now] db in
             var account = Account(provider: .bitbucket, username: "ada", displayName: "Ada Lovelace", remoteID: "{1}",
                                   apiURL: "https://api.bitbucket.org/2.0", webURL: "https://bitbucket.org", auth: .apiToken,
-                                  scopes: ["repository", "account"], email: "ada@example.com", createdAt: now)
+                                  scopes: ["repository", "account"], loginEmail: "ada@example.com", createdAt: now)
             try account.insert(db)
             return account
         }
@@ -312,5 +376,13 @@ struct LocateTests {
         #expect(try store.locate("bitbucket/")?.workspace == nil)
         #expect(try store.locate("bitbucket/acme/api/nope") == nil)
         #expect(try store.locate("gitlab/acme") == nil, "not linked")
+        // The same split for every command that takes a path.
+        #expect(try store.resolvePath("bitbucket/acme/platform/api/feature/x")
+                == MirrorPath(provider: .bitbucket, workspace: "acme/platform", repository: "api", branch: "feature/x"))
+        #expect(try store.resolvePath("bitbucket/acme/platform/api") == MirrorPath(provider: .bitbucket, workspace: "acme/platform", repository: "api"))
+        #expect(try store.resolvePath("bitbucket/acme/api/feature/x") == MirrorPath(provider: .bitbucket, workspace: "acme", repository: "api", branch: "feature/x"))
+        // What the mirror lacks is named by the plain split, for the error.
+        #expect(try store.resolvePath("bitbucket/globex/web/main") == MirrorPath(provider: .bitbucket, workspace: "globex", repository: "web", branch: "main"))
+        #expect(try store.resolvePath("bitbucket/acme/platform/nope") == MirrorPath(provider: .bitbucket, workspace: "acme/platform", repository: "nope"))
     }
 }

@@ -49,6 +49,32 @@ struct AccountAndSyncTests {
         }
     }
 
+    @Test("the user's primary, confirmed e-mail is asked at link time; a token without the email scope links with none")
+    func primaryEmail() async throws {
+        for (scopes, expected) in [(["account", "email", "repository", "webhook"], true), (["account", "repository", "webhook"], false)] {
+            let server = try await sandbox { $0.tokenScopes = scopes }
+            let home = Home()
+            let store = try Store(path: home.path + "/slipway.db")
+            let linker = AccountLinker(store: store, keyFile: home.path + "/key", http: HTTPClient(transport: CurlTransport()))
+            let (account, warnings) = try await linker.link(LinkRequest(provider: .bitbucket, apiURL: server.apiURL, webURL: server.webURL,
+                                                                         secret: .token(server.service.accessToken)))
+            #expect(warnings.isEmpty)
+            #expect(account.email == (expected ? server.service.email : nil))
+            #expect(try store.account(for: .bitbucket)?.email == account.email)
+            await server.stop()
+        }
+        // An API token (Basic, e-mail and token): the login e-mail stays apart from the address.
+        let server = try await sandbox()
+        defer { Task { await server.stop() } }
+        let home = Home()
+        let store = try Store(path: home.path + "/slipway.db")
+        let linker = AccountLinker(store: store, keyFile: home.path + "/key", http: HTTPClient(transport: CurlTransport()))
+        let (account, _) = try await linker.link(LinkRequest(provider: .bitbucket, apiURL: server.apiURL, webURL: server.webURL,
+                                                              secret: .apiToken(email: server.service.email, token: server.service.apiToken)))
+        #expect(account.loginEmail == server.service.email)
+        #expect(account.email == server.service.email)
+    }
+
     @Test("the token is sealed: the database holds only ciphertext bound to the account")
     func sealed() async throws {
         let server = try await sandbox()

@@ -62,7 +62,7 @@ struct DeploymentTests {
         let (web2, _) = try await deployer.deploy(app: "web", commit: webPush.new!, cause: "commit pushed")
         let (api2, _) = try await deployer.deploy(app: "api", commit: apiPush.new!, cause: "commit pushed")
         await settle()
-        #expect(try store.deployment(id: web2.id!)?.phase == .active, "\((try? store.deployment(id: web2.id!)?.errorMessage) ?? nil ?? "") \((try? log(web2.id!)) ?? "")")
+        #expect(try store.deployment(id: web2.id!)?.phase == .active, "\((try? store.deployment(id: web2.id!)?.reason) ?? nil ?? "") \((try? log(web2.id!)) ?? "")")
         #expect(try store.deployment(id: web1.id!)?.phase == .superseded)
         #expect(try log(web2.id!).contains("hello-web v3 is up"))
         // The fetch cache keeps its remote: the second fetch moves origin/main, it is no new branch.
@@ -71,7 +71,7 @@ struct DeploymentTests {
         #expect(try log(web2.id!).contains("-> origin/main"))
         let failed = try #require(try store.deployment(id: api2.id!))
         #expect(failed.phase == .error)
-        #expect(failed.errorMessage == "step build failed: exit status 2")
+        #expect(failed.reason == "step build failed: exit status 2")
         #expect(try log(api2.id!).contains("error: test suite failed on v3"))
         #expect(try store.deployment(id: api1.id!)?.phase == .active)
 

@@ -4,6 +4,7 @@ import SlipwayCore
 import SlipwayHTTP
 import SlipwayProviders
 import SlipwayServer
+import SlipwayTUI
 
 extension ProviderKind: ExpressibleByArgument {
     /// Help and completion offer what can be linked, not every name the mirror knows.
@@ -287,8 +288,9 @@ struct UnlinkCommand: AsyncParsableCommand {
             if !installed.isEmpty {
                 let installer = try WebhooksCommand.installer(context, account: account)
                 for hook in installed {
-                    let path = "\(provider.rawValue)/\(hook.workspaceSlug)/\(hook.repositorySlug)"
-                    guard let repository = try context.store.repository(at: try MirrorPath.parse(path)) else { continue }
+                    let place = MirrorPath(provider: provider, workspace: hook.workspaceSlug, repository: hook.repositorySlug)
+                    let path = place.description
+                    guard let repository = try context.store.repository(at: place) else { continue }
                     do {
                         try await installer.remove(.init(repository: repository, workspaceSlug: hook.workspaceSlug, path: path), url: hook.subscription.url)
                         Terminal.error("removed the webhook on \(path)")
@@ -320,8 +322,12 @@ struct AccountsCommand: AsyncParsableCommand {
 
     struct Row: Encodable {
         var provider: String
+        /// `git` for a Git host, `deploy` for a deploy target.
+        var kind: String
         var username: String
         var displayName: String?
+        /// The user's primary address, when the provider gives it.
+        var email: String?
         var apiUrl: String
         var auth: String
         var status: String
@@ -351,14 +357,16 @@ struct AccountsCommand: AsyncParsableCommand {
 
         // Absent values are printed as null, not dropped: the contract lists every field.
         enum CodingKeys: String, CodingKey {
-            case provider, username, displayName, apiUrl, auth, status, pausedUntil, scopes, tokenExpiresAt, budgets
+            case provider, kind, username, displayName, email, apiUrl, auth, status, pausedUntil, scopes, tokenExpiresAt, budgets
         }
 
         func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(provider, forKey: .provider)
+            try c.encode(kind, forKey: .kind)
             try c.encode(username, forKey: .username)
             try c.encode(displayName, forKey: .displayName)
+            try c.encode(email, forKey: .email)
             try c.encode(apiUrl, forKey: .apiUrl)
             try c.encode(auth, forKey: .auth)
             try c.encode(status, forKey: .status)
@@ -392,7 +400,8 @@ struct AccountsCommand: AsyncParsableCommand {
                 }
                 return windows
             }
-            return Row(provider: account.provider.rawValue, username: account.username, displayName: account.displayName, apiUrl: account.apiURL,
+            return Row(provider: account.provider.rawValue, kind: account.provider.accountKind.rawValue, username: account.username,
+                       displayName: account.displayName, email: account.email, apiUrl: account.apiURL,
                        auth: account.auth.rawValue, status: status.rawValue, pausedUntil: paused, scopes: account.scopes,
                        tokenExpiresAt: account.tokenExpiresAt, budgets: budgets)
         }
@@ -401,10 +410,10 @@ struct AccountsCommand: AsyncParsableCommand {
             Terminal.error("no accounts linked; run 'slipway link bitbucket --token-file -' to link one")
             return
         }
-        var table = TextTable("PROVIDER", "USER", "NAME", "AUTH", "STATUS", "EXPIRES", "SCOPES")
+        var table = TextTable("PROVIDER", "USER", "NAME", "EMAIL", "AUTH", "STATUS", "EXPIRES", "SCOPES")
         for row in rows {
             let status = row.pausedUntil.map { "\(row.status) (resumes \(RelativeTime.text($0) ?? ""))" } ?? row.status
-            table.add(row.provider, "@" + row.username, row.displayName, row.auth, status,
+            table.add(row.provider, "@" + row.username, row.displayName, row.email.map { TerminalText.sanitize($0) } ?? "-", row.auth, status,
                       RelativeTime.text(row.tokenExpiresAt), row.scopes.joined(separator: " "))
         }
         Terminal.out(table.render())

@@ -79,7 +79,12 @@ struct AppsCommand: AsyncParsableCommand {
             var service: Bool
             var healthUrl: String?
             var autodeploy: Bool
-            var backend = "local"
+            var backend: String
+            var components: [AppComponent]
+            /// The backend's app id, region and live URL (App Platform's; null on this host).
+            var remoteId: String?
+            var region: String?
+            var liveUrl: String?
             /// "unlinked" once the source's provider was unlinked (relinking re-attaches it).
             var sourceState: String
             /// The latest deployment's phase.
@@ -88,6 +93,35 @@ struct AppsCommand: AsyncParsableCommand {
             /// Plain variables with their values; secret ones by name only, masked.
             var variables: [Variable]
             var createdAt: Date
+
+            enum CodingKeys: String, CodingKey {
+                case id, name, source, branch, build, run, service, healthUrl, autodeploy, backend, components, remoteId, region, liveUrl,
+                     sourceState, phase, timeoutSeconds, variables, createdAt
+            }
+
+            // Absent values are printed as null, not dropped: the contract lists every field.
+            func encode(to encoder: any Encoder) throws {
+                var c = encoder.container(keyedBy: CodingKeys.self)
+                try c.encode(id, forKey: .id)
+                try c.encode(name, forKey: .name)
+                try c.encode(source, forKey: .source)
+                try c.encode(branch, forKey: .branch)
+                try c.encode(build, forKey: .build)
+                try c.encode(run, forKey: .run)
+                try c.encode(service, forKey: .service)
+                try c.encode(healthUrl, forKey: .healthUrl)
+                try c.encode(autodeploy, forKey: .autodeploy)
+                try c.encode(backend, forKey: .backend)
+                try c.encode(components, forKey: .components)
+                try c.encode(remoteId, forKey: .remoteId)
+                try c.encode(region, forKey: .region)
+                try c.encode(liveUrl, forKey: .liveUrl)
+                try c.encode(sourceState, forKey: .sourceState)
+                try c.encode(phase, forKey: .phase)
+                try c.encode(timeoutSeconds, forKey: .timeoutSeconds)
+                try c.encode(variables, forKey: .variables)
+                try c.encode(createdAt, forKey: .createdAt)
+            }
         }
 
         struct Variable: Encodable {
@@ -117,6 +151,8 @@ struct AppsCommand: AsyncParsableCommand {
                     + secretNames.map { Variable(name: $0, value: Self.masked, secret: true) }
                 return Row(id: app.id ?? 0, name: app.name, source: app.sourcePath, branch: app.branch, build: app.buildCommand,
                            run: app.runCommand, service: app.isService, healthUrl: app.healthURL, autodeploy: app.autodeploy,
+                           backend: app.backend.rawValue, components: app.components, remoteId: app.remoteID,
+                           region: app.backendSettings["region"], liveUrl: app.backendSettings["live_url"],
                            sourceState: app.isSourceUnlinked ? "unlinked" : "ok", phase: try context.store.deployments(appID: app.id!, limit: 1).first?.phase.rawValue,
                            timeoutSeconds: app.timeoutSeconds, variables: variables, createdAt: app.createdAt)
             }
@@ -156,8 +192,8 @@ struct AppsCommand: AsyncParsableCommand {
             guard App.isValidName(name) else {
                 throw ValidationError("'\(name)' is not a valid app name: use 1–63 lowercase letters, digits, '-' or '_', starting with a letter or digit")
             }
-            let path = try MirrorPath.parse(source)
-            guard path.repository != nil, path.branch == nil else { throw ValidationError("--source must be PROVIDER/WORKSPACE/REPO") }
+            // Syntax only: which parts are the workspace and the repository, the mirror decides.
+            guard try MirrorPath.parse(source).repository != nil else { throw ValidationError("--source must be PROVIDER/WORKSPACE/REPO") }
             for pair in env where !pair.contains("=") || pair.hasPrefix("=") {
                 throw ValidationError("--env '\(pair)' is not K=V")
             }
@@ -169,13 +205,14 @@ struct AppsCommand: AsyncParsableCommand {
         }
 
         func offerWebhook(context: CommandContext, repository: Repository, path: String) async {
-            let account = try? MirrorPath.parse(path).provider.flatMap { try context.store.account(for: $0) }
+            let resolved = try? context.store.resolvePath(path)
+            let account = try? resolved?.provider.flatMap { try context.store.account(for: $0) }
             switch AppsCommand.webhookPlan(context: context, repository: repository, account: account) {
             case let .failure(skip):
                 Terminal.error(skip.message)
             case let .success(url):
                 do {
-                    let target = WebhookInstaller.Target(repository: repository, workspaceSlug: try MirrorPath.parse(path).workspace ?? "", path: path)
+                    let target = WebhookInstaller.Target(repository: repository, workspaceSlug: resolved?.workspace ?? "", path: path)
                     switch try await WebhooksCommand.installer(context, account: account!).install(target, url: url) {
                     case .installed: Terminal.error("installed a push webhook on \(path) → \(url), so pushes deploy at once")
                     case .unchanged: Terminal.error("pushes to \(path) arrive by its webhook (→ \(url))")
@@ -192,9 +229,12 @@ struct AppsCommand: AsyncParsableCommand {
             if try context.store.app(named: name) != nil {
                 throw SlipwayCLIError.failure("an app named '\(name)' exists; delete it first or choose another name")
             }
-            let path = try MirrorPath.parse(source)
+            let path = try context.store.resolvePath(source)
             guard let repository = try context.store.repository(at: path) else {
                 throw SlipwayCLIError.failure(NearestName.missing(path, in: context.store))
+            }
+            guard path.branch == nil else {
+                throw SlipwayCLIError.failure("--source names a repository, not a branch: use --source \(MirrorPath(provider: path.provider, workspace: path.workspace, repository: path.repository)) --branch \(path.branch!)")
             }
             guard try context.store.branch(repositoryID: repository.id!, name: branch) != nil else {
                 var branchPath = path
@@ -450,10 +490,11 @@ struct DeploymentsCommand: AsyncParsableCommand {
                 guard let found = try context.store.app(named: app) else { throw SlipwayCLIError.failure("no app named '\(app)'; see 'slipway apps'") }
                 appID = found.id
             }
-            let names = try context.store.appNames()
+            let apps = Dictionary(try context.store.apps().map { ($0.id ?? 0, $0) }, uniquingKeysWith: { first, _ in first })
             let deployments = try context.store.deployments(appID: appID)
             let steps = try context.store.steps(deploymentIDs: deployments.compactMap(\.id))
-            let rows = deployments.map { DeploymentRow($0, app: names[$0.appID] ?? "?", steps: steps[$0.id!] ?? []) }
+            let rows = deployments.map { DeploymentRow($0, app: apps[$0.appID]?.name ?? "?", backend: apps[$0.appID]?.backend ?? .local,
+                                                       steps: steps[$0.id!] ?? []) }
             if output.json { return try printJSON(rows) }
             if rows.isEmpty { Terminal.error("no deployments yet"); return }
             var table = TextTable("ID", "APP", "COMMIT", "PHASE", "CREATED", "TOOK", "STEPS", "CAUSE / REASON")
@@ -493,8 +534,8 @@ struct DeploymentsCommand: AsyncParsableCommand {
 struct DeploymentRow: Encodable {
     var id: Int64
     var app: String
-    var backend = "local"
-    var remoteId: String? = nil
+    var backend: String
+    var remoteId: String?
     var commit: String
     var phase: String
     var cause: String
@@ -530,13 +571,15 @@ struct DeploymentRow: Encodable {
         }
     }
 
-    init(_ deployment: Deployment, app: String, steps: [DeploymentStep]) {
+    init(_ deployment: Deployment, app: String, backend: AppBackend, steps: [DeploymentStep]) {
         id = deployment.id ?? 0
         self.app = app
+        self.backend = backend.rawValue
+        remoteId = deployment.remoteID
         commit = deployment.commitHash
         phase = deployment.phase.rawValue
         cause = deployment.cause
-        reason = deployment.errorMessage
+        reason = deployment.reason
         createdAt = deployment.createdAt
         updatedAt = deployment.updatedAt
         finishedAt = deployment.finishedAt

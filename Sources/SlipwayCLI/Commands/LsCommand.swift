@@ -8,7 +8,7 @@ struct LsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ls",
         abstract: "List the next level of the mirror: providers, workspaces, repositories, branches or commits.",
-        discussion: "PATH is PROVIDER[/WORKSPACE[/REPO[/BRANCH]]]; BRANCH is everything after the third '/'."
+        discussion: "PATH is PROVIDER[/WORKSPACE[/REPO[/BRANCH]]], split against the mirror: the longest workspace that exists, then the longest repository in it, the rest the branch — so names with '/' need no quoting."
     )
 
     @OptionGroup var global: GlobalOptions
@@ -21,7 +21,7 @@ struct LsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let context = try global.context()
-        let target = try path.map(MirrorPath.parse) ?? MirrorPath()
+        let target = try path.map { try context.store.resolvePath($0) } ?? MirrorPath()
         if target.branch != nil { await refreshCommits(target, context: context) }
         let entries = try MirrorListing(store: context.store).list(target)
         if output.json { return try printJSON(entries) }
@@ -72,7 +72,8 @@ struct ListingEntry: Encodable {
     }
 
     var kind: String
-    var path: String
+    /// Where the item is; `path` and the four parts are printed from it.
+    var place: MirrorPath
     var name: String
     var displayName: String?
     var username: String?
@@ -85,6 +86,37 @@ struct ListingEntry: Encodable {
     var date: Date?
     var author: String?
     var message: String?
+
+    var path: String { place.description }
+
+    enum CodingKeys: String, CodingKey {
+        case kind, path, provider, workspace, repository, branch, name, displayName, username, status, mainBranch, updatedOn, isAdmin, head,
+             hash, date, author, message
+    }
+
+    // The path's parts are always there (null above the item's level); the rest only where the
+    // item's kind has them.
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(path, forKey: .path)
+        try c.encode(place.provider?.rawValue, forKey: .provider)
+        try c.encode(place.workspace, forKey: .workspace)
+        try c.encode(place.repository, forKey: .repository)
+        try c.encode(place.branch, forKey: .branch)
+        try c.encode(name, forKey: .name)
+        try c.encodeIfPresent(displayName, forKey: .displayName)
+        try c.encodeIfPresent(username, forKey: .username)
+        try c.encodeIfPresent(status, forKey: .status)
+        try c.encodeIfPresent(mainBranch, forKey: .mainBranch)
+        try c.encodeIfPresent(updatedOn, forKey: .updatedOn)
+        try c.encodeIfPresent(isAdmin, forKey: .isAdmin)
+        try c.encodeIfPresent(head, forKey: .head)
+        try c.encodeIfPresent(hash, forKey: .hash)
+        try c.encodeIfPresent(date, forKey: .date)
+        try c.encodeIfPresent(author, forKey: .author)
+        try c.encodeIfPresent(message, forKey: .message)
+    }
 }
 
 struct MirrorListing {
@@ -93,7 +125,7 @@ struct MirrorListing {
     func list(_ path: MirrorPath) throws -> [ListingEntry] {
         guard let provider = path.provider else {
             return try store.accounts().map {
-                ListingEntry(kind: "provider", path: $0.provider.rawValue, name: $0.provider.rawValue,
+                ListingEntry(kind: "provider", place: MirrorPath(provider: $0.provider), name: $0.provider.rawValue,
                              displayName: $0.provider.displayName, username: $0.username, status: $0.status.rawValue)
             }
         }
@@ -102,26 +134,24 @@ struct MirrorListing {
         }
         guard let wsSlug = path.workspace else {
             return try store.workspaces(accountID: accountID).map {
-                ListingEntry(kind: "workspace", path: "\(provider.rawValue)/\($0.slug)", name: $0.slug, displayName: $0.name ?? $0.slug)
+                ListingEntry(kind: "workspace", place: MirrorPath(provider: provider, workspace: $0.slug), name: $0.slug, displayName: $0.name ?? $0.slug)
             }
         }
         guard let workspace = try store.workspace(accountID: accountID, slug: wsSlug), let workspaceID = workspace.id else {
             throw SlipwayCLIError.failure(NearestName.missing(path, in: store))
         }
-        let wsPath = "\(provider.rawValue)/\(wsSlug)"
         guard let repoSlug = path.repository else {
             return try store.repositories(workspaceID: workspaceID).map {
-                ListingEntry(kind: "repository", path: "\(wsPath)/\($0.slug)", name: $0.slug, displayName: $0.name,
+                ListingEntry(kind: "repository", place: MirrorPath(provider: provider, workspace: wsSlug, repository: $0.slug), name: $0.slug, displayName: $0.name,
                              mainBranch: $0.mainBranch, updatedOn: $0.updatedOn, isAdmin: $0.isAdmin)
             }
         }
         guard let repository = try store.repository(workspaceID: workspaceID, slug: repoSlug), let repositoryID = repository.id else {
             throw SlipwayCLIError.failure(NearestName.missing(path, in: store))
         }
-        let repoPath = "\(wsPath)/\(repoSlug)"
         guard let branchName = path.branch else {
             return try store.branches(repositoryID: repositoryID).map {
-                ListingEntry(kind: "branch", path: "\(repoPath)/\($0.name)", name: $0.name,
+                ListingEntry(kind: "branch", place: MirrorPath(provider: provider, workspace: wsSlug, repository: repoSlug, branch: $0.name), name: $0.name,
                              head: .init(hash: $0.headHash, date: $0.headDate, author: $0.headAuthor, message: $0.headMessage))
             }
         }
@@ -129,7 +159,7 @@ struct MirrorListing {
             throw SlipwayCLIError.failure(NearestName.missing(path, in: store))
         }
         return try store.commits(branchID: branchID).map {
-            ListingEntry(kind: "commit", path: "\(repoPath)/\(branchName)", name: String($0.hash.prefix(12)),
+            ListingEntry(kind: "commit", place: MirrorPath(provider: provider, workspace: wsSlug, repository: repoSlug, branch: branchName), name: String($0.hash.prefix(12)),
                          hash: $0.hash, date: $0.date, author: $0.author, message: $0.message)
         }
     }

@@ -99,7 +99,7 @@ struct DemoCommand: AsyncParsableCommand {
     func createDemoApps(context: CommandContext) throws {
         let apps = [("hello-web", "bitbucket/demo/hello-web", "./run.sh"), ("flaky-api", "bitbucket/demo/flaky-api", "echo \"flaky-api v$(cat VERSION) answers\"")]
         for (name, source, run) in apps {
-            guard let repository = try context.store.repository(at: try MirrorPath.parse(source)) else { continue }
+            guard let repository = try context.store.repository(at: try context.store.resolvePath(source)) else { continue }
             _ = try context.store.createApp(App(name: name, repositoryID: repository.id, sourcePath: source, branch: "main", buildCommand: "make",
                                                 runCommand: run, createdAt: Date()))
             let payload = String(decoding: try JSONSerialization.data(withJSONObject: ["app": name, "cause": "app created"]), as: UTF8.self)

@@ -21,19 +21,20 @@ struct WebhooksCommand: AsyncParsableCommand {
         var repository: String
 
         func validate() throws {
-            let path = try MirrorPath.parse(repository)
-            guard path.repository != nil, path.branch == nil else { throw ValidationError("expected PROVIDER/WORKSPACE/REPO, got '\(repository)'") }
+            // Syntax only: which parts are the workspace and the repository, the mirror decides.
+            guard try MirrorPath.parse(repository).repository != nil else { throw ValidationError("expected PROVIDER/WORKSPACE/REPO, got '\(repository)'") }
         }
 
         /// The repository and its account, from the mirror (no network).
         func resolve(in store: Store) throws -> (account: Account, target: WebhookInstaller.Target) {
-            let path = try MirrorPath.parse(repository)
+            let path = try store.resolvePath(repository)
             guard let kind = path.provider, let account = try store.account(for: kind) else {
                 throw SlipwayCLIError.failure("\(path.provider?.rawValue ?? repository) is not linked; see 'slipway accounts'")
             }
             guard let repo = try store.repository(at: path), let workspace = path.workspace else {
                 throw SlipwayCLIError.failure(NearestName.missing(path, in: store))
             }
+            guard path.branch == nil else { throw SlipwayCLIError.failure("expected PROVIDER/WORKSPACE/REPO, got a branch path '\(repository)'") }
             return (account, WebhookInstaller.Target(repository: repo, workspaceSlug: workspace, path: repository))
         }
     }

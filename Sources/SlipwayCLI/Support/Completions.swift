@@ -32,7 +32,7 @@ enum Completions {
         guard depth < deepest else { return [] }
         let target: MirrorPath
         if let parent {
-            guard let parsed = try? MirrorPath.parse(parent) else { return [] }
+            guard let parsed = try? store.resolvePath(parent) else { return [] }
             target = parsed
         } else {
             target = MirrorPath()

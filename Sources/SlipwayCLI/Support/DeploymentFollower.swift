@@ -31,7 +31,7 @@ struct DeploymentFollower {
             if !deployment.phase.isInProgress {
                 let took = Self.seconds((deployment.finishedAt ?? Date()).timeIntervalSince(deployment.createdAt))
                 guard deployment.phase == .active else {
-                    let reason = deployment.errorMessage.map { ": \(TerminalText.sanitize($0))" } ?? ""
+                    let reason = deployment.reason.map { ": \(TerminalText.sanitize($0))" } ?? ""
                     throw SlipwayCLIError.failure("deployment \(id) of \(app) ended \(deployment.phase.rawValue) after \(took)\(reason); see 'slipway logs \(id)'")
                 }
                 Terminal.error("deployment \(id) of \(app) is ACTIVE after \(took)")

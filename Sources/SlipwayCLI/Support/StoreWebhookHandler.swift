@@ -41,11 +41,11 @@ final class StoreWebhookHandler: WebhookHandling {
     }
 
     func isDuplicate(deliveryID: String) async throws -> Bool {
-        try store.isDuplicateDelivery(id: deliveryID)
+        try store.isDuplicateDelivery(id: deliveryID, provider: .bitbucket)
     }
 
     func ignored(deliveryID: String, eventKey: String, repositoryID: Int64, hookID: Int64) async throws {
-        try store.recordIgnoredDelivery(id: deliveryID, eventKey: eventKey, hookID: hookID, now: Date())
+        try store.recordIgnoredDelivery(id: deliveryID, provider: .bitbucket, eventKey: eventKey, hookID: hookID, now: Date())
     }
 
     func apply(_ event: BitbucketPushEvent, repositoryID: Int64, hookID: Int64, deliveryID: String) async throws -> WebhookApplyOutcome {

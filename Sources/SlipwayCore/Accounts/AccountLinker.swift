@@ -113,14 +113,15 @@ public struct AccountLinker: Sendable {
         }
         let warnings = Self.scopeWarnings(user.scopes ?? [], minimum: descriptor.minimumScopes, subject: "the token",
                                           advice: "Slipway needs repository and account read and webhook read/write")
+        let email = await Self.primaryEmail(of: provider)
         let now = self.now()
         let secret = request.secret
         if let existing {
             try Self.checkSameUser(existing, user)
             let account = try store.write { db -> Account in
-                var account = try Self.renewed(existing, user: user, apiURL: request.apiURL, webURL: request.webURL, auth: Self.authKind(secret),
-                                               scopes: user.scopes ?? [], now: now, db: db)
-                account.email = Self.email(secret)
+                var account = try Self.renewed(existing, user: user, email: email, apiURL: request.apiURL, webURL: request.webURL,
+                                               auth: Self.authKind(secret), scopes: user.scopes ?? [], now: now, db: db)
+                account.loginEmail = Self.loginEmail(secret)
                 account.clientID = nil
                 account.tokenExpiresAt = nil
                 account.tokenRefreshAt = nil
@@ -137,7 +138,7 @@ public struct AccountLinker: Sendable {
             }
             var account = Account(provider: request.provider, username: user.username, displayName: user.displayName, remoteID: user.id,
                                   apiURL: request.apiURL, webURL: request.webURL, auth: Self.authKind(secret),
-                                  scopes: user.scopes ?? [], email: Self.email(secret), createdAt: now)
+                                  scopes: user.scopes ?? [], email: email, loginEmail: Self.loginEmail(secret), createdAt: now)
             try account.insert(db)
             let sealed = try vault.seal(Self.secretText(secret), context: Self.tokenContext(account.id!))
             try db.execute(sql: "UPDATE accounts SET token_ciphertext = ? WHERE id = ?", arguments: [sealed, account.id])
@@ -157,6 +158,7 @@ public struct AccountLinker: Sendable {
         let descriptor = try Self.descriptor(kind)
         let provider = descriptor.make(ProviderConnection(apiURL: api, webURL: web, credential: .bearer(token.accessToken), http: http))
         let user = try await provider.currentUser()
+        let email = await Self.primaryEmail(of: provider)
         let scopes = token.scopes.isEmpty ? (user.scopes ?? []) : token.scopes
         let warnings = Self.scopeWarnings(scopes, minimum: descriptor.minimumScopes, subject: "the consumer",
                                           advice: "give it repository and account read and webhook read/write")
@@ -164,9 +166,9 @@ public struct AccountLinker: Sendable {
         if let existing {
             try Self.checkSameUser(existing, user)
             let account = try store.write { db -> Account in
-                var account = try Self.renewed(existing, user: user, apiURL: api, webURL: web, auth: auth, scopes: scopes, now: now, db: db)
+                var account = try Self.renewed(existing, user: user, email: email, apiURL: api, webURL: web, auth: auth, scopes: scopes, now: now, db: db)
                 let moments = Store.refreshMoment(issuedAt: now, expiresIn: token.expiresIn)
-                account.email = nil
+                account.loginEmail = nil
                 account.clientID = clientID
                 account.tokenExpiresAt = moments.expires
                 account.tokenRefreshAt = moments.refresh
@@ -186,7 +188,7 @@ public struct AccountLinker: Sendable {
             }
             let moments = Store.refreshMoment(issuedAt: now, expiresIn: token.expiresIn)
             var account = Account(provider: kind, username: user.username, displayName: user.displayName, remoteID: user.id,
-                                  apiURL: api, webURL: web, auth: auth, scopes: scopes, clientID: clientID,
+                                  apiURL: api, webURL: web, auth: auth, scopes: scopes, email: email, clientID: clientID,
                                   tokenExpiresAt: moments.expires, tokenRefreshAt: moments.refresh, createdAt: now)
             try account.insert(db)
             let id = account.id!
@@ -207,8 +209,10 @@ public struct AccountLinker: Sendable {
         let vault = try Vault.open(keyFile: keyFile, create: false)
         let secret = try vault.openString(sealed, context: tokenContext(id))
         switch account.auth {
-        case .apiToken: return .apiToken(email: account.email ?? "", token: secret)
-        case .token, .oauth, .clientCredentials: return .bearer(secret)
+        case .apiToken: return .apiToken(email: account.loginEmail ?? "", token: secret)
+        case .token, .oauth, .clientCredentials, .device: return .bearer(secret)
+        // Public Git links nothing to unseal; its requests carry no credential at all.
+        case .none: throw AccountError.missingSecret(account.provider)
         }
     }
 
@@ -230,10 +234,11 @@ public struct AccountLinker: Sendable {
 
     /// The linked row with what the new credentials say, healthy again; its id, mirror, apps,
     /// hooks and budgets stay.
-    static func renewed(_ existing: Account, user: ProviderUser, apiURL: String, webURL: String, auth: AuthKind, scopes: [String],
+    static func renewed(_ existing: Account, user: ProviderUser, email: String?, apiURL: String, webURL: String, auth: AuthKind, scopes: [String],
                         now: Date, db: Database) throws -> Account {
         guard var account = try Account.fetchOne(db, key: existing.id) else { throw AccountError.nothingToRelink(existing.provider) }
         account.username = user.username
+        account.email = email
         account.displayName = user.displayName
         account.remoteID = user.id
         account.apiURL = apiURL
@@ -244,6 +249,13 @@ public struct AccountLinker: Sendable {
         account.statusMessage = nil
         account.updatedAt = now
         return account
+    }
+
+    /// The user's primary address where the adapter can tell it. Never fails a link: a token
+    /// without the scope, or a provider that answers badly, leaves it unknown.
+    static func primaryEmail(of provider: any GitProvider) async -> String? {
+        guard let emails = provider as? any UserEmails else { return nil }
+        return (try? await emails.primaryEmail()) ?? nil
     }
 
     /// A warning naming the minimum scopes missing from known scopes (none when scopes are unknown).
@@ -261,7 +273,7 @@ public struct AccountLinker: Sendable {
         }
     }
 
-    static func email(_ secret: LinkRequest.Secret) -> String? {
+    static func loginEmail(_ secret: LinkRequest.Secret) -> String? {
         if case let .apiToken(email, _) = secret { return email }
         return nil
     }

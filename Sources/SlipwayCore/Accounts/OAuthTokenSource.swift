@@ -84,7 +84,19 @@ public final class OAuthTokenSource: CredentialSource, @unchecked Sendable {
         }
         // Stored before it is used: a crash now loses nothing.
         try store.saveTokens(accountID: accountID, token, vault: vault, now: now())
+        await refreshEmail(account, accessToken: token.accessToken)
         return token.accessToken
+    }
+
+    /// A new grant may carry other scopes: the address is asked again. An answer that is not an
+    /// answer (the network, a 5xx) keeps the one stored; "no scope for it" clears it.
+    private func refreshEmail(_ account: Account, accessToken: String) async {
+        guard let descriptor = ProviderRegistry.descriptor(for: account.provider) else { return }
+        let provider = descriptor.make(ProviderConnection(apiURL: account.apiURL, webURL: account.webURL, credential: .bearer(accessToken), http: http))
+        guard let emails = provider as? any UserEmails else { return }
+        let email: String?
+        do { email = try await emails.primaryEmail() } catch { return }
+        try? store.setEmail(accountID: accountID, email, now: now())
     }
 }
 

@@ -11,6 +11,13 @@ extension Store {
         return (issuedAt.addingTimeInterval(expiresIn), issuedAt.addingTimeInterval(expiresIn * 0.8))
     }
 
+    /// The user's primary address, as the provider gave it last (nil: not given).
+    public func setEmail(accountID: Int64, _ email: String?, now: Date) throws {
+        try write { db in
+            try db.execute(sql: "UPDATE accounts SET email = ?, updated_at = ? WHERE id = ?", arguments: [email, now, accountID])
+        }
+    }
+
     public func saveTokens(accountID: Int64, _ token: OAuthToken, vault: Vault, now: Date) throws {
         let access = try vault.seal(token.accessToken, context: AccountLinker.tokenContext(accountID))
         let refresh = try token.refreshToken.map { try vault.seal($0, context: Self.refreshContext(accountID)) }

@@ -30,7 +30,7 @@ extension Store {
             var deployment = Deployment(appID: appID, commitHash: commit, cause: cause, dedupeKey: dedupeKey, createdAt: now)
             try deployment.insert(db)
             try db.execute(sql: """
-                UPDATE deployments SET phase = 'SUPERSEDED', error_message = ?, updated_at = ?, finished_at = ?
+                UPDATE deployments SET phase = 'SUPERSEDED', reason = ?, updated_at = ?, finished_at = ?
                 WHERE app_id = ? AND phase = 'PENDING_BUILD' AND id <> ?
                     AND NOT EXISTS (SELECT 1 FROM deployment_steps s WHERE s.deployment_id = deployments.id AND s.status <> 'pending')
                 """, arguments: ["superseded by deployment \(deployment.id!) before it started", now, now, appID, deployment.id!])
@@ -61,7 +61,7 @@ extension Store {
     public func setPhase(deploymentID: Int64, _ phase: DeploymentPhase, error: String? = nil, now: Date) throws {
         try write { db in
             let finished: Date? = phase.isFinal ? now : nil
-            try db.execute(sql: "UPDATE deployments SET phase = ?, error_message = COALESCE(?, error_message), updated_at = ?, finished_at = COALESCE(?, finished_at) WHERE id = ?",
+            try db.execute(sql: "UPDATE deployments SET phase = ?, reason = COALESCE(?, reason), updated_at = ?, finished_at = COALESCE(?, finished_at) WHERE id = ?",
                            arguments: [phase.rawValue, error, now, finished, deploymentID])
         }
     }
@@ -149,7 +149,7 @@ extension Store {
         try write { db in
             let interrupted = try Int64.fetchAll(db, sql: "SELECT id FROM deployments WHERE phase IN ('BUILDING', 'PENDING_DEPLOY', 'DEPLOYING')")
             try db.execute(sql: """
-                UPDATE deployments SET phase = 'ERROR', error_message = 'interrupted: the engine stopped while it ran', updated_at = ?, finished_at = ?
+                UPDATE deployments SET phase = 'ERROR', reason = 'interrupted: the engine stopped while it ran', updated_at = ?, finished_at = ?
                 WHERE phase IN ('BUILDING', 'PENDING_DEPLOY', 'DEPLOYING')
                 """, arguments: [now, now])
             try db.execute(sql: "UPDATE deployment_steps SET status = 'canceled', finished_at = ? WHERE status = 'running'", arguments: [now])

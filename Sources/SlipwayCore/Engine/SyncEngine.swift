@@ -199,7 +199,7 @@ public actor SyncEngine {
         struct Payload: Decodable { var path: String; var url: String? }
         guard let openVault else { return (.failed, "this engine installs no webhooks") }
         guard let request = try? JSONDecoder().decode(Payload.self, from: Data(payload.utf8)),
-              let target = try? MirrorPath.parse(request.path), let providerKind = target.provider,
+              let target = try? store.resolvePath(request.path), let providerKind = target.provider,
               let account = try? store.account(for: providerKind),
               let repository = try? store.repository(at: target), let workspace = target.workspace
         else { return (.failed, "nothing in the mirror at that path") }
@@ -223,7 +223,7 @@ public actor SyncEngine {
     private func refresh(payload: String) async -> (EngineCommandStatus, String) {
         struct Payload: Decodable { var path: String }
         guard let path = (try? JSONDecoder().decode(Payload.self, from: Data(payload.utf8)))?.path,
-              let target = try? MirrorPath.parse(path), let provider = target.provider,
+              let target = try? store.resolvePath(path), let provider = target.provider,
               let account = try? store.account(for: provider),
               let candidates = try? store.sweepCandidates(accountID: account.id!),
               let candidate = candidates.first(where: { $0.workspaceSlug == target.workspace && $0.repository.slug == target.repository })

@@ -7,6 +7,10 @@ public enum AuthKind: String, Sendable, Codable, CaseIterable {
     case token
     case apiToken = "api_token"
     case clientCredentials = "client_credentials"
+    /// OAuth's device authorization grant (RFC 8628): linked over ssh without a browser.
+    case device
+    /// No credential at all (public Git repositories).
+    case none
 }
 
 /// Whether an account can be used. The raw values are the contract's `status` field.
@@ -31,8 +35,10 @@ public struct Account: Sendable, Equatable, Codable, Identifiable {
     public var status: AccountStatus
     public var statusMessage: String?
     public var scopes: [String]
-    /// The e-mail used as the Basic user for API tokens (not a secret).
+    /// The user's primary, confirmed address, when the provider gives it (null without the scope).
     public var email: String?
+    /// The e-mail used as the Basic user for API tokens (not a secret).
+    public var loginEmail: String?
     public var clientID: String?
     public var tokenExpiresAt: Date?
     /// When an expiring token should be refreshed (about 80 % of its lifetime).
@@ -43,7 +49,7 @@ public struct Account: Sendable, Equatable, Codable, Identifiable {
     public init(id: Int64? = nil, provider: ProviderKind, username: String, displayName: String? = nil,
                 remoteID: String? = nil, apiURL: String, webURL: String, auth: AuthKind,
                 status: AccountStatus = .ok, statusMessage: String? = nil, scopes: [String] = [],
-                email: String? = nil, clientID: String? = nil, tokenExpiresAt: Date? = nil, tokenRefreshAt: Date? = nil,
+                email: String? = nil, loginEmail: String? = nil, clientID: String? = nil, tokenExpiresAt: Date? = nil, tokenRefreshAt: Date? = nil,
                 createdAt: Date, updatedAt: Date? = nil) {
         self.id = id
         self.provider = provider
@@ -57,6 +63,7 @@ public struct Account: Sendable, Equatable, Codable, Identifiable {
         self.statusMessage = statusMessage
         self.scopes = scopes
         self.email = email
+        self.loginEmail = loginEmail
         self.clientID = clientID
         self.tokenExpiresAt = tokenExpiresAt
         self.tokenRefreshAt = tokenRefreshAt

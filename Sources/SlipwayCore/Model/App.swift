@@ -1,9 +1,38 @@
 import Foundation
 
-/// An app built and run on this host from one branch of a mirrored repository.
+/// Where an app is built and run.
+public enum AppBackend: String, Sendable, Codable, CaseIterable {
+    /// This host: the deployer fetches, builds and runs it.
+    case local
+    /// DigitalOcean App Platform.
+    case digitalocean
+}
+
+/// One buildable part of an app and the branch it builds from. A local app has one; an App
+/// Platform app one per service, worker or static site.
+public struct AppComponent: Sendable, Equatable, Codable {
+    public var name: String
+    /// `provider/workspace/repository`.
+    public var source: String
+    public var branch: String
+
+    public init(name: String, source: String, branch: String) {
+        self.name = name
+        self.source = source
+        self.branch = branch
+    }
+}
+
+/// An app built from one branch of a mirrored repository (on this host, or on App Platform).
 public struct App: Sendable, Equatable, Codable, Identifiable {
     public var id: Int64?
     public var name: String
+    public var backend: AppBackend
+    /// What the backend needs besides the commands (App Platform: region, instance size, port).
+    public var backendSettings: [String: String]
+    /// The backend's own id for the app (App Platform's app id); nil on this host.
+    public var remoteID: String?
+    public var components: [AppComponent]
     public var repositoryID: Int64?
     /// `provider/workspace/repository`, kept even if the repository leaves the mirror.
     public var sourcePath: String
@@ -19,12 +48,17 @@ public struct App: Sendable, Equatable, Codable, Identifiable {
     public var createdAt: Date
     public var updatedAt: Date
 
-    public init(id: Int64? = nil, name: String, repositoryID: Int64?, sourcePath: String, branch: String,
+    public init(id: Int64? = nil, name: String, backend: AppBackend = .local, backendSettings: [String: String] = [:], remoteID: String? = nil,
+                components: [AppComponent]? = nil, repositoryID: Int64?, sourcePath: String, branch: String,
                 buildCommand: String? = nil, runCommand: String, isService: Bool = false, healthURL: String? = nil,
                 autodeploy: Bool = true, timeoutSeconds: Int? = nil, environment: [String: String] = [:],
                 createdAt: Date, updatedAt: Date? = nil) {
         self.id = id
         self.name = name
+        self.backend = backend
+        self.backendSettings = backendSettings
+        self.remoteID = remoteID
+        self.components = components ?? [AppComponent(name: name, source: sourcePath, branch: branch)]
         self.repositoryID = repositoryID
         self.sourcePath = sourcePath
         self.branch = branch

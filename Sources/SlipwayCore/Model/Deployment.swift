@@ -10,6 +10,8 @@ public enum DeploymentPhase: String, Sendable, Codable, CaseIterable {
     case superseded = "SUPERSEDED"
     case error = "ERROR"
     case canceled = "CANCELED"
+    /// App Platform may report a phase it cannot name.
+    case unknown = "UNKNOWN"
 
     /// Phases a deployment never leaves.
     public var isFinal: Bool {
@@ -37,13 +39,16 @@ public struct Deployment: Sendable, Equatable, Codable, Identifiable {
     public var cause: String
     /// Set for automatic deployments so a webhook and the fetch that confirms it start one, not two.
     public var dedupeKey: String?
-    public var errorMessage: String?
+    /// Why it failed, in one line.
+    public var reason: String?
+    /// The backend's own id (App Platform's deployment id); nil on this host.
+    public var remoteID: String?
     public var createdAt: Date
     public var updatedAt: Date
     public var finishedAt: Date?
 
     public init(id: Int64? = nil, appID: Int64, commitHash: String, phase: DeploymentPhase = .pendingBuild,
-                cause: String, dedupeKey: String? = nil, errorMessage: String? = nil, createdAt: Date,
+                cause: String, dedupeKey: String? = nil, reason: String? = nil, remoteID: String? = nil, createdAt: Date,
                 updatedAt: Date? = nil, finishedAt: Date? = nil) {
         self.id = id
         self.appID = appID
@@ -51,7 +56,8 @@ public struct Deployment: Sendable, Equatable, Codable, Identifiable {
         self.phase = phase
         self.cause = cause
         self.dedupeKey = dedupeKey
-        self.errorMessage = errorMessage
+        self.reason = reason
+        self.remoteID = remoteID
         self.createdAt = createdAt
         self.updatedAt = updatedAt ?? createdAt
         self.finishedAt = finishedAt

@@ -8,18 +8,16 @@ public struct Workspace: Sendable, Equatable, Codable, Identifiable {
     public var remoteID: String?
     public var name: String?
     public var isAdmin: Bool
-    public var accessLostAt: Date?
     public var updatedAt: Date
 
     public init(id: Int64? = nil, accountID: Int64, slug: String, remoteID: String? = nil, name: String? = nil,
-                isAdmin: Bool = false, accessLostAt: Date? = nil, updatedAt: Date) {
+                isAdmin: Bool = false, updatedAt: Date) {
         self.id = id
         self.accountID = accountID
         self.slug = slug
         self.remoteID = remoteID
         self.name = name
         self.isAdmin = isAdmin
-        self.accessLostAt = accessLostAt
         self.updatedAt = updatedAt
     }
 }

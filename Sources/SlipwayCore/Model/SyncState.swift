@@ -27,22 +27,17 @@ public struct SyncState: Sendable, Equatable, Codable, Identifiable {
     public var id: Int64?
     public var accountID: Int64
     public var scope: String
-    /// Opaque progress marker (e.g. the newest `updated_on` seen by discovery).
-    public var cursor: String?
     public var lastAttemptAt: Date?
     public var lastSuccessAt: Date?
     public var lastError: String?
-    public var nextDueAt: Date?
 
-    public init(id: Int64? = nil, accountID: Int64, scope: String, cursor: String? = nil, lastAttemptAt: Date? = nil,
-                lastSuccessAt: Date? = nil, lastError: String? = nil, nextDueAt: Date? = nil) {
+    public init(id: Int64? = nil, accountID: Int64, scope: String, lastAttemptAt: Date? = nil,
+                lastSuccessAt: Date? = nil, lastError: String? = nil) {
         self.id = id
         self.accountID = accountID
         self.scope = scope
-        self.cursor = cursor
         self.lastAttemptAt = lastAttemptAt
         self.lastSuccessAt = lastSuccessAt
         self.lastError = lastError
-        self.nextDueAt = nextDueAt
     }
 }

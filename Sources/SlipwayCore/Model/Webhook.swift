@@ -1,4 +1,5 @@
 import Foundation
+import SlipwayProviders
 
 /// A webhook on a repository, as Slipway installed it or found it.
 public struct WebhookSubscription: Sendable, Equatable, Codable, Identifiable {
@@ -38,20 +39,21 @@ public enum WebhookDeliveryOutcome: String, Sendable, Codable, CaseIterable {
 public struct WebhookDelivery: Sendable, Equatable, Codable, Identifiable {
     public var id: Int64?
     public var subscriptionID: Int64?
+    /// Delivery ids are the provider's: unique within it, not across providers.
+    public var provider: ProviderKind
     public var requestID: String
     public var eventKey: String
     public var outcome: WebhookDeliveryOutcome
-    public var reason: String?
     public var receivedAt: Date
 
-    public init(id: Int64? = nil, subscriptionID: Int64?, requestID: String, eventKey: String,
-                outcome: WebhookDeliveryOutcome, reason: String? = nil, receivedAt: Date) {
+    public init(id: Int64? = nil, subscriptionID: Int64?, provider: ProviderKind, requestID: String, eventKey: String,
+                outcome: WebhookDeliveryOutcome, receivedAt: Date) {
         self.id = id
         self.subscriptionID = subscriptionID
+        self.provider = provider
         self.requestID = requestID
         self.eventKey = eventKey
         self.outcome = outcome
-        self.reason = reason
         self.receivedAt = receivedAt
     }
 }

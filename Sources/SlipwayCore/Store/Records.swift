@@ -59,6 +59,7 @@ extension ChangeEvent: StoredRecord { public static let databaseTableName = "cha
 // Enumerations are stored as their raw text.
 extension ProviderKind: DatabaseValueConvertible {}
 extension AuthKind: DatabaseValueConvertible {}
+extension AppBackend: DatabaseValueConvertible {}
 extension AccountStatus: DatabaseValueConvertible {}
 extension DeploymentPhase: DatabaseValueConvertible {}
 extension DeploymentStepStatus: DatabaseValueConvertible {}

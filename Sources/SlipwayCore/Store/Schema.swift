@@ -4,7 +4,7 @@ import GRDB
 /// edited, a change is a new migration. `PRAGMA user_version` mirrors the schema version so
 /// tools that don't know GRDB (doctor, sqlite3) can read it.
 enum Schema {
-    static let currentVersion = 4
+    static let currentVersion = 5
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -12,7 +12,134 @@ enum Schema {
         migrator.registerMigration("v2", migrate: v2)
         migrator.registerMigration("v3", migrate: v3)
         migrator.registerMigration("v4", migrate: v4)
+        migrator.registerMigration("v5", migrate: v5)
         return migrator
+    }
+
+    /// v5: one identity for every provider. Accounts may be linked by the device flow or need no
+    /// credential (public Git); apps name their backend (local or App Platform) with its settings,
+    /// their components and the remote app's id, names unique per backend; deployments may be in
+    /// App Platform's `UNKNOWN` phase and carry its id, and say why they failed as `reason`;
+    /// delivery ids are unique per provider, not across all of them; columns nothing reads are
+    /// gone. SQLite cannot change a CHECK or a UNIQUE, so those tables are rebuilt, rows kept
+    /// (foreign keys are checked once the migration ends).
+    private static func v5(_ db: Database) throws {
+        try rebuild(db, table: "accounts", columns: """
+            id, provider, username, display_name, remote_id, api_url, web_url, auth, status, status_message, scopes, email,
+            client_id, token_ciphertext, refresh_token_ciphertext, client_secret_ciphertext, token_expires_at, token_refresh_at,
+            created_at, updated_at
+            """) { t in
+            t.autoIncrementedPrimaryKey("id")
+            t.column("provider", .text).notNull().unique()
+            t.column("username", .text).notNull()
+            t.column("display_name", .text)
+            t.column("remote_id", .text)
+            t.column("api_url", .text).notNull()
+            t.column("web_url", .text).notNull()
+            t.column("auth", .text).notNull()
+                .check(sql: "auth IN ('oauth','token','api_token','client_credentials','device','none')")
+            t.column("status", .text).notNull().defaults(to: "ok")
+                .check(sql: "status IN ('ok','needs_relink','rate_limited')")
+            t.column("status_message", .text)
+            t.column("scopes", .text).notNull().defaults(to: "[]")
+            t.column("email", .text)
+            t.column("client_id", .text)
+            t.column("token_ciphertext", .blob)
+            t.column("refresh_token_ciphertext", .blob)
+            t.column("client_secret_ciphertext", .blob)
+            t.column("token_expires_at", .datetime)
+            t.column("token_refresh_at", .datetime)
+            t.column("created_at", .datetime).notNull()
+            t.column("updated_at", .datetime).notNull()
+        }
+        // The git user for API tokens was kept in `email`; the user's address now has that name.
+        try db.alter(table: "accounts") { t in t.add(column: "login_email", .text) }
+        try db.execute(sql: "UPDATE accounts SET login_email = email, email = NULL WHERE auth = 'api_token'")
+
+        try rebuild(db, table: "apps", columns: """
+            id, name, repository_id, source_path, branch, build_command, run_command, is_service, health_url, autodeploy,
+            timeout_seconds, environment, secret_environment_ciphertext, created_at, updated_at
+            """) { t in
+            t.autoIncrementedPrimaryKey("id")
+            t.column("name", .text).notNull()
+            t.column("backend", .text).notNull().defaults(to: "local").check(sql: "backend IN ('local','digitalocean')")
+            t.column("backend_settings", .text).notNull().defaults(to: "{}")
+            t.column("remote_id", .text)
+            t.column("repository_id", .integer).references("repositories", onDelete: .setNull)
+            t.column("source_path", .text).notNull()
+            t.column("branch", .text).notNull()
+            t.column("components", .text).notNull().defaults(to: "[]")
+            t.column("build_command", .text)
+            t.column("run_command", .text).notNull()
+            t.column("is_service", .boolean).notNull().defaults(to: false)
+            t.column("health_url", .text)
+            t.column("autodeploy", .boolean).notNull().defaults(to: true)
+            t.column("timeout_seconds", .integer)
+            t.column("environment", .text).notNull().defaults(to: "{}")
+            t.column("secret_environment_ciphertext", .blob)
+            t.column("created_at", .datetime).notNull()
+            t.column("updated_at", .datetime).notNull()
+            t.uniqueKey(["backend", "name"])
+        }
+        try db.create(index: "apps_by_repository", on: "apps", columns: ["repository_id"])
+        try db.execute(sql: "UPDATE apps SET components = json_array(json_object('name', name, 'source', source_path, 'branch', branch))")
+
+        try rebuild(db, table: "deployments", columns: """
+            id, app_id, commit_hash, phase, cause, dedupe_key, error_message AS reason, created_at, updated_at, finished_at
+            """) { t in
+            t.autoIncrementedPrimaryKey("id")
+            t.column("app_id", .integer).notNull().references("apps", onDelete: .cascade)
+            t.column("remote_id", .text)
+            t.column("commit_hash", .text).notNull()
+            t.column("phase", .text).notNull()
+                .check(sql: "phase IN ('PENDING_BUILD','BUILDING','PENDING_DEPLOY','DEPLOYING','ACTIVE','SUPERSEDED','ERROR','CANCELED','UNKNOWN')")
+            t.column("cause", .text).notNull()
+            t.column("dedupe_key", .text).unique()
+            t.column("reason", .text)
+            t.column("created_at", .datetime).notNull()
+            t.column("updated_at", .datetime).notNull()
+            t.column("finished_at", .datetime)
+        }
+        try db.create(index: "deployments_by_app", on: "deployments", columns: ["app_id", "created_at"])
+        try db.create(index: "deployments_by_phase", on: "deployments", columns: ["phase"])
+        try db.create(index: "deployments_by_remote_id", on: "deployments", columns: ["remote_id"])
+
+        try rebuild(db, table: "webhook_deliveries", columns: """
+            id, subscription_id, 'bitbucket' AS provider, request_id, event_key, outcome, received_at
+            """) { t in
+            t.autoIncrementedPrimaryKey("id")
+            t.column("subscription_id", .integer).references("webhook_subscriptions", onDelete: .setNull)
+            t.column("provider", .text).notNull()
+            t.column("request_id", .text).notNull()
+            t.column("event_key", .text).notNull()
+            t.column("outcome", .text).notNull()
+            t.column("received_at", .datetime).notNull()
+            t.uniqueKey(["provider", "request_id"])
+        }
+        try db.create(index: "webhook_deliveries_by_time", on: "webhook_deliveries", columns: ["received_at"])
+        try db.create(index: "webhook_deliveries_by_subscription", on: "webhook_deliveries", columns: ["subscription_id"])
+
+        try db.drop(index: "sync_states_by_due")
+        try db.alter(table: "sync_states") { t in
+            t.drop(column: "cursor")
+            t.drop(column: "next_due_at")
+        }
+        try db.alter(table: "workspaces") { t in t.drop(column: "access_lost_at") }
+        try db.execute(sql: "PRAGMA user_version = 5")
+    }
+
+    /// Replaces a table by one made with `create`, copying `columns` (a SELECT list over the old
+    /// table, in the new table's order of the names it fills) and keeping every row.
+    private static func rebuild(_ db: Database, table: String, columns: String, create: (TableDefinition) -> Void) throws {
+        let rebuilt = "\(table)_rebuilt"
+        try db.create(table: rebuilt, body: create)
+        let targets = columns.split(separator: ",").map { part -> String in
+            let words = part.split(whereSeparator: \.isWhitespace)
+            return String(words.last ?? "")
+        }
+        try db.execute(sql: "INSERT INTO \(rebuilt) (\(targets.joined(separator: ", "))) SELECT \(columns) FROM \(table)")
+        try db.drop(table: table)
+        try db.rename(table: rebuilt, to: table)
     }
 
     /// v4: budgets get a second, per-minute window (GitLab, App Platform) and a GraphQL kind

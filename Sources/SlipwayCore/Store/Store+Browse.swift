@@ -360,7 +360,7 @@ extension Store {
     }
 
     public func deploymentWindow(appID: Int64, _ query: BrowseQuery) throws -> Window<Deployment> {
-        let filter = Self.filterClause(["d.commit_hash", "d.cause", "d.phase", "d.error_message"], query.filter)
+        let filter = Self.filterClause(["d.commit_hash", "d.cause", "d.phase", "d.reason"], query.filter)
         return try read { db in
             let arguments: StatementArguments = [appID] + filter.arguments
             let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM deployments d WHERE d.app_id = ? \(filter.sql)", arguments: arguments) ?? 0

@@ -191,44 +191,51 @@ public struct MirrorLocation: Sendable, Equatable {
 }
 
 extension Store {
-    /// Resolves `provider[/workspace[/repository[/branch]]]` by DESIGN.md's rule: the longest
-    /// workspace that exists, then the longest repository in it, the rest the branch (so names
-    /// with `/` need no quoting). Nil when the provider is not linked or a named part is missing.
-    public func locate(_ path: String) throws -> MirrorLocation? {
-        let parts = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-        guard let first = parts.first, let kind = ProviderKind(rawValue: first.lowercased()),
-              let account = try account(for: kind), let accountID = account.id else { return nil }
-        var location = MirrorLocation(accountID: accountID, provider: kind.rawValue, webURL: account.webURL)
-        var rest = Array(parts.dropFirst())
+    /// Splits `provider[/workspace[/repository[/branch]]]` by DESIGN.md's rule: the longest
+    /// workspace that exists, then the longest repository in it, the rest the branch — so names
+    /// with `/` (GitLab groups, public Git paths, branches) need no quoting. Where the mirror
+    /// knows no such workspace or repository, the plain split names what is missing.
+    public func resolvePath(_ text: String) throws -> MirrorPath {
+        let plain = try MirrorPath.parse(text)
+        guard let provider = plain.provider, let account = try account(for: provider), let accountID = account.id else { return plain }
+        var rest = text.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map(String.init)
         while rest.last == "" { rest.removeLast() }
-        guard !rest.isEmpty else { return location }
-        // Longest first: a workspace may itself contain '/' (GitLab groups).
-        var workspace: Workspace?
-        var used = 0
-        for count in stride(from: rest.count, through: 1, by: -1) {
-            if let found = try self.workspace(accountID: accountID, slug: rest[..<count].joined(separator: "/")) {
-                workspace = found
-                used = count
-                break
+        var path = MirrorPath(provider: provider)
+        func longest<T>(_ find: (String) throws -> T?) rethrows -> (T, Int)? {
+            for count in stride(from: rest.count, through: 1, by: -1) {
+                if let found = try find(rest[..<count].joined(separator: "/")) { return (found, count) }
             }
+            return nil
         }
-        guard let workspace, let workspaceID = workspace.id else { return nil }
+        guard !rest.isEmpty else { return path }
+        guard let (workspace, used) = try longest({ try self.workspace(accountID: accountID, slug: $0) }), let workspaceID = workspace.id else { return plain }
+        path.workspace = workspace.slug
+        rest.removeFirst(used)
+        guard !rest.isEmpty else { return path }
+        guard let (repository, repoUsed) = try longest({ try self.repository(workspaceID: workspaceID, slug: $0) }) else {
+            path.repository = rest[0]
+            path.branch = rest.count > 1 ? rest.dropFirst().joined(separator: "/") : nil
+            return path
+        }
+        path.repository = repository.slug
+        rest.removeFirst(repoUsed)
+        path.branch = rest.isEmpty ? nil : rest.joined(separator: "/")
+        return path
+    }
+
+    /// Where a path leads (`:goto`), resolved as `resolvePath` does. Nil when the provider is not
+    /// linked or a named part is missing.
+    public func locate(_ text: String) throws -> MirrorLocation? {
+        let path = try resolvePath(text)
+        guard let kind = path.provider, let account = try account(for: kind), let accountID = account.id else { return nil }
+        var location = MirrorLocation(accountID: accountID, provider: kind.rawValue, webURL: account.webURL)
+        guard let slug = path.workspace else { return location }
+        guard let workspace = try self.workspace(accountID: accountID, slug: slug), let workspaceID = workspace.id else { return nil }
         location.workspace = .init(id: workspaceID, slug: workspace.slug)
-        rest.removeFirst(used)
-        guard !rest.isEmpty else { return location }
-        var repository: Repository?
-        for count in stride(from: rest.count, through: 1, by: -1) {
-            if let found = try self.repository(workspaceID: workspaceID, slug: rest[..<count].joined(separator: "/")) {
-                repository = found
-                used = count
-                break
-            }
-        }
-        guard let repository, let repositoryID = repository.id else { return nil }
+        guard let repoSlug = path.repository else { return location }
+        guard let repository = try self.repository(workspaceID: workspaceID, slug: repoSlug), let repositoryID = repository.id else { return nil }
         location.repository = .init(id: repositoryID, slug: repository.slug, webURL: repository.webURL)
-        rest.removeFirst(used)
-        guard !rest.isEmpty else { return location }
-        let name = rest.joined(separator: "/")
+        guard let name = path.branch else { return location }
         guard let branch = try self.branch(repositoryID: repositoryID, name: name), let branchID = branch.id else { return nil }
         location.branch = .init(id: branchID, name: branch.name)
         return location

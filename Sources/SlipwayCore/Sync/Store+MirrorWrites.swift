@@ -11,7 +11,6 @@ extension Store {
                 existing.remoteID = remote.id ?? existing.remoteID
                 existing.name = remote.name ?? existing.name
                 existing.isAdmin = remote.isAdmin
-                existing.accessLostAt = nil
                 existing.updatedAt = now
                 try existing.update(db)
                 return existing

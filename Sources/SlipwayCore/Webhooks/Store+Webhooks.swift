@@ -135,17 +135,17 @@ extension Store {
         try write { db in try db.execute(sql: "DELETE FROM webhook_deliveries WHERE received_at < ?", arguments: [cutoff]) }
     }
 
-    /// Whether a delivery id was stored before (providers retry with the same id).
-    public func isDuplicateDelivery(id: String) throws -> Bool {
-        try read { db in try WebhookDelivery.filter(Column("request_id") == id).fetchCount(db) > 0 }
+    /// Whether this provider's delivery id was stored before (providers retry with the same id).
+    public func isDuplicateDelivery(id: String, provider: ProviderKind) throws -> Bool {
+        try read { db in try WebhookDelivery.filter(Column("provider") == provider.rawValue && Column("request_id") == id).fetchCount(db) > 0 }
     }
 
     /// A verified delivery that is not a push: its id (so a retry is recognised) and that the hook
     /// delivers. False when the id was stored before.
     @discardableResult
-    public func recordIgnoredDelivery(id: String, eventKey: String, hookID: Int64, now: Date) throws -> Bool {
+    public func recordIgnoredDelivery(id: String, provider: ProviderKind, eventKey: String, hookID: Int64, now: Date) throws -> Bool {
         try write { db in
-            var delivery = WebhookDelivery(subscriptionID: hookID, requestID: id, eventKey: eventKey, outcome: .ignored, receivedAt: now)
+            var delivery = WebhookDelivery(subscriptionID: hookID, provider: provider, requestID: id, eventKey: eventKey, outcome: .ignored, receivedAt: now)
             try delivery.insert(db, onConflict: .ignore)
             guard db.changesCount > 0 else { return false }
             try db.execute(sql: "UPDATE webhook_subscriptions SET last_delivery_at = ? WHERE id = ?", arguments: [now, hookID])
@@ -183,7 +183,9 @@ extension Store {
                 WHERE r.id = ?
                 """, arguments: [repositoryID]) else { return nil }
             if let proof {
-                var delivery = WebhookDelivery(subscriptionID: proof.hookID, requestID: proof.id, eventKey: "repo:push", outcome: .accepted, receivedAt: now)
+                let provider: ProviderKind = row["provider"]
+                var delivery = WebhookDelivery(subscriptionID: proof.hookID, provider: provider, requestID: proof.id, eventKey: "repo:push",
+                                               outcome: .accepted, receivedAt: now)
                 try delivery.insert(db, onConflict: .ignore)
                 guard db.changesCount > 0 else { return .duplicate }
             }

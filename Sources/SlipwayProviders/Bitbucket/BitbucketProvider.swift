@@ -3,7 +3,7 @@ import SlipwayHTTP
 
 /// Bitbucket Cloud REST 2.0. Every list call asks for 100 items a page and a narrow `fields=`
 /// list, and follows `next` exactly as given.
-public struct BitbucketProvider: GitProvider, WorkspaceDetails, RepositoryDiscovery, CommitDetails, WebhookHosting {
+public struct BitbucketProvider: GitProvider, WorkspaceDetails, RepositoryDiscovery, CommitDetails, WebhookHosting, UserEmails {
     public let kind = ProviderKind.bitbucket
     public var apiURL: String
     public var webURL: String
@@ -156,6 +156,18 @@ public struct BitbucketProvider: GitProvider, WorkspaceDetails, RepositoryDiscov
         }
         return ProviderUser(id: id, username: user.nickname ?? user.username ?? user.displayName ?? id,
                             displayName: user.displayName, scopes: scopes)
+    }
+
+    /// `/user/emails` lists confirmed and unconfirmed addresses: the primary one counts only once
+    /// confirmed. Without the `email` scope (401/403) there is no address to show, and no error.
+    public func primaryEmail() async throws -> String? {
+        let url = apiURL + "/user/emails" + Self.query([("pagelen", "100")])
+        do {
+            let emails = try await all(url, as: BitbucketWire.Email.self)
+            return emails.first { $0.isPrimary == true && $0.isConfirmed != false }?.email
+        } catch HTTPError.unauthorized, HTTPError.forbidden {
+            return nil
+        }
     }
 
     public func workspaces() async throws -> [ProviderWorkspace] {

@@ -10,6 +10,19 @@ enum BitbucketWire {
 
     struct Link: Decodable { var href: String? }
 
+    /// One of `/user/emails`' values.
+    struct Email: Decodable {
+        var email: String
+        var isPrimary: Bool?
+        var isConfirmed: Bool?
+
+        enum CodingKeys: String, CodingKey {
+            case email
+            case isPrimary = "is_primary"
+            case isConfirmed = "is_confirmed"
+        }
+    }
+
     struct User: Decodable {
         var uuid: String?
         var accountID: String?

@@ -173,6 +173,12 @@ public protocol CommitDetails: GitProvider {
     func commit(workspace: String, repository: String, hash: String) async throws -> ProviderCommit
 }
 
+/// The user's own e-mail address (the primary, confirmed one). Asked at link time and on each
+/// token refresh; a token without the scope for it gives nil, never an error.
+public protocol UserEmails: GitProvider {
+    func primaryEmail() async throws -> String?
+}
+
 /// Push webhooks on repositories.
 public protocol WebhookHosting: GitProvider {
     /// Webhooks of a repository (admin needed).

@@ -7,6 +7,13 @@ public enum ProviderKind: String, Sendable, Codable, CaseIterable, Comparable {
     case git
 
 
+    /// Every kind here hosts Git; a deploy target (App Platform) is an account of its own kind.
+    public var accountKind: AccountKind {
+        switch self {
+        case .bitbucket, .github, .gitlab, .git: .git
+        }
+    }
+
     public var displayName: String {
         switch self {
         case .bitbucket: "Bitbucket Cloud"
@@ -39,4 +46,9 @@ public enum ProviderKind: String, Sendable, Codable, CaseIterable, Comparable {
     public static func < (lhs: ProviderKind, rhs: ProviderKind) -> Bool {
         allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
     }
+}
+
+/// What an account is for: a Git host to mirror, or a target to deploy on.
+public enum AccountKind: String, Sendable, Codable {
+    case git, deploy
 }

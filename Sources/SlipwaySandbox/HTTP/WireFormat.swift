@@ -51,6 +51,16 @@ struct WireFormat {
 
     // MARK: Objects
 
+    /// `/user/emails`: the primary, confirmed address and an unconfirmed one, as Bitbucket lists
+    /// confirmed and unconfirmed alike.
+    func emails(_ u: SandboxUser) -> [[String: Any]] {
+        let unconfirmed = "\(u.nickname).old@example.net"
+        return [(u.email, true, true), (unconfirmed, false, false)].map { address, primary, confirmed in
+            ["is_primary": primary, "is_confirmed": confirmed, "type": "email", "email": address,
+             "links": ["self": Self.link("\(api)/user/emails/\(Self.escape(address))")]]
+        }
+    }
+
     func user(_ u: SandboxUser) -> [String: Any] {
         let id = Self.escape(u.uuid)
         return [

@@ -14,6 +14,9 @@ struct OAuthState: Sendable {
         var challenge: String?
     }
 
+    /// What the consumer's permissions grant from now on (nil: the options' scopes), as when its
+    /// owner edits them: tokens issued later, refreshed ones included, carry these.
+    var grantScopes: [String]?
     var codes: [String: PendingCode] = [:]
     var accessTokens: [String: IssuedToken] = [:]
     /// Refresh token → still usable. A used one is dead (rotation).

@@ -86,8 +86,9 @@ extension SandboxService {
     private func issue(state: inout OAuthState, random: inout SandboxRandom, refresh: Bool) -> SandboxReply {
         let lifetime = options.tokenLifetimeSeconds
         let access = state.mint("sbxoauth", random: &random)
-        state.accessTokens[access] = OAuthState.IssuedToken(expiresAt: now().addingTimeInterval(TimeInterval(lifetime)), scopes: options.tokenScopes)
-        var body: [String: Any] = ["access_token": access, "scopes": options.tokenScopes.joined(separator: " "),
+        let scopes = state.grantScopes ?? options.tokenScopes
+        state.accessTokens[access] = OAuthState.IssuedToken(expiresAt: now().addingTimeInterval(TimeInterval(lifetime)), scopes: scopes)
+        var body: [String: Any] = ["access_token": access, "scopes": scopes.joined(separator: " "),
                                    "expires_in": lifetime, "token_type": "bearer"]
         if refresh {
             let token = state.mint("sbxrefresh", random: &random)

@@ -22,7 +22,7 @@ public struct SandboxOptions: Sendable, Equatable {
     /// How long OAuth access tokens live (`expires_in`).
     public var tokenLifetimeSeconds: Int = 7200
     /// The scopes the access token reports in `X-OAuth-Scopes`.
-    public var tokenScopes: [String] = ["account", "repository", "webhook", "pullrequest"]
+    public var tokenScopes: [String] = ["account", "email", "repository", "webhook", "pullrequest"]
     /// A `demo` workspace of real git repositories (served over smart HTTP, clone and fetch
     /// work), pushed to along with the simulated ones.
     public var demoRepositories = false

@@ -47,7 +47,7 @@ struct DetailView {
             if let active = row.activeCommit { lines.append(Line(label: "active", value: active)) }
             if let latest = row.latest {
                 lines.append(Line(label: "latest", value: "#\(latest.id ?? 0) \(latest.phase.rawValue) \(clean(latest.cause))"))
-                if let error = latest.errorMessage { lines.append(Line(label: "reason", value: clean(error))) }
+                if let error = latest.reason { lines.append(Line(label: "reason", value: clean(error))) }
             }
             return lines
         case let .deployment(d):
@@ -56,7 +56,7 @@ struct DetailView {
                          Line(label: "cause", value: clean(d.cause)),
                          Line(label: "started", value: "\(JSONOutput.timestamp(d.createdAt)) (\(Age.ago(d.createdAt, now: now)) ago)")]
             if let finished = d.finishedAt { lines.append(Line(label: "took", value: Age.elapsed(finished.timeIntervalSince(d.createdAt)))) }
-            if let error = d.errorMessage { lines.append(Line(label: "reason", value: clean(error))) }
+            if let error = d.reason { lines.append(Line(label: "reason", value: clean(error))) }
             lines.append(Line(label: "logs", value: "enter opens them; slipway logs \(d.id ?? 0) --follow"))
             return lines
         case let .logLine(number, _, stream, text, _):

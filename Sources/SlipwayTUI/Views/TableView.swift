@@ -190,7 +190,7 @@ struct TableView {
                     latest.map { "#\($0.id ?? 0) " + phaseText($0.phase, spinner: spinner) } ?? "never deployed", Age.ago(latest?.createdAt, now: now),
                     latest.map { took($0, now: now) } ?? "-"]
         case let .deployment(d):
-            return ["#\(d.id ?? 0)", String(d.commitHash.prefix(7)), phaseText(d.phase, spinner: spinner), clean(d.cause + (d.errorMessage.map { ": \($0)" } ?? "")),
+            return ["#\(d.id ?? 0)", String(d.commitHash.prefix(7)), phaseText(d.phase, spinner: spinner), clean(d.cause + (d.reason.map { ": \($0)" } ?? "")),
                     Age.ago(d.createdAt, now: now), took(d, now: now)]
         case let .logLine(number, part, _, text, _):
             return [part == 0 ? "\(number)" : "", clean(text)]
@@ -250,16 +250,18 @@ enum AccountText {
         return text
     }
 
-    /// The exact command that links this account the way it was linked.
     /// The command that re-authenticates an account in place (`--relink` keeps its URLs, mirror,
     /// apps and hooks); secrets are read from stdin, never put on the command line.
     static func relinkCommand(_ a: Account) -> String {
         var command = "slipway link \(a.provider.rawValue) --relink"
         switch a.auth {
         case .token: command += " --token-file -"
-        case .apiToken: command += " --email \(TerminalText.sanitize(a.email ?? "EMAIL")) --token-file -"
+        case .apiToken: command += " --email \(TerminalText.sanitize(a.loginEmail ?? "EMAIL")) --token-file -"
         case .oauth: command += " --oauth" + (a.clientID.map { " --client-id \(TerminalText.sanitize($0)) --client-secret -" } ?? "")
         case .clientCredentials: command += " --client-credentials --client-id \(TerminalText.sanitize(a.clientID ?? "ID")) --client-secret -"
+        case .device: command += " --device"
+        // Public repositories hold no credential to renew: more are added by URL.
+        case .none: return "slipway repos add URL"
         }
         return command
     }

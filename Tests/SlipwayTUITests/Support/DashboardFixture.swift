@@ -110,7 +110,7 @@ final class DashboardFixture: @unchecked Sendable {
             ]
             for (hash, phase, cause, started, finished, error) in deployments {
                 var deployment = Deployment(appID: app.id!, commitHash: hash, phase: phase, cause: cause, dedupeKey: "app:\(app.id!):\(hash)",
-                                            errorMessage: error, createdAt: Self.ago(started), finishedAt: finished.map(Self.ago))
+                                            reason: error, createdAt: Self.ago(started), finishedAt: finished.map(Self.ago))
                 try deployment.insert(db)
                 if phase == .error {
                     for (stream, text) in [(LogStream.system, "deploying 0c9b8a7 of bitbucket/acme/api main\n"), (.stdout, "building web v3\n"),
