@@ -56,7 +56,7 @@ struct Freshness: AsyncParsableCommand {
             return a
         }
         let provider = BitbucketProvider(apiURL: origin + "/2.0", webURL: origin, credential: .bearer(engineWorld.accessToken), http: http,
-                                         budgetCredential: "account:\(account.id!)")
+                                         budgetCredential: account.budgetCredential)
         // The initial sync costs every contender the same; it is done beforehand, off the budget.
         let unbudgeted = BitbucketProvider(apiURL: origin + "/2.0", webURL: origin, credential: .bearer(engineWorld.accessToken),
                                            http: HTTPClient(transport: InProcessTransport(service: engineWorld), clock: clock))

@@ -209,6 +209,8 @@ struct OAuthLinkTests {
         let ws = server.service.workspaceSlugs()[0]
         let repo = server.service.repositorySlugs(workspace: ws)[0]
         let main = server.service.branches(workspace: ws, repository: repo).keys.first { $0 == "main" || $0 == "master" }!
+        // A loaded machine may have made the sync itself refresh: what counts is what the two spend.
+        let before = try await tokenRequests(server)["refresh_token"] ?? 0
         try await Task.sleep(nanoseconds: 5_000_000_000)
         // Two processes open the same branch at once; both find the token stale.
         async let a = runner.runAsync(["ls", "bitbucket/\(ws)/\(repo)/\(main)", "--json"])
@@ -216,7 +218,7 @@ struct OAuthLinkTests {
         let (first, second) = try await (a, b)
         #expect(first.status == 0 && second.status == 0)
         #expect(!first.stderr.contains("failed") && !second.stderr.contains("failed"), "\(first.stderr) \(second.stderr)")
-        #expect(try await tokenRequests(server)["refresh_token"] == 1)
+        #expect(try await tokenRequests(server)["refresh_token"] == before + 1)
     }
 
     @Test("a revoked grant marks the account needs_relink, keeps its data and says how to relink")

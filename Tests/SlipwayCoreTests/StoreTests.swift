@@ -336,13 +336,13 @@ struct StoreWatcherTests {
         let writer = try Store(path: tmp.file("slipway.db"))   // stands for another process
         let watcher = try StoreWatcher(path: tmp.file("slipway.db"))
         let before = try watcher.dataVersion()
-        _ = try writer.enqueue(.syncCycle, requestedBy: "other", now: Date())
+        _ = try writer.enqueue(SyncCyclePayload(), requestedBy: "other", now: Date())
         #expect(try watcher.dataVersion() != before)
         var iterator = watcher.changes(interval: 0.05).makeAsyncIterator()
         let started = Date()   // no timing assertion: the poll interval (0.25 s by default) is the promise
         let wake = Task { await iterator.next() }
         try await Task.sleep(nanoseconds: 100_000_000)
-        _ = try writer.enqueue(.syncCycle, requestedBy: "other", now: Date())
+        _ = try writer.enqueue(SyncCyclePayload(), requestedBy: "other", now: Date())
         #expect(await wake.value != nil)
         _ = started
     }

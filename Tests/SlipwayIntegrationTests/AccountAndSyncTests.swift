@@ -104,7 +104,7 @@ struct AccountAndSyncTests {
         let sync = MirrorSync(store: store, account: account, provider: provider)
         let first = try await sync.run()
         #expect(first.changes.count == 6)
-        #expect(first.changes.allSatisfy { $0.kind == "repository_added" })
+        #expect(first.changes.allSatisfy { $0.kind == .repositoryAdded })
         #expect(first.branches == server.service.summary.branches)
         #expect(try await sync.run().changes.isEmpty)
 
@@ -112,7 +112,7 @@ struct AccountAndSyncTests {
         let second = try await sync.run()
         #expect(!second.changes.isEmpty)
         for change in second.changes {
-            #expect(["head_moved", "branch_created", "branch_deleted"].contains(change.kind))
+            #expect([.headMoved, .branchCreated, .branchDeleted].contains(change.kind))
         }
         // Every branch now matches the sandbox.
         for ws in server.service.workspaceSlugs() {

@@ -87,8 +87,8 @@ struct EngineTests {
         let ws = r.server.service.workspaceSlugs()[0]
         let slug = r.server.service.repositorySlugs(workspace: ws)[0]
         r.server.service.push(count: 5)
-        let refresh = try r.store.enqueue(.refresh, payload: #"{"path":"bitbucket/\#(ws)/\#(slug)"}"#, requestedBy: "test", now: Date())
-        let cycle = try r.store.enqueue(.syncCycle, requestedBy: "test", now: Date())
+        let refresh = try r.store.enqueue(RefreshPayload(path: "bitbucket/\(ws)/\(slug)"), requestedBy: "test", now: Date())
+        let cycle = try r.store.enqueue(SyncCyclePayload(), requestedBy: "test", now: Date())
         await r.engine.step()
         #expect(try r.store.command(id: refresh)?.status == .done)
         let done = try #require(try r.store.command(id: cycle))
@@ -96,7 +96,7 @@ struct EngineTests {
         let report = try JSONSerialization.jsonObject(with: Data((done.result ?? "").utf8)) as? [String: Any]
         #expect(report?["branches"] as? Int == r.server.service.summary.branches)
         #expect(try r.converged())
-        let bad = try r.store.enqueue(.refresh, payload: #"{"path":"bitbucket/nowhere/x"}"#, requestedBy: "test", now: Date())
+        let bad = try r.store.enqueue(RefreshPayload(path: "bitbucket/nowhere/x"), requestedBy: "test", now: Date())
         await r.engine.step()
         #expect(try r.store.command(id: bad)?.status == .failed)
     }

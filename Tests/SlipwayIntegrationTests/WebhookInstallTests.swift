@@ -178,19 +178,19 @@ struct WebhookInstallTests {
         let provider = s.provider
         let engine = SyncEngine(store: s.rig.store, settings: settings, clock: s.rig.clock,
                                 openVault: { try Vault.open(keyFile: keyFile, create: true) }) { _ in provider }
-        let payload = #"{"path": "\#(target.path)"}"#
-        let id = try s.rig.store.enqueue(.installWebhook, payload: payload, requestedBy: "tui:1", now: Date())
+        let payload = InstallWebhookPayload(path: target.path)
+        let id = try s.rig.store.enqueue(payload, requestedBy: "tui:1", now: Date())
         await engine.step()
         let done = try #require(try s.rig.store.command(id: id))
         #expect(done.status == .done, "\(done.result ?? "")")
         #expect(done.result == "installed; deliveries go to http://127.0.0.1:9/webhooks/bitbucket")
         #expect(try await s.remoteHooks(target).count == 1)
 
-        let again = try s.rig.store.enqueue(.installWebhook, payload: payload, requestedBy: "tui:1", now: Date())
+        let again = try s.rig.store.enqueue(payload, requestedBy: "tui:1", now: Date())
         await engine.step()
         #expect(try s.rig.store.command(id: again)?.result == "already installed and nothing changed")
 
-        let refused = try s.rig.store.enqueue(.installWebhook, payload: payload, requestedBy: "tui:1", now: Date())
+        let refused = try s.rig.store.enqueue(payload, requestedBy: "tui:1", now: Date())
         await s.rig.engine.step()   // the rig's engine was given no vault
         #expect(try s.rig.store.command(id: refused)?.status == .failed)
         #expect(try s.rig.store.command(id: refused)?.result == "this engine installs no webhooks")

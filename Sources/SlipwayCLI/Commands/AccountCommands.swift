@@ -385,7 +385,7 @@ struct AccountsCommand: AsyncParsableCommand {
         let rows = accounts.map { account in
             // The shared buckets say whether the credential is paused right now (a 429 seen by
             // any process), which the account row alone does not.
-            let own = buckets.filter { $0.key.credential == "account:\(account.id ?? 0)" }
+            let own = buckets.filter { $0.key.credential == account.budgetCredential }
             let paused = own.compactMap { $0.bucket.pausedUntil }.filter { $0 > now }.max()
             let status = account.status == .ok && paused != nil ? AccountStatus.rateLimited : account.status
             let budgets = own.flatMap { entry -> [Row.Budget] in

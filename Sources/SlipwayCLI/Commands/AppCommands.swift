@@ -260,7 +260,7 @@ struct AppsCommand: AsyncParsableCommand {
             Terminal.error("created app '\(name)' from \(path) \(branch)")
             await offerWebhook(context: context, repository: repository, path: path.description)
             // Creating an app deploys the branch's current head.
-            switch try await EngineRequest(context: context).send(.deploy, payload: ["app": name, "cause": "app created"]) {
+            switch try await EngineRequest(context: context).send(DeployPayload(app: name, cause: "app created")) {
             case let .answered(result): Terminal.error(result)
             case .queued: Terminal.error("its first deployment is queued; " + EngineRequest.noEngine)
             }
@@ -443,10 +443,8 @@ struct DeploymentRequest {
     func send(commit: String?, cause: String, wait: Bool) async throws {
         guard let appID = try context.store.app(named: app)?.id else { throw SlipwayCLIError.failure("no app named '\(app)'; see 'slipway apps'") }
         let newestBefore = try context.store.deployments(appID: appID, limit: 1).first?.id ?? 0
-        var payload: [String: Any] = ["app": app, "cause": cause]
-        if let commit { payload["commit"] = commit }
         let request = EngineRequest(context: context)
-        switch try await request.send(.deploy, payload: payload) {
+        switch try await request.send(DeployPayload(app: app, commit: commit, cause: cause)) {
         case let .answered(result):
             Terminal.error(result)
         case let .queued(id):
@@ -655,7 +653,7 @@ struct CancelCommand: AsyncParsableCommand {
         guard found.phase.isInProgress else {
             throw SlipwayCLIError.failure("deployment \(deployment) is \(found.phase.rawValue), not running; nothing to cancel")
         }
-        switch try await EngineRequest(context: context).send(.cancel, payload: ["deployment": deployment]) {
+        switch try await EngineRequest(context: context).send(CancelPayload(deployment: deployment)) {
         case let .answered(result): Terminal.error(result)
         case let .queued(id):
             try context.store.finishCommand(id: id, status: .failed, result: "no engine ran", now: Date())

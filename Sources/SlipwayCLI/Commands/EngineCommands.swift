@@ -71,7 +71,7 @@ struct SyncCommand: AsyncParsableCommand {
             Terminal.out("synced \(report.workspaces) workspaces, \(report.repositories) repositories, \(report.branches) branches: "
                          + "\(report.changes.count) changes, \(report.requests) requests in \(seconds) s")
             for change in report.changes.prefix(50) {
-                Terminal.out("  \(change.kind.replacingOccurrences(of: "_", with: " ")) \(TerminalText.sanitize(change.path))"
+                Terminal.out("  \(change.kind.rawValue.replacingOccurrences(of: "_", with: " ")) \(TerminalText.sanitize(change.path))"
                              + (change.new.map { " → \($0.prefix(7))" } ?? ""))
             }
             if report.changes.count > 50 { Terminal.out("  … and \(report.changes.count - 50) more") }
@@ -93,9 +93,8 @@ extension SyncCommand {
     /// Leaves a sync-cycle command for the running engine and waits for its report.
     func askEngine(context: CommandContext) async throws {
         let end = deadline.map { Date().addingTimeInterval($0) }
-        let payload = try JSONOutput.string(["deadline": end.map(JSONOutput.timestamp)].compactMapValues { $0 })
         let request = EngineRequest(context: context)
-        let id = try request.enqueue(.syncCycle, payload: payload)
+        let id = try request.enqueue(SyncCyclePayload(deadline: end))
         if !output.json { Terminal.error("an engine runs for this home; asked it for a cycle (command \(id))") }
         // The engine enforces the deadline itself; this waits for its report, however long.
         guard let command = try await request.finished(id, until: nil, every: 0.2) else {

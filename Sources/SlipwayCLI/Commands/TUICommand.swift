@@ -102,8 +102,7 @@ struct DemoCommand: AsyncParsableCommand {
             guard let repository = try context.store.repository(at: try context.store.resolvePath(source)) else { continue }
             _ = try context.store.createApp(App(name: name, repositoryID: repository.id, sourcePath: source, branch: "main", buildCommand: "make",
                                                 runCommand: run, createdAt: Date()))
-            let payload = String(decoding: try JSONSerialization.data(withJSONObject: ["app": name, "cause": "app created"]), as: UTF8.self)
-            _ = try context.store.enqueue(.deploy, payload: payload, requestedBy: "demo", now: Date())
+            _ = try context.store.enqueue(DeployPayload(app: name, cause: "app created"), requestedBy: "demo", now: Date())
         }
     }
 }

@@ -12,17 +12,16 @@ struct EngineRequest {
         case queued(Int64)
     }
 
-    func send(_ kind: EngineCommandKind, payload: [String: Any], wait: TimeInterval = 30) async throws -> Outcome {
-        let text = String(decoding: try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys]), as: UTF8.self)
-        let id = try enqueue(kind, payload: text)
+    func send<Payload: CommandPayload>(_ payload: Payload, wait: TimeInterval = 30) async throws -> Outcome {
+        let id = try enqueue(payload)
         guard engineRuns else { return .queued(id) }
         guard let command = try await finished(id, until: Date().addingTimeInterval(wait)) else { return .queued(id) }
         if command.status == .failed { throw SlipwayCLIError.failure(command.result ?? "the engine could not do it") }
         return .answered(command.result ?? "done")
     }
 
-    func enqueue(_ kind: EngineCommandKind, payload: String) throws -> Int64 {
-        try context.store.enqueue(kind, payload: payload, requestedBy: "cli:\(getpid())", now: Date())
+    func enqueue<Payload: CommandPayload>(_ payload: Payload) throws -> Int64 {
+        try context.store.enqueue(payload, requestedBy: "cli:\(getpid())", now: Date())
     }
 
     var engineRuns: Bool { EngineLock.holder(path: context.paths.engineLockFile) != nil }

@@ -16,7 +16,7 @@ struct ProviderFactory {
         let config = context.config
         // Each budget is limited by its own provider's settings ([providers.NAME]).
         let providers = Dictionary(((try? context.store.accounts()) ?? []).compactMap { account in
-            account.id.map { ("account:\($0)", account.provider.rawValue) }
+            account.id.map { (Account.budgetCredential($0), account.provider.rawValue) }
         }, uniquingKeysWith: { first, _ in first })
         configuration.limits = { key in
             let provider = config.provider(providers[key.credential] ?? "")
@@ -37,7 +37,7 @@ struct ProviderFactory {
         }
         let credential = try AccountLinker.credential(for: account, store: context.store, keyFile: context.paths.keyFile)
         var connection = ProviderConnection(apiURL: account.apiURL, webURL: account.webURL, credential: credential, http: http,
-                                            budgetCredential: "account:\(account.id ?? 0)")
+                                            budgetCredential: account.budgetCredential)
         if account.auth == .oauth || account.auth == .clientCredentials, let id = account.id {
             connection.credentialSource = OAuthTokenSource(store: context.store, keyFile: context.paths.keyFile, accountID: id,
                                                            lockDirectory: context.paths.dataDirectory + "/locks", http: http)
@@ -49,7 +49,7 @@ struct ProviderFactory {
     func rateLimit(for account: Account) throws -> SyncReport.RateLimit {
         let host = URLPolicy.authority(of: account.apiURL) ?? ""
         let budgets = try StoreBudgetLedger(store: context.store).all()
-        guard let bucket = budgets.first(where: { $0.key.credential == "account:\(account.id ?? 0)" && $0.key.kind == .rest && $0.key.host == host })?.bucket else {
+        guard let bucket = budgets.first(where: { $0.key.credential == account.budgetCredential && $0.key.kind == .rest && $0.key.host == host })?.bucket else {
             return SyncReport.RateLimit(limit: context.config.provider(account.provider.rawValue).requestsPerHour, remaining: nil, pausedUntil: nil)
         }
         let limit = bucket.headerLimit ?? context.config.provider(account.provider.rawValue).requestsPerHour

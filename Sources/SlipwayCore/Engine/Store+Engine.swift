@@ -60,18 +60,18 @@ extension Store {
                         }
                         continue
                     }
-                    changes.append(.init(kind: ChangeEventKind.headMoved.rawValue, path: "\(path)/\(name)", old: existing.headHash, new: hash))
+                    changes.append(.init(kind: .headMoved, path: "\(path)/\(name)", old: existing.headHash, new: hash))
                     existing.moveHead(to: hash, details: detail, now: now)
                     try existing.update(db)
                 } else {
                     var branch = Branch(repositoryID: repositoryID, name: name, head: hash, details: detail, now: now)
                     try branch.insert(db)
-                    changes.append(.init(kind: ChangeEventKind.branchCreated.rawValue, path: "\(path)/\(name)", old: nil, new: hash))
+                    changes.append(.init(kind: .branchCreated, path: "\(path)/\(name)", old: nil, new: hash))
                 }
             }
             for (name, gone) in stored {
                 try gone.delete(db)
-                changes.append(.init(kind: ChangeEventKind.branchDeleted.rawValue, path: "\(path)/\(name)", old: gone.headHash, new: nil))
+                changes.append(.init(kind: .branchDeleted, path: "\(path)/\(name)", old: gone.headHash, new: nil))
             }
             try db.execute(sql: "UPDATE repositories SET last_checked_at = ?, branch_count = ? WHERE id = ?",
                            arguments: [now, heads.count, repositoryID])
@@ -88,7 +88,7 @@ extension Store {
     public func removeRepository(id: Int64, path: String, now: Date) throws -> [SyncReport.Change] {
         try write { db in
             guard try Repository.deleteOne(db, key: id) else { return [] }
-            let changes = [SyncReport.Change(kind: ChangeEventKind.repositoryRemoved.rawValue, path: path, old: nil, new: nil)]
+            let changes = [SyncReport.Change(kind: .repositoryRemoved, path: path, old: nil, new: nil)]
             try Self.appendEvents(changes, db: db, now: now)
             return changes
         }
@@ -97,9 +97,17 @@ extension Store {
     // MARK: Commands
 
     /// Leaves a command for the engine; returns its id.
-    public func enqueue(_ kind: EngineCommandKind, payload: String = "{}", requestedBy: String, now: Date) throws -> Int64 {
-        try write { db in
-            var command = EngineCommand(kind: kind, payload: payload, requestedBy: requestedBy, createdAt: now)
+    /// Commands queued or running, for the dashboard's header.
+    public func unfinishedCommandCount() throws -> Int {
+        try read { db in
+            try EngineCommand.filter([EngineCommandStatus.queued.rawValue, EngineCommandStatus.running.rawValue].contains(Column("status"))).fetchCount(db)
+        }
+    }
+
+    public func enqueue<Payload: CommandPayload>(_ payload: Payload, requestedBy: String, now: Date) throws -> Int64 {
+        let text = try payload.encoded()
+        return try write { db in
+            var command = EngineCommand(kind: Payload.kind, payload: text, requestedBy: requestedBy, createdAt: now)
             try command.insert(db)
             return command.id!
         }

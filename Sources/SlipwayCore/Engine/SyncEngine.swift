@@ -148,8 +148,7 @@ public actor SyncEngine {
 
     /// A full cycle for every account, as `sync --once` runs it; the result is its JSON report.
     private func fullCycle(payload: String) async -> (EngineCommandStatus, String) {
-        struct Payload: Decodable { var deadline: Date? }
-        let deadline = (try? JSONOutput.decoder().decode(Payload.self, from: Data(payload.utf8)))?.deadline
+        let deadline = (try? SyncCyclePayload.decode(payload))?.deadline
         let started = clock.now
         let concurrency = settings.concurrency
         let outcome = await SyncCycle.run(store: store, accounts: (try? store.accounts()) ?? [], lane: .interactive, deadline: deadline,
@@ -164,9 +163,8 @@ public actor SyncEngine {
     /// `{"app": "web", "commit": "…", "cause": "…"}`: queue a deployment (of the branch head
     /// when no commit is given).
     private func deploy(payload: String) async -> (EngineCommandStatus, String) {
-        struct Payload: Decodable { var app: String; var commit: String?; var cause: String? }
         guard let deployer else { return (.failed, "this engine runs no deployer") }
-        guard let request = try? JSONDecoder().decode(Payload.self, from: Data(payload.utf8)) else { return (.failed, "malformed deploy request") }
+        guard let request = try? DeployPayload.decode(payload) else { return (.failed, "malformed deploy request") }
         do {
             let (deployment, created) = try await deployer.deploy(app: request.app, commit: request.commit, cause: request.cause)
             await deployer.step()
@@ -182,9 +180,8 @@ public actor SyncEngine {
 
     /// `{"deployment": 7}`: stop it (SIGTERM, then SIGKILL after the grace period).
     private func cancel(payload: String) async -> (EngineCommandStatus, String) {
-        struct Payload: Decodable { var deployment: Int64 }
         guard let deployer else { return (.failed, "this engine runs no deployer") }
-        guard let request = try? JSONDecoder().decode(Payload.self, from: Data(payload.utf8)) else { return (.failed, "malformed cancel request") }
+        guard let request = try? CancelPayload.decode(payload) else { return (.failed, "malformed cancel request") }
         do {
             return try await deployer.cancel(deploymentID: request.deployment)
                 ? (.done, "deployment \(request.deployment) is being canceled")
@@ -196,9 +193,8 @@ public actor SyncEngine {
 
     /// `{"path": "bitbucket/ws/repo", "url": …?}`: Slipway's push hook on that repository.
     private func installWebhook(payload: String) async -> (EngineCommandStatus, String) {
-        struct Payload: Decodable { var path: String; var url: String? }
         guard let openVault else { return (.failed, "this engine installs no webhooks") }
-        guard let request = try? JSONDecoder().decode(Payload.self, from: Data(payload.utf8)),
+        guard let request = try? InstallWebhookPayload.decode(payload),
               let target = try? store.resolvePath(request.path), let providerKind = target.provider,
               let account = try? store.account(for: providerKind),
               let repository = try? store.repository(at: target), let workspace = target.workspace
@@ -221,8 +217,7 @@ public actor SyncEngine {
     /// `{"path": "bitbucket/ws/repo"}`: sweep that repository now; with a branch
     /// (`bitbucket/ws/repo/branch`), fetch that branch's new commits.
     private func refresh(payload: String) async -> (EngineCommandStatus, String) {
-        struct Payload: Decodable { var path: String }
-        guard let path = (try? JSONDecoder().decode(Payload.self, from: Data(payload.utf8)))?.path,
+        guard let path = (try? RefreshPayload.decode(payload))?.path,
               let target = try? store.resolvePath(path), let provider = target.provider,
               let account = try? store.account(for: provider),
               let candidates = try? store.sweepCandidates(accountID: account.id!),

@@ -84,3 +84,10 @@ public struct AccountSecrets: Sendable, Equatable {
         self.clientSecret = clientSecret
     }
 }
+
+extension Account {
+    /// The name budgets are kept under for this account (never the secret): the one place it is made.
+    public static func budgetCredential(_ id: Int64) -> String { "account:\(id)" }
+
+    public var budgetCredential: String { Self.budgetCredential(id ?? 0) }
+}

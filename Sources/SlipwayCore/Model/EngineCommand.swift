@@ -6,7 +6,6 @@ public enum EngineCommandKind: String, Sendable, Codable, CaseIterable {
     case refresh
     case deploy
     case cancel
-    /// `{"path": "bitbucket/ws/repo", "url": …?}`: install Slipway's push webhook there.
     case installWebhook = "install_webhook"
 }
 
@@ -20,7 +19,7 @@ public enum EngineCommandStatus: String, Sendable, Codable, CaseIterable {
 public struct EngineCommand: Sendable, Equatable, Codable, Identifiable {
     public var id: Int64?
     public var kind: EngineCommandKind
-    /// Kind-specific arguments as JSON (a path to refresh, an app and commit to deploy …).
+    /// The kind's `CommandPayload`, encoded (a path to refresh, an app and commit to deploy …).
     public var payload: String
     public var status: EngineCommandStatus
     public var result: String?

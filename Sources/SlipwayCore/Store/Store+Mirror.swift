@@ -150,7 +150,7 @@ extension Store {
     public func deleteAccount(provider: ProviderKind) throws {
         try write { db in
             guard let account = try Account.filter(Column("provider") == provider.rawValue).fetchOne(db), let id = account.id else { return }
-            try db.execute(sql: "DELETE FROM budget_states WHERE credential = ?", arguments: ["account:\(id)"])
+            try db.execute(sql: "DELETE FROM budget_states WHERE credential = ?", arguments: [Account.budgetCredential(id)])
             _ = try Account.deleteOne(db, key: id)
         }
     }

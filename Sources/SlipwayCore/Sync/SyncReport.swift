@@ -3,12 +3,12 @@ import Foundation
 /// What one sync cycle did: the contract's `sync --once --json`.
 public struct SyncReport: Sendable, Encodable {
     public struct Change: Sendable, Encodable, Equatable {
-        public var kind: String
+        public var kind: ChangeEventKind
         public var path: String
         public var old: String?
         public var new: String?
 
-        public init(kind: String, path: String, old: String?, new: String?) {
+        public init(kind: ChangeEventKind, path: String, old: String?, new: String?) {
             self.kind = kind
             self.path = path
             self.old = old

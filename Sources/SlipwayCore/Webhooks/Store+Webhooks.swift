@@ -199,17 +199,17 @@ extension Store {
                         // Deliveries may arrive out of order: a change that does not start from the
                         // stored head wins only with a newer commit; otherwise the fetch decides.
                         if change.oldHash != branch.headHash, let new = head.date, let stored = branch.headDate, new <= stored { continue }
-                        changes.append(.init(kind: ChangeEventKind.headMoved.rawValue, path: "\(path)/\(change.branch)", old: branch.headHash, new: head.hash))
+                        changes.append(.init(kind: .headMoved, path: "\(path)/\(change.branch)", old: branch.headHash, new: head.hash))
                         branch.moveHead(to: head.hash, details: head, now: now)
                         try branch.update(db)
                     } else {
                         var branch = Branch(repositoryID: repositoryID, name: change.branch, head: head.hash, details: head, now: now)
                         try branch.insert(db)
-                        changes.append(.init(kind: ChangeEventKind.branchCreated.rawValue, path: "\(path)/\(change.branch)", old: nil, new: head.hash))
+                        changes.append(.init(kind: .branchCreated, path: "\(path)/\(change.branch)", old: nil, new: head.hash))
                     }
                 } else if let branch = existing, change.oldHash == nil || change.oldHash == branch.headHash {
                     try branch.delete(db)
-                    changes.append(.init(kind: ChangeEventKind.branchDeleted.rawValue, path: "\(path)/\(change.branch)", old: branch.headHash, new: nil))
+                    changes.append(.init(kind: .branchDeleted, path: "\(path)/\(change.branch)", old: branch.headHash, new: nil))
                 }
             }
             try db.execute(sql: "UPDATE repositories SET branch_count = (SELECT COUNT(*) FROM branches WHERE repository_id = ?) WHERE id = ?",
@@ -218,7 +218,7 @@ extension Store {
             try Self.appendEvents(changes, db: db, now: now)
             // Payloads carry at most five commits per change: the engine confirms with a fetch.
             // One queued confirmation per repository is enough, however many pushes arrive.
-            let payload = String(decoding: try JSONSerialization.data(withJSONObject: ["path": path]), as: UTF8.self)
+            let payload = try RefreshPayload(path: path).encoded()
             let pending = try EngineCommand.filter(Column("kind") == EngineCommandKind.refresh.rawValue && Column("status") == EngineCommandStatus.queued.rawValue
                                                    && Column("payload") == payload).fetchCount(db)
             if pending == 0 {

@@ -34,6 +34,9 @@ public struct BitbucketProvider: GitProvider, WorkspaceDetails, RepositoryDiscov
         minimumScopes: minimumScopes, requestedScopes: [],
         oauth: OAuthEndpoints(authorizePath: "/site/oauth2/authorize", tokenPath: "/site/oauth2/access_token"),
         gitUsername: gitUsername(for:), apiURLProblem: apiURLProblem,
+        webLinks: WebLinks(workspace: { web, slug in "\(web)/\(WebLinks.escaped(slug))" },
+                           branch: { repository, name in "\(repository)/branch/\(WebLinks.escaped(name))" },
+                           commit: { repository, hash in "\(repository)/commits/\(hash)" }),
         make: { connection in
             var provider = BitbucketProvider(apiURL: connection.apiURL, webURL: connection.webURL, credential: connection.credential,
                                              http: connection.http, budgetCredential: connection.budgetCredential)

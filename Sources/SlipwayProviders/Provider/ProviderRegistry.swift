@@ -39,6 +39,30 @@ public struct OAuthEndpoints: Sendable, Equatable {
     }
 }
 
+/// Where a provider's web pages are: the shapes of its URLs are its own business.
+public struct WebLinks: Sendable {
+    /// A workspace's page, from the account's web URL.
+    public var workspace: @Sendable (_ webURL: String, _ slug: String) -> String?
+    /// A branch's page, from its repository's page.
+    public var branch: @Sendable (_ repositoryWebURL: String, _ name: String) -> String?
+    /// A commit's page, from its repository's page.
+    public var commit: @Sendable (_ repositoryWebURL: String, _ hash: String) -> String?
+
+    public init(workspace: @escaping @Sendable (String, String) -> String?, branch: @escaping @Sendable (String, String) -> String?,
+                commit: @escaping @Sendable (String, String) -> String?) {
+        self.workspace = workspace
+        self.branch = branch
+        self.commit = commit
+    }
+
+    /// A path segment as a URL needs it (a branch name may hold `/`, spaces, `#`).
+    public static func escaped(_ segment: String) -> String {
+        var allowed = CharacterSet.urlPathAllowed
+        allowed.remove(charactersIn: "?#")
+        return segment.addingPercentEncoding(withAllowedCharacters: allowed) ?? segment
+    }
+}
+
 /// What Slipway knows about a kind of provider before an account exists: its defaults, how it
 /// links, what it needs, how git names its credential, and how to build its adapter. The engine,
 /// the linker and the CLI ask this, not the adapter's type.
@@ -59,6 +83,7 @@ public struct ProviderDescriptor: Sendable {
     public var gitUsername: @Sendable (ProviderCredential) -> String
     /// What is wrong with an `--api-url`, before any request.
     public var apiURLProblem: @Sendable (String) -> String?
+    public var webLinks: WebLinks
     public var make: @Sendable (ProviderConnection) -> any GitProvider
 }
 

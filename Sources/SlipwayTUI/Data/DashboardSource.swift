@@ -48,11 +48,9 @@ public final class StoreSource: DashboardSource, @unchecked Sendable {
     public func header() throws -> HeaderInfo {
         let budgets = try store.budgetStates()
         let cards = try store.accountOverviews().map { overview in
-            AccountCard(overview: overview, budgets: budgets.filter { $0.credential == "account:\(overview.account.id ?? 0)" })
+            AccountCard(overview: overview, budgets: budgets.filter { $0.credential == overview.account.budgetCredential })
         }
-        let active = try store.read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM commands WHERE status IN ('queued', 'running')") ?? 0
-        }
+        let active = try store.unfinishedCommandCount()
         return HeaderInfo(home: home, host: host, accounts: cards, engine: engine(), activeCommands: active)
     }
 
@@ -64,7 +62,7 @@ public final class StoreSource: DashboardSource, @unchecked Sendable {
         case .accounts:
             let budgets = try store.budgetStates()
             let all = try store.accountOverviews().map { o in
-                Item.account(AccountCard(overview: o, budgets: budgets.filter { $0.credential == "account:\(o.account.id ?? 0)" }))
+                Item.account(AccountCard(overview: o, budgets: budgets.filter { $0.credential == o.account.budgetCredential }))
             }
             return (all.count, Array(all.dropFirst(query.offset).prefix(query.limit)))
         case let .workspaces(accountID):
@@ -134,7 +132,7 @@ public final class StoreSource: DashboardSource, @unchecked Sendable {
     }
 
     private func providerName(_ accountID: Int64) throws -> String {
-        try store.read { db in try String.fetchOne(db, sql: "SELECT provider FROM accounts WHERE id = ?", arguments: [accountID]) } ?? ""
+        try store.account(id: accountID)?.provider.rawValue ?? ""
     }
 
     /// Branch rows with the apps built from them.
@@ -179,8 +177,7 @@ public final class StoreSource: DashboardSource, @unchecked Sendable {
     }
 
     public func requestRefresh(path: String) throws -> Int64 {
-        let payload = String(decoding: try JSONSerialization.data(withJSONObject: ["path": path]), as: UTF8.self)
-        return try store.enqueue(.refresh, payload: payload, requestedBy: "tui:\(getpid())", now: Date())
+        try store.enqueue(RefreshPayload(path: path), requestedBy: Self.requester, now: Date())
     }
 
     public func locate(path: String) throws -> MirrorLocation? { try store.locate(path) }
@@ -190,19 +187,18 @@ public final class StoreSource: DashboardSource, @unchecked Sendable {
     }
 
     public func requestDeploy(app: String) throws -> Int64 {
-        let payload = String(decoding: try JSONSerialization.data(withJSONObject: ["app": app, "cause": "deployed from the dashboard"]), as: UTF8.self)
-        return try store.enqueue(.deploy, payload: payload, requestedBy: "tui:\(getpid())", now: Date())
+        try store.enqueue(DeployPayload(app: app, cause: "deployed from the dashboard"), requestedBy: Self.requester, now: Date())
     }
 
     public func requestCancel(deploymentID: Int64) throws -> Int64 {
-        let payload = String(decoding: try JSONSerialization.data(withJSONObject: ["deployment": deploymentID]), as: UTF8.self)
-        return try store.enqueue(.cancel, payload: payload, requestedBy: "tui:\(getpid())", now: Date())
+        try store.enqueue(CancelPayload(deployment: deploymentID), requestedBy: Self.requester, now: Date())
     }
 
     public func requestWebhookInstall(path: String) throws -> Int64 {
-        let payload = String(decoding: try JSONSerialization.data(withJSONObject: ["path": path]), as: UTF8.self)
-        return try store.enqueue(.installWebhook, payload: payload, requestedBy: "tui:\(getpid())", now: Date())
+        try store.enqueue(InstallWebhookPayload(path: path), requestedBy: Self.requester, now: Date())
     }
+
+    private static var requester: String { "tui:\(getpid())" }
 
     public func dataVersion() -> Int? {
         try? watcher?.dataVersion()

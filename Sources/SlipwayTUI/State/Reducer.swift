@@ -587,13 +587,12 @@ public struct Reducer: Sendable {
         case let .provider(o): return o.account.webURL
         case let .account(card): return card.overview.account.webURL
         case let .workspace(row):
-            guard let base = level.webBase else { return nil }
-            return "\(base)/\(row.workspace.slug)"
+            return WebPages.workspace(provider: level.provider, webURL: level.webBase, slug: row.workspace.slug)
         case let .repository(row): return row.repository.webURL
         case let .branch(row):
-            return row.repositoryWebURL.map { "\($0)/branch/\(DetailView.pathEscaped(row.branch.name))" }
+            return WebPages.branch(provider: level.provider, repositoryWebURL: row.repositoryWebURL, name: row.branch.name)
         case let .commit(commit):
-            return level.webBase.map { "\($0)/commits/\(commit.hash)" }
+            return WebPages.commit(provider: level.provider, repositoryWebURL: level.webBase, hash: commit.hash)
         case .app, .deployment, .logLine:
             return nil
         }

@@ -81,7 +81,7 @@ struct DetailView {
                     Line(label: "clone", value: clean(repo.cloneURL ?? "-"))]
         case let .branch(b):
             let branch = b.branch
-            let web = b.repositoryWebURL.map { "\($0)/branch/\(Self.pathEscaped(branch.name))" }
+            let web = WebPages.branch(provider: level.provider, repositoryWebURL: b.repositoryWebURL, name: branch.name)
             return [Line(label: "branch", value: clean(branch.name)),
                     Line(label: "head", value: branch.headHash),
                     Line(label: "author", value: clean(branch.headAuthor ?? "-")),
@@ -94,7 +94,7 @@ struct DetailView {
                     Line(label: "author", value: clean(c.author ?? "-")),
                     Line(label: "date", value: c.date.map { "\(JSONOutput.timestamp($0)) (\(Age.ago($0, now: now)) ago)" } ?? "-"),
                     Line(label: "parents", value: c.parents.map { String($0.prefix(12)) }.joined(separator: " ")),
-                    Line(label: "web", value: clean(level.webBase.map { "\($0)/commits/\(c.hash)" } ?? "-"))]
+                    Line(label: "web", value: clean(WebPages.commit(provider: level.provider, repositoryWebURL: level.webBase, hash: c.hash) ?? "-"))]
                 + message(c.message)
         }
     }
@@ -127,9 +127,5 @@ struct DetailView {
         case nil:
             admin ? "none · press w to install (pushes then show at once)" : "none · installing one needs admin"
         }
-    }
-
-    static func pathEscaped(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? text
     }
 }
