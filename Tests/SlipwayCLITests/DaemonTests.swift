@@ -266,7 +266,7 @@ struct WebhookDeliveryTests {
         // A hook Slipway installed (the installer comes next): its secret sealed in the vault.
         let store = try Store(path: home.path + "/slipway.db")
         let repository = try #require(try store.repository(at: MirrorPath(provider: .bitbucket, workspace: ws, repository: repo)))
-        try store.addWebhookSubscription(repositoryID: repository.id!, remoteID: "{hook}", url: "https://example.com/webhooks/bitbucket", secret: "s3cret-hook",
+        try store.addWebhookSubscription(repositoryID: repository.id!, remoteID: "{hook}", url: "https://example.com/webhooks/bitbucket", events: ["repo:push"], secret: "s3cret-hook",
                                          vault: try Vault.open(keyFile: home.path + "/key", create: false), now: Date())
         // The engine polls rarely here: only the delivery can bring the new head this fast.
         try runner.writeConfig("[webhooks]\nlisten = \"127.0.0.1:0\"\n[providers.bitbucket]\ngit_requests_per_hour = 1\nrequests_per_hour = 1\n")

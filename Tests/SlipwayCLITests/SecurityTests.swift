@@ -48,8 +48,8 @@ struct SecurityTests {
                 return ids
             }
             ids = made
-            try store.addWebhookSubscription(repositoryID: made["a"]!, remoteID: "{hook-a}", url: "https://hooks.example/a", secret: "secret-of-a", vault: vault, now: now)
-            try store.addWebhookSubscription(repositoryID: made["b"]!, remoteID: "{hook-b}", url: "https://hooks.example/b", secret: "secret-of-b", vault: vault, now: now)
+            try store.addWebhookSubscription(repositoryID: made["a"]!, remoteID: "{hook-a}", url: "https://hooks.example/a", events: ["repo:push"], secret: "secret-of-a", vault: vault, now: now)
+            try store.addWebhookSubscription(repositoryID: made["b"]!, remoteID: "{hook-b}", url: "https://hooks.example/b", events: ["repo:push"], secret: "secret-of-b", vault: vault, now: now)
             handler = StoreWebhookHandler(store: store, keyFile: home.path + "/key", logger: .init(label: "test") { _ in SwiftLogNoOpLogHandler() })
         }
 
@@ -79,7 +79,7 @@ struct SecurityTests {
     }
 
     static func deliver(_ body: Data, secret: String, handler: any WebhookHandling) async -> WebhookReceiver.Outcome {
-        await WebhookReceiver.handle(headers: ["x-event-key": "repo:push", "x-request-uuid": UUID().uuidString,
+        await WebhookReceiver.handle(dialect: BitbucketWebhookDialect(), headers: ["x-event-key": "repo:push", "x-request-uuid": UUID().uuidString,
                                                "x-hub-signature": WebhookSignature.header(body: body, secret: secret)], body: body, handler: handler)
     }
 
@@ -107,7 +107,7 @@ struct SecurityTests {
         #expect(try mirror.store.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM webhook_deliveries") } == 0)
 
         // Junk from anyone changes nothing either.
-        let junk = await WebhookReceiver.handle(headers: ["x-event-key": "repo:push", "x-request-uuid": "x", "x-hub-signature": "sha256=00"],
+        let junk = await WebhookReceiver.handle(dialect: BitbucketWebhookDialect(), headers: ["x-event-key": "repo:push", "x-request-uuid": "x", "x-hub-signature": "sha256=00"],
                                                 body: Self.payload(name: "acme/a", uuid: "{a}", to: moved), handler: mirror.handler)
         #expect(junk.status == 401)
         #expect(try !mirror.healthTouched())
@@ -142,9 +142,9 @@ struct SecurityTests {
             #expect(linked.stderr.contains("--api-url must use https"), "\(linked.stderr)")
         }
         #expect(throws: WebhookTarget.Failure.self) {
-            try WebhookTarget.url(override: "http://127.0.0.1.nip.io:8787", publicURL: "", listen: "127.0.0.1:8787", providerAPI: "http://127.0.0.1:1/2.0")
+            try WebhookTarget.url(override: "http://127.0.0.1.nip.io:8787", publicURL: "", listen: "127.0.0.1:8787", providerAPI: "http://127.0.0.1:1/2.0", route: "/webhooks/bitbucket")
         }
-        #expect(try WebhookTarget.url(override: "http://[::1]:8787", publicURL: "", listen: "", providerAPI: "") == "http://[::1]:8787/webhooks/bitbucket")
+        #expect(try WebhookTarget.url(override: "http://[::1]:8787", publicURL: "", listen: "", providerAPI: "", route: "/webhooks/bitbucket") == "http://[::1]:8787/webhooks/bitbucket")
     }
 
     // MARK: Nothing readable by others

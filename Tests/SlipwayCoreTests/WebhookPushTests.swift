@@ -22,14 +22,14 @@ struct WebhookPushTests {
 
     /// The changes a push made to acme/api (the fixture's one repository).
     @discardableResult
-    func apply(_ store: Store, _ event: BitbucketPushEvent, proof: Store.DeliveryProof? = nil) throws -> [SyncReport.Change]? {
+    func apply(_ store: Store, _ event: PushEvent, proof: Store.DeliveryProof? = nil) throws -> [SyncReport.Change]? {
         let id = try #require(try store.read { db in try Int64.fetchOne(db, sql: "SELECT id FROM repositories WHERE full_name = 'acme/api'") })
         guard case let .applied(changes) = try store.applyPush(event, toRepository: id, proof: proof, now: now) else { return nil }
         return changes
     }
 
-    func push(_ branch: String, from old: String?, to new: String?, at date: Date) -> BitbucketPushEvent {
-        BitbucketPushEvent(repositoryFullName: "acme/api", repositoryUUID: nil, changes: [
+    func push(_ branch: String, from old: String?, to new: String?, at date: Date) -> PushEvent {
+        PushEvent(repositoryFullName: "acme/api", repositoryID: nil, changes: [
             .init(branch: branch, newHead: new.map { ProviderCommit(hash: $0, date: date, author: "Ada <ada@example.com>", message: "m") },
                   oldHash: old, created: old == nil, closed: new == nil, forced: false, truncated: false),
         ])
@@ -73,7 +73,7 @@ struct WebhookPushTests {
     @Test("the delivery id is stored with the push in one transaction: a retry applies nothing twice; a failed store records nothing")
     func deliveryStoredWithItsChange() throws {
         let store = try store()
-        let proof = Store.DeliveryProof(id: "d-1", hookID: 1)
+        let proof = Store.DeliveryProof(id: "d-1", hookID: 1, event: "repo:push")
         let now = self.now
         try store.write { db in
             try db.execute(sql: "INSERT INTO webhook_subscriptions (id, repository_id, url, events, installed_by_slipway, created_at) SELECT 1, id, 'u', '[]', 1, ? FROM repositories", arguments: [now])

@@ -148,7 +148,7 @@ struct WebhookInstallTests {
         #expect(message.contains("by polling"))
 
         // A delivery proves it: healthy, and the repository waits for the slow sweep.
-        let event = BitbucketPushEvent(repositoryFullName: target.repository.fullName, repositoryUUID: nil, changes: [])
+        let event = PushEvent(repositoryFullName: target.repository.fullName, repositoryID: nil, changes: [])
         _ = try s.rig.store.applyPush(event, toRepository: target.repository.id!, now: s.rig.clock.now.addingTimeInterval(1))
         #expect(try candidate().hooked)
         guard case .healthy? = try health() else { Issue.record("expected a delivering hook"); return }

@@ -27,9 +27,9 @@ struct WebhookPayloadTests {
 
     @Test("a created branch: its new head with author, date and message; the repository by full name and uuid")
     func created() throws {
-        let event = try BitbucketPushEvent.decode(try fixture("webhook_repo_push_signed_raw.json"))
+        let event = try BitbucketWebhookDialect().decodePush(try fixture("webhook_repo_push_signed_raw.json"))
         #expect(event.repositoryFullName == "nfalco79/test-repos")
-        #expect(event.repositoryUUID == "{3deb8c29-778a-450c-8f69-3e50a18079df}")
+        #expect(event.repositoryID == "{3deb8c29-778a-450c-8f69-3e50a18079df}")
         let change = try #require(event.changes.first)
         #expect(change.branch == "feature/webhook")
         #expect(change.created && !change.closed)
@@ -41,19 +41,19 @@ struct WebhookPayloadTests {
 
     @Test("deleted, forced and truncated branches; tags are left out")
     func kinds() throws {
-        let deleted = try BitbucketPushEvent.decode(try fixture("webhook_repo_push_branch_deleted.json"))
+        let deleted = try BitbucketWebhookDialect().decodePush(try fixture("webhook_repo_push_branch_deleted.json"))
         #expect(deleted.changes.map(\.branch) == ["feature/test"])
         #expect(deleted.changes.first?.closed == true && deleted.changes.first?.newHead == nil)
-        let forced = try BitbucketPushEvent.decode(try fixture("webhook_repo_push_update_truncated.json"))
+        let forced = try BitbucketWebhookDialect().decodePush(try fixture("webhook_repo_push_update_truncated.json"))
         #expect(forced.changes.first?.forced == true && forced.changes.first?.truncated == true)
         #expect(forced.changes.first?.newHead?.hash == "5ecffa3874e96920f24a2b3c0d0038e47d5cd1a4")
-        #expect(try BitbucketPushEvent.decode(try fixture("webhook_repo_push_tag_created.json")).changes.isEmpty)
-        let branchCreated = try BitbucketPushEvent.decode(try fixture("webhook_repo_push_branch_created.json"))
+        #expect(try BitbucketWebhookDialect().decodePush(try fixture("webhook_repo_push_tag_created.json")).changes.isEmpty)
+        let branchCreated = try BitbucketWebhookDialect().decodePush(try fixture("webhook_repo_push_branch_created.json"))
         #expect(branchCreated.changes.first?.branch == "feature/test")
     }
 
     @Test("malformed bodies are a clear error", arguments: ["", "{", "[]", #"{"push":{}}"#, #"{"push":{"changes":[]},"repository":{}}"#])
     func malformed(body: String) {
-        #expect(throws: BitbucketPushEvent.DecodingError.self) { try BitbucketPushEvent.decode(Data(body.utf8)) }
+        #expect(throws: PushEvent.DecodingError.self) { try BitbucketWebhookDialect().decodePush(Data(body.utf8)) }
     }
 }

@@ -65,7 +65,7 @@ struct WebhookDeliveryTests {
         #expect(WebhookSignature.isValid(body: body, header: request.headers["X-Hub-Signature"], secret: Self.secret))
         #expect(!WebhookSignature.isValid(body: body, header: request.headers["X-Hub-Signature"], secret: "another"))
 
-        let event = try BitbucketPushEvent.decode(body)
+        let event = try BitbucketWebhookDialect().decodePush(body)
         #expect(event.repositoryFullName == repository)
         let change = try #require(event.changes.first)
         #expect(change.branch == push.branch)
@@ -121,6 +121,6 @@ struct WebhookDeliveryTests {
             await service.webhooks.drain()
         }
         let body = try #require(receiver.received.first?.body)
-        #expect(try BitbucketPushEvent.decode(body).repositoryFullName == repository)
+        #expect(try BitbucketWebhookDialect().decodePush(body).repositoryFullName == repository)
     }
 }

@@ -16,21 +16,24 @@ struct WebhookReceiverTests {
     actor Handler: WebhookHandling {
         var known: [String: [String]] = ["nfalco79/test-repos": ["other-secret", WebhookReceiverTests.secret]]
         var seen: Set<String> = []
-        var applied: [BitbucketPushEvent] = []
+        var applied: [PushEvent] = []
         var provedBy: [Int64] = []
         var rejections: [(String, Int)] = []
         var failStoring = false
 
-        func repository(fullName: String, uuid: String?) async throws -> WebhookRepositoryLookup {
-            guard let secrets = known[fullName] else { return .unknown }
+        var providers: [ProviderKind] = []
+
+        func repository(provider: ProviderKind, _ named: DeliveryRepository) async throws -> WebhookRepositoryLookup {
+            providers.append(provider)
+            guard let secrets = known[named.fullName] else { return .unknown }
             return .found(repositoryID: 7, hooks: secrets.enumerated().map { HookSecret(hookID: Int64($0.offset + 1), secret: $0.element) })
         }
-        func isDuplicate(deliveryID: String) async throws -> Bool { seen.contains(deliveryID) }
-        func ignored(deliveryID: String, eventKey: String, repositoryID: Int64, hookID: Int64) async throws { seen.insert(deliveryID) }
-        func apply(_ event: BitbucketPushEvent, repositoryID: Int64, hookID: Int64, deliveryID: String) async throws -> WebhookApplyOutcome {
+        func isDuplicate(provider: ProviderKind, deliveryID: String) async throws -> Bool { seen.contains(deliveryID) }
+        func ignored(provider: ProviderKind, deliveryID: String, event: String, repositoryID: Int64, hookID: Int64) async throws { seen.insert(deliveryID) }
+        func apply(_ event: PushEvent, name: String, repositoryID: Int64, hookID: Int64, deliveryID: String?) async throws -> WebhookApplyOutcome {
             struct DiskFull: Error {}
             if failStoring { throw DiskFull() }
-            guard seen.insert(deliveryID).inserted else { return .duplicate }
+            if let deliveryID, !seen.insert(deliveryID).inserted { return .duplicate }
             applied.append(event)
             provedBy.append(hookID)
             return .applied(changes: event.changes.count)
@@ -53,7 +56,7 @@ struct WebhookReceiverTests {
     @Test("a signed push is applied; its head reaches the handler")
     func accepted() async {
         let handler = Handler()
-        let outcome = await WebhookReceiver.handle(headers: headers(), body: body, handler: handler)
+        let outcome = await WebhookReceiver.handle(dialect: BitbucketWebhookDialect(), headers: headers(), body: body, handler: handler)
         #expect(outcome == .init(status: 200, text: "applied 1 change"))
         #expect(await handler.applied.first?.changes.first?.newHead?.hash == "d7f300a32270053bdfd97a6d64113f58202c33e7")
         // The hook whose secret verified it is the one the push is credited to.
@@ -63,15 +66,15 @@ struct WebhookReceiverTests {
     @Test("missing, wrong or unknown signatures are 401 and change nothing; the reason is logged, never the secret")
     func refused() async {
         let handler = Handler()
-        #expect(await WebhookReceiver.handle(headers: headers(signature: nil), body: body, handler: handler).status == 401)
-        #expect(await WebhookReceiver.handle(headers: headers(signature: String(Self.signature.dropLast()) + "6"), body: body, handler: handler).status == 401)
+        #expect(await WebhookReceiver.handle(dialect: BitbucketWebhookDialect(), headers: headers(signature: nil), body: body, handler: handler).status == 401)
+        #expect(await WebhookReceiver.handle(dialect: BitbucketWebhookDialect(), headers: headers(signature: String(Self.signature.dropLast()) + "6"), body: body, handler: handler).status == 401)
         // A changed letter inside a string: still JSON, no longer what was signed.
         var tampered = body
         let at = body.firstRange(of: Data("feature/webhook".utf8))!.lowerBound
         tampered[at] = UInt8(ascii: "F")
-        #expect(await WebhookReceiver.handle(headers: headers(), body: tampered, handler: handler).status == 401)
+        #expect(await WebhookReceiver.handle(dialect: BitbucketWebhookDialect(), headers: headers(), body: tampered, handler: handler).status == 401)
         await handler.forget("nfalco79/test-repos")
-        #expect(await WebhookReceiver.handle(headers: headers(), body: body, handler: handler).status == 401)
+        #expect(await WebhookReceiver.handle(dialect: BitbucketWebhookDialect(), headers: headers(), body: body, handler: handler).status == 401)
         #expect(await handler.applied.isEmpty)
         let reasons = await handler.rejectionReasons
         #expect(reasons == ["unsigned delivery for nfalco79/test-repos", "bad signature for nfalco79/test-repos",
@@ -84,16 +87,16 @@ struct WebhookReceiverTests {
         let handler = Handler()
         var missing = headers()
         missing["x-request-uuid"] = nil
-        #expect(await WebhookReceiver.handle(headers: missing, body: body, handler: handler) == .init(status: 400, text: "no X-Request-UUID header"))
+        #expect(await WebhookReceiver.handle(dialect: BitbucketWebhookDialect(), headers: missing, body: body, handler: handler) == .init(status: 400, text: "no X-Request-UUID header"))
         #expect(await handler.applied.isEmpty)
 
         await handler.failing(true)
         let id = "6A8E4C1B-52F0-4E8B-9D1C-0F8C2E3A7B11"
-        #expect(await WebhookReceiver.handle(headers: headers(request: id), body: body, handler: handler).status == 503)
+        #expect(await WebhookReceiver.handle(dialect: BitbucketWebhookDialect(), headers: headers(request: id), body: body, handler: handler).status == 503)
         await handler.failing(false)
         // The provider's retry is applied; the same id in lower case is the same delivery.
-        #expect(await WebhookReceiver.handle(headers: headers(request: id), body: body, handler: handler).status == 200)
-        #expect(await WebhookReceiver.handle(headers: headers(request: id.lowercased()), body: body, handler: handler)
+        #expect(await WebhookReceiver.handle(dialect: BitbucketWebhookDialect(), headers: headers(request: id), body: body, handler: handler).status == 200)
+        #expect(await WebhookReceiver.handle(dialect: BitbucketWebhookDialect(), headers: headers(request: id.lowercased()), body: body, handler: handler)
                 == .init(status: 200, text: "already received"))
         #expect(await handler.applied.count == 1)
     }
@@ -102,22 +105,22 @@ struct WebhookReceiverTests {
     func otherCases() async {
         let handler = Handler()
         let first = headers(request: "req-1")
-        #expect(await WebhookReceiver.handle(headers: first, body: body, handler: handler).status == 200)
-        #expect(await WebhookReceiver.handle(headers: first, body: body, handler: handler) == .init(status: 200, text: "already received"))
+        #expect(await WebhookReceiver.handle(dialect: BitbucketWebhookDialect(), headers: first, body: body, handler: handler).status == 200)
+        #expect(await WebhookReceiver.handle(dialect: BitbucketWebhookDialect(), headers: first, body: body, handler: handler) == .init(status: 200, text: "already received"))
         #expect(await handler.applied.count == 1)
-        #expect(await WebhookReceiver.handle(headers: headers(event: "repo:fork"), body: body, handler: handler) == .init(status: 202, text: "ignored: repo:fork"))
-        #expect(await WebhookReceiver.handle(headers: headers(), body: Data("{not json".utf8), handler: handler).status == 400)
+        #expect(await WebhookReceiver.handle(dialect: BitbucketWebhookDialect(), headers: headers(event: "repo:fork"), body: body, handler: handler) == .init(status: 202, text: "ignored: repo:fork"))
+        #expect(await WebhookReceiver.handle(dialect: BitbucketWebhookDialect(), headers: headers(), body: Data("{not json".utf8), handler: handler).status == 400)
         #expect(await handler.applied.count == 1)
     }
 
     @Test("over real HTTP: the delivery is applied, a body over 1 MiB is 413")
     func overHTTP() async throws {
         let handler = Handler()
-        let receiver = try await WebhookReceiver.start(host: "127.0.0.1", port: 0, handler: handler)
+        let receiver = try await WebhookReceiver.start(host: "127.0.0.1", port: 0, dialects: [BitbucketWebhookDialect()], handler: handler)
         defer { Task { await receiver.stop() } }
         let transport = CurlTransport()
         defer { transport.shutdown() }
-        let url = "http://127.0.0.1:\(receiver.port)\(ServerRoutes.bitbucketWebhook)"
+        let url = "http://127.0.0.1:\(receiver.port)\(BitbucketWebhookDialect().route)"
         var request = HTTPRequest(method: .post, url: url, body: body)
         for (name, value) in headers() { request.headers.add(name, value) }
         request.headers.add("Content-Type", "application/json")
@@ -128,13 +131,55 @@ struct WebhookReceiverTests {
         #expect(huge.status == 413)
     }
 
+    /// A dialect of another shape: a shared token proves a delivery, and its id is optional.
+    struct TokenDialect: WebhookDialect {
+        var provider: ProviderKind { .gitlab }
+        var route: String { "/webhooks/token-test" }
+        var pushEvents: [String] { ["push"] }
+        var deliveryIDHeader: String { "x-delivery" }
+        var deliveryIDRequired: Bool { false }
+        func deliveryID(_ headers: [String: String]) -> String? { headers["x-delivery"] }
+        func eventName(_ headers: [String: String]) -> String? { headers["x-event"] }
+        func isPush(_ event: String) -> Bool { event == "push" }
+        func hasProof(_ headers: [String: String]) -> Bool { headers["x-token"] != nil }
+        func verifies(body: Data, headers: [String: String], secret: String) -> Bool { headers["x-token"] == secret }
+        func repository(in body: Data) -> DeliveryRepository? { BitbucketWebhookDialect().repository(in: body) }
+        func decodePush(_ body: Data) throws(PushEvent.DecodingError) -> PushEvent { try BitbucketWebhookDialect().decodePush(body) }
+    }
+
+    @Test("each dialect gets its own route and rules: a token-proved delivery without an id is applied every time, a wrong token is 401")
+    func dialectRoutes() async throws {
+        let handler = Handler()
+        let receiver = try await WebhookReceiver.start(host: "127.0.0.1", port: 0, dialects: [BitbucketWebhookDialect(), TokenDialect()], handler: handler)
+        defer { Task { await receiver.stop() } }
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        func post(_ route: String, _ headers: [String: String]) async throws -> Int {
+            var request = HTTPRequest(method: .post, url: "http://127.0.0.1:\(receiver.port)\(route)", body: body)
+            for (name, value) in headers { request.headers.add(name, value) }
+            return try await transport.perform(request).status
+        }
+        let token = ["x-event": "push", "x-token": Self.secret]
+        #expect(try await post("/webhooks/token-test", token) == 200)
+        #expect(try await post("/webhooks/token-test", token) == 200)
+        #expect(await handler.applied.count == 2, "no id: nothing to tell a retry by, so each is applied")
+        #expect(try await post("/webhooks/token-test", ["x-event": "push", "x-token": "wrong"]) == 401)
+        #expect(try await post("/webhooks/token-test", ["x-event": "push"]) == 401)
+        // A Bitbucket signature means nothing on the other route, and the Bitbucket route keeps its rules.
+        #expect(try await post("/webhooks/token-test", headers()) == 401)
+        #expect(try await post(BitbucketWebhookDialect().route, headers()) == 200)
+        #expect(await handler.applied.count == 3)
+        let providers = await handler.providers
+        #expect(providers.contains(.gitlab) && providers.contains(.bitbucket))
+    }
+
     @Test("a Content-Length over the limit is answered 413 before any of the body is sent")
     func declaredTooLarge() async throws {
-        let receiver = try await WebhookReceiver.start(host: "127.0.0.1", port: 0, handler: Handler())
+        let receiver = try await WebhookReceiver.start(host: "127.0.0.1", port: 0, dialects: [BitbucketWebhookDialect()], handler: Handler())
         defer { Task { await receiver.stop() } }
         let socket = try RawClient(port: receiver.port)
         defer { socket.close() }
-        socket.send("POST \(ServerRoutes.bitbucketWebhook) HTTP/1.1\r\nHost: x\r\nContent-Length: \(WebhookReceiver.maxBody * 50)\r\n\r\n")
+        socket.send("POST \(BitbucketWebhookDialect().route) HTTP/1.1\r\nHost: x\r\nContent-Length: \(WebhookReceiver.maxBody * 50)\r\n\r\n")
         let answer = socket.receive(timeout: 5)
         #expect(answer.hasPrefix("HTTP/1.1 413"), "got: \(answer.prefix(80))")
     }
@@ -145,11 +190,11 @@ struct WebhookReceiverTests {
         limits.headerTimeout = 0.5
         limits.maxConnections = 4
         let handler = Handler()
-        let receiver = try await WebhookReceiver.start(host: "127.0.0.1", port: 0, handler: handler, limits: limits)
+        let receiver = try await WebhookReceiver.start(host: "127.0.0.1", port: 0, dialects: [BitbucketWebhookDialect()], handler: handler, limits: limits)
         defer { Task { await receiver.stop() } }
 
         let slow = try RawClient(port: receiver.port)
-        slow.send("POST \(ServerRoutes.bitbucketWebhook) HTTP/1.1\r\nHost: x\r\nX-Half: ")
+        slow.send("POST \(BitbucketWebhookDialect().route) HTTP/1.1\r\nHost: x\r\nX-Half: ")
         let started = Date()
         #expect(slow.receive(timeout: 10).isEmpty, "the server answered a request that never ended")
         #expect(slow.isClosedByPeer && Date().timeIntervalSince(started) < 5, "a half-sent header stayed open")
@@ -160,7 +205,7 @@ struct WebhookReceiverTests {
         defer { idle.forEach { $0.close() } }
         let transport = CurlTransport()
         defer { transport.shutdown() }
-        var request = HTTPRequest(method: .post, url: "http://127.0.0.1:\(receiver.port)\(ServerRoutes.bitbucketWebhook)", body: body)
+        var request = HTTPRequest(method: .post, url: "http://127.0.0.1:\(receiver.port)\(BitbucketWebhookDialect().route)", body: body)
         for (name, value) in headers() { request.headers.add(name, value) }
         let answer = try await transport.perform(request)
         #expect(answer.status == 200)

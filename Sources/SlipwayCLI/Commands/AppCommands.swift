@@ -279,7 +279,7 @@ struct AppsCommand: AsyncParsableCommand {
         var listen = context.config.webhooks.listen
         if listen.hasSuffix(":0"), let running = EngineLock.holder(path: context.paths.engineLockFile)?.webhookListener { listen = running }
         do {
-            return .success(try WebhookTarget.url(override: nil, publicURL: context.config.webhooks.publicURL, listen: listen, providerAPI: account.apiURL))
+            return .success(try WebhookTarget.url(for: account, override: nil, publicURL: context.config.webhooks.publicURL, listen: listen))
         } catch {
             return .failure(WebhookSkip(message: "\(polls): \(error.description)"))
         }

@@ -3,6 +3,7 @@ import Logging
 import SlipwayServer
 import Foundation
 import SlipwayCore
+import SlipwayProviders
 import SlipwaySandbox
 
 struct TUICommand: AsyncParsableCommand {
@@ -79,12 +80,12 @@ struct DemoCommand: AsyncParsableCommand {
     /// administers: the sandbox then delivers each push, signed, as Bitbucket would.
     func installWebhooks(context: CommandContext, account: Account) async throws -> WebhookReceiver {
         let logger = Logger(label: "slipway.webhooks")
-        let receiver = try await WebhookReceiver.start(host: "127.0.0.1", port: 0,
+        let receiver = try await WebhookReceiver.start(host: "127.0.0.1", port: 0, dialects: ProviderRegistry.webhookDialects,
                                                        handler: StoreWebhookHandler(store: context.store, keyFile: context.paths.keyFile, logger: logger))
         let installer = try WebhooksCommand.installer(context, account: account)
-        let url = try WebhookTarget.url(override: "http://127.0.0.1:\(receiver.port)", publicURL: "", listen: "", providerAPI: account.apiURL)
+        let url = try WebhookTarget.url(for: account, override: "http://127.0.0.1:\(receiver.port)", publicURL: "", listen: "")
         for candidate in try context.store.sweepCandidates(accountID: account.id!) where candidate.repository.isAdmin {
-            let path = "bitbucket/\(candidate.workspaceSlug)/\(candidate.repository.slug)"
+            let path = MirrorPath(provider: account.provider, workspace: candidate.workspaceSlug, repository: candidate.repository.slug).description
             do {
                 _ = try await installer.install(.init(repository: candidate.repository, workspaceSlug: candidate.workspaceSlug, path: path), url: url)
             } catch {

@@ -60,8 +60,8 @@ struct WebhooksCommand: AsyncParsableCommand {
             let (account, target) = try target.resolve(in: context.store)
             let hookURL: String
             do {
-                hookURL = try WebhookTarget.url(override: url, publicURL: context.config.webhooks.publicURL,
-                                                listen: context.config.webhooks.listen, providerAPI: account.apiURL)
+                hookURL = try WebhookTarget.url(for: account, override: url, publicURL: context.config.webhooks.publicURL,
+                                                listen: context.config.webhooks.listen)
             } catch {
                 throw SlipwayCLIError.failure(error.description)
             }

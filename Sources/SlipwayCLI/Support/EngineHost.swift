@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import Logging
 import SlipwayCore
+import SlipwayProviders
 import SlipwayHTTP
 import SlipwayServer
 import SlipwayTUI
@@ -26,7 +27,7 @@ struct EngineHost {
         let health = EngineHealth(store: context.store)
         if listensForWebhooks, let address = ListenAddress(context.config.webhooks.listen) {
             do {
-                receiver = try await WebhookReceiver.start(host: address.host, port: address.port,
+                receiver = try await WebhookReceiver.start(host: address.host, port: address.port, dialects: ProviderRegistry.webhookDialects,
                                                            handler: StoreWebhookHandler(store: context.store, keyFile: context.paths.keyFile, logger: logger),
                                                            health: health)
             } catch {

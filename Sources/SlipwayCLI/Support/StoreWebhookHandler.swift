@@ -21,8 +21,8 @@ final class StoreWebhookHandler: WebhookHandling {
     /// The vault's key, read once it is first needed (the sealed secrets are read per delivery).
     private let vault = Mutex<Vault?>(nil)
 
-    func repository(fullName: String, uuid: String?) async throws -> WebhookRepositoryLookup {
-        switch try store.webhookRepository(provider: .bitbucket, fullName: fullName, uuid: uuid) {
+    func repository(provider: ProviderKind, _ named: DeliveryRepository) async throws -> WebhookRepositoryLookup {
+        switch try store.webhookRepository(provider: provider, fullName: named.fullName, uuid: named.id) {
         case .none:
             return .unknown
         case let .conflicting(why):
@@ -40,22 +40,22 @@ final class StoreWebhookHandler: WebhookHandling {
         return opened
     }
 
-    func isDuplicate(deliveryID: String) async throws -> Bool {
-        try store.isDuplicateDelivery(id: deliveryID, provider: .bitbucket)
+    func isDuplicate(provider: ProviderKind, deliveryID: String) async throws -> Bool {
+        try store.isDuplicateDelivery(id: deliveryID, provider: provider)
     }
 
-    func ignored(deliveryID: String, eventKey: String, repositoryID: Int64, hookID: Int64) async throws {
-        try store.recordIgnoredDelivery(id: deliveryID, provider: .bitbucket, eventKey: eventKey, hookID: hookID, now: Date())
+    func ignored(provider: ProviderKind, deliveryID: String, event: String, repositoryID: Int64, hookID: Int64) async throws {
+        try store.recordIgnoredDelivery(id: deliveryID, provider: provider, event: event, hookID: hookID, now: Date())
     }
 
-    func apply(_ event: BitbucketPushEvent, repositoryID: Int64, hookID: Int64, deliveryID: String) async throws -> WebhookApplyOutcome {
+    func apply(_ event: PushEvent, name: String, repositoryID: Int64, hookID: Int64, deliveryID: String?) async throws -> WebhookApplyOutcome {
         do {
-            switch try store.applyPush(event, toRepository: repositoryID, proof: .init(id: deliveryID, hookID: hookID), now: Date()) {
+            switch try store.applyPush(event, toRepository: repositoryID, proof: .init(id: deliveryID, hookID: hookID, event: name), now: Date()) {
             case .duplicate:
                 return .duplicate
             case let .applied(changes):
                 logger.info("push applied", metadata: ["repository": "\(event.repositoryFullName)", "changes": "\(changes.count)",
-                                                       "hook": "\(hookID)", "request": "\(deliveryID)"])
+                                                       "hook": "\(hookID)", "request": "\(deliveryID ?? "-")"])
                 return .applied(changes: event.changes.count)
             }
         } catch {

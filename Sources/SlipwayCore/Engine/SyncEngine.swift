@@ -200,8 +200,7 @@ public actor SyncEngine {
               let repository = try? store.repository(at: target), let workspace = target.workspace
         else { return (.failed, "nothing in the mirror at that path") }
         do {
-            let url = try WebhookTarget.url(override: request.url, publicURL: settings.webhookPublicURL, listen: settings.webhookListen,
-                                            providerAPI: account.apiURL)
+            let url = try WebhookTarget.url(for: account, override: request.url, publicURL: settings.webhookPublicURL, listen: settings.webhookListen)
             guard let hosting = try makeProvider(account) as? any WebhookHosting else { return (.failed, "\(account.provider.rawValue) has no webhooks") }
             let installer = WebhookInstaller(store: store, provider: hosting, openVault: openVault, now: { Date() })
             let outcome = try await installer.install(.init(repository: repository, workspaceSlug: workspace, path: request.path), url: url)

@@ -7,9 +7,10 @@ import SlipwayProviders
 extension Store {
     /// Records a hook on a repository with its secret sealed (the subscription's id as associated data).
     @discardableResult
-    public func addWebhookSubscription(repositoryID: Int64, remoteID: String?, url: String, secret: String, vault: Vault, now: Date) throws -> WebhookSubscription {
+    public func addWebhookSubscription(repositoryID: Int64, remoteID: String?, url: String, events: [String], secret: String, vault: Vault,
+                                       now: Date) throws -> WebhookSubscription {
         let subscription = try write { db -> WebhookSubscription in
-            var subscription = WebhookSubscription(repositoryID: repositoryID, remoteID: remoteID, url: url, events: ["repo:push"], createdAt: now)
+            var subscription = WebhookSubscription(repositoryID: repositoryID, remoteID: remoteID, url: url, events: events, createdAt: now)
             try subscription.insert(db)
             return subscription
         }
@@ -64,11 +65,12 @@ extension Store {
     /// A hook the provider confirmed, with the secret it signs with; replaces any row Slipway kept
     /// for the same URL on that repository.
     @discardableResult
-    public func saveInstalledWebhook(repositoryID: Int64, remoteID: String, url: String, secret: String, vault: Vault, now: Date) throws -> WebhookSubscription {
+    public func saveInstalledWebhook(repositoryID: Int64, remoteID: String, url: String, events: [String], secret: String, vault: Vault,
+                                     now: Date) throws -> WebhookSubscription {
         try write { db in
             try db.execute(sql: "DELETE FROM webhook_subscriptions WHERE repository_id = ? AND url = ?", arguments: [repositoryID, url])
         }
-        return try addWebhookSubscription(repositoryID: repositoryID, remoteID: remoteID, url: url, secret: secret, vault: vault, now: now)
+        return try addWebhookSubscription(repositoryID: repositoryID, remoteID: remoteID, url: url, events: events, secret: secret, vault: vault, now: now)
     }
 
     public func deleteWebhookSubscription(id: Int64) throws {
@@ -143,7 +145,7 @@ extension Store {
     /// A verified delivery that is not a push: its id (so a retry is recognised) and that the hook
     /// delivers. False when the id was stored before.
     @discardableResult
-    public func recordIgnoredDelivery(id: String, provider: ProviderKind, eventKey: String, hookID: Int64, now: Date) throws -> Bool {
+    public func recordIgnoredDelivery(id: String, provider: ProviderKind, event eventKey: String, hookID: Int64, now: Date) throws -> Bool {
         try write { db in
             var delivery = WebhookDelivery(subscriptionID: hookID, provider: provider, requestID: id, eventKey: eventKey, outcome: .ignored, receivedAt: now)
             try delivery.insert(db, onConflict: .ignore)
@@ -155,10 +157,14 @@ extension Store {
 
     /// Who proved a delivery: its id and the hook whose secret verified it.
     public struct DeliveryProof: Sendable, Equatable {
-        public var id: String
+        /// nil where the provider sent none (its dialect says whether it must).
+        public var id: String?
         public var hookID: Int64
+        /// The provider's name for the event (`repo:push`), recorded with the id.
+        public var event: String
 
-        public init(id: String, hookID: Int64) {
+        public init(id: String?, hookID: Int64, event: String) {
+            self.event = event
             self.id = id
             self.hookID = hookID
         }
@@ -175,16 +181,16 @@ extension Store {
     /// deleted), change events, the delivery id, the hooks' health, and a confirming refresh of
     /// the repository queued for the engine. One transaction: a delivery counts as received only
     /// once its change is stored.
-    public func applyPush(_ event: BitbucketPushEvent, toRepository repositoryID: Int64, proof: DeliveryProof? = nil, now: Date) throws -> PushOutcome {
+    public func applyPush(_ event: PushEvent, toRepository repositoryID: Int64, proof: DeliveryProof? = nil, now: Date) throws -> PushOutcome {
         let outcome = try write { db -> PushOutcome? in
             guard let row = try Row.fetchOne(db, sql: """
                 SELECT r.id, r.slug, w.slug AS ws, a.provider FROM repositories r
                 JOIN workspaces w ON w.id = r.workspace_id JOIN accounts a ON a.id = w.account_id
                 WHERE r.id = ?
                 """, arguments: [repositoryID]) else { return nil }
-            if let proof {
+            if let proof, let id = proof.id {
                 let provider: ProviderKind = row["provider"]
-                var delivery = WebhookDelivery(subscriptionID: proof.hookID, provider: provider, requestID: proof.id, eventKey: "repo:push",
+                var delivery = WebhookDelivery(subscriptionID: proof.hookID, provider: provider, requestID: id, eventKey: proof.event,
                                                outcome: .accepted, receivedAt: now)
                 try delivery.insert(db, onConflict: .ignore)
                 guard db.changesCount > 0 else { return .duplicate }

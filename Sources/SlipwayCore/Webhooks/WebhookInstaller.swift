@@ -2,12 +2,11 @@ import Foundation
 import SlipwayHTTP
 import SlipwayProviders
 
-/// Installs and removes Slipway's `repo:push` hooks on a provider (DigitalOcean App Platform's
+/// Installs and removes Slipway's push hooks on a provider (DigitalOcean App Platform's
 /// way: one hook per repository, admin needed, every delivery signed). Installing is idempotent:
 /// a hook already there with a secret Slipway holds is kept; one on the same URL whose secret was
 /// lost (a fresh store) is replaced, so the receiver can verify what arrives.
 public struct WebhookInstaller: Sendable {
-    public static let events = ["repo:push"]
     public static let description = "Slipway: push updates"
 
     /// A repository as the mirror knows it.
@@ -76,7 +75,7 @@ public struct WebhookInstaller: Sendable {
         let known = try store.webhookSubscriptions(repositoryID: repositoryID).first { $0.url == url && $0.installedBySlipway }
         let remote = try await call(target) { try await provider.hooks(workspace: target.workspaceSlug, repository: target.repository.slug) }
         if let known, let remoteID = known.remoteID, try store.hasWebhookSecret(subscriptionID: known.id!),
-           remote.contains(where: { $0.id == remoteID && $0.active && $0.hasSecret && $0.events.contains("repo:push") }) {
+           remote.contains(where: { $0.id == remoteID && $0.active && $0.hasSecret && Set(provider.webhookDialect.pushEvents).isSubset(of: $0.events) }) {
             return .unchanged(known)
         }
         // Hooks on this URL whose secret Slipway does not hold would only be refused: replaced.
@@ -86,10 +85,10 @@ public struct WebhookInstaller: Sendable {
         let secret = makeSecret()
         let created = try await call(target) {
             try await provider.createHook(workspace: target.workspaceSlug, repository: target.repository.slug, url: url, secret: secret,
-                                          events: Self.events, description: Self.description)
+                                          events: provider.webhookDialect.pushEvents, description: Self.description)
         }
         do {
-            let saved = try store.saveInstalledWebhook(repositoryID: repositoryID, remoteID: created.id, url: url, secret: secret,
+            let saved = try store.saveInstalledWebhook(repositoryID: repositoryID, remoteID: created.id, url: url, events: provider.webhookDialect.pushEvents, secret: secret,
                                                        vault: try openVault(), now: now())
             return .installed(saved)
         } catch {

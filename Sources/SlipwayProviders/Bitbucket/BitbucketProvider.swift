@@ -37,6 +37,7 @@ public struct BitbucketProvider: GitProvider, WorkspaceDetails, RepositoryDiscov
         webLinks: WebLinks(workspace: { web, slug in "\(web)/\(WebLinks.escaped(slug))" },
                            branch: { repository, name in "\(repository)/branch/\(WebLinks.escaped(name))" },
                            commit: { repository, hash in "\(repository)/commits/\(hash)" }),
+        webhookDialect: BitbucketWebhookDialect(),
         make: { connection in
             var provider = BitbucketProvider(apiURL: connection.apiURL, webURL: connection.webURL, credential: connection.credential,
                                              http: connection.http, budgetCredential: connection.budgetCredential)
@@ -160,6 +161,8 @@ public struct BitbucketProvider: GitProvider, WorkspaceDetails, RepositoryDiscov
         return ProviderUser(id: id, username: user.nickname ?? user.username ?? user.displayName ?? id,
                             displayName: user.displayName, scopes: scopes)
     }
+
+    public var webhookDialect: any WebhookDialect { BitbucketWebhookDialect() }
 
     /// `/user/emails` lists confirmed and unconfirmed addresses: the primary one counts only once
     /// confirmed. Without the `email` scope (401/403) there is no address to show, and no error.

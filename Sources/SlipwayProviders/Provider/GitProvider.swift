@@ -181,6 +181,8 @@ public protocol UserEmails: GitProvider {
 
 /// Push webhooks on repositories.
 public protocol WebhookHosting: GitProvider {
+    /// How the hooks it makes deliver (route, events, proof).
+    var webhookDialect: any WebhookDialect { get }
     /// Webhooks of a repository (admin needed).
     func hooks(workspace: String, repository: String) async throws -> [ProviderHook]
     /// Creates a webhook that signs its deliveries with `secret`.

@@ -84,6 +84,8 @@ public struct ProviderDescriptor: Sendable {
     /// What is wrong with an `--api-url`, before any request.
     public var apiURLProblem: @Sendable (String) -> String?
     public var webLinks: WebLinks
+    /// How its push webhooks are delivered; nil where it has none (public Git).
+    public var webhookDialect: (any WebhookDialect)?
     public var make: @Sendable (ProviderConnection) -> any GitProvider
 }
 
@@ -94,4 +96,7 @@ public enum ProviderRegistry {
     public static func descriptor(for kind: ProviderKind) -> ProviderDescriptor? {
         descriptors.first { $0.kind == kind }
     }
+
+    /// Every provider's webhook dialect: the receiver serves one route each.
+    public static var webhookDialects: [any WebhookDialect] { descriptors.compactMap(\.webhookDialect) }
 }

@@ -34,14 +34,15 @@ public enum WebhookApplyOutcome: Sendable, Equatable {
 public protocol WebhookHandling: Sendable {
     /// The repository a payload names, read at each delivery (a hook another process installed
     /// a moment ago verifies at once). Throws when the store cannot answer (the provider retries).
-    func repository(fullName: String, uuid: String?) async throws -> WebhookRepositoryLookup
-    /// Whether a delivery id was stored before.
-    func isDuplicate(deliveryID: String) async throws -> Bool
+    func repository(provider: ProviderKind, _ named: DeliveryRepository) async throws -> WebhookRepositoryLookup
+    /// Whether this provider's delivery id was stored before.
+    func isDuplicate(provider: ProviderKind, deliveryID: String) async throws -> Bool
     /// Stores a verified delivery that is not a push (its id, so a retry is recognised).
-    func ignored(deliveryID: String, eventKey: String, repositoryID: Int64, hookID: Int64) async throws
+    func ignored(provider: ProviderKind, deliveryID: String, event: String, repositoryID: Int64, hookID: Int64) async throws
     /// A verified push to that repository, proved by that hook: the new heads, the delivery id
-    /// and a confirming fetch in one transaction. Throws when it could not be stored.
-    func apply(_ event: BitbucketPushEvent, repositoryID: Int64, hookID: Int64, deliveryID: String) async throws -> WebhookApplyOutcome
+    /// (when the provider sent one) and a confirming fetch in one transaction. Throws when it
+    /// could not be stored.
+    func apply(_ event: PushEvent, name: String, repositoryID: Int64, hookID: Int64, deliveryID: String?) async throws -> WebhookApplyOutcome
     /// Why a delivery was refused (for the log; never a secret, and nothing stored).
     func rejected(_ reason: String, status: Int) async
 }

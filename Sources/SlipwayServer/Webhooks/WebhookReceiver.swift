@@ -4,13 +4,14 @@ import Logging
 import NIOCore
 import SlipwayProviders
 
-/// Bitbucket's webhook deliveries on `POST /webhooks/bitbucket`. The payload's repository (name
-/// and id together) must resolve to exactly one mirrored repository, and `X-Hub-Signature` must
-/// verify against a secret of Slipway's hooks on *that* repository; the push is applied to that
-/// same row. Bodies over 1 MiB → 413 (a `Content-Length` over it at once); a repeated
-/// `X-Request-UUID` → 200, ignored; events other than `repo:push` → 202; malformed JSON, a
-/// missing delivery id, or a name and id that disagree → 400; unverified → 401 and nothing
-/// changes; a push that could not be stored → 503, so the provider retries.
+/// Webhook deliveries, one route per provider dialect (`POST /webhooks/bitbucket` …). The
+/// payload's repository (name and id together) must resolve to exactly one mirrored repository of
+/// the route's provider, and the dialect's proof must verify against a secret of Slipway's hooks
+/// on *that* repository; the push is applied to that same row. Bodies over 1 MiB → 413 (a
+/// `Content-Length` over it at once); a repeated delivery id → 200, ignored; events that are not
+/// pushes → 202; malformed JSON, a missing mandatory delivery id, or a name and id that disagree
+/// → 400; unverified → 401 and nothing changes; a push that could not be stored → 503, so the
+/// provider retries.
 public final class WebhookReceiver: Sendable {
     public static let maxBody = 1 << 20
 
@@ -53,7 +54,7 @@ public final class WebhookReceiver: Sendable {
     }
 
     /// Listens on `host:port` (0 picks a free port).
-    public static func start(host: String, port: Int, handler: any WebhookHandling, health: (any HealthReporting)? = nil, limits: Limits = Limits(),
+    public static func start(host: String, port: Int, dialects: [any WebhookDialect], handler: any WebhookHandling, health: (any HealthReporting)? = nil, limits: Limits = Limits(),
                              logger: Logger = Logger(label: "slipway.webhooks") { _ in SwiftLogNoOpLogHandler() }) async throws -> WebhookReceiver {
         let router = Router()
         if let health {
@@ -63,26 +64,28 @@ public final class WebhookReceiver: Sendable {
                                 body: .init(byteBuffer: ByteBuffer(string: report.json + "\n")))
             }
         }
-        router.post(RouterPath(stringLiteral: String(ServerRoutes.bitbucketWebhook.dropFirst()))) { request, _ -> Response in
-            var request = request
-            let outcome: Outcome
-            if let declared = request.headers[.contentLength].flatMap(Int.init), declared > maxBody {
-                // Refused before a byte of the body is read.
-                outcome = await refuse(413, "payload too large", handler: handler)
-            } else {
-                do {
-                    let buffer = try await request.collectBody(upTo: maxBody)
-                    var headers: [String: String] = [:]
-                    for field in request.headers { headers[field.name.canonicalName] = field.value }
-                    outcome = await handle(headers: headers, body: Data(buffer: buffer), handler: handler)
-                } catch {
+        for dialect in dialects {
+            router.post(RouterPath(stringLiteral: String(dialect.route.dropFirst()))) { request, _ -> Response in
+                var request = request
+                let outcome: Outcome
+                if let declared = request.headers[.contentLength].flatMap(Int.init), declared > maxBody {
+                    // Refused before a byte of the body is read.
                     outcome = await refuse(413, "payload too large", handler: handler)
+                } else {
+                    do {
+                        let buffer = try await request.collectBody(upTo: maxBody)
+                        var headers: [String: String] = [:]
+                        for field in request.headers { headers[field.name.canonicalName] = field.value }
+                        outcome = await handle(dialect: dialect, headers: headers, body: Data(buffer: buffer), handler: handler)
+                    } catch {
+                        outcome = await refuse(413, "payload too large", handler: handler)
+                    }
                 }
+                var headers: HTTPFields = [.contentType: "text/plain; charset=utf-8"]
+                if outcome.status == 413 { headers[.connection] = "close" }
+                return Response(status: .init(code: outcome.status), headers: headers,
+                                body: .init(byteBuffer: ByteBuffer(string: outcome.text + "\n")))
             }
-            var headers: HTTPFields = [.contentType: "text/plain; charset=utf-8"]
-            if outcome.status == 413 { headers[.connection] = "close" }
-            return Response(status: .init(code: outcome.status), headers: headers,
-                            body: .init(byteBuffer: ByteBuffer(string: outcome.text + "\n")))
         }
         let connections = ConnectionCount()
         let started = PortSignal()
@@ -105,31 +108,23 @@ public final class WebhookReceiver: Sendable {
         await serving.stop()
     }
 
-    /// Just enough of any delivery to find its repository.
-    private struct Named: Decodable {
-        struct Repository: Decodable {
-            var full_name: String
-            var uuid: String?
-        }
-        var repository: Repository
-    }
-
     private static func refuse(_ status: Int, _ reason: String, handler: any WebhookHandling) async -> Outcome {
         await handler.rejected(reason, status: status)
         return Outcome(status: status, text: reason)
     }
 
     /// The rules, without a socket (headers lowercased).
-    public static func handle(headers: [String: String], body: Data, handler: any WebhookHandling) async -> Outcome {
+    public static func handle(dialect: any WebhookDialect, headers: [String: String], body: Data, handler: any WebhookHandling) async -> Outcome {
         func refuse(_ status: Int, _ reason: String) async -> Outcome { await Self.refuse(status, reason, handler: handler) }
         guard body.count <= maxBody else { return await refuse(413, "payload too large") }
-        guard let named = try? JSONDecoder().decode(Named.self, from: body) else {
-            return await refuse(400, "malformed JSON: no repository.full_name")
+        guard let named = dialect.repository(in: body) else {
+            return await refuse(400, "malformed JSON: no repository named")
         }
-        let fullName = named.repository.full_name
+        let fullName = named.fullName
+        let provider = dialect.provider
         let lookup: WebhookRepositoryLookup
         do {
-            lookup = try await handler.repository(fullName: fullName, uuid: named.repository.uuid)
+            lookup = try await handler.repository(provider: provider, named)
         } catch {
             return await refuse(503, "cannot read the mirror now; retry")
         }
@@ -145,33 +140,38 @@ public final class WebhookReceiver: Sendable {
             hooks = secrets
         }
         guard !hooks.isEmpty else { return await refuse(401, "no Slipway hook on \(fullName)") }
-        guard let signature = headers["x-hub-signature"] else { return await refuse(401, "unsigned delivery for \(fullName)") }
-        guard let proof = hooks.first(where: { WebhookSignature.isValid(body: body, header: signature, secret: $0.secret) }) else {
+        guard dialect.hasProof(headers) else { return await refuse(401, "unsigned delivery for \(fullName)") }
+        guard let proof = hooks.first(where: { dialect.verifies(body: body, headers: headers, secret: $0.secret) }) else {
             return await refuse(401, "bad signature for \(fullName)")
         }
-        // Verified from here on. Bitbucket always sends a delivery id; without one a retry
-        // could not be told from a new push.
-        guard let deliveryID = BitbucketWebhookDialect.deliveryID(headers) else {
-            return await refuse(400, "no X-Request-UUID header")
+        // Verified from here on. Where the provider always sends a delivery id, one without it
+        // is not the provider's: a retry could not be told from a new push.
+        let deliveryID = dialect.deliveryID(headers)
+        if deliveryID == nil, dialect.deliveryIDRequired {
+            return await refuse(400, "no \(dialect.deliveryIDHeader) header")
         }
-        let eventKey = headers["x-event-key"] ?? ""
+        let event = dialect.eventName(headers) ?? ""
         do {
-            if try await handler.isDuplicate(deliveryID: deliveryID) { return Outcome(status: 200, text: "already received") }
-            guard eventKey == "repo:push" else {
-                try await handler.ignored(deliveryID: deliveryID, eventKey: eventKey, repositoryID: repositoryID, hookID: proof.hookID)
-                return Outcome(status: 202, text: "ignored: \(eventKey.isEmpty ? "no event key" : eventKey)")
+            if let deliveryID, try await handler.isDuplicate(provider: provider, deliveryID: deliveryID) {
+                return Outcome(status: 200, text: "already received")
+            }
+            guard dialect.isPush(event) else {
+                if let deliveryID {
+                    try await handler.ignored(provider: provider, deliveryID: deliveryID, event: event, repositoryID: repositoryID, hookID: proof.hookID)
+                }
+                return Outcome(status: 202, text: "ignored: \(event.isEmpty ? "no event name" : event)")
             }
         } catch {
             return await refuse(503, "cannot store the delivery now; retry")
         }
-        let event: BitbucketPushEvent
+        let push: PushEvent
         do {
-            event = try BitbucketPushEvent.decode(body)
+            push = try dialect.decodePush(body)
         } catch {
             return await refuse(400, error.description)
         }
         do {
-            switch try await handler.apply(event, repositoryID: repositoryID, hookID: proof.hookID, deliveryID: deliveryID) {
+            switch try await handler.apply(push, name: event, repositoryID: repositoryID, hookID: proof.hookID, deliveryID: deliveryID) {
             case .duplicate: return Outcome(status: 200, text: "already received")
             case let .applied(count): return Outcome(status: 200, text: "applied \(count) change\(count == 1 ? "" : "s")")
             }

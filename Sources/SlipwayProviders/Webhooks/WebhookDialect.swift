@@ -1,0 +1,38 @@
+import Foundation
+
+/// The repository a delivery names, read before anything verifies (to find whose secret proves it).
+public struct DeliveryRepository: Sendable, Equatable {
+    public var fullName: String
+    public var id: String?
+
+    public init(fullName: String, id: String?) {
+        self.fullName = fullName
+        self.id = id
+    }
+}
+
+/// How one provider delivers webhooks: where the receiver takes them, how a delivery proves
+/// itself, which header names it (and whether every delivery carries one), which events are
+/// pushes, and how a push payload decodes into a `PushEvent`. The receiver and the installer
+/// know only this; header names, event names and payload shapes stay in the adapter.
+public protocol WebhookDialect: Sendable {
+    var provider: ProviderKind { get }
+    /// The receiver's route (`/webhooks/bitbucket`); hooks point there.
+    var route: String { get }
+    /// What an installed hook subscribes to.
+    var pushEvents: [String] { get }
+    /// As the provider spells it (for messages); headers are looked up lowercased.
+    var deliveryIDHeader: String { get }
+    /// Whether a delivery without an id is refused (else it is applied without retry detection).
+    var deliveryIDRequired: Bool { get }
+    /// Headers are lowercased.
+    func deliveryID(_ headers: [String: String]) -> String?
+    func eventName(_ headers: [String: String]) -> String?
+    func isPush(_ event: String) -> Bool
+    /// Whether the delivery carries a proof at all (a signature or a token).
+    func hasProof(_ headers: [String: String]) -> Bool
+    /// Whether its proof holds under `secret`, compared in constant time.
+    func verifies(body: Data, headers: [String: String], secret: String) -> Bool
+    func repository(in body: Data) -> DeliveryRepository?
+    func decodePush(_ body: Data) throws(PushEvent.DecodingError) -> PushEvent
+}
