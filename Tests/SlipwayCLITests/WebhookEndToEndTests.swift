@@ -49,7 +49,7 @@ struct WebhookEndToEndTests {
 
         let installed = try await runner.runAsync(["webhooks", "install", path, "--url", "http://\(address)"])
         #expect(installed.status == 0, "\(installed.stderr)")
-        #expect(installed.stderr.contains("installed a repo:push webhook on \(path) → http://\(address)/webhooks/bitbucket"), "\(installed.stderr)")
+        #expect(installed.stderr.contains("installed a push webhook on \(path) → http://\(address)/webhooks/bitbucket"), "\(installed.stderr)")
         let again = try await runner.runAsync(["webhooks", "install", path, "--url", "http://\(address)"])
         #expect(again.status == 0)
         #expect(again.stderr.contains("already installed"), "\(again.stderr)")

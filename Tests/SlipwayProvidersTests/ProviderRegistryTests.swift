@@ -21,6 +21,13 @@ struct ProviderRegistryTests {
         #expect(ProviderRegistry.descriptor(for: .github) == nil, "not linkable in this build")
     }
 
+    @Test("Bitbucket's own rate-limit header (X-RateLimit-NearLimit) is read by its adapter, with the common ones")
+    func nearLimit() {
+        let headers = HTTPHeaders([("X-RateLimit-Limit", "1000"), ("X-RateLimit-NearLimit", "true")])
+        #expect(BitbucketProvider.rateLimitHeaders(headers) == RateLimitHeaders(limit: 1000, nearLimit: true))
+        #expect(BitbucketProvider.rateLimitHeaders(HTTPHeaders([("X-RateLimit-NearLimit", "false")])) == RateLimitHeaders(nearLimit: false))
+    }
+
     @Test("the adapter it makes has Bitbucket's capabilities, and git's Basic credentials use its user names")
     func adapter() throws {
         let entry = try #require(ProviderRegistry.descriptor(for: .bitbucket))

@@ -23,8 +23,8 @@ struct LinkCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The provider: bitbucket.") var provider: ProviderKind
-    @Option(name: .customLong("api-url"), help: "REST base URL (default https://api.bitbucket.org/2.0).") var apiURL: String?
-    @Option(name: .customLong("web-url"), help: "Web base URL, for OAuth pages and links (default https://bitbucket.org).") var webURL: String?
+    @Option(name: .customLong("api-url"), help: "REST base URL (default: \(LinkCommand.defaults(\.defaultAPIURL))).") var apiURL: String?
+    @Option(name: .customLong("web-url"), help: "Web base URL, for OAuth pages and links (default: \(LinkCommand.defaults(\.defaultWebURL))).") var webURL: String?
     @Option(help: "An access token (workspace, project or repository token).") var token: String?
     @Option(name: .customLong("token-file"), help: ArgumentHelp("Read the token from FILE ('-' for stdin).", valueName: "FILE"))
     var tokenFile: String?
@@ -39,6 +39,11 @@ struct LinkCommand: AsyncParsableCommand {
     @Option(name: .customLong("client-secret"), help: "OAuth consumer secret ('-' reads it from stdin).") var clientSecret: String?
     @Option(help: ArgumentHelp("With --oauth: give up after this many seconds without an authorization.", valueName: "SECONDS"))
     var timeout: Double = 300
+
+    /// Each linkable provider's default, as its adapter states it (`bitbucket: https://…`).
+    static func defaults(_ url: KeyPath<ProviderDescriptor, String>) -> String {
+        ProviderRegistry.descriptors.map { "\($0.kind.rawValue): \($0[keyPath: url])" }.joined(separator: ", ")
+    }
 
     /// The one way of authenticating the flags chose.
     var authKind: AuthKind? {

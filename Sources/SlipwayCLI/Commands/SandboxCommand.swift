@@ -1,6 +1,7 @@
 import Dispatch
 import ArgumentParser
 import Foundation
+import SlipwayProviders
 import SlipwaySandbox
 
 struct SandboxCommand: AsyncParsableCommand {
@@ -80,7 +81,7 @@ struct SandboxCommand: AsyncParsableCommand {
         let banner = """
             Slipway sandbox on \(server.origin) (seed \(seed)): \(world.workspaces) workspaces, \(world.repositories) repositories, \(world.branches) branches
               API    \(server.apiURL)
-              git    \(server.origin)/git/WORKSPACE/REPO.git  (user x-token-auth)
+              git    \(server.origin)/git/WORKSPACE/REPO.git  (user \(BitbucketProvider.descriptor.gitUsername(.bearer(token))))
               token  \(token)
               oauth  consumer key \(server.service.consumer.key), secret \(server.service.consumer.secret) (tokens live \(tokenLifetime) s)
               link   echo \(token) | \(server.linkCommand)

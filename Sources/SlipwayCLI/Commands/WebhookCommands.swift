@@ -48,7 +48,7 @@ struct WebhooksCommand: AsyncParsableCommand {
     }
 
     struct Install: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "install", abstract: "Install a repo:push webhook (admin needed).")
+        static let configuration = CommandConfiguration(commandName: "install", abstract: "Install a push webhook (admin needed).")
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var target: Target
@@ -72,7 +72,7 @@ struct WebhooksCommand: AsyncParsableCommand {
             }
             switch try await WebhooksCommand.installer(context, account: account).install(target, url: hookURL) {
             case .installed:
-                Terminal.error("installed a repo:push webhook on \(target.path) → \(hookURL)")
+                Terminal.error("installed a push webhook on \(target.path) → \(hookURL)")
             case .unchanged:
                 Terminal.error("the webhook on \(target.path) is already installed (→ \(hookURL)); nothing changed")
             }

@@ -207,9 +207,6 @@ public struct RateLimitHeaders: Sendable, Equatable {
         if let reset = int("x-ratelimit-reset", "ratelimit-reset"), reset > 1_000_000_000 {
             result.resetAt = Date(timeIntervalSince1970: TimeInterval(reset))
         }
-        if let near = headers["x-ratelimit-nearlimit"] {
-            result.nearLimit = near.trimmingCharacters(in: .whitespaces).lowercased() == "true"
-        }
         return result
     }
 }

@@ -123,7 +123,7 @@ public final class HTTPClient: Sendable {
         try await spendToken(key, limits: limits, lane: request.lane, deadline: deadline, host: host)
 
         let response = try await exchange(request)
-        let headers = RateLimitHeaders.parse(response.headers)
+        let headers = request.rateLimitHeaders?(response.headers) ?? RateLimitHeaders.parse(response.headers)
         let now = clock.now
         if response.status == 429 || request.isRateLimit?(response) == true {
             let retryAfter = response.headers["Retry-After"].flatMap { RetryAfter.parse($0, now: now) }

@@ -81,6 +81,9 @@ public struct HTTPRequest: Sendable {
     /// `x-ratelimit-remaining: 0`, a "secondary rate limit" message): the adapter knows them; the
     /// client then pauses the credential as for a 429 instead of reporting "forbidden".
     public var isRateLimit: (@Sendable (HTTPResponse) -> Bool)?
+    /// How the provider states its count, where it says more than the common `X-RateLimit-*` /
+    /// `RateLimit-*` headers (nil: `RateLimitHeaders.parse`).
+    public var rateLimitHeaders: (@Sendable (HTTPHeaders) -> RateLimitHeaders)?
     /// Asked with `If-None-Match` / `If-Modified-Since` from the last answer under this key; a
     /// 304 comes back as the response (status 304: unchanged).
     public var conditional: ConditionalRequest?

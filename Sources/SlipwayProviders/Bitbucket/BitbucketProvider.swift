@@ -54,6 +54,15 @@ public struct BitbucketProvider: GitProvider, WorkspaceDetails, RepositoryDiscov
         return HTTPError.providerMessage(response.body).lowercased().contains("rate limit")
     }
 
+    /// The common headers, plus Bitbucket's `X-RateLimit-NearLimit` (true below 20 % left).
+    @Sendable public static func rateLimitHeaders(_ headers: HTTPHeaders) -> RateLimitHeaders {
+        var result = RateLimitHeaders.parse(headers)
+        if let near = headers["X-RateLimit-NearLimit"] {
+            result.nearLimit = near.trimmingCharacters(in: .whitespaces).lowercased() == "true"
+        }
+        return result
+    }
+
     /// What is wrong with an `--api-url`, before any request: Bitbucket's REST base ends in `/2.0`.
     @Sendable public static func apiURLProblem(_ url: String) -> String? {
         var path = URLComponents(string: url)?.path ?? ""
@@ -84,6 +93,7 @@ public struct BitbucketProvider: GitProvider, WorkspaceDetails, RepositoryDiscov
         // The lane and the deadline come with the call (RequestContext), not from the adapter.
         var request = HTTPRequest(url: url, headers: headers, budget: budget, lane: RequestContext.current.lane)
         request.isRateLimit = Self.isRateLimit
+        request.rateLimitHeaders = Self.rateLimitHeaders
         request.credentialOrigins = credentialOrigins
         return request
     }

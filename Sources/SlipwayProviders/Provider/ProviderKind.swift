@@ -23,25 +23,11 @@ public enum ProviderKind: String, Sendable, Codable, CaseIterable, Comparable {
         }
     }
 
-    /// The REST base a new link uses unless `--api-url` says otherwise.
-    public var defaultAPIURL: String {
-        switch self {
-        case .bitbucket: "https://api.bitbucket.org/2.0"
-        case .github: "https://api.github.com"
-        case .gitlab: "https://gitlab.com/api/v4"
-        case .git: ""
-        }
-    }
+    /// The REST base a new link uses unless `--api-url` says otherwise (the adapter's default).
+    public var defaultAPIURL: String { ProviderRegistry.descriptor(for: self)?.defaultAPIURL ?? "" }
 
     /// The web base (OAuth pages, links shown to the user) unless `--web-url` says otherwise.
-    public var defaultWebURL: String {
-        switch self {
-        case .bitbucket: "https://bitbucket.org"
-        case .github: "https://github.com"
-        case .gitlab: "https://gitlab.com"
-        case .git: ""
-        }
-    }
+    public var defaultWebURL: String { ProviderRegistry.descriptor(for: self)?.defaultWebURL ?? "" }
 
     public static func < (lhs: ProviderKind, rhs: ProviderKind) -> Bool {
         allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
