@@ -94,7 +94,8 @@ public final class StoreSource: DashboardSource, @unchecked Sendable {
             return (window.total, window.rows.map(Item.app))
         case let .deployments(appID):
             let window = try store.deploymentWindow(appID: appID, query)
-            return (window.total, window.rows.map(Item.deployment))
+            let steps = try store.steps(deploymentIDs: window.rows.compactMap(\.id))
+            return (window.total, window.rows.map { Item.deployment($0, steps: steps[$0.id ?? 0] ?? []) })
         case let .log(deploymentID):
             let needle = query.filter.lowercased()
             var rows: [Item] = []

@@ -75,7 +75,8 @@ public enum Item: Sendable, Equatable {
     case commit(Commit)
     case account(AccountCard)
     case app(Store.AppRow)
-    case deployment(Deployment)
+    /// With its steps (fetch, checkout, build, deploy), each with its times.
+    case deployment(Deployment, steps: [DeploymentStep] = [])
     /// A line of output; `part` > 0 for the rows a wrapped long line continues on.
     case logLine(number: Int, part: Int = 0, stream: LogStream, text: String, lines: Int = 0)
 
@@ -89,7 +90,7 @@ public enum Item: Sendable, Equatable {
         case let .branch(b): "\(provider)/\(b.workspaceSlug)/\(b.repositorySlug)/\(b.branch.name)"
         case let .commit(c): "\(branchPath)@\(c.hash)"
         case let .app(row): "app:\(row.app.name)"
-        case let .deployment(d): "deployment:\(d.id ?? 0)"
+        case let .deployment(d, _): "deployment:\(d.id ?? 0)"
         case let .logLine(number, part, _, _, _): "\(branchPath)#\(number).\(part)"
         }
     }
@@ -104,7 +105,7 @@ public enum Item: Sendable, Equatable {
         case let .branch(b): "branch:\(b.branch.id ?? 0)"
         case let .commit(c): "commit:\(c.id ?? 0)"
         case let .app(row): "app:\(row.app.id ?? 0)"
-        case let .deployment(d): "deployment:\(d.id ?? 0)"
+        case let .deployment(d, _): "deployment:\(d.id ?? 0)"
         case let .logLine(number, part, _, _, _): "line:\(number).\(part)"
         }
     }
@@ -119,7 +120,7 @@ public enum Item: Sendable, Equatable {
         case let .branch(b): b.branch.name
         case let .commit(c): String(c.hash.prefix(7))
         case let .app(row): row.app.name
-        case let .deployment(d): "#\(d.id ?? 0)"
+        case let .deployment(d, _): "#\(d.id ?? 0)"
         case let .logLine(number, _, _, _, _): "line \(number)"
         }
     }

@@ -451,7 +451,7 @@ public struct Reducer: Sendable {
             return [.reload(depth: state.stack.count - 1), .refresh(path: path, description: "commits of \(path)")]
         case let .app(row):
             next = Level(kind: .deployments(appID: row.app.id!), title: row.app.name, path: "app:\(row.app.name)", provider: "")
-        case let .deployment(deployment):
+        case let .deployment(deployment, _):
             var log = Level(kind: .log(deploymentID: deployment.id!), title: "#\(deployment.id!) log", path: "deployment:\(deployment.id!)", provider: "")
             log.followTail = true
             state.stack.append(log)
@@ -527,7 +527,7 @@ public struct Reducer: Sendable {
     /// The deployment `x` would cancel: the selected one, or an app row's latest, when queued or running.
     static func cancellable(_ state: DashboardState) -> Deployment? {
         switch state.current.selectedItem {
-        case let .deployment(deployment)? where deployment.phase.isInProgress: deployment
+        case let .deployment(deployment, _)? where deployment.phase.isInProgress: deployment
         case let .app(row)? where row.latest?.phase.isInProgress == true: row.latest
         default: nil
         }
@@ -571,7 +571,7 @@ public struct Reducer: Sendable {
         switch item {
         case let .branch(row): text = row.branch.headHash
         case let .commit(commit): text = commit.hash
-        case let .deployment(deployment): text = deployment.commitHash
+        case let .deployment(deployment, _): text = deployment.commitHash
         case let .logLine(_, _, _, line, _): text = line
         case let .account(card): text = AccountText.relinkCommand(card.overview.account)
         default:

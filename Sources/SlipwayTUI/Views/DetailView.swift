@@ -50,13 +50,16 @@ struct DetailView {
                 if let error = latest.reason { lines.append(Line(label: "reason", value: clean(error))) }
             }
             return lines
-        case let .deployment(d):
+        case let .deployment(d, steps):
             var lines = [Line(label: "deployment", value: "#\(d.id ?? 0) \(d.phase.rawValue)"),
                          Line(label: "commit", value: d.commitHash),
                          Line(label: "cause", value: clean(d.cause)),
                          Line(label: "started", value: "\(JSONOutput.timestamp(d.createdAt)) (\(Age.ago(d.createdAt, now: now)) ago)")]
             if let finished = d.finishedAt { lines.append(Line(label: "took", value: Age.elapsed(finished.timeIntervalSince(d.createdAt)))) }
             if let error = d.reason { lines.append(Line(label: "reason", value: clean(error))) }
+            for step in steps {
+                lines.append(Line(label: step.name, value: stepText(step, now: now)))
+            }
             lines.append(Line(label: "logs", value: "enter opens them; slipway logs \(d.id ?? 0) --follow"))
             return lines
         case let .logLine(number, _, stream, text, _):
@@ -113,6 +116,15 @@ struct DetailView {
         }
         lines.append(Line(label: a.status == .needsRelink ? "relink now" : "relink", value: AccountText.relinkCommand(a) + "  (y copies it)"))
         return lines
+    }
+
+    /// `succeeded in 4.2s`, `running for 12s`, `pending`.
+    static func stepText(_ step: DeploymentStep, now: Date) -> String {
+        switch (step.startedAt, step.finishedAt) {
+        case let (start?, end?): "\(step.status.rawValue) in \(Age.elapsed(end.timeIntervalSince(start)))"
+        case let (start?, nil): "\(step.status.rawValue) for \(Age.elapsed(now.timeIntervalSince(start)))"
+        default: step.status.rawValue
+        }
     }
 
     /// `delivering · last push 2m ago`, `failing since 5m: …`, or how to get one.

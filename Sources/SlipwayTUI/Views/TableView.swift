@@ -189,7 +189,7 @@ struct TableView {
                     // The latest deployment's number and phase: not a verdict on the live commit.
                     latest.map { "#\($0.id ?? 0) " + phaseText($0.phase, spinner: spinner) } ?? "never deployed", Age.ago(latest?.createdAt, now: now),
                     latest.map { took($0, now: now) } ?? "-"]
-        case let .deployment(d):
+        case let .deployment(d, _):
             return ["#\(d.id ?? 0)", String(d.commitHash.prefix(7)), phaseText(d.phase, spinner: spinner), clean(d.cause + (d.reason.map { ": \($0)" } ?? "")),
                     Age.ago(d.createdAt, now: now), took(d, now: now)]
         case let .logLine(number, part, _, text, _):
