@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 import SlipwayCore
 import SlipwayHTTP
@@ -61,6 +62,17 @@ struct DaemonTests {
             try await heads(runner, "bitbucket/\(ws)/\(slug)") == server.service.branches(workspace: ws, repository: slug)
         }
         #expect(seen)
+
+        // With the engine running, opening a branch asks it for the new commits (it alone writes
+        // the mirror): one refresh command from this CLI, and the commits are listed.
+        let branchName = try #require(server.service.branches(workspace: ws, repository: slug).keys.sorted().first)
+        let opened = try await runner.runAsync(["ls", "bitbucket/\(ws)/\(slug)/\(branchName)", "--json"])
+        #expect(opened.status == 0 && opened.stderr.isEmpty, "\(opened.stderr)")
+        #expect(((try? JSONSerialization.jsonObject(with: Data(opened.stdout.utf8))) as? [[String: Any]])?.isEmpty == false)
+        let asked = try Store(path: home.path + "/slipway.db").read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM commands WHERE kind = 'refresh' AND requested_by LIKE 'cli:%' AND status = 'done'")
+        }
+        #expect(asked == 1)
 
         // With the engine running, sync --once asks it for the cycle.
         let once = try await runner.runAsync(["sync", "--once", "--json"])

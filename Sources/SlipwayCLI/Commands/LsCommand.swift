@@ -35,12 +35,24 @@ struct LsCommand: AsyncParsableCommand {
 
 extension LsCommand {
     /// Opening a branch fetches its new commits (on the interactive lane); offline, the stored
-    /// ones are shown with a warning.
+    /// ones are shown with a warning. Where an engine runs, it is asked to (the engine alone
+    /// writes the mirror); with none, this process takes its role for that one fetch.
     func refreshCommits(_ target: MirrorPath, context: CommandContext) async {
         guard let provider = target.provider, let ws = target.workspace, let name = target.branch,
               let account = try? context.store.account(for: provider), account.status == .ok,
               let repository = try? context.store.repository(at: target), let branch = try? context.store.branch(repositoryID: repository.id!, name: name)
         else { return }
+        let engine = EngineRequest(context: context)
+        if engine.engineRuns {
+            do {
+                if case .queued = try await engine.send(RefreshPayload(path: target.description), wait: 30) {
+                    Terminal.warning("showing stored commits; the engine has not fetched new ones yet")
+                }
+            } catch {
+                Terminal.warning("showing stored commits; fetching new ones failed: \(error)")
+            }
+            return
+        }
         do {
             let adapter = try ProviderFactory(context: context).provider(for: account)
             _ = try await RequestContext.run(lane: .interactive, deadline: Date().addingTimeInterval(30)) {
