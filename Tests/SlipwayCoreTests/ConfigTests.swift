@@ -11,7 +11,9 @@ struct ConfigTests {
         let c = loaded.config
         #expect(c.engine.budgetFraction == 0.8)
         #expect(c.engine.appPollSeconds == 30)
-        #expect(c.provider("bitbucket") == .init(requestsPerHour: 1000, gitRequestsPerHour: 60000, maxInFlight: 4))
+        #expect(c.provider("bitbucket") == .init(maxInFlight: 4))
+        // Unset allowances are the adapter's own.
+        #expect(c.allowances(.bitbucket) == (1000, 60000))
         #expect(c.webhooks.listen == "127.0.0.1:8787")
         #expect(c.webhooks.publicURL == "")
         #expect(c.deploy.maxParallel == 1)

@@ -34,9 +34,12 @@ enum EngineFactory {
         let factory = ProviderFactory(context: context)
         var settings = SyncEngine.Settings()
         settings.appPollInterval = TimeInterval(context.config.engine.appPollSeconds)
-        settings.concurrency = context.config.provider("bitbucket").maxInFlight
-        settings.restRequestsPerHour = context.config.provider("bitbucket").requestsPerHour
-        settings.gitRequestsPerHour = context.config.provider("bitbucket").gitRequestsPerHour
+        // Each provider's pacing from its [providers.NAME] table, its adapter's defaults under it.
+        for descriptor in ProviderRegistry.descriptors {
+            let allowances = context.config.allowances(descriptor.kind)
+            settings.perProvider[descriptor.kind] = .init(restRequestsPerHour: allowances.rest, gitRequestsPerHour: allowances.git,
+                                                          concurrency: context.config.provider(descriptor.kind.rawValue).maxInFlight)
+        }
         settings.budgetFraction = context.config.engine.budgetFraction
         settings.webhookSweepInterval = TimeInterval(context.config.webhooks.sweepSeconds)
         settings.webhookPublicURL = context.config.webhooks.publicURL

@@ -16,11 +16,13 @@ struct ProviderFactory {
         let config = context.config
         // Each budget is limited by its own provider's settings ([providers.NAME]).
         let providers = Dictionary(((try? context.store.accounts()) ?? []).compactMap { account in
-            account.id.map { (Account.budgetCredential($0), account.provider.rawValue) }
+            account.id.map { (Account.budgetCredential($0), account.provider) }
         }, uniquingKeysWith: { first, _ in first })
         configuration.limits = { key in
-            let provider = config.provider(providers[key.credential] ?? "")
-            return BudgetLimits(hourlyAllowance: key.kind == .rest ? provider.requestsPerHour : provider.gitRequestsPerHour,
+            let kind = providers[key.credential] ?? .bitbucket
+            let provider = config.provider(kind.rawValue)
+            let allowances = config.allowances(kind)
+            return BudgetLimits(hourlyAllowance: key.kind == .rest ? allowances.rest : allowances.git,
                                 perMinute: key.kind == .rest && provider.requestsPerMinute > 0 ? provider.requestsPerMinute : nil,
                                 fraction: config.engine.budgetFraction, maxInFlight: provider.maxInFlight)
         }
@@ -50,9 +52,9 @@ struct ProviderFactory {
         let host = URLPolicy.authority(of: account.apiURL) ?? ""
         let budgets = try StoreBudgetLedger(store: context.store).all()
         guard let bucket = budgets.first(where: { $0.key.credential == account.budgetCredential && $0.key.kind == .rest && $0.key.host == host })?.bucket else {
-            return SyncReport.RateLimit(limit: context.config.provider(account.provider.rawValue).requestsPerHour, remaining: nil, pausedUntil: nil)
+            return SyncReport.RateLimit(limit: context.config.allowances(account.provider).rest, remaining: nil, pausedUntil: nil)
         }
-        let limit = bucket.headerLimit ?? context.config.provider(account.provider.rawValue).requestsPerHour
+        let limit = bucket.headerLimit ?? context.config.allowances(account.provider).rest
         let paused = bucket.pausedUntil.flatMap { $0 > Date() ? $0 : nil }
         return SyncReport.RateLimit(limit: limit, remaining: bucket.headerRemaining ?? Int(bucket.tokens.rounded(.down)), pausedUntil: paused)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import SlipwayProviders
 
 /// Everything `config.toml` can set. Every key is optional; these are the defaults DESIGN.md
 /// gives, and the README documents each one.
@@ -11,10 +12,11 @@ public struct SlipwayConfig: Sendable, Equatable {
     }
 
     public struct Provider: Sendable, Equatable {
-        /// REST requests per hour; narrowed automatically by rate-limit headers.
-        public var requestsPerHour: Int = 1000
-        /// git smart-HTTP requests per hour (refs advertisements).
-        public var gitRequestsPerHour: Int = 60000
+        /// REST requests per hour; narrowed automatically by rate-limit headers. Nil: the
+        /// provider's adapter says (Bitbucket's 1,000).
+        public var requestsPerHour: Int?
+        /// git smart-HTTP requests per hour (refs advertisements). Nil: the adapter says.
+        public var gitRequestsPerHour: Int?
         /// REST requests per minute, where the provider limits a minute too (0: no such window).
         public var requestsPerMinute: Int = 0
         /// Concurrent requests per credential.
@@ -61,4 +63,12 @@ public struct SlipwayConfig: Sendable, Equatable {
     public init() {}
 
     public func provider(_ name: String) -> Provider { providers[name] ?? Provider() }
+
+    /// A provider's REST and git hourly allowances: the config's, else its adapter's defaults.
+    public func allowances(_ kind: ProviderKind) -> (rest: Int, git: Int) {
+        let configured = provider(kind.rawValue)
+        let descriptor = ProviderRegistry.descriptor(for: kind)
+        return (configured.requestsPerHour ?? descriptor?.restRequestsPerHour ?? 1000,
+                configured.gitRequestsPerHour ?? descriptor?.gitRequestsPerHour ?? 60000)
+    }
 }

@@ -15,10 +15,13 @@ public actor SyncEngine {
         public var sweepInterval: TimeInterval = 5
         /// The share of the git budget the sweep plans to spend; the rest is headroom.
         public var sweepShare = 0.75
-        /// Hourly allowances and the share the engine may spend, for planning intervals.
+        /// Hourly allowances and the share the engine may spend, for planning intervals: these
+        /// where `perProvider` names nothing for the account's provider.
         public var restRequestsPerHour = 1000
         public var gitRequestsPerHour = 60000
         public var budgetFraction = 0.8
+        /// Each provider's own allowances and concurrency (`[providers.NAME]`, else its adapter's defaults).
+        public var perProvider: [ProviderKind: Pacing] = [:]
         /// Repositories an app builds from: at least this often.
         public var appPollInterval: TimeInterval = 30
         /// The shortest time between two discovery pages of one workspace; a quarter of the REST
@@ -39,9 +42,25 @@ public actor SyncEngine {
         public var webhookListen = "127.0.0.1:8787"
 
         public init() {}
+
+        /// How fast one provider's accounts may be worked.
+        public struct Pacing: Sendable, Equatable {
+            public var restRequestsPerHour: Int
+            public var gitRequestsPerHour: Int
+            public var concurrency: Int
+
+            public init(restRequestsPerHour: Int, gitRequestsPerHour: Int, concurrency: Int) {
+                self.restRequestsPerHour = restRequestsPerHour
+                self.gitRequestsPerHour = gitRequestsPerHour
+                self.concurrency = concurrency
+            }
+        }
+
+        public func pacing(_ provider: ProviderKind) -> Pacing {
+            perProvider[provider] ?? Pacing(restRequestsPerHour: restRequestsPerHour, gitRequestsPerHour: gitRequestsPerHour, concurrency: concurrency)
+        }
     }
 
-    /// Builds the adapter for an account (credentials, budgets, lane).
     /// Builds the adapter for an account (credentials, budgets); lane and deadline come with
     /// each call (`RequestContext`).
     public typealias ProviderMaker = @Sendable (Account) throws -> any GitProvider
@@ -150,9 +169,9 @@ public actor SyncEngine {
     private func fullCycle(payload: String) async -> (EngineCommandStatus, String) {
         let deadline = (try? SyncCyclePayload.decode(payload))?.deadline
         let started = clock.now
-        let concurrency = settings.concurrency
+        let settings = self.settings
         let outcome = await SyncCycle.run(store: store, accounts: (try? store.accounts()) ?? [], lane: .interactive, deadline: deadline,
-                                          concurrency: { _ in concurrency }, makeProvider: makeProvider)
+                                          concurrency: { settings.pacing($0.provider).concurrency }, makeProvider: makeProvider)
         var report = outcome.report
         let failed = outcome.anyAccountFailed
         report.durationMs = Int(clock.now.timeIntervalSince(started) * 1000)
@@ -255,7 +274,8 @@ public actor SyncEngine {
             try await RequestContext.run(lane: .background, deadline: requestClock.now.addingTimeInterval(settings.backgroundWait)) {
                 // Step 0 once, and a full listing now and then to notice removed repositories.
                 if state?.lastSuccessAt == nil || now.timeIntervalSince(state!.lastSuccessAt!) >= settings.fullSyncInterval {
-                    _ = try await MirrorSync(store: store, account: account, provider: provider, concurrency: settings.concurrency).run()
+                    _ = try await MirrorSync(store: store, account: account, provider: provider,
+                                             concurrency: settings.pacing(account.provider).concurrency).run()
                     return
                 }
                 try await discover(account: account, provider: provider)
@@ -276,7 +296,7 @@ public actor SyncEngine {
         guard let discovery = provider as? any RepositoryDiscovery else { return }
         let accountID = account.id!
         let workspaces = try store.workspaces(accountID: accountID)
-        let restPerSecond = Double(settings.restRequestsPerHour) * settings.budgetFraction / 3600
+        let restPerSecond = Double(settings.pacing(account.provider).restRequestsPerHour) * settings.budgetFraction / 3600
         let interval = max(settings.discoveryInterval, Double(workspaces.count) / max(restPerSecond * 0.25, 1e-6))
         for workspace in workspaces {
             let key = "\(accountID)/\(workspace.slug)"
@@ -331,7 +351,7 @@ public actor SyncEngine {
     private func sweepDue(account: Account, provider: any GitProvider) async throws {
         let now = clock.now
         let candidates = try store.sweepCandidates(accountID: account.id!)
-        let gitPerSecond = Double(settings.gitRequestsPerHour) * settings.budgetFraction / 3600
+        let gitPerSecond = Double(settings.pacing(account.provider).gitRequestsPerHour) * settings.budgetFraction / 3600
         let sweepInterval = max(settings.sweepInterval, Double(candidates.count) / max(gitPerSecond * settings.sweepShare, 1e-6))
         let due = candidates.filter { candidate in
             guard let checked = candidate.repository.lastCheckedAt else { return true }
@@ -348,7 +368,7 @@ public actor SyncEngine {
                 group.addTask { try await self.sweepIsolated(candidate, account: account, provider: provider) }
                 return true
             }
-            for _ in 0..<settings.concurrency where addNext() {}
+            for _ in 0..<settings.pacing(account.provider).concurrency where addNext() {}
             while try await group.next() != nil { _ = addNext() }
         }
     }
