@@ -108,6 +108,7 @@ struct DetailView {
         let clean = TerminalText.sanitize
         let a = o.account
         var lines = [Line(label: "account", value: clean("@\(a.username)" + (a.displayName.map { " — \($0)" } ?? ""))),
+                     Line(label: "email", value: clean(a.email ?? "not given (the token lacks the scope for it)")),
                      Line(label: "auth", value: "\(a.auth.rawValue)  scopes: \(clean(a.scopes.isEmpty ? "-" : a.scopes.joined(separator: " ")))"
                          + "  token: " + (a.tokenExpiresAt.map { $0 > now ? "expires in \(Age.duration($0.timeIntervalSince(now)))" : "expired" } ?? "does not expire")),
                      Line(label: "status", value: AccountText.status(o, now: now) + (a.statusMessage.map { " — \(clean($0))" } ?? ""))]
