@@ -101,17 +101,17 @@ let package = Package(
 
         // A raw loopback HTTP server the test targets share (misbehaving servers, redirects).
         .target(name: "SlipwayTestSupport", path: "Tests/SlipwayTestSupport"),
-        .testTarget(name: "SlipwayHTTPTests", dependencies: ["SlipwayHTTP", "SlipwayTestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "SlipwayProvidersTests", dependencies: ["SlipwayProviders", "SlipwaySandbox"], exclude: ["Fixtures"]),
+        .testTarget(name: "SlipwayHTTPTests", dependencies: ["SlipwayHTTP", "SlipwayTestSupport"]),
+        .testTarget(name: "SlipwayProvidersTests", dependencies: ["SlipwayProviders", "SlipwaySandbox"]),
         .testTarget(name: "SlipwayCoreTests", dependencies: ["SlipwayCore", "SlipwayHTTP", "SlipwayTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "SlipwayTUITests", dependencies: ["SlipwayTUI", "SlipwayCore", "SlipwayHTTP", .product(name: "GRDB", package: "GRDB.swift")], exclude: ["Snapshots"]),
-        .testTarget(name: "SlipwayServerTests", dependencies: ["SlipwayServer", "SlipwayHTTP", "SlipwayProviders"], exclude: ["Fixtures"]),
+        .testTarget(name: "SlipwayServerTests", dependencies: ["SlipwayServer", "SlipwayHTTP", "SlipwayProviders"]),
         // The core against the sandbox over real loopback HTTP.
         .testTarget(
             name: "SlipwayIntegrationTests",
             dependencies: ["SlipwayCore", "SlipwaySandbox", "SlipwayHTTP", "SlipwayProviders", "SlipwayTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
-        .testTarget(name: "SlipwaySandboxTests", dependencies: ["SlipwaySandbox", "SlipwayHTTP"], exclude: ["Fixtures"]),
+        .testTarget(name: "SlipwaySandboxTests", dependencies: ["SlipwaySandbox", "SlipwayHTTP"]),
         .testTarget(name: "SlipwayCLITests", dependencies: ["SlipwayCLI", "SlipwayTestSupport", "CSpawn", "SlipwayCore", "SlipwaySandbox", "SlipwayHTTP", "SlipwayTUI", "SlipwayServer", .product(name: "GRDB", package: "GRDB.swift")]),
     ],
     swiftLanguageModes: [.v6]

@@ -155,7 +155,7 @@ struct ParsingHelpersTests {
 
     @Test("a captured refs advertisement")
     func refsAdvertisement() throws {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/info-refs-upload-pack.bin")
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/info-refs-upload-pack.bin")
         let advertisement = try RefsAdvertisement.parse(try Data(contentsOf: url))
         #expect(advertisement.service == "git-upload-pack")
         #expect(advertisement.headBranch == "main")

@@ -5,7 +5,7 @@ import SlipwaySandbox
 @testable import SlipwayProviders
 
 func fixture(_ name: String) throws -> Data {
-    try Data(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/\(name)"))
+    try Data(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/\(name)"))
 }
 
 @Suite("Bitbucket decoding")

@@ -102,7 +102,7 @@ enum Shape {
     }
 
     static func fixture(_ name: String) throws -> Any {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/\(name)")
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/\(name)")
         return try JSONSerialization.jsonObject(with: Data(contentsOf: url))
     }
 

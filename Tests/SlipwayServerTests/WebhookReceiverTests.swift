@@ -45,7 +45,7 @@ struct WebhookReceiverTests {
         func failing(_ on: Bool) { failStoring = on }
     }
 
-    let body = try! Data(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/webhook_repo_push_signed_raw.json"))
+    let body = try! Data(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/webhook_repo_push_signed_raw.json"))
 
     func headers(signature: String? = WebhookReceiverTests.signature, event: String = "repo:push", request: String = UUID().uuidString) -> [String: String] {
         var headers = ["x-event-key": event, "x-request-uuid": request, "x-hook-uuid": "{hook}", "x-attempt-number": "1"]

@@ -39,18 +39,18 @@ enum NearestName {
         guard let slug = path.workspace else { return "\(path) is not in the mirror" }
         guard let workspace = try? store.workspace(accountID: accountID, slug: slug), let workspaceID = workspace.id else {
             let names = ((try? store.workspaces(accountID: accountID)) ?? []).map(\.slug)
-            return hint("no workspace '\(slug)' in \(p)", near: among(names, to: slug).map { "\(p)/\($0)" + rest(path, after: 2) }, list: p)
+            return hint("no workspace '\(slug)' in \(p)", near: among(names, to: slug).map { MirrorPath.child(p, $0) + rest(path, after: 2) }, list: p)
         }
-        let wsPath = "\(p)/\(slug)"
+        let wsPath = MirrorPath.child(p, slug)
         guard let repoSlug = path.repository else { return "\(path) is not in the mirror" }
         guard let repository = try? store.repository(workspaceID: workspaceID, slug: repoSlug), let repositoryID = repository.id else {
             let names = ((try? store.repositories(workspaceID: workspaceID)) ?? []).map(\.slug)
-            return hint("no repository '\(repoSlug)' in \(wsPath)", near: among(names, to: repoSlug).map { "\(wsPath)/\($0)" + rest(path, after: 3) }, list: wsPath)
+            return hint("no repository '\(repoSlug)' in \(wsPath)", near: among(names, to: repoSlug).map { MirrorPath.child(wsPath, $0) + rest(path, after: 3) }, list: wsPath)
         }
-        let repoPath = "\(wsPath)/\(repoSlug)"
+        let repoPath = MirrorPath.child(wsPath, repoSlug)
         guard let branch = path.branch else { return "\(path) is not in the mirror" }
         let names = ((try? store.branches(repositoryID: repositoryID)) ?? []).map(\.name)
-        return hint("no branch '\(branch)' in \(repoPath)", near: among(names, to: branch).map { "\(repoPath)/\($0)" }, list: repoPath)
+        return hint("no branch '\(branch)' in \(repoPath)", near: among(names, to: branch).map { MirrorPath.child(repoPath, $0) }, list: repoPath)
     }
 
     private static func rest(_ path: MirrorPath, after parts: Int) -> String {

@@ -163,7 +163,7 @@ public enum HomeDoctor {
         var hooks: [(path: String, subscription: WebhookSubscription)] = []
         for account in accounts {
             for hook in (try? store.installedWebhooks(accountID: account.id!)) ?? [] {
-                hooks.append(("\(account.provider.rawValue)/\(hook.workspaceSlug)/\(hook.repositorySlug)", hook.subscription))
+                hooks.append((MirrorPath(provider: account.provider, workspace: hook.workspaceSlug, repository: hook.repositorySlug).description, hook.subscription))
             }
         }
         guard !hooks.isEmpty else {

@@ -60,18 +60,18 @@ extension Store {
                         }
                         continue
                     }
-                    changes.append(.init(kind: .headMoved, path: "\(path)/\(name)", old: existing.headHash, new: hash))
+                    changes.append(.init(kind: .headMoved, path: MirrorPath.child(path, name), old: existing.headHash, new: hash))
                     existing.moveHead(to: hash, details: detail, now: now)
                     try existing.update(db)
                 } else {
                     var branch = Branch(repositoryID: repositoryID, name: name, head: hash, details: detail, now: now)
                     try branch.insert(db)
-                    changes.append(.init(kind: .branchCreated, path: "\(path)/\(name)", old: nil, new: hash))
+                    changes.append(.init(kind: .branchCreated, path: MirrorPath.child(path, name), old: nil, new: hash))
                 }
             }
             for (name, gone) in stored {
                 try gone.delete(db)
-                changes.append(.init(kind: .branchDeleted, path: "\(path)/\(name)", old: gone.headHash, new: nil))
+                changes.append(.init(kind: .branchDeleted, path: MirrorPath.child(path, name), old: gone.headHash, new: nil))
             }
             try db.execute(sql: "UPDATE repositories SET last_checked_at = ?, branch_count = ? WHERE id = ?",
                            arguments: [now, heads.count, repositoryID])

@@ -327,7 +327,7 @@ public actor SyncEngine {
             }
             let known = Dictionary(uniqueKeysWithValues: try store.repositories(workspaceID: workspace.id!).map { ($0.slug, $0) })
             for remote in recent {
-                let path = "\(account.provider.rawValue)/\(workspace.slug)/\(remote.slug)"
+                let path = MirrorPath(provider: account.provider, workspace: workspace.slug, repository: remote.slug).description
                 if let stored = known[remote.slug] {
                     if let updated = remote.updatedOn, updated != stored.updatedOn {
                         try store.write { db in
@@ -389,7 +389,7 @@ public actor SyncEngine {
             switch error {
             case .rateLimited, .unauthorized: throw error
             default:
-                let path = "\(account.provider.rawValue)/\(candidate.workspaceSlug)/\(candidate.repository.slug)"
+                let path = MirrorPath(provider: account.provider, workspace: candidate.workspaceSlug, repository: candidate.repository.slug).description
                 logger.warning("sweep failed", metadata: ["repository": "\(path)", "error": "\(error)"])
                 try? store.recordSync(accountID: account.id!, scope: "engine", success: false, error: "\(path): \(error)", now: clock.now)
             }
@@ -400,7 +400,7 @@ public actor SyncEngine {
     func sweep(_ candidate: Store.SweepCandidate, account: Account, provider: any GitProvider) async throws -> [SyncReport.Change] {
         let repository = candidate.repository
         let repositoryID = repository.id!
-        let path = "\(account.provider.rawValue)/\(candidate.workspaceSlug)/\(repository.slug)"
+        let path = MirrorPath(provider: account.provider, workspace: candidate.workspaceSlug, repository: repository.slug).description
         let now = clock.now
         if gitRefused[repositoryID].map({ now.timeIntervalSince($0) >= Self.gitRetryInterval }) ?? true, let clone = repository.cloneURL {
             do {

@@ -45,7 +45,24 @@ public struct MirrorPath: Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String {
-        [provider?.rawValue, workspace, repository, branch].compactMap { $0 }.joined(separator: "/")
+        Self.joined(provider?.rawValue, workspace, repository, branch)
+    }
+
+    /// The one spelling of a path from its parts (`provider/workspace/repository/branch`), for
+    /// callers that hold the provider as the path's text; missing parts end it.
+    public static func joined(_ provider: String?, _ workspace: String? = nil, _ repository: String? = nil, _ branch: String? = nil) -> String {
+        var parts: [String] = []
+        for part in [provider, workspace, repository, branch] {
+            guard let part else { break }
+            parts.append(part)
+        }
+        return parts.joined(separator: "/")
+    }
+
+    /// A child's path: the workspace in a provider, the repository in a workspace, the branch in
+    /// a repository (names may hold `/`; only parsing against the mirror splits them again).
+    public static func child(_ parent: String, _ name: String) -> String {
+        parent.isEmpty ? name : parent + "/" + name
     }
 
     /// The provider a path starts with, if it names one.

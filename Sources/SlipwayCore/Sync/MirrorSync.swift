@@ -58,11 +58,11 @@ public struct MirrorSync: Sendable {
         let details = provider as? any WorkspaceDetails
         if named.name == nil, let details {
             do { named.name = try await details.workspace(remote.slug).name } catch let error as HTTPError where !Self.isFatal(error) {
-                report.errors.append(.init(path: "\(prefix)/\(remote.slug)", message: error.description))
+                report.errors.append(.init(path: MirrorPath.child(prefix, remote.slug), message: error.description))
             }
         }
         let workspace = try store.upsertWorkspace(accountID: accountID, named, now: now())
-        let wsPath = "\(prefix)/\(remote.slug)"
+        let wsPath = MirrorPath.child(prefix, remote.slug)
         let repositories: [ProviderRepository]
         let admin: Set<String>
         do {
@@ -94,7 +94,7 @@ public struct MirrorSync: Sendable {
                 let (repository, outcome) = result
                 if case let .success(branches) = outcome {
                     // One transaction per repository, as soon as its branches arrive.
-                    report.changes += try store.applyRepository(workspaceID: workspace.id!, path: "\(wsPath)/\(repository.slug)", repository,
+                    report.changes += try store.applyRepository(workspaceID: workspace.id!, path: MirrorPath.child(wsPath, repository.slug), repository,
                                                                 isAdmin: admin.contains(repository.slug), branches: branches, now: now())
                     report.repositories += 1
                     report.branches += branches.count
@@ -111,7 +111,7 @@ public struct MirrorSync: Sendable {
                 // Deleted between the listing and its branches: gone, not an error.
                 listed.remove(repository.slug)
             } else {
-                report.errors.append(.init(path: "\(wsPath)/\(repository.slug)", message: error.description))
+                report.errors.append(.init(path: MirrorPath.child(wsPath, repository.slug), message: error.description))
             }
         }
         report.changes += try store.removeRepositories(workspaceID: workspace.id!, pathPrefix: wsPath, keeping: listed, now: now())

@@ -60,7 +60,7 @@ extension Store {
                 if var existing = stored.removeValue(forKey: remoteBranch.name) {
                     guard existing.headHash != head.hash || existing.headMessage == nil && head.message != nil else { continue }
                     if existing.headHash != head.hash {
-                        changes.append(.init(kind: .headMoved, path: "\(path)/\(remoteBranch.name)",
+                        changes.append(.init(kind: .headMoved, path: MirrorPath.child(path, remoteBranch.name),
                                              old: existing.headHash, new: head.hash))
                     }
                     existing.moveHead(to: head.hash, details: head, now: now)
@@ -70,14 +70,14 @@ extension Store {
                     try branch.insert(db)
                     // A new repository's branches are part of its arrival, not news of their own.
                     if !isNew {
-                        changes.append(.init(kind: .branchCreated, path: "\(path)/\(remoteBranch.name)",
+                        changes.append(.init(kind: .branchCreated, path: MirrorPath.child(path, remoteBranch.name),
                                              old: nil, new: head.hash))
                     }
                 }
             }
             for (name, gone) in stored {
                 try gone.delete(db)
-                changes.append(.init(kind: .branchDeleted, path: "\(path)/\(name)", old: gone.headHash, new: nil))
+                changes.append(.init(kind: .branchDeleted, path: MirrorPath.child(path, name), old: gone.headHash, new: nil))
             }
             try Self.appendEvents(changes, db: db, now: now)
             return changes
@@ -90,7 +90,7 @@ extension Store {
             var changes: [SyncReport.Change] = []
             for repository in try Repository.filter(Column("workspace_id") == workspaceID).fetchAll(db) where !slugs.contains(repository.slug) {
                 try repository.delete(db)
-                changes.append(.init(kind: .repositoryRemoved, path: "\(pathPrefix)/\(repository.slug)", old: nil, new: nil))
+                changes.append(.init(kind: .repositoryRemoved, path: MirrorPath.child(pathPrefix, repository.slug), old: nil, new: nil))
             }
             try Self.appendEvents(changes, db: db, now: now)
             return changes
@@ -103,7 +103,7 @@ extension Store {
             var changes: [SyncReport.Change] = []
             for workspace in try Workspace.filter(Column("account_id") == accountID).fetchAll(db) where !slugs.contains(workspace.slug) {
                 try workspace.delete(db)
-                changes.append(.init(kind: .accessLost, path: "\(provider.rawValue)/\(workspace.slug)", old: nil, new: nil))
+                changes.append(.init(kind: .accessLost, path: MirrorPath(provider: provider, workspace: workspace.slug).description, old: nil, new: nil))
             }
             try Self.appendEvents(changes, db: db, now: now)
             return changes

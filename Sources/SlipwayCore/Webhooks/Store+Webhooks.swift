@@ -195,7 +195,7 @@ extension Store {
                 try delivery.insert(db, onConflict: .ignore)
                 guard db.changesCount > 0 else { return .duplicate }
             }
-            let path = "\(row["provider"] as String)/\(row["ws"] as String)/\(row["slug"] as String)"
+            let path = MirrorPath.joined(row["provider"] as String, row["ws"] as String, row["slug"] as String)
             var changes: [SyncReport.Change] = []
             for change in event.changes {
                 let existing = try Branch.filter(Column("repository_id") == repositoryID && Column("name") == change.branch).fetchOne(db)
@@ -205,17 +205,17 @@ extension Store {
                         // Deliveries may arrive out of order: a change that does not start from the
                         // stored head wins only with a newer commit; otherwise the fetch decides.
                         if change.oldHash != branch.headHash, let new = head.date, let stored = branch.headDate, new <= stored { continue }
-                        changes.append(.init(kind: .headMoved, path: "\(path)/\(change.branch)", old: branch.headHash, new: head.hash))
+                        changes.append(.init(kind: .headMoved, path: MirrorPath.child(path, change.branch), old: branch.headHash, new: head.hash))
                         branch.moveHead(to: head.hash, details: head, now: now)
                         try branch.update(db)
                     } else {
                         var branch = Branch(repositoryID: repositoryID, name: change.branch, head: head.hash, details: head, now: now)
                         try branch.insert(db)
-                        changes.append(.init(kind: .branchCreated, path: "\(path)/\(change.branch)", old: nil, new: head.hash))
+                        changes.append(.init(kind: .branchCreated, path: MirrorPath.child(path, change.branch), old: nil, new: head.hash))
                     }
                 } else if let branch = existing, change.oldHash == nil || change.oldHash == branch.headHash {
                     try branch.delete(db)
-                    changes.append(.init(kind: .branchDeleted, path: "\(path)/\(change.branch)", old: branch.headHash, new: nil))
+                    changes.append(.init(kind: .branchDeleted, path: MirrorPath.child(path, change.branch), old: branch.headHash, new: nil))
                 }
             }
             try db.execute(sql: "UPDATE repositories SET branch_count = (SELECT COUNT(*) FROM branches WHERE repository_id = ?) WHERE id = ?",

@@ -71,10 +71,10 @@ public final class StoreSource: DashboardSource, @unchecked Sendable {
         case let .repositories(accountID, workspaceID):
             let window = try store.repositoryWindow(accountID: accountID, workspaceID: workspaceID, query)
             let provider = try providerName(accountID)
-            let states = try store.appStates(sourcePaths: window.rows.map { "\(provider)/\($0.workspaceSlug)/\($0.repository.slug)" })
+            let states = try store.appStates(sourcePaths: window.rows.map { MirrorPath.joined(provider, $0.workspaceSlug, $0.repository.slug) })
             return (window.total, window.rows.map { row in
                 var row = row
-                row.apps = states["\(provider)/\(row.workspaceSlug)/\(row.repository.slug)"] ?? []
+                row.apps = states[MirrorPath.joined(provider, row.workspaceSlug, row.repository.slug)] ?? []
                 return Item.repository(row)
             })
         case let .branches(accountID, repositoryID):
@@ -139,12 +139,12 @@ public final class StoreSource: DashboardSource, @unchecked Sendable {
     /// Branch rows with the apps built from them.
     private func withAppStates(_ items: [Item], provider: String) throws -> [Item] {
         var paths = Set<String>()
-        for case let .branch(row) in items { paths.insert("\(provider)/\(row.workspaceSlug)/\(row.repositorySlug)") }
+        for case let .branch(row) in items { paths.insert(MirrorPath.joined(provider, row.workspaceSlug, row.repositorySlug)) }
         let states = try store.appStates(sourcePaths: Array(paths))
         guard !states.isEmpty else { return items }
         return items.map { item in
             guard case var .branch(row) = item else { return item }
-            row.apps = (states["\(provider)/\(row.workspaceSlug)/\(row.repositorySlug)"] ?? []).filter { $0.branch == row.branch.name }
+            row.apps = (states[MirrorPath.joined(provider, row.workspaceSlug, row.repositorySlug)] ?? []).filter { $0.branch == row.branch.name }
             return .branch(row)
         }
     }

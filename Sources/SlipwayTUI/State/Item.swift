@@ -85,9 +85,9 @@ public enum Item: Sendable, Equatable {
         switch self {
         case let .provider(o): o.account.provider.rawValue
         case let .account(card): card.overview.account.provider.rawValue
-        case let .workspace(w): "\(provider)/\(w.workspace.slug)"
-        case let .repository(r): "\(provider)/\(r.workspaceSlug)/\(r.repository.slug)"
-        case let .branch(b): "\(provider)/\(b.workspaceSlug)/\(b.repositorySlug)/\(b.branch.name)"
+        case let .workspace(w): MirrorPath.joined(provider, w.workspace.slug)
+        case let .repository(r): MirrorPath.joined(provider, r.workspaceSlug, r.repository.slug)
+        case let .branch(b): MirrorPath.joined(provider, b.workspaceSlug, b.repositorySlug, b.branch.name)
         case let .commit(c): "\(branchPath)@\(c.hash)"
         case let .app(row): "app:\(row.app.name)"
         case let .deployment(d, _): "deployment:\(d.id ?? 0)"

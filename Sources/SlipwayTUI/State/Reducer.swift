@@ -165,7 +165,7 @@ public struct Reducer: Sendable {
             return [.reload(depth: state.stack.count - 1)]
         case .webhook:
             guard case let .repository(row)? = state.current.selectedItem else { return [] }
-            let path = "\(state.current.provider)/\(row.workspaceSlug)/\(row.repository.slug)"
+            let path = MirrorPath.joined(state.current.provider, row.workspaceSlug, row.repository.slug)
             guard row.repository.isAdmin else {
                 show("you are not an admin of \(TerminalText.sanitize(path)); its webhook needs admin rights", error: true, &state)
                 return []
@@ -361,13 +361,13 @@ public struct Reducer: Sendable {
         var stack = [state.stack[0]]
         stack.append(Level(kind: .workspaces(accountID: location.accountID), title: provider, path: provider, provider: provider, webBase: location.webURL))
         if let workspace = location.workspace {
-            let wsPath = "\(provider)/\(workspace.slug)"
+            let wsPath = MirrorPath.joined(provider, workspace.slug)
             stack.append(Level(kind: .repositories(accountID: location.accountID, workspaceID: workspace.id), title: workspace.slug, path: wsPath, provider: provider))
             if let repository = location.repository {
-                let repoPath = "\(wsPath)/\(repository.slug)"
+                let repoPath = MirrorPath.child(wsPath, repository.slug)
                 stack.append(Level(kind: .branches(accountID: location.accountID, repositoryID: repository.id), title: repository.slug, path: repoPath, provider: provider))
                 if let branch = location.branch {
-                    var commits = Level(kind: .commits(accountID: location.accountID, branchID: branch.id), title: branch.name, path: "\(repoPath)/\(branch.name)",
+                    var commits = Level(kind: .commits(accountID: location.accountID, branchID: branch.id), title: branch.name, path: MirrorPath.child(repoPath, branch.name),
                                         provider: provider, webBase: repository.webURL)
                     commits.sort = .name
                     stack.append(commits)
@@ -378,7 +378,7 @@ public struct Reducer: Sendable {
         clampScroll(&state)
         var effects = stack.indices.dropFirst().map { Effect.reload(depth: $0) }
         if let branch = location.branch, let repository = location.repository, let workspace = location.workspace {
-            let branchPath = "\(provider)/\(workspace.slug)/\(repository.slug)/\(branch.name)"
+            let branchPath = MirrorPath.joined(provider, workspace.slug, repository.slug, branch.name)
             effects.append(.refresh(path: branchPath, description: "commits of \(branchPath)"))
         }
         return effects
@@ -500,12 +500,12 @@ public struct Reducer: Sendable {
         // A repository row refreshes itself; inside a repository, the repository; on a branch, its commits.
         switch (level.kind, level.selectedItem) {
         case let (_, .repository(row)?):
-            let path = "\(level.provider)/\(row.workspaceSlug)/\(row.repository.slug)"
+            let path = MirrorPath.joined(level.provider, row.workspaceSlug, row.repository.slug)
             return [.refresh(path: path, description: "refresh of \(path)")]
         case let (.branches(_, repositoryID), item) where repositoryID != nil || item != nil:
             if repositoryID != nil { return [.refresh(path: level.path, description: "refresh of \(level.path)")] }
             if case let .branch(row)? = item {
-                let path = "\(level.provider)/\(row.workspaceSlug)/\(row.repositorySlug)"
+                let path = MirrorPath.joined(level.provider, row.workspaceSlug, row.repositorySlug)
                 return [.refresh(path: path, description: "refresh of \(path)")]
             }
             return []
