@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 import SlipwayCore
 import SlipwayHTTP
@@ -17,6 +18,46 @@ struct WebhookEndToEndTests {
     func hooks(_ server: SandboxServer, _ fullName: String) -> [[String: Any]] {
         let reply = server.service.respond(method: "GET", url: server.apiURL + "/repositories/\(fullName)/hooks", headers: ["Authorization": "Bearer \(server.service.accessToken)"], body: Data())
         return ((try? JSONSerialization.jsonObject(with: reply.body)) as? [String: Any])?["values"] as? [[String: Any]] ?? []
+    }
+
+    @Test("the dashboard's embedded engine takes webhook deliveries too: a push arrives with no daemon and no poll")
+    func embeddedReceiver() async throws {
+        let server = try await smallSandbox(seed: 93, workspaces: 1, repos: 3, branches: 2)
+        defer { Task { await server.stop() } }
+        let home = TemporaryHome()
+        let runner = BinaryRunner(home: home.path)
+        try await runner.mirror(server)
+        let ws = try #require(server.service.workspaceSlugs().first)
+        let admin = try #require(try await listing(runner, "bitbucket/\(ws)").first { $0["is_admin"] as? Bool == true })
+        let path = try #require(admin["path"] as? String)
+        let slug = try #require(admin["repository"] as? String)
+        // Budgets of one request an hour: only a delivery can bring the head.
+        try runner.writeConfig("[webhooks]\nlisten = \"127.0.0.1:0\"\n[providers.bitbucket]\ngit_requests_per_hour = 1\nrequests_per_hour = 1\n")
+        let tmux = try TmuxSession(width: 120, height: 40, environment: ["SLIPWAY_HOME": home.path, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "HOME": home.path])
+        try tmux.type("\(BinaryRunner.binary); echo \"EXITED $?\"")
+        let (ok, screen) = try await tmux.waitFor("engine: here")
+        #expect(ok, "\(screen)")
+        let address = try #require(try await runner.webhookListener(), "the dashboard's engine names its receiver in the lock")
+        let installed = try await runner.runAsync(["webhooks", "install", path, "--url", "http://\(address)"])
+        #expect(installed.status == 0, "\(installed.stderr)")
+        var push: SandboxPush?
+        for _ in 0..<40 where push == nil { push = server.service.push(repository: "\(ws)/\(slug)").flatMap { $0.kind == .commit ? $0 : nil } }
+        let pushed = try #require(push)
+        let store = try Store(path: home.path + "/slipway.db")
+        let end = Date().addingTimeInterval(15)
+        var head: String?
+        while Date() < end {
+            head = try store.read { db in
+                try String.fetchOne(db, sql: """
+                    SELECT b.head_hash FROM branches b JOIN repositories r ON r.id = b.repository_id WHERE r.slug = ? AND b.name = ?
+                    """, arguments: [slug, pushed.branch])
+            }
+            if head == pushed.new { break }
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+        #expect(head == pushed.new, "the delivery to the dashboard's receiver moved the head")
+        try tmux.press("q")
+        #expect(try await tmux.waitFor("EXITED 0").0)
     }
 
     @Test("install → signed deliveries → new heads on the dashboard in under a second; remove; unlink removes Slipway's hooks")

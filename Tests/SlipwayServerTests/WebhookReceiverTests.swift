@@ -180,7 +180,7 @@ struct WebhookReceiverTests {
         let socket = try RawClient(port: receiver.port)
         defer { socket.close() }
         socket.send("POST \(BitbucketWebhookDialect().route) HTTP/1.1\r\nHost: x\r\nContent-Length: \(WebhookReceiver.maxBody * 50)\r\n\r\n")
-        let answer = socket.receive(timeout: 5)
+        let answer = await socket.receiveOffPool(timeout: 5)
         #expect(answer.hasPrefix("HTTP/1.1 413"), "got: \(answer.prefix(80))")
     }
 
@@ -196,7 +196,7 @@ struct WebhookReceiverTests {
         let slow = try RawClient(port: receiver.port)
         slow.send("POST \(BitbucketWebhookDialect().route) HTTP/1.1\r\nHost: x\r\nX-Half: ")
         let started = Date()
-        #expect(slow.receive(timeout: 10).isEmpty, "the server answered a request that never ended")
+        #expect(await slow.receiveOffPool(timeout: 10).isEmpty, "the server answered a request that never ended")
         #expect(slow.isClosedByPeer && Date().timeIntervalSince(started) < 5, "a half-sent header stayed open")
         slow.close()
 
@@ -251,6 +251,14 @@ final class RawClient: @unchecked Sendable {
             received.append(contentsOf: buffer[0..<n])
         }
         return String(decoding: received, as: UTF8.self)
+    }
+
+    /// The same wait on a thread of its own: blocking one of the concurrency pool's threads (two on
+    /// this machine) could starve the receiver's own async work and make it look silent.
+    func receiveOffPool(timeout: TimeInterval) async -> String {
+        await withCheckedContinuation { continuation in
+            Thread { continuation.resume(returning: self.receive(timeout: timeout)) }.start()
+        }
     }
 
     func close() { Glibc.close(fd) }

@@ -62,7 +62,7 @@ struct DemoCommand: AsyncParsableCommand {
             let receiver = webhooks ? try await installWebhooks(context: context, account: account) : nil
             // The sandbox is local and small: sweep often so pushes show within seconds even without hooks.
             do {
-                try await DashboardRunner(context: context, engineTuning: { $0.sweepInterval = 1; $0.discoveryInterval = 5 }).run()
+                try await DashboardRunner(context: context, engineTuning: { $0.sweepInterval = 1; $0.discoveryInterval = 5 }, engineReceives: false).run()
             } catch {
                 await receiver?.stop()
                 throw error

@@ -9,10 +9,13 @@ import SlipwayTUI
 struct DashboardRunner {
     let context: CommandContext
     var engineTuning: @Sendable (inout SyncEngine.Settings) -> Void = { _ in }
+    /// Whether the embedded engine takes webhook deliveries on `webhooks.listen` (the demo runs
+    /// its own receiver on a free port instead).
+    var engineReceives = true
 
     func run() async throws {
         guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else { throw SlipwayCLIError.failure(TerminalError.notATerminal.description) }
-        let engine = EmbeddedEngine(context: context, tuning: engineTuning)
+        let engine = EmbeddedEngine(context: context, receives: engineReceives, tuning: engineTuning)
         engine.start()
         let wake = WakePipe()
         signal(SIGINT, SIG_IGN)

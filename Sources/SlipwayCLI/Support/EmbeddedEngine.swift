@@ -5,17 +5,22 @@ import SlipwayTUI
 import Synchronization
 
 /// The engine a dashboard hosts when no other process runs one (DESIGN.md: the embedded
-/// default). Without the lock it retries every few seconds and takes the engine over when the
-/// holder exits; `badge` tells the header where the engine runs.
+/// default) — the same runtime as the daemon's, its webhook receiver included. Without the lock
+/// it retries every few seconds and takes the engine over when the holder exits; `badge` tells
+/// the header where the engine runs.
 final class EmbeddedEngine: Sendable {
     let context: CommandContext
     let retryInterval: TimeInterval
     private let tuning: @Sendable (inout SyncEngine.Settings) -> Void
-    private let state = Mutex<(lock: EngineLock?, task: Task<Void, Never>?)>((nil, nil))
+    private let runtime = Mutex<EngineRuntime?>(nil)
     private let supervisor = Mutex<Task<Void, Never>?>(nil)
 
-    init(context: CommandContext, retryInterval: TimeInterval = 3, tuning: @escaping @Sendable (inout SyncEngine.Settings) -> Void = { _ in }) {
+    let receives: Bool
+
+    init(context: CommandContext, retryInterval: TimeInterval = 3, receives: Bool = true,
+         tuning: @escaping @Sendable (inout SyncEngine.Settings) -> Void = { _ in }) {
         self.context = context
+        self.receives = receives
         self.retryInterval = retryInterval
         self.tuning = tuning
     }
@@ -24,46 +29,36 @@ final class EmbeddedEngine: Sendable {
     func start() {
         let task = Task { [self] in
             while !Task.isCancelled {
-                if state.withLock({ $0.lock == nil }) { tryToHost() }
+                if runtime.withLock({ $0 == nil }) { await tryToHost() }
                 try? await Task.sleep(nanoseconds: UInt64(retryInterval * 1_000_000_000))
             }
         }
         supervisor.withLock { $0 = task }
     }
 
-    private func tryToHost() {
-        guard let lock = try? EngineLock.acquire(path: context.paths.engineLockFile, info: EngineInfo(pid: getpid(), since: Date(), host: "tui")) else { return }
+    private func tryToHost() async {
+        guard EngineLock.holder(path: context.paths.engineLockFile) == nil else { return }
         let logger = Logger(label: "slipway.tui-engine")
-        logger.info("engine started inside the dashboard", metadata: ["pid": "\(getpid())"])
-        let engine = EngineFactory.make(context: context, logger: logger, tuning: tuning)
-        let deployer = EngineFactory.makeDeployer(context: context, logger: Logger(label: "slipway.deployer"))
-        let watcher = try? StoreWatcher(path: context.paths.databaseFile)
-        let task = Task {
-            await engine.attach(deployer)
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { await engine.run(wake: watcher?.changes()) }
-                group.addTask { await deployer.run() }
-            }
-        }
-        state.withLock { $0 = (lock, task) }
+        // The screen is the dashboard's: a receiver that cannot listen is said in the log only.
+        guard let started = try? await EngineRuntime.start(context: context, role: "tui", listen: receives, logger: logger, tuning: tuning,
+                                                           receiverFailed: { logger.warning("\($0)") }) else { return }
+        runtime.withLock { $0 = started }
     }
 
     var badge: EngineBadge {
-        if state.withLock({ $0.lock != nil }) { return .embedded }
+        if runtime.withLock({ $0 != nil }) { return .embedded }
         guard let holder = EngineLock.holder(path: context.paths.engineLockFile) else { return .none }
         return .elsewhere(pid: holder.pid, role: holder.host)
     }
 
-    /// Stops the engine (the write in progress finishes) and releases the lock.
+    /// Stops the engine (the write in progress finishes), its receiver, and releases the lock.
     func stop() async {
         supervisor.withLock { $0?.cancel() }
-        let (lock, task) = state.withLock { current in
+        let taken = runtime.withLock { current in
             let taken = current
-            current = (nil, nil)
+            current = nil
             return taken
         }
-        task?.cancel()
-        await task?.value
-        lock?.release()
+        await taken?.stop()
     }
 }

@@ -19,62 +19,26 @@ struct EngineHost {
     func run(printChanges: Bool, banner: String? = nil) async throws {
         let logger = Logger(label: "slipway.\(role)")
         // One line and nothing else when an engine already runs: no banner, no receiver bound.
-        if let holder = EngineLock.holder(path: context.paths.engineLockFile) {
-            throw SlipwayCLIError.failure(EngineLockError.alreadyHeld(holder).description)
-        }
-        // The webhook receiver before the lock, so the lock can say where it listens.
-        var receiver: WebhookReceiver?
-        let health = EngineHealth(store: context.store)
-        if listensForWebhooks, let address = ListenAddress(context.config.webhooks.listen) {
-            do {
-                receiver = try await WebhookReceiver.start(host: address.host, port: address.port, dialects: ProviderRegistry.webhookDialects,
-                                                           handler: StoreWebhookHandler(store: context.store, keyFile: context.paths.keyFile, logger: logger),
-                                                           health: health)
-            } catch {
-                let why = Self.bindFailure("\(error)")
-                Terminal.warning("webhooks: cannot listen on \(context.config.webhooks.listen) (\(why)); running without the receiver")
-            }
-        }
-        let listener = receiver.flatMap { r in ListenAddress(context.config.webhooks.listen).map { "\($0.host.contains(":") ? "[\($0.host)]" : $0.host):\(r.port)" } }
-        let lock: EngineLock
-        do {
-            lock = try EngineLock.acquire(path: context.paths.engineLockFile, info: EngineInfo(pid: getpid(), since: Date(), host: role, webhookListener: listener))
-        } catch {
-            await receiver?.stop()
-            throw SlipwayCLIError.failure(error.description)
-        }
-        defer { lock.release() }
+        let runtime = try await EngineRuntime.start(context: context, role: role, listen: listensForWebhooks, logger: logger,
+                                                    receiverFailed: { Terminal.warning($0) })
         if let banner { Terminal.error(banner) }
-        logger.info("engine started", metadata: ["pid": "\(getpid())"])
 
-        let engine = EngineFactory.make(context: context, logger: logger)
-        let deployer = EngineFactory.makeDeployer(context: context, logger: Logger(label: "slipway.deployer"))
-        await engine.attach(deployer)
-        let watcher = try StoreWatcher(path: context.paths.databaseFile)
-        health.engine(runningSince: Date())
-        let task = Task {
-            defer { health.engine(runningSince: nil) }
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { await engine.run(wake: watcher.changes()) }
-                group.addTask { await deployer.run() }
-            }
-        }
-
-        // Signals end the run task; the engine finishes the write in progress and returns.
+        // Signals end the engine; it finishes the write in progress and returns.
         signal(SIGINT, SIG_IGN)
         signal(SIGTERM, SIG_IGN)
+        let stopping = Task { await runtime.wait() }
         let sources = [SIGINT, SIGTERM].map { number -> any DispatchSourceSignal in
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { task.cancel() }
+            source.setEventHandler { Task { await runtime.stop() } }
             source.resume()
             return source
         }
         defer { sources.forEach { $0.cancel() } }
 
         let printer = printChanges ? Task { await self.printChanges() } : nil
-        await task.value
+        await stopping.value
         printer?.cancel()
-        await receiver?.stop()
+        await runtime.stop()
         logger.info("engine stopped")
         Terminal.error("stopped; the engine lock is released")
     }
