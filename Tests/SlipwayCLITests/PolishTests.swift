@@ -272,10 +272,10 @@ struct EngineHealthTests {
 struct WordingTests {
     @Test("a receiver that cannot listen says why in words, never errno text")
     func bindFailures() {
-        #expect(EngineHost.bindFailure("bind(descriptor:ptr:bytes:): Address already in use (errno: 98)").hasPrefix("something else listens there"))
-        #expect(EngineHost.bindFailure("bind(descriptor:ptr:bytes:): Permission denied (errno: 13)").contains("above 1024"))
-        #expect(EngineHost.bindFailure("bind(descriptor:ptr:bytes:): Cannot assign requested address (errno: 99)").contains("no such address"))
-        #expect(EngineHost.bindFailure("bind(descriptor:ptr:bytes:): Network is down (errno: 100)") == "network is down")
+        #expect(EngineRuntime.bindFailure("bind(descriptor:ptr:bytes:): Address already in use (errno: 98)").hasPrefix("something else listens there"))
+        #expect(EngineRuntime.bindFailure("bind(descriptor:ptr:bytes:): Permission denied (errno: 13)").contains("above 1024"))
+        #expect(EngineRuntime.bindFailure("bind(descriptor:ptr:bytes:): Cannot assign requested address (errno: 99)").contains("no such address"))
+        #expect(EngineRuntime.bindFailure("bind(descriptor:ptr:bytes:): Network is down (errno: 100)") == "network is down")
     }
 
     @Test("times read as phrases: just now, 5m ago, never; durations are never 'now'")

@@ -10,16 +10,14 @@ import Synchronization
 /// watcher that wakes it. `slipway daemon`, `slipway sync` and the dashboard's embedded engine all
 /// run this; they differ only in what they do around it (signals, printing, retrying the lock).
 final class EngineRuntime: Sendable {
-    let lock: EngineLock
-    let receiver: WebhookReceiver?
-    let health: EngineHealth
+    private let lock: EngineLock
+    private let receiver: WebhookReceiver?
     private let task: Task<Void, Never>
     private let stopped = Mutex(false)
 
-    private init(lock: EngineLock, receiver: WebhookReceiver?, health: EngineHealth, task: Task<Void, Never>) {
+    private init(lock: EngineLock, receiver: WebhookReceiver?, task: Task<Void, Never>) {
         self.lock = lock
         self.receiver = receiver
-        self.health = health
         self.task = task
     }
 
@@ -41,7 +39,7 @@ final class EngineRuntime: Sendable {
                                                            handler: StoreWebhookHandler(store: context.store, keyFile: context.paths.keyFile, logger: logger),
                                                            health: health)
             } catch {
-                receiverFailed("webhooks: cannot listen on \(context.config.webhooks.listen) (\(EngineHost.bindFailure("\(error)"))); running without the receiver")
+                receiverFailed("webhooks: cannot listen on \(context.config.webhooks.listen) (\(bindFailure("\(error)"))); running without the receiver")
             }
         }
         let listener = receiver.flatMap { r in
@@ -67,7 +65,7 @@ final class EngineRuntime: Sendable {
                 group.addTask { await deployer.run() }
             }
         }
-        return EngineRuntime(lock: lock, receiver: receiver, health: health, task: task)
+        return EngineRuntime(lock: lock, receiver: receiver, task: task)
     }
 
     /// Until the engine returns (its task is cancelled by `stop`, or a signal's handler).
@@ -84,5 +82,18 @@ final class EngineRuntime: Sendable {
         await task.value
         await receiver?.stop()
         lock.release()
+    }
+
+    /// Why the receiver could not listen, in words and with the fix (not NIO's errno text).
+    static func bindFailure(_ raw: String) -> String {
+        let text = raw.lowercased()
+        if text.contains("in use") { return "something else listens there; set webhooks.listen to a free address" }
+        if text.contains("permission denied") { return "ports below 1024 need privileges; set webhooks.listen to a port above 1024" }
+        if text.contains("cannot assign requested address") { return "this host has no such address; use 127.0.0.1, or 0.0.0.0 behind a proxy" }
+        // Whatever else: the message without the system call and errno around it.
+        var message = raw
+        if let colon = message.range(of: "): ") { message = String(message[colon.upperBound...]) }
+        if let errno = message.range(of: " (errno:") { message = String(message[..<errno.lowerBound]) }
+        return message.lowercased()
     }
 }

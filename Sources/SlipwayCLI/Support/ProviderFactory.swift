@@ -2,6 +2,7 @@ import Foundation
 import SlipwayCore
 import SlipwayHTTP
 import SlipwayProviders
+import Synchronization
 
 /// Builds the HTTP client and provider adapters a command needs, from the config.
 struct ProviderFactory {
@@ -14,12 +15,18 @@ struct ProviderFactory {
         counter = CountingTransport(CurlTransport())
         var configuration = HTTPClient.Configuration()
         let config = context.config
-        // Each budget is limited by its own provider's settings ([providers.NAME]).
-        let providers = Dictionary(((try? context.store.accounts()) ?? []).compactMap { account in
+        // Each budget is limited by its own provider's settings ([providers.NAME]); an account
+        // linked after this factory was made (the demo, `link` then sync) is looked up once.
+        let store = context.store
+        let providers = Mutex(Dictionary(((try? store.accounts()) ?? []).compactMap { account in
             account.id.map { (Account.budgetCredential($0), account.provider) }
-        }, uniquingKeysWith: { first, _ in first })
+        }, uniquingKeysWith: { first, _ in first }))
         configuration.limits = { key in
-            let kind = providers[key.credential] ?? .bitbucket
+            let known = providers.withLock { $0[key.credential] }
+            let found = known ?? ((try? store.accounts()) ?? []).first { $0.budgetCredential == key.credential }?.provider
+            // A budget no account owns has no provider to ask.
+            guard let kind = found else { return BudgetLimits.unconfigured(kind: key.kind) }
+            if known == nil { providers.withLock { $0[key.credential] = kind } }
             let provider = config.provider(kind.rawValue)
             let allowances = config.allowances(kind)
             return BudgetLimits(hourlyAllowance: key.kind == .rest ? allowances.rest : allowances.git,
