@@ -55,10 +55,10 @@ struct Freshness: AsyncParsableCommand {
             try a.insert(db)
             return a
         }
-        let provider = BitbucketProvider(apiURL: origin + "/2.0", webURL: origin, credential: .bearer(engineWorld.accessToken), http: http,
+        let provider = BitbucketProvider(apiURL: origin + "/2.0", webURL: origin, credential: .bearer(engineWorld.bitbucket.accessToken), http: http,
                                          budgetCredential: account.budgetCredential)
         // The initial sync costs every contender the same; it is done beforehand, off the budget.
-        let unbudgeted = BitbucketProvider(apiURL: origin + "/2.0", webURL: origin, credential: .bearer(engineWorld.accessToken),
+        let unbudgeted = BitbucketProvider(apiURL: origin + "/2.0", webURL: origin, credential: .bearer(engineWorld.bitbucket.accessToken),
                                            http: HTTPClient(transport: InProcessTransport(service: engineWorld), clock: clock))
         _ = try await MirrorSync(store: store, account: account, provider: unbudgeted, now: now).run()
         var settings = SyncEngine.Settings()
@@ -209,7 +209,7 @@ final class BranchPoller {
             requests += 1
             let encoded = branch.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? branch
             let reply = world.respond(method: "GET", url: "\(origin)/2.0/repositories/\(repository)/commits/\(encoded)?pagelen=1",
-                                      headers: ["Authorization": "Bearer \(world.accessToken)"], body: Data())
+                                      headers: ["Authorization": "Bearer \(world.bitbucket.accessToken)"], body: Data())
             if let page = try? JSONSerialization.jsonObject(with: reply.body) as? [String: Any],
                let hash = (page["values"] as? [[String: Any]])?.first?["hash"] as? String {
                 seen[repository + "/" + branch] = hash
@@ -241,7 +241,7 @@ final class RepositoryPoller {
             index += 1
             requests += 1
             let reply = world.respond(method: "GET", url: "\(origin)/2.0/repositories/\(repository)/refs/branches?pagelen=100",
-                                      headers: ["Authorization": "Bearer \(world.accessToken)"], body: Data())
+                                      headers: ["Authorization": "Bearer \(world.bitbucket.accessToken)"], body: Data())
             guard let page = try? JSONSerialization.jsonObject(with: reply.body) as? [String: Any] else { continue }
             for branch in page["values"] as? [[String: Any]] ?? [] {
                 if let name = branch["name"] as? String, let hash = (branch["target"] as? [String: Any])?["hash"] as? String {

@@ -47,8 +47,8 @@ struct WebhooksBench: AsyncParsableCommand {
         options.gitRateLimitPerHour = 0
         let server = try await SandboxServer.start(options: options)
         defer { Task { await server.stop() } }
-        _ = try await slipwayRun(["link", "bitbucket", "--api-url", server.apiURL, "--web-url", server.webURL, "--token-file", "-"],
-                                 stdin: server.service.accessToken + "\n")
+        _ = try await slipwayRun(["link", "bitbucket", "--api-url", server.bitbucket.apiURL, "--web-url", server.bitbucket.webURL, "--token-file", "-"],
+                                 stdin: server.service.bitbucket.accessToken + "\n")
         _ = try await slipwayRun(["sync", "--once"])
         try "[webhooks]\nlisten = \"127.0.0.1:0\"\n".write(toFile: home + "/config.toml", atomically: true, encoding: .utf8)
 
@@ -83,7 +83,7 @@ struct WebhooksBench: AsyncParsableCommand {
             }
         }
         guard !hooked.isEmpty else { throw Failure(description: "no repository to hook in this world; try another --seed") }
-        print("sandbox \(server.origin): \(hooked.count) repositories with a hook, \(polled.count) without; daemon pid \(daemon.processIdentifier) on \(listener)")
+        print("sandbox \(server.bitbucket.origin): \(hooked.count) repositories with a hook, \(polled.count) without; daemon pid \(daemon.processIdentifier) on \(listener)")
 
         let webhook = try await measure(pushes: pushes, repositories: hooked, workspace: workspace, server: server, store: store, timeout: 10)
         print(Self.line("push → visible, webhook", webhook))

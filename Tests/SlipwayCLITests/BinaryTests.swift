@@ -206,7 +206,9 @@ struct SandboxBinaryTests {
             banner += String(decoding: chunk, as: UTF8.self)
         }
         #expect(banner.contains("token  \(token)"))
-        let origin = try #require(banner.split(separator: " ").first { $0.hasPrefix("http://127.0.0.1:") && !$0.contains("/2.0") && !$0.contains("/git") && !$0.contains("/_sandbox") })
+        // One block per personality, each headed by its name and origin.
+        #expect(banner.contains("bitbucket on http://127.0.0.1:"))
+        let origin = try #require(banner.split(whereSeparator: \.isWhitespace).first { $0.hasPrefix("http://127.0.0.1:") && !$0.contains("/2.0") && !$0.contains("/git") && !$0.contains("/_sandbox") })
         #expect(banner.contains("slipway link bitbucket --api-url \(origin)/2.0 --web-url \(origin) --token-file -"))
 
         let user = try curl(["-s", "-H", "Authorization: Bearer \(token)", "\(origin)/2.0/user"])

@@ -155,7 +155,7 @@ struct AppDeployTests {
         #expect(logs.stdout.contains("deploying"), "\(logs.stdout)")
         #expect(logs.stdout.contains("step fetch failed: exit status"), "\(logs.stdout)")
         // The token never reached the log.
-        #expect(!logs.stdout.contains(server.service.accessToken))
+        #expect(!logs.stdout.contains(server.service.bitbucket.accessToken))
     }
 }
 

@@ -10,7 +10,7 @@ struct ExitCodeTests {
     func control(_ server: SandboxServer, _ json: String) async throws {
         let transport = CurlTransport()
         defer { transport.shutdown() }
-        let answer = try await transport.perform(HTTPRequest(method: .post, url: server.origin + "/_sandbox/control", body: Data(json.utf8)))
+        let answer = try await transport.perform(HTTPRequest(method: .post, url: server.bitbucket.origin + "/_sandbox/control", body: Data(json.utf8)))
         #expect(answer.status == 200, "\(answer.text)")
     }
 

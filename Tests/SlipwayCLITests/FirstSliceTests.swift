@@ -19,8 +19,8 @@ struct FirstSliceTests {
     }
 
     func link(_ runner: BinaryRunner, _ server: SandboxServer) async throws -> BinaryRunner.Result {
-        try await runner.runAsync(["link", "bitbucket", "--api-url", server.apiURL, "--web-url", server.webURL, "--token-file", "-"],
-                       stdin: server.service.accessToken + "\n")
+        try await runner.runAsync(["link", "bitbucket", "--api-url", server.bitbucket.apiURL, "--web-url", server.bitbucket.webURL, "--token-file", "-"],
+                       stdin: server.service.bitbucket.accessToken + "\n")
     }
 
     func json(_ text: String) throws -> Any { try JSONSerialization.jsonObject(with: Data(text.utf8)) }
@@ -38,7 +38,7 @@ struct FirstSliceTests {
 
         let accounts = try json(try await runner.runAsync(["accounts", "--json"]).stdout) as? [[String: Any]]
         #expect(accounts?.first?["username"] as? String == "sandbox-user")
-        #expect(accounts?.first?["api_url"] as? String == server.apiURL)
+        #expect(accounts?.first?["api_url"] as? String == server.bitbucket.apiURL)
         #expect(accounts?.first?["auth"] as? String == "token")
         #expect(accounts?.first?["kind"] as? String == "git")
         #expect(accounts?.first?["email"] as? String == server.service.email)
@@ -96,7 +96,7 @@ struct FirstSliceTests {
         #expect(!text.stdout.contains("\u{1B}") && !text.stdout.contains("\r"))
 
         // The token is nowhere on disk.
-        #expect(try filesContaining(server.service.accessToken, under: home.path).isEmpty)
+        #expect(try filesContaining(server.service.bitbucket.accessToken, under: home.path).isEmpty)
 
         let unlinked = try await runner.runAsync(["unlink", "bitbucket", "--yes"])
         #expect(unlinked.status == 0)
@@ -142,8 +142,8 @@ struct FirstSliceTests {
         defer { Task { await server.stop() } }
         let home = TemporaryHome()
         let runner = BinaryRunner(home: home.path)
-        let linked = try await runner.runAsync(["link", "bitbucket", "--api-url", server.apiURL, "--web-url", server.webURL,
-                                                "--email", server.service.email, "--api-token", server.service.apiToken])
+        let linked = try await runner.runAsync(["link", "bitbucket", "--api-url", server.bitbucket.apiURL, "--web-url", server.bitbucket.webURL,
+                                                "--email", server.service.email, "--api-token", server.service.bitbucket.apiToken])
         #expect(linked.status == 0)
         let started = Date()
         let sync = try await runner.runAsync(["sync", "--once", "--json", "--deadline", "3"])
@@ -181,7 +181,7 @@ struct FirstSliceTests {
     func sandboxStats(_ server: SandboxServer) async throws -> [String: Any] {
         let transport = CurlTransport()
         defer { transport.shutdown() }
-        let response = try await transport.perform(HTTPRequest(url: server.origin + "/_sandbox/stats"))
+        let response = try await transport.perform(HTTPRequest(url: server.bitbucket.origin + "/_sandbox/stats"))
         return try JSONSerialization.jsonObject(with: response.body) as? [String: Any] ?? [:]
     }
 
@@ -191,12 +191,12 @@ struct FirstSliceTests {
         defer { Task { await server.stop() } }
         let home = TemporaryHome()
         let runner = BinaryRunner(home: home.path)
-        let result = try await runner.runAsync(["link", "bitbucket", "--api-url", server.apiURL, "--web-url", server.webURL, "--token-file", "-"], stdin: "wrong\n")
+        let result = try await runner.runAsync(["link", "bitbucket", "--api-url", server.bitbucket.apiURL, "--web-url", server.bitbucket.webURL, "--token-file", "-"], stdin: "wrong\n")
         #expect(result.status == 1)
         #expect(result.stderr.hasPrefix("slipway: Bitbucket Cloud did not accept the credentials"))
         #expect(!result.stderr.contains("wrong"))
         #expect(try await runner.runAsync(["accounts", "--json"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[]")
-        let empty = try await runner.runAsync(["link", "bitbucket", "--api-url", server.apiURL, "--token-file", "-"], stdin: "\n")
+        let empty = try await runner.runAsync(["link", "bitbucket", "--api-url", server.bitbucket.apiURL, "--token-file", "-"], stdin: "\n")
         #expect(empty.status == 1)
         #expect(empty.stderr.contains("the token is empty"))
     }
@@ -207,11 +207,11 @@ struct FirstSliceTests {
         defer { Task { await server.stop() } }
         let home = TemporaryHome()
         let runner = BinaryRunner(home: home.path)
-        let result = try await runner.runAsync(["link", "bitbucket", "--api-url", server.apiURL, "--web-url", server.webURL,
-                                     "--email", server.service.email, "--api-token", server.service.apiToken])
+        let result = try await runner.runAsync(["link", "bitbucket", "--api-url", server.bitbucket.apiURL, "--web-url", server.bitbucket.webURL,
+                                     "--email", server.service.email, "--api-token", server.service.bitbucket.apiToken])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(try await runner.runAsync(["sync", "--once"]).status == 0)
-        #expect(try filesContaining(server.service.apiToken, under: home.path).isEmpty)
+        #expect(try filesContaining(server.service.bitbucket.apiToken, under: home.path).isEmpty)
     }
 }
 

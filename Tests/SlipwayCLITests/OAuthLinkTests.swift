@@ -22,20 +22,20 @@ struct OAuthLinkTests {
     func post(_ server: SandboxServer, _ path: String, _ json: [String: Any]) async throws -> [String: Any] {
         let transport = CurlTransport()
         defer { transport.shutdown() }
-        let response = try await transport.perform(HTTPRequest(method: .post, url: server.origin + path, body: try JSONSerialization.data(withJSONObject: json)))
+        let response = try await transport.perform(HTTPRequest(method: .post, url: server.bitbucket.origin + path, body: try JSONSerialization.data(withJSONObject: json)))
         return try JSONSerialization.jsonObject(with: response.body) as? [String: Any] ?? [:]
     }
 
     func tokenRequests(_ server: SandboxServer) async throws -> [String: Int] {
         let transport = CurlTransport()
         defer { transport.shutdown() }
-        let response = try await transport.perform(HTTPRequest(url: server.origin + "/_sandbox/stats"))
+        let response = try await transport.perform(HTTPRequest(url: server.bitbucket.origin + "/_sandbox/stats"))
         return (try JSONSerialization.jsonObject(with: response.body) as? [String: Any])?["token_requests"] as? [String: Int] ?? [:]
     }
 
     func linkClientCredentials(_ runner: BinaryRunner, _ server: SandboxServer) async throws -> BinaryRunner.Result {
-        try await runner.runAsync(["link", "bitbucket", "--client-credentials", "--api-url", server.apiURL, "--web-url", server.webURL,
-                                   "--client-id", server.service.consumer.key, "--client-secret", "-"], stdin: server.service.consumer.secret + "\n")
+        try await runner.runAsync(["link", "bitbucket", "--client-credentials", "--api-url", server.bitbucket.apiURL, "--web-url", server.bitbucket.webURL,
+                                   "--client-id", server.service.bitbucket.consumer.key, "--client-secret", "-"], stdin: server.service.bitbucket.consumer.secret + "\n")
     }
 
     func accounts(_ runner: BinaryRunner) async throws -> [[String: Any]] {
@@ -57,7 +57,7 @@ struct OAuthLinkTests {
         #expect(account["email"] as? String == server.service.email)
         #expect(try await runner.runAsync(["sync", "--once"]).status == 0)
         #expect(try await tokenRequests(server)["client_credentials"] == 1)
-        for secret in [server.service.consumer.secret] {
+        for secret in [server.service.bitbucket.consumer.secret] {
             #expect(try filesContaining(secret, under: home.path).isEmpty)
         }
     }
@@ -69,7 +69,7 @@ struct OAuthLinkTests {
         let home = TemporaryHome()
         let link = try OAuthLinkProcess(home: home.path, server: server)
         let authorize = try await link.authorizeURL()
-        #expect(authorize.hasPrefix(server.webURL + "/site/oauth2/authorize?"))
+        #expect(authorize.hasPrefix(server.bitbucket.webURL + "/site/oauth2/authorize?"))
         #expect(authorize.contains("code_challenge_method=S256"))
         let transport = CurlTransport()
         defer { transport.shutdown() }
@@ -87,7 +87,7 @@ struct OAuthLinkTests {
         #expect(account["auth"] as? String == "oauth")
         #expect(try await tokenRequests(server)["authorization_code"] == 1)
         // No access token, refresh token or consumer secret in any file under the home.
-        for needle in ["sbxoauth", "sbxrefresh", server.service.consumer.secret] {
+        for needle in ["sbxoauth", "sbxrefresh", server.service.bitbucket.consumer.secret] {
             #expect(try filesContaining(needle, under: home.path).isEmpty, "\(needle) found on disk")
         }
     }
@@ -100,10 +100,10 @@ struct OAuthLinkTests {
         let runner = BinaryRunner(home: home.path)
         try FileManager.default.createDirectory(atPath: home.path, withIntermediateDirectories: true)
         let secretFile = home.path + "/consumer-secret"
-        FileManager.default.createFile(atPath: secretFile, contents: Data((server.service.consumer.secret + "\n").utf8))
+        FileManager.default.createFile(atPath: secretFile, contents: Data((server.service.bitbucket.consumer.secret + "\n").utf8))
         chmod(secretFile, 0o644)
-        try runner.writeConfig("[providers.bitbucket]\nclient_id = \"\(server.service.consumer.key)\"\nclient_secret_file = \"\(secretFile)\"\n")
-        let args = ["link", "bitbucket", "--client-credentials", "--api-url", server.apiURL, "--web-url", server.webURL]
+        try runner.writeConfig("[providers.bitbucket]\nclient_id = \"\(server.service.bitbucket.consumer.key)\"\nclient_secret_file = \"\(secretFile)\"\n")
+        let args = ["link", "bitbucket", "--client-credentials", "--api-url", server.bitbucket.apiURL, "--web-url", server.bitbucket.webURL]
         let loose = try await runner.runAsync(args)
         #expect(loose.status == 1)
         #expect(loose.stderr.contains("chmod 600 \(secretFile)"))
@@ -122,8 +122,8 @@ struct OAuthLinkTests {
         defer { Task { await server.stop() } }
         let home = TemporaryHome()
         let runner = BinaryRunner(home: home.path)
-        let result = try await runner.runAsync(["link", "bitbucket", "--oauth", "--api-url", server.apiURL, "--web-url", server.webURL,
-                                                "--client-id", server.service.consumer.key, "--client-secret", server.service.consumer.secret,
+        let result = try await runner.runAsync(["link", "bitbucket", "--oauth", "--api-url", server.bitbucket.apiURL, "--web-url", server.bitbucket.webURL,
+                                                "--client-id", server.service.bitbucket.consumer.key, "--client-secret", server.service.bitbucket.consumer.secret,
                                                 "--timeout", "1"])
         #expect(result.status == 1)
         #expect(result.stderr.contains("no authorization arrived in time"))
@@ -245,8 +245,8 @@ struct OAuthLinkTests {
         defer { Task { await server.stop() } }
         let home = TemporaryHome()
         let tmux = try TmuxSession(width: 400, height: 30, environment: ["SLIPWAY_HOME": home.path, "HOME": home.path, "LANG": "C.UTF-8"])
-        try tmux.type("printf '%s\\n' '\(server.service.consumer.secret)' | '\(BinaryRunner.binary)' link bitbucket --oauth --api-url \(server.apiURL) "
-                      + "--web-url \(server.webURL) --client-id \(server.service.consumer.key) --client-secret - --timeout 60")
+        try tmux.type("printf '%s\\n' '\(server.service.bitbucket.consumer.secret)' | '\(BinaryRunner.binary)' link bitbucket --oauth --api-url \(server.bitbucket.apiURL) "
+                      + "--web-url \(server.bitbucket.webURL) --client-id \(server.service.bitbucket.consumer.key) --client-secret - --timeout 60")
         let (asked, screen) = try await tmux.waitFor("or paste the URL the browser was sent to")
         #expect(asked, "\(screen)")
         let authorize = try #require(screen.split(whereSeparator: { $0 == " " || $0 == "\n" }).first { $0.contains("/site/oauth2/authorize?") }.map(String.init))
@@ -288,8 +288,8 @@ final class OAuthLinkProcess: @unchecked Sendable {
 
     init(home: String, server: SandboxServer) throws {
         process.executableURL = URL(fileURLWithPath: BinaryRunner.binary)
-        process.arguments = ["link", "bitbucket", "--oauth", "--api-url", server.apiURL, "--web-url", server.webURL,
-                             "--client-id", server.service.consumer.key, "--client-secret", server.service.consumer.secret, "--timeout", "60"]
+        process.arguments = ["link", "bitbucket", "--oauth", "--api-url", server.bitbucket.apiURL, "--web-url", server.bitbucket.webURL,
+                             "--client-id", server.service.bitbucket.consumer.key, "--client-secret", server.service.bitbucket.consumer.secret, "--timeout", "60"]
         process.environment = BinaryRunner(home: home).environment
         process.standardInput = input
         process.standardOutput = output

@@ -3,6 +3,7 @@ import Foundation
 import Testing
 @testable import SlipwayCLI
 import SlipwayProviders
+import SlipwaySandbox
 
 @Suite("CLI parsing", .timeLimit(.minutes(3)))
 struct ParsingTests {
@@ -86,9 +87,22 @@ struct ParsingTests {
         let sandbox = try #require(try Slipway.parseAsRoot(["sandbox", "--port", "0", "--seed", "7", "--workspaces", "2", "--repos", "120",
                                                             "--branches", "130", "--push-every", "2", "--rate-limit", "0",
                                                             "--fault", "503~0.1", "--fault", "reset"]) as? SandboxCommand)
-        #expect(sandbox.options.reposPerWorkspace == 120)
-        #expect(sandbox.options.faults == ["503~0.1", "reset"])
+        #expect(try sandbox.options().reposPerWorkspace == 120)
+        #expect(try sandbox.options().faults == ["503~0.1", "reset"])
+        #expect(try sandbox.options().rateLimitPerHour == 0)
         #expect(throws: (any Error).self) { try Slipway.parseAsRoot(["sandbox", "--fault", "explode"]) }
+
+        // Personalities: --only, limits and faults that name one.
+        let only = try #require(try Slipway.parseAsRoot(["sandbox", "--only", "bitbucket", "--rate-limit", "bitbucket=50", "--rate-limit", "7",
+                                                         "--git-rate-limit", "bitbucket=9", "--fault", "bitbucket:503~0.2"]) as? SandboxCommand)
+        let options = try only.options()
+        #expect(options.personalities == [.bitbucket])
+        #expect(options.rateLimits == [.bitbucket: 50] && options.rateLimitPerHour == 7 && options.gitRateLimits == [.bitbucket: 9])
+        #expect(try FaultSpec(parsing: "bitbucket:503~0.2").personality == .bitbucket)
+        #expect(try FaultSpec(parsing: "delay:2@/git/*").personality == nil)
+        for bad in [["--only", "gitlub"], ["--only", ","], ["--rate-limit", "bitbucket=lots"], ["--rate-limit", "nowhere=5"], ["--fault", "gitlab:503"]] {
+            #expect(throws: (any Error).self, "\(bad)") { try Slipway.parseAsRoot(["sandbox"] + bad) }
+        }
         #expect(throws: (any Error).self) { try Slipway.parseAsRoot(["sandbox", "--workspaces", "0"]) }
 
         let create = try #require(try Slipway.parseAsRoot(["apps", "create", "api", "--source", "bitbucket/acme/api", "--branch", "main",

@@ -128,18 +128,18 @@ struct PolishTests {
         defer { Task { await server.stop(); await other.stop() } }
         let home = TemporaryHome()
         let runner = BinaryRunner(home: home.path)
-        let nothing = try await runner.runAsync(["link", "bitbucket", "--relink", "--token-file", "-"], stdin: server.service.accessToken + "\n")
+        let nothing = try await runner.runAsync(["link", "bitbucket", "--relink", "--token-file", "-"], stdin: server.service.bitbucket.accessToken + "\n")
         #expect(nothing.status == 1 && nothing.stderr.contains("nothing to relink"), "\(nothing.stderr)")
         try await runner.mirror(server)
         let before = try await runner.runAsync(["ls", "bitbucket", "--json"]).stdout
-        let again = try await runner.runAsync(["link", "bitbucket", "--relink", "--token-file", "-"], stdin: server.service.accessToken + "\n")
+        let again = try await runner.runAsync(["link", "bitbucket", "--relink", "--token-file", "-"], stdin: server.service.bitbucket.accessToken + "\n")
         #expect(again.status == 0 && again.stderr.contains("relinked bitbucket as @sandbox-user; its mirror, apps and hooks are kept"), "\(again.stderr)")
         #expect(try await runner.runAsync(["ls", "bitbucket", "--json"]).stdout == before)
-        let stranger = try await runner.runAsync(["link", "bitbucket", "--relink", "--api-url", other.apiURL, "--web-url", other.webURL, "--token-file", "-"],
-                                                 stdin: other.service.accessToken + "\n")
+        let stranger = try await runner.runAsync(["link", "bitbucket", "--relink", "--api-url", other.bitbucket.apiURL, "--web-url", other.bitbucket.webURL, "--token-file", "-"],
+                                                 stdin: other.service.bitbucket.accessToken + "\n")
         #expect(stranger.status == 1 && stranger.stderr.contains("--relink keeps the same account"), "\(stranger.stderr)")
         let accounts = try #require(json(try await runner.runAsync(["accounts", "--json"]).stdout) as? [[String: Any]])
-        #expect(accounts.first?["api_url"] as? String == server.apiURL, "the refused relink changed the account")
+        #expect(accounts.first?["api_url"] as? String == server.bitbucket.apiURL, "the refused relink changed the account")
         #expect(try await runner.runAsync(["link", "bitbucket", "--token-file", "-"], stdin: "x\n").stderr.contains("run 'slipway unlink bitbucket' first"))
     }
 
@@ -190,8 +190,8 @@ struct PolishTests {
         #expect(wsTypo.stderr.contains("did you mean bitbucket/\(ws)/\(slug)?"), "\(wsTypo.stderr)")
 
         let noVersion = TemporaryHome()
-        let bare = try await BinaryRunner(home: noVersion.path).runAsync(["link", "bitbucket", "--api-url", server.webURL, "--token-file", "-"], stdin: "x\n")
-        #expect(bare.status != 0 && bare.stderr.contains("ends in /2.0") && bare.stderr.contains("did you mean \(server.webURL)/2.0?"), "\(bare.stderr)")
+        let bare = try await BinaryRunner(home: noVersion.path).runAsync(["link", "bitbucket", "--api-url", server.bitbucket.webURL, "--token-file", "-"], stdin: "x\n")
+        #expect(bare.status != 0 && bare.stderr.contains("ends in /2.0") && bare.stderr.contains("did you mean \(server.bitbucket.webURL)/2.0?"), "\(bare.stderr)")
         let help = try await runner.runAsync(["link", "--help"])
         #expect(help.stdout.contains("bitbucket") && !help.stdout.contains("gitlab"), "help offers providers that cannot be linked")
 

@@ -12,8 +12,8 @@ struct SecretsOutOfArgvTests {
         defer { Task { await server.stop() } }
         let home = TemporaryHome()
         let runner = BinaryRunner(home: home.path)
-        let linked = try await runner.runAsync(["link", "bitbucket", "--api-url", server.apiURL, "--web-url", server.webURL,
-                                                "--email", server.service.email, "--token-file", "-"], stdin: server.service.apiToken + "\n")
+        let linked = try await runner.runAsync(["link", "bitbucket", "--api-url", server.bitbucket.apiURL, "--web-url", server.bitbucket.webURL,
+                                                "--email", server.service.email, "--token-file", "-"], stdin: server.service.bitbucket.apiToken + "\n")
         #expect(linked.status == 0, "\(linked.stderr)")
         let accounts = try await runner.runAsync(["accounts", "--json"])
         #expect(accounts.stdout.contains(#""auth":"api_token""#), "\(accounts.stdout)")

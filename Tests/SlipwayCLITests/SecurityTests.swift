@@ -187,13 +187,13 @@ struct SecurityTests {
         defer { Task { await server.stop() } }
         let home = TemporaryHome()
         let tmux = try TmuxSession(width: 160, height: 20, environment: ["SLIPWAY_HOME": home.path, "HOME": home.path, "LANG": "C.UTF-8"])
-        try tmux.type("'\(BinaryRunner.binary)' link bitbucket --api-url \(server.apiURL) --web-url \(server.webURL) --token-file -")
+        try tmux.type("'\(BinaryRunner.binary)' link bitbucket --api-url \(server.bitbucket.apiURL) --web-url \(server.bitbucket.webURL) --token-file -")
         let (asked, prompt) = try await tmux.waitFor("Paste the token, then Enter")
         #expect(asked, "\(prompt)")
-        try tmux.type(server.service.accessToken)
+        try tmux.type(server.service.bitbucket.accessToken)
         let (linked, screen) = try await tmux.waitFor("linked bitbucket as @")
         #expect(linked, "\(screen)")
-        #expect(!screen.contains(server.service.accessToken), "the token was echoed:\n\(screen)")
+        #expect(!screen.contains(server.service.bitbucket.accessToken), "the token was echoed:\n\(screen)")
     }
 
     // MARK: The vault says what is wrong

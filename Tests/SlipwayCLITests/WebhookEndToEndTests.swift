@@ -16,7 +16,7 @@ struct WebhookEndToEndTests {
     }
 
     func hooks(_ server: SandboxServer, _ fullName: String) -> [[String: Any]] {
-        let reply = server.service.respond(method: "GET", url: server.apiURL + "/repositories/\(fullName)/hooks", headers: ["Authorization": "Bearer \(server.service.accessToken)"], body: Data())
+        let reply = server.service.respond(method: "GET", url: server.bitbucket.apiURL + "/repositories/\(fullName)/hooks", headers: ["Authorization": "Bearer \(server.service.bitbucket.accessToken)"], body: Data())
         return ((try? JSONSerialization.jsonObject(with: reply.body)) as? [String: Any])?["values"] as? [[String: Any]] ?? []
     }
 

@@ -9,8 +9,8 @@ import SlipwaySandbox
 /// Links the sandbox's user and returns the account with a provider spending from its budget.
 func linked(_ server: SandboxServer, store: Store, home: AccountAndSyncTests.Home, http: HTTPClient) async throws -> (Account, BitbucketProvider) {
     let (account, _) = try await AccountLinker(store: store, keyFile: home.path + "/key", http: http)
-        .link(LinkRequest(provider: .bitbucket, apiURL: server.apiURL, webURL: server.webURL, secret: .token(server.service.accessToken)))
-    let provider = BitbucketProvider(apiURL: server.apiURL, webURL: server.webURL, credential: .bearer(server.service.accessToken),
+        .link(LinkRequest(provider: .bitbucket, apiURL: server.bitbucket.apiURL, webURL: server.bitbucket.webURL, secret: .token(server.service.bitbucket.accessToken)))
+    let provider = BitbucketProvider(apiURL: server.bitbucket.apiURL, webURL: server.bitbucket.webURL, credential: .bearer(server.service.bitbucket.accessToken),
                                      http: http, budgetCredential: "account:\(account.id!)")
     return (account, provider)
 }
@@ -40,8 +40,8 @@ struct AccountAndSyncTests {
             let home = Home()
             let store = try Store(path: home.path + "/slipway.db")
             let linker = AccountLinker(store: store, keyFile: home.path + "/key", http: HTTPClient(transport: CurlTransport()))
-            let (account, warnings) = try await linker.link(LinkRequest(provider: .bitbucket, apiURL: server.apiURL, webURL: server.webURL,
-                                                                         secret: .token(server.service.accessToken)))
+            let (account, warnings) = try await linker.link(LinkRequest(provider: .bitbucket, apiURL: server.bitbucket.apiURL, webURL: server.bitbucket.webURL,
+                                                                         secret: .token(server.service.bitbucket.accessToken)))
             #expect(account.scopes == scopes)
             #expect(warnings.isEmpty != warned)
             if warned { #expect(warnings.first?.contains("account, webhook") == true) }
@@ -56,8 +56,8 @@ struct AccountAndSyncTests {
             let home = Home()
             let store = try Store(path: home.path + "/slipway.db")
             let linker = AccountLinker(store: store, keyFile: home.path + "/key", http: HTTPClient(transport: CurlTransport()))
-            let (account, warnings) = try await linker.link(LinkRequest(provider: .bitbucket, apiURL: server.apiURL, webURL: server.webURL,
-                                                                         secret: .token(server.service.accessToken)))
+            let (account, warnings) = try await linker.link(LinkRequest(provider: .bitbucket, apiURL: server.bitbucket.apiURL, webURL: server.bitbucket.webURL,
+                                                                         secret: .token(server.service.bitbucket.accessToken)))
             #expect(warnings.isEmpty)
             #expect(account.email == (expected ? server.service.email : nil))
             #expect(try store.account(for: .bitbucket)?.email == account.email)
@@ -69,8 +69,8 @@ struct AccountAndSyncTests {
         let home = Home()
         let store = try Store(path: home.path + "/slipway.db")
         let linker = AccountLinker(store: store, keyFile: home.path + "/key", http: HTTPClient(transport: CurlTransport()))
-        let (account, _) = try await linker.link(LinkRequest(provider: .bitbucket, apiURL: server.apiURL, webURL: server.webURL,
-                                                              secret: .apiToken(email: server.service.email, token: server.service.apiToken)))
+        let (account, _) = try await linker.link(LinkRequest(provider: .bitbucket, apiURL: server.bitbucket.apiURL, webURL: server.bitbucket.webURL,
+                                                              secret: .apiToken(email: server.service.email, token: server.service.bitbucket.apiToken)))
         #expect(account.loginEmail == server.service.email)
         #expect(account.email == server.service.email)
     }
@@ -82,12 +82,12 @@ struct AccountAndSyncTests {
         let home = Home()
         let store = try Store(path: home.path + "/slipway.db")
         let linker = AccountLinker(store: store, keyFile: home.path + "/key", http: HTTPClient(transport: CurlTransport()))
-        let (account, _) = try await linker.link(LinkRequest(provider: .bitbucket, apiURL: server.apiURL, webURL: server.webURL,
-                                                              secret: .token(server.service.accessToken)))
+        let (account, _) = try await linker.link(LinkRequest(provider: .bitbucket, apiURL: server.bitbucket.apiURL, webURL: server.bitbucket.webURL,
+                                                              secret: .token(server.service.bitbucket.accessToken)))
         let cipher = try store.read { db in try Data.fetchOne(db, sql: "SELECT token_ciphertext FROM accounts") }
         let sealed = try #require(cipher)
-        #expect(sealed.range(of: Data(server.service.accessToken.utf8)) == nil)
-        #expect(try AccountLinker.credential(for: account, store: store, keyFile: home.path + "/key") == .bearer(server.service.accessToken))
+        #expect(sealed.range(of: Data(server.service.bitbucket.accessToken.utf8)) == nil)
+        #expect(try AccountLinker.credential(for: account, store: store, keyFile: home.path + "/key") == .bearer(server.service.bitbucket.accessToken))
         // A missing key is a clear error and the ciphertext stays.
         try FileManager.default.moveItem(atPath: home.path + "/key", toPath: home.path + "/key.moved")
         #expect(throws: VaultError.self) { try AccountLinker.credential(for: account, store: store, keyFile: home.path + "/key") }

@@ -29,7 +29,7 @@ struct DeploymentTests {
             _ = try store.createApp(App(name: name, repositoryID: repository.id, sourcePath: "bitbucket/demo/\(slug)", branch: "main",
                                         buildCommand: "make", runCommand: "./run.sh", createdAt: Date()))
         }
-        let token = server.service.accessToken
+        let token = server.service.bitbucket.accessToken
         // git through a wrapper that records every argument list it is given.
         let argvLog = home.path + "/git-argv.log"
         let wrapper = home.path + "/git-wrapper"
@@ -102,7 +102,7 @@ struct DeploymentTests {
         defer { Task { await server.stop() } }
         let transport = CurlTransport()
         defer { transport.shutdown() }
-        let anonymous = try await transport.perform(HTTPRequest(method: .post, url: server.origin + "/git/demo/hello-web.git/git-upload-pack",
+        let anonymous = try await transport.perform(HTTPRequest(method: .post, url: server.bitbucket.origin + "/git/demo/hello-web.git/git-upload-pack",
                                                                 body: Data("0000".utf8)))
         #expect(anonymous.status == 401)
         #expect(anonymous.headers.first { $0.name.lowercased() == "www-authenticate" } != nil)

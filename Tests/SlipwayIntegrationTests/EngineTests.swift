@@ -33,7 +33,7 @@ struct EngineTests {
         func stats() async throws -> [String: Any] {
             let transport = CurlTransport()
             defer { transport.shutdown() }
-            let response = try await transport.perform(HTTPRequest(url: server.origin + "/_sandbox/stats"))
+            let response = try await transport.perform(HTTPRequest(url: server.bitbucket.origin + "/_sandbox/stats"))
             return try JSONSerialization.jsonObject(with: response.body) as? [String: Any] ?? [:]
         }
     }
@@ -124,7 +124,7 @@ struct EngineTests {
         // Clear the faults; the next steps converge with nothing lost.
         let transport = CurlTransport()
         defer { transport.shutdown() }
-        _ = try await transport.perform(HTTPRequest(method: .post, url: r.server.origin + "/_sandbox/control", body: Data(#"{"faults":[]}"#.utf8)))
+        _ = try await transport.perform(HTTPRequest(method: .post, url: r.server.bitbucket.origin + "/_sandbox/control", body: Data(#"{"faults":[]}"#.utf8)))
         for _ in 0..<2 {
             await r.engine.step()
             r.clock.advance(by: 600)
@@ -147,7 +147,7 @@ struct EngineTests {
         #expect(try r.converged() && undetailed() == 0)
         let transport = CurlTransport()
         defer { transport.shutdown() }
-        _ = try await transport.perform(HTTPRequest(method: .post, url: r.server.origin + "/_sandbox/control",
+        _ = try await transport.perform(HTTPRequest(method: .post, url: r.server.bitbucket.origin + "/_sandbox/control",
                                                     body: Data(#"{"faults":["503@/2.0/repositories/*/commit/*"]}"#.utf8)))
         r.server.service.push(count: 2)
         for _ in 0..<3 where !(try r.converged()) {
@@ -156,7 +156,7 @@ struct EngineTests {
         }
         #expect(try r.converged())
         #expect(try undetailed() > 0, "the storm should have left heads without details")
-        _ = try await transport.perform(HTTPRequest(method: .post, url: r.server.origin + "/_sandbox/control", body: Data(#"{"faults":[]}"#.utf8)))
+        _ = try await transport.perform(HTTPRequest(method: .post, url: r.server.bitbucket.origin + "/_sandbox/control", body: Data(#"{"faults":[]}"#.utf8)))
         for _ in 0..<3 where try undetailed() > 0 {
             r.clock.advance(by: 600)
             await r.engine.step()
@@ -181,7 +181,7 @@ struct EngineTests {
         #expect(try r.converged())
         let transport = CurlTransport()
         defer { transport.shutdown() }
-        _ = try await transport.perform(HTTPRequest(method: .post, url: r.server.origin + "/_sandbox/control",
+        _ = try await transport.perform(HTTPRequest(method: .post, url: r.server.bitbucket.origin + "/_sandbox/control",
                                                     body: Data(#"{"faults":["delay:10x8@/git/*"]}"#.utf8)))
         r.clock.advance(by: 600)
         await r.engine.step()
@@ -205,7 +205,7 @@ struct EngineTests {
     func control(_ r: Rig, _ json: String) async throws {
         let transport = CurlTransport()
         defer { transport.shutdown() }
-        _ = try await transport.perform(HTTPRequest(method: .post, url: r.server.origin + "/_sandbox/control", body: Data(json.utf8)))
+        _ = try await transport.perform(HTTPRequest(method: .post, url: r.server.bitbucket.origin + "/_sandbox/control", body: Data(json.utf8)))
     }
 
     func accessLostEvents(_ r: Rig) throws -> [String] {
@@ -267,7 +267,7 @@ extension EngineTests {
         await r.engine.step()
         let transport = CurlTransport()
         defer { transport.shutdown() }
-        _ = try await transport.perform(HTTPRequest(method: .post, url: r.server.origin + "/_sandbox/control",
+        _ = try await transport.perform(HTTPRequest(method: .post, url: r.server.bitbucket.origin + "/_sandbox/control",
                                                     body: Data(#"{"faults":["429x100@/2.0/*", "429x100@/git/*"]}"#.utf8)))
         let before = try await r.stats()["rate_limited"] as? Int ?? 0
         for _ in 0..<4 {

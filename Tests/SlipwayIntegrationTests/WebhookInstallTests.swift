@@ -37,7 +37,7 @@ struct WebhookInstallTests {
             configure(&options)
         }
         await rig.engine.step()
-        let provider = BitbucketProvider(apiURL: rig.server.apiURL, webURL: rig.server.webURL, credential: .bearer(rig.server.service.accessToken),
+        let provider = BitbucketProvider(apiURL: rig.server.bitbucket.apiURL, webURL: rig.server.bitbucket.webURL, credential: .bearer(rig.server.service.bitbucket.accessToken),
                                          http: HTTPClient(transport: CurlTransport()), budgetCredential: "account:\(rig.account.id!)")
         let keyFile = rig.home.path + "/key"
         let installer = WebhookInstaller(store: rig.store, provider: provider, openVault: { try Vault.open(keyFile: keyFile, create: true) })

@@ -94,7 +94,7 @@ struct BitbucketProviderSandboxTests {
         configure(&options)
         let server = try await SandboxServer.start(options: options)
         let counter = CountingTransport(CurlTransport())
-        let provider = BitbucketProvider(apiURL: server.apiURL, webURL: server.webURL, credential: .bearer(server.service.accessToken),
+        let provider = BitbucketProvider(apiURL: server.bitbucket.apiURL, webURL: server.bitbucket.webURL, credential: .bearer(server.service.bitbucket.accessToken),
                                          http: HTTPClient(transport: counter), budgetCredential: "account:1")
         return (server, provider, counter)
     }
@@ -154,10 +154,10 @@ struct BitbucketProviderSandboxTests {
     func apiToken() async throws {
         let (server, _, _) = try await start()
         defer { Task { await server.stop() } }
-        let provider = BitbucketProvider(apiURL: server.apiURL, webURL: server.webURL,
-                                         credential: .apiToken(email: server.service.email, token: server.service.apiToken), http: HTTPClient(transport: CurlTransport()))
+        let provider = BitbucketProvider(apiURL: server.bitbucket.apiURL, webURL: server.bitbucket.webURL,
+                                         credential: .apiToken(email: server.service.email, token: server.service.bitbucket.apiToken), http: HTTPClient(transport: CurlTransport()))
         #expect(try await provider.currentUser().username == "sandbox-user")
-        let wrong = BitbucketProvider(apiURL: server.apiURL, webURL: server.webURL, credential: .bearer("nope"), http: HTTPClient(transport: CurlTransport()))
+        let wrong = BitbucketProvider(apiURL: server.bitbucket.apiURL, webURL: server.bitbucket.webURL, credential: .bearer("nope"), http: HTTPClient(transport: CurlTransport()))
         await #expect(throws: HTTPError.self) { _ = try await wrong.currentUser() }
     }
 

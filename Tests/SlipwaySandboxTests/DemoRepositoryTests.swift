@@ -43,9 +43,9 @@ struct DemoRepositoryTests {
             let heads = service.branches(workspace: "demo", repository: project.slug)
             if heads != before[project.slug] { moved += 1 }
             let clone = "\(scratch)/\(project.slug)"
-            let basic = Data("x-token-auth:\(service.accessToken)".utf8).base64EncodedString()
+            let basic = Data("x-token-auth:\(service.bitbucket.accessToken)".utf8).base64EncodedString()
             let cloned = try await Self.offThePool {
-                try Self.git(["-c", "http.extraHeader=Authorization: Basic \(basic)", "clone", "-q", "\(harness.server.origin)/git/demo/\(project.slug).git", clone])
+                try Self.git(["-c", "http.extraHeader=Authorization: Basic \(basic)", "clone", "-q", "\(harness.server.bitbucket.origin)/git/demo/\(project.slug).git", clone])
             }
             #expect(cloned.status == 0, "\(project.slug): \(cloned.output)")
             for (branch, hash) in heads {

@@ -26,14 +26,14 @@ struct SandboxHarness {
     func get(_ pathOrURL: String, auth: String? = "bearer") async throws -> HTTPResponse {
         var headers = HTTPHeaders()
         switch auth {
-        case "bearer": headers.add("Authorization", "Bearer \(server.service.accessToken)")
+        case "bearer": headers.add("Authorization", "Bearer \(server.service.bitbucket.accessToken)")
         case "basic":
-            let pair = Data("\(server.service.email):\(server.service.apiToken)".utf8).base64EncodedString()
+            let pair = Data("\(server.service.email):\(server.service.bitbucket.apiToken)".utf8).base64EncodedString()
             headers.add("Authorization", "Basic \(pair)")
         case let other?: headers.add("Authorization", other)
         case nil: break
         }
-        let url = pathOrURL.hasPrefix("http") ? pathOrURL : server.origin + pathOrURL
+        let url = pathOrURL.hasPrefix("http") ? pathOrURL : server.bitbucket.origin + pathOrURL
         return try await transport.perform(HTTPRequest(url: url, headers: headers))
     }
 
@@ -49,13 +49,13 @@ struct SandboxHarness {
         let body = try JSONSerialization.data(withJSONObject: json)
         var headers = HTTPHeaders()
         headers.add("Content-Type", "application/json")
-        let response = try await transport.perform(HTTPRequest(method: .post, url: server.origin + path, headers: headers, body: body))
+        let response = try await transport.perform(HTTPRequest(method: .post, url: server.bitbucket.origin + path, headers: headers, body: body))
         return (try JSONSerialization.jsonObject(with: response.body) as? [String: Any]) ?? [:]
     }
 
     /// Every page of a listing, following `next` exactly as given.
     func allValues(_ path: String) async throws -> [[String: Any]] {
-        var url: String? = server.origin + path
+        var url: String? = server.bitbucket.origin + path
         var values: [[String: Any]] = []
         var pages = 0
         while let next = url {

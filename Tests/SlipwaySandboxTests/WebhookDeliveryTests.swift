@@ -40,7 +40,7 @@ struct WebhookDeliveryTests {
         var body: [String: Any] = ["url": "http://127.0.0.1:9/webhooks/bitbucket", "events": ["repo:push"], "active": true, "description": "tests"]
         if let secret { body["secret"] = secret }
         let created = service.respond(method: "POST", url: "http://127.0.0.1:1/2.0/repositories/\(repository)/hooks",
-                                      headers: ["Authorization": "Bearer \(service.accessToken)", "Content-Type": "application/json"],
+                                      headers: ["Authorization": "Bearer \(service.bitbucket.accessToken)", "Content-Type": "application/json"],
                                       body: try JSONSerialization.data(withJSONObject: body))
         #expect(created.status == 201)
         return (service, repository)

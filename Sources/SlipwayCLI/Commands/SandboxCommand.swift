@@ -1,26 +1,28 @@
 import Dispatch
 import ArgumentParser
 import Foundation
-import SlipwayProviders
 import SlipwaySandbox
 
 struct SandboxCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sandbox",
-        abstract: "Run a Bitbucket-compatible simulator on loopback (for tests and demos).",
+        abstract: "Run a simulated world of Git providers on loopback (for tests and demos).",
         discussion: """
-            Serves Bitbucket Cloud's REST API 2.0 under /2.0 and git's refs advertisement under \
-            /git/WORKSPACE/REPO.git, with data generated from --seed. The accepted access token is \
-            derived from the seed (--print-token); /_sandbox/stats and /_sandbox/control observe and \
-            steer it.
+            One world generated from --seed, served by a personality per service, each at a port of \
+            its own (from --port up; 0 picks free ones). So far: \(SandboxPersonalityName.available.map(\.summary).joined(separator: "; ")). \
+            The banner prints each personality's link command; the accepted \
+            tokens derive from the seed (--print-token). /_sandbox/stats and /_sandbox/control observe \
+            and steer the world from any personality's port.
 
-            Fault specs (--fault, repeatable): KIND[~PROBABILITY|/EVERY-NTH][xCOUNT][@PATH-GLOB], where \
-            KIND is a status (503), reset, delay:SECONDS, truncate or malformed. Examples: 503x3, \
-            reset~0.1@/2.0/repositories/*, delay:2@/git/*, truncate/4.
+            Rate limits take N for every personality or NAME=N for one (--rate-limit bitbucket=500). \
+            Fault specs (--fault, repeatable): [NAME:]KIND[~PROBABILITY|/EVERY-NTH][xCOUNT][@PATH-GLOB], \
+            where KIND is a status (503), 403-rate-limit, reset, delay:SECONDS, truncate or malformed. \
+            Examples: 503x3, bitbucket:503~0.2, reset~0.1@/2.0/repositories/*, delay:2@/git/*, truncate/4.
             """
     )
 
-    @Option(help: "Port to listen on (0 picks a free one).") var port = 0
+    @Option(help: "Port of the first personality; each further one takes the next (0 picks free ones).") var port = 0
+    @Option(help: ArgumentHelp("Serve only these personalities (comma-separated).", valueName: "NAMES")) var only: String?
     @Option(help: "Seed for the generated world (and its token).") var seed: UInt64 = 1
     @Option(help: "Number of workspaces.") var workspaces = 3
     @Option(help: "Repositories per workspace.") var repos = 8
@@ -28,10 +30,14 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(name: .customLong("push-every"), help: ArgumentHelp("Simulate a push every N seconds.", valueName: "SECONDS"))
     var pushEvery: Double?
     @Flag(name: .customLong("no-updated-on"), help: "Pushes do not bump the repository's updated_on.") var noUpdatedOn = false
-    @Option(name: .customLong("rate-limit"), help: ArgumentHelp("REST requests per hour per credential; 0 = none.", valueName: "N-per-hour"))
-    var rateLimit = 1000
-    @Option(name: .customLong("git-rate-limit"), help: ArgumentHelp("git requests per hour per credential; 0 = none.", valueName: "N-per-hour"))
-    var gitRateLimit = 60000
+    @Option(name: .customLong("rate-limit"),
+            help: ArgumentHelp("REST requests per hour per credential, for all or one personality; 0 = none (repeatable; default 1000).",
+                               valueName: "[NAME=]N-per-hour"))
+    var rateLimits: [String] = []
+    @Option(name: .customLong("git-rate-limit"),
+            help: ArgumentHelp("git requests per hour per credential, for all or one personality; 0 = none (repeatable; default 60000).",
+                               valueName: "[NAME=]N-per-hour"))
+    var gitRateLimits: [String] = []
     @Option(name: .customLong("retry-after"), help: ArgumentHelp("Send Retry-After with 429s.", valueName: "SECONDS"))
     var retryAfter: Int?
     @Option(name: .customLong("fault"), help: ArgumentHelp("Inject a fault (repeatable; see above).", valueName: "SPEC"))
@@ -42,17 +48,18 @@ struct SandboxCommand: AsyncParsableCommand {
     var demoRepositories = false
     @Flag(name: .customLong("print-token"), help: "Print the access token this seed's sandbox accepts, and exit.") var printToken = false
 
-    var options: SandboxOptions {
+    func options() throws(SandboxOptions.ValidationError) -> SandboxOptions {
         var o = SandboxOptions()
         o.port = port
+        if let only { o.personalities = try SandboxPersonalityName.parseList(only) }
         o.seed = seed
         o.workspaces = workspaces
         o.reposPerWorkspace = repos
         o.branchesPerRepo = branches
         o.pushEverySeconds = pushEvery
         o.bumpUpdatedOn = !noUpdatedOn
-        o.rateLimitPerHour = rateLimit
-        o.gitRateLimitPerHour = gitRateLimit
+        for limit in rateLimits { try o.applyRateLimit(limit, git: false) }
+        for limit in gitRateLimits { try o.applyRateLimit(limit, git: true) }
         o.retryAfterSeconds = retryAfter
         o.faults = faults
         o.tokenLifetimeSeconds = tokenLifetime
@@ -61,33 +68,30 @@ struct SandboxCommand: AsyncParsableCommand {
     }
 
     func validate() throws {
-        do { try options.validate() } catch { throw ValidationError(error.description) }
+        do { try options().validate() } catch { throw ValidationError(error.description) }
         if let pushEvery, pushEvery <= 0 { throw ValidationError("--push-every must be more than 0 seconds") }
     }
 
     func run() async throws {
         if printToken {
-            Terminal.out(SandboxService.tokens(seed: seed).access)
+            Terminal.out(BitbucketPersonality.tokens(seed: seed).access)
             return
         }
         let server: SandboxServer
         do {
-            server = try await SandboxServer.start(options: options)
+            server = try await SandboxServer.start(options: try options())
         } catch {
             throw SlipwayCLIError.failure("\(error)")
         }
         let world = server.service.summary
-        let token = server.service.accessToken
-        let banner = """
-            Slipway sandbox on \(server.origin) (seed \(seed)): \(world.workspaces) workspaces, \(world.repositories) repositories, \(world.branches) branches
-              API    \(server.apiURL)
-              git    \(server.origin)/git/WORKSPACE/REPO.git  (user \(BitbucketProvider.descriptor.gitUsername(.bearer(token))))
-              token  \(token)
-              oauth  consumer key \(server.service.consumer.key), secret \(server.service.consumer.secret) (tokens live \(tokenLifetime) s)
-              link   echo \(token) | \(server.linkCommand)
-              stats  \(server.origin)/_sandbox/stats
-            \(pushEvery.map { "A push every \($0) s. " } ?? "")Ctrl-C to stop.
-            """
+        var lines = ["Slipway sandbox (seed \(seed)): \(world.workspaces) workspaces, \(world.repositories) repositories, \(world.branches) branches"]
+        for endpoint in server.endpoints {
+            lines.append("\(endpoint.personality) on \(endpoint.origin)")
+            lines += endpoint.banner.map { "  \($0.label.padding(toLength: 6, withPad: " ", startingAt: 0)) \($0.value)" }
+        }
+        lines.append("stats    \(server.endpoints[0].origin)/_sandbox/stats")
+        lines.append((pushEvery.map { "A push every \($0) s. " } ?? "") + "Ctrl-C to stop.")
+        let banner = lines.joined(separator: "\n")
         FileHandle.standardError.write(Data((banner + "\n").utf8))
         // Ctrl-C and SIGTERM stop the server and remove what it made (the demo's git folder).
         signal(SIGINT, SIG_IGN)

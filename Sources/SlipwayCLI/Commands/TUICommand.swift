@@ -54,8 +54,8 @@ struct DemoCommand: AsyncParsableCommand {
         do {
             let factory = ProviderFactory(context: context)
             let linker = AccountLinker(store: context.store, keyFile: context.paths.keyFile, http: factory.http)
-            let (account, _) = try await linker.link(LinkRequest(provider: .bitbucket, apiURL: server.apiURL, webURL: server.webURL,
-                                                                 secret: .token(server.service.accessToken)))
+            let (account, _) = try await linker.link(LinkRequest(provider: .bitbucket, apiURL: server.bitbucket.apiURL, webURL: server.bitbucket.webURL,
+                                                                 secret: .token(server.service.bitbucket.accessToken)))
             // Mirror the sandbox once (a fraction of a second), so the demo apps have their source.
             _ = try await MirrorSync(store: context.store, account: account, provider: try factory.provider(for: account), concurrency: 4).run()
             try createDemoApps(context: context)

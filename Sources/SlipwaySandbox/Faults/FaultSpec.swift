@@ -2,8 +2,10 @@ import Foundation
 
 /// A fault to inject, parsed from `--fault SPEC`:
 ///
-///     KIND[~PROBABILITY | /EVERY_NTH][xCOUNT][@PATTERN]
+///     [PERSONALITY:]KIND[~PROBABILITY | /EVERY_NTH][xCOUNT][@PATTERN]
 ///
+/// PERSONALITY (`bitbucket:`, `github:` …) limits the fault to that personality's requests; without
+/// it the fault applies to every personality the sandbox serves.
 /// KIND is an HTTP status (`503`, `429`, `500` …), `403-rate-limit` (a 403 carrying a rate
 /// limit's marks — `Retry-After` and "API rate limit exceeded" — as GitHub answers, to prove such a 403 is a pause and not lost access), `reset` (the connection is cut before any
 /// answer), `delay:SECONDS`, `truncate` (the body stops halfway, Content-Length still promises all
@@ -12,7 +14,7 @@ import Foundation
 /// fifth; neither means every one. `x3` stops after three firings (a burst).
 ///
 /// Examples: `503x3` (a burst of three 503s), `reset~0.1@/2.0/repositories/*`, `delay:2@/git/*`,
-/// `truncate/4`, `malformed@*/refs/branches*`, `429x1`.
+/// `truncate/4`, `malformed@*/refs/branches*`, `429x1`, `bitbucket:503~0.2`.
 public struct FaultSpec: Sendable, Equatable, CustomStringConvertible {
     public enum Kind: Sendable, Equatable {
         case status(Int)
@@ -24,6 +26,8 @@ public struct FaultSpec: Sendable, Equatable, CustomStringConvertible {
     }
 
     public var kind: Kind
+    /// The personality it applies to; nil for all of them.
+    public var personality: SandboxPersonalityName?
     public var pattern: String
     public var probability: Double?
     public var everyNth: Int?
@@ -42,6 +46,14 @@ public struct FaultSpec: Sendable, Equatable, CustomStringConvertible {
         text = spec
         var rest = Substring(spec)
         func fail(_ reason: String) -> ParseError { ParseError(spec: spec, reason: reason) }
+
+        // A leading personality name (`delay:2` is a kind: only known names are prefixes).
+        personality = nil
+        if let colon = rest.firstIndex(of: ":"), let name = SandboxPersonalityName(rawValue: String(rest[..<colon]).lowercased()) {
+            guard SandboxPersonalityName.available.contains(name) else { throw fail("the sandbox does not serve \(name) yet") }
+            personality = name
+            rest = rest[rest.index(after: colon)...]
+        }
 
         // The path pattern comes last and may contain anything, so it is split off first.
         var pattern = "*"
@@ -129,9 +141,9 @@ struct FaultTable: Sendable {
         fired = Array(repeating: 0, count: specs.count)
     }
 
-    /// The first fault that fires for this request, if any.
-    mutating func fire(path: String, random: inout SandboxRandom) -> FaultSpec.Kind? {
-        for (i, spec) in specs.enumerated() where spec.matches(path: path) {
+    /// The first fault that fires for this request to `personality`, if any.
+    mutating func fire(path: String, personality: SandboxPersonalityName, random: inout SandboxRandom) -> FaultSpec.Kind? {
+        for (i, spec) in specs.enumerated() where spec.matches(path: path) && (spec.personality ?? personality) == personality {
             if let count = spec.count, fired[i] >= count { continue }
             matched[i] += 1
             let fires: Bool

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Requests per credential over a rolling hour, as Bitbucket counts them.
+/// Requests per credential over a rolling hour.
 struct RollingWindow: Sendable {
     private var stamps: [String: [Date]] = [:]
 

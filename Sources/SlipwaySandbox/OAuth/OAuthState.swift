@@ -29,11 +29,3 @@ struct OAuthState: Sendable {
         return prefix + String(format: "%016llx%04llx", random.next(), counter)
     }
 }
-
-extension SandboxService {
-    /// The OAuth consumer a seed's sandbox knows: key and secret.
-    public static func consumer(seed: UInt64) -> (key: String, secret: String) {
-        var r = SandboxRandom(seed: seed ^ 0xC0_45E3_0BEE_F000)
-        return ("sbxkey" + String(format: "%012llx", r.next() & 0xFFFF_FFFF_FFFF), "sbxsecret" + String(format: "%016llx", r.next()))
-    }
-}

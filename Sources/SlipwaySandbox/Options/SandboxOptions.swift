@@ -1,7 +1,10 @@
 /// How a sandbox world is generated and how it misbehaves; `slipway sandbox` flags map 1:1.
 public struct SandboxOptions: Sendable, Equatable {
-    /// 0 binds an ephemeral port (tests run in parallel).
+    /// The first personality's port; each further one takes the next (0: a free port each, as
+    /// tests running in parallel need).
     public var port: Int = 0
+    /// The personalities served (`--only`), each at a base URL of its own.
+    public var personalities: [SandboxPersonalityName] = SandboxPersonalityName.available
     public var host: String = "127.0.0.1"
     public var seed: UInt64 = 1
     public var workspaces: Int = 3
@@ -17,6 +20,10 @@ public struct SandboxOptions: Sendable, Equatable {
     public var rateLimitPerHour: Int = 1000
     /// git smart-HTTP requests per hour per credential; 0 means unlimited.
     public var gitRateLimitPerHour: Int = 60000
+    /// Per-personality REST limits (`--rate-limit bitbucket=500`), over `rateLimitPerHour`.
+    public var rateLimits: [SandboxPersonalityName: Int] = [:]
+    /// Per-personality git limits (`--git-rate-limit bitbucket=100`), over `gitRateLimitPerHour`.
+    public var gitRateLimits: [SandboxPersonalityName: Int] = [:]
     /// Sent as `Retry-After` on 429s when set (Bitbucket usually sends none).
     public var retryAfterSeconds: Int?
     /// How long OAuth access tokens live (`expires_in`).
@@ -31,20 +38,46 @@ public struct SandboxOptions: Sendable, Equatable {
 
     public init() {}
 
+    /// Parses a `--rate-limit` value: `N` for every personality, or `NAME=N` for one.
+    public mutating func applyRateLimit(_ text: String, git: Bool) throws(ValidationError) {
+        let flag = git ? "git-rate-limit" : "rate-limit"
+        let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
+        guard let value = Int(parts.last ?? ""), value >= 0 else {
+            throw .personality("--\(flag) '\(text)': expected N or NAME=N, N requests an hour (0 = none)")
+        }
+        if parts.count == 1 {
+            if git { gitRateLimitPerHour = value } else { rateLimitPerHour = value }
+        } else {
+            let name = try SandboxPersonalityName.parse(parts[0])
+            if git { gitRateLimits[name] = value } else { rateLimits[name] = value }
+        }
+    }
+
     public enum ValidationError: Error, CustomStringConvertible, Equatable {
         case outOfRange(String, ClosedRange<Int>)
         case fault(String)
+        case personality(String)
 
         public var description: String {
             switch self {
             case let .outOfRange(name, range): "--\(name) must be between \(range.lowerBound) and \(range.upperBound)"
-            case let .fault(message): message
+            case let .fault(message), let .personality(message): message
             }
         }
     }
 
     public func validate() throws(ValidationError) {
         guard (0...65535).contains(port) else { throw .outOfRange("port", 0...65535) }
+        guard !personalities.isEmpty else { throw .personality("the sandbox needs at least one personality") }
+        for name in personalities where !SandboxPersonalityName.available.contains(name) {
+            throw .personality("the sandbox does not serve \(name) yet; choose from \(SandboxPersonalityName.available.map(\.rawValue).joined(separator: ", "))")
+        }
+        if port > 0 && port + personalities.count - 1 > 65535 { throw .outOfRange("port", 0...(65536 - personalities.count)) }
+        for (name, _) in rateLimits.merging(gitRateLimits, uniquingKeysWith: { a, _ in a }) where !personalities.contains(name) {
+            throw .personality("a rate limit names \(name), which this sandbox does not serve")
+        }
+        guard rateLimits.values.allSatisfy({ $0 >= 0 }) else { throw .outOfRange("rate-limit", 0...Int.max) }
+        guard gitRateLimits.values.allSatisfy({ $0 >= 0 }) else { throw .outOfRange("git-rate-limit", 0...Int.max) }
         guard (1...1000).contains(workspaces) else { throw .outOfRange("workspaces", 1...1000) }
         guard (0...100_000).contains(reposPerWorkspace) else { throw .outOfRange("repos", 0...100_000) }
         guard (1...100_000).contains(branchesPerRepo) else { throw .outOfRange("branches", 1...100_000) }
@@ -53,7 +86,11 @@ public struct SandboxOptions: Sendable, Equatable {
         if let retryAfterSeconds, retryAfterSeconds < 0 { throw .outOfRange("retry-after", 0...Int.max) }
         guard (1...86400).contains(tokenLifetimeSeconds) else { throw .outOfRange("token-lifetime", 1...86400) }
         for fault in faults {
-            do { _ = try FaultSpec(parsing: fault) } catch { throw .fault(error.description) }
+            let spec: FaultSpec
+            do { spec = try FaultSpec(parsing: fault) } catch { throw .fault(error.description) }
+            if let name = spec.personality, !personalities.contains(name) {
+                throw .fault("--fault '\(fault)': this sandbox does not serve \(name)")
+            }
         }
     }
 }

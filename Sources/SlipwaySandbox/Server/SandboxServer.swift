@@ -5,28 +5,49 @@ import Logging
 import ServiceLifecycle
 import NIOCore
 
-/// The sandbox on loopback: a Hummingbird server in front of a `SandboxService`, plus the push
-/// timer. Tests and `slipway demo` start it in-process; `slipway sandbox` runs it in the foreground.
+/// Where one personality is served, and how a user links Slipway to it.
+public struct SandboxEndpoint: Sendable, Equatable {
+    public var personality: SandboxPersonalityName
+    public var host: String
+    public var port: Int
+    /// `http://127.0.0.1:PORT`
+    public var origin: String
+    public var apiURL: String
+    public var webURL: String
+    /// The line a user types to link Slipway to this personality.
+    public var linkCommand: String
+    /// The banner's lines for it.
+    public var banner: [BannerLine]
+}
+
+/// The sandbox on loopback: one Hummingbird server per personality in front of one
+/// `SandboxService` (the world), plus the push timer. Tests and `slipway demo` start it
+/// in-process; `slipway sandbox` runs it in the foreground.
 public final class SandboxServer: Sendable {
     public let service: SandboxService
-    public let port: Int
-    public let host: String
+    /// One per served personality, in `SandboxPersonalityName` order.
+    public let endpoints: [SandboxEndpoint]
     private let serverTask: Task<Void, any Error>
     /// Served until a graceful shutdown: cancelling the serving task instead can trap in NIO when
     /// a connection was accepted but not yet served (apple/swift-nio#2637).
     private let group: ServiceGroup
     private let pushTask: Task<Void, Never>?
 
-    /// `http://127.0.0.1:PORT` — the web URL; the API is under `/2.0`.
-    public var origin: String { "http://\(host.contains(":") ? "[\(host)]" : host):\(port)" }
-    public var apiURL: String { origin + "/2.0" }
-    public var webURL: String { origin }
+    /// Where a personality is served; nil when `--only` left it out.
+    public func endpoint(_ name: SandboxPersonalityName) -> SandboxEndpoint? {
+        endpoints.first { $0.personality == name }
+    }
 
-    private init(service: SandboxService, port: Int, host: String, group: ServiceGroup, serverTask: Task<Void, any Error>, pushTask: Task<Void, Never>?) {
+    /// The Bitbucket personality's endpoint (most tests link with it). Traps if not served.
+    public var bitbucket: SandboxEndpoint {
+        guard let endpoint = endpoint(.bitbucket) else { preconditionFailure("this sandbox does not serve bitbucket") }
+        return endpoint
+    }
+
+    private init(service: SandboxService, endpoints: [SandboxEndpoint], group: ServiceGroup, serverTask: Task<Void, any Error>, pushTask: Task<Void, Never>?) {
         self.group = group
         self.service = service
-        self.port = port
-        self.host = host
+        self.endpoints = endpoints
         self.serverTask = serverTask
         self.pushTask = pushTask
     }
@@ -37,29 +58,48 @@ public final class SandboxServer: Sendable {
             // git runs on threads of their own, not on the pool the server needs.
             try await Self.offThePool { try service.attachDemo(try DemoRepositories()) }
         }
-        let started = StartSignal()
-        let app = Application(
-            responder: SandboxResponder(service: service),
-            configuration: .init(address: .hostname(options.host, port: options.port), serverName: nil),
-            onServerRunning: { channel in started.succeed(channel.localAddress?.port ?? options.port) },
-            logger: Logger(label: "slipway.sandbox") { _ in SwiftLogNoOpLogHandler() }
-        )
-        let group = ServiceGroup(services: [app], logger: Logger(label: "slipway.sandbox") { _ in SwiftLogNoOpLogHandler() })
+        let quiet = Logger(label: "slipway.sandbox") { _ in SwiftLogNoOpLogHandler() }
+        var applications: [any Service] = []
+        var signals: [(SandboxPersonalityName, Int, StartSignal)] = []
+        for (index, name) in service.served.enumerated() {
+            let started = StartSignal()
+            let port = options.port == 0 ? 0 : options.port + index
+            applications.append(Application(
+                responder: SandboxResponder(service: service, personality: name),
+                configuration: .init(address: .hostname(options.host, port: port), serverName: nil),
+                onServerRunning: { channel in started.succeed(channel.localAddress?.port ?? port) },
+                logger: quiet
+            ))
+            signals.append((name, port, started))
+        }
+        let group = ServiceGroup(services: applications, logger: quiet)
         let serverTask = Task {
             do {
                 try await group.run()
             } catch {
-                started.fail(error)
+                for (_, _, started) in signals { started.fail(error) }
                 throw error
             }
         }
-        let port: Int
-        do {
-            port = try await started.wait()
-        } catch {
-            throw SandboxStartError(host: options.host, port: options.port, reason: "\(error)")
+        var endpoints: [SandboxEndpoint] = []
+        for (name, asked, started) in signals {
+            let port: Int
+            do {
+                port = try await started.wait()
+            } catch {
+                await group.triggerGracefulShutdown()
+                _ = await serverTask.result
+                service.shutdown()
+                throw SandboxStartError(host: options.host, port: asked, reason: "\(error)")
+            }
+            let origin = "http://\(options.host.contains(":") ? "[\(options.host)]" : options.host):\(port)"
+            service.setOrigin(origin, for: name)
+            let personality = service.personality(name)
+            let (api, web) = personality.urls(origin: origin)
+            endpoints.append(SandboxEndpoint(personality: name, host: options.host, port: port, origin: origin, apiURL: api, webURL: web,
+                                             linkCommand: personality.linkCommand(api: api, web: web),
+                                             banner: personality.banner(api: api, web: web, options: options)))
         }
-        service.setOrigin("http://\(options.host.contains(":") ? "[\(options.host)]" : options.host):\(port)", host: options.host, port: port)
         var pushTask: Task<Void, Never>?
         if let every = options.pushEverySeconds {
             pushTask = Task {
@@ -75,7 +115,7 @@ public final class SandboxServer: Sendable {
                 }
             }
         }
-        return SandboxServer(service: service, port: port, host: options.host, group: group, serverTask: serverTask, pushTask: pushTask)
+        return SandboxServer(service: service, endpoints: endpoints, group: group, serverTask: serverTask, pushTask: pushTask)
     }
 
     /// Runs blocking work (git) on a thread of its own, not on the concurrency pool.
@@ -104,10 +144,6 @@ public final class SandboxServer: Sendable {
         _ = await serverTask.result
     }
 
-    /// The line a user types to link Slipway to this sandbox.
-    public var linkCommand: String {
-        "slipway link bitbucket --api-url \(apiURL) --web-url \(webURL) --token-file -"
-    }
 }
 
 public struct SandboxStartError: Error, CustomStringConvertible {
@@ -170,17 +206,21 @@ struct TruncatedOnPurpose: Error {}
 struct SandboxResponder: HTTPResponder {
     typealias Context = SandboxContext
     let service: SandboxService
+    let personality: SandboxPersonalityName
 
-    /// `POST /git/demo/REPO.git/git-upload-pack`: git's own upload-pack answers (stateless RPC,
-    /// as smart HTTP runs it), after the same credential and limit checks as the refs.
+    /// git's upload-pack POST for a real repository: git's own answer (stateless RPC, as smart
+    /// HTTP runs it), after the personality's credential and limit checks.
     func uploadPack(_ request: SandboxRequest) async throws -> Response? {
-        let s = request.segments
-        guard s.count == 4, s[0] == "git", s[3] == "git-upload-pack", s[2].hasSuffix(".git"),
-              let bare = service.demoRepositoryPath(workspace: s[1], slug: String(s[2].dropLast(4))) else { return nil }
-        if let refusal = service.admitGit(authorization: request.headers["authorization"]) {
+        let bare: String
+        switch service.uploadPack(request, for: personality) {
+        case .notHere:
+            return nil
+        case let .refuse(refusal):
             var fields = HTTPFields()
             for (name, value) in refusal.headers { if let n = HTTPField.Name(name) { fields.append(HTTPField(name: n, value: value)) } }
             return Response(status: .init(code: refusal.status), headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: refusal.body)))
+        case let .serve(path):
+            bare = path
         }
         let gzip = request.headers["content-encoding"]?.lowercased() == "gzip"
         let body = request.body
@@ -200,12 +240,12 @@ struct SandboxResponder: HTTPResponder {
         var headers: [String: String] = [:]
         for field in request.headers { headers[field.name.canonicalName] = field.value }
         // HTTP/1's Host header arrives as the :authority pseudo-header; links point back at it.
-        let authority = request.head.authority ?? "\(service.host):\(service.port)"
+        let authority = request.head.authority ?? service.authority(of: personality)
         headers["host"] = authority
         let parsed = SandboxRequest(method: request.method.rawValue, uri: request.uri.description, headers: headers,
                                     body: Data(buffer: body), origin: "http://\(authority)")
         if request.method == .post, let pack = try await uploadPack(parsed) { return pack }
-        let reply = service.handle(parsed)
+        let reply = service.handle(parsed, for: personality)
         if reply.delay > 0 { try await Task.sleep(nanoseconds: UInt64(reply.delay * 1_000_000_000)) }
 
         switch reply.transport {

@@ -2,27 +2,27 @@ import Foundation
 import SlipwayHTTP
 import SlipwayProviders
 
-/// One delivery the sandbox owes a hook: the body is signed when the hook has a secret, and the
-/// request id stays the same across attempts (receivers deduplicate on it).
+/// One delivery the sandbox owes a hook, in its personality's dialect: the headers (signature
+/// included) are fixed when the push happens, so every attempt carries the same delivery id.
 struct OutboundDelivery: Sendable {
     var url: String
-    var hookUUID: String
-    var requestUUID: String
-    var eventKey: String
+    var headers: [(String, String)]
     var body: Data
-    var secret: String?
+    /// How many times the service tries before it gives up.
+    var attempts: Int
+    /// A header numbering the attempts, where the service sends one.
+    var attemptHeader: String?
 
     func request(attempt: Int) -> HTTPRequest {
-        var headers = HTTPHeaders([("Content-Type", "application/json"), ("X-Event-Key", eventKey), ("X-Hook-UUID", hookUUID),
-                                   ("X-Request-UUID", requestUUID), ("X-Attempt-Number", String(attempt))])
-        if let secret { headers.add("X-Hub-Signature", WebhookSignature.header(body: body, secret: secret)) }
+        var headers = HTTPHeaders(self.headers)
+        if let attemptHeader { headers.add(attemptHeader, String(attempt)) }
         return HTTPRequest(method: .post, url: url, headers: headers, body: body)
     }
 }
 
-/// Sends deliveries as Bitbucket does (reference §5): a POST per hook, 10 s to answer, and on a
-/// 5xx (or no answer) up to two more attempts straight away. Each delivery runs as its own task,
-/// so a slow receiver holds up nothing else; `drain()` waits for all of them.
+/// Sends deliveries: a POST per hook, 10 s to answer, and on a 5xx (or no answer) more attempts
+/// straight away while the delivery allows them. Each delivery runs as its own task, so a slow
+/// receiver holds up nothing else; `drain()` waits for all of them.
 public final class WebhookSender: @unchecked Sendable {
     public struct Stats: Sendable, Equatable {
         public var delivered = 0
@@ -31,7 +31,6 @@ public final class WebhookSender: @unchecked Sendable {
         public var retries = 0
     }
 
-    static let attempts = 3
     private let makeTransport: @Sendable () -> any HTTPTransport
     private let lock = NSLock()
     private var transport: (any HTTPTransport)?
@@ -43,12 +42,11 @@ public final class WebhookSender: @unchecked Sendable {
         self.makeTransport = makeTransport
     }
 
-    /// libcurl, with Bitbucket's user agent and its 10 s limits.
+    /// libcurl with a 10 s limit (the user agent is each delivery's own header).
     static let curl: @Sendable () -> any HTTPTransport = {
         var options = TransferOptions()
         options.connectTimeout = 10
         options.lowSpeedTime = 10
-        options.userAgent = "Bitbucket-Webhooks/2.0"
         return CurlTransport(options: options)
     }
 
@@ -76,7 +74,7 @@ public final class WebhookSender: @unchecked Sendable {
 
     /// Attempts until a non-5xx answer or the attempts run out; true when it was taken.
     static func deliver(_ delivery: OutboundDelivery, over transport: any HTTPTransport, attempted: (Int) -> Void) async -> Bool {
-        for attempt in 1...attempts {
+        for attempt in 1...max(1, delivery.attempts) {
             attempted(attempt)
             if let response = try? await transport.perform(delivery.request(attempt: attempt)), response.status < 500 {
                 return (200..<300).contains(response.status)

@@ -1,7 +1,7 @@
 import Foundation
 
-/// Everything the sandbox serves. A value: the server keeps it behind a lock and mutates it for
-/// pushes.
+/// One host's part of the sandbox's world (its user, workspaces, repositories). A value: the
+/// service keeps it behind its lock and mutates it for pushes.
 struct SandboxWorld: Sendable {
     var user: SandboxUser
     var seed: UInt64
@@ -69,4 +69,6 @@ public struct SandboxPush: Sendable, Equatable {
     public var branch: String
     public var old: String?
     public var new: String?
+    /// The personality whose part of the world it moved.
+    public var host: SandboxPersonalityName = .bitbucket
 }

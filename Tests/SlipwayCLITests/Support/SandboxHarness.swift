@@ -26,8 +26,8 @@ extension BinaryRunner {
     /// `slipway link bitbucket` against the sandbox, its token on stdin.
     @discardableResult
     func link(_ server: SandboxServer) async throws -> Result {
-        try await runAsync(["link", "bitbucket", "--api-url", server.apiURL, "--web-url", server.webURL, "--token-file", "-"],
-                           stdin: server.service.accessToken + "\n")
+        try await runAsync(["link", "bitbucket", "--api-url", server.bitbucket.apiURL, "--web-url", server.bitbucket.webURL, "--token-file", "-"],
+                           stdin: server.service.bitbucket.accessToken + "\n")
     }
 
     /// Linked to the sandbox and mirrored once (`link`, then `sync --once`).

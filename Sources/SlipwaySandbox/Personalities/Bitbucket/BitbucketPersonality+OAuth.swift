@@ -3,20 +3,20 @@ import Foundation
 /// Bitbucket's OAuth 2.0 endpoints under the web URL: `/site/oauth2/authorize` (the user always
 /// approves) and `/site/oauth2/access_token` (form-encoded, client as Basic credentials, RFC 6749
 /// errors; authorization_code, refresh_token with rotation, client_credentials).
-extension SandboxService {
-    /// Called with the service's lock held.
-    func oauthLocked(_ request: SandboxRequest, state: inout OAuthState, random: inout SandboxRandom) -> SandboxReply {
+extension BitbucketPersonality {
+    /// Called with the world's lock held.
+    func oauthLocked(_ request: SandboxRequest, state: inout OAuthState, random: inout SandboxRandom, now: Date) -> SandboxReply {
         switch (request.method, request.segments.dropFirst(2).first) {
         case ("GET", "authorize"):
-            return authorize(request, state: &state, random: &random)
+            return authorize(request, state: &state, random: &random, now: now)
         case ("POST", "access_token"):
-            return token(request, state: &state, random: &random)
+            return token(request, state: &state, random: &random, now: now)
         default:
             return .text(404, "Not Found")
         }
     }
 
-    private func authorize(_ request: SandboxRequest, state: inout OAuthState, random: inout SandboxRandom) -> SandboxReply {
+    private func authorize(_ request: SandboxRequest, state: inout OAuthState, random: inout SandboxRandom, now: Date) -> SandboxReply {
         guard request.query["client_id"]?.first == consumer.key else {
             return .text(400, "Invalid client_id")
         }
@@ -29,7 +29,7 @@ extension SandboxService {
             return .text(400, "redirect_uri does not match the consumer's callback URL")
         }
         let code = state.mint("sbxcode", random: &random)
-        state.codes[code] = OAuthState.PendingCode(redirectURI: request.query["redirect_uri"]?.first, expiresAt: now().addingTimeInterval(600),
+        state.codes[code] = OAuthState.PendingCode(redirectURI: request.query["redirect_uri"]?.first, expiresAt: now.addingTimeInterval(600),
                                                    challenge: request.query["code_challenge"]?.first)
         var location = URLComponents(string: redirect)!
         var items = location.queryItems ?? []
@@ -40,7 +40,7 @@ extension SandboxService {
                             body: Data("<a href=\"\(location.string!)\">Continue</a>".utf8))
     }
 
-    private func token(_ request: SandboxRequest, state: inout OAuthState, random: inout SandboxRandom) -> SandboxReply {
+    private func token(_ request: SandboxRequest, state: inout OAuthState, random: inout SandboxRandom, now: Date) -> SandboxReply {
         func oauthError(_ status: Int, _ error: String, _ description: String) -> SandboxReply {
             .json(status, ["error": error, "error_description": description])
         }
@@ -61,21 +61,21 @@ extension SandboxService {
         state.tokenRequests[grant ?? "none", default: 0] += 1
         switch grant {
         case "authorization_code":
-            guard let code = form["code"], let pending = state.codes.removeValue(forKey: code), pending.expiresAt > now() else {
+            guard let code = form["code"], let pending = state.codes.removeValue(forKey: code), pending.expiresAt > now else {
                 return oauthError(400, "invalid_grant", "The authorization code is invalid or has expired")
             }
             if let registered = pending.redirectURI, form["redirect_uri"] != registered {
                 return oauthError(400, "invalid_grant", "redirect_uri does not match the authorization request")
             }
-            return issue(state: &state, random: &random, refresh: true)
+            return issue(state: &state, random: &random, refresh: true, now: now)
         case "refresh_token":
             guard let old = form["refresh_token"], state.refreshTokens[old] == true else {
                 return oauthError(400, "invalid_grant", "Invalid refresh_token")
             }
             state.refreshTokens[old] = false
-            return issue(state: &state, random: &random, refresh: true)
+            return issue(state: &state, random: &random, refresh: true, now: now)
         case "client_credentials":
-            return issue(state: &state, random: &random, refresh: true)
+            return issue(state: &state, random: &random, refresh: true, now: now)
         case nil:
             return oauthError(400, "invalid_grant", "Unsupported grant type: None")
         case let other?:
@@ -83,11 +83,11 @@ extension SandboxService {
         }
     }
 
-    private func issue(state: inout OAuthState, random: inout SandboxRandom, refresh: Bool) -> SandboxReply {
+    private func issue(state: inout OAuthState, random: inout SandboxRandom, refresh: Bool, now: Date) -> SandboxReply {
         let lifetime = options.tokenLifetimeSeconds
         let access = state.mint("sbxoauth", random: &random)
         let scopes = state.grantScopes ?? options.tokenScopes
-        state.accessTokens[access] = OAuthState.IssuedToken(expiresAt: now().addingTimeInterval(TimeInterval(lifetime)), scopes: scopes)
+        state.accessTokens[access] = OAuthState.IssuedToken(expiresAt: now.addingTimeInterval(TimeInterval(lifetime)), scopes: scopes)
         var body: [String: Any] = ["access_token": access, "scopes": scopes.joined(separator: " "),
                                    "expires_in": lifetime, "token_type": "bearer"]
         if refresh {

@@ -1,0 +1,79 @@
+import Foundation
+
+/// Everything the sandbox's personalities share, guarded by the service's lock: each host's
+/// part of the world (its user, workspaces, repositories, branches, hooks), the real git
+/// repositories, the random stream, rate windows, faults, statistics and the webhook outbox.
+struct WorldState: Sendable {
+    let options: SandboxOptions
+    /// The time of the request (or push) being handled.
+    var now: Date
+    var hosts: [SandboxPersonalityName: SandboxWorld]
+    var random: SandboxRandom
+    /// Real git repositories behind the `demo` workspace, when the sandbox has them.
+    var demo: DemoRepositories?
+    var demoPushes = 0
+    var pushes = 0
+    var limits: SandboxLimits
+    var windows: [String: RollingWindow] = [:]
+    var faults: FaultTable
+    var stats = SandboxStats()
+    /// Deliveries owed to hooks by pushes made under the lock; sent once it is released.
+    var outbox: [OutboundDelivery] = []
+
+    /// Records a request against the credential's window of that kind on that personality.
+    mutating func admit(_ credential: String, kind: RequestKind, on personality: SandboxPersonalityName) -> Admission {
+        let limit = limits.perHour(kind, on: personality)
+        // Mutated in place through the subscript: a window holds an hour of stamps.
+        let admitted = windows["\(personality)/\(kind)", default: RollingWindow()].admit(credential, limit: limit, now: now)
+        if !admitted.allowed { stats.rateLimited += 1 }
+        return Admission(allowed: admitted.allowed, used: admitted.used, limit: limit)
+    }
+
+    mutating func resetWindows() { windows.removeAll() }
+}
+
+/// The answer of a rate window to one request.
+struct Admission: Sendable {
+    var allowed: Bool
+    var used: Int
+    /// The hourly limit in force (0: none).
+    var limit: Int
+}
+
+/// Requests per hour, per personality and kind; `--rate-limit` and `--git-rate-limit` set them.
+struct SandboxLimits: Sendable, Equatable {
+    var rest: Int
+    var git: Int
+    var restOverrides: [SandboxPersonalityName: Int] = [:]
+    var gitOverrides: [SandboxPersonalityName: Int] = [:]
+
+    init(options: SandboxOptions) {
+        rest = options.rateLimitPerHour
+        git = options.gitRateLimitPerHour
+        restOverrides = options.rateLimits
+        gitOverrides = options.gitRateLimits
+    }
+
+    func perHour(_ kind: RequestKind, on personality: SandboxPersonalityName) -> Int {
+        switch kind {
+        case .git: gitOverrides[personality] ?? git
+        case .rest, .graphql: restOverrides[personality] ?? rest
+        case .oauth: 0
+        }
+    }
+
+    /// Every personality's REST limit, for the stats.
+    func restByPersonality(_ names: [SandboxPersonalityName]) -> [String: Int] {
+        Dictionary(uniqueKeysWithValues: names.map { ($0.rawValue, perHour(.rest, on: $0)) })
+    }
+}
+
+/// What the sandbox has answered, for `/_sandbox/stats`.
+struct SandboxStats: Sendable {
+    var byPath: [String: Int] = [:]
+    var byKind: [String: Int] = [:]
+    var byCredential: [String: Int] = [:]
+    var byPersonality: [String: Int] = [:]
+    var rateLimited = 0
+    var unauthorized = 0
+}
