@@ -387,4 +387,40 @@ struct DeployerTests {
         #expect(try Deployer.checkCloneURL("http://127.0.0.1:7990/acme/api.git") == Origin(url: "http://127.0.0.1:7990"))
         #expect(try Deployer.checkCloneURL("/srv/git/api.git") == nil)
     }
+
+    @Test("deploy and cancel commands run on the command runner, not the sync engine: a deploy queued behind a sync cycle is done first")
+    func commandRunner() async throws {
+        let rig = try await rig()
+        let head = try await commit(rig, content: "v1\n")
+        _ = try app(rig, build: nil, run: "echo deployed")
+        let now = Date()
+        // A sync cycle is queued first and nobody runs it: the runner leaves it alone.
+        let cycle = try rig.store.enqueue(SyncCyclePayload(), requestedBy: "cli", now: now)
+        let deploy = try rig.store.enqueue(DeployPayload(app: "web"), requestedBy: "cli", now: now)
+        let unknown = try rig.store.enqueue(DeployPayload(app: "nope"), requestedBy: "cli", now: now)
+        let runner = DeploymentCommandRunner(store: rig.store, deployer: rig.deployer)
+        await runner.runPending()
+        #expect(try rig.store.command(id: cycle)?.status == .queued)
+        let done = try #require(try rig.store.command(id: deploy))
+        #expect(done.status == .done && done.result?.hasSuffix("of \(head.prefix(7)) queued") == true, "\(done.result ?? "")")
+        let refused = try #require(try rig.store.command(id: unknown))
+        #expect(refused.status == .failed && refused.result == "no app named 'nope'; see 'slipway apps'")
+        await finish(rig)
+        let deployment = try #require(try rig.store.deployments().first)
+        #expect(deployment.phase == .active && deployment.commitHash == head)
+
+        // The sync engine's claim skips deployment commands, the runner's skips the engine's.
+        let cancel = try rig.store.enqueue(CancelPayload(deployment: deployment.id!), requestedBy: "cli", now: now)
+        #expect(try rig.store.claimNextCommand(kinds: EngineCommandKind.sync, now: now)?.id == cycle)
+        #expect(try rig.store.claimNextCommand(kinds: EngineCommandKind.sync, now: now) == nil)
+        await runner.runPending()
+        let canceled = try #require(try rig.store.command(id: cancel))
+        #expect(canceled.status == .failed && canceled.result == "deployment \(deployment.id!) is not running")
+
+        // An engine that died leaves its sync command running; a new runner fails only its own kinds.
+        try rig.store.failInterruptedCommands(kinds: EngineCommandKind.deployment, now: now)
+        #expect(try rig.store.command(id: cycle)?.status == .running)
+        try rig.store.failInterruptedCommands(kinds: EngineCommandKind.sync, now: now)
+        #expect(try rig.store.command(id: cycle)?.status == .failed)
+    }
 }

@@ -6,8 +6,8 @@ import SlipwayServer
 import Synchronization
 
 /// The one composition of an engine: its webhook receiver (where asked for), the home's engine
-/// lock (which says where the receiver listens), the sync engine with its deployer, and the store
-/// watcher that wakes it. `slipway daemon`, `slipway sync` and the dashboard's embedded engine all
+/// lock (which says where the receiver listens), the sync engine, the deployer with its command runner
+/// (deploy, cancel), and the store watcher that wakes them. `slipway daemon`, `slipway sync` and the dashboard's embedded engine all
 /// run this; they differ only in what they do around it (signals, printing, retrying the lock).
 final class EngineRuntime: Sendable {
     private let lock: EngineLock
@@ -55,7 +55,7 @@ final class EngineRuntime: Sendable {
         logger.info("engine started", metadata: ["pid": "\(getpid())", "role": "\(role)"])
         let engine = EngineFactory.make(context: context, logger: logger, tuning: tuning)
         let deployer = EngineFactory.makeDeployer(context: context, logger: Logger(label: "slipway.deployer"))
-        await engine.attach(deployer)
+        let commands = DeploymentCommandRunner(store: context.store, deployer: deployer, logger: Logger(label: "slipway.commands"))
         let watcher = try? StoreWatcher(path: context.paths.databaseFile)
         health.engine(runningSince: Date())
         let task = Task {
@@ -63,6 +63,7 @@ final class EngineRuntime: Sendable {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await engine.run(wake: watcher?.changes()) }
                 group.addTask { await deployer.run() }
+                group.addTask { await commands.run(wake: watcher?.changes()) }
             }
         }
         return EngineRuntime(lock: lock, receiver: receiver, task: task)

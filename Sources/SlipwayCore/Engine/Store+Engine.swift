@@ -113,15 +113,16 @@ extension Store {
         }
     }
 
-    /// The oldest queued command, now marked running (the engine alone calls this).
     /// How long a webhook's confirming fetch waits, so a burst of pushes to a repository is
     /// confirmed by one fetch (the heads themselves were written when each delivery came).
     public static let confirmationDelay: TimeInterval = 1
 
-    public func claimNextCommand(now: Date) throws -> EngineCommand? {
+    /// The oldest queued command of these kinds, now marked running: each runner claims its own.
+    public func claimNextCommand(kinds: Set<EngineCommandKind> = Set(EngineCommandKind.allCases), now: Date) throws -> EngineCommand? {
         try write { db in
             guard var command = try EngineCommand
                 .filter(Column("status") == EngineCommandStatus.queued.rawValue)
+                .filter(kinds.map(\.rawValue).contains(Column("kind")))
                 .filter(!(Column("requested_by") == "webhook" && Column("created_at") > now.addingTimeInterval(-Self.confirmationDelay)))
                 .order(Column("id")).fetchOne(db) else { return nil }
             command.status = .running
@@ -142,11 +143,15 @@ extension Store {
         try read { db in try EngineCommand.fetchOne(db, key: id) }
     }
 
-    /// Commands left running by an engine that died: failed, so nobody waits forever.
-    public func failInterruptedCommands(now: Date) throws {
+    /// Commands of these kinds left running by an engine that died: failed, so nobody waits
+    /// forever. Each runner clears only its own kinds (the other may have claimed one already).
+    public func failInterruptedCommands(kinds: Set<EngineCommandKind> = Set(EngineCommandKind.allCases), now: Date) throws {
         try write { db in
-            try db.execute(sql: "UPDATE commands SET status = 'failed', result = 'interrupted: the engine stopped', finished_at = ? WHERE status = 'running'",
-                           arguments: [now])
+            try EngineCommand
+                .filter(Column("status") == EngineCommandStatus.running.rawValue)
+                .filter(kinds.map(\.rawValue).contains(Column("kind")))
+                .updateAll(db, Column("status").set(to: EngineCommandStatus.failed.rawValue),
+                           Column("result").set(to: "interrupted: the engine stopped"), Column("finished_at").set(to: now))
         }
     }
 }

@@ -74,8 +74,6 @@ public actor SyncEngine {
     let requestClock: any SlipwayClock
     let logger: Logger
     private var lastDiscovery: [String: Date] = [:]
-    /// Runs deploy and cancel commands when this engine hosts the deployer.
-    private var deployer: Deployer?
     /// Repositories whose git access was refused, and since when: REST does their sweeps, and git
     /// is tried again after `gitRetryInterval` (a refusal may pass; a rate limit is not one).
     private var gitRefused: [Int64: Date] = [:]
@@ -101,13 +99,9 @@ public actor SyncEngine {
         self.makeProvider = makeProvider
     }
 
-    public func attach(_ deployer: Deployer) {
-        self.deployer = deployer
-    }
-
     /// Runs until the task is cancelled. Wakes early when another process commits (`wake`).
     public func run(wake: AsyncStream<Void>? = nil) async {
-        try? store.failInterruptedCommands(now: clock.now)
+        try? store.failInterruptedCommands(kinds: EngineCommandKind.sync, now: clock.now)
         let signal = WakeSignal()
         let listener = Task {
             guard let wake else { return }
@@ -148,7 +142,7 @@ public actor SyncEngine {
     // MARK: Commands
 
     private func runCommands() async {
-        while !Task.isCancelled, let command = try? store.claimNextCommand(now: clock.now) {
+        while !Task.isCancelled, let command = try? store.claimNextCommand(kinds: EngineCommandKind.sync, now: clock.now) {
             // Someone waits for each command: its requests go on the interactive lane.
             let outcome = await RequestContext.run(lane: .interactive) { await perform(command) }
             try? store.finishCommand(id: command.id!, status: outcome.0, result: outcome.1, now: clock.now)
@@ -159,8 +153,7 @@ public actor SyncEngine {
         switch command.kind {
         case .syncCycle: await fullCycle(payload: command.payload)
         case .refresh: await refresh(payload: command.payload)
-        case .deploy: await deploy(payload: command.payload)
-        case .cancel: await cancel(payload: command.payload)
+        case .deploy, .cancel: (.failed, "\(command.kind.rawValue) is the deployment command runner's command")
         case .installWebhook: await installWebhook(payload: command.payload)
         }
     }
@@ -177,37 +170,6 @@ public actor SyncEngine {
         report.durationMs = Int(clock.now.timeIntervalSince(started) * 1000)
         let json = (try? JSONOutput.string(report)) ?? "{}"
         return (failed ? .failed : .done, json)
-    }
-
-    /// `{"app": "web", "commit": "…", "cause": "…"}`: queue a deployment (of the branch head
-    /// when no commit is given).
-    private func deploy(payload: String) async -> (EngineCommandStatus, String) {
-        guard let deployer else { return (.failed, "this engine runs no deployer") }
-        guard let request = try? DeployPayload.decode(payload) else { return (.failed, "malformed deploy request") }
-        do {
-            let (deployment, created) = try await deployer.deploy(app: request.app, commit: request.commit, cause: request.cause)
-            await deployer.step()
-            guard created else {
-                return (.failed, "deployment \(deployment.id!) of \(deployment.commitHash.prefix(7)) is already \(deployment.phase.rawValue); "
-                                 + "follow it with 'slipway logs \(deployment.id!) --follow', or cancel it first")
-            }
-            return (.done, "deployment \(deployment.id!) of \(deployment.commitHash.prefix(7)) queued")
-        } catch {
-            return (.failed, "\(error)")
-        }
-    }
-
-    /// `{"deployment": 7}`: stop it (SIGTERM, then SIGKILL after the grace period).
-    private func cancel(payload: String) async -> (EngineCommandStatus, String) {
-        guard let deployer else { return (.failed, "this engine runs no deployer") }
-        guard let request = try? CancelPayload.decode(payload) else { return (.failed, "malformed cancel request") }
-        do {
-            return try await deployer.cancel(deploymentID: request.deployment)
-                ? (.done, "deployment \(request.deployment) is being canceled")
-                : (.failed, "deployment \(request.deployment) is not running")
-        } catch {
-            return (.failed, "\(error)")
-        }
     }
 
     /// `{"path": "bitbucket/ws/repo", "url": …?}`: Slipway's push hook on that repository.
@@ -457,31 +419,5 @@ public actor SyncEngine {
             // Deleted (or hidden) since it was listed: removed, not an error storm.
             return try store.removeRepository(id: repositoryID, path: path, now: now)
         }
-    }
-}
-
-/// Lets the engine sleep until the next second or until another process commits.
-actor WakeSignal {
-    private var pending = false
-    private var waiter: CheckedContinuation<Void, Never>?
-
-    func fire() {
-        if let waiter {
-            self.waiter = nil
-            waiter.resume()
-        } else {
-            pending = true
-        }
-    }
-
-    func wait(upTo seconds: TimeInterval, clock: any SlipwayClock) async {
-        if pending { pending = false; return }
-        let timer = Task { [weak self] in
-            try? await clock.sleep(for: seconds)
-            await self?.fire()
-        }
-        await withCheckedContinuation { continuation in waiter = continuation }
-        timer.cancel()
-        pending = false
     }
 }

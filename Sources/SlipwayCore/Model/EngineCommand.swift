@@ -7,6 +7,12 @@ public enum EngineCommandKind: String, Sendable, Codable, CaseIterable {
     case deploy
     case cancel
     case installWebhook = "install_webhook"
+
+    /// What the sync engine runs: work that spends a provider's requests.
+    public static let sync: Set<EngineCommandKind> = [.syncCycle, .refresh, .installWebhook]
+    /// What the deployment command runner runs, apart from the sync engine, so a `deploy` never
+    /// waits behind a sync cycle.
+    public static let deployment: Set<EngineCommandKind> = [.deploy, .cancel]
 }
 
 public enum EngineCommandStatus: String, Sendable, Codable, CaseIterable {
