@@ -103,8 +103,8 @@ let package = Package(
         .target(name: "SlipwayTestSupport", path: "Tests/SlipwayTestSupport"),
         .testTarget(name: "SlipwayHTTPTests", dependencies: ["SlipwayHTTP", "SlipwayTestSupport"]),
         .testTarget(name: "SlipwayProvidersTests", dependencies: ["SlipwayProviders", "SlipwaySandbox"]),
-        .testTarget(name: "SlipwayCoreTests", dependencies: ["SlipwayCore", "SlipwayHTTP", "SlipwayTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "SlipwayTUITests", dependencies: ["SlipwayTUI", "SlipwayCore", "SlipwayHTTP", .product(name: "GRDB", package: "GRDB.swift")], exclude: ["Snapshots"]),
+        .testTarget(name: "SlipwayCoreTests", dependencies: ["SlipwayCore", "SlipwayHTTP", "SlipwayProviders", "SlipwayTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "SlipwayTUITests", dependencies: ["SlipwayTUI", "SlipwayCore", "SlipwayHTTP", "SlipwayProviders", .product(name: "GRDB", package: "GRDB.swift")], exclude: ["Snapshots"]),
         .testTarget(name: "SlipwayServerTests", dependencies: ["SlipwayServer", "SlipwayHTTP", "SlipwayProviders"]),
         // The core against the sandbox over real loopback HTTP.
         .testTarget(
@@ -116,3 +116,9 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// A module that uses another's members must import it (SE-0444): imports say what a file uses,
+// so scripts/check-architecture sees every dependency the module table governs.
+for target in package.targets where target.type != .system {
+    target.swiftSettings = (target.swiftSettings ?? []) + [.enableUpcomingFeature("MemberImportVisibility")]
+}

@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import GRDB
 import SlipwayCore
+import SlipwayProviders
 
 /// The dashboard at 100,000 branches, measured through a pseudo-terminal as a user meets it:
 /// launch to the first painted frame, a filter keystroke to its frame, a page of scrolling, and

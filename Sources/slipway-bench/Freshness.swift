@@ -4,6 +4,7 @@ import SlipwayCore
 import SlipwayHTTP
 import SlipwayProviders
 import SlipwaySandbox
+import GRDB
 
 /// Freshness at budget on a virtual clock: the real scheduler against the sandbox's data model,
 /// in-process (no sockets, no waiting), side by side with two REST-only baselines.

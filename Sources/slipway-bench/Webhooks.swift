@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import SlipwayCore
 import SlipwaySandbox
+import SlipwayProviders
 
 /// Issue 11's benchmark, end to end with real processes: the sandbox (in this process) delivers
 /// signed `repo:push` webhooks to a `slipway daemon`; this process reads the store as a second

@@ -3,6 +3,7 @@ import Testing
 import SlipwayCore
 import SlipwayHTTP
 import SlipwaySandbox
+import GRDB
 
 /// Issue 17: the truth in every exit code.
 @Suite("Exit codes", .timeLimit(.minutes(3)))

@@ -4,6 +4,7 @@ import Testing
 @testable import SlipwayCLI
 import SlipwayProviders
 import SlipwaySandbox
+import SlipwayCore
 
 @Suite("CLI parsing", .timeLimit(.minutes(3)))
 struct ParsingTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import SlipwayCore
+import SlipwayProviders
 
 @Suite("Config")
 struct ConfigTests {

@@ -4,6 +4,7 @@ import Testing
 import SlipwayTestSupport
 import SlipwayHTTP
 @testable import SlipwayCore
+import SlipwayProviders
 
 /// The deployer against a real git repository on disk: phases, steps, logs, cancel, timeout,
 /// supersede, idempotency, autodeploy and restart recovery.
@@ -422,5 +423,21 @@ struct DeployerTests {
         #expect(try rig.store.command(id: cycle)?.status == .running)
         try rig.store.failInterruptedCommands(kinds: EngineCommandKind.sync, now: now)
         #expect(try rig.store.command(id: cycle)?.status == .failed)
+    }
+
+    @Test("an abbreviated hash resolves among the repository's stored commits and heads; LIKE's wildcards match nothing")
+    func abbreviatedHashes() async throws {
+        let rig = try await rig()
+        let head = try await commit(rig, content: "v1\n")
+        let other = String(repeating: "ab", count: 20)
+        try rig.store.write { db in
+            var stored = Commit(repositoryID: rig.repositoryID, hash: other, author: "Ada <ada@example.com>", date: Date(), message: "m")
+            try stored.insert(db)
+        }
+        #expect(try rig.store.commitHashes(repositoryID: rig.repositoryID, prefix: String(head.prefix(7)).uppercased()) == [head])
+        #expect(try rig.store.commitHashes(repositoryID: rig.repositoryID, prefix: "abab") == [other])
+        for hostile in ["%", "_", "ab%", "", "zz"] {
+            #expect(try rig.store.commitHashes(repositoryID: rig.repositoryID, prefix: hostile).isEmpty, "\(hostile)")
+        }
     }
 }

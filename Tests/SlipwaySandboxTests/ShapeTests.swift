@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import SlipwaySandbox
+import SlipwayHTTP
 
 /// The sandbox's JSON has the documented shapes: every field of the reference example is there,
 /// with the same kind of value. (Fields the real API sends only sometimes are named as optional.)

@@ -197,7 +197,9 @@ struct WebhookReceiverTests {
         slow.send("POST \(BitbucketWebhookDialect().route) HTTP/1.1\r\nHost: x\r\nX-Half: ")
         let started = Date()
         #expect(await slow.receiveOffPool(timeout: 10).isEmpty, "the server answered a request that never ended")
-        #expect(slow.isClosedByPeer && Date().timeIntervalSince(started) < 5, "a half-sent header stayed open")
+        // Closed by the server before the client's own 10 s wait ends (a loaded CI machine may
+        // take seconds past the 0.5 s deadline; a receiver without one never closes it).
+        #expect(slow.isClosedByPeer && Date().timeIntervalSince(started) < 9.5, "a half-sent header stayed open")
         slow.close()
 
         // Twenty idle connections: the receiver holds at most four at a time.

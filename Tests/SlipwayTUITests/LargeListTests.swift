@@ -3,6 +3,7 @@ import GRDB
 import SlipwayCore
 import Testing
 @testable import SlipwayTUI
+import SlipwayProviders
 
 /// Lists of thousands of branches are filtered and paged in memory; they must show exactly what
 /// the SQL path shows.

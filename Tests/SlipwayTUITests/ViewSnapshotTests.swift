@@ -2,6 +2,7 @@ import Foundation
 import SlipwayCore
 import Testing
 @testable import SlipwayTUI
+import GRDB
 
 /// Every screen as text at 80×24 and 120×40: hostile strings, CJK and emoji, empty states and errors.
 @Suite("Dashboard views")

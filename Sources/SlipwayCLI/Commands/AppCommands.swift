@@ -398,10 +398,7 @@ struct DeployCommand: AsyncParsableCommand {
     func resolve(_ commit: String, app name: String, store: Store) throws -> String {
         guard commit.count < 40 else { return commit.lowercased() }
         guard let app = try store.app(named: name), let repositoryID = app.repositoryID else { return commit }
-        let matches = try store.read { db in
-            try String.fetchAll(db, sql: "SELECT hash FROM commits WHERE repository_id = ? AND hash LIKE ? UNION SELECT head_hash FROM branches WHERE repository_id = ? AND head_hash LIKE ?",
-                                arguments: [repositoryID, commit.lowercased() + "%", repositoryID, commit.lowercased() + "%"])
-        }
+        let matches = try store.commitHashes(repositoryID: repositoryID, prefix: commit)
         guard matches.count == 1 else {
             throw SlipwayCLIError.failure(matches.isEmpty ? "no stored commit starts with \(commit); give the full hash" : "\(commit) is ambiguous; give more of the hash")
         }

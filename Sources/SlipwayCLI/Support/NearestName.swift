@@ -1,5 +1,6 @@
 import Foundation
 import SlipwayCore
+import SlipwayProviders
 
 /// "Did you mean …?" for a mistyped path: the closest existing name by edit distance, when it is
 /// close enough to be a typo rather than another name.

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SlipwayHTTP
 import Synchronization
+import GRDB
 
 /// Runs deployments on this host (DESIGN.md, "Deployment phases"): one at a time per app, at
 /// most `maxParallel` at once; steps fetch → checkout → build → run, each with its status, exit

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SlipwayHTTP
 import SlipwayProviders
+import GRDB
 
 /// Keeps the mirror fresh within the rate limit (DESIGN.md, "Engine"): a full step-0 sync once,
 /// then per workspace a discovery page sorted by `-updated_on`, and a prioritized sweep that reads

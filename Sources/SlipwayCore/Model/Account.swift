@@ -90,4 +90,7 @@ extension Account {
     public static func budgetCredential(_ id: Int64) -> String { "account:\(id)" }
 
     public var budgetCredential: String { Self.budgetCredential(id ?? 0) }
+
+    /// The provider as paths and commands name it (`bitbucket`, `github` …).
+    public var providerName: String { provider.rawValue }
 }

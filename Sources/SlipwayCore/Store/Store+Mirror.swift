@@ -121,6 +121,17 @@ extension Store {
     }
 
     /// A branch's known history, newest first, as the provider listed it.
+    /// Every stored hash of a repository (its commits and branch heads) that starts with `prefix`.
+    public func commitHashes(repositoryID: Int64, prefix: String) throws -> [String] {
+        // Only hex digits: `%` or `_` in a prefix would be LIKE's wildcards.
+        guard !prefix.isEmpty, prefix.allSatisfy(\.isHexDigit) else { return [] }
+        let pattern = prefix.lowercased() + "%"
+        return try read { db in
+            try String.fetchAll(db, sql: "SELECT hash FROM commits WHERE repository_id = ? AND hash LIKE ? UNION SELECT head_hash FROM branches WHERE repository_id = ? AND head_hash LIKE ?",
+                                arguments: [repositoryID, pattern, repositoryID, pattern])
+        }
+    }
+
     public func commits(branchID: Int64, limit: Int = 100) throws -> [Commit] {
         try read { db in
             try Commit.fetchAll(db, sql: """

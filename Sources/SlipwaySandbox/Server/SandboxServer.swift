@@ -243,7 +243,7 @@ struct SandboxResponder: HTTPResponder {
         let authority = request.head.authority ?? service.authority(of: personality)
         headers["host"] = authority
         let parsed = SandboxRequest(method: request.method.rawValue, uri: request.uri.description, headers: headers,
-                                    body: Data(buffer: body), origin: "http://\(authority)")
+                                    body: Data(body.readableBytesView), origin: "http://\(authority)")
         if request.method == .post, let pack = try await uploadPack(parsed) { return pack }
         let reply = service.handle(parsed, for: personality)
         if reply.delay > 0 { try await Task.sleep(nanoseconds: UInt64(reply.delay * 1_000_000_000)) }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// SplitMix64: the sandbox's only source of randomness, so a seed always builds the same world
 /// and the same sequence of pushes.
 struct SandboxRandom {

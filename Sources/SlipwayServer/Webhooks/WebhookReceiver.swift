@@ -76,7 +76,7 @@ public final class WebhookReceiver: Sendable {
                         let buffer = try await request.collectBody(upTo: maxBody)
                         var headers: [String: String] = [:]
                         for field in request.headers { headers[field.name.canonicalName] = field.value }
-                        outcome = await handle(dialect: dialect, headers: headers, body: Data(buffer: buffer), handler: handler)
+                        outcome = await handle(dialect: dialect, headers: headers, body: Data(buffer.readableBytesView), handler: handler)
                     } catch {
                         outcome = await refuse(413, "payload too large", handler: handler)
                     }

@@ -133,7 +133,7 @@ public final class StoreSource: DashboardSource, @unchecked Sendable {
     }
 
     private func providerName(_ accountID: Int64) throws -> String {
-        try store.account(id: accountID)?.provider.rawValue ?? ""
+        try store.account(id: accountID)?.providerName ?? ""
     }
 
     /// Branch rows with the apps built from them.

@@ -83,8 +83,8 @@ public enum Item: Sendable, Equatable {
     /// The row's place in the mirror (`bitbucket/acme/api/main`); commits add `@hash`.
     public func path(provider: String, commitsOf branchPath: String = "") -> String {
         switch self {
-        case let .provider(o): o.account.provider.rawValue
-        case let .account(card): card.overview.account.provider.rawValue
+        case let .provider(o): o.account.providerName
+        case let .account(card): card.overview.account.providerName
         case let .workspace(w): MirrorPath.joined(provider, w.workspace.slug)
         case let .repository(r): MirrorPath.joined(provider, r.workspaceSlug, r.repository.slug)
         case let .branch(b): MirrorPath.joined(provider, b.workspaceSlug, b.repositorySlug, b.branch.name)
@@ -113,8 +113,8 @@ public enum Item: Sendable, Equatable {
     /// What the crumb says once the row is opened.
     public var title: String {
         switch self {
-        case let .provider(o): o.account.provider.rawValue
-        case let .account(card): card.overview.account.provider.rawValue
+        case let .provider(o): o.account.providerName
+        case let .account(card): card.overview.account.providerName
         case let .workspace(w): w.workspace.slug
         case let .repository(r): r.repository.slug
         case let .branch(b): b.branch.name
@@ -138,6 +138,6 @@ public struct AccountCard: Sendable, Equatable {
 
     /// The latest pause of any of its budgets that has not ended.
     public func pausedUntil(now: Date) -> Date? {
-        budgets.compactMap(\.bucket.pausedUntil).filter { $0 > now }.max()
+        budgets.compactMap { $0.reading(now: now).pausedUntil }.max()
     }
 }

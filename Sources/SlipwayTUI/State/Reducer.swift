@@ -314,7 +314,7 @@ public struct Reducer: Sendable {
                 return []
             }
             let account = card.overview.account
-            let provider = account.provider.rawValue
+            let provider = account.providerName
             state.stack.removeSubrange(1...)
             state.stack.append(Level(kind: .workspaces(accountID: account.id!), title: provider, path: provider, provider: provider, webBase: account.webURL))
             if command == .repos {

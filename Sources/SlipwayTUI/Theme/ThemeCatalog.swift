@@ -1,4 +1,5 @@
 import Foundation
+import SlipwayCore
 
 /// The themes a user can pick: the built-in ones (embedded, see `scripts/generate-themes`) and
 /// `*.toml` files in the user's themes folder, which win over built-ins of the same name.

@@ -1,3 +1,4 @@
+import Foundation
 /// `slipway themes preview NAME`: every element of a theme as a swatch, in ANSI colours for a
 /// terminal (256 colours), or as plain text naming colours and attributes (NO_COLOR, a pipe).
 public enum ThemePreview {

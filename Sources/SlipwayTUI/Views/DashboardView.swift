@@ -127,7 +127,7 @@ struct HeaderView {
 
     private func badge(_ card: AccountCard) -> (String, StyleRole) {
         let o = card.overview
-        let name = o.account.provider.rawValue
+        let name = o.account.providerName
         let user = TerminalText.sanitize(o.account.username)
         if o.account.status == .needsRelink { return ("[\(name) @\(user) needs relink]", .badgeError) }
         if let paused = card.pausedUntil(now: state.now) {

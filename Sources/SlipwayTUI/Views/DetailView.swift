@@ -112,8 +112,8 @@ struct DetailView {
                      Line(label: "auth", value: "\(a.auth.rawValue)  scopes: \(clean(a.scopes.isEmpty ? "-" : a.scopes.joined(separator: " ")))"
                          + "  token: " + (a.tokenExpiresAt.map { $0 > now ? "expires in \(Age.duration($0.timeIntervalSince(now)))" : "expired" } ?? "does not expire")),
                      Line(label: "status", value: AccountText.status(o, now: now) + (a.statusMessage.map { " — \(clean($0))" } ?? ""))]
-        for budget in budgets.sorted(by: { $0.kind.rawValue > $1.kind.rawValue }) {
-            lines.append(Line(label: budget.kind == .rest ? "REST budget" : "\(budget.kind.rawValue) budget", value: AccountText.budgetDetail(budget, now: now)))
+        for budget in budgets.map({ $0.reading(now: now) }).sorted(by: { $0.kind > $1.kind }) {
+            lines.append(Line(label: budget.isREST ? "REST budget" : "\(budget.kind) budget", value: AccountText.budgetDetail(budget, now: now)))
         }
         lines.append(Line(label: a.status == .needsRelink ? "relink now" : "relink", value: AccountText.relinkCommand(a) + "  (y copies it)"))
         return lines

@@ -165,7 +165,7 @@ struct TableView {
         switch item {
         case let .provider(o):
             let a = o.account
-            return [a.provider.rawValue, clean("@\(a.username)" + (a.displayName.map { " (\($0))" } ?? "")),
+            return [a.providerName, clean("@\(a.username)" + (a.displayName.map { " (\($0))" } ?? "")),
                     AccountText.status(o, now: now), "\(o.workspaces)", "\(o.repositories)", Age.ago(o.lastActivityAt, now: now)]
         case let .workspace(w):
             return [clean(w.workspace.name ?? w.workspace.slug), clean(w.workspace.slug), "\(w.repositories)", w.workspace.isAdmin ? glyphs.adminMark : ""]
@@ -197,9 +197,10 @@ struct TableView {
         case let .account(card):
             let o = card.overview
             let a = o.account
-            let rest = card.budgets.first { $0.kind == .rest }
-            let git = card.budgets.first { $0.kind == .git }
-            return [a.provider.rawValue, clean("@\(a.username)"), a.auth.rawValue, AccountText.status(o, paused: card.pausedUntil(now: now), now: now),
+            let readings = card.budgets.map { $0.reading(now: now) }
+            let rest = readings.first(where: \.isREST)
+            let git = readings.first(where: \.isGit)
+            return [a.providerName, clean("@\(a.username)"), a.auth.rawValue, AccountText.status(o, paused: card.pausedUntil(now: now), now: now),
                     a.tokenExpiresAt.map { $0 > now ? "in \(Age.duration($0.timeIntervalSince(now)))" : "expired" } ?? "never",
                     AccountText.budget(rest, now: now), AccountText.budget(git, now: now), clean(a.scopes.joined(separator: " "))]
         }
@@ -218,34 +219,29 @@ enum AccountText {
         return "ok"
     }
 
-    static func budget(_ state: BudgetState?, now: Date) -> String {
-        guard let budget = state?.bucket else { return "-" }
-        if let paused = budget.pausedUntil, paused > now { return "paused \(Age.countdown(paused.timeIntervalSince(now)))" }
-        let tokens = budget.available(now: now)
-        let left = budget.headerRemaining.map { min($0, Int(tokens)) } ?? Int(tokens)
-        return "\(left)/\(Int(budget.capacity))"
+    static func budget(_ reading: BudgetReading?, now: Date) -> String {
+        guard let budget = reading else { return "-" }
+        if let paused = budget.pausedUntil { return "paused \(Age.countdown(paused.timeIntervalSince(now)))" }
+        return "\(budget.left)/\(Int(budget.hour.capacity))"
     }
 
     /// `612 of 800 left, full in 14m, provider resets in 20m` or `paused until 12:04:10Z (4m12s)`.
-    static func budgetDetail(_ state: BudgetState, now: Date) -> String {
-        var budget = state.bucket
-        budget.refill(now: now)
-        if let paused = budget.pausedUntil, paused > now {
+    static func budgetDetail(_ budget: BudgetReading, now: Date) -> String {
+        if let paused = budget.pausedUntil {
             return "paused until \(JSONOutput.timestamp(paused)) (\(Age.countdown(paused.timeIntervalSince(now)))) after \(budget.consecutiveRateLimits) rate limit\(budget.consecutiveRateLimits == 1 ? "" : "s")"
         }
-        let tokens = budget.tokens
-        var text = "\(Int(tokens)) of \(Int(budget.capacity)) left"
-        if tokens < budget.capacity, budget.refillPerSecond > 0 {
-            text += ", full in \(Age.duration((budget.capacity - tokens) / budget.refillPerSecond))"
+        var text = "\(Int(budget.hour.tokens)) of \(Int(budget.hour.capacity)) left"
+        if let fullIn = budget.fullIn {
+            text += ", full in \(Age.duration(fullIn))"
         } else {
             text += ", full"
         }
         if let minute = budget.minute {
             text += "; \(Int(minute.tokens)) of \(Int(minute.capacity)) this minute"
         }
-        if let remaining = budget.headerRemaining, let limit = budget.headerLimit {
+        if let remaining = budget.providerRemaining, let limit = budget.providerLimit {
             text += "; provider says \(remaining)/\(limit)"
-            if let reset = budget.headerResetAt, reset > now { text += ", resets in \(Age.duration(reset.timeIntervalSince(now)))" }
+            if let reset = budget.providerResetsAt, reset > now { text += ", resets in \(Age.duration(reset.timeIntervalSince(now)))" }
         }
         return text
     }
@@ -253,7 +249,7 @@ enum AccountText {
     /// The command that re-authenticates an account in place (`--relink` keeps its URLs, mirror,
     /// apps and hooks); secrets are read from stdin, never put on the command line.
     static func relinkCommand(_ a: Account) -> String {
-        var command = "slipway link \(a.provider.rawValue) --relink"
+        var command = "slipway link \(a.providerName) --relink"
         switch a.auth {
         case .token: command += " --token-file -"
         case .apiToken: command += " --email \(TerminalText.sanitize(a.loginEmail ?? "EMAIL")) --token-file -"
