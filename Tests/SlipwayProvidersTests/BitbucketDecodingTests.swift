@@ -15,7 +15,7 @@ struct BitbucketDecodingTests {
         ("2026-11-20T10:11:12Z", 0.0), ("2026-11-20T10:11:12.5Z", 0.5), ("2026-11-20T12:11:12+02:00", 0.0), ("2026-11-20T05:11:12-0500", 0.0),
     ])
     func timestamps(text: String, fraction: Double) throws {
-        let date = try #require(BitbucketDate.parse(text))
+        let date = try #require(ProviderDate.parse(text))
         let base = Date(timeIntervalSince1970: 1795169472)  // 2026-11-20T10:11:12Z
         #expect(abs(date.timeIntervalSince(base) - fraction) < 1e-6)
     }
@@ -24,10 +24,10 @@ struct BitbucketDecodingTests {
     func badTimestamps() {
         for text in ["", "yesterday", "2026-13-45T99:99:99Z", "2026-11-20T10:11:12.Z", "2026-11-20T10:11:12+5", "2026-02-29T10:00:00Z",
                      "2026-04-31T10:00:00Z", "2026-11-20T24:00:00Z", "2026-11-20T10:60:00Z", "2026-00-10T10:00:00Z"] {
-            #expect(BitbucketDate.parse(text) == nil, "\(text) is not a date")
+            #expect(ProviderDate.parse(text) == nil, "\(text) is not a date")
         }
         // A leap day is.
-        #expect(BitbucketDate.parse("2028-02-29T10:00:00Z") != nil)
+        #expect(ProviderDate.parse("2028-02-29T10:00:00Z") != nil)
     }
 
     @Test("the reference user, workspaces, repositories, branches and commits decode")

@@ -101,7 +101,7 @@ enum BitbucketWire {
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.singleValueContainer()
-            date = (try? container.decode(String.self)).flatMap(BitbucketDate.parse)
+            date = (try? container.decode(String.self)).flatMap(ProviderDate.parse)
         }
     }
 }

@@ -1,9 +1,10 @@
 import Foundation
 
-/// Bitbucket's timestamps come in several shapes: `2026-11-20T10:11:12+00:00`,
+/// Providers' timestamps come in several shapes (Bitbucket sends all of them, GitHub the first and
+/// `Z` ones): `2026-11-20T10:11:12+00:00`,
 /// `…12.345678+00:00`, `…12.123456789Z`, fractions of any length. Foundation's ISO 8601 parser takes
 /// at most milliseconds, so the fraction is parsed here.
-public enum BitbucketDate {
+public enum ProviderDate {
     public static func parse(_ text: String) -> Date? {
         var text = Substring(text.trimmingCharacters(in: .whitespaces))
         // Split off the zone: Z, +HH:MM, -HH:MM, +HHMM.
