@@ -98,6 +98,11 @@ struct ParsingTests {
                                                          "--git-rate-limit", "bitbucket=9", "--fault", "bitbucket:503~0.2"]) as? SandboxCommand)
         let options = try only.options()
         #expect(options.personalities == [.bitbucket])
+        // Unless --only says, the personalities Slipway can link with; others only when named.
+        let plain = try #require(try Slipway.parseAsRoot(["sandbox"]) as? SandboxCommand)
+        #expect(try plain.options().personalities == [.bitbucket])
+        let github = try #require(try Slipway.parseAsRoot(["sandbox", "--only", "github", "--rate-limit", "github=10"]) as? SandboxCommand)
+        #expect(try github.options().personalities == [.github] && github.options().rateLimits == [.github: 10])
         #expect(options.rateLimits == [.bitbucket: 50] && options.rateLimitPerHour == 7 && options.gitRateLimits == [.bitbucket: 9])
         #expect(try FaultSpec(parsing: "bitbucket:503~0.2").personality == .bitbucket)
         #expect(try FaultSpec(parsing: "delay:2@/git/*").personality == nil)

@@ -1,6 +1,7 @@
 import Dispatch
 import ArgumentParser
 import Foundation
+import SlipwayProviders
 import SlipwaySandbox
 
 struct SandboxCommand: AsyncParsableCommand {
@@ -51,7 +52,8 @@ struct SandboxCommand: AsyncParsableCommand {
     func options() throws(SandboxOptions.ValidationError) -> SandboxOptions {
         var o = SandboxOptions()
         o.port = port
-        if let only { o.personalities = try SandboxPersonalityName.parseList(only) }
+        // Unless asked, the personalities this build can link with.
+        if let only { o.personalities = try SandboxPersonalityName.parseList(only) } else { o.personalities = SandboxPersonalityName.available.filter(Self.linkable) }
         o.seed = seed
         o.workspaces = workspaces
         o.reposPerWorkspace = repos
@@ -72,6 +74,11 @@ struct SandboxCommand: AsyncParsableCommand {
         if let pushEvery, pushEvery <= 0 { throw ValidationError("--push-every must be more than 0 seconds") }
     }
 
+    /// Whether `slipway link` knows the personality's provider.
+    static func linkable(_ name: SandboxPersonalityName) -> Bool {
+        ProviderKind(rawValue: name.rawValue).flatMap(ProviderRegistry.descriptor(for:)) != nil
+    }
+
     func run() async throws {
         if printToken {
             Terminal.out(BitbucketPersonality.tokens(seed: seed).access)
@@ -87,7 +94,12 @@ struct SandboxCommand: AsyncParsableCommand {
         var lines = ["Slipway sandbox (seed \(seed)): \(world.workspaces) workspaces, \(world.repositories) repositories, \(world.branches) branches"]
         for endpoint in server.endpoints {
             lines.append("\(endpoint.personality) on \(endpoint.origin)")
-            lines += endpoint.banner.map { "  \($0.label.padding(toLength: 6, withPad: " ", startingAt: 0)) \($0.value)" }
+            var block = endpoint.banner
+            if !Self.linkable(endpoint.personality) {
+                block.removeAll { $0.label == "link" }
+                block.append(BannerLine(label: "note", value: "this build of Slipway cannot link \(endpoint.personality) yet; its API is served for tests and peers"))
+            }
+            lines += block.map { "  \($0.label.padding(toLength: 6, withPad: " ", startingAt: 0)) \($0.value)" }
         }
         lines.append("stats    \(server.endpoints[0].origin)/_sandbox/stats")
         lines.append((pushEvery.map { "A push every \($0) s. " } ?? "") + "Ctrl-C to stop.")

@@ -22,5 +22,21 @@ struct RollingWindow: Sendable {
         return (true, times.count)
     }
 
+    /// When the credential's oldest counted request leaves the window (GitHub's `x-ratelimit-reset`).
+    func resetsAt(_ credential: String, now: Date) -> Date {
+        (stamps[credential]?.first ?? now).addingTimeInterval(3600)
+    }
+
+    /// Requests the credential has made in the last hour.
+    func used(_ credential: String, now: Date) -> Int {
+        let cutoff = now.addingTimeInterval(-3600)
+        return stamps[credential]?.filter { $0 > cutoff }.count ?? 0
+    }
+
+    /// Takes back the credential's latest request (an answer that costs nothing, such as a 304).
+    mutating func refund(_ credential: String) {
+        if stamps[credential]?.isEmpty == false { stamps[credential]?.removeLast() }
+    }
+
     mutating func reset() { stamps.removeAll() }
 }

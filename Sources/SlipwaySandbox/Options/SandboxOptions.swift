@@ -3,8 +3,9 @@ public struct SandboxOptions: Sendable, Equatable {
     /// The first personality's port; each further one takes the next (0: a free port each, as
     /// tests running in parallel need).
     public var port: Int = 0
-    /// The personalities served (`--only`), each at a base URL of its own.
-    public var personalities: [SandboxPersonalityName] = SandboxPersonalityName.available
+    /// The personalities served, each at a base URL of its own. Bitbucket alone unless asked
+    /// (`slipway sandbox` serves every one it has unless `--only` picks).
+    public var personalities: [SandboxPersonalityName] = [.bitbucket]
     public var host: String = "127.0.0.1"
     public var seed: UInt64 = 1
     public var workspaces: Int = 3
@@ -16,8 +17,9 @@ public struct SandboxOptions: Sendable, Equatable {
     public var pushEverySeconds: Double?
     /// Whether a push bumps the repository's `updated_on` (Bitbucket does not document it).
     public var bumpUpdatedOn: Bool = true
-    /// REST requests per hour per credential; 0 means unlimited.
-    public var rateLimitPerHour: Int = 1000
+    /// REST requests per hour per credential for every personality; 0 means unlimited, nil each
+    /// service's own (Bitbucket 1,000, GitHub 5,000).
+    public var rateLimitPerHour: Int?
     /// git smart-HTTP requests per hour per credential; 0 means unlimited.
     public var gitRateLimitPerHour: Int = 60000
     /// Per-personality REST limits (`--rate-limit bitbucket=500`), over `rateLimitPerHour`.
@@ -81,7 +83,7 @@ public struct SandboxOptions: Sendable, Equatable {
         guard (1...1000).contains(workspaces) else { throw .outOfRange("workspaces", 1...1000) }
         guard (0...100_000).contains(reposPerWorkspace) else { throw .outOfRange("repos", 0...100_000) }
         guard (1...100_000).contains(branchesPerRepo) else { throw .outOfRange("branches", 1...100_000) }
-        guard rateLimitPerHour >= 0 else { throw .outOfRange("rate-limit", 0...Int.max) }
+        guard (rateLimitPerHour ?? 0) >= 0 else { throw .outOfRange("rate-limit", 0...Int.max) }
         guard gitRateLimitPerHour >= 0 else { throw .outOfRange("git-rate-limit", 0...Int.max) }
         if let retryAfterSeconds, retryAfterSeconds < 0 { throw .outOfRange("retry-after", 0...Int.max) }
         guard (1...86400).contains(tokenLifetimeSeconds) else { throw .outOfRange("token-lifetime", 1...86400) }

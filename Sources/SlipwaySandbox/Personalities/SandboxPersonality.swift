@@ -5,15 +5,24 @@ public enum SandboxPersonalityName: String, CaseIterable, Sendable, Comparable, 
     case bitbucket, github, gitlab, git, digitalocean
 
     /// The personalities this sandbox speaks so far; the others join with their adapters.
-    public static let available: [SandboxPersonalityName] = [.bitbucket]
+    public static let available: [SandboxPersonalityName] = [.bitbucket, .github]
 
     public var description: String { rawValue }
+
+    /// REST requests an hour per credential, as the service allows them, unless `--rate-limit` says.
+    public var defaultRequestsPerHour: Int {
+        switch self {
+        case .github: 5000
+        case .bitbucket, .gitlab, .git, .digitalocean: 1000
+        }
+    }
 
     /// What the personality serves where, for `slipway sandbox --help`.
     public var summary: String {
         switch self {
         case .bitbucket: BitbucketPersonality.summary
-        case .github, .gitlab, .git, .digitalocean: "\(rawValue): not served yet"
+        case .github: GitHubPersonality.summary
+        case .gitlab, .git, .digitalocean: "\(rawValue): not served yet"
         }
     }
 
@@ -67,6 +76,11 @@ enum UploadPackDecision: Sendable {
 public struct BannerLine: Sendable, Equatable {
     public var label: String
     public var value: String
+
+    public init(label: String, value: String) {
+        self.label = label
+        self.value = value
+    }
 }
 
 /// One service's wire format over the shared world: its routes, credentials, paging, error shapes,

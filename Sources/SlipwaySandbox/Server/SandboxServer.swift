@@ -33,6 +33,12 @@ public final class SandboxServer: Sendable {
     private let group: ServiceGroup
     private let pushTask: Task<Void, Never>?
 
+    /// The GitHub personality's endpoint. Traps if not served.
+    public var github: SandboxEndpoint {
+        guard let endpoint = endpoint(.github) else { preconditionFailure("this sandbox does not serve github") }
+        return endpoint
+    }
+
     /// Where a personality is served; nil when `--only` left it out.
     public func endpoint(_ name: SandboxPersonalityName) -> SandboxEndpoint? {
         endpoints.first { $0.personality == name }

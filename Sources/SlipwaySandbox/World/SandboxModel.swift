@@ -18,6 +18,10 @@ struct SandboxWorkspace: Sendable {
     var isAdmin: Bool
     var createdOn: Date
     var repositories: [String] = []   // slugs, in creation order
+    /// A user's namespace rather than an organization's (GitHub's owners are either).
+    var isUser = false
+    /// A small number unique in its host (GitHub's numeric ids).
+    var number = 0
 }
 
 struct SandboxCommit: Sendable {
@@ -45,6 +49,8 @@ struct SandboxRepository: Sendable {
     var commits: [String: SandboxCommit] = [:]
     var branches: [String: String] = [:]   // name → head hash
     var hooks: [SandboxHook] = []
+    /// A number unique in its host (GitHub's numeric repository id).
+    var number = 0
 
     var fullName: String { "\(workspace)/\(slug)" }
 

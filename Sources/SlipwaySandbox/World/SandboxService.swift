@@ -11,6 +11,8 @@ public final class SandboxService: @unchecked Sendable {
     public let served: [SandboxPersonalityName]
     /// Bitbucket Cloud's wire format (its credentials are the ones most tests link with).
     public let bitbucket: BitbucketPersonality
+    /// GitHub's wire format (its tokens).
+    public let github: GitHubPersonality
     /// Sends the deliveries pushes owe to hooks (statistics and `drain()` for tests).
     public let webhooks: WebhookSender
 
@@ -29,9 +31,12 @@ public final class SandboxService: @unchecked Sendable {
         served = options.personalities
         webhooks = webhookTransport.map { WebhookSender(makeTransport: $0) } ?? WebhookSender()
         bitbucket = BitbucketPersonality(options: options)
-        personalities = [.bitbucket: bitbucket]
+        github = GitHubPersonality(options: options)
+        personalities = [.bitbucket: bitbucket, .github: github]
         let start = now()
-        state = WorldState(options: options, now: start, hosts: [.bitbucket: WorldGenerator.build(options: options, start: start)],
+        var hosts: [SandboxPersonalityName: SandboxWorld] = [.bitbucket: WorldGenerator.build(options: options, start: start)]
+        if options.personalities.contains(.github) { hosts[.github] = WorldGenerator.buildGitHub(options: options, start: start) }
+        state = WorldState(options: options, now: start, hosts: hosts,
                            random: SandboxRandom(seed: options.seed &+ 0x7075_7368),   // pushes draw from their own stream
                            limits: SandboxLimits(options: options),
                            faults: FaultTable(options.faults.compactMap { try? FaultSpec(parsing: $0) }))
@@ -293,7 +298,7 @@ public final class SandboxService: @unchecked Sendable {
                 "requests_by_path": state.stats.byPath, "requests_by_kind": state.stats.byKind,
                 "requests_by_credential": state.stats.byCredential, "requests_by_personality": state.stats.byPersonality,
                 "rate_limited": state.stats.rateLimited, "unauthorized": state.stats.unauthorized, "faults_fired": state.faults.firedCounts,
-                "pushes": state.pushes, "rate_limit": state.limits.rest, "rate_limits": state.limits.restByPersonality(served),
+                "pushes": state.pushes, "rate_limit": state.limits.rest ?? NSNull(), "rate_limits": state.limits.restByPersonality(served),
                 "personalities": served.map(\.rawValue),
                 "webhook_deliveries": ["delivered": webhooks.statistics.delivered, "failed": webhooks.statistics.failed,
                                        "attempts": webhooks.statistics.attempts, "retries": webhooks.statistics.retries],
@@ -334,7 +339,7 @@ public final class SandboxService: @unchecked Sendable {
                 state.faults.replace(with: parsed)
             }
             for name in served { personality(name).control(object, in: &state) }
-            return .json(200, ["pushed": events, "rate_limit": state.limits.rest, "rate_limits": state.limits.restByPersonality(served),
+            return .json(200, ["pushed": events, "rate_limit": state.limits.rest ?? NSNull(), "rate_limits": state.limits.restByPersonality(served),
                                "faults": state.faults.specs.map(\.text)])
         default:
             return .json(404, ["error": "Unknown sandbox control path"])

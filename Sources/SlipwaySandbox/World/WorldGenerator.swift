@@ -58,6 +58,46 @@ enum WorldGenerator {
         return world
     }
 
+    /// GitHub's part of the world, from its own stream of the seed: the user's own namespace
+    /// (`sandbox-user`), organizations (the user administers every one but the third), and from
+    /// the fourth owner on another user whose repositories the user collaborates on.
+    static func buildGitHub(options: SandboxOptions, start: Date) -> SandboxWorld {
+        var random = SandboxRandom(seed: options.seed ^ 0x6769_7468_7562)
+        let user = SandboxUser(uuid: random.uuid(), accountID: String(random.int(1_000_000...9_999_999)), nickname: "sandbox-user",
+                               displayName: "Sandbox User", email: "sandbox@example.com", createdOn: start.addingTimeInterval(-400 * 86_400))
+        var world = SandboxWorld(user: user, seed: options.seed)
+        let organizations = ["acme-corp", "globex", "initech", "umbrella-labs", "stark-industries", "hooli", "pied-piper", "vandelay"]
+        var repositoryNumber = 100_000
+        for w in 0..<options.workspaces {
+            let slug: String
+            let isUser: Bool
+            if w == 0 {
+                (slug, isUser) = (user.nickname, true)
+            } else if w == 3 {
+                (slug, isUser) = ("octo-friend", true)
+            } else {
+                let index = w - (w > 3 ? 2 : 1)
+                slug = organizations[index % organizations.count] + (index >= organizations.count ? "-\(index / organizations.count + 1)" : "")
+                isUser = false
+            }
+            var workspace = SandboxWorkspace(uuid: random.uuid(), slug: slug, name: slug == user.nickname ? user.displayName : slug.capitalized,
+                                             isPrivate: false, isAdmin: w == 0 || (w != 3 && w % 3 != 2),
+                                             createdOn: start.addingTimeInterval(-Double(300 + w) * 86_400))
+            workspace.isUser = isUser
+            workspace.number = 20_000_000 + w
+            for r in 0..<options.reposPerWorkspace {
+                var repository = makeRepository(index: r, workspace: workspace, options: options, start: start, random: &random)
+                repositoryNumber += 1
+                repository.number = repositoryNumber
+                workspace.repositories.append(repository.slug)
+                world.repositories[repository.fullName] = repository
+            }
+            world.workspaceOrder.append(slug)
+            world.workspaces[slug] = workspace
+        }
+        return world
+    }
+
     static let repoWords = ["api", "web", "worker", "billing", "auth", "search", "mobile", "infra", "docs", "gateway",
                             "scheduler", "ledger", "notifier", "analytics", "cli"]
 

@@ -29,6 +29,21 @@ struct WorldState: Sendable {
         return Admission(allowed: admitted.allowed, used: admitted.used, limit: limit)
     }
 
+    /// When the credential's window of that kind frees its oldest request.
+    func resetsAt(_ credential: String, kind: RequestKind, on personality: SandboxPersonalityName) -> Date {
+        windows["\(personality)/\(kind)"]?.resetsAt(credential, now: now) ?? now.addingTimeInterval(3600)
+    }
+
+    /// Requests of that kind the credential made in the last hour.
+    func used(_ credential: String, kind: RequestKind, on personality: SandboxPersonalityName) -> Int {
+        windows["\(personality)/\(kind)"]?.used(credential, now: now) ?? 0
+    }
+
+    /// Takes back a request that costs nothing after all (a 304 to a conditional request).
+    mutating func refund(_ credential: String, kind: RequestKind, on personality: SandboxPersonalityName) {
+        windows["\(personality)/\(kind)"]?.refund(credential)
+    }
+
     mutating func resetWindows() { windows.removeAll() }
 }
 
@@ -42,7 +57,8 @@ struct Admission: Sendable {
 
 /// Requests per hour, per personality and kind; `--rate-limit` and `--git-rate-limit` set them.
 struct SandboxLimits: Sendable, Equatable {
-    var rest: Int
+    /// For every personality; nil: each one's own.
+    var rest: Int?
     var git: Int
     var restOverrides: [SandboxPersonalityName: Int] = [:]
     var gitOverrides: [SandboxPersonalityName: Int] = [:]
@@ -57,7 +73,7 @@ struct SandboxLimits: Sendable, Equatable {
     func perHour(_ kind: RequestKind, on personality: SandboxPersonalityName) -> Int {
         switch kind {
         case .git: gitOverrides[personality] ?? git
-        case .rest, .graphql: restOverrides[personality] ?? rest
+        case .rest, .graphql: restOverrides[personality] ?? rest ?? personality.defaultRequestsPerHour
         case .oauth: 0
         }
     }
