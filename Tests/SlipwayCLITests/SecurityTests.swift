@@ -1,4 +1,8 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+import CoreFoundation
+#endif
 import GRDB
 import Logging
 import Testing

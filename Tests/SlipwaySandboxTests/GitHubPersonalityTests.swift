@@ -286,4 +286,198 @@ struct GitHubPersonalityTests {
         #expect(service.respond(method: "DELETE", url: "\(api)/repos/\(admin)/hooks/\(hookID)", headers: auth, body: Data(), as: .github).status == 204)
         #expect(service.respond(method: "GET", url: "\(api)/repos/\(admin)/hooks", headers: auth, body: Data(), as: .github).body == Data("[]".utf8))
     }
+
+    // MARK: GraphQL
+
+    func graphQL(_ h: Harness, _ query: String, variables: [String: Any] = [:]) async throws -> (object: [String: Any], response: HTTPResponse) {
+        var headers = HTTPHeaders()
+        headers.add("Authorization", "bearer \(h.token)")
+        headers.add("Content-Type", "application/json")
+        let body = try JSONSerialization.data(withJSONObject: ["query": query, "variables": variables])
+        let response = try await h.transport.perform(HTTPRequest(method: .post, url: h.server.github.origin + "/api/graphql", headers: headers, body: body))
+        let object = try #require(try JSONSerialization.jsonObject(with: response.body) as? [String: Any], "\(response.text.prefix(300))")
+        return (object, response)
+    }
+
+    static let viewerQuery = """
+        query Viewer($after: String) {
+          viewer {
+            login name
+            organizations(first: 100) { nodes { login name } pageInfo { hasNextPage endCursor } }
+            repositories(first: 7, after: $after, affiliations: [OWNER, COLLABORATOR, ORGANIZATION_MEMBER],
+                         ownerAffiliations: [OWNER, COLLABORATOR, ORGANIZATION_MEMBER]) {
+              totalCount
+              nodes { id databaseId name nameWithOwner owner { login __typename } isPrivate viewerPermission
+                      defaultBranchRef { name target { ... on Commit { oid } } } pushedAt updatedAt url sshUrl }
+              pageInfo { hasNextPage endCursor }
+            }
+          }
+          rateLimit { limit cost remaining resetAt used nodeCount }
+        }
+        """
+
+    @Test("GraphQL: the viewer's organizations and every repository it can read, paged by cursor, priced by GitHub's formula")
+    func graphQLViewer() async throws {
+        let h = try await Harness.start()
+        defer { Task { await h.stop() } }
+        var after: Any = NSNull()
+        var names: [String] = []
+        var pages = 0
+        repeat {
+            let (object, response) = try await graphQL(h, Self.viewerQuery, variables: ["after": after])
+            #expect(object["errors"] == nil, "\(object)")
+            #expect(response.headers["x-ratelimit-resource"] == "graphql" && response.headers["x-ratelimit-limit"] == "5000")
+            let data = try #require(object["data"] as? [String: Any])
+            let viewer = try #require(data["viewer"] as? [String: Any])
+            #expect(viewer["login"] as? String == "sandbox-user")
+            let orgs = (viewer["organizations"] as? [String: Any])?["nodes"] as? [[String: Any]]
+            #expect(orgs?.compactMap { $0["login"] as? String } == ["acme-corp", "globex"])
+            let repositories = try #require(viewer["repositories"] as? [String: Any])
+            #expect(repositories["totalCount"] as? Int == 24)
+            let nodes = try #require(repositories["nodes"] as? [[String: Any]])
+            names += nodes.compactMap { $0["nameWithOwner"] as? String }
+            let first = try #require(nodes.first)
+            #expect(["ADMIN", "WRITE", "READ"].contains(first["viewerPermission"] as? String ?? ""))
+            #expect(((first["defaultBranchRef"] as? [String: Any])?["target"] as? [String: Any])?["oid"] as? String != nil)
+            let rate = try #require(data["rateLimit"] as? [String: Any])
+            // organizations + repositories: two requests, one point.
+            #expect(rate["cost"] as? Int == 1 && rate["nodeCount"] as? Int == 107 && rate["limit"] as? Int == 5000)
+            let info = try #require(repositories["pageInfo"] as? [String: Any])
+            after = info["hasNextPage"] as? Bool == true ? info["endCursor"] ?? NSNull() : NSNull()
+            pages += 1
+        } while !(after is NSNull) && pages < 10
+        #expect(pages == 4 && Set(names) == Set(h.server.service.repositoryNames(on: .github)) && names.count == 24)
+
+        // By default (OWNER and COLLABORATOR) an organization's repositories are left out, as on GitHub.
+        let (plain, _) = try await graphQL(h, "{ viewer { repositories(first: 100) { totalCount nodes { owner { login } } } } }")
+        let owners = Set((((plain["data"] as? [String: Any])?["viewer"] as? [String: Any])?["repositories"] as? [String: Any])
+            .flatMap { $0["nodes"] as? [[String: Any]] }?.compactMap { ($0["owner"] as? [String: Any])?["login"] as? String } ?? [])
+        #expect(owners == ["sandbox-user", "octo-friend"])
+    }
+
+    @Test("GraphQL: branch heads of many repositories in one query by aliases, refs paged past 100, each head with its details")
+    func graphQLBatchedHeads() async throws {
+        let h = try await Harness.start { $0.largeRepositories = true }
+        defer { Task { await h.stop() } }
+        let owner = "acme-corp"
+        let slugs = h.server.service.repositorySlugs(workspace: owner, on: .github)
+        let blocks = slugs.enumerated().map { index, slug in
+            """
+            r\(index): repository(owner: "\(owner)", name: "\(slug)") {
+              nameWithOwner
+              refs(refPrefix: "refs/heads/", first: 100, orderBy: {field: ALPHABETICAL, direction: ASC}) {
+                totalCount
+                nodes { name target { ... on Commit { oid committedDate messageHeadline author { name email date } } } }
+                pageInfo { hasNextPage endCursor }
+              }
+            }
+            """
+        }
+        let (object, response) = try await graphQL(h, "query Batch { \(blocks.joined(separator: "\n")) rateLimit { cost } }")
+        #expect(object["errors"] == nil, "\(object)")
+        let data = try #require(object["data"] as? [String: Any])
+        #expect((data["rateLimit"] as? [String: Any])?["cost"] as? Int == 1)
+        #expect(response.headers["x-ratelimit-remaining"] == "4999")
+        var more: (slug: String, cursor: String, seen: [String: String])?
+        for (index, slug) in slugs.enumerated() {
+            let refs = try #require((data["r\(index)"] as? [String: Any])?["refs"] as? [String: Any])
+            let heads = h.server.service.branches(workspace: owner, repository: slug, on: .github)
+            #expect(refs["totalCount"] as? Int == heads.count)
+            var seen: [String: String] = [:]
+            for node in refs["nodes"] as? [[String: Any]] ?? [] {
+                let target = try #require(node["target"] as? [String: Any])
+                seen[node["name"] as! String] = target["oid"] as? String
+                #expect(target["committedDate"] as? String != nil && (target["author"] as? [String: Any])?["email"] as? String != nil)
+            }
+            let info = try #require(refs["pageInfo"] as? [String: Any])
+            if info["hasNextPage"] as? Bool == true {
+                more = (slug, info["endCursor"] as! String, seen)
+            } else {
+                #expect(seen == heads)
+            }
+        }
+        let (slug, cursor, seen) = try #require(more, "no repository has more than 100 branches")
+        let (rest, _) = try await graphQL(h, """
+            query($after: String) { repository(owner: "\(owner)", name: "\(slug)") {
+              refs(refPrefix: "refs/heads/", first: 100, after: $after) { nodes { name target { ... on Commit { oid } } } pageInfo { hasNextPage } } } }
+            """, variables: ["after": cursor])
+        let page = try #require(((rest["data"] as? [String: Any])?["repository"] as? [String: Any])?["refs"] as? [String: Any])
+        var all = seen
+        for node in page["nodes"] as? [[String: Any]] ?? [] { all[node["name"] as! String] = (node["target"] as? [String: Any])?["oid"] as? String }
+        #expect(all == h.server.service.branches(workspace: owner, repository: slug, on: .github))
+        #expect((page["pageInfo"] as? [String: Any])?["hasNextPage"] as? Bool == false)
+    }
+
+    @Test("GraphQL: points by the formula (150 aliased refs cost 2), the node limit, connections without first, and both rate-limited shapes")
+    func graphQLLimits() async throws {
+        let h = try await Harness.start { $0.rateLimits = [.github: 4] }
+        defer { Task { await h.stop() } }
+        let name = h.server.service.repositoryNames(on: .github)[0].split(separator: "/")
+        let aliases = (0..<150).map { "a\($0): repository(owner: \"\(name[0])\", name: \"\(name[1])\") { refs(refPrefix: \"refs/heads/\", first: 100) { totalCount } }" }
+        let (costly, response) = try await graphQL(h, "{ \(aliases.joined(separator: " ")) rateLimit { cost remaining } }")
+        #expect(((costly["data"] as? [String: Any])?["rateLimit"] as? [String: Any])?["cost"] as? Int == 2)
+        #expect(response.headers["x-ratelimit-remaining"] == "2")
+
+        let (huge, _) = try await graphQL(h, "{ viewer { repositories(first: 100) { nodes { refs(refPrefix: \"refs/heads/\", first: 100) { nodes { target { ... on Commit { history(first: 100) { totalCount } } } } } } } } }")
+        #expect((huge["errors"] as? [[String: Any]])?.first?["type"] as? String == "MAX_NODE_LIMIT_EXCEEDED" && huge["data"] == nil)
+
+        let (unpaged, _) = try await graphQL(h, "{ viewer { repositories { totalCount } } }")
+        let message = (unpaged["errors"] as? [[String: Any]])?.first?["message"] as? String
+        #expect(message?.contains("You must provide a `first` or `last` value") == true, "\(unpaged)")
+
+        // The window holds 4 points: 2, then 1 for the unpaged query (the one over the node limit
+        // was refused before it was priced), then the last one here.
+        let (last, lastResponse) = try await graphQL(h, "{ viewer { login } }")
+        #expect(last["errors"] == nil && lastResponse.headers["x-ratelimit-remaining"] == "0")
+        let (limited, limitedResponse) = try await graphQL(h, "{ viewer { login } }")
+        #expect(limitedResponse.status == 200 && limitedResponse.headers["x-ratelimit-remaining"] == "0")
+        #expect((limited["errors"] as? [[String: Any]])?.first?["type"] as? String == "RATE_LIMITED" && limited["data"] == nil)
+        let (again, _) = try await graphQL(h, "{ viewer { login } }")
+        let second = try #require((again["errors"] as? [[String: Any]])?.first)
+        #expect(second["type"] as? String == "RATE_LIMIT" && second["code"] as? String == "graphql_rate_limit")
+    }
+
+    @Test("GraphQL: recorded client queries run unchanged, and answer in the recorded shapes (refs under refs/ are named heads/…)")
+    func graphQLRecordedShapes() async throws {
+        let h = try await Harness.start()
+        defer { Task { await h.stop() } }
+        let name = h.server.service.repositoryNames(on: .github)[1].split(separator: "/").map(String.init)
+        // As a 2017 client asked (refPrefix "refs/", first 5, `... on Commit { id message committedDate }`).
+        let (refs, _) = try await graphQL(h, """
+            {
+              repository(owner: "\(name[0])", name: "\(name[1])") {
+                name
+                refs(refPrefix: "refs/", first: 5) {
+                  nodes {
+                    name
+                    target {
+                      ... on Commit {
+                        id
+                        message
+                        committedDate
+                      }
+                    }
+                  }
+                }
+              }
+            }
+            """)
+        let repository = try #require((refs["data"] as? [String: Any])?["repository"] as? [String: Any], "\(refs)")
+        let nodes = try #require((repository["refs"] as? [String: Any])?["nodes"] as? [[String: Any]])
+        #expect(nodes.count == 4 && nodes.allSatisfy { ($0["name"] as? String)?.hasPrefix("heads/") == true })
+        #expect(Set((nodes.first?["target"] as? [String: Any])?.keys.map { $0 } ?? []) == ["id", "message", "committedDate"])
+        // As PyGithub asks, with variables.
+        let (url, response) = try await graphQL(h, """
+            query Q($owner: String!, $name: String!) {
+              repository(owner: $owner, name: $name) { url }
+            }
+            """, variables: ["owner": name[0], "name": name[1]])
+        #expect(((url["data"] as? [String: Any])?["repository"] as? [String: Any])?["url"] as? String == "\(h.server.github.origin)/\(name[0])/\(name[1])")
+        #expect(response.headers["X-GitHub-Media-Type"] == "github.v4; format=json")
+        let (missing, _) = try await graphQL(h, #"{ repository(owner: "nobody", name: "nothing") { url } }"#)
+        #expect((missing["data"] as? [String: Any])?["repository"] is NSNull)
+        let error = try #require((missing["errors"] as? [[String: Any]])?.first)
+        #expect(error["type"] as? String == "NOT_FOUND" && (error["path"] as? [Any])?.first as? String == "repository", "\(error)")
+        #expect(error["message"] as? String == "Could not resolve to a Repository with the name 'nobody/nothing'.")
+    }
 }

@@ -14,6 +14,9 @@ struct SandboxReply: Sendable {
     var body: Data = Data()
     var delay: TimeInterval = 0
     var transport: Transport = .normal
+    /// Work that answers outside the world's lock (a GraphQL query, on a snapshot); its reply
+    /// takes this one's place.
+    var deferred: (@Sendable () async -> SandboxReply)?
 
     static func json(_ status: Int, _ object: [String: Any], headers: [(String, String)] = []) -> SandboxReply {
         let data = JSONText.data(object)

@@ -4,8 +4,9 @@ import Foundation
 struct RollingWindow: Sendable {
     private var stamps: [String: [Date]] = [:]
 
-    /// Records a request if the credential is under `limit`; returns (allowed, used after).
-    mutating func admit(_ credential: String, limit: Int, now: Date) -> (allowed: Bool, used: Int) {
+    /// Records a request (worth `weight`: GraphQL's points) if the credential stays within
+    /// `limit`; returns (allowed, used after).
+    mutating func admit(_ credential: String, limit: Int, now: Date, weight: Int = 1) -> (allowed: Bool, used: Int) {
         var times = stamps[credential, default: []]
         let cutoff = now.addingTimeInterval(-3600)
         if let firstLive = times.firstIndex(where: { $0 > cutoff }) {
@@ -13,11 +14,11 @@ struct RollingWindow: Sendable {
         } else {
             times.removeAll()
         }
-        guard limit <= 0 || times.count < limit else {
+        guard limit <= 0 || times.count + weight <= limit else {
             stamps[credential] = times
             return (false, times.count)
         }
-        times.append(now)
+        times.append(contentsOf: repeatElement(now, count: max(1, weight)))
         stamps[credential] = times
         return (true, times.count)
     }

@@ -251,7 +251,12 @@ struct SandboxResponder: HTTPResponder {
         let parsed = SandboxRequest(method: request.method.rawValue, uri: request.uri.description, headers: headers,
                                     body: Data(body.readableBytesView), origin: "http://\(authority)")
         if request.method == .post, let pack = try await uploadPack(parsed) { return pack }
-        let reply = service.handle(parsed, for: personality)
+        var reply = service.handle(parsed, for: personality)
+        if let work = reply.deferred {
+            var answered = await work()
+            (answered.delay, answered.transport) = (reply.delay, reply.transport)
+            reply = answered
+        }
         if reply.delay > 0 { try await Task.sleep(nanoseconds: UInt64(reply.delay * 1_000_000_000)) }
 
         switch reply.transport {

@@ -21,10 +21,10 @@ struct WorldState: Sendable {
     var outbox: [OutboundDelivery] = []
 
     /// Records a request against the credential's window of that kind on that personality.
-    mutating func admit(_ credential: String, kind: RequestKind, on personality: SandboxPersonalityName) -> Admission {
+    mutating func admit(_ credential: String, kind: RequestKind, on personality: SandboxPersonalityName, weight: Int = 1) -> Admission {
         let limit = limits.perHour(kind, on: personality)
         // Mutated in place through the subscript: a window holds an hour of stamps.
-        let admitted = windows["\(personality)/\(kind)", default: RollingWindow()].admit(credential, limit: limit, now: now)
+        let admitted = windows["\(personality)/\(kind)", default: RollingWindow()].admit(credential, limit: limit, now: now, weight: weight)
         if !admitted.allowed { stats.rateLimited += 1 }
         return Admission(allowed: admitted.allowed, used: admitted.used, limit: limit)
     }
