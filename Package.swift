@@ -37,7 +37,7 @@ let package = Package(
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
 
-        // posix_spawn's closefrom action, which Swift's Glibc module does not expose.
+        // posix_spawn's closefrom action, which Swift's Glibc module does not expose, and a file's mode.
         .target(name: "CSpawn"),
         .target(name: "SlipwayHTTP", dependencies: ["CCurl"]),
         // Crypto for PKCE challenges and webhook signatures.
@@ -85,6 +85,7 @@ let package = Package(
         .target(
             name: "SlipwayCLI",
             dependencies: [
+                "CSpawn",
                 "SlipwayHTTP",
                 "SlipwayProviders",
                 "SlipwayCore",
@@ -108,7 +109,7 @@ let package = Package(
         .target(name: "SlipwayTestSupport", path: "Tests/SlipwayTestSupport"),
         .testTarget(name: "SlipwayHTTPTests", dependencies: ["SlipwayHTTP", "SlipwayTestSupport"]),
         .testTarget(name: "SlipwayProvidersTests", dependencies: ["SlipwayProviders", "SlipwaySandbox"]),
-        .testTarget(name: "SlipwayCoreTests", dependencies: ["SlipwayCore", "SlipwayHTTP", "SlipwayProviders", "SlipwayTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "SlipwayCoreTests", dependencies: ["SlipwayCore", "SlipwayHTTP", "SlipwayProviders", "CSpawn", "SlipwayTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "SlipwayTUITests", dependencies: ["SlipwayTUI", "SlipwayCore", "SlipwayHTTP", "SlipwayProviders", .product(name: "GRDB", package: "GRDB.swift")], exclude: ["Snapshots"]),
         .testTarget(name: "SlipwayServerTests", dependencies: ["SlipwayServer", "SlipwayHTTP", "SlipwayProviders"]),
         // The core against the sandbox over real loopback HTTP.

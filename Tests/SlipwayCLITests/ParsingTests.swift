@@ -71,7 +71,8 @@ struct ParsingTests {
         ["link", "bitbucket", "--token", "t", "--client-id", "x"],
         ["link", "bitbucket", "--token", "t", "--token-file", "f"],
         ["link", "bitbucket", "--token", "t", "--api-url", "http://api.example.com/2.0"],
-        ["link", "github", "--token", "t"],
+        ["link", "gitlab", "--token", "t"],
+        ["link", "github", "--email", "a@b.c", "--api-token", "t"],
         ["link", "nowhere", "--token", "t"],
     ])
     func linkErrors(arguments: [String]) {
@@ -100,7 +101,7 @@ struct ParsingTests {
         #expect(options.personalities == [.bitbucket])
         // Unless --only says, the personalities Slipway can link with; others only when named.
         let plain = try #require(try Slipway.parseAsRoot(["sandbox"]) as? SandboxCommand)
-        #expect(try plain.options().personalities == [.bitbucket])
+        #expect(try plain.options().personalities == [.bitbucket, .github])
         let github = try #require(try Slipway.parseAsRoot(["sandbox", "--only", "github", "--rate-limit", "github=10"]) as? SandboxCommand)
         #expect(try github.options().personalities == [.github] && github.options().rateLimits == [.github: 10])
         #expect(options.rateLimits == [.bitbucket: 50] && options.rateLimitPerHour == 7 && options.gitRateLimits == [.bitbucket: 9])

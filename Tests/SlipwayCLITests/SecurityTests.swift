@@ -1,8 +1,5 @@
+import CSpawn
 import Foundation
-#if canImport(Glibc)
-import Glibc
-import CoreFoundation
-#endif
 import GRDB
 import Logging
 import Testing
@@ -164,9 +161,9 @@ struct SecurityTests {
         let files = try FileManager.default.subpathsOfDirectory(atPath: home.path).map { home.path + "/" + $0 }
         #expect(files.contains(home.path + "/slipway.db-wal") || files.contains(home.path + "/slipway.db"))
         for file in files {
-            var info = stat()
-            guard lstat(file, &info) == 0, info.st_mode & S_IFMT != S_IFLNK else { continue }
-            #expect(info.st_mode & 0o077 == 0, "\(file) is \(String(info.st_mode & 0o777, radix: 8))")
+            let mode = slw_file_mode(file, 0)
+            guard mode >= 0, mode & Int(S_IFMT) != Int(S_IFLNK) else { continue }
+            #expect(mode & 0o077 == 0, "\(file) is \(String(mode & 0o777, radix: 8))")
         }
     }
 

@@ -18,7 +18,41 @@ struct ProviderRegistryTests {
         #expect(entry.gitUsername(.bearer("t")) == "x-token-auth")
         #expect(entry.gitUsername(.apiToken(email: "a@b", token: "t")) == "x-bitbucket-api-token-auth")
         #expect(entry.apiURLProblem("https://api.bitbucket.org") != nil && entry.apiURLProblem("https://api.bitbucket.org/2.0") == nil)
-        #expect(ProviderRegistry.descriptor(for: .github) == nil, "not linkable in this build")
+        #expect(ProviderRegistry.descriptor(for: .gitlab) == nil, "not linkable in this build")
+    }
+
+    @Test("GitHub's entry: defaults, token linking, classic scopes, git user name, web pages, GraphQL's URL, the dialect")
+    func github() throws {
+        let entry = try #require(ProviderRegistry.descriptor(for: .github))
+        #expect(entry.defaultAPIURL == "https://api.github.com" && entry.defaultWebURL == "https://github.com")
+        #expect(entry.restRequestsPerHour == 5000 && entry.gitRequestsPerHour == 5000)
+        #expect(entry.linkMethods == [.token] && entry.minimumScopes == ["repo", "read:org", "user:email"])
+        #expect(entry.gitUsername(.bearer("t")) == "x-access-token")
+        #expect(entry.apiURLProblem("https://api.github.com") == nil && entry.apiURLProblem("https://ghe.example.com/api/v3") == nil)
+        #expect(entry.apiURLProblem("https://api.github.com/v3") != nil)
+        #expect(GitHubProvider.graphQLURL(apiURL: "https://api.github.com") == "https://api.github.com/graphql")
+        #expect(GitHubProvider.graphQLURL(apiURL: "https://ghe.example.com/api/v3") == "https://ghe.example.com/api/graphql")
+        #expect(entry.webLinks.branch("https://github.com/o/r", "feature/x y") == "https://github.com/o/r/tree/feature/x%20y")
+        #expect(entry.webLinks.commit("https://github.com/o/r", "abc") == "https://github.com/o/r/commit/abc")
+        #expect(entry.webhookDialect?.route == "/webhooks/github")
+        #expect(ProviderRegistry.webhookDialects.map(\.route) == ["/webhooks/bitbucket", "/webhooks/github"])
+    }
+
+    @Test("GitHub's rate limits in every shape are rate limits: 403/429 with remaining 0, secondary limits, GraphQL's 200 errors")
+    func githubRateLimits() {
+        func response(_ status: Int, _ headers: [(String, String)] = [], body: String = "", url: String = "https://api.github.com/user") -> HTTPResponse {
+            HTTPResponse(status: status, headers: HTTPHeaders(headers), body: Data(body.utf8), url: url)
+        }
+        #expect(GitHubProvider.isRateLimit(response(403, [("x-ratelimit-remaining", "0")], body: #"{"message":"API rate limit exceeded for user ID 1."}"#)))
+        #expect(GitHubProvider.isRateLimit(response(429, [("x-ratelimit-remaining", "0")])))
+        #expect(GitHubProvider.isRateLimit(response(403, body: #"{"message":"You have exceeded a secondary rate limit. Please wait a few minutes before you try again."}"#)))
+        #expect(GitHubProvider.isRateLimit(response(403, [("Retry-After", "30")])))
+        #expect(!GitHubProvider.isRateLimit(response(403, body: #"{"message":"Resource not accessible by personal access token"}"#)))
+        let graphql = "https://api.github.com/graphql"
+        #expect(GitHubProvider.isRateLimit(response(200, [("x-ratelimit-resource", "graphql")], body: #"{"errors":[{"type":"RATE_LIMITED","message":"API rate limit exceeded"}]}"#, url: graphql)))
+        #expect(GitHubProvider.isRateLimit(response(200, body: #"{"errors":[{"type":"RATE_LIMIT","code":"graphql_rate_limit","message":"API rate limit already exceeded for user ID xxxxx."}]}"#, url: graphql)))
+        #expect(!GitHubProvider.isRateLimit(response(200, body: #"{"data":{"repository":null},"errors":[{"type":"NOT_FOUND"}]}"#, url: graphql)))
+        #expect(!GitHubProvider.isRateLimit(response(200, body: #"{"data":{}}"#)))
     }
 
     @Test("Bitbucket's own rate-limit header (X-RateLimit-NearLimit) is read by its adapter, with the common ones")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CSpawn
 import Foundation
 import SlipwayCore
 import SlipwayHTTP
@@ -65,6 +66,27 @@ struct LinkCommand: AsyncParsableCommand {
             throw ValidationError("choose exactly one of --token, --token-file, --email with --api-token, --oauth, --client-credentials")
         }
         if token != nil && tokenFile != nil { throw ValidationError("give --token or --token-file, not both") }
+        if let descriptor = ProviderRegistry.descriptor(for: provider) {
+            let method: LinkMethod = switch kind {
+            case .token, .none: .token
+            case .apiToken: .apiToken
+            case .oauth: .oauthCode
+            case .clientCredentials: .clientCredentials
+            case .device: .device
+            }
+            guard descriptor.linkMethods.contains(method) else {
+                let ways = descriptor.linkMethods.map { m -> String in
+                    switch m {
+                    case .token: "--token-file"
+                    case .apiToken: "--email with --api-token"
+                    case .oauthCode: "--oauth"
+                    case .clientCredentials: "--client-credentials"
+                    case .device: "--device"
+                    }
+                }
+                throw ValidationError("\(provider.rawValue) does not link with \(method.rawValue.replacingOccurrences(of: "_", with: " ")); use \(ways.joined(separator: " or "))")
+            }
+        }
         if kind == .apiToken {
             guard email != nil, (apiToken == nil) != (tokenFile == nil) else {
                 throw ValidationError("--email goes with one of --api-token or --token-file")
@@ -181,11 +203,11 @@ struct LinkCommand: AsyncParsableCommand {
     /// A secret file named in the config: owner-only, first line.
     static func readSecretFile(_ path: String) throws -> String {
         let expanded = path.hasPrefix("~/") ? (ProcessInfo.processInfo.environment["HOME"] ?? "") + path.dropFirst() : path
-        var info = stat()
-        guard stat(expanded, &info) == 0, let data = FileManager.default.contents(atPath: expanded) else {
+        let mode = slw_file_mode(expanded, 1)
+        guard mode >= 0, let data = FileManager.default.contents(atPath: expanded) else {
             throw SlipwayCLIError.failure("cannot read client_secret_file \(expanded); check the path in the config")
         }
-        guard info.st_mode & 0o077 == 0 else {
+        guard mode & 0o077 == 0 else {
             throw SlipwayCLIError.failure("client_secret_file \(expanded) is readable by others; run 'chmod 600 \(expanded)'")
         }
         return String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).first.map(String.init) ?? ""

@@ -1,3 +1,4 @@
+import CSpawn
 import Foundation
 
 /// One line of `slipway doctor`: what was checked, what was found and, when it is wrong, how to fix it.
@@ -185,8 +186,8 @@ public enum HomeDoctor {
     }
 
     static func mode(of path: String) -> UInt16? {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return nil }
-        return UInt16(info.st_mode & 0o777)
+        let mode = slw_file_mode(path, 1)
+        guard mode >= 0 else { return nil }
+        return UInt16(mode & 0o777)
     }
 }

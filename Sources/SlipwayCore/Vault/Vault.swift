@@ -1,4 +1,5 @@
 import Crypto
+import CSpawn
 import Foundation
 
 public enum VaultError: Error, CustomStringConvertible, Equatable {
@@ -39,13 +40,13 @@ public struct Vault: Sendable {
     /// Opens the vault with the key file, creating a new key only when `create` is true and no
     /// key exists yet. An existing key is never replaced, so ciphertext is never orphaned.
     public static func open(keyFile path: String, create: Bool) throws(VaultError) -> Vault {
-        var info = stat()
-        if stat(path, &info) != 0 {
+        let found = slw_file_mode(path, 1)
+        if found < 0 {
             guard errno == ENOENT else { throw .keyUnreadable(path, reason: reason(errno)) }
             guard create else { throw .keyMissing(path) }
             return Vault(key: try createKey(at: path))
         }
-        let mode = UInt16(info.st_mode & 0o777)
+        let mode = UInt16(found & 0o777)
         guard mode & 0o077 == 0 else { throw .keyTooOpen(path, mode: mode) }
         let data = try readKey(path)
         guard data.count == 32 else { throw .keyMalformed(path, bytes: data.count) }

@@ -91,7 +91,7 @@ public struct ProviderDescriptor: Sendable {
 
 /// Kind → descriptor, for every provider this build can link.
 public enum ProviderRegistry {
-    public static let descriptors: [ProviderDescriptor] = [BitbucketProvider.descriptor]
+    public static let descriptors: [ProviderDescriptor] = [BitbucketProvider.descriptor, GitHubProvider.descriptor]
 
     public static func descriptor(for kind: ProviderKind) -> ProviderDescriptor? {
         descriptors.first { $0.kind == kind }

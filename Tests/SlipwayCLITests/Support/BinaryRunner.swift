@@ -1,3 +1,4 @@
+import CSpawn
 import Foundation
 
 /// Runs the built `slipway` binary as a user would, with a controlled environment.
@@ -91,7 +92,6 @@ final class TemporaryHome {
 }
 
 func fileMode(_ path: String) -> Int {
-    var info = stat()
-    guard stat(path, &info) == 0 else { return -1 }
-    return Int(info.st_mode & 0o777)
+    let mode = slw_file_mode(path, 1)
+    return mode < 0 ? -1 : Int(mode & 0o777)
 }

@@ -1,3 +1,4 @@
+import CSpawn
 import Foundation
 
 /// A fresh folder per test, removed when the value goes away.
@@ -23,7 +24,6 @@ final class TemporaryDirectory {
 }
 
 func mode(of path: String) -> Int {
-    var info = stat()
-    guard stat(path, &info) == 0 else { return -1 }
-    return Int(info.st_mode & 0o777)
+    let mode = slw_file_mode(path, 1)
+    return mode < 0 ? -1 : Int(mode & 0o777)
 }

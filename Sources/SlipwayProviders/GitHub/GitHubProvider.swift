@@ -1,0 +1,429 @@
+import Foundation
+import SlipwayHTTP
+
+/// GitHub (github.com or an Enterprise server's `…/api/v3`). The listing every cycle starts with
+/// is GraphQL: one query a page of 100 repositories across every owner the viewer can read, with
+/// each repository's first 100 branch heads and their details inline — about one point for 100
+/// repositories. What it brought is handed to `repositories(in:)` and `branches(…)` once, so the
+/// initial sync spends no request per repository; a repository with more than 100 branches pages
+/// its refs by cursor. REST does the rest: the user and e-mail, discovery (`/user/repos` by
+/// `pushed`), commits, hooks; git's refs advertisement sweeps.
+public struct GitHubProvider: GitProvider, WorkspaceDetails, RepositoryDiscovery, CommitDetails, WebhookHosting, UserEmails {
+    public let kind = ProviderKind.github
+    public var apiURL: String
+    public var webURL: String
+    public var credential: ProviderCredential
+    public var http: HTTPClient
+    public var budgetCredential: String?
+    public var credentialSource: (any CredentialSource)?
+    /// What this instance's listing brought (one sync cycle's worth).
+    let listing = GitHubListing()
+
+    /// Classic tokens: read repositories (`repo`, or `public_repo` for public ones), organizations,
+    /// hooks (within `repo`, or `admin:repo_hook`) and the e-mail.
+    public static let minimumScopes = ["repo", "read:org", "user:email"]
+    /// GitHub publishes no limit for git over HTTPS; Slipway's default (documented in the README).
+    public static let gitRequestsPerHour = 5000
+
+    @Sendable public static func gitUsername(for credential: ProviderCredential) -> String { "x-access-token" }
+
+    public static let descriptor = ProviderDescriptor(
+        kind: .github, defaultAPIURL: "https://api.github.com", defaultWebURL: "https://github.com",
+        restRequestsPerHour: 5000, gitRequestsPerHour: gitRequestsPerHour,
+        linkMethods: [.token],
+        minimumScopes: minimumScopes, requestedScopes: ["repo", "read:org", "admin:repo_hook", "user:email"],
+        oauth: OAuthEndpoints(authorizePath: "/login/oauth/authorize", tokenPath: "/login/oauth/access_token"),
+        gitUsername: gitUsername(for:), apiURLProblem: apiURLProblem,
+        webLinks: WebLinks(workspace: { web, slug in "\(web)/\(WebLinks.escaped(slug))" },
+                           branch: { repository, name in "\(repository)/tree/\(WebLinks.escaped(name))" },
+                           commit: { repository, hash in "\(repository)/commit/\(hash)" }),
+        webhookDialect: GitHubWebhookDialect(),
+        make: { connection in
+            var provider = GitHubProvider(apiURL: connection.apiURL, webURL: connection.webURL, credential: connection.credential,
+                                          http: connection.http, budgetCredential: connection.budgetCredential)
+            provider.credentialSource = connection.credentialSource
+            return provider
+        })
+
+    /// The API's root: `https://api.github.com`, or an Enterprise server's `…/api/v3`.
+    @Sendable public static func apiURLProblem(_ url: String) -> String? {
+        var path = URLComponents(string: url)?.path ?? ""
+        while path.hasSuffix("/") { path.removeLast() }
+        guard path.isEmpty || path.hasSuffix("/api/v3") else {
+            return "GitHub's REST base is https://api.github.com or an Enterprise server's https://HOST/api/v3"
+        }
+        return nil
+    }
+
+    /// Where GraphQL is: `/graphql` beside github.com's API, `…/api/graphql` for `…/api/v3`.
+    public static func graphQLURL(apiURL: String) -> String {
+        apiURL.hasSuffix("/api/v3") ? String(apiURL.dropLast("/v3".count)) + "/graphql" : apiURL + "/graphql"
+    }
+
+    /// A rate limit in any of GitHub's shapes: 403 or 429 with `x-ratelimit-remaining: 0`, a
+    /// `Retry-After`, a message saying so (primary or secondary), or GraphQL's 200 whose errors
+    /// are `RATE_LIMITED` / `RATE_LIMIT`. Never lost access.
+    @Sendable public static func isRateLimit(_ response: HTTPResponse) -> Bool {
+        switch response.status {
+        case 403, 429:
+            if response.headers["Retry-After"] != nil || response.headers["x-ratelimit-remaining"] == "0" { return true }
+            return HTTPError.providerMessage(response.body).lowercased().contains("rate limit")
+        case 200:
+            guard response.body.count < 65_536, response.headers["x-ratelimit-resource"] == "graphql" || response.url.hasSuffix("graphql"),
+                  let errors = try? JSONDecoder().decode(GitHubWire.Response<EmptyData>.self, from: response.body).errors else { return false }
+            return errors.contains { $0.type == "RATE_LIMITED" || $0.type == "RATE_LIMIT" }
+        default:
+            return false
+        }
+    }
+
+    struct EmptyData: Decodable, Sendable {}
+
+    public init(apiURL: String = "https://api.github.com", webURL: String = "https://github.com", credential: ProviderCredential,
+                http: HTTPClient, budgetCredential: String? = nil) {
+        self.apiURL = apiURL.hasSuffix("/") ? String(apiURL.dropLast()) : apiURL
+        self.webURL = webURL.hasSuffix("/") ? String(webURL.dropLast()) : webURL
+        self.credential = credential
+        self.http = http
+        self.budgetCredential = budgetCredential
+    }
+
+    // MARK: Requests
+
+    var credentialOrigins: Set<Origin> { Set([Origin(url: apiURL), Origin(url: webURL)].compactMap { $0 }) }
+
+    private func request(_ url: String, kind: RequestKind, authorization: String) -> HTTPRequest {
+        var headers = HTTPHeaders()
+        headers.add("Authorization", authorization)
+        headers.add("Accept", "application/vnd.github+json")
+        headers.add("X-GitHub-Api-Version", "2022-11-28")
+        let host = URLPolicy.authority(of: url) ?? URLPolicy.authority(of: apiURL) ?? apiURL
+        let budget = budgetCredential.map { BudgetKey(host: host, credential: $0, kind: kind) }
+        var request = HTTPRequest(url: url, headers: headers, budget: budget, lane: RequestContext.current.lane)
+        request.isRateLimit = Self.isRateLimit
+        request.credentialOrigins = credentialOrigins
+        return request
+    }
+
+    /// Sends with the current credential; an expiring one that gets a 401 is renewed once.
+    private func send(_ url: String, kind: RequestKind = .rest, accept: String? = nil, method: HTTPMethod = .get,
+                      json: Data? = nil) async throws -> HTTPResponse {
+        func build(_ credential: ProviderCredential) -> HTTPRequest {
+            var req = request(url, kind: kind, authorization: kind == .git ? credential.gitAuthorizationHeader(username: Self.gitUsername(for: credential))
+                                                                           : credential.authorizationHeader)
+            if let accept { req.headers.set("Accept", accept) }
+            req.method = method
+            if let json {
+                req.body = json
+                req.headers.set("Content-Type", "application/json")
+            }
+            return req
+        }
+        guard let source = credentialSource else { return try await http.send(build(credential)) }
+        let current = try await source.credential()
+        do {
+            return try await http.send(build(current))
+        } catch HTTPError.unauthorized {
+            let renewed = try await source.credentialAfterRejection(current)
+            return try await http.send(build(renewed))
+        }
+    }
+
+    /// Every item of a REST listing, following `Link: <…>; rel="next"` exactly as given.
+    private func all<T: Decodable>(_ url: String, as type: T.Type, limit: Int = .max) async throws -> [T] {
+        var items: [T] = []
+        var next: String? = url
+        var pages = 0
+        while let current = next, items.count < limit {
+            let response = try await send(current)
+            items += try response.decode([T].self)
+            next = response.headers["Link"].flatMap(Self.nextLink)
+            pages += 1
+            if pages > 10_000 || next == current { break }
+        }
+        return items
+    }
+
+    static func nextLink(_ header: String) -> String? {
+        for part in header.split(separator: ",") where part.contains(#"rel="next""#) {
+            guard let open = part.firstIndex(of: "<"), let close = part.firstIndex(of: ">"), open < close else { continue }
+            return String(part[part.index(after: open)..<close])
+        }
+        return nil
+    }
+
+    /// A GraphQL query; errors that are not a rate limit (those the client pauses for) become
+    /// one clear error unless the data is there to use.
+    private func graphQL<T: Decodable & Sendable>(_ query: String, variables: [String: Any], as type: T.Type) async throws -> T {
+        let url = Self.graphQLURL(apiURL: apiURL)
+        let body = try JSONSerialization.data(withJSONObject: ["query": query, "variables": variables])
+        let response = try await send(url, kind: .graphql, method: .post, json: body)
+        let decoded = try response.decode(GitHubWire.Response<T>.self)
+        guard let data = decoded.data else {
+            let message = decoded.errors?.compactMap(\.message).first ?? "no data"
+            throw HTTPError.decoding(url: url, expected: "GraphQL data", excerpt: message)
+        }
+        return data
+    }
+
+    static func segment(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? text
+    }
+
+    private func repoURL(_ owner: String, _ name: String) -> String {
+        "\(apiURL)/repos/\(Self.segment(owner))/\(Self.segment(name))"
+    }
+
+    // MARK: The account
+
+    public func currentUser() async throws -> ProviderUser {
+        let response = try await send(apiURL + "/user")
+        let user = try response.decode(GitHubWire.User.self)
+        // Classic tokens say what they may do; fine-grained ones say nothing (nil, not "none").
+        let scopes = response.headers["X-OAuth-Scopes"].map {
+            $0.split(whereSeparator: { $0 == "," || $0 == " " }).map(String.init).filter { !$0.isEmpty }
+        }
+        return ProviderUser(id: String(user.id), username: user.login, displayName: user.name, scopes: scopes)
+    }
+
+    /// The primary, verified address; nil without the scope (GitHub answers 404 or 403 then).
+    public func primaryEmail() async throws -> String? {
+        do {
+            let emails = try await all(apiURL + "/user/emails?per_page=100", as: GitHubWire.Email.self)
+            return emails.first { $0.primary == true && $0.verified != false }?.email
+        } catch HTTPError.notFound, HTTPError.forbidden, HTTPError.unauthorized {
+            return nil
+        }
+    }
+
+    // MARK: The listing
+
+    static let listingQuery = """
+        query Listing($after: String) {
+          viewer {
+            login
+            organizations(first: 100) { nodes { login name } pageInfo { hasNextPage endCursor } }
+            repositories(first: 100, after: $after, affiliations: [OWNER, COLLABORATOR, ORGANIZATION_MEMBER],
+                         ownerAffiliations: [OWNER, COLLABORATOR, ORGANIZATION_MEMBER], orderBy: {field: NAME, direction: ASC}) {
+              nodes {
+                databaseId name nameWithOwner owner { login __typename } isPrivate viewerPermission pushedAt updatedAt url
+                defaultBranchRef { name }
+                refs(refPrefix: "refs/heads/", first: 100) {
+                  totalCount
+                  nodes { name target { ... on Commit { oid committedDate message author { name email } } } }
+                  pageInfo { hasNextPage endCursor }
+                }
+              }
+              pageInfo { hasNextPage endCursor }
+            }
+          }
+        }
+        """
+
+    static let refsQuery = """
+        query Refs($owner: String!, $name: String!, $after: String) {
+          repository(owner: $owner, name: $name) {
+            refs(refPrefix: "refs/heads/", first: 100, after: $after) {
+              totalCount
+              nodes { name target { ... on Commit { oid committedDate message author { name email } } } }
+              pageInfo { hasNextPage endCursor }
+            }
+          }
+        }
+        """
+
+    /// The whole listing, once per instance (concurrent callers wait for the same one).
+    func listed() async throws -> GitHubListing.Snapshot {
+        try await listing.snapshot {
+            var after: String?
+            var viewer = ""
+            var organizations: [GitHubWire.Organization] = []
+            var repositories: [GitHubWire.GraphRepository] = []
+            repeat {
+                let data = try await graphQL(Self.listingQuery, variables: ["after": after.map { $0 as Any } ?? NSNull()], as: GitHubWire.ViewerData.self)
+                viewer = data.viewer.login
+                if organizations.isEmpty { organizations = data.viewer.organizations?.nodes?.compactMap { $0 } ?? [] }
+                repositories += data.viewer.repositories.nodes?.compactMap { $0 } ?? []
+                after = data.viewer.repositories.pageInfo.hasNextPage ? data.viewer.repositories.pageInfo.endCursor : nil
+            } while after != nil
+            return GitHubListing.Snapshot(viewer: viewer, organizations: organizations, repositories: repositories)
+        }
+    }
+
+    /// Owners in the order a person thinks of them: the user, its organizations, then other users
+    /// whose repositories it collaborates on.
+    public func workspaces() async throws -> [ProviderWorkspace] {
+        let snapshot = try await listed()
+        var seen: Set<String> = [snapshot.viewer]
+        var result = [ProviderWorkspace(id: nil, slug: snapshot.viewer, name: nil, isAdmin: true)]
+        for organization in snapshot.organizations where seen.insert(organization.login).inserted {
+            result.append(ProviderWorkspace(id: nil, slug: organization.login, name: organization.name, isAdmin: false))
+        }
+        for repository in snapshot.repositories where seen.insert(repository.owner.login).inserted {
+            result.append(ProviderWorkspace(id: nil, slug: repository.owner.login, name: nil, isAdmin: false))
+        }
+        return result
+    }
+
+    public func workspace(_ slug: String) async throws -> ProviderWorkspace {
+        let snapshot = try await listed()
+        let name = snapshot.organizations.first { $0.login == slug }?.name
+        return ProviderWorkspace(id: nil, slug: slug, name: name ?? slug, isAdmin: slug == snapshot.viewer)
+    }
+
+    public func repositories(in workspace: String) async throws -> [ProviderRepository] {
+        try await listed().repositories.filter { $0.owner.login == workspace }.map(repository)
+    }
+
+    public func adminRepositorySlugs(in workspace: String) async throws -> Set<String> {
+        Set(try await listed().repositories.filter { $0.owner.login == workspace && $0.viewerPermission == "ADMIN" }.map(\.name))
+    }
+
+    func repository(_ r: GitHubWire.GraphRepository) -> ProviderRepository {
+        let web = r.url ?? "\(webURL)/\(r.nameWithOwner)"
+        return ProviderRepository(id: r.databaseId.map(String.init), slug: r.name, name: r.name, fullName: r.nameWithOwner,
+                                  mainBranch: r.defaultBranchRef?.name, isPrivate: r.isPrivate ?? true,
+                                  updatedOn: (r.pushedAt ?? r.updatedAt).flatMap(ProviderDate.parse), cloneURL: web + ".git", webURL: web)
+    }
+
+    static func branch(_ ref: GitHubWire.Ref) -> ProviderBranch? {
+        guard let target = ref.target, let oid = target.oid else { return nil }
+        return ProviderBranch(name: ref.name, head: ProviderCommit(hash: oid.lowercased(), date: target.committedDate.flatMap(ProviderDate.parse),
+                                                                   author: GitHubWire.raw(name: target.author?.name, email: target.author?.email),
+                                                                   message: target.message))
+    }
+
+    /// The heads the listing brought (handed out once: later asks are fresh), the rest by cursor.
+    public func branches(workspace: String, repository: String) async throws -> [ProviderBranch] {
+        var refs = await listing.takeRefs("\(workspace)/\(repository)")
+        if refs == nil {
+            refs = try await graphQL(Self.refsQuery, variables: ["owner": workspace, "name": repository], as: GitHubWire.RefsData.self).repository?.refs
+            guard refs != nil else { throw HTTPError.notFound(url: repoURL(workspace, repository), message: "Could not resolve to a Repository") }
+        }
+        var branches = refs?.nodes?.compactMap { $0.flatMap(Self.branch) } ?? []
+        var page = refs?.pageInfo
+        while let info = page, info.hasNextPage, let cursor = info.endCursor {
+            let more = try await graphQL(Self.refsQuery, variables: ["owner": workspace, "name": repository, "after": cursor],
+                                         as: GitHubWire.RefsData.self).repository?.refs
+            branches += more?.nodes?.compactMap { $0.flatMap(Self.branch) } ?? []
+            page = more?.pageInfo
+        }
+        return branches
+    }
+
+    // MARK: Discovery, commits
+
+    /// What was pushed most recently, across every owner (one page, shared by the owners asked).
+    public func recentlyUpdatedRepositories(in workspace: String) async throws -> [ProviderRepository] {
+        let recent = try await listing.recent {
+            let response = try await send(apiURL + "/user/repos?sort=pushed&direction=desc&per_page=100")
+            return try response.decode([GitHubWire.Repository].self)
+        }
+        return recent.filter { $0.owner.login == workspace }.map { r in
+            ProviderRepository(id: r.id.map(String.init), slug: r.name, name: r.name, fullName: r.full_name, mainBranch: r.default_branch,
+                               isPrivate: r.private ?? true, updatedOn: (r.pushed_at ?? r.updated_at).flatMap(ProviderDate.parse),
+                               cloneURL: r.clone_url, webURL: r.html_url)
+        }
+    }
+
+    /// New commits: compared with the stored head where there is one, else the branch's history.
+    public func commits(workspace: String, repository: String, revision: String, exclude: [String], limit: Int) async throws -> [ProviderCommit] {
+        if let base = exclude.first {
+            do {
+                let compare = try await send(repoURL(workspace, repository) + "/compare/\(Self.segment(base))...\(Self.segment(revision))")
+                let commits = try compare.decode(GitHubWire.Compare.self).commits.reversed().map(\.providerCommit)
+                return Array(commits.prefix(limit))
+            } catch HTTPError.notFound {
+                // The stored head is gone (a forced push): the history alone.
+            }
+        }
+        let url = repoURL(workspace, repository) + "/commits?sha=\(Self.segment(revision))&per_page=\(min(100, max(1, limit)))"
+        let excluded = Set(exclude)
+        var result: [ProviderCommit] = []
+        for commit in try await all(url, as: GitHubWire.Commit.self, limit: limit).map(\.providerCommit) {
+            if excluded.contains(commit.hash) { break }
+            result.append(commit)
+        }
+        return Array(result.prefix(limit))
+    }
+
+    public func commit(workspace: String, repository: String, hash: String) async throws -> ProviderCommit {
+        try await send(repoURL(workspace, repository) + "/commits/\(Self.segment(hash))").decode(GitHubWire.Commit.self).providerCommit
+    }
+
+    public func branchHeads(cloneURL: String) async throws -> [String: String] {
+        let base = cloneURL.hasSuffix("/") ? String(cloneURL.dropLast()) : cloneURL
+        let response = try await send(base + "/info/refs?service=git-upload-pack", kind: .git, accept: "application/x-git-upload-pack-advertisement")
+        do {
+            return try RefsAdvertisement.parse(response.body).branches
+        } catch {
+            throw HTTPError.decoding(url: base + "/info/refs", expected: "a git refs advertisement", excerpt: error.description)
+        }
+    }
+
+    // MARK: Webhooks
+
+    public var webhookDialect: any WebhookDialect { GitHubWebhookDialect() }
+
+    public func hooks(workspace: String, repository: String) async throws -> [ProviderHook] {
+        try await all(repoURL(workspace, repository) + "/hooks?per_page=100", as: GitHubWire.Hook.self).map(\.providerHook)
+    }
+
+    public func createHook(workspace: String, repository: String, url: String, secret: String, events: [String],
+                           description: String) async throws -> ProviderHook {
+        let body = try JSONSerialization.data(withJSONObject: [
+            "name": "web", "active": true, "events": events,
+            "config": ["url": url, "content_type": "json", "secret": secret, "insecure_ssl": "0"],
+        ] as [String: Any])
+        let response = try await send(repoURL(workspace, repository) + "/hooks", method: .post, json: body)
+        var hook = try response.decode(GitHubWire.Hook.self).providerHook
+        hook.hasSecret = true
+        return hook
+    }
+
+    public func deleteHook(workspace: String, repository: String, id: String) async throws {
+        _ = try await send(repoURL(workspace, repository) + "/hooks/\(Self.segment(id))", method: .delete)
+    }
+}
+
+/// One adapter instance's listing: fetched once however many ask at the same time; each
+/// repository's refs handed out once (a later ask fetches fresh ones).
+actor GitHubListing {
+    struct Snapshot: Sendable {
+        var viewer: String
+        var organizations: [GitHubWire.Organization]
+        var repositories: [GitHubWire.GraphRepository]
+    }
+
+    private var task: Task<Snapshot, any Error>?
+    private var refs: [String: GitHubWire.Refs] = [:]
+    private var recentTask: Task<[GitHubWire.Repository], any Error>?
+
+    func snapshot(_ fetch: @escaping @Sendable () async throws -> Snapshot) async throws -> Snapshot {
+        if let task { return try await task.value }
+        let task = Task { try await fetch() }
+        self.task = task
+        do {
+            let snapshot = try await task.value
+            if refs.isEmpty { for r in snapshot.repositories { refs[r.nameWithOwner] = r.refs } }
+            return snapshot
+        } catch {
+            self.task = nil
+            throw error
+        }
+    }
+
+    func takeRefs(_ fullName: String) -> GitHubWire.Refs? {
+        refs.removeValue(forKey: fullName)
+    }
+
+    func recent(_ fetch: @escaping @Sendable () async throws -> [GitHubWire.Repository]) async throws -> [GitHubWire.Repository] {
+        if let recentTask { return try await recentTask.value }
+        let task = Task { try await fetch() }
+        recentTask = task
+        do { return try await task.value } catch {
+            recentTask = nil
+            throw error
+        }
+    }
+}
