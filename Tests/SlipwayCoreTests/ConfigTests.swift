@@ -1,4 +1,5 @@
 import Foundation
+import SlipwayHTTP
 import Testing
 @testable import SlipwayCore
 import SlipwayProviders
@@ -15,6 +16,11 @@ struct ConfigTests {
         #expect(c.provider("bitbucket") == .init(maxInFlight: 4))
         // Unset allowances are the adapter's own.
         #expect(c.allowances(.bitbucket) == (1000, 60000))
+        // GitHub meters GraphQL apart (5,000 points); a provider that states no GraphQL budget shares its REST one.
+        #expect(c.allowance(.github, for: .graphql) == 5000 && c.allowance(.github, for: .rest) == 5000 && c.allowance(.github, for: .git) == 5000)
+        #expect(c.allowance(.bitbucket, for: .graphql) == 1000)
+        let tuned = try ConfigLoader.parse("[providers.github]\ngraphql_points_per_hour = 300\n", file: "config.toml")
+        #expect(tuned.warnings.isEmpty && tuned.config.allowance(.github, for: .graphql) == 300)
         #expect(c.webhooks.listen == "127.0.0.1:8787")
         #expect(c.webhooks.publicURL == "")
         #expect(c.deploy.maxParallel == 1)

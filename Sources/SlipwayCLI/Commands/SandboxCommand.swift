@@ -47,7 +47,9 @@ struct SandboxCommand: AsyncParsableCommand {
     var tokenLifetime = 7200
     @Flag(name: .customLong("demo-repositories"), help: "Add a 'demo' workspace of real git repositories (clone and fetch work).")
     var demoRepositories = false
-    @Flag(name: .customLong("print-token"), help: "Print the access token this seed's sandbox accepts, and exit.") var printToken = false
+    @Flag(name: .customLong("print-token"), help: "Print the token this seed's sandbox accepts (the first personality's: Bitbucket's access token, GitHub's classic token), and exit.") var printToken = false
+    @Flag(name: .customLong("no-large-repositories"), help: "No repositories with 125 extra branches (every repository gets --branches).")
+    var noLargeRepositories = false
 
     func options() throws(SandboxOptions.ValidationError) -> SandboxOptions {
         var o = SandboxOptions()
@@ -66,6 +68,7 @@ struct SandboxCommand: AsyncParsableCommand {
         o.faults = faults
         o.tokenLifetimeSeconds = tokenLifetime
         o.demoRepositories = demoRepositories
+        o.largeRepositories = !noLargeRepositories
         return o
     }
 
@@ -81,7 +84,10 @@ struct SandboxCommand: AsyncParsableCommand {
 
     func run() async throws {
         if printToken {
-            Terminal.out(BitbucketPersonality.tokens(seed: seed).access)
+            switch try options().personalities.first {
+            case .github: Terminal.out(GitHubPersonality.tokens(seed: seed).classic)
+            default: Terminal.out(BitbucketPersonality.tokens(seed: seed).access)
+            }
             return
         }
         let server: SandboxServer

@@ -28,8 +28,7 @@ struct ProviderFactory {
             guard let kind = found else { return BudgetLimits.unconfigured(kind: key.kind) }
             if known == nil { providers.withLock { $0[key.credential] = kind } }
             let provider = config.provider(kind.rawValue)
-            let allowances = config.allowances(kind)
-            return BudgetLimits(hourlyAllowance: key.kind == .rest ? allowances.rest : allowances.git,
+            return BudgetLimits(hourlyAllowance: config.allowance(kind, for: key.kind),
                                 perMinute: key.kind == .rest && provider.requestsPerMinute > 0 ? provider.requestsPerMinute : nil,
                                 fraction: config.engine.budgetFraction, maxInFlight: provider.maxInFlight)
         }

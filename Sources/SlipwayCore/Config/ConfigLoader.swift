@@ -150,6 +150,8 @@ private struct Reader {
                                 provider.requestsPerMinute = try int(v, ["providers", name, k], range: 0...1_000_000)
                             case "git_requests_per_hour":
                                 provider.gitRequestsPerHour = try int(v, ["providers", name, k], range: 1...10_000_000)
+                            case "graphql_points_per_hour":
+                                provider.graphQLPointsPerHour = try int(v, ["providers", name, k], range: 1...10_000_000)
                             case "max_in_flight":
                                 provider.maxInFlight = try int(v, ["providers", name, k], range: 1...64)
                             case "client_id":

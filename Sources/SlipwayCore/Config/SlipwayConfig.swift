@@ -1,5 +1,6 @@
 import Foundation
 import SlipwayProviders
+import SlipwayHTTP
 
 /// Everything `config.toml` can set. Every key is optional; these are the defaults DESIGN.md
 /// gives, and the README documents each one.
@@ -17,6 +18,8 @@ public struct SlipwayConfig: Sendable, Equatable {
         public var requestsPerHour: Int?
         /// git smart-HTTP requests per hour (refs advertisements). Nil: the adapter says.
         public var gitRequestsPerHour: Int?
+        /// GraphQL points per hour, where the provider meters GraphQL (GitHub). Nil: the adapter says.
+        public var graphQLPointsPerHour: Int?
         /// REST requests per minute, where the provider limits a minute too (0: no such window).
         public var requestsPerMinute: Int = 0
         /// Concurrent requests per credential.
@@ -70,5 +73,17 @@ public struct SlipwayConfig: Sendable, Equatable {
         let descriptor = ProviderRegistry.descriptor(for: kind)
         return (configured.requestsPerHour ?? descriptor?.restRequestsPerHour ?? 1000,
                 configured.gitRequestsPerHour ?? descriptor?.gitRequestsPerHour ?? 60000)
+    }
+
+    /// The hourly allowance of one kind of request: REST, git, or GraphQL's points (which,
+    /// where an adapter states none, share the REST allowance).
+    public func allowance(_ kind: ProviderKind, for request: RequestKind) -> Int {
+        let (rest, git) = allowances(kind)
+        switch request {
+        case .rest: return rest
+        case .git: return git
+        case .graphql:
+            return provider(kind.rawValue).graphQLPointsPerHour ?? ProviderRegistry.descriptor(for: kind)?.graphQLPointsPerHour ?? rest
+        }
     }
 }

@@ -29,7 +29,7 @@ public struct GitHubProvider: GitProvider, WorkspaceDetails, RepositoryDiscovery
 
     public static let descriptor = ProviderDescriptor(
         kind: .github, defaultAPIURL: "https://api.github.com", defaultWebURL: "https://github.com",
-        restRequestsPerHour: 5000, gitRequestsPerHour: gitRequestsPerHour,
+        restRequestsPerHour: 5000, gitRequestsPerHour: gitRequestsPerHour, graphQLPointsPerHour: 5000,
         linkMethods: [.token],
         minimumScopes: minimumScopes, requestedScopes: ["repo", "read:org", "admin:repo_hook", "user:email"],
         oauth: OAuthEndpoints(authorizePath: "/login/oauth/authorize", tokenPath: "/login/oauth/access_token"),

@@ -73,6 +73,8 @@ public struct ProviderDescriptor: Sendable {
     /// Hourly allowances when the config names none (REST, git smart HTTP).
     public var restRequestsPerHour: Int
     public var gitRequestsPerHour: Int
+    /// GraphQL points per hour, where the provider meters GraphQL apart (GitHub's 5,000).
+    public var graphQLPointsPerHour: Int? = nil
     public var linkMethods: [LinkMethod]
     /// What a dashboard needs; a token lacking one gets a warning at link time.
     public var minimumScopes: [String]
