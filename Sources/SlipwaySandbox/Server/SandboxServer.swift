@@ -62,7 +62,9 @@ public final class SandboxServer: Sendable {
         let service = try SandboxService(options: options, now: now)
         if options.demoRepositories {
             // git runs on threads of their own, not on the pool the server needs.
-            try await Self.offThePool { try service.attachDemo(try DemoRepositories()) }
+            for host in service.served where host == .bitbucket || host == .github {
+                try await Self.offThePool { try service.attachDemo(try DemoRepositories(), on: host) }
+            }
         }
         let quiet = Logger(label: "slipway.sandbox") { _ in SwiftLogNoOpLogHandler() }
         var applications: [any Service] = []

@@ -76,32 +76,38 @@ public final class SandboxService: @unchecked Sendable {
             var repository = SandboxRepository(uuid: "{00000000-0000-4000-8000-00000000d3e\(index + 1)}", workspace: workspace.slug, slug: project.slug,
                                                name: project.name, description: "A tiny project the demo deploys", language: "make",
                                                isPrivate: true, role: "admin", createdOn: created, updatedOn: created, mainBranch: "main")
+            repository.number = 900_000 + index
             for commit in try repositories.commits(project.slug) { repository.commits[commit.hash] = commit }
             repository.branches["main"] = try repositories.commits(project.slug).last?.hash
             workspace.repositories.append(project.slug)
             repos.append(repository)
         }
+        workspace.number = 29_000_000
         lock.withLock {
             for repository in repos { state.hosts[host]?.repositories[repository.fullName] = repository }
             state.hosts[host]?.workspaces[workspace.slug] = workspace
             state.hosts[host]?.workspaceOrder.append(workspace.slug)
-            state.demo = repositories
+            state.demo[host] = repositories
         }
     }
 
     /// A real push to a demo repository (a new version on main); nil without the demo workspace.
-    /// git runs on a thread of its own, never blocking the concurrency pool the server needs.
+    /// Without a host, the hosts with one take turns. git runs on a thread of its own, never
+    /// blocking the concurrency pool the server needs.
     @discardableResult
-    public func pushDemo(_ slug: String? = nil) async -> SandboxPush? {
-        await SandboxServer.offThePool { self.pushDemoBlocking(slug) }
+    public func pushDemo(_ slug: String? = nil, on host: SandboxPersonalityName? = nil) async -> SandboxPush? {
+        await SandboxServer.offThePool { self.pushDemoBlocking(slug, on: host) }
     }
 
-    func pushDemoBlocking(_ slug: String?, on host: SandboxPersonalityName = .bitbucket) -> SandboxPush? {
-        guard let demo = lock.withLock({ state.demo }) else { return nil }
-        let target = slug ?? lock.withLock {
-            state.demoPushes += 1
-            return DemoRepositories.projects[state.demoPushes % DemoRepositories.projects.count].slug
+    func pushDemoBlocking(_ slug: String?, on named: SandboxPersonalityName? = nil) -> SandboxPush? {
+        let (host, demo, target) = lock.withLock { () -> (SandboxPersonalityName?, DemoRepositories?, String) in
+            if slug == nil || named == nil { state.demoPushes += 1 }
+            let hosts = state.demo.keys.sorted()
+            let host = named ?? (hosts.isEmpty ? nil : hosts[state.demoPushes % hosts.count])
+            let target = slug ?? DemoRepositories.projects[(state.demoPushes / max(1, hosts.count)) % DemoRepositories.projects.count].slug
+            return (host, host.flatMap { state.demo[$0] }, target)
         }
+        guard let host, let demo else { return nil }
         guard demo.contains(target), let commit = try? demo.push(target) else { return nil }
         defer { flushOutbox() }
         return withState { state -> SandboxPush? in
@@ -121,7 +127,7 @@ public final class SandboxService: @unchecked Sendable {
         }
     }
 
-    var hasDemo: Bool { lock.withLock { state.demo != nil } }
+    var hasDemo: Bool { lock.withLock { !state.demo.isEmpty } }
 
     // MARK: Simulated pushes
 
@@ -154,7 +160,7 @@ public final class SandboxService: @unchecked Sendable {
         let host = named ?? (hosts.count == 1 ? hosts[0] : state.random.pick(hosts))
         // Taken out while it changes, so the change is made in place, not on a copy.
         guard var world = state.hosts.removeValue(forKey: host) else { return nil }
-        let real = Set(DemoRepositories.projects.map(\.slug).filter { state.demo?.contains($0) == true }.map { "\(DemoRepositories.workspace)/\($0)" })
+        let real = Set(DemoRepositories.projects.map(\.slug).filter { state.demo[host]?.contains($0) == true }.map { "\(DemoRepositories.workspace)/\($0)" })
         let push = world.push(random: &state.random, now: state.now, bumpUpdatedOn: options.bumpUpdatedOn, repository: repository, excluding: real)
         state.hosts[host] = world
         guard var push else { return nil }
@@ -186,8 +192,8 @@ public final class SandboxService: @unchecked Sendable {
         // The demo's real repositories live in a temporary folder: gone with the sandbox. Under
         // the lock, so a second shutdown (a signal's and the command's) returns only once it is.
         lock.withLock {
-            state.demo?.remove()
-            state.demo = nil
+            for demo in state.demo.values { demo.remove() }
+            state.demo = [:]
         }
     }
 

@@ -9,8 +9,8 @@ struct WorldState: Sendable {
     var now: Date
     var hosts: [SandboxPersonalityName: SandboxWorld]
     var random: SandboxRandom
-    /// Real git repositories behind the `demo` workspace, when the sandbox has them.
-    var demo: DemoRepositories?
+    /// Real git repositories behind each host's `demo` workspace, when the sandbox has them.
+    var demo: [SandboxPersonalityName: DemoRepositories] = [:]
     var demoPushes = 0
     var pushes = 0
     var limits: SandboxLimits

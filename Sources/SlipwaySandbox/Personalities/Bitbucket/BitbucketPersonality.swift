@@ -201,7 +201,7 @@ public final class BitbucketPersonality: SandboxPersonality, @unchecked Sendable
     func uploadPack(_ request: SandboxRequest, in state: inout WorldState) -> UploadPackDecision {
         let s = request.segments
         guard s.count == 4, s[0] == "git", s[3] == "git-upload-pack", s[2].hasSuffix(".git"), s[1] == DemoRepositories.workspace,
-              let demo = state.demo, demo.contains(String(s[2].dropLast(4))) else { return .notHere }
+              let demo = state.demo[name], demo.contains(String(s[2].dropLast(4))) else { return .notHere }
         switch authenticate(request.headers["authorization"], git: true, user: world(state).user, now: state.now) {
         case let .failure(box):
             state.stats.unauthorized += 1
