@@ -1,5 +1,6 @@
 import Foundation
 import SlipwayHTTP
+import Synchronization
 
 /// GitHub (github.com or an Enterprise server's `…/api/v3`). The listing every cycle starts with
 /// is GraphQL: one query a page of 100 repositories across every owner the viewer can read, with
@@ -105,12 +106,17 @@ public struct GitHubProvider: GitProvider, WorkspaceDetails, RepositoryDiscovery
         return request
     }
 
+    /// The last discovery listing per credential, for the 304s that say it still stands (a
+    /// process's adapters share it, as they share the HTTP client's validators).
+    static let recentListings = Mutex<[String: [GitHubWire.Repository]]>([:])
+
     /// Sends with the current credential; an expiring one that gets a 401 is renewed once.
     private func send(_ url: String, kind: RequestKind = .rest, accept: String? = nil, method: HTTPMethod = .get,
-                      json: Data? = nil) async throws -> HTTPResponse {
+                      json: Data? = nil, conditional: ConditionalRequest? = nil) async throws -> HTTPResponse {
         func build(_ credential: ProviderCredential) -> HTTPRequest {
             var req = request(url, kind: kind, authorization: kind == .git ? credential.gitAuthorizationHeader(username: Self.gitUsername(for: credential))
                                                                            : credential.authorizationHeader)
+            req.conditional = conditional
             if let accept { req.headers.set("Accept", accept) }
             req.method = method
             if let json {
@@ -315,9 +321,16 @@ public struct GitHubProvider: GitProvider, WorkspaceDetails, RepositoryDiscovery
 
     /// What was pushed most recently, across every owner (one page, shared by the owners asked).
     public func recentlyUpdatedRepositories(in workspace: String) async throws -> [ProviderRepository] {
+        let url = apiURL + "/user/repos?sort=pushed&direction=desc&per_page=100"
+        let key = "\(budgetCredential ?? credential.description) \(url)"
         let recent = try await listing.recent {
-            let response = try await send(apiURL + "/user/repos?sort=pushed&direction=desc&per_page=100")
-            return try response.decode([GitHubWire.Repository].self)
+            // Asked with the last answer's ETag: unchanged, it is a free 304 and the last listing stands.
+            let response = try await send(url, conditional: ConditionalRequest(key: key, unchangedIsFree: true))
+            if response.status == 304, let known = Self.recentListings.withLock({ $0[key] }) { return known }
+            let fresh = response.status == 304 ? try await send(url) : response
+            let listing = try fresh.decode([GitHubWire.Repository].self)
+            Self.recentListings.withLock { $0[key] = listing }
+            return listing
         }
         return recent.filter { $0.owner.login == workspace }.map { r in
             ProviderRepository(id: r.id.map(String.init), slug: r.name, name: r.name, fullName: r.full_name, mainBranch: r.default_branch,

@@ -1,0 +1,86 @@
+import Foundation
+import Testing
+import SlipwayHTTP
+import SlipwayProviders
+import SlipwaySandbox
+
+/// GitHub's adapter over real loopback HTTP (libcurl) against the sandbox's GitHub personality.
+/// libcurl, keeping each answer's status.
+final class StatusRecorder: HTTPTransport, @unchecked Sendable {
+    let inner = CurlTransport()
+    private let lock = NSLock()
+    private var seen: [Int] = []
+    var statuses: [Int] { lock.withLock { seen } }
+
+    func perform(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let response = try await inner.perform(request)
+        lock.withLock { seen.append(response.status) }
+        return response
+    }
+}
+
+@Suite("GitHub adapter", .timeLimit(.minutes(2)))
+struct GitHubAdapterTests {
+    static func start() async throws -> SandboxServer {
+        var options = SandboxOptions()
+        options.seed = 31
+        options.workspaces = 4
+        options.reposPerWorkspace = 3
+        options.branchesPerRepo = 3
+        options.largeRepositories = false
+        options.personalities = [.github]
+        return try await SandboxServer.start(options: options)
+    }
+
+    func provider(_ server: SandboxServer, http: HTTPClient) -> GitHubProvider {
+        GitHubProvider(apiURL: server.github.apiURL, webURL: server.github.webURL, credential: .bearer(server.service.github.classicToken),
+                       http: http, budgetCredential: "account:1")
+    }
+
+    func restRequests(_ server: SandboxServer) -> Int {
+        let stats = server.service.respond(method: "GET", url: server.github.origin + "/_sandbox/stats", headers: [:], body: Data(), as: .github)
+        return ((try? JSONSerialization.jsonObject(with: stats.body)) as? [String: Any])
+            .flatMap { ($0["requests_by_kind"] as? [String: Int])?["rest"] } ?? 0
+    }
+
+    @Test("discovery asks with the last ETag: an unchanged listing is a 304 that stands for the last one; a push changes it")
+    func discoveryIsConditional() async throws {
+        let server = try await Self.start()
+        defer { Task { await server.stop() } }
+        let transport = StatusRecorder()
+        defer { transport.inner.shutdown() }
+        let http = HTTPClient(transport: transport)
+        let first = try await provider(server, http: http).recentlyUpdatedRepositories(in: "acme-corp")
+        #expect(first.count == 3 && first.allSatisfy { $0.fullName.hasPrefix("acme-corp/") && $0.cloneURL != nil })
+        // A new adapter (the next cycle) on the same client: the same answer, by a 304.
+        let again = try await provider(server, http: http).recentlyUpdatedRepositories(in: "acme-corp")
+        #expect(again == first)
+        let name = try #require(server.service.repositoryNames(on: .github).first { $0.hasPrefix("acme-corp/") && $0 != first.first?.fullName })
+        _ = try #require(server.service.push(repository: name, on: .github))
+        let moved = try await provider(server, http: http).recentlyUpdatedRepositories(in: "acme-corp")
+        #expect(moved.first?.fullName == name)
+        #expect(restRequests(server) == 3 && transport.statuses == [200, 304, 200])
+    }
+
+    @Test("the listing is fetched once for every owner and handed out once; a later ask for branches is a fresh query")
+    func listingOnce() async throws {
+        let server = try await Self.start()
+        defer { Task { await server.stop() } }
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        let github = provider(server, http: HTTPClient(transport: transport))
+        async let owners = github.workspaces()
+        async let again = github.workspaces()
+        let (listed, second) = try await (owners, again)
+        #expect(listed == second && listed.map(\.slug) == ["sandbox-user", "acme-corp", "globex", "octo-friend"])
+        #expect(listed.first?.isAdmin == true)
+        let repositories = try await github.repositories(in: "globex")
+        #expect(repositories.map(\.fullName).sorted() == server.service.repositoryNames(on: .github).filter { $0.hasPrefix("globex/") })
+        let slug = try #require(repositories.first?.slug)
+        let heads = server.service.branches(workspace: "globex", repository: slug, on: .github)
+        #expect(Dictionary(uniqueKeysWithValues: try await github.branches(workspace: "globex", repository: slug).map { ($0.name, $0.head.hash) }) == heads)
+        #expect(Dictionary(uniqueKeysWithValues: try await github.branches(workspace: "globex", repository: slug).map { ($0.name, $0.head.hash) }) == heads)
+        await #expect(throws: HTTPError.self) { _ = try await github.branches(workspace: "globex", repository: "gone") }
+        #expect(try await github.branchHeads(cloneURL: try #require(repositories.first?.cloneURL)) == heads)
+    }
+}
