@@ -86,8 +86,20 @@ enum Resolvers {
 
     // MARK: Connections
 
+    /// A page of a connection whose nodes are made only for the page (a listing of thousands
+    /// builds a hundred).
+    static func page<Item>(_ items: [Item], _ args: Map, connection: String, node: (Item) -> Source) throws -> Source {
+        let (start, end) = try window(items.count, args, connection: connection)
+        return assemble(items[start..<end].map(node), start: start, end: end, total: items.count)
+    }
+
     /// A page of a connection: `first` or `last` (1–100) is required, `after`/`before` are cursors.
     static func page(_ items: [Source], _ args: Map, connection: String) throws -> Source {
+        try page(items, args, connection: connection) { $0 }
+    }
+
+    /// Which items a page holds, by `first`/`last` and the cursors.
+    static func window(_ count: Int, _ args: Map, connection: String) throws -> (Int, Int) {
         let first = args["first"].int
         let last = args["last"].int
         guard first != nil || last != nil else {
@@ -101,10 +113,10 @@ enum Resolvers {
             guard value >= 0 else { throw ResolveError("`\(name)` on the `\(connection)` connection cannot be less than zero.") }
         }
         var start = 0
-        var end = items.count
+        var end = count
         if let after = args["after"].string {
             guard let index = cursorIndex(after) else { throw ResolveError("`\(after)` does not appear to be a valid cursor.") }
-            start = min(items.count, index + 1)
+            start = min(count, index + 1)
         }
         if let before = args["before"].string {
             guard let index = cursorIndex(before) else { throw ResolveError("`\(before)` does not appear to be a valid cursor.") }
@@ -112,12 +124,15 @@ enum Resolvers {
         }
         if let first { end = min(end, start + first) }
         if let last { start = max(start, end - last) }
-        let slice = Array(items[start..<end])
+        return (start, end)
+    }
+
+    static func assemble(_ slice: [Source], start: Int, end: Int, total: Int) -> Source {
         let edges: [Source] = slice.enumerated().map { ["cursor": cursor(start + $0.offset), "node": $0.element] }
-        let info: Source = ["hasNextPage": end < items.count, "hasPreviousPage": start > 0,
+        let info: Source = ["hasNextPage": end < total, "hasPreviousPage": start > 0,
                             "endCursor": slice.isEmpty ? nil : cursor(end - 1) as (any Sendable)?,
                             "startCursor": slice.isEmpty ? nil : cursor(start) as (any Sendable)?]
-        return ["nodes": slice, "edges": edges, "pageInfo": info.compactMapValues { $0 }, "totalCount": items.count]
+        return ["nodes": slice, "edges": edges, "pageInfo": info.compactMapValues { $0 }, "totalCount": total]
     }
 
     static func cursor(_ index: Int) -> String { Data("cursor:v2:\(index)".utf8).base64EncodedString() }
@@ -183,13 +198,17 @@ enum Resolvers {
         if let privacy = args["privacy"].string { items = items.filter { $0.isPrivate == (privacy == "PRIVATE") } }
         let field = args["orderBy"]["field"].string
         let descending = args["orderBy"]["direction"].string == "DESC"
-        switch field {
-        case "PUSHED_AT", "UPDATED_AT": items.sort { ($0.updatedOn, $0.fullName) < ($1.updatedOn, $1.fullName) }
-        case "CREATED_AT": items.sort { ($0.createdOn, $0.fullName) < ($1.createdOn, $1.fullName) }
-        case "NAME": items.sort { $0.slug.lowercased() < $1.slug.lowercased() }
-        default: items.sort { $0.number < $1.number }
+        // Sorted by key and position, not by moving the repositories themselves.
+        var order: [(key: String, number: Int, index: Int)] = items.enumerated().map { index, r in
+            switch field {
+            case "PUSHED_AT", "UPDATED_AT": (GitHubWireFormat.time(r.updatedOn) + r.fullName, r.number, index)
+            case "CREATED_AT": (GitHubWireFormat.time(r.createdOn) + r.fullName, r.number, index)
+            case "NAME": (r.slug.lowercased(), r.number, index)
+            default: ("", r.number, index)
+            }
         }
-        if descending { items.reverse() }
-        return try page(items.map { repository($0, context) }, args, connection: "repositories")
+        order.sort { ($0.key, $0.number) < ($1.key, $1.number) }
+        if descending { order.reverse() }
+        return try page(order, args, connection: "repositories") { repository(items[$0.index], context) }
     }
 }

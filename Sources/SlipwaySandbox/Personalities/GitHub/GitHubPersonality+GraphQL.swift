@@ -66,7 +66,7 @@ extension GitHubPersonality {
                                                        variableValues: variables, operationName: operationName)
                 let encoded = (try? JSONEncoder().encode(result)) ?? Data(#"{"errors":[{"message":"unencodable"}]}"#.utf8)
                 return SandboxReply(status: 200, headers: [("Content-Type", "application/json; charset=utf-8")] + answerHeaders,
-                                    body: Self.typedErrors(encoded))
+                                    body: result.errors.isEmpty ? encoded : Self.typedErrors(encoded))
             } catch {
                 return SandboxReply.json(200, ["errors": [["message": "\(error)"]]], headers: answerHeaders)
             }
