@@ -84,46 +84,16 @@ public struct BitbucketProvider: GitProvider, WorkspaceDetails, RepositoryDiscov
 
     // MARK: Requests
 
-    private func request(_ url: String, kind: RequestKind = .rest, authorization: String) -> HTTPRequest {
-        var headers = HTTPHeaders()
-        headers.add("Authorization", authorization)
-        headers.add("Accept", "application/json")
-        let host = URLPolicy.authority(of: url) ?? URLPolicy.authority(of: apiURL) ?? apiURL
-        let budget = budgetCredential.map { BudgetKey(host: host, credential: $0, kind: kind) }
-        // The lane and the deadline come with the call (RequestContext), not from the adapter.
-        var request = HTTPRequest(url: url, headers: headers, budget: budget, lane: RequestContext.current.lane)
-        request.isRateLimit = Self.isRateLimit
-        request.rateLimitHeaders = Self.rateLimitHeaders
-        request.credentialOrigins = credentialOrigins
-        return request
+    /// How its requests go out (credential, budget, origins, Bitbucket's rate-limit shapes).
+    var sender: ProviderSender {
+        ProviderSender(apiURL: apiURL, webURL: webURL, credential: credential, http: http, budgetCredential: budgetCredential,
+                       credentialSource: credentialSource, headers: [("Accept", "application/json")], gitUsername: Self.gitUsername(for:),
+                       isRateLimit: Self.isRateLimit, rateLimitHeaders: Self.rateLimitHeaders)
     }
 
-    /// The token goes to the linked API and web origins only (clone URLs on them included).
-    var credentialOrigins: Set<Origin> { Set([Origin(url: apiURL), Origin(url: webURL)].compactMap { $0 }) }
-
-    /// Sends with the current credential; an expiring credential that gets a 401 is renewed
-    /// once and the request sent again.
     private func send(_ url: String, kind: RequestKind = .rest, accept: String? = nil, method: HTTPMethod = .get,
                       json: Data? = nil) async throws -> HTTPResponse {
-        func build(_ credential: ProviderCredential) -> HTTPRequest {
-            var req = request(url, kind: kind, authorization: kind == .git ? credential.gitAuthorizationHeader(username: Self.gitUsername(for: credential))
-                                                                           : credential.authorizationHeader)
-            if let accept { req.headers.set("Accept", accept) }
-            req.method = method
-            if let json {
-                req.body = json
-                req.headers.set("Content-Type", "application/json")
-            }
-            return req
-        }
-        guard let source = credentialSource else { return try await http.send(build(credential)) }
-        let current = try await source.credential()
-        do {
-            return try await http.send(build(current))
-        } catch HTTPError.unauthorized {
-            let renewed = try await source.credentialAfterRejection(current)
-            return try await http.send(build(renewed))
-        }
+        try await sender.send(url, kind: kind, accept: accept, method: method, json: json)
     }
 
     private func get<T: Decodable>(_ url: String, as type: T.Type) async throws -> (T, HTTPResponse) {

@@ -14,12 +14,6 @@ public struct BitbucketWebhookDialect: WebhookDialect {
     public var deliveryIDHeader: String { "X-Request-UUID" }
     public var deliveryIDRequired: Bool { true }
 
-    /// In one case: a UUID is the same id whichever case its hex digits arrive in.
-    public func deliveryID(_ headers: [String: String]) -> String? {
-        guard let raw = headers[deliveryIDHeader.lowercased()]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
-        return raw.lowercased()
-    }
-
     public func eventName(_ headers: [String: String]) -> String? { headers["x-event-key"] }
 
     public func isPush(_ event: String) -> Bool { event == "repo:push" }

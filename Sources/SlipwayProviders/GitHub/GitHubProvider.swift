@@ -91,48 +91,21 @@ public struct GitHubProvider: GitProvider, WorkspaceDetails, RepositoryDiscovery
 
     // MARK: Requests
 
-    var credentialOrigins: Set<Origin> { Set([Origin(url: apiURL), Origin(url: webURL)].compactMap { $0 }) }
-
-    private func request(_ url: String, kind: RequestKind, authorization: String) -> HTTPRequest {
-        var headers = HTTPHeaders()
-        headers.add("Authorization", authorization)
-        headers.add("Accept", "application/vnd.github+json")
-        headers.add("X-GitHub-Api-Version", "2022-11-28")
-        let host = URLPolicy.authority(of: url) ?? URLPolicy.authority(of: apiURL) ?? apiURL
-        let budget = budgetCredential.map { BudgetKey(host: host, credential: $0, kind: kind) }
-        var request = HTTPRequest(url: url, headers: headers, budget: budget, lane: RequestContext.current.lane)
-        request.isRateLimit = Self.isRateLimit
-        request.credentialOrigins = credentialOrigins
-        return request
+    /// How its requests go out (credential, budget, origins, GitHub's rate-limit shapes).
+    var sender: ProviderSender {
+        ProviderSender(apiURL: apiURL, webURL: webURL, credential: credential, http: http, budgetCredential: budgetCredential,
+                       credentialSource: credentialSource,
+                       headers: [("Accept", "application/vnd.github+json"), ("X-GitHub-Api-Version", "2022-11-28")],
+                       gitUsername: Self.gitUsername(for:), isRateLimit: Self.isRateLimit)
     }
 
     /// The last discovery listing per credential, for the 304s that say it still stands (a
     /// process's adapters share it, as they share the HTTP client's validators).
     static let recentListings = Mutex<[String: [GitHubWire.Repository]]>([:])
 
-    /// Sends with the current credential; an expiring one that gets a 401 is renewed once.
     private func send(_ url: String, kind: RequestKind = .rest, accept: String? = nil, method: HTTPMethod = .get,
                       json: Data? = nil, conditional: ConditionalRequest? = nil) async throws -> HTTPResponse {
-        func build(_ credential: ProviderCredential) -> HTTPRequest {
-            var req = request(url, kind: kind, authorization: kind == .git ? credential.gitAuthorizationHeader(username: Self.gitUsername(for: credential))
-                                                                           : credential.authorizationHeader)
-            req.conditional = conditional
-            if let accept { req.headers.set("Accept", accept) }
-            req.method = method
-            if let json {
-                req.body = json
-                req.headers.set("Content-Type", "application/json")
-            }
-            return req
-        }
-        guard let source = credentialSource else { return try await http.send(build(credential)) }
-        let current = try await source.credential()
-        do {
-            return try await http.send(build(current))
-        } catch HTTPError.unauthorized {
-            let renewed = try await source.credentialAfterRejection(current)
-            return try await http.send(build(renewed))
-        }
+        try await sender.send(url, kind: kind, accept: accept, method: method, json: json, conditional: conditional)
     }
 
     /// Every item of a REST listing, following `Link: <…>; rel="next"` exactly as given.

@@ -16,11 +16,6 @@ public struct GitHubWebhookDialect: WebhookDialect {
     /// `before` of a created branch, `after` of a deleted one.
     static let zeroHash = String(repeating: "0", count: 40)
 
-    public func deliveryID(_ headers: [String: String]) -> String? {
-        guard let raw = headers[deliveryIDHeader.lowercased()]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
-        return raw.lowercased()
-    }
-
     public func eventName(_ headers: [String: String]) -> String? { headers["x-github-event"] }
 
     public func isPush(_ event: String) -> Bool { event == "push" }

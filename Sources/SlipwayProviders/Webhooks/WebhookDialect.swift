@@ -36,3 +36,12 @@ public protocol WebhookDialect: Sendable {
     func repository(in body: Data) -> DeliveryRepository?
     func decodePush(_ body: Data) throws(PushEvent.DecodingError) -> PushEvent
 }
+
+extension WebhookDialect {
+    /// The delivery-id header's value in one case (a GUID is the same id whichever case its hex
+    /// digits arrive in); nil when absent or blank.
+    public func deliveryID(_ headers: [String: String]) -> String? {
+        guard let raw = headers[deliveryIDHeader.lowercased()]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
+        return raw.lowercased()
+    }
+}

@@ -29,3 +29,16 @@ enum RefsAdvertisementWriter {
         return Data(String(format: "%04x", payload.count + 4).utf8) + payload
     }
 }
+
+extension RefsAdvertisementWriter {
+    /// `…/info/refs?service=git-upload-pack` for a repository a personality found (nil: its 404,
+    /// in the provider's words): only upload-pack is served.
+    static func reply(for repository: SandboxRepository?, request: SandboxRequest, notFound: String) -> SandboxReply {
+        guard let repository else { return .text(404, notFound) }
+        guard request.query["service"]?.first == "git-upload-pack" else {
+            return .text(403, "Only git-upload-pack is served by the sandbox\n")
+        }
+        return SandboxReply(status: 200, headers: [("Content-Type", "application/x-git-upload-pack-advertisement"), ("Cache-Control", "no-cache")],
+                            body: advertisement(for: repository))
+    }
+}

@@ -186,15 +186,8 @@ public final class BitbucketPersonality: SandboxPersonality, @unchecked Sendable
     /// `/git/WORKSPACE/REPO.git/info/refs?service=git-upload-pack`: the refs advertisement.
     private func git(_ request: SandboxRequest, world: SandboxWorld) -> SandboxReply {
         let s = request.segments
-        guard s.count == 5, s[3] == "info", s[4] == "refs", s[2].hasSuffix(".git"),
-              let w = world.workspaces[s[1]], let r = world.repository(w.slug, String(s[2].dropLast(4))) else {
-            return .text(404, "Repository not found\n")
-        }
-        guard request.query["service"]?.first == "git-upload-pack" else {
-            return .text(403, "Only git-upload-pack is served by the sandbox\n")
-        }
-        return SandboxReply(status: 200, headers: [("Content-Type", "application/x-git-upload-pack-advertisement"), ("Cache-Control", "no-cache")],
-                            body: RefsAdvertisementWriter.advertisement(for: r))
+        let found = s.count == 5 && s[3] == "info" && s[4] == "refs" && s[2].hasSuffix(".git") ? world.repository(s[1], String(s[2].dropLast(4))) : nil
+        return RefsAdvertisementWriter.reply(for: found, request: request, notFound: "Repository not found\n")
     }
 
     /// `POST /git/demo/REPO.git/git-upload-pack`, after the same credential and limit checks as the refs.

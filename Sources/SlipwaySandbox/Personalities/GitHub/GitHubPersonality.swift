@@ -175,15 +175,8 @@ public final class GitHubPersonality: SandboxPersonality, @unchecked Sendable {
     /// `/OWNER/REPO.git/info/refs?service=git-upload-pack`.
     private func git(_ request: SandboxRequest, world: SandboxWorld) -> SandboxReply {
         let s = request.segments
-        guard s.count == 4, s[2] == "info", s[3] == "refs", s[1].hasSuffix(".git"),
-              let r = world.repository(s[0], String(s[1].dropLast(4))) else {
-            return .text(404, "Repository not found.\n")
-        }
-        guard request.query["service"]?.first == "git-upload-pack" else {
-            return .text(403, "Only git-upload-pack is served by the sandbox\n")
-        }
-        return SandboxReply(status: 200, headers: [("Content-Type", "application/x-git-upload-pack-advertisement"), ("Cache-Control", "no-cache")],
-                            body: RefsAdvertisementWriter.advertisement(for: r))
+        let found = s.count == 4 && s[2] == "info" && s[3] == "refs" && s[1].hasSuffix(".git") ? world.repository(s[0], String(s[1].dropLast(4))) : nil
+        return RefsAdvertisementWriter.reply(for: found, request: request, notFound: "Repository not found.\n")
     }
 
     /// `POST /demo/REPO.git/git-upload-pack` for the real repositories, after the refs' checks.
