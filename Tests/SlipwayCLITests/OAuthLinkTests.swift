@@ -285,11 +285,18 @@ final class OAuthLinkProcess: @unchecked Sendable {
     let input = Pipe(), output = Pipe(), errors = Pipe()
     private let lock = NSLock()
     private var stderrText = ""
+    private var stdoutText = ""
 
-    init(home: String, server: SandboxServer) throws {
+    convenience init(home: String, server: SandboxServer) throws {
+        try self.init(home: home, arguments: ["link", "bitbucket", "--oauth", "--api-url", server.bitbucket.apiURL, "--web-url", server.bitbucket.webURL,
+                                              "--client-id", server.service.bitbucket.consumer.key, "--client-secret", server.service.bitbucket.consumer.secret,
+                                              "--timeout", "60"])
+    }
+
+    /// Any `link` that waits for a person (code or device flow), its output read as it comes.
+    init(home: String, arguments: [String]) throws {
         process.executableURL = URL(fileURLWithPath: BinaryRunner.binary)
-        process.arguments = ["link", "bitbucket", "--oauth", "--api-url", server.bitbucket.apiURL, "--web-url", server.bitbucket.webURL,
-                             "--client-id", server.service.bitbucket.consumer.key, "--client-secret", server.service.bitbucket.consumer.secret, "--timeout", "60"]
+        process.arguments = arguments
         process.environment = BinaryRunner(home: home).environment
         process.standardInput = input
         process.standardOutput = output
@@ -299,10 +306,25 @@ final class OAuthLinkProcess: @unchecked Sendable {
             guard let self, !data.isEmpty else { return }
             self.lock.withLock { self.stderrText += String(decoding: data, as: UTF8.self) }
         }
+        output.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let data = handle.availableData
+            guard let self, !data.isEmpty else { return }
+            self.lock.withLock { self.stdoutText += String(decoding: data, as: UTF8.self) }
+        }
         try process.run()
     }
 
     var stderr: String { lock.withLock { stderrText } }
+    var stdout: String { lock.withLock { stdoutText } }
+
+    /// The first line of stdout or stderr that satisfies `match`, once printed.
+    func line(onStdout: Bool = false, _ match: (Substring) -> Bool) async throws -> String {
+        for _ in 0..<1000 {
+            if let line = (onStdout ? stdout : stderr).split(separator: "\n").first(where: match) { return String(line) }
+            try await Task.sleep(nanoseconds: 10_000_000)
+        }
+        throw HarnessFailure("nothing matching was printed: \(stderr)")
+    }
 
     /// The authorize URL the command printed.
     func authorizeURL() async throws -> String {
@@ -322,10 +344,14 @@ final class OAuthLinkProcess: @unchecked Sendable {
     func finish() async throws -> BinaryRunner.Result {
         guard await eventually(within: 60, { !process.isRunning }) else { process.terminate(); throw HarnessFailure("the link command did not end: \(stderr)") }
         errors.fileHandleForReading.readabilityHandler = nil
+        output.fileHandleForReading.readabilityHandler = nil
         let rest = errors.fileHandleForReading.readDataToEndOfFile()
-        lock.withLock { stderrText += String(decoding: rest, as: UTF8.self) }
-        return BinaryRunner.Result(status: process.terminationStatus, stdout: String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self),
-                                   stderr: stderr)
+        let restOut = output.fileHandleForReading.readDataToEndOfFile()
+        lock.withLock {
+            stderrText += String(decoding: rest, as: UTF8.self)
+            stdoutText += String(decoding: restOut, as: UTF8.self)
+        }
+        return BinaryRunner.Result(status: process.terminationStatus, stdout: stdout, stderr: stderr)
     }
 }
 

@@ -60,6 +60,8 @@ struct ParsingTests {
         #expect(oauth.authKind == .oauth)
         let cc = try #require(try Slipway.parseAsRoot(["link", "bitbucket", "--client-credentials", "--client-id", "id", "--client-secret", "s"]) as? LinkCommand)
         #expect(cc.authKind == .clientCredentials)
+        let device = try #require(try Slipway.parseAsRoot(["link", "github", "--device", "--client-id", "Iv23li", "--public-only", "--json"]) as? LinkCommand)
+        #expect(device.authKind == .device && device.publicOnly && device.output.json)
         let sandbox = try #require(try Slipway.parseAsRoot(["link", "bitbucket", "--api-url", "http://127.0.0.1:9/2.0", "--token", "t"]) as? LinkCommand)
         #expect(sandbox.apiURL == "http://127.0.0.1:9/2.0")
     }
@@ -74,6 +76,12 @@ struct ParsingTests {
         ["link", "gitlab", "--token", "t"],
         ["link", "github", "--email", "a@b.c", "--api-token", "t"],
         ["link", "nowhere", "--token", "t"],
+        ["link", "bitbucket", "--device", "--client-id", "x"],
+        ["link", "github", "--device", "--client-id", "x", "--client-secret", "s"],
+        ["link", "github", "--device", "--oauth", "--client-id", "x"],
+        ["link", "github", "--token", "t", "--public-only"],
+        ["link", "github", "--token", "t", "--json"],
+        ["link", "bitbucket", "--oauth", "--client-id", "x", "--public-only"],
     ])
     func linkErrors(arguments: [String]) {
         #expect(throws: (any Error).self) { try Slipway.parseAsRoot(arguments) }

@@ -21,12 +21,14 @@ struct ProviderRegistryTests {
         #expect(ProviderRegistry.descriptor(for: .gitlab) == nil, "not linkable in this build")
     }
 
-    @Test("GitHub's entry: defaults, token linking, classic scopes, git user name, web pages, GraphQL's URL, the dialect")
+    @Test("GitHub's entry: defaults, token, device and code linking, classic scopes, git user name, web pages, GraphQL's URL, the dialect")
     func github() throws {
         let entry = try #require(ProviderRegistry.descriptor(for: .github))
         #expect(entry.defaultAPIURL == "https://api.github.com" && entry.defaultWebURL == "https://github.com")
         #expect(entry.restRequestsPerHour == 5000 && entry.gitRequestsPerHour == 5000)
-        #expect(entry.linkMethods == [.token] && entry.minimumScopes == ["repo", "read:org", "user:email"])
+        #expect(entry.linkMethods == [.token, .device, .oauthCode] && entry.minimumScopes == ["repo", "read:org", "user:email"])
+        #expect(entry.publicOnlyScopes == ["public_repo", "read:org", "admin:repo_hook", "user:email"])
+        #expect(entry.oauth?.deviceAuthorizationPath == "/login/device/code" && entry.oauth?.clientAuthentication == .form)
         #expect(entry.gitUsername(.bearer("t")) == "x-access-token")
         #expect(entry.apiURLProblem("https://api.github.com") == nil && entry.apiURLProblem("https://ghe.example.com/api/v3") == nil)
         #expect(entry.apiURLProblem("https://api.github.com/v3") != nil)

@@ -33,10 +33,13 @@ struct LinkCommand: AsyncParsableCommand {
     @Option(name: .customLong("api-token"), help: "An Atlassian API token, with --email (--token-file keeps it out of the process list).")
     var apiToken: String?
     @Flag(help: "Link through the OAuth authorization-code flow in a browser.") var oauth = false
+    @Flag(help: "Link through the OAuth device flow: enter a short code in any browser (for ssh sessions with none).") var device = false
+    @Flag(name: .customLong("public-only"), help: "With --device or --oauth: ask only for access to public repositories.") var publicOnly = false
+    @OptionGroup var output: JSONFlag
     @Flag(help: "Re-authenticate the linked account (the same user), keeping its mirror, apps and hooks.") var relink = false
     @Flag(name: .customLong("client-credentials"), help: "Link with a private OAuth consumer's client credentials.")
     var clientCredentials = false
-    @Option(name: .customLong("client-id"), help: "OAuth consumer key.") var clientID: String?
+    @Option(name: .customLong("client-id"), help: "OAuth consumer key, or the app's client ID (GitHub App or OAuth App).") var clientID: String?
     @Option(name: .customLong("client-secret"), help: "OAuth consumer secret ('-' reads it from stdin).") var clientSecret: String?
     @Option(help: ArgumentHelp("With --oauth: give up after this many seconds without an authorization.", valueName: "SECONDS"))
     var timeout: Double = 300
@@ -55,6 +58,7 @@ struct LinkCommand: AsyncParsableCommand {
         if apiTokenMode { kinds.append(.apiToken) }
         if oauth { kinds.append(.oauth) }
         if clientCredentials { kinds.append(.clientCredentials) }
+        if device { kinds.append(.device) }
         return kinds.count == 1 ? kinds[0] : nil
     }
 
@@ -63,7 +67,7 @@ struct LinkCommand: AsyncParsableCommand {
             throw ValidationError("\(provider.rawValue) cannot be linked by this version of Slipway; it links \(ProviderKind.allValueStrings.joined(separator: ", "))")
         }
         guard let kind = authKind else {
-            throw ValidationError("choose exactly one of --token, --token-file, --email with --api-token, --oauth, --client-credentials")
+            throw ValidationError("choose exactly one of --token, --token-file, --email with --api-token, --oauth, --device, --client-credentials")
         }
         if token != nil && tokenFile != nil { throw ValidationError("give --token or --token-file, not both") }
         if let descriptor = ProviderRegistry.descriptor(for: provider) {
@@ -94,9 +98,19 @@ struct LinkCommand: AsyncParsableCommand {
         }
         if kind == .oauth || kind == .clientCredentials {
             // --client-id may also come from [providers.bitbucket] client_id in the config.
+        } else if kind == .device {
+            // The device flow's client is public: an ID, no secret.
+            if clientSecret != nil { throw ValidationError("--device needs no client secret; give only --client-id") }
         } else if clientID != nil || clientSecret != nil {
-            throw ValidationError("--client-id and --client-secret belong with --oauth or --client-credentials")
+            throw ValidationError("--client-id and --client-secret belong with --oauth, --device or --client-credentials")
         }
+        if publicOnly {
+            guard kind == .oauth || kind == .device else { throw ValidationError("--public-only goes with --device or --oauth") }
+            guard ProviderRegistry.descriptor(for: provider)?.publicOnlyScopes != nil else {
+                throw ValidationError("\(provider.rawValue) has no public-only grant")
+            }
+        }
+        if output.json && kind != .device { throw ValidationError("--json goes with --device (it prints the code to enter)") }
         for (name, url) in [("api-url", apiURL), ("web-url", webURL)] {
             if let url { try Self.checkURL(url, option: name) }
         }
@@ -130,6 +144,9 @@ struct LinkCommand: AsyncParsableCommand {
         }
         // A relink keeps the linked URLs unless new ones are given.
         let apiURL = self.apiURL ?? existing?.apiURL, webURL = self.webURL ?? existing?.webURL
+        if authKind == .device {
+            return try await linkDevice(linker: linker, http: factory.http, config: context.config.provider(provider.rawValue), apiURL: apiURL, webURL: webURL)
+        }
         if authKind == .oauth || authKind == .clientCredentials {
             return try await linkOAuth(linker: linker, http: factory.http, config: context.config.provider(provider.rawValue), apiURL: apiURL, webURL: webURL)
         }
@@ -187,10 +204,69 @@ struct LinkCommand: AsyncParsableCommand {
                 kind = .oauth
             }
             let (account, warnings) = try await linker.linkOAuth(provider: provider, apiURL: apiURL, webURL: webURL, clientID: clientID,
-                                                                 clientSecret: secret, token: token, auth: kind, relink: relink)
+                                                                 clientSecret: secret, token: token, auth: kind, relink: relink,
+                                                                 minimumScopes: minimumScopes)
             for warning in warnings { Terminal.warning(warning) }
             Terminal.error(relink ? "relinked \(provider.rawValue) as @\(account.username) through OAuth; its mirror, apps and hooks are kept"
                                   : "linked \(provider.rawValue) as @\(account.username) through OAuth; tokens refresh themselves; run 'slipway sync --once' to mirror it")
+        } catch let error as OAuthError {
+            throw SlipwayCLIError.failure(error.description)
+        } catch let error as AccountError {
+            throw SlipwayCLIError.failure(error.description)
+        } catch let error as HTTPError {
+            throw SlipwayCLIError.failure("could not reach \(provider.displayName): \(error.description)")
+        }
+    }
+
+    /// What the OAuth flows ask the provider for.
+    var requestedScopes: [String] {
+        let descriptor = ProviderRegistry.descriptor(for: provider)
+        return (publicOnly ? descriptor?.publicOnlyScopes : nil) ?? descriptor?.requestedScopes ?? []
+    }
+
+    /// What a grant must hold for a dashboard (narrower with `--public-only`).
+    var minimumScopes: [String]? {
+        publicOnly ? ProviderRegistry.descriptor(for: provider)?.publicOnlyMinimumScopes : nil
+    }
+
+    /// What `--device --json` prints while it waits: the code and where to enter it.
+    struct DeviceCodeRow: Encodable {
+        var verificationUri: String
+        var verificationUriComplete: String?
+        var userCode: String
+        var expiresIn: Int
+        var interval: Int
+    }
+
+    /// The device flow (RFC 8628): prints where to enter which code, polls until someone approves
+    /// it in a browser anywhere, and links. A GitHub App's tokens expire and refresh themselves;
+    /// an OAuth App's do not expire — `expires_in` tells which.
+    func linkDevice(linker: AccountLinker, http: HTTPClient, config: SlipwayConfig.Provider, apiURL: String?, webURL: String?) async throws {
+        guard let clientID = clientID ?? config.clientID else {
+            throw SlipwayCLIError.failure("the app's client ID is needed: --client-id ID (of an app with the device flow enabled), "
+                                          + "or client_id in [providers.\(provider.rawValue)] of the config")
+        }
+        guard let endpoints = ProviderRegistry.descriptor(for: provider)?.oauth, endpoints.deviceAuthorizationPath != nil else {
+            throw SlipwayCLIError.failure("\(provider.rawValue) has no device flow here; link it with a token")
+        }
+        let client = OAuthClient(webURL: webURL ?? provider.defaultWebURL, endpoints: endpoints, clientID: clientID, clientSecret: nil, http: http)
+        do {
+            let authorization = try await client.deviceAuthorization(scopes: requestedScopes)
+            let minutes = max(1, Int((authorization.expiresIn / 60).rounded()))
+            if output.json {
+                try printJSON(DeviceCodeRow(verificationUri: authorization.verificationURI, verificationUriComplete: authorization.verificationURIComplete,
+                                            userCode: authorization.userCode, expiresIn: Int(authorization.expiresIn), interval: Int(authorization.interval)))
+            }
+            Terminal.error("open \(TerminalText.sanitize(authorization.verificationURI)) in any browser and enter the code "
+                           + "\(TerminalText.sanitize(authorization.userCode)) (it expires in \(minutes) min); waiting for the approval…")
+            let token = try await DeviceFlow(client: client).token(for: authorization)
+            let (account, warnings) = try await linker.linkOAuth(provider: provider, apiURL: apiURL, webURL: webURL, clientID: clientID,
+                                                                 clientSecret: nil, token: token, auth: .device, relink: relink,
+                                                                 minimumScopes: minimumScopes)
+            for warning in warnings { Terminal.warning(warning) }
+            let lifetime = token.expiresIn.map { "its token expires every \(Age.duration($0)) and refreshes itself" } ?? "its token does not expire"
+            Terminal.error(relink ? "relinked \(provider.rawValue) as @\(account.username) through the device flow; \(lifetime); its mirror, apps and hooks are kept"
+                                  : "linked \(provider.rawValue) as @\(account.username) through the device flow; \(lifetime); run 'slipway sync --once' to mirror it")
         } catch let error as OAuthError {
             throw SlipwayCLIError.failure(error.description)
         } catch let error as AccountError {
@@ -220,7 +296,7 @@ struct LinkCommand: AsyncParsableCommand {
         let state = PKCE.randomToken()
         let pkce = PKCE.random()
         let listener = try await OAuthCallbackServer.start(expectedState: state)
-        let url = client.authorizeURL(state: state, redirectURI: listener.redirectURI, pkce: pkce)
+        let url = client.authorizeURL(state: state, redirectURI: listener.redirectURI, pkce: pkce, scopes: requestedScopes)
         // The paste comes from stdin, or — when stdin carried the secret — from the terminal.
         let pasted: FileHandle? = stdinFree ? FileHandle.standardInput : FileHandle(forReadingAtPath: "/dev/tty")
         Terminal.error("open this URL in a browser and approve Slipway:\n\n  \(url)\n\n"

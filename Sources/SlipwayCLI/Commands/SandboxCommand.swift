@@ -43,8 +43,12 @@ struct SandboxCommand: AsyncParsableCommand {
     var retryAfter: Int?
     @Option(name: .customLong("fault"), help: ArgumentHelp("Inject a fault (repeatable; see above).", valueName: "SPEC"))
     var faults: [String] = []
-    @Option(name: .customLong("token-lifetime"), help: ArgumentHelp("OAuth access tokens expire after this many seconds.", valueName: "SECONDS"))
-    var tokenLifetime = 7200
+    @Option(name: .customLong("token-lifetime"), help: ArgumentHelp("Expiring OAuth access tokens live this many seconds (default: each service's own — Bitbucket 7200, a GitHub App's 28800).", valueName: "SECONDS"))
+    var tokenLifetime: Int?
+    @Option(name: .customLong("device-code-lifetime"), help: ArgumentHelp("Device-flow codes wait this long for approval.", valueName: "SECONDS"))
+    var deviceCodeLifetime = 900
+    @Option(name: .customLong("device-interval"), help: ArgumentHelp("The least wait between device-flow polls.", valueName: "SECONDS"))
+    var deviceInterval = 5
     @Flag(name: .customLong("demo-repositories"), help: "Add a 'demo' workspace of real git repositories (clone and fetch work).")
     var demoRepositories = false
     @Flag(name: .customLong("print-token"), help: "Print the token this seed's sandbox accepts (the first personality's: Bitbucket's access token, GitHub's classic token), and exit.") var printToken = false
@@ -67,6 +71,8 @@ struct SandboxCommand: AsyncParsableCommand {
         o.retryAfterSeconds = retryAfter
         o.faults = faults
         o.tokenLifetimeSeconds = tokenLifetime
+        o.deviceCodeLifetimeSeconds = deviceCodeLifetime
+        o.deviceIntervalSeconds = deviceInterval
         o.demoRepositories = demoRepositories
         o.largeRepositories = !noLargeRepositories
         return o

@@ -46,7 +46,7 @@ struct ProviderFactory {
         let credential = try AccountLinker.credential(for: account, store: context.store, keyFile: context.paths.keyFile)
         var connection = ProviderConnection(apiURL: account.apiURL, webURL: account.webURL, credential: credential, http: http,
                                             budgetCredential: account.budgetCredential)
-        if account.auth == .oauth || account.auth == .clientCredentials, let id = account.id {
+        if [.oauth, .clientCredentials, .device].contains(account.auth), let id = account.id {
             connection.credentialSource = OAuthTokenSource(store: context.store, keyFile: context.paths.keyFile, accountID: id,
                                                            lockDirectory: context.paths.dataDirectory + "/locks", http: http)
         }

@@ -147,11 +147,13 @@ public struct AccountLinker: Sendable {
         return (account, warnings)
     }
 
-    /// Links an account whose token came from an OAuth grant (authorization code or client
-    /// credentials): verified with the current-user call, then stored with its refresh token and
-    /// the consumer's secret, all sealed, in one transaction.
-    public func linkOAuth(provider kind: ProviderKind, apiURL: String?, webURL: String?, clientID: String, clientSecret: String,
-                          token: OAuthToken, auth: AuthKind, relink: Bool = false) async throws -> (account: Account, warnings: [String]) {
+    /// Links an account whose token came from an OAuth grant (authorization code, device or
+    /// client credentials): verified with the current-user call, then stored with its refresh
+    /// token and the consumer's secret (none for a device grant's public client), all sealed, in
+    /// one transaction. `minimumScopes` overrides the provider's (a `--public-only` grant).
+    public func linkOAuth(provider kind: ProviderKind, apiURL: String?, webURL: String?, clientID: String, clientSecret: String?,
+                          token: OAuthToken, auth: AuthKind, relink: Bool = false,
+                          minimumScopes: [String]? = nil) async throws -> (account: Account, warnings: [String]) {
         let existing = try checkLinkable(kind, relink: relink)
         let vault = try Vault.open(keyFile: keyFile, create: true)
         let api = apiURL ?? kind.defaultAPIURL, web = webURL ?? kind.defaultWebURL
@@ -160,8 +162,10 @@ public struct AccountLinker: Sendable {
         let user = try await provider.currentUser()
         let email = await Self.primaryEmail(of: provider)
         let scopes = token.scopes.isEmpty ? (user.scopes ?? []) : token.scopes
-        let warnings = Self.scopeWarnings(scopes, minimum: descriptor.minimumScopes, subject: "the consumer",
-                                          advice: "give it repository and account read and webhook read/write")
+        let warnings = Self.scopeWarnings(scopes, minimum: minimumScopes ?? descriptor.minimumScopes,
+                                          subject: auth == .device ? "the grant" : "the consumer",
+                                          advice: auth == .device ? "approve the scopes Slipway asks for, or give the app repository, account and webhook access"
+                                                                  : "give it repository and account read and webhook read/write")
         let now = self.now()
         if let existing {
             try Self.checkSameUser(existing, user)
@@ -177,7 +181,7 @@ public struct AccountLinker: Sendable {
                 try db.execute(sql: "UPDATE accounts SET token_ciphertext = ?, refresh_token_ciphertext = ?, client_secret_ciphertext = ? WHERE id = ?",
                                arguments: [try vault.seal(token.accessToken, context: Self.tokenContext(id)),
                                            try token.refreshToken.map { try vault.seal($0, context: Store.refreshContext(id)) },
-                                           try vault.seal(clientSecret, context: Store.clientSecretContext(id)), id])
+                                           try clientSecret.map { try vault.seal($0, context: Store.clientSecretContext(id)) }, id])
                 return account
             }
             return (account, warnings)
@@ -195,7 +199,7 @@ public struct AccountLinker: Sendable {
             try db.execute(sql: "UPDATE accounts SET token_ciphertext = ?, refresh_token_ciphertext = ?, client_secret_ciphertext = ? WHERE id = ?",
                            arguments: [try vault.seal(token.accessToken, context: Self.tokenContext(id)),
                                        try token.refreshToken.map { try vault.seal($0, context: Store.refreshContext(id)) },
-                                       try vault.seal(clientSecret, context: Store.clientSecretContext(id)), id])
+                                       try clientSecret.map { try vault.seal($0, context: Store.clientSecretContext(id)) }, id])
             return account
         }
         return (account, warnings)

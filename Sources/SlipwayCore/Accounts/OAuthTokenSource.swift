@@ -65,10 +65,14 @@ public final class OAuthTokenSource: CredentialSource, @unchecked Sendable {
     private func renew(_ account: Account) async throws -> String {
         let vault = try Vault.open(keyFile: keyFile, create: false)
         let secrets = try store.sealedSecrets(accountID: accountID)
-        guard let clientID = account.clientID, let sealedSecret = secrets.clientSecret,
-              let endpoints = ProviderRegistry.descriptor(for: account.provider)?.oauth else { throw AccountError.missingSecret(account.provider) }
+        guard let clientID = account.clientID, let endpoints = ProviderRegistry.descriptor(for: account.provider)?.oauth else {
+            throw AccountError.missingSecret(account.provider)
+        }
+        // A device grant's client is public: its tokens refresh without a secret.
+        guard secrets.clientSecret != nil || account.auth == .device else { throw AccountError.missingSecret(account.provider) }
         let client = OAuthClient(webURL: account.webURL, endpoints: endpoints, clientID: clientID,
-                                 clientSecret: try vault.openString(sealedSecret, context: Store.clientSecretContext(accountID)), http: http)
+                                 clientSecret: try secrets.clientSecret.map { try vault.openString($0, context: Store.clientSecretContext(accountID)) },
+                                 http: http)
         let token: OAuthToken
         do {
             if account.auth == .clientCredentials {

@@ -31,9 +31,14 @@ public struct GitHubProvider: GitProvider, WorkspaceDetails, RepositoryDiscovery
     public static let descriptor = ProviderDescriptor(
         kind: .github, defaultAPIURL: "https://api.github.com", defaultWebURL: "https://github.com",
         restRequestsPerHour: 5000, gitRequestsPerHour: gitRequestsPerHour, graphQLPointsPerHour: 5000,
-        linkMethods: [.token],
+        linkMethods: [.token, .device, .oauthCode],
         minimumScopes: minimumScopes, requestedScopes: ["repo", "read:org", "admin:repo_hook", "user:email"],
-        oauth: OAuthEndpoints(authorizePath: "/login/oauth/authorize", tokenPath: "/login/oauth/access_token"),
+        publicOnlyScopes: ["public_repo", "read:org", "admin:repo_hook", "user:email"],
+        publicOnlyMinimumScopes: ["public_repo", "read:org", "user:email"],
+        // An OAuth App asks for the scopes; a GitHub App's permissions are its own and its user
+        // tokens expire (8 h, with a refresh token): which one it was shows in `expires_in`.
+        oauth: OAuthEndpoints(authorizePath: "/login/oauth/authorize", tokenPath: "/login/oauth/access_token",
+                              deviceAuthorizationPath: "/login/device/code", clientAuthentication: .form),
         gitUsername: gitUsername(for:), apiURLProblem: apiURLProblem,
         webLinks: WebLinks(workspace: { web, slug in "\(web)/\(WebLinks.escaped(slug))" },
                            branch: { repository, name in "\(repository)/tree/\(WebLinks.escaped(name))" },

@@ -28,14 +28,23 @@ public enum LinkMethod: String, Sendable, CaseIterable {
     case token, apiToken = "api_token", oauthCode = "oauth", clientCredentials = "client_credentials", device
 }
 
-/// Where a provider's OAuth pages and token endpoint are, relative to its web URL.
+/// Where a provider's OAuth pages and token endpoint are, relative to its web URL, and how its
+/// token endpoint wants the client to prove itself.
 public struct OAuthEndpoints: Sendable, Equatable {
+    /// RFC 6749 §2.3.1: Basic credentials (Bitbucket), or `client_id`/`client_secret` in the form (GitHub).
+    public enum ClientAuthentication: Sendable, Equatable { case basic, form }
+
     public var authorizePath: String
     public var tokenPath: String
+    /// The RFC 8628 device authorization endpoint, where the provider has the device flow.
+    public var deviceAuthorizationPath: String?
+    public var clientAuthentication: ClientAuthentication
 
-    public init(authorizePath: String, tokenPath: String) {
+    public init(authorizePath: String, tokenPath: String, deviceAuthorizationPath: String? = nil, clientAuthentication: ClientAuthentication = .basic) {
         self.authorizePath = authorizePath
         self.tokenPath = tokenPath
+        self.deviceAuthorizationPath = deviceAuthorizationPath
+        self.clientAuthentication = clientAuthentication
     }
 }
 
@@ -80,6 +89,10 @@ public struct ProviderDescriptor: Sendable {
     public var minimumScopes: [String]
     /// What the OAuth flows ask for (empty: the OAuth consumer's own settings decide).
     public var requestedScopes: [String]
+    /// What they ask for with `--public-only` (nil: the provider has no such narrower grant).
+    public var publicOnlyScopes: [String]? = nil
+    /// What a dashboard needs when only public repositories were granted.
+    public var publicOnlyMinimumScopes: [String]? = nil
     public var oauth: OAuthEndpoints?
     /// git's Basic user name for a credential (smart HTTP and the deployer's fetch).
     public var gitUsername: @Sendable (ProviderCredential) -> String

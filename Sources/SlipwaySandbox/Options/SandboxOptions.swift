@@ -28,8 +28,13 @@ public struct SandboxOptions: Sendable, Equatable {
     public var gitRateLimits: [SandboxPersonalityName: Int] = [:]
     /// Sent as `Retry-After` on 429s when set (Bitbucket usually sends none).
     public var retryAfterSeconds: Int?
-    /// How long OAuth access tokens live (`expires_in`).
-    public var tokenLifetimeSeconds: Int = 7200
+    /// How long expiring OAuth access tokens live (`expires_in`); nil: each service's own
+    /// (Bitbucket 2 h, a GitHub App's user tokens 8 h).
+    public var tokenLifetimeSeconds: Int?
+    /// How long a device code waits for its approval (GitHub: 900 s).
+    public var deviceCodeLifetimeSeconds: Int = 900
+    /// The least wait between device-flow polls the sandbox asks for (GitHub: 5 s).
+    public var deviceIntervalSeconds: Int = 5
     /// The scopes the access token reports in `X-OAuth-Scopes`.
     public var tokenScopes: [String] = ["account", "email", "repository", "webhook", "pullrequest"]
     /// A `demo` workspace of real git repositories (served over smart HTTP, clone and fetch
@@ -86,7 +91,9 @@ public struct SandboxOptions: Sendable, Equatable {
         guard (rateLimitPerHour ?? 0) >= 0 else { throw .outOfRange("rate-limit", 0...Int.max) }
         guard gitRateLimitPerHour >= 0 else { throw .outOfRange("git-rate-limit", 0...Int.max) }
         if let retryAfterSeconds, retryAfterSeconds < 0 { throw .outOfRange("retry-after", 0...Int.max) }
-        guard (1...86400).contains(tokenLifetimeSeconds) else { throw .outOfRange("token-lifetime", 1...86400) }
+        guard (1...86400).contains(tokenLifetimeSeconds ?? 1) else { throw .outOfRange("token-lifetime", 1...86400) }
+        guard (1...3600).contains(deviceCodeLifetimeSeconds) else { throw .outOfRange("device-code-lifetime", 1...3600) }
+        guard (1...60).contains(deviceIntervalSeconds) else { throw .outOfRange("device-interval", 1...60) }
         for fault in faults {
             let spec: FaultSpec
             do { spec = try FaultSpec(parsing: fault) } catch { throw .fault(error.description) }

@@ -309,7 +309,14 @@ public final class SandboxService: @unchecked Sendable {
                 "webhook_deliveries": ["delivered": webhooks.statistics.delivered, "failed": webhooks.statistics.failed,
                                        "attempts": webhooks.statistics.attempts, "retries": webhooks.statistics.retries],
             ]
-            for name in served { object.merge(personality(name).statistics(in: state)) { current, _ in current } }
+            // Each personality's own figures, by name; the first's also at the top (as before there were several).
+            var own: [String: Any] = [:]
+            for name in served {
+                let figures = personality(name).statistics(in: state)
+                own[name.rawValue] = figures
+                object.merge(figures) { current, _ in current }
+            }
+            object["by_personality"] = own
             return .json(200, object)
         case ("POST", "control"):
             guard let object = (try? JSONSerialization.jsonObject(with: request.body)) as? [String: Any] else {

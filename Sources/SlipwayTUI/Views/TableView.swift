@@ -255,7 +255,7 @@ enum AccountText {
         case .apiToken: command += " --email \(TerminalText.sanitize(a.loginEmail ?? "EMAIL")) --token-file -"
         case .oauth: command += " --oauth" + (a.clientID.map { " --client-id \(TerminalText.sanitize($0)) --client-secret -" } ?? "")
         case .clientCredentials: command += " --client-credentials --client-id \(TerminalText.sanitize(a.clientID ?? "ID")) --client-secret -"
-        case .device: command += " --device"
+        case .device: command += " --device" + (a.clientID.map { " --client-id \(TerminalText.sanitize($0))" } ?? "")
         // Public repositories hold no credential to renew: more are added by URL.
         case .none: return "slipway repos add URL"
         }

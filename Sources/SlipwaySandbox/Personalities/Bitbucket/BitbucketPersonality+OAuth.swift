@@ -84,7 +84,7 @@ extension BitbucketPersonality {
     }
 
     private func issue(state: inout OAuthState, random: inout SandboxRandom, refresh: Bool, now: Date) -> SandboxReply {
-        let lifetime = options.tokenLifetimeSeconds
+        let lifetime = options.tokenLifetimeSeconds ?? 7200
         let access = state.mint("sbxoauth", random: &random)
         let scopes = state.grantScopes ?? options.tokenScopes
         state.accessTokens[access] = OAuthState.IssuedToken(expiresAt: now.addingTimeInterval(TimeInterval(lifetime)), scopes: scopes)

@@ -246,7 +246,7 @@ public final class BitbucketPersonality: SandboxPersonality, @unchecked Sendable
             BannerLine(label: "API", value: api),
             BannerLine(label: "git", value: "\(web)/git/WORKSPACE/REPO.git  (user \(BitbucketProvider.descriptor.gitUsername(.bearer(accessToken))))"),
             BannerLine(label: "token", value: accessToken),
-            BannerLine(label: "oauth", value: "consumer key \(consumer.key), secret \(consumer.secret) (tokens live \(options.tokenLifetimeSeconds) s)"),
+            BannerLine(label: "oauth", value: "consumer key \(consumer.key), secret \(consumer.secret) (tokens live \(options.tokenLifetimeSeconds ?? 7200) s)"),
             BannerLine(label: "link", value: "echo \(accessToken) | \(linkCommand(api: api, web: web))"),
         ]
     }

@@ -15,6 +15,9 @@ public final class GitHubPersonality: SandboxPersonality, @unchecked Sendable {
     /// A fine-grained personal access token (contents, metadata, webhooks, e-mail addresses).
     public let fineGrainedToken: String
     static let classicScopes = ["admin:repo_hook", "read:org", "repo", "user:email"]
+    /// The registered OAuth App (tokens that do not expire) and GitHub App (user tokens that do).
+    public let oauthApp: GitHubOAuthState.Client
+    public let githubApp: GitHubOAuthState.Client
     static let summary = "github: REST under /api/v3, GraphQL at /api/graphql, git smart HTTP at /OWNER/REPO.git (user x-access-token)"
 
     // Guarded by the world's lock.
@@ -22,10 +25,12 @@ public final class GitHubPersonality: SandboxPersonality, @unchecked Sendable {
     var hookNumber = 400_000_000
     /// GraphQL answers refused for the limit so far (they alternate between GitHub's two shapes).
     var graphQLLimited = 0
+    var oauth = GitHubOAuthState()
 
     init(options: SandboxOptions) {
         self.options = options
         (classicToken, fineGrainedToken) = Self.tokens(seed: options.seed)
+        (oauthApp, githubApp) = Self.clients(seed: options.seed)
     }
 
     /// The tokens a seed's GitHub accepts.
@@ -56,7 +61,7 @@ public final class GitHubPersonality: SandboxPersonality, @unchecked Sendable {
         var scopes: [String]?
     }
 
-    private func authenticate(_ header: String?, git: Bool, user: SandboxUser) -> Credential? {
+    private func authenticate(_ header: String?, git: Bool, user: SandboxUser, now: Date) -> Credential? {
         guard let header, let space = header.firstIndex(of: " ") else { return nil }
         let scheme = header[..<space].lowercased()
         var value = header[header.index(after: space)...].trimmingCharacters(in: .whitespaces)
@@ -70,7 +75,10 @@ public final class GitHubPersonality: SandboxPersonality, @unchecked Sendable {
         switch value {
         case classicToken: return Credential(window: "user:\(user.nickname)", scopes: Self.classicScopes)
         case fineGrainedToken: return Credential(window: "user:\(user.nickname)", scopes: nil)
-        default: return nil
+        default:
+            // OAuth tokens of either app act for the same user, so they share its window.
+            guard let grant = grant(for: value, now: now) else { return nil }
+            return Credential(window: "user:\(user.nickname)", scopes: grant.scopes)
         }
     }
 
@@ -78,8 +86,9 @@ public final class GitHubPersonality: SandboxPersonality, @unchecked Sendable {
 
     func respond(to request: SandboxRequest, in state: inout WorldState) -> SandboxReply {
         let kind = kind(of: request)
+        if kind == .oauth { return oauthLocked(request, random: &state.random, now: state.now) }
         let user = world(state).user
-        guard let credential = authenticate(request.headers["authorization"], git: kind == .git, user: user) else {
+        guard let credential = authenticate(request.headers["authorization"], git: kind == .git, user: user, now: state.now) else {
             state.stats.unauthorized += 1
             if kind == .git {
                 return .text(401, "", headers: [("WWW-Authenticate", #"Basic realm="GitHub""#)])
@@ -184,7 +193,7 @@ public final class GitHubPersonality: SandboxPersonality, @unchecked Sendable {
         let s = request.segments
         guard s.count == 3, s[0] == DemoRepositories.workspace, s[2] == "git-upload-pack", s[1].hasSuffix(".git"),
               let demo = state.demo[name], demo.contains(String(s[1].dropLast(4))) else { return .notHere }
-        guard let credential = authenticate(request.headers["authorization"], git: true, user: world(state).user) else {
+        guard let credential = authenticate(request.headers["authorization"], git: true, user: world(state).user, now: state.now) else {
             state.stats.unauthorized += 1
             return .refuse(.text(401, "", headers: [("WWW-Authenticate", #"Basic realm="GitHub""#)]))
         }
@@ -212,7 +221,7 @@ public final class GitHubPersonality: SandboxPersonality, @unchecked Sendable {
 
     func control(_ object: [String: Any], in state: inout WorldState) {}
 
-    func statistics(in state: WorldState) -> [String: Any] { [:] }
+    func statistics(in state: WorldState) -> [String: Any] { ["token_requests": oauth.tokenRequests] }
 
     func banner(api: String, web: String, options: SandboxOptions) -> [BannerLine] {
         [
@@ -221,6 +230,10 @@ public final class GitHubPersonality: SandboxPersonality, @unchecked Sendable {
             BannerLine(label: "token", value: "\(classicToken)  (classic: \(Self.classicScopes.joined(separator: " ")))"),
             BannerLine(label: "token", value: "\(fineGrainedToken)  (fine-grained)"),
             BannerLine(label: "link", value: "echo \(classicToken) | \(linkCommand(api: api, web: web))"),
+            BannerLine(label: "oauth app", value: "client id \(oauthApp.id), secret \(oauthApp.secret)  (tokens do not expire)"),
+            BannerLine(label: "github app", value: "client id \(githubApp.id), secret \(githubApp.secret)  (user tokens live \(options.tokenLifetimeSeconds ?? 28800) s, refresh tokens rotate)"),
+            BannerLine(label: "device", value: "slipway link github --api-url \(api) --web-url \(web) --device --client-id \(githubApp.id)"),
+            BannerLine(label: "approve", value: "open \(web)/login/device, or: curl -d user_code=CODE \(web)/login/device"),
         ]
     }
 
