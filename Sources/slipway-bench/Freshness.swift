@@ -14,17 +14,27 @@ struct Freshness: AsyncParsableCommand {
         abstract: "Push-to-store latency for the engine and two polling baselines, on a virtual clock."
     )
 
+    @Option(help: "The provider: bitbucket or github.") var provider = "bitbucket"
     @Option(help: "Workspaces.") var workspaces = 10
     @Option(help: "Repositories per workspace.") var repos = 100
     @Option(help: "Branches per repository.") var branches = 10
     @Option(help: "Simulated hours.") var hours = 2.0
     @Option(help: "Mean seconds between pushes.") var pushEvery = 10.0
     @Option(help: "Zipf exponent of which repositories get pushes.") var zipf = 1.1
-    @Option(help: "REST requests per hour.") var restPerHour = 1000
-    @Option(help: "git requests per hour.") var gitPerHour = 60000
+    @Option(help: "REST requests per hour (default: the provider's — Bitbucket 1,000, GitHub 5,000).") var restPerHour: Int?
+    @Option(help: "GraphQL points per hour (GitHub; default 5,000).") var graphqlPerHour = 5000
+    @Option(help: "git requests per hour (default: the provider's — Bitbucket 60,000, GitHub 5,000 by Slipway's choice).") var gitPerHour: Int?
     @Option(help: "Seed.") var seed: UInt64 = 3
 
+    func validate() throws {
+        guard BaselineWire(provider) != nil else { throw ValidationError("--provider is bitbucket or github") }
+    }
+
     func run() async throws {
+        let wire = BaselineWire(provider)!
+        let restPerHour = self.restPerHour ?? wire.restPerHour
+        let gitPerHour = self.gitPerHour ?? wire.gitPerHour
+        let graphqlPerHour = self.graphqlPerHour
         let start = Date(timeIntervalSince1970: 1_800_000_000)
         let clock = VirtualClock(start: start)
         var options = SandboxOptions()
@@ -35,6 +45,7 @@ struct Freshness: AsyncParsableCommand {
         options.largeRepositories = false
         options.rateLimitPerHour = 0
         options.gitRateLimitPerHour = 0
+        options.personalities = [wire.personality]
         let now: @Sendable () -> Date = { clock.now }
         // One world per contender, identical, receiving the same pushes.
         let engineWorld = try SandboxService(options: options, now: now)
@@ -47,33 +58,38 @@ struct Freshness: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: home) }
         let store = try Store(path: home + "/slipway.db")
-        let counter = CountingTransport(InProcessTransport(service: engineWorld))
+        let counter = CountingTransport(InProcessTransport(service: engineWorld, personality: wire.personality))
         var configuration = HTTPClient.Configuration()
-        configuration.limits = { key in BudgetLimits(hourlyAllowance: key.kind == .rest ? restPerHour : gitPerHour, fraction: 0.8, maxInFlight: 4) }
+        configuration.limits = { key in
+            BudgetLimits(hourlyAllowance: key.kind == .rest ? restPerHour : key.kind == .graphql ? graphqlPerHour : gitPerHour, fraction: 0.8, maxInFlight: 4)
+        }
         let http = HTTPClient(transport: counter, ledger: InMemoryBudgetLedger(), clock: clock, random: SeededRandom(seed: seed), configuration: configuration)
+        let (apiURL, token) = wire.account(engineWorld, origin)
         let account = try store.write { db -> Account in
-            var a = Account(provider: .bitbucket, username: "bench", apiURL: origin + "/2.0", webURL: origin, auth: .token, createdAt: start)
+            var a = Account(provider: wire.kind, username: "bench", apiURL: apiURL, webURL: origin, auth: .token, createdAt: start)
             try a.insert(db)
             return a
         }
-        let provider = BitbucketProvider(apiURL: origin + "/2.0", webURL: origin, credential: .bearer(engineWorld.bitbucket.accessToken), http: http,
-                                         budgetCredential: account.budgetCredential)
+        let descriptor = ProviderRegistry.descriptor(for: wire.kind)!
         // The initial sync costs every contender the same; it is done beforehand, off the budget.
-        let unbudgeted = BitbucketProvider(apiURL: origin + "/2.0", webURL: origin, credential: .bearer(engineWorld.bitbucket.accessToken),
-                                           http: HTTPClient(transport: InProcessTransport(service: engineWorld), clock: clock))
+        let unbudgeted = descriptor.make(ProviderConnection(apiURL: apiURL, webURL: origin, credential: .bearer(token),
+                                                            http: HTTPClient(transport: InProcessTransport(service: engineWorld, personality: wire.personality), clock: clock)))
         _ = try await MirrorSync(store: store, account: account, provider: unbudgeted, now: now).run()
         var settings = SyncEngine.Settings()
         settings.backgroundWait = 0
         settings.restRequestsPerHour = restPerHour
         settings.gitRequestsPerHour = gitPerHour
-        let engine = SyncEngine(store: store, settings: settings, clock: clock, requestClock: clock) { _ in provider }
+        // A fresh adapter each step, as the engine's factory makes them.
+        let engine = SyncEngine(store: store, settings: settings, clock: clock, requestClock: clock) { _ in
+            descriptor.make(ProviderConnection(apiURL: apiURL, webURL: origin, credential: .bearer(token), http: http, budgetCredential: account.budgetCredential))
+        }
 
-        let branchPoller = BranchPoller(world: branchPollWorld, origin: origin, perHour: restPerHour, start: start)
-        let repoPoller = RepositoryPoller(world: repoPollWorld, origin: origin, perHour: restPerHour, start: start)
+        let branchPoller = BranchPoller(world: branchPollWorld, wire: wire, origin: origin, perHour: restPerHour, start: start)
+        let repoPoller = RepositoryPoller(world: repoPollWorld, wire: wire, origin: origin, perHour: restPerHour, start: start)
 
         // Pushes: exponential gaps, repositories by a Zipf law.
         let random = SeededRandom(seed: seed &+ 99)
-        let names = engineWorld.repositoryNames()
+        let names = engineWorld.repositoryNames(on: wire.personality)
         let weights = (1...names.count).map { 1 / pow(Double($0), zipf) }
         let total = weights.reduce(0, +)
         var nextPush = start.addingTimeInterval(-log(1 - random.nextUnit()) * pushEvery)
@@ -87,9 +103,9 @@ struct Freshness: AsyncParsableCommand {
                 var index = 0
                 while index < weights.count - 1 && pick > weights[index] { pick -= weights[index]; index += 1 }
                 // The three worlds share a seed, so the same push lands identically in each.
-                let push = engineWorld.push(repository: names[index])
-                _ = branchPollWorld.push(repository: names[index])
-                _ = repoPollWorld.push(repository: names[index])
+                let push = engineWorld.push(repository: names[index], on: wire.personality)
+                _ = branchPollWorld.push(repository: names[index], on: wire.personality)
+                _ = repoPollWorld.push(repository: names[index], on: wire.personality)
                 if let push, push.kind == .commit, let hash = push.new {
                     pending.append(Pending(repository: push.repository, branch: push.branch, hash: hash, at: clock.now))
                 } else if let push, push.kind == .branchDeleted {
@@ -110,7 +126,7 @@ struct Freshness: AsyncParsableCommand {
                 let p = pending[i]
                 var marks: [String] = []
                 if p.branchDeleted { continue }
-                if p.seenBy["slipway"] == nil, try storeHead(store, p) == p.hash { marks.append("slipway") }
+                if p.seenBy["slipway"] == nil, try storeHead(store, p, kind: wire.kind) == p.hash { marks.append("slipway") }
                 if p.seenBy["branch-poll"] == nil, branchPoller.seen[p.key] == p.hash { marks.append("branch-poll") }
                 if p.seenBy["repo-poll"] == nil, repoPoller.seen[p.key] == p.hash { marks.append("repo-poll") }
                 for name in marks {
@@ -139,8 +155,10 @@ struct Freshness: AsyncParsableCommand {
             }
         }
         let hoursRun = hours
-        var result: [String: Any] = ["pushes": pending.count, "repositories": names.count, "branches": engineWorld.summary.branches,
-                                     "hours": hoursRun, "rest_budget": Double(restPerHour) * 0.8 * hoursRun, "git_budget": Double(gitPerHour) * 0.8 * hoursRun]
+        var result: [String: Any] = ["provider": wire.kind.rawValue, "pushes": pending.count, "repositories": names.count,
+                                     "branches": engineWorld.summary.branches, "hours": hoursRun,
+                                     "rest_budget": Double(restPerHour) * 0.8 * hoursRun, "git_budget": Double(gitPerHour) * 0.8 * hoursRun]
+        if wire.kind == .github { result["graphql_budget"] = Double(graphqlPerHour) * 0.8 * hoursRun }
         let requests: [String: [String: Int]] = ["slipway": counter.byKind, "branch-poll": ["rest": branchPoller.requests],
                                                  "repo-poll": ["rest": repoPoller.requests]]
         for (name, values) in latencies {
@@ -164,9 +182,9 @@ struct Freshness: AsyncParsableCommand {
         var key: String { repository + "/" + branch }
     }
 
-    func storeHead(_ store: Store, _ p: Pending) throws -> String? {
+    func storeHead(_ store: Store, _ p: Pending, kind: ProviderKind) throws -> String? {
         let parts = p.repository.split(separator: "/")
-        guard let repo = try store.repository(at: MirrorPath(provider: .bitbucket, workspace: String(parts[0]), repository: String(parts[1]))) else { return nil }
+        guard let repo = try store.repository(at: MirrorPath(provider: kind, workspace: String(parts[0]), repository: String(parts[1]))) else { return nil }
         return try store.branch(repositoryID: repo.id!, name: p.branch)?.headHash
     }
 }
@@ -174,18 +192,76 @@ struct Freshness: AsyncParsableCommand {
 /// The sandbox answering in-process.
 struct InProcessTransport: HTTPTransport {
     let service: SandboxService
+    var personality: SandboxPersonalityName = .bitbucket
 
     func perform(_ request: HTTPRequest) async throws -> HTTPResponse {
         var headers: [String: String] = [:]
         for field in request.headers { headers[field.name] = field.value }
-        let reply = service.respond(method: request.method.rawValue, url: request.url, headers: headers, body: request.body ?? Data())
+        let reply = await service.answer(method: request.method.rawValue, url: request.url, headers: headers, body: request.body ?? Data(), as: personality)
         return HTTPResponse(status: reply.status, headers: HTTPHeaders(reply.headers), body: reply.body, url: request.url)
     }
 }
 
-/// Baseline 1: each branch's latest commit in turn (`commits/{branch}?pagelen=1`), REST only.
+/// What the two REST baselines ask of a provider: one branch's head, or one repository's branches.
+struct BaselineWire {
+    let kind: ProviderKind
+    let personality: SandboxPersonalityName
+    let restPerHour: Int
+    let gitPerHour: Int
+
+    init?(_ name: String) {
+        switch name {
+        case "bitbucket": (kind, personality, restPerHour, gitPerHour) = (.bitbucket, .bitbucket, 1000, 60000)
+        case "github": (kind, personality, restPerHour, gitPerHour) = (.github, .github, 5000, GitHubProvider.gitRequestsPerHour)
+        default: return nil
+        }
+    }
+
+    /// The account's API URL and token in a world.
+    func account(_ world: SandboxService, _ origin: String) -> (String, String) {
+        kind == .github ? (origin + "/api/v3", world.github.classicToken) : (origin + "/2.0", world.bitbucket.accessToken)
+    }
+
+    func token(_ world: SandboxService) -> String { account(world, "").1 }
+
+    /// Bitbucket `commits/{branch}?pagelen=1`; GitHub `branches/{branch}` (what PyGithub's `get_branch` asks).
+    func branchURL(_ origin: String, _ repository: String, _ branch: String) -> String {
+        let encoded = branch.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? branch
+        return kind == .github ? "\(origin)/api/v3/repos/\(repository)/branches/\(encoded)"
+            : "\(origin)/2.0/repositories/\(repository)/commits/\(encoded)?pagelen=1"
+    }
+
+    func branchHead(_ body: Data) -> String? {
+        guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any] else { return nil }
+        if kind == .github { return (object["commit"] as? [String: Any])?["sha"] as? String }
+        return (object["values"] as? [[String: Any]])?.first?["hash"] as? String
+    }
+
+    /// Bitbucket `refs/branches?pagelen=100`; GitHub `branches?per_page=100`.
+    func branchesURL(_ origin: String, _ repository: String) -> String {
+        kind == .github ? "\(origin)/api/v3/repos/\(repository)/branches?per_page=100"
+            : "\(origin)/2.0/repositories/\(repository)/refs/branches?pagelen=100"
+    }
+
+    func heads(_ body: Data) -> [String: String] {
+        var heads: [String: String] = [:]
+        if kind == .github {
+            for branch in (try? JSONSerialization.jsonObject(with: body) as? [[String: Any]]) ?? [] {
+                if let name = branch["name"] as? String, let hash = (branch["commit"] as? [String: Any])?["sha"] as? String { heads[name] = hash }
+            }
+        } else if let page = try? JSONSerialization.jsonObject(with: body) as? [String: Any] {
+            for branch in page["values"] as? [[String: Any]] ?? [] {
+                if let name = branch["name"] as? String, let hash = (branch["target"] as? [String: Any])?["hash"] as? String { heads[name] = hash }
+            }
+        }
+        return heads
+    }
+}
+
+/// Baseline 1: each branch's head in turn, REST only.
 final class BranchPoller {
     let world: SandboxService
+    let wire: BaselineWire
     let origin: String
     var bucket: TokenBucket
     var queue: [(String, String)] = []
@@ -193,13 +269,14 @@ final class BranchPoller {
     var requests = 0
     var seen: [String: String] = [:]
 
-    init(world: SandboxService, origin: String, perHour: Int, start: Date) {
+    init(world: SandboxService, wire: BaselineWire, origin: String, perHour: Int, start: Date) {
         self.world = world
+        self.wire = wire
         self.origin = origin
         bucket = TokenBucket(hourlyAllowance: perHour, fraction: 0.8, now: start)
-        for name in world.repositoryNames() {
+        for name in world.repositoryNames(on: wire.personality) {
             let parts = name.split(separator: "/").map(String.init)
-            for branch in world.branches(workspace: parts[0], repository: parts[1]).keys.sorted() { queue.append((name, branch)) }
+            for branch in world.branches(workspace: parts[0], repository: parts[1], on: wire.personality).keys.sorted() { queue.append((name, branch)) }
         }
     }
 
@@ -208,20 +285,17 @@ final class BranchPoller {
             let (repository, branch) = queue[index % queue.count]
             index += 1
             requests += 1
-            let encoded = branch.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? branch
-            let reply = world.respond(method: "GET", url: "\(origin)/2.0/repositories/\(repository)/commits/\(encoded)?pagelen=1",
-                                      headers: ["Authorization": "Bearer \(world.bitbucket.accessToken)"], body: Data())
-            if let page = try? JSONSerialization.jsonObject(with: reply.body) as? [String: Any],
-               let hash = (page["values"] as? [[String: Any]])?.first?["hash"] as? String {
-                seen[repository + "/" + branch] = hash
-            }
+            let reply = world.respond(method: "GET", url: wire.branchURL(origin, repository, branch),
+                                      headers: ["Authorization": "Bearer \(wire.token(world))"], body: Data(), as: wire.personality)
+            if let hash = wire.branchHead(reply.body) { seen[repository + "/" + branch] = hash }
         }
     }
 }
 
-/// Baseline 2: each repository's branch list in turn (`refs/branches?pagelen=100`), REST only.
+/// Baseline 2: each repository's branch list in turn, REST only.
 final class RepositoryPoller {
     let world: SandboxService
+    let wire: BaselineWire
     let origin: String
     var bucket: TokenBucket
     let names: [String]
@@ -229,11 +303,12 @@ final class RepositoryPoller {
     var requests = 0
     var seen: [String: String] = [:]
 
-    init(world: SandboxService, origin: String, perHour: Int, start: Date) {
+    init(world: SandboxService, wire: BaselineWire, origin: String, perHour: Int, start: Date) {
         self.world = world
+        self.wire = wire
         self.origin = origin
         bucket = TokenBucket(hourlyAllowance: perHour, fraction: 0.8, now: start)
-        names = world.repositoryNames()
+        names = world.repositoryNames(on: wire.personality)
     }
 
     func tick(now: Date) {
@@ -241,14 +316,9 @@ final class RepositoryPoller {
             let repository = names[index % names.count]
             index += 1
             requests += 1
-            let reply = world.respond(method: "GET", url: "\(origin)/2.0/repositories/\(repository)/refs/branches?pagelen=100",
-                                      headers: ["Authorization": "Bearer \(world.bitbucket.accessToken)"], body: Data())
-            guard let page = try? JSONSerialization.jsonObject(with: reply.body) as? [String: Any] else { continue }
-            for branch in page["values"] as? [[String: Any]] ?? [] {
-                if let name = branch["name"] as? String, let hash = (branch["target"] as? [String: Any])?["hash"] as? String {
-                    seen[repository + "/" + name] = hash
-                }
-            }
+            let reply = world.respond(method: "GET", url: wire.branchesURL(origin, repository),
+                                      headers: ["Authorization": "Bearer \(wire.token(world))"], body: Data(), as: wire.personality)
+            for (name, hash) in wire.heads(reply.body) { seen[repository + "/" + name] = hash }
         }
     }
 }

@@ -83,4 +83,38 @@ struct GitHubAdapterTests {
         await #expect(throws: HTTPError.self) { _ = try await github.branches(workspace: "globex", repository: "gone") }
         #expect(try await github.branchHeads(cloneURL: try #require(repositories.first?.cloneURL)) == heads)
     }
+
+    func requests(_ server: SandboxServer, kind: String) -> Int {
+        let stats = server.service.respond(method: "GET", url: server.github.origin + "/_sandbox/stats", headers: [:], body: Data(), as: .github)
+        return ((try? JSONSerialization.jsonObject(with: stats.body)) as? [String: Any])
+            .flatMap { ($0["requests_by_kind"] as? [String: Int])?[kind] } ?? 0
+    }
+
+    @Test("moved heads' details come in one GraphQL query, an alias per commit; unknown commits are left out")
+    func batchedDetails() async throws {
+        let server = try await Self.start()
+        defer { Task { await server.stop() } }
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        let github = provider(server, http: HTTPClient(transport: transport))
+        let name = try #require(server.service.repositoryNames(on: .github).first { $0.hasPrefix("globex/") })
+        let slug = String(name.split(separator: "/")[1])
+        // Two pushes, so heads that moved since the world began.
+        _ = try #require(server.service.push(repository: name, on: .github))
+        _ = try #require(server.service.push(repository: name, on: .github))
+        let heads = server.service.branches(workspace: "globex", repository: slug, on: .github)
+        let unknown = String(repeating: "0", count: 40)
+        let before = (graphql: requests(server, kind: "graphql"), rest: requests(server, kind: "rest"))
+        let details = try await github.commits(workspace: "globex", repository: slug, hashes: Array(Set(heads.values)) + [unknown, "not-a-hash"])
+        #expect(Set(details.keys) == Set(heads.values))
+        for commit in details.values {
+            #expect(commit.date != nil && commit.author?.contains("<") == true && commit.message?.isEmpty == false)
+        }
+        // The same as REST says, one request instead of one each.
+        let hash = try #require(heads.values.first)
+        #expect(requests(server, kind: "graphql") - before.graphql == 1 && requests(server, kind: "rest") == before.rest)
+        let single = try await github.commit(workspace: "globex", repository: slug, hash: hash)
+        #expect(details[hash]?.date == single.date && details[hash]?.author == single.author)
+        await #expect(throws: HTTPError.self) { _ = try await github.commits(workspace: "globex", repository: "gone", hashes: [hash]) }
+    }
 }

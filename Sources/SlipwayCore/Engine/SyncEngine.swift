@@ -28,6 +28,8 @@ public actor SyncEngine {
         /// The shortest time between two discovery pages of one workspace; a quarter of the REST
         /// budget goes to discovery, which stretches it when there are many workspaces.
         public var discoveryInterval: TimeInterval = 60
+        /// The same where an unchanged answer costs nothing (GitHub's 304s).
+        public var freeDiscoveryInterval: TimeInterval = 15
         /// A full listing (to notice removed repositories) this often.
         public var fullSyncInterval: TimeInterval = 6 * 3600
         /// Repositories swept at once per account (bounded further by max_in_flight).
@@ -260,7 +262,11 @@ public actor SyncEngine {
         let accountID = account.id!
         let workspaces = try store.workspaces(accountID: accountID)
         let restPerSecond = Double(settings.pacing(account.provider).restRequestsPerHour) * settings.budgetFraction / 3600
-        let interval = max(settings.discoveryInterval, Double(workspaces.count) / max(restPerSecond * 0.25, 1e-6))
+        // A round costs a request per workspace, or one where a single answer covers them all;
+        // where an unchanged answer is free, looking often costs only what changed.
+        let perRound = discovery.discoveryCoversEveryWorkspace ? 1 : workspaces.count
+        let least = discovery.unchangedDiscoveryIsFree ? settings.freeDiscoveryInterval : settings.discoveryInterval
+        let interval = max(least, Double(perRound) / max(restPerSecond * 0.25, 1e-6))
         for workspace in workspaces {
             let key = "\(accountID)/\(workspace.slug)"
             if let last = lastDiscovery[key], clock.now.timeIntervalSince(last) < interval { continue }
@@ -378,13 +384,22 @@ public actor SyncEngine {
                     try store.markChecked(repositoryID: repositoryID, now: now)
                     return []
                 }
-                if moved.count <= settings.detailsPerRepositoryLimit {
-                    // Details only if the REST budget has them now; a head without details is
-                    // still news, and the next full listing fills them in.
+                // One request for every moved head where the adapter batches them (GitHub's
+                // GraphQL), else one each for a few.
+                let batch = provider as? any BatchCommitDetails
+                let detailsLimit = batch?.commitsPerBatch ?? settings.detailsPerRepositoryLimit
+                if moved.count <= detailsLimit {
+                    // Details only if the budget has them now; a head without details is still
+                    // news, and the next full listing fills them in.
                     var details: [String: ProviderCommit] = [:]
-                    if let commits = provider as? any CommitDetails {
-                        let quick = requestClock.now.addingTimeInterval(min(1, settings.backgroundWait))
-                        for hash in Set(moved.values).union(undetailed).prefix(settings.detailsPerRepositoryLimit) {
+                    let quick = requestClock.now.addingTimeInterval(min(1, settings.backgroundWait))
+                    let wanted = Array(Set(moved.values).union(undetailed)).sorted()
+                    if let batch {
+                        details = (try? await RequestContext.run(lane: RequestContext.current.lane, deadline: quick) {
+                            try await batch.commits(workspace: candidate.workspaceSlug, repository: repository.slug, hashes: Array(wanted.prefix(detailsLimit)))
+                        }) ?? [:]
+                    } else if let commits = provider as? any CommitDetails {
+                        for hash in wanted.prefix(detailsLimit) {
                             details[hash] = try? await RequestContext.run(lane: RequestContext.current.lane, deadline: quick) {
                                 try await commits.commit(workspace: candidate.workspaceSlug, repository: repository.slug, hash: hash)
                             }

@@ -9,7 +9,7 @@ import Synchronization
 /// initial sync spends no request per repository; a repository with more than 100 branches pages
 /// its refs by cursor. REST does the rest: the user and e-mail, discovery (`/user/repos` by
 /// `pushed`), commits, hooks; git's refs advertisement sweeps.
-public struct GitHubProvider: GitProvider, WorkspaceDetails, RepositoryDiscovery, CommitDetails, WebhookHosting, UserEmails {
+public struct GitHubProvider: GitProvider, WorkspaceDetails, RepositoryDiscovery, BatchCommitDetails, WebhookHosting, UserEmails {
     public let kind = ProviderKind.github
     public var apiURL: String
     public var webURL: String
@@ -340,6 +340,44 @@ public struct GitHubProvider: GitProvider, WorkspaceDetails, RepositoryDiscovery
 
     public func commit(workspace: String, repository: String, hash: String) async throws -> ProviderCommit {
         try await send(repoURL(workspace, repository) + "/commits/\(Self.segment(hash))").decode(GitHubWire.Commit.self).providerCommit
+    }
+
+    /// `/user/repos` lists every owner's repositories at once, and an unchanged one is a free 304.
+    public var discoveryCoversEveryWorkspace: Bool { true }
+    public var unchangedDiscoveryIsFree: Bool { true }
+
+    /// A query without connections costs one point, however many aliases it holds; 50 keeps
+    /// the answer small.
+    public var commitsPerBatch: Int { 50 }
+
+    /// Moved heads' details in one GraphQL query: `object(oid:)` once per hash, as aliases.
+    public func commits(workspace: String, repository: String, hashes: [String]) async throws -> [String: ProviderCommit] {
+        // Object ids go in as variables, never spliced into the query text.
+        let wanted = Array(Set(hashes.map { $0.lowercased() }).filter { $0.count == 40 && $0.allSatisfy(\.isHexDigit) }.sorted().prefix(commitsPerBatch))
+        guard !wanted.isEmpty else { return [:] }
+        let declarations = wanted.indices.map { "$c\($0): GitObjectID!" }.joined(separator: ", ")
+        let fields = wanted.indices.map { "c\($0): object(oid: $c\($0)) { ... on Commit { oid committedDate message author { name email } } }" }
+            .joined(separator: "\n    ")
+        let query = """
+            query Heads($owner: String!, $name: String!, \(declarations)) {
+              repository(owner: $owner, name: $name) {
+                \(fields)
+              }
+            }
+            """
+        var variables: [String: Any] = ["owner": workspace, "name": repository]
+        for (index, hash) in wanted.enumerated() { variables["c\(index)"] = hash }
+        let data = try await graphQL(query, variables: variables, as: GitHubWire.ObjectsData.self)
+        guard let objects = data.repository else {
+            throw HTTPError.notFound(url: repoURL(workspace, repository), message: "Could not resolve to a Repository")
+        }
+        var result: [String: ProviderCommit] = [:]
+        for case let object? in objects.values {
+            guard let oid = object.oid?.lowercased() else { continue }
+            result[oid] = ProviderCommit(hash: oid, date: object.committedDate.flatMap(ProviderDate.parse),
+                                         author: GitHubWire.raw(name: object.author?.name, email: object.author?.email), message: object.message)
+        }
+        return result
     }
 
     public func branchHeads(cloneURL: String) async throws -> [String: String] {

@@ -155,4 +155,9 @@ enum GitHubWire {
         struct Repository: Decodable, Sendable { var refs: Refs? }
         var repository: Repository?
     }
+
+    /// `repository { c0: object(oid:) … }`: each alias a commit, or null where the oid is unknown.
+    struct ObjectsData: Decodable, Sendable {
+        var repository: [String: GitCommit?]?
+    }
 }

@@ -166,11 +166,29 @@ public protocol WorkspaceDetails: GitProvider {
 public protocol RepositoryDiscovery: GitProvider {
     /// One page, most recently changed first.
     func recentlyUpdatedRepositories(in workspace: String) async throws -> [ProviderRepository]
+    /// One request answers for every workspace (GitHub's `/user/repos`): a round of discovery
+    /// costs one request, not one per workspace.
+    var discoveryCoversEveryWorkspace: Bool { get }
+    /// An unchanged answer costs nothing (a 304 to a conditional request), so looking often is cheap.
+    var unchangedDiscoveryIsFree: Bool { get }
+}
+
+extension RepositoryDiscovery {
+    public var discoveryCoversEveryWorkspace: Bool { false }
+    public var unchangedDiscoveryIsFree: Bool { false }
 }
 
 /// Gives one commit's details (for a head the refs advertisement moved).
 public protocol CommitDetails: GitProvider {
     func commit(workspace: String, repository: String, hash: String) async throws -> ProviderCommit
+}
+
+/// Gives several commits' details of one repository in one request (GitHub: one GraphQL query
+/// with an alias per commit). Hashes it cannot resolve are left out of the answer.
+public protocol BatchCommitDetails: CommitDetails {
+    /// The most one request may ask for.
+    var commitsPerBatch: Int { get }
+    func commits(workspace: String, repository: String, hashes: [String]) async throws -> [String: ProviderCommit]
 }
 
 /// The user's own e-mail address (the primary, confirmed one). Asked at link time and on each

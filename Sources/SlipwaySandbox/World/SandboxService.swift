@@ -241,6 +241,20 @@ public final class SandboxService: @unchecked Sendable {
         return (reply.status, reply.headers, reply.body)
     }
 
+    /// The same, finishing answers that work outside the world's lock (GraphQL): what an
+    /// in-process client awaits.
+    public func answer(method: String, url: String, headers: [String: String], body: Data,
+                       as name: SandboxPersonalityName = .bitbucket) async -> (status: Int, headers: [(String, String)], body: Data) {
+        let components = URLComponents(string: url)
+        let authority = components.flatMap { c in c.host.map { h in c.port.map { "\(h):\($0)" } ?? h } } ?? "127.0.0.1"
+        var lowered = Dictionary(headers.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { a, _ in a })
+        lowered["host"] = authority
+        let path = (components?.percentEncodedPath ?? "/") + (components?.percentEncodedQuery.map { "?" + $0 } ?? "")
+        var reply = handle(SandboxRequest(method: method, uri: path, headers: lowered, body: body, origin: "http://\(authority)"), for: name)
+        if let work = reply.deferred { reply = await work() }
+        return (reply.status, reply.headers, reply.body)
+    }
+
     func handle(_ request: SandboxRequest, for name: SandboxPersonalityName) -> SandboxReply {
         defer { flushOutbox() }
         return withState { state in

@@ -79,6 +79,17 @@ enum Resolvers {
         return r.branches[name] == nil ? nil : ref(name, prefix: "refs/heads/", in: r, context)
     }
 
+    /// `object(oid:)` or `object(expression: "BRANCH")`: a commit of the repository, or null.
+    static func object(_ source: any Sendable, _ args: Map, _ any: any Sendable) -> Source? {
+        guard let context = context(any), let r = sourceRepository(source, context) else { return nil }
+        if let oid = args["oid"].string?.lowercased() { return r.commits[oid].map { commit($0, in: r, context) } }
+        if let expression = args["expression"].string {
+            let name = expression.hasPrefix("refs/heads/") ? String(expression.dropFirst("refs/heads/".count)) : expression
+            if let hash = r.branches[name] ?? r.commit(matching: name)?.hash, let c = r.commits[hash] { return commit(c, in: r, context) }
+        }
+        return nil
+    }
+
     private static func sourceRepository(_ source: any Sendable, _ context: GitHubGraphQLContext) -> SandboxRepository? {
         guard let fullName = (source as? Source)?["_repository"] as? String else { return nil }
         return context.world.repositories[fullName]

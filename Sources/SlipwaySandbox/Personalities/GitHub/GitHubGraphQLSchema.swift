@@ -128,6 +128,9 @@ enum GitHubGraphQLSchema {
             "ref": GraphQLField(type: ref, args: ["qualifiedName": GraphQLArgument(type: GraphQLNonNull(GraphQLString))]) { source, args, context, _ in
                 Resolvers.ref(source, args, context)
             },
+            "object": GraphQLField(type: gitObject, args: ["oid": GraphQLArgument(type: objectID), "expression": GraphQLArgument(type: GraphQLString)]) {
+                source, args, context, _ in Resolvers.object(source, args, context)
+            },
         ])
 
         let repositoryConnection = try connection("Repository", node: repository)
