@@ -17,6 +17,7 @@ struct WebhooksBench: AsyncParsableCommand {
     )
 
     @Option(help: "The slipway binary (default: the one beside this benchmark).") var binary: String?
+    @Option(help: "The provider whose webhooks are timed: bitbucket or github.") var provider = "bitbucket"
     @Option(help: "Pushes timed through webhooks.") var pushes = 200
     @Option(help: "Pushes timed on repositories without a hook (polling).") var pollingPushes = 10
     @Option(help: "Deliveries a second in the load phase.") var rate = 500
@@ -25,6 +26,13 @@ struct WebhooksBench: AsyncParsableCommand {
     @Option(help: "Seed.") var seed: UInt64 = 5
 
     struct Failure: Error, CustomStringConvertible { var description: String }
+
+    func validate() throws {
+        guard provider == "bitbucket" || provider == "github" else { throw ValidationError("--provider is bitbucket or github") }
+    }
+
+    var kind: ProviderKind { provider == "github" ? .github : .bitbucket }
+    var personality: SandboxPersonalityName { provider == "github" ? .github : .bitbucket }
 
     func run() async throws {
         let slipway = binary ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("slipway").path
@@ -46,10 +54,13 @@ struct WebhooksBench: AsyncParsableCommand {
         options.largeRepositories = false
         options.rateLimitPerHour = 0
         options.gitRateLimitPerHour = 0
+        options.personalities = [personality]
         let server = try await SandboxServer.start(options: options)
         defer { Task { await server.stop() } }
-        _ = try await slipwayRun(["link", "bitbucket", "--api-url", server.bitbucket.apiURL, "--web-url", server.bitbucket.webURL, "--token-file", "-"],
-                                 stdin: server.service.bitbucket.accessToken + "\n")
+        let endpoint = kind == .github ? server.github : server.bitbucket
+        let token = kind == .github ? server.service.github.classicToken : server.service.bitbucket.accessToken
+        _ = try await slipwayRun(["link", kind.rawValue, "--api-url", endpoint.apiURL, "--web-url", endpoint.webURL, "--token-file", "-"],
+                                 stdin: token + "\n")
         _ = try await slipwayRun(["sync", "--once"])
         try "[webhooks]\nlisten = \"127.0.0.1:0\"\n".write(toFile: home + "/config.toml", atomically: true, encoding: .utf8)
 
@@ -71,20 +82,20 @@ struct WebhooksBench: AsyncParsableCommand {
 
         // Hooks on every repository the sandbox user administers; the others stay on polling.
         let store = try Store(path: paths.databaseFile)
-        let workspace = server.service.workspaceSlugs()[0]
+        let workspace = server.service.workspaceSlugs(on: personality)[0]
         var hooked: [String] = []
         var polled: [String] = []
-        for slug in server.service.repositorySlugs(workspace: workspace) {
-            let repository = try store.repository(at: MirrorPath(provider: .bitbucket, workspace: workspace, repository: slug))
+        for slug in server.service.repositorySlugs(workspace: workspace, on: personality) {
+            let repository = try store.repository(at: MirrorPath(provider: kind, workspace: workspace, repository: slug))
             if repository?.isAdmin == true {
-                _ = try await slipwayRun(["webhooks", "install", "bitbucket/\(workspace)/\(slug)", "--url", "http://\(listener)"])
+                _ = try await slipwayRun(["webhooks", "install", "\(kind.rawValue)/\(workspace)/\(slug)", "--url", "http://\(listener)"])
                 hooked.append(slug)
             } else {
                 polled.append(slug)
             }
         }
         guard !hooked.isEmpty else { throw Failure(description: "no repository to hook in this world; try another --seed") }
-        print("sandbox \(server.bitbucket.origin): \(hooked.count) repositories with a hook, \(polled.count) without; daemon pid \(daemon.processIdentifier) on \(listener)")
+        print("sandbox \(endpoint.origin) (\(kind.rawValue)): \(hooked.count) repositories with a hook, \(polled.count) without; daemon pid \(daemon.processIdentifier) on \(listener)")
 
         let webhook = try await measure(pushes: pushes, repositories: hooked, workspace: workspace, server: server, store: store, timeout: 10)
         print(Self.line("push → visible, webhook", webhook))
@@ -102,8 +113,8 @@ struct WebhooksBench: AsyncParsableCommand {
         for index in 0..<pushes {
             let fullName = "\(workspace)/\(repositories[index % repositories.count])"
             let started = Date()
-            guard let push = server.service.push(repository: fullName) else { continue }
-            let repositoryID = try store.repository(at: MirrorPath(provider: .bitbucket, workspace: workspace, repository: String(fullName.split(separator: "/")[1])))!.id!
+            guard let push = server.service.push(repository: fullName, on: personality) else { continue }
+            let repositoryID = try store.repository(at: MirrorPath(provider: kind, workspace: workspace, repository: String(fullName.split(separator: "/")[1])))!.id!
             var seen = false
             while Date().timeIntervalSince(started) < timeout {
                 let head = try store.read { db in
@@ -132,7 +143,7 @@ struct WebhooksBench: AsyncParsableCommand {
             // Catch up to the schedule every millisecond or so.
             let due = min(total, Int(Date().timeIntervalSince(started) * Double(rate)) + 1)
             while sent < due {
-                server.service.push(repository: "\(workspace)/\(repositories[sent % repositories.count])")
+                server.service.push(repository: "\(workspace)/\(repositories[sent % repositories.count])", on: personality)
                 sent += 1
             }
             try await Task.sleep(nanoseconds: 1_000_000)
@@ -148,9 +159,9 @@ struct WebhooksBench: AsyncParsableCommand {
         while Date().timeIntervalSince(started) < pushedIn + 120 {
             var equal = true
             for slug in repositories where equal {
-                let id = try store.repository(at: MirrorPath(provider: .bitbucket, workspace: workspace, repository: slug))!.id!
+                let id = try store.repository(at: MirrorPath(provider: kind, workspace: workspace, repository: slug))!.id!
                 let stored = Dictionary(uniqueKeysWithValues: try store.branches(repositoryID: id).map { ($0.name, $0.headHash) })
-                equal = stored == server.service.branches(workspace: workspace, repository: slug)
+                equal = stored == server.service.branches(workspace: workspace, repository: slug, on: personality)
             }
             if equal { consistentAfter = Date().timeIntervalSince(started) - drainedIn; break }
             try await Task.sleep(nanoseconds: 20_000_000)

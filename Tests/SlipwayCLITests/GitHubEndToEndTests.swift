@@ -86,7 +86,7 @@ struct GitHubEndToEndTests {
         #expect(commits.first?["hash"] as? String == server.service.branches(workspace: ws, repository: slug, on: .github)[main])
     }
 
-    @Test("a fine-grained token links without scope warnings; a wrong token is refused in one line")
+    @Test("a fine-grained token links without warnings, one lacking permissions with a warning for each; a wrong token is refused in one line")
     func tokens() async throws {
         let server = try await Self.sandbox(seed: 22, workspaces: 1, repos: 1)
         defer { Task { await server.stop() } }
@@ -95,9 +95,19 @@ struct GitHubEndToEndTests {
         #expect(wrong.status == 1 && wrong.stderr.split(separator: "\n").count == 1, "\(wrong.stderr)")
         #expect(wrong.stderr.contains("Bad credentials"), "\(wrong.stderr)")
         let fine = try await link(runner, server, token: server.service.github.fineGrainedToken)
-        #expect(fine.status == 0 && !fine.stderr.contains("lacks"), "\(fine.stderr)")
+        #expect(fine.status == 0 && !fine.stderr.contains("lacks") && !fine.stderr.contains("warning"), "\(fine.stderr)")
         let accounts = try #require(json(try await runner.runAsync(["accounts", "--json"]).stdout) as? [[String: Any]])
         #expect(accounts.first?["scopes"] as? [String] == [])
+
+        // Fine-grained tokens state no scopes: what they may do is asked of the API at link time.
+        let limited = BinaryRunner(home: TemporaryHome().path)
+        let linked = try await link(limited, server, token: server.service.github.limitedFineGrainedToken)
+        #expect(linked.status == 0, "\(linked.stderr)")
+        #expect(linked.stderr.contains("warning: the token cannot read your e-mail addresses; grant Account permissions → Email addresses: read"), "\(linked.stderr)")
+        #expect(linked.stderr.contains("warning: the token cannot manage webhooks; grant Repository permissions → Webhooks: read and write"), "\(linked.stderr)")
+        #expect(!linked.stderr.contains("contents"), "\(linked.stderr)")
+        let limitedAccount = try #require((json(try await limited.runAsync(["accounts", "--json"]).stdout) as? [[String: Any]])?.first)
+        #expect(limitedAccount["email"] is NSNull)
     }
 
     @Test("GitHub's rate limit (403, remaining 0) pauses the account and removes nothing stored")

@@ -111,8 +111,10 @@ public struct AccountLinker: Sendable {
                 throw error
             }
         }
-        let warnings = Self.scopeWarnings(user.scopes ?? [], minimum: descriptor.minimumScopes, subject: "the token",
+        var warnings = Self.scopeWarnings(user.scopes ?? [], minimum: descriptor.minimumScopes, subject: "the token",
                                           advice: "Slipway needs repository and account read and webhook read/write")
+        // A token that states no scopes is tried on what Slipway uses.
+        if let review = provider as? any AccessReview { warnings += await review.accessWarnings(for: user) }
         let email = await Self.primaryEmail(of: provider)
         let now = self.now()
         let secret = request.secret
@@ -162,10 +164,11 @@ public struct AccountLinker: Sendable {
         let user = try await provider.currentUser()
         let email = await Self.primaryEmail(of: provider)
         let scopes = token.scopes.isEmpty ? (user.scopes ?? []) : token.scopes
-        let warnings = Self.scopeWarnings(scopes, minimum: minimumScopes ?? descriptor.minimumScopes,
+        var warnings = Self.scopeWarnings(scopes, minimum: minimumScopes ?? descriptor.minimumScopes,
                                           subject: auth == .device ? "the grant" : "the consumer",
                                           advice: auth == .device ? "approve the scopes Slipway asks for, or give the app repository, account and webhook access"
                                                                   : "give it repository and account read and webhook read/write")
+        if let review = provider as? any AccessReview { warnings += await review.accessWarnings(for: user) }
         let now = self.now()
         if let existing {
             try Self.checkSameUser(existing, user)

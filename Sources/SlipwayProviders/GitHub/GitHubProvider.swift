@@ -9,7 +9,7 @@ import Synchronization
 /// initial sync spends no request per repository; a repository with more than 100 branches pages
 /// its refs by cursor. REST does the rest: the user and e-mail, discovery (`/user/repos` by
 /// `pushed`), commits, hooks; git's refs advertisement sweeps.
-public struct GitHubProvider: GitProvider, WorkspaceDetails, RepositoryDiscovery, BatchCommitDetails, WebhookHosting, UserEmails {
+public struct GitHubProvider: GitProvider, WorkspaceDetails, RepositoryDiscovery, BatchCommitDetails, WebhookHosting, UserEmails, AccessReview {
     public let kind = ProviderKind.github
     public var apiURL: String
     public var webURL: String
@@ -178,6 +178,51 @@ public struct GitHubProvider: GitProvider, WorkspaceDetails, RepositoryDiscovery
         } catch HTTPError.notFound, HTTPError.forbidden, HTTPError.unauthorized {
             return nil
         }
+    }
+
+    /// A token without `X-OAuth-Scopes` (fine-grained, or an app's) is tried on what Slipway
+    /// uses: the e-mail addresses, a repository's hooks where it is admin, and git. Each probe is
+    /// one request, at link time only; an answer that is not a refusal (a 5xx, the network) warns of nothing.
+    public func accessWarnings(for user: ProviderUser) async -> [String] {
+        guard user.scopes == nil else { return [] }
+        var warnings: [String] = []
+        func refused(_ error: any Error) -> Bool {
+            switch error {
+            case HTTPError.forbidden, HTTPError.notFound, HTTPError.unauthorized: true
+            default: false
+            }
+        }
+        do {
+            _ = try await send(apiURL + "/user/emails?per_page=1")
+        } catch where refused(error) {
+            warnings.append("the token cannot read your e-mail addresses; grant Account permissions → Email addresses: read (Slipway shows no e-mail until then)")
+        } catch {}
+        let first: GitHubWire.Repository?
+        do {
+            let admin = try await send(apiURL + "/user/repos?per_page=100&sort=pushed").decode([GitHubWire.Repository].self)
+            first = admin.first { $0.permissions?["admin"] == true } ?? admin.first
+            if admin.isEmpty {
+                warnings.append("the token can read no repositories; give it access to them (Repository access) with Contents and Metadata: read")
+            }
+        } catch {
+            first = nil
+        }
+        guard let repository = first else { return warnings }
+        if repository.permissions?["admin"] == true {
+            do {
+                _ = try await send(repoURL(repository.owner.login, repository.name) + "/hooks?per_page=1")
+            } catch where refused(error) {
+                warnings.append("the token cannot manage webhooks; grant Repository permissions → Webhooks: read and write (pushes arrive by polling until then)")
+            } catch {}
+        }
+        if let clone = repository.clone_url {
+            do {
+                _ = try await branchHeads(cloneURL: clone)
+            } catch where refused(error) {
+                warnings.append("the token cannot read repository contents over git; grant Repository permissions → Contents: read (sweeps use REST until then)")
+            } catch {}
+        }
+        return warnings
     }
 
     // MARK: The listing

@@ -197,6 +197,12 @@ public protocol UserEmails: GitProvider {
     func primaryEmail() async throws -> String?
 }
 
+/// Checks at link time what a credential that states no scopes may do (GitHub's fine-grained
+/// tokens and apps' tokens), by asking: one warning per thing it cannot do, saying what to grant.
+public protocol AccessReview: GitProvider {
+    func accessWarnings(for user: ProviderUser) async -> [String]
+}
+
 /// Push webhooks on repositories.
 public protocol WebhookHosting: GitProvider {
     /// How the hooks it makes deliver (route, events, proof).

@@ -12,6 +12,11 @@ extension GitHubPersonality {
         // Links point back at the host the client used.
         let format = GitHubWireFormat(origin: request.headers["host"].map { "http://" + $0 } ?? origin)
         func notFound() -> SandboxReply { .json(404, GitHubWireFormat.error("Not Found", status: 404)) }
+        // What a fine-grained token lacking a permission gets, and which permission would do.
+        func notAccessible(_ permission: String) -> SandboxReply {
+            .json(403, GitHubWireFormat.error("Resource not accessible by personal access token", status: 403),
+                  headers: [("X-Accepted-GitHub-Permissions", "\(permission)=read")])
+        }
         func list(_ items: [Any]) -> SandboxReply {
             let (body, link) = GitHubPaging.page(items, request: request)
             var reply = SandboxReply.json(200, [:])
@@ -39,6 +44,7 @@ extension GitHubPersonality {
             if let scopes = credential.scopes, !scopes.contains("user:email") && !scopes.contains("user") {
                 return .json(404, GitHubWireFormat.error("Not Found", status: 404))
             }
+            if credential.withheld.contains("emails") { return notAccessible("email_addresses") }
             return list(format.emails(world.user))
         case 2 where s == ["user", "orgs"]:
             return list(owners(world, organizations: true).map(format.organization))
@@ -52,6 +58,7 @@ extension GitHubPersonality {
             return list(sorted(repositories(of: w, world: world), request: request).map { format.repository($0, owner: w) })
         case 3... where s[0] == "repos":
             guard let w = world.workspaces[s[1]], let r = world.repository(w.slug, s[2]) else { return notFound() }
+            if s.count >= 4, s[3] == "hooks", credential.withheld.contains("webhooks") { return notAccessible("repository_hooks") }
             if s.count >= 4, s[3] == "hooks" { return hooks(request, repository: r, rest: Array(s.dropFirst(4)), format: format, in: &state) }
             return repositoryResource(r, owner: w, rest: Array(s.dropFirst(3)), request: request, format: format, list: list)
         default:

@@ -14,6 +14,8 @@ public final class GitHubPersonality: SandboxPersonality, @unchecked Sendable {
     public let classicToken: String
     /// A fine-grained personal access token (contents, metadata, webhooks, e-mail addresses).
     public let fineGrainedToken: String
+    /// A fine-grained token given only contents and metadata: no webhooks, no e-mail addresses.
+    public let limitedFineGrainedToken: String
     static let classicScopes = ["admin:repo_hook", "read:org", "repo", "user:email"]
     /// The registered OAuth App (tokens that do not expire) and GitHub App (user tokens that do).
     public let oauthApp: GitHubOAuthState.Client
@@ -30,6 +32,7 @@ public final class GitHubPersonality: SandboxPersonality, @unchecked Sendable {
     init(options: SandboxOptions) {
         self.options = options
         (classicToken, fineGrainedToken) = Self.tokens(seed: options.seed)
+        limitedFineGrainedToken = "github_pat_" + String(fineGrainedToken.dropFirst("github_pat_".count).reversed())
         (oauthApp, githubApp) = Self.clients(seed: options.seed)
     }
 
@@ -59,6 +62,8 @@ public final class GitHubPersonality: SandboxPersonality, @unchecked Sendable {
         /// The window's key: tokens of one user share its limit.
         var window: String
         var scopes: [String]?
+        /// A fine-grained token's permissions that are withheld (`webhooks`, `emails`).
+        var withheld: Set<String> = []
     }
 
     private func authenticate(_ header: String?, git: Bool, user: SandboxUser, now: Date) -> Credential? {
@@ -75,6 +80,7 @@ public final class GitHubPersonality: SandboxPersonality, @unchecked Sendable {
         switch value {
         case classicToken: return Credential(window: "user:\(user.nickname)", scopes: Self.classicScopes)
         case fineGrainedToken: return Credential(window: "user:\(user.nickname)", scopes: nil)
+        case limitedFineGrainedToken: return Credential(window: "user:\(user.nickname)", scopes: nil, withheld: ["webhooks", "emails"])
         default:
             // OAuth tokens of either app act for the same user, so they share its window.
             guard let grant = grant(for: value, now: now) else { return nil }
@@ -229,6 +235,7 @@ public final class GitHubPersonality: SandboxPersonality, @unchecked Sendable {
             BannerLine(label: "git", value: "\(web)/OWNER/REPO.git  (user x-access-token)"),
             BannerLine(label: "token", value: "\(classicToken)  (classic: \(Self.classicScopes.joined(separator: " ")))"),
             BannerLine(label: "token", value: "\(fineGrainedToken)  (fine-grained)"),
+            BannerLine(label: "token", value: "\(limitedFineGrainedToken)  (fine-grained, contents and metadata only)"),
             BannerLine(label: "link", value: "echo \(classicToken) | \(linkCommand(api: api, web: web))"),
             BannerLine(label: "oauth app", value: "client id \(oauthApp.id), secret \(oauthApp.secret)  (tokens do not expire)"),
             BannerLine(label: "github app", value: "client id \(githubApp.id), secret \(githubApp.secret)  (user tokens live \(options.tokenLifetimeSeconds ?? 28800) s, refresh tokens rotate)"),
