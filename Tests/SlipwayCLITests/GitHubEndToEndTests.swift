@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import SlipwayCore
 import SlipwaySandbox
+import SlipwayTestSupport
 
 /// GitHub as a user links and mirrors it, through the binary against the sandbox's GitHub
 /// personality: `link github` with a classic or fine-grained token, `sync --once` by GraphQL in a
@@ -170,6 +171,56 @@ struct GitHubEndToEndTests {
         let listed = try await runner.runAsync(["webhooks", "list", path, "--json"])
         let hook = try #require((json(listed.stdout) as? [[String: Any]])?.first)
         #expect(hook["state"] as? String == "delivering" && hook["healthy"] as? Bool == true, "\(listed.stdout)")
+    }
+
+    @Test("w in the dashboard installs Slipway's hook on a GitHub repository; its pushes then arrive by delivery")
+    func dashboardWebhook() async throws {
+        let server = try await Self.sandbox(seed: 25, workspaces: 1, repos: 2)
+        defer { Task { await server.stop() } }
+        let home = TemporaryHome()
+        let runner = BinaryRunner(home: home.path)
+        #expect(try await link(runner, server).status == 0)
+        #expect(try await runner.runAsync(["sync", "--once"]).status == 0)
+        let slugs = server.service.repositorySlugs(workspace: "sandbox-user", on: .github).sorted()
+        let slug = try #require(slugs.first)
+        // The embedded engine's receiver, at a port the hook can be told.
+        try runner.writeConfig("[webhooks]\nlisten = \"127.0.0.1:\(freeLoopbackPort())\"\n")
+        let tmux = try TmuxSession(width: 120, height: 40, environment: ["SLIPWAY_HOME": home.path, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "HOME": home.path])
+        try tmux.type("\(BinaryRunner.binary); echo \"EXITED $?\"")
+        var (ok, screen) = try await tmux.waitFor("engine: here")
+        #expect(ok, "\(screen)")
+        // The only workspace is the user's; into its repositories, the first one selected.
+        try tmux.press("Enter")
+        (ok, screen) = try await tmux.waitFor { $0.contains("HOOK") && $0.contains(slug) }
+        #expect(ok, "\(screen)")
+        try tmux.press("w")
+        (ok, screen) = try await tmux.waitFor("Install Slipway's push webhook on github/sandbox-user/\(slug)? y/n")
+        #expect(ok, "\(screen)")
+        try tmux.press("y")
+        (ok, screen) = try await tmux.waitFor { $0.contains("installed; deliveries go to") }
+        #expect(ok, "\(screen)")
+        let listed = try await runner.runAsync(["webhooks", "list", "github/sandbox-user/\(slug)", "--json"])
+        let hook = try #require((json(listed.stdout) as? [[String: Any]])?.first, "\(listed.stdout) \(listed.stderr)")
+        #expect((hook["url"] as? String)?.hasSuffix("/webhooks/github") == true, "\(hook)")
+        await server.service.webhooks.drain()   // the ping
+
+        var push: SandboxPush?
+        for _ in 0..<40 where push == nil {
+            push = server.service.push(repository: "sandbox-user/\(slug)", on: .github).flatMap { $0.kind == .commit ? $0 : nil }
+        }
+        let pushed = try #require(push)
+        await server.service.webhooks.drain()
+        #expect(server.service.webhooks.statistics.failed == 0)
+        var head: String?
+        for _ in 0..<100 {
+            let branches = json(try await runner.runAsync(["ls", "github/sandbox-user/\(slug)", "--json"]).stdout) as? [[String: Any]] ?? []
+            head = (branches.first { $0["branch"] as? String == pushed.branch }?["head"] as? [String: Any])?["hash"] as? String
+            if head == pushed.new { break }
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+        #expect(head == pushed.new, "the delivered head never arrived")
+        try tmux.press("q")
+        #expect(try await tmux.waitFor("EXITED 0").0)
     }
 
     @Test("an app built locally from a GitHub branch deploys; a real push is found by polling (no hook) and deployed")
