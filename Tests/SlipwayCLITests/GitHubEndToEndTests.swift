@@ -151,7 +151,8 @@ struct GitHubEndToEndTests {
         let installed = try await runner.runAsync(["webhooks", "install", path, "--url", "http://\(address)"])
         #expect(installed.status == 0, "\(installed.stderr)")
         #expect(installed.stderr.contains("\(path) → http://\(address)/webhooks/github"), "\(installed.stderr)")
-        await server.service.webhooks.drain()   // the ping
+        await server.service.webhooks.drain()   // the ping, sent as the hook is created, verifies
+        #expect(server.service.webhooks.statistics.failed == 0)
 
         var push: SandboxPush?
         for _ in 0..<40 where push == nil {
@@ -202,7 +203,8 @@ struct GitHubEndToEndTests {
         let listed = try await runner.runAsync(["webhooks", "list", "github/sandbox-user/\(slug)", "--json"])
         let hook = try #require((json(listed.stdout) as? [[String: Any]])?.first, "\(listed.stdout) \(listed.stderr)")
         #expect((hook["url"] as? String)?.hasSuffix("/webhooks/github") == true, "\(hook)")
-        await server.service.webhooks.drain()   // the ping
+        await server.service.webhooks.drain()   // the ping, sent as the hook is created, verifies
+        #expect(server.service.webhooks.statistics.delivered == 1 && server.service.webhooks.statistics.failed == 0)
 
         var push: SandboxPush?
         for _ in 0..<40 where push == nil {

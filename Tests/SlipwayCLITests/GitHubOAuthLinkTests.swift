@@ -77,7 +77,9 @@ struct GitHubOAuthLinkTests {
         try await Task.sleep(nanoseconds: 5_200_000_000)
         let second = try await runner.runAsync(["sync", "--once"])
         #expect(second.status == 0, "\(second.stderr)")
-        #expect(try tokenRequests(server)["refresh_token"] == 1)
+        // At least one refresh (a slow machine may need a second within the sync); each rotated,
+        // or the sandbox would have refused the spent refresh token.
+        #expect(try tokenRequests(server)["refresh_token"] ?? 0 >= 1)
         #expect(try await accounts(runner).first?["status"] as? String == "ok")
         for prefix in ["ghu_", "ghr_"] {
             #expect(try filesContaining(prefix, under: home.path).isEmpty, "\(prefix) token found on disk")
@@ -104,8 +106,10 @@ struct GitHubOAuthLinkTests {
 
     @Test("a cancelled approval and an expired code each end with one line and link nothing")
     func deniedAndExpired() async throws {
-        let server = try await Self.sandbox(seed: 63, codeLifetime: 3)
+        let server = try await Self.sandbox(seed: 63)
         defer { Task { await server.stop() } }
+        let short = try await Self.sandbox(seed: 63, codeLifetime: 3)
+        defer { Task { await short.stop() } }
         let home = TemporaryHome()
         let client = server.service.github.githubApp.id
         let denied = try deviceLink(home, server, client: client)
@@ -116,7 +120,7 @@ struct GitHubOAuthLinkTests {
         #expect(refusal.status == 1)
         #expect(refusal.stderr.contains("authorization was declined"), "\(refusal.stderr)")
 
-        let expired = try await deviceLink(home, server, client: client).finish()
+        let expired = try await deviceLink(home, short, client: short.service.github.githubApp.id).finish()
         #expect(expired.status == 1)
         #expect(expired.stderr.contains("the code expired before it was approved; run the command again"), "\(expired.stderr)")
         #expect(try await accounts(BinaryRunner(home: home.path)).isEmpty)

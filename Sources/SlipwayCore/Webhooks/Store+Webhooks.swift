@@ -65,12 +65,25 @@ extension Store {
     /// A hook the provider confirmed, with the secret it signs with; replaces any row Slipway kept
     /// for the same URL on that repository.
     @discardableResult
-    public func saveInstalledWebhook(repositoryID: Int64, remoteID: String, url: String, events: [String], secret: String, vault: Vault,
-                                     now: Date) throws -> WebhookSubscription {
+
+    /// Replaces a repository's hooks on `url` by one whose secret is sealed but whose provider id
+    /// is not known yet: stored before the provider creates the hook, so the delivery it sends at
+    /// once (GitHub's `ping`) verifies.
+    public func prepareInstalledWebhook(repositoryID: Int64, url: String, events: [String], secret: String, vault: Vault,
+                                        now: Date) throws -> WebhookSubscription {
         try write { db in
             try db.execute(sql: "DELETE FROM webhook_subscriptions WHERE repository_id = ? AND url = ?", arguments: [repositoryID, url])
         }
-        return try addWebhookSubscription(repositoryID: repositoryID, remoteID: remoteID, url: url, events: events, secret: secret, vault: vault, now: now)
+        return try addWebhookSubscription(repositoryID: repositoryID, remoteID: nil, url: url, events: events, secret: secret, vault: vault, now: now)
+    }
+
+    /// The provider's id for a hook prepared before its creation.
+    public func setWebhookRemoteID(subscriptionID: Int64, remoteID: String) throws -> WebhookSubscription {
+        try write { db in
+            try db.execute(sql: "UPDATE webhook_subscriptions SET remote_id = ? WHERE id = ?", arguments: [remoteID, subscriptionID])
+            guard let updated = try WebhookSubscription.fetchOne(db, key: subscriptionID) else { throw DatabaseError(message: "the webhook subscription vanished") }
+            return updated
+        }
     }
 
     public func deleteWebhookSubscription(id: Int64) throws {

@@ -83,17 +83,26 @@ public struct WebhookInstaller: Sendable {
             try await call(target) { try await provider.deleteHook(workspace: target.workspaceSlug, repository: target.repository.slug, id: stale.id) }
         }
         let secret = makeSecret()
-        let created = try await call(target) {
-            try await provider.createHook(workspace: target.workspaceSlug, repository: target.repository.slug, url: url, secret: secret,
-                                          events: provider.webhookDialect.pushEvents, description: Self.description)
+        // The secret is stored first: a provider that delivers at once on creation (GitHub's
+        // `ping`) is verified like any later delivery.
+        let pending = try store.prepareInstalledWebhook(repositoryID: repositoryID, url: url, events: provider.webhookDialect.pushEvents, secret: secret,
+                                                        vault: try openVault(), now: now())
+        let created: ProviderHook
+        do {
+            created = try await call(target) {
+                try await provider.createHook(workspace: target.workspaceSlug, repository: target.repository.slug, url: url, secret: secret,
+                                              events: provider.webhookDialect.pushEvents, description: Self.description)
+            }
+        } catch {
+            try? store.deleteWebhookSubscription(id: pending.id!)
+            throw error
         }
         do {
-            let saved = try store.saveInstalledWebhook(repositoryID: repositoryID, remoteID: created.id, url: url, events: provider.webhookDialect.pushEvents, secret: secret,
-                                                       vault: try openVault(), now: now())
-            return .installed(saved)
+            return .installed(try store.setWebhookRemoteID(subscriptionID: pending.id!, remoteID: created.id))
         } catch {
-            // Without its secret stored the hook is useless: take it back off the provider.
+            // Without its record the hook is useless: take it back off the provider.
             try? await provider.deleteHook(workspace: target.workspaceSlug, repository: target.repository.slug, id: created.id)
+            try? store.deleteWebhookSubscription(id: pending.id!)
             throw error
         }
     }
