@@ -237,10 +237,10 @@ public final class GitHubPersonality: SandboxPersonality, @unchecked Sendable {
             BannerLine(label: "token", value: "\(fineGrainedToken)  (fine-grained)"),
             BannerLine(label: "token", value: "\(limitedFineGrainedToken)  (fine-grained, contents and metadata only)"),
             BannerLine(label: "link", value: "echo \(classicToken) | \(linkCommand(api: api, web: web))"),
-            BannerLine(label: "oauth app", value: "client id \(oauthApp.id), secret \(oauthApp.secret)  (tokens do not expire)"),
-            BannerLine(label: "github app", value: "client id \(githubApp.id), secret \(githubApp.secret)  (user tokens live \(options.tokenLifetimeSeconds ?? 28800) s, refresh tokens rotate)"),
+            BannerLine(label: "oauth", value: "OAuth App, client id \(oauthApp.id), secret \(oauthApp.secret)  (tokens do not expire)"),
+            BannerLine(label: "app", value: "GitHub App, client id \(githubApp.id), secret \(githubApp.secret)  (user tokens live \(options.tokenLifetimeSeconds ?? 28800) s, refresh tokens rotate)"),
             BannerLine(label: "device", value: "slipway link github --api-url \(api) --web-url \(web) --device --client-id \(githubApp.id)"),
-            BannerLine(label: "approve", value: "open \(web)/login/device, or: curl -d user_code=CODE \(web)/login/device"),
+            BannerLine(label: "code", value: "enter it at \(web)/login/device, or: curl -d user_code=CODE \(web)/login/device"),
         ]
     }
 
