@@ -172,4 +172,38 @@ struct GitHubOAuthTests {
         // A code is spent by its exchange.
         #expect(h.post("/login/oauth/access_token", good).fields["error"] as? String == "bad_verification_code")
     }
+
+    /// GitHub's documented answers (its docs' examples), as the project's own fixtures.
+    static let documentedDeviceCode = #"{"device_code":"3584d83530557fdd1f46af8289938c8ef79f9dc5","user_code":"WDJB-MJHT","verification_uri":"https://github.com/login/device","expires_in":900,"interval":5}"#
+    static let documentedOAuthAppToken = #"{"access_token":"gho_16C7e42F292c6912E7710c838347Ae178B4a","token_type":"bearer","scope":"repo,gist"}"#
+    static let documentedAppUserToken = #"{"access_token":"ghu_16C7e42F292c6912E7710c838347Ae178B4a","expires_in":28800,"refresh_token":"ghr_1B4a2e77838347a7E420ce178F2E7c6912E169246c34E1ccbF66C46812d16D5B1A9Dc86A1498","refresh_token_expires_in":15811200,"scope":"","token_type":"bearer"}"#
+
+    /// Field names and JSON types, the shape a client depends on.
+    static func shape(_ object: [String: Any]) -> [String: String] {
+        object.mapValues { value in value is String ? "string" : value is NSNumber ? "number" : "other" }
+    }
+
+    static func shape(_ json: String) -> [String: String] {
+        shape((try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]) ?? [:])
+    }
+
+    @Test("answers in the shapes of GitHub's documented examples: device code, an OAuth App's token, a GitHub App's user token")
+    func documentedShapes() throws {
+        let h = try Harness()
+        let code = h.post("/login/device/code", ["client_id": h.github.githubApp.id]).fields
+        #expect(Self.shape(code) == Self.shape(Self.documentedDeviceCode))
+        let userCode = try #require(code["user_code"] as? String)
+        #expect(userCode.range(of: #"^[A-Z]{4}-[A-Z]{4}$"#, options: .regularExpression) != nil)
+        _ = h.post("/login/device", ["user_code": userCode], json: false)
+        h.clock.advance(5)
+        let appToken = h.poll(h.github.githubApp.id, try #require(code["device_code"] as? String))
+        #expect(Self.shape(appToken) == Self.shape(Self.documentedAppUserToken))
+
+        let other = h.post("/login/device/code", ["client_id": h.github.oauthApp.id, "scope": "repo gist"]).fields
+        _ = h.post("/login/device", ["user_code": try #require(other["user_code"] as? String)], json: false)
+        h.clock.advance(5)
+        let oauthToken = h.poll(h.github.oauthApp.id, try #require(other["device_code"] as? String))
+        #expect(Self.shape(oauthToken) == Self.shape(Self.documentedOAuthAppToken))
+        #expect(oauthToken["scope"] as? String == "gist,repo")
+    }
 }
