@@ -17,13 +17,14 @@ struct LinkCommand: AsyncParsableCommand {
         commandName: "link",
         abstract: "Link a provider account (one per provider).",
         discussion: """
-            Prefer --token-file (use '-' for stdin) or --oauth over --token: a token on the command \
-            line lands in shell history and in the process list.
+            Prefer --token-file (use '-' for stdin), --device or --oauth over --token: a token on the \
+            command line lands in shell history and in the process list. Over ssh with no browser on \
+            the host, --device prints a code to enter in any browser (GitHub).
             """
     )
 
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "The provider: bitbucket.") var provider: ProviderKind
+    @Argument(help: "The provider.") var provider: ProviderKind
     @Option(name: .customLong("api-url"), help: "REST base URL (default: \(LinkCommand.defaults(\.defaultAPIURL))).") var apiURL: String?
     @Option(name: .customLong("web-url"), help: "Web base URL, for OAuth pages and links (default: \(LinkCommand.defaults(\.defaultWebURL))).") var webURL: String?
     @Option(help: "An access token (workspace, project or repository token).") var token: String?
@@ -207,8 +208,9 @@ struct LinkCommand: AsyncParsableCommand {
                                                                  clientSecret: secret, token: token, auth: kind, relink: relink,
                                                                  minimumScopes: minimumScopes)
             for warning in warnings { Terminal.warning(warning) }
+            let lifetime = token.expiresIn == nil && kind == .oauth ? "its token does not expire" : "tokens refresh themselves"
             Terminal.error(relink ? "relinked \(provider.rawValue) as @\(account.username) through OAuth; its mirror, apps and hooks are kept"
-                                  : "linked \(provider.rawValue) as @\(account.username) through OAuth; tokens refresh themselves; run 'slipway sync --once' to mirror it")
+                                  : "linked \(provider.rawValue) as @\(account.username) through OAuth; \(lifetime); run 'slipway sync --once' to mirror it")
         } catch let error as OAuthError {
             throw SlipwayCLIError.failure(error.description)
         } catch let error as AccountError {
