@@ -101,7 +101,18 @@ struct GitHubOAuthLinkTests {
         let account = try #require(try await accounts(BinaryRunner(home: home.path)).first)
         #expect(account["token_expires_at"] is NSNull)
         #expect(account["scopes"] as? [String] == ["admin:repo_hook", "public_repo", "read:org", "user:email"])
-        #expect(try await BinaryRunner(home: home.path).runAsync(["sync", "--once"]).status == 0)
+        let runner = BinaryRunner(home: home.path)
+        #expect(try await runner.runAsync(["sync", "--once"]).status == 0)
+        // A public_repo grant sees the public repositories, and only those.
+        var mirrored: [String] = []
+        for owner in (try JSONSerialization.jsonObject(with: Data(try await runner.runAsync(["ls", "github", "--json"]).stdout.utf8)) as? [[String: Any]]) ?? [] {
+            let ws = owner["workspace"] as! String
+            let repositories = try JSONSerialization.jsonObject(with: Data(try await runner.runAsync(["ls", "github/\(ws)", "--json"]).stdout.utf8)) as? [[String: Any]] ?? []
+            mirrored += repositories.map { "\(ws)/\($0["repository"] as! String)" }
+        }
+        let publicOnes = server.service.repositoryNames(on: .github, publicOnly: true)
+        #expect(!publicOnes.isEmpty && publicOnes.count < server.service.repositoryNames(on: .github).count)
+        #expect(mirrored.sorted() == publicOnes)
     }
 
     @Test("a cancelled approval and an expired code each end with one line and link nothing")

@@ -200,8 +200,8 @@ public final class SandboxService: @unchecked Sendable {
     // MARK: Looking at the world (tests, benchmarks, the banner)
 
     /// Every repository's full name on a host, sorted.
-    public func repositoryNames(on host: SandboxPersonalityName = .bitbucket) -> [String] {
-        lock.withLock { state.hosts[host]?.repositories.keys.sorted() ?? [] }
+    public func repositoryNames(on host: SandboxPersonalityName = .bitbucket, publicOnly: Bool = false) -> [String] {
+        lock.withLock { state.hosts[host]?.repositories.filter { !publicOnly || !$0.value.isPrivate }.keys.sorted() ?? [] }
     }
 
     /// Workspaces, repositories and branches, over every served host.

@@ -19,6 +19,16 @@ struct SandboxWorld: Sendable {
         repositories["\(workspace)/\(slug)"]
     }
 
+    /// The world as a grant for public repositories only sees it (GitHub's `public_repo`).
+    func publicRepositoriesOnly() -> SandboxWorld {
+        var copy = self
+        copy.repositories = repositories.filter { !$0.value.isPrivate }
+        for (slug, workspace) in workspaces {
+            copy.workspaces[slug]?.repositories = workspace.repositories.filter { copy.repositories["\(slug)/\($0)"] != nil }
+        }
+        return copy
+    }
+
     typealias PushEvent = SandboxPush
 
     /// A push: mostly a new commit on an existing branch; now and then a branch created or deleted.

@@ -55,7 +55,7 @@ extension GitHubPersonality {
                 : ["type": "RATE_LIMIT", "code": "graphql_rate_limit", "message": "API rate limit already exceeded for user ID \(user.accountID)."]
             return errors([error], headers: headers)
         }
-        let context = GitHubGraphQLContext(world: world(state), format: GitHubWireFormat(origin: request.headers["host"].map { "http://" + $0 } ?? origin),
+        let context = GitHubGraphQLContext(world: world(state, for: credential), format: GitHubWireFormat(origin: request.headers["host"].map { "http://" + $0 } ?? origin),
                                            rateLimit: ["cost": cost.points, "limit": admitted.limit, "nodeCount": cost.nodes, "remaining": remaining,
                                                        "resetAt": GitHubWireFormat.time(resetsAt), "used": used])
         var reply = SandboxReply(status: 200, headers: headers)

@@ -8,7 +8,7 @@ import Foundation
 extension GitHubPersonality {
     func rest(_ request: SandboxRequest, credential: Credential, in state: inout WorldState) -> SandboxReply {
         let s = Array(request.segments.dropFirst(2))   // after api/v3
-        let world = world(state)
+        let world = world(state, for: credential)
         // Links point back at the host the client used.
         let format = GitHubWireFormat(origin: request.headers["host"].map { "http://" + $0 } ?? origin)
         func notFound() -> SandboxReply { .json(404, GitHubWireFormat.error("Not Found", status: 404)) }

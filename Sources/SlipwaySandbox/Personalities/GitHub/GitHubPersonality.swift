@@ -64,6 +64,13 @@ public final class GitHubPersonality: SandboxPersonality, @unchecked Sendable {
         var scopes: [String]?
         /// A fine-grained token's permissions that are withheld (`webhooks`, `emails`).
         var withheld: Set<String> = []
+        /// `public_repo` without `repo`: private repositories do not exist for it.
+        var publicOnly: Bool { scopes.map { $0.contains("public_repo") && !$0.contains("repo") } ?? false }
+    }
+
+    /// The world as a credential sees it.
+    func world(_ state: WorldState, for credential: Credential) -> SandboxWorld {
+        credential.publicOnly ? world(state).publicRepositoriesOnly() : world(state)
     }
 
     private func authenticate(_ header: String?, git: Bool, user: SandboxUser, now: Date) -> Credential? {
@@ -122,7 +129,7 @@ public final class GitHubPersonality: SandboxPersonality, @unchecked Sendable {
         var reply: SandboxReply
         switch kind {
         case .git:
-            return git(request, world: world(state))
+            return git(request, world: world(state, for: credential))
         case .rest:
             guard request.method == "GET" || request.method == "HEAD" || hooksPath(request.segments) != nil else {
                 return .json(404, GitHubWireFormat.error("Not Found", status: 404))
