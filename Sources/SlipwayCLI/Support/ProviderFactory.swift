@@ -29,7 +29,8 @@ struct ProviderFactory {
             if known == nil { providers.withLock { $0[key.credential] = kind } }
             let provider = config.provider(kind.rawValue)
             return BudgetLimits(hourlyAllowance: config.allowance(kind, for: key.kind),
-                                perMinute: key.kind == .rest && provider.requestsPerMinute > 0 ? provider.requestsPerMinute : nil,
+                                perMinute: key.kind == .rest ? (provider.requestsPerMinute > 0 ? provider.requestsPerMinute
+                                                                                 : ProviderRegistry.descriptor(for: kind)?.restRequestsPerMinute) : nil,
                                 fraction: config.engine.budgetFraction, maxInFlight: provider.maxInFlight)
         }
         // Spent in memory, shared through the store every second or ten tokens (and at once on a pause).

@@ -130,6 +130,10 @@ public struct TokenBucket: Sendable, Equatable {
     /// Narrows the bucket by what the provider's headers say about its own count.
     public mutating func apply(_ headers: RateLimitHeaders, fraction: Double, now: Date) {
         refill(now: now)
+        if headers.window == .minute {
+            applyMinute(headers, fraction: fraction, now: now)
+            return
+        }
         if let limit = headers.limit, limit > 0 {
             headerLimit = limit
             let newCapacity = max(1, Double(limit) * fraction)
@@ -150,6 +154,26 @@ public struct TokenBucket: Sendable, Equatable {
             tokens = min(tokens, spendable(limit * 0.2 - reserve))
         }
         if let reset = headers.resetAt { headerResetAt = reset }
+        if headers.remaining == 0, let reset = headers.resetAt, reset > now {
+            pausedUntil = max(pausedUntil ?? reset, reset)
+        }
+    }
+
+    /// The same for a per-minute count: the minute window takes the provider's quota, and what it
+    /// says is left (less the share left to others); an exhausted one pauses until its reset.
+    private mutating func applyMinute(_ headers: RateLimitHeaders, fraction: Double, now: Date) {
+        var window = minute ?? Window(capacity: max(1, Double(headers.limit ?? 60) * fraction), tokens: max(1, Double(headers.limit ?? 60) * fraction))
+        if let limit = headers.limit, limit > 0 {
+            let newCapacity = max(1, Double(limit) * fraction)
+            if newCapacity < window.capacity { window.tokens = min(window.tokens, newCapacity) }
+            window.capacity = newCapacity
+        }
+        if let remaining = headers.remaining {
+            let reserve = Double(headers.limit ?? Int(window.capacity / max(fraction, 0.01))) * (1 - fraction)
+            let left = Double(remaining) - reserve
+            window.tokens = min(window.tokens, left < 1e-6 ? 0 : left)
+        }
+        minute = window
         if headers.remaining == 0, let reset = headers.resetAt, reset > now {
             pausedUntil = max(pausedUntil ?? reset, reset)
         }
@@ -182,16 +206,21 @@ public struct TokenBucket: Sendable, Equatable {
 /// What a provider's rate-limit headers say (Bitbucket `X-RateLimit-*`, GitHub `x-ratelimit-*`,
 /// GitLab and DigitalOcean `RateLimit-*`).
 public struct RateLimitHeaders: Sendable, Equatable {
+    /// Which of the bucket's windows the numbers describe: GitLab's count a minute.
+    public enum Window: Sendable, Equatable { case hour, minute }
+
     public var limit: Int?
     public var remaining: Int?
     public var resetAt: Date?
     public var nearLimit: Bool?
+    public var window: Window
 
-    public init(limit: Int? = nil, remaining: Int? = nil, resetAt: Date? = nil, nearLimit: Bool? = nil) {
+    public init(limit: Int? = nil, remaining: Int? = nil, resetAt: Date? = nil, nearLimit: Bool? = nil, window: Window = .hour) {
         self.limit = limit
         self.remaining = remaining
         self.resetAt = resetAt
         self.nearLimit = nearLimit
+        self.window = window
     }
 
     public var isEmpty: Bool { limit == nil && remaining == nil && resetAt == nil && nearLimit == nil }

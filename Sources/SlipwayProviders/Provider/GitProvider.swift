@@ -197,8 +197,9 @@ public protocol UserEmails: GitProvider {
     func primaryEmail() async throws -> String?
 }
 
-/// Checks at link time what a credential that states no scopes may do (GitHub's fine-grained
-/// tokens and apps' tokens), by asking: one warning per thing it cannot do, saying what to grant.
+/// Checks at link time what a credential may do where its scopes do not say it plainly (GitHub's
+/// fine-grained and apps' tokens, by asking; a GitLab token without `api`): one warning per thing
+/// it cannot do, saying what to grant.
 public protocol AccessReview: GitProvider {
     func accessWarnings(for user: ProviderUser) async -> [String]
 }

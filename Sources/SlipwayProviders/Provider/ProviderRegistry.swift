@@ -84,6 +84,8 @@ public struct ProviderDescriptor: Sendable {
     public var gitRequestsPerHour: Int
     /// GraphQL points per hour, where the provider meters GraphQL apart (GitHub's 5,000).
     public var graphQLPointsPerHour: Int? = nil
+    /// A second REST window, where the provider meters per minute (GitLab).
+    public var restRequestsPerMinute: Int? = nil
     public var linkMethods: [LinkMethod]
     /// What a dashboard needs; a token lacking one gets a warning at link time.
     public var minimumScopes: [String]
@@ -106,7 +108,7 @@ public struct ProviderDescriptor: Sendable {
 
 /// Kind → descriptor, for every provider this build can link.
 public enum ProviderRegistry {
-    public static let descriptors: [ProviderDescriptor] = [BitbucketProvider.descriptor, GitHubProvider.descriptor]
+    public static let descriptors: [ProviderDescriptor] = [BitbucketProvider.descriptor, GitHubProvider.descriptor, GitLabProvider.descriptor]
 
     public static func descriptor(for kind: ProviderKind) -> ProviderDescriptor? {
         descriptors.first { $0.kind == kind }

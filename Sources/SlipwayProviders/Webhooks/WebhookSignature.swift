@@ -21,6 +21,18 @@ public enum WebhookSignature {
     }
 }
 
+extension WebhookSignature {
+    /// Whether a shared token (GitLab's `X-Gitlab-Token`) equals the hook's, in time that does not
+    /// depend on where they differ: both are hashed to 32 bytes, which are compared in full.
+    public static func tokensMatch(_ given: String?, _ secret: String) -> Bool {
+        guard let given, !secret.isEmpty else { return false }
+        let a = Array(SHA256.hash(data: Data(given.utf8))), b = Array(SHA256.hash(data: Data(secret.utf8)))
+        var difference: UInt8 = 0
+        for index in 0..<a.count { difference |= a[index] ^ b[index] }
+        return difference == 0
+    }
+}
+
 extension Data {
     init?(hexString: String) {
         var bytes: [UInt8] = []

@@ -1,14 +1,19 @@
 import Foundation
 
-/// Requests per credential over a rolling hour.
+/// Requests per credential over a rolling hour (or, for GitLab's limits, a rolling minute).
 struct RollingWindow: Sendable {
     private var stamps: [String: [Date]] = [:]
+    let span: TimeInterval
+
+    init(span: TimeInterval = 3600) {
+        self.span = span
+    }
 
     /// Records a request (worth `weight`: GraphQL's points) if the credential stays within
     /// `limit`; returns (allowed, used after).
     mutating func admit(_ credential: String, limit: Int, now: Date, weight: Int = 1) -> (allowed: Bool, used: Int) {
         var times = stamps[credential, default: []]
-        let cutoff = now.addingTimeInterval(-3600)
+        let cutoff = now.addingTimeInterval(-span)
         if let firstLive = times.firstIndex(where: { $0 > cutoff }) {
             if firstLive > 0 { times.removeFirst(firstLive) }
         } else {
@@ -25,12 +30,12 @@ struct RollingWindow: Sendable {
 
     /// When the credential's oldest counted request leaves the window (GitHub's `x-ratelimit-reset`).
     func resetsAt(_ credential: String, now: Date) -> Date {
-        (stamps[credential]?.first ?? now).addingTimeInterval(3600)
+        (stamps[credential]?.first ?? now).addingTimeInterval(span)
     }
 
     /// Requests the credential has made in the last hour.
     func used(_ credential: String, now: Date) -> Int {
-        let cutoff = now.addingTimeInterval(-3600)
+        let cutoff = now.addingTimeInterval(-span)
         return stamps[credential]?.filter { $0 > cutoff }.count ?? 0
     }
 

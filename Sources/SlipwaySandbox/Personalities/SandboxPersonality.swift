@@ -5,7 +5,7 @@ public enum SandboxPersonalityName: String, CaseIterable, Sendable, Comparable, 
     case bitbucket, github, gitlab, git, digitalocean
 
     /// The personalities this sandbox speaks so far; the others join with their adapters.
-    public static let available: [SandboxPersonalityName] = [.bitbucket, .github]
+    public static let available: [SandboxPersonalityName] = [.bitbucket, .github, .gitlab]
 
     public var description: String { rawValue }
 
@@ -13,7 +13,9 @@ public enum SandboxPersonalityName: String, CaseIterable, Sendable, Comparable, 
     public var defaultRequestsPerHour: Int {
         switch self {
         case .github: 5000
-        case .bitbucket, .gitlab, .git, .digitalocean: 1000
+        // 300 a minute, a self-managed instance's typical setting; GitLab meters it per minute.
+        case .gitlab: 18000
+        case .bitbucket, .git, .digitalocean: 1000
         }
     }
 
@@ -22,7 +24,8 @@ public enum SandboxPersonalityName: String, CaseIterable, Sendable, Comparable, 
         switch self {
         case .bitbucket: BitbucketPersonality.summary
         case .github: GitHubPersonality.summary
-        case .gitlab, .git, .digitalocean: "\(rawValue): not served yet"
+        case .gitlab: GitLabPersonality.summary
+        case .git, .digitalocean: "\(rawValue): not served yet"
         }
     }
 

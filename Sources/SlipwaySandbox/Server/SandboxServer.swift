@@ -39,6 +39,11 @@ public final class SandboxServer: Sendable {
         return endpoint
     }
 
+    public var gitlab: SandboxEndpoint {
+        guard let endpoint = endpoint(.gitlab) else { preconditionFailure("this sandbox does not serve gitlab") }
+        return endpoint
+    }
+
     /// Where a personality is served; nil when `--only` left it out.
     public func endpoint(_ name: SandboxPersonalityName) -> SandboxEndpoint? {
         endpoints.first { $0.personality == name }

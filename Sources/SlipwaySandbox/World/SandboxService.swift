@@ -13,6 +13,7 @@ public final class SandboxService: @unchecked Sendable {
     public let bitbucket: BitbucketPersonality
     /// GitHub's wire format (its tokens).
     public let github: GitHubPersonality
+    public let gitlab: GitLabPersonality
     /// Sends the deliveries pushes owe to hooks (statistics and `drain()` for tests).
     public let webhooks: WebhookSender
 
@@ -32,10 +33,12 @@ public final class SandboxService: @unchecked Sendable {
         webhooks = webhookTransport.map { WebhookSender(makeTransport: $0) } ?? WebhookSender()
         bitbucket = BitbucketPersonality(options: options)
         github = GitHubPersonality(options: options)
-        personalities = [.bitbucket: bitbucket, .github: github]
+        gitlab = GitLabPersonality(options: options)
+        personalities = [.bitbucket: bitbucket, .github: github, .gitlab: gitlab]
         let start = now()
         var hosts: [SandboxPersonalityName: SandboxWorld] = [.bitbucket: WorldGenerator.build(options: options, start: start)]
         if options.personalities.contains(.github) { hosts[.github] = WorldGenerator.buildGitHub(options: options, start: start) }
+        if options.personalities.contains(.gitlab) { hosts[.gitlab] = WorldGenerator.buildGitLab(options: options, start: start) }
         state = WorldState(options: options, now: start, hosts: hosts,
                            random: SandboxRandom(seed: options.seed &+ 0x7075_7368),   // pushes draw from their own stream
                            limits: SandboxLimits(options: options),

@@ -98,6 +98,48 @@ enum WorldGenerator {
         return world
     }
 
+    /// GitLab's part of the world, from its own stream of the seed: the user's namespace
+    /// (`sandbox-user`), then groups and their subgroups by full path (`acme-corp/platform/infra`);
+    /// the user is a member of every one, maintainer of most.
+    static func buildGitLab(options: SandboxOptions, start: Date) -> SandboxWorld {
+        var random = SandboxRandom(seed: options.seed ^ 0x6769_746C_6162)
+        let user = SandboxUser(uuid: random.uuid(), accountID: String(random.int(1_000...999_999)), nickname: "sandbox-user",
+                               displayName: "Sandbox User", email: "sandbox@example.com", createdOn: start.addingTimeInterval(-400 * 86_400))
+        var world = SandboxWorld(user: user, seed: options.seed)
+        let paths = ["acme-corp", "acme-corp/platform", "acme-corp/platform/infra", "globex", "globex/tools", "initech",
+                     "umbrella-labs", "umbrella-labs/research", "hooli", "pied-piper", "pied-piper/compression"]
+        var repositoryNumber = 3_000
+        for w in 0..<options.workspaces {
+            let slug: String
+            if w == 0 {
+                slug = user.nickname
+            } else {
+                let index = w - 1
+                let path = paths[index % paths.count]
+                let round = index / paths.count
+                // Past the list, the same shapes again under numbered top-level groups.
+                slug = round == 0 ? path : path.split(separator: "/").enumerated().map { $0.offset == 0 ? "\($0.element)-\(round + 1)" : String($0.element) }
+                    .joined(separator: "/")
+            }
+            let last = String(slug.split(separator: "/").last!)
+            var workspace = SandboxWorkspace(uuid: random.uuid(), slug: slug,
+                                             name: w == 0 ? user.displayName : last.split(separator: "-").map { $0.capitalized }.joined(separator: " "),
+                                             isPrivate: true, isAdmin: w == 0 || w % 3 != 2, createdOn: start.addingTimeInterval(-Double(300 + w) * 86_400))
+            workspace.isUser = w == 0
+            workspace.number = 60 + w
+            for r in 0..<options.reposPerWorkspace {
+                var repository = makeRepository(index: r, workspace: workspace, options: options, start: start, random: &random)
+                repositoryNumber += 1
+                repository.number = repositoryNumber
+                workspace.repositories.append(repository.slug)
+                world.repositories[repository.fullName] = repository
+            }
+            world.workspaceOrder.append(slug)
+            world.workspaces[slug] = workspace
+        }
+        return world
+    }
+
     static let repoWords = ["api", "web", "worker", "billing", "auth", "search", "mobile", "infra", "docs", "gateway",
                             "scheduler", "ledger", "notifier", "analytics", "cli"]
 

@@ -22,16 +22,17 @@ struct WorldState: Sendable {
 
     /// Records a request against the credential's window of that kind on that personality.
     mutating func admit(_ credential: String, kind: RequestKind, on personality: SandboxPersonalityName, weight: Int = 1) -> Admission {
-        let limit = limits.perHour(kind, on: personality)
-        // Mutated in place through the subscript: a window holds an hour of stamps.
-        let admitted = windows["\(personality)/\(kind)", default: RollingWindow()].admit(credential, limit: limit, now: now, weight: weight)
+        let limit = limits.perWindow(kind, on: personality)
+        // Mutated in place through the subscript: a window holds an hour (GitLab: a minute) of stamps.
+        let admitted = windows["\(personality)/\(kind)", default: RollingWindow(span: limits.span(kind, on: personality))]
+            .admit(credential, limit: limit, now: now, weight: weight)
         if !admitted.allowed { stats.rateLimited += 1 }
         return Admission(allowed: admitted.allowed, used: admitted.used, limit: limit)
     }
 
     /// When the credential's window of that kind frees its oldest request.
     func resetsAt(_ credential: String, kind: RequestKind, on personality: SandboxPersonalityName) -> Date {
-        windows["\(personality)/\(kind)"]?.resetsAt(credential, now: now) ?? now.addingTimeInterval(3600)
+        windows["\(personality)/\(kind)"]?.resetsAt(credential, now: now) ?? now.addingTimeInterval(limits.span(kind, on: personality))
     }
 
     /// Requests of that kind the credential made in the last hour.
@@ -51,7 +52,7 @@ struct WorldState: Sendable {
 struct Admission: Sendable {
     var allowed: Bool
     var used: Int
-    /// The hourly limit in force (0: none).
+    /// The limit of the window in force (0: none): per hour, per minute for GitLab's REST.
     var limit: Int
 }
 
@@ -76,6 +77,18 @@ struct SandboxLimits: Sendable, Equatable {
         case .rest, .graphql: restOverrides[personality] ?? rest ?? personality.defaultRequestsPerHour
         case .oauth: 0
         }
+    }
+
+    /// GitLab meters REST per minute: its window is a minute of the hourly allowance.
+    func span(_ kind: RequestKind, on personality: SandboxPersonalityName) -> TimeInterval {
+        personality == .gitlab && kind == .rest ? 60 : 3600
+    }
+
+    /// The limit of that window.
+    func perWindow(_ kind: RequestKind, on personality: SandboxPersonalityName) -> Int {
+        let hourly = perHour(kind, on: personality)
+        guard span(kind, on: personality) < 3600, hourly > 0 else { return hourly }
+        return max(1, hourly / 60)
     }
 
     /// Every personality's REST limit, for the stats.
