@@ -148,4 +148,26 @@ struct GitLabEndToEndTests {
         let hook = try #require((json(listed.stdout) as? [[String: Any]])?.first)
         #expect(hook["state"] as? String == "delivering" && hook["healthy"] as? Bool == true, "\(listed.stdout)")
     }
+
+    @Test("an app built locally from a GitLab branch deploys; a real push is found by polling (no hook) and deployed")
+    func pushDeploysByPolling() async throws {
+        let server = try await Self.sandbox(seed: 45, workspaces: 1, repos: 1) { $0.demoRepositories = true }
+        defer { Task { await server.stop() } }
+        let runner = BinaryRunner(home: TemporaryHome().path)
+        #expect(try await link(runner, server).status == 0)
+        #expect(try await runner.runAsync(["sync", "--once"]).status == 0)
+        try runner.writeConfig("[engine]\napp_poll_seconds = 1\n")
+        let daemon = try runner.startDaemon()
+        defer { if daemon.isRunning { daemon.terminate() } }
+        let created = try await runner.runAsync(["apps", "create", "web", "--source", "gitlab/demo/hello-web", "--branch", "main",
+                                                 "--build", "make", "--run", "./run.sh"])
+        #expect(created.status == 0, "\(created.stderr)")
+        let first = try await runner.newestDeployment(of: "web", count: 1, phase: "ACTIVE")
+        #expect(first?["cause"] as? String == "app created", "\(first ?? [:])")
+        let push = try #require(await server.service.pushDemo("hello-web", on: .gitlab))
+        let pushed = try await runner.newestDeployment(of: "web", count: 2, phase: "ACTIVE")
+        #expect(pushed?["commit"] as? String == push.new, "\(pushed ?? [:])")
+        let logs = try await runner.runAsync(["logs", "\((pushed?["id"] as? Int) ?? 0)"])
+        #expect(logs.stdout.contains("hello-web v3 is up"), "\(logs.stdout)")
+    }
 }

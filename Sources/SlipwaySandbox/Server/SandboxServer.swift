@@ -67,7 +67,7 @@ public final class SandboxServer: Sendable {
         let service = try SandboxService(options: options, now: now)
         if options.demoRepositories {
             // git runs on threads of their own, not on the pool the server needs.
-            for host in service.served where host == .bitbucket || host == .github {
+            for host in service.served where [.bitbucket, .github, .gitlab].contains(host) {
                 try await Self.offThePool { try service.attachDemo(try DemoRepositories(), on: host) }
             }
         }

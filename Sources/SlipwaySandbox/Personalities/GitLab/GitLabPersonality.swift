@@ -146,8 +146,19 @@ public final class GitLabPersonality: SandboxPersonality, @unchecked Sendable {
         return RefsAdvertisementWriter.reply(for: found, request: request, notFound: "The project you were looking for could not be found.\n")
     }
 
-    /// GitLab's real repositories come with its demo apps; none are served yet.
-    func uploadPack(_ request: SandboxRequest, in state: inout WorldState) -> UploadPackDecision { .notHere }
+    /// `POST /demo/REPO.git/git-upload-pack` for the real repositories, after the refs' checks.
+    func uploadPack(_ request: SandboxRequest, in state: inout WorldState) -> UploadPackDecision {
+        let s = request.segments
+        guard s.count == 3, s[0] == DemoRepositories.workspace, s[2] == "git-upload-pack", s[1].hasSuffix(".git"),
+              let demo = state.demo[name], demo.contains(String(s[1].dropLast(4))) else { return .notHere }
+        guard let credential = authenticate(request, git: true, user: world(state).user) else {
+            state.stats.unauthorized += 1
+            return .refuse(.text(401, "HTTP Basic: Access denied\n", headers: [("WWW-Authenticate", #"Basic realm="GitLab""#)]))
+        }
+        state.stats.byCredential[credential.window, default: 0] += 1
+        guard state.admit(credential.window, kind: .git, on: name).allowed else { return .refuse(.text(429, "Retry later\n")) }
+        return .serve(bare: demo.bare(String(s[1].dropLast(4))))
+    }
 
     // MARK: Stats, control, banner
 
