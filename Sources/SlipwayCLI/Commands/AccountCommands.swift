@@ -36,6 +36,7 @@ struct LinkCommand: AsyncParsableCommand {
     @Flag(help: "Link through the OAuth authorization-code flow in a browser.") var oauth = false
     @Flag(help: "Link through the OAuth device flow: enter a short code in any browser (for ssh sessions with none).") var device = false
     @Flag(name: .customLong("public-only"), help: "With --device or --oauth: ask only for access to public repositories.") var publicOnly = false
+    @Flag(help: "With --device or --oauth: also ask for what installing webhooks needs (GitLab's api scope).") var webhooks = false
     @OptionGroup var output: JSONFlag
     @Flag(help: "Re-authenticate the linked account (the same user), keeping its mirror, apps and hooks.") var relink = false
     @Flag(name: .customLong("client-credentials"), help: "Link with a private OAuth consumer's client credentials.")
@@ -109,6 +110,12 @@ struct LinkCommand: AsyncParsableCommand {
             guard kind == .oauth || kind == .device else { throw ValidationError("--public-only goes with --device or --oauth") }
             guard ProviderRegistry.descriptor(for: provider)?.publicOnlyScopes != nil else {
                 throw ValidationError("\(provider.rawValue) has no public-only grant")
+            }
+        }
+        if webhooks {
+            guard kind == .oauth || kind == .device else { throw ValidationError("--webhooks goes with --device or --oauth") }
+            guard ProviderRegistry.descriptor(for: provider)?.webhookScopes != nil else {
+                throw ValidationError("\(provider.rawValue) grants webhooks with the rest; --webhooks is not needed")
             }
         }
         if output.json && kind != .device { throw ValidationError("--json goes with --device (it prints the code to enter)") }
@@ -187,9 +194,12 @@ struct LinkCommand: AsyncParsableCommand {
         if secret == "-" {
             secret = SecretInput.readLine(prompt: "Paste the consumer's secret, then Enter")?.trimmingCharacters(in: .whitespaces)
         }
-        guard let secret, !secret.isEmpty else {
+        // GitLab's code flow with PKCE needs no secret; the others do.
+        let needsSecret = clientCredentials || ProviderRegistry.descriptor(for: provider)?.codeFlowNeedsSecret != false
+        if needsSecret, secret?.isEmpty ?? true {
             throw SlipwayCLIError.failure("the consumer's secret is needed: --client-secret S, or --client-secret - to read it from stdin")
         }
+        if secret?.isEmpty == true { secret = nil }
         guard let endpoints = ProviderRegistry.descriptor(for: provider)?.oauth else {
             throw SlipwayCLIError.failure("\(provider.rawValue) has no OAuth flow here; link it with a token")
         }
@@ -223,7 +233,8 @@ struct LinkCommand: AsyncParsableCommand {
     /// What the OAuth flows ask the provider for.
     var requestedScopes: [String] {
         let descriptor = ProviderRegistry.descriptor(for: provider)
-        return (publicOnly ? descriptor?.publicOnlyScopes : nil) ?? descriptor?.requestedScopes ?? []
+        let base = (publicOnly ? descriptor?.publicOnlyScopes : nil) ?? descriptor?.requestedScopes ?? []
+        return base + (webhooks ? descriptor?.webhookScopes ?? [] : [])
     }
 
     /// What a grant must hold for a dashboard (narrower with `--public-only`).

@@ -45,8 +45,8 @@ struct SandboxCommand: AsyncParsableCommand {
     var faults: [String] = []
     @Option(name: .customLong("token-lifetime"), help: ArgumentHelp("Expiring OAuth access tokens live this many seconds (default: each service's own — Bitbucket 7200, a GitHub App's 28800).", valueName: "SECONDS"))
     var tokenLifetime: Int?
-    @Option(name: .customLong("device-code-lifetime"), help: ArgumentHelp("Device-flow codes wait this long for approval.", valueName: "SECONDS"))
-    var deviceCodeLifetime = 900
+    @Option(name: .customLong("device-code-lifetime"), help: ArgumentHelp("Device-flow codes wait this long for approval (default: each service's own — GitHub 900, GitLab 300).", valueName: "SECONDS"))
+    var deviceCodeLifetime: Int?
     @Option(name: .customLong("device-interval"), help: ArgumentHelp("The least wait between device-flow polls.", valueName: "SECONDS"))
     var deviceInterval = 5
     @Flag(name: .customLong("demo-repositories"), help: "Add a 'demo' workspace of real git repositories (clone and fetch work).")

@@ -168,7 +168,10 @@ public struct AccountLinker: Sendable {
                                           subject: auth == .device ? "the grant" : "the consumer",
                                           advice: auth == .device ? "approve the scopes Slipway asks for, or give the app repository, account and webhook access"
                                                                   : "give it repository and account read and webhook read/write")
-        if let review = provider as? any AccessReview { warnings += await review.accessWarnings(for: user) }
+        // What the grant says it holds is what is reviewed (an OAuth token has no scopes page).
+        var granted = user
+        if !scopes.isEmpty { granted.scopes = scopes }
+        if let review = provider as? any AccessReview { warnings += await review.accessWarnings(for: granted) }
         let now = self.now()
         if let existing {
             try Self.checkSameUser(existing, user)

@@ -68,8 +68,9 @@ public final class OAuthTokenSource: CredentialSource, @unchecked Sendable {
         guard let clientID = account.clientID, let endpoints = ProviderRegistry.descriptor(for: account.provider)?.oauth else {
             throw AccountError.missingSecret(account.provider)
         }
-        // A device grant's client is public: its tokens refresh without a secret.
-        guard secrets.clientSecret != nil || account.auth == .device else { throw AccountError.missingSecret(account.provider) }
+        // A public client (a device grant's, GitLab's PKCE) refreshes without a secret; client
+        // credentials are nothing without one.
+        guard secrets.clientSecret != nil || account.auth != .clientCredentials else { throw AccountError.missingSecret(account.provider) }
         let client = OAuthClient(webURL: account.webURL, endpoints: endpoints, clientID: clientID,
                                  clientSecret: try secrets.clientSecret.map { try vault.openString($0, context: Store.clientSecretContext(accountID)) },
                                  http: http)

@@ -31,8 +31,9 @@ public struct GitLabProvider: GitProvider, WorkspaceDetails, RepositoryDiscovery
     public static let descriptor = ProviderDescriptor(
         kind: .gitlab, defaultAPIURL: "https://gitlab.com/api/v4", defaultWebURL: "https://gitlab.com",
         restRequestsPerHour: requestsPerMinute * 60, gitRequestsPerHour: gitRequestsPerHour, restRequestsPerMinute: requestsPerMinute,
-        linkMethods: [.token],
+        linkMethods: [.token, .device, .oauthCode],
         minimumScopes: minimumScopes, requestedScopes: ["read_api", "read_repository", "read_user"],
+        webhookScopes: ["api"], codeFlowNeedsSecret: false,
         oauth: OAuthEndpoints(authorizePath: "/oauth/authorize", tokenPath: "/oauth/token", deviceAuthorizationPath: "/oauth/authorize_device",
                               clientAuthentication: .form),
         gitUsername: gitUsername(for:), apiURLProblem: apiURLProblem,
@@ -135,7 +136,8 @@ public struct GitLabProvider: GitProvider, WorkspaceDetails, RepositoryDiscovery
     /// token leaves out: said once, at link time, with what it costs.
     public func accessWarnings(for user: ProviderUser) async -> [String] {
         guard let scopes = user.scopes, !scopes.contains("api") else { return [] }
-        return ["the token lacks the api scope, so Slipway cannot install webhooks (pushes arrive by polling); everything else works"]
+        return ["the token lacks the api scope, so Slipway cannot install webhooks (pushes arrive by polling); everything else works. "
+                + "For hooks, use a token with api, or link by --device or --oauth with --webhooks"]
     }
 
     /// `/user`'s `email` (the user's own primary address; the public one where it is not given).

@@ -95,6 +95,11 @@ public struct ProviderDescriptor: Sendable {
     public var publicOnlyScopes: [String]? = nil
     /// What a dashboard needs when only public repositories were granted.
     public var publicOnlyMinimumScopes: [String]? = nil
+    /// What the OAuth flows add with `--webhooks`, where reading and installing hooks are
+    /// different grants (GitLab's `api`).
+    public var webhookScopes: [String]? = nil
+    /// Whether the code flow's exchange needs the client secret (GitLab's PKCE does not).
+    public var codeFlowNeedsSecret: Bool = true
     public var oauth: OAuthEndpoints?
     /// git's Basic user name for a credential (smart HTTP and the deployer's fetch).
     public var gitUsername: @Sendable (ProviderCredential) -> String

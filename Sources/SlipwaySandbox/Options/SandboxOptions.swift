@@ -31,8 +31,8 @@ public struct SandboxOptions: Sendable, Equatable {
     /// How long expiring OAuth access tokens live (`expires_in`); nil: each service's own
     /// (Bitbucket 2 h, a GitHub App's user tokens 8 h).
     public var tokenLifetimeSeconds: Int?
-    /// How long a device code waits for its approval (GitHub: 900 s).
-    public var deviceCodeLifetimeSeconds: Int = 900
+    /// How long a device code waits for its approval; nil: each service's own (GitHub 900 s, GitLab 300 s).
+    public var deviceCodeLifetimeSeconds: Int?
     /// The least wait between device-flow polls the sandbox asks for (GitHub: 5 s).
     public var deviceIntervalSeconds: Int = 5
     /// The scopes the access token reports in `X-OAuth-Scopes`.
@@ -92,7 +92,7 @@ public struct SandboxOptions: Sendable, Equatable {
         guard gitRateLimitPerHour >= 0 else { throw .outOfRange("git-rate-limit", 0...Int.max) }
         if let retryAfterSeconds, retryAfterSeconds < 0 { throw .outOfRange("retry-after", 0...Int.max) }
         guard (1...86400).contains(tokenLifetimeSeconds ?? 1) else { throw .outOfRange("token-lifetime", 1...86400) }
-        guard (1...3600).contains(deviceCodeLifetimeSeconds) else { throw .outOfRange("device-code-lifetime", 1...3600) }
+        guard (1...3600).contains(deviceCodeLifetimeSeconds ?? 1) else { throw .outOfRange("device-code-lifetime", 1...3600) }
         guard (1...60).contains(deviceIntervalSeconds) else { throw .outOfRange("device-interval", 1...60) }
         for fault in faults {
             let spec: FaultSpec

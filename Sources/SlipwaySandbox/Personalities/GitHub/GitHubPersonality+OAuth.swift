@@ -112,9 +112,9 @@ extension GitHubPersonality {
         let userCode = user.prefix(4) + "-" + user.suffix(4)
         oauth.deviceCodes[device] = GitHubOAuthState.DeviceCode(
             clientID: client.id, userCode: String(userCode), scopes: Self.scopes(form["scope"]),
-            expiresAt: now.addingTimeInterval(TimeInterval(options.deviceCodeLifetimeSeconds)), interval: options.deviceIntervalSeconds)
+            expiresAt: now.addingTimeInterval(TimeInterval((options.deviceCodeLifetimeSeconds ?? 900))), interval: options.deviceIntervalSeconds)
         return answer(request, ["device_code": device, "user_code": String(userCode), "verification_uri": origin + "/login/device",
-                                "expires_in": options.deviceCodeLifetimeSeconds, "interval": options.deviceIntervalSeconds])
+                                "expires_in": (options.deviceCodeLifetimeSeconds ?? 900), "interval": options.deviceIntervalSeconds])
     }
 
     private func devicePage(_ request: SandboxRequest) -> SandboxReply {

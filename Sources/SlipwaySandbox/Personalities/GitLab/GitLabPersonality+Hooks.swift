@@ -49,6 +49,14 @@ extension GitLabPersonality {
         return fields
     }
 
+    /// A form body's fields (or the query string's), as text.
+    static func form(_ request: SandboxRequest) -> [String: String] {
+        var form: [String: String] = [:]
+        for (name, values) in request.query { form[name] = values.first }
+        for (name, value) in fields(request) { form[name] = "\(value)" }
+        return form
+    }
+
     static func flag(_ value: Any?) -> Bool? {
         switch value {
         case let b as Bool: b

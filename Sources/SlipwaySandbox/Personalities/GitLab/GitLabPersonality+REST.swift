@@ -18,7 +18,9 @@ extension GitLabPersonality {
         case 1 where s[0] == "user":
             return .json(200, format.user(world.user))
         case 2 where s == ["personal_access_tokens", "self"]:
-            return .json(200, ["id": credential.scopes.contains("api") ? 1 : 2, "name": credential.tokenName, "revoked": false, "active": true,
+            // An OAuth token is no personal access token.
+            guard let tokenName = credential.tokenName else { return notFound() }
+            return .json(200, ["id": credential.scopes.contains("api") ? 1 : 2, "name": tokenName, "revoked": false, "active": true,
                                "scopes": credential.scopes, "user_id": Int(world.user.accountID) ?? 0,
                                "created_at": GitLabWireFormat.time(world.user.createdOn), "expires_at": "2027-06-30"])
         case 1 where s[0] == "groups":

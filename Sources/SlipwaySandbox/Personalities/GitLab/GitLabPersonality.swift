@@ -17,13 +17,18 @@ public final class GitLabPersonality: SandboxPersonality, @unchecked Sendable {
     static let readOnlyScopes = ["read_api", "read_repository", "read_user"]
     static let summary = "gitlab: REST v4 under /api/v4 (per-minute limits), git smart HTTP at /FULL/PATH.git (user oauth2)"
 
+    /// The registered OAuth application (code flow with PKCE, device grant, rotating refresh).
+    public let application: GitLabApplication
+
     // Guarded by the world's lock.
     var origin = "http://127.0.0.1"
     var hookNumber = 7_000
+    var oauth = GitLabOAuthState()
 
     init(options: SandboxOptions) {
         self.options = options
         (token, readOnlyToken) = Self.tokens(seed: options.seed)
+        application = Self.application(seed: options.seed)
     }
 
     /// The tokens a seed's GitLab accepts.
@@ -51,11 +56,15 @@ public final class GitLabPersonality: SandboxPersonality, @unchecked Sendable {
         /// The window's key: one user's tokens share its limit.
         var window: String
         var scopes: [String]
-        var tokenName: String
+        /// A personal access token's name; nil for an OAuth token.
+        var tokenName: String?
     }
 
+    /// Why a presented credential is refused: GitLab's own words for an expired OAuth token.
+    enum Refusal { case unknown, expired }
+
     /// `PRIVATE-TOKEN: …` or `Authorization: Bearer …` for the API; Basic (any user) for git.
-    private func authenticate(_ request: SandboxRequest, git: Bool, user: SandboxUser) -> Credential? {
+    private func authenticate(_ request: SandboxRequest, git: Bool, user: SandboxUser, now: Date) -> Result<Credential, RefusalError> {
         var value: String?
         if !git, let header = request.headers["private-token"] { value = header.trimmingCharacters(in: .whitespaces) }
         if value == nil, let header = request.headers["authorization"], let space = header.firstIndex(of: " ") {
@@ -69,21 +78,34 @@ public final class GitLabPersonality: SandboxPersonality, @unchecked Sendable {
             }
         }
         switch value {
-        case token: return Credential(window: "user:\(user.nickname)", scopes: Self.tokenScopes, tokenName: "slipway")
-        case readOnlyToken: return Credential(window: "user:\(user.nickname)", scopes: Self.readOnlyScopes, tokenName: "slipway-read-only")
-        default: return nil
+        case token: return .success(Credential(window: "user:\(user.nickname)", scopes: Self.tokenScopes, tokenName: "slipway"))
+        case readOnlyToken: return .success(Credential(window: "user:\(user.nickname)", scopes: Self.readOnlyScopes, tokenName: "slipway-read-only"))
+        case let value?:
+            if let grant = grant(for: value, now: now) { return .success(Credential(window: "user:\(user.nickname)", scopes: grant.scopes, tokenName: nil)) }
+            return .failure(RefusalError(refusal: isExpiredOAuthToken(value, now: now) ? .expired : .unknown))
+        case nil:
+            return .failure(RefusalError(refusal: .unknown))
         }
     }
+
+    struct RefusalError: Error { var refusal: Refusal }
 
     // MARK: Requests
 
     func respond(to request: SandboxRequest, in state: inout WorldState) -> SandboxReply {
         let kind = kind(of: request)
-        if kind == .oauth { return .text(404, "Not Found") }
+        if kind == .oauth { return oauthLocked(request, random: &state.random, now: state.now) }
         let user = world(state).user
-        guard let credential = authenticate(request, git: kind == .git, user: user) else {
+        let credential: Credential
+        switch authenticate(request, git: kind == .git, user: user, now: state.now) {
+        case let .success(found):
+            credential = found
+        case let .failure(refused):
             state.stats.unauthorized += 1
             if kind == .git { return .text(401, "HTTP Basic: Access denied\n", headers: [("WWW-Authenticate", #"Basic realm="GitLab""#)]) }
+            if refused.refusal == .expired {
+                return .json(401, ["error": "invalid_token", "error_description": "Token is expired. You can either do re-authorization or token refresh."])
+            }
             return .json(401, GitLabWireFormat.error("401 Unauthorized"))
         }
         state.stats.byCredential[credential.window, default: 0] += 1
@@ -151,7 +173,7 @@ public final class GitLabPersonality: SandboxPersonality, @unchecked Sendable {
         let s = request.segments
         guard s.count == 3, s[0] == DemoRepositories.workspace, s[2] == "git-upload-pack", s[1].hasSuffix(".git"),
               let demo = state.demo[name], demo.contains(String(s[1].dropLast(4))) else { return .notHere }
-        guard let credential = authenticate(request, git: true, user: world(state).user) else {
+        guard case let .success(credential) = authenticate(request, git: true, user: world(state).user, now: state.now) else {
             state.stats.unauthorized += 1
             return .refuse(.text(401, "HTTP Basic: Access denied\n", headers: [("WWW-Authenticate", #"Basic realm="GitLab""#)]))
         }
@@ -173,7 +195,7 @@ public final class GitLabPersonality: SandboxPersonality, @unchecked Sendable {
 
     func control(_ object: [String: Any], in state: inout WorldState) {}
 
-    func statistics(in state: WorldState) -> [String: Any] { [:] }
+    func statistics(in state: WorldState) -> [String: Any] { ["token_requests": oauth.tokenRequests] }
 
     func banner(api: String, web: String, options: SandboxOptions) -> [BannerLine] {
         [
@@ -182,6 +204,9 @@ public final class GitLabPersonality: SandboxPersonality, @unchecked Sendable {
             BannerLine(label: "token", value: "\(token)  (\(Self.tokenScopes.joined(separator: " ")))"),
             BannerLine(label: "token", value: "\(readOnlyToken)  (\(Self.readOnlyScopes.joined(separator: " ")): no hooks)"),
             BannerLine(label: "link", value: "echo \(token) | \(linkCommand(api: api, web: web))"),
+            BannerLine(label: "oauth", value: "application id \(application.id), secret \(application.secret)  (tokens live \(options.tokenLifetimeSeconds ?? 7200) s)"),
+            BannerLine(label: "device", value: "slipway link gitlab --api-url \(api) --web-url \(web) --device --client-id \(application.id)"),
+            BannerLine(label: "code", value: "enter it at \(web)/oauth/device, or: curl -d user_code=CODE \(web)/oauth/device"),
         ]
     }
 
