@@ -18,7 +18,7 @@ struct ProviderRegistryTests {
         #expect(entry.gitUsername(.bearer("t")) == "x-token-auth")
         #expect(entry.gitUsername(.apiToken(email: "a@b", token: "t")) == "x-bitbucket-api-token-auth")
         #expect(entry.apiURLProblem("https://api.bitbucket.org") != nil && entry.apiURLProblem("https://api.bitbucket.org/2.0") == nil)
-        #expect(ProviderRegistry.descriptor(for: .gitlab) == nil, "not linkable in this build")
+        #expect(ProviderRegistry.descriptor(for: .git) == nil, "public Git is added by URL, not linked")
     }
 
     @Test("GitHub's entry: defaults, token, device and code linking, classic scopes, git user name, web pages, GraphQL's URL, the dialect")
@@ -37,7 +37,7 @@ struct ProviderRegistryTests {
         #expect(entry.webLinks.branch("https://github.com/o/r", "feature/x y") == "https://github.com/o/r/tree/feature/x%20y")
         #expect(entry.webLinks.commit("https://github.com/o/r", "abc") == "https://github.com/o/r/commit/abc")
         #expect(entry.webhookDialect?.route == "/webhooks/github")
-        #expect(ProviderRegistry.webhookDialects.map(\.route) == ["/webhooks/bitbucket", "/webhooks/github"])
+        #expect(ProviderRegistry.webhookDialects.map(\.route) == ["/webhooks/bitbucket", "/webhooks/github", "/webhooks/gitlab"])
     }
 
     @Test("GitHub's rate limits in every shape are rate limits: 403/429 with remaining 0, secondary limits, GraphQL's 200 errors")
