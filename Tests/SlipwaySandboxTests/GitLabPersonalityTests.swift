@@ -147,4 +147,37 @@ struct GitLabPersonalityTests {
         #expect(event.repositoryFullName == name && event.changes.first?.branch == pushed.branch && event.changes.first?.newHead?.hash == pushed.new)
         #expect(event.changes.first?.newHead?.author?.contains("<") == true)
     }
+
+    @Test("last_activity_at moves at most once an hour, as GitLab's does: discovery may lag a push")
+    func activityLags() throws {
+        final class Clock: @unchecked Sendable {
+            let lock = NSLock()
+            var current = Date(timeIntervalSince1970: 1_800_000_000)
+            var now: Date { lock.withLock { current } }
+            func advance(_ seconds: TimeInterval) { lock.withLock { current += seconds } }
+        }
+        let clock = Clock()
+        var options = SandboxOptions()
+        options.seed = 8
+        options.workspaces = 1
+        options.reposPerWorkspace = 2
+        options.personalities = [.gitlab]
+        let service = try SandboxService(options: options, now: { clock.now })
+        let name = try #require(service.repositoryNames(on: .gitlab).first)
+        func activity() throws -> String? {
+            let reply = service.respond(method: "GET", url: "http://127.0.0.1:7000/api/v4/projects/\(name.replacingOccurrences(of: "/", with: "%2F"))",
+                                        headers: ["PRIVATE-TOKEN": service.gitlab.token], body: Data(), as: .gitlab)
+            return (try JSONSerialization.jsonObject(with: reply.body) as? [String: Any])?["last_activity_at"] as? String
+        }
+        let before = try activity()
+        _ = service.push(repository: name, on: .gitlab)
+        let first = try activity()
+        #expect(first != before && first == GitLabWireFormat.time(clock.now))
+        clock.advance(600)
+        _ = service.push(repository: name, on: .gitlab)
+        #expect(try activity() == first, "a push ten minutes later leaves it")
+        clock.advance(3000)
+        _ = service.push(repository: name, on: .gitlab)
+        #expect(try activity() == GitLabWireFormat.time(clock.now), "an hour on, a push moves it again")
+    }
 }

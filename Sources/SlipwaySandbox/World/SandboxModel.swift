@@ -51,6 +51,8 @@ struct SandboxRepository: Sendable {
     var hooks: [SandboxHook] = []
     /// A number unique in its host (GitHub's numeric repository id).
     var number = 0
+    /// GitLab's `last_activity_at`, which moves at most once an hour (nil elsewhere: `updatedOn`).
+    var activityAt: Date?
 
     var fullName: String { "\(workspace)/\(slug)" }
 

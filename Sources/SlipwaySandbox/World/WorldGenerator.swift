@@ -131,6 +131,7 @@ enum WorldGenerator {
                 var repository = makeRepository(index: r, workspace: workspace, options: options, start: start, random: &random)
                 repositoryNumber += 1
                 repository.number = repositoryNumber
+                repository.activityAt = repository.updatedOn
                 workspace.repositories.append(repository.slug)
                 world.repositories[repository.fullName] = repository
             }

@@ -68,6 +68,12 @@ extension GitLabPersonality {
 
     /// One `Push Hook` delivery per hook with push events on the pushed project.
     func deliveries(for push: SandboxPush, in state: inout WorldState) -> [OutboundDelivery] {
+        // GitLab touches `last_activity_at` only when the stored one is an hour old.
+        if options.bumpUpdatedOn, var pushed = state.hosts[name]?.repositories[push.repository],
+           state.now.timeIntervalSince(pushed.activityAt ?? pushed.createdOn) >= 3600 {
+            pushed.activityAt = state.now
+            state.hosts[name]?.repositories[push.repository] = pushed
+        }
         let world = world(state)
         guard let repository = world.repositories[push.repository], let owner = world.workspaces[repository.workspace] else { return [] }
         let hooks = repository.hooks.filter { $0.active && $0.events.contains(Self.pushEvent) }

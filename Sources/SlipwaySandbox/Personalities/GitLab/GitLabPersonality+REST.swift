@@ -76,7 +76,8 @@ extension GitLabPersonality {
             case "id": (Double(r.number), "")
             case "name": (0, r.name.lowercased())
             case "path": (0, r.slug)
-            case "updated_at", "last_activity_at": (r.updatedOn.timeIntervalSince1970, r.fullName)
+            case "updated_at": (r.updatedOn.timeIntervalSince1970, r.fullName)
+            case "last_activity_at": ((r.activityAt ?? r.updatedOn).timeIntervalSince1970, r.fullName)
             default: (r.createdOn.timeIntervalSince1970, r.fullName)
             }
         }

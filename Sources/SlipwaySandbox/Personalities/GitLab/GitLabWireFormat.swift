@@ -58,7 +58,7 @@ struct GitLabWireFormat {
                 "name_with_namespace": (w.slug.split(separator: "/").map(String.init) + [r.name]).joined(separator: " / "),
                 "description": r.description, "default_branch": r.mainBranch, "visibility": r.isPrivate ? "private" : "public",
                 "web_url": "\(origin)/\(r.fullName)", "http_url_to_repo": "\(origin)/\(r.fullName).git", "ssh_url_to_repo": "git@sandbox:\(r.fullName).git",
-                "created_at": Self.time(r.createdOn), "last_activity_at": Self.time(r.updatedOn), "archived": false,
+                "created_at": Self.time(r.createdOn), "last_activity_at": Self.time(r.activityAt ?? r.updatedOn), "archived": false,
                 "namespace": namespace(w, parent: parent),
                 "permissions": ["project_access": w.isUser ? access as Any : NSNull(), "group_access": w.isUser ? NSNull() : access as Any]]
     }
