@@ -14,20 +14,20 @@ struct Freshness: AsyncParsableCommand {
         abstract: "Push-to-store latency for the engine and two polling baselines, on a virtual clock."
     )
 
-    @Option(help: "The provider: bitbucket or github.") var provider = "bitbucket"
+    @Option(help: "The provider: bitbucket, github or gitlab.") var provider = "bitbucket"
     @Option(help: "Workspaces.") var workspaces = 10
     @Option(help: "Repositories per workspace.") var repos = 100
     @Option(help: "Branches per repository.") var branches = 10
     @Option(help: "Simulated hours.") var hours = 2.0
     @Option(help: "Mean seconds between pushes.") var pushEvery = 10.0
     @Option(help: "Zipf exponent of which repositories get pushes.") var zipf = 1.1
-    @Option(help: "REST requests per hour (default: the provider's — Bitbucket 1,000, GitHub 5,000).") var restPerHour: Int?
+    @Option(help: "REST requests per hour (default: the provider's — Bitbucket 1,000, GitHub 5,000, GitLab 18,000 as 300 a minute).") var restPerHour: Int?
     @Option(help: "GraphQL points per hour (GitHub; default 5,000).") var graphqlPerHour = 5000
-    @Option(help: "git requests per hour (default: the provider's — Bitbucket 60,000, GitHub 5,000 by Slipway's choice).") var gitPerHour: Int?
+    @Option(help: "git requests per hour (default: the provider's — Bitbucket 60,000, GitHub 5,000 and GitLab 60,000 by Slipway's choice).") var gitPerHour: Int?
     @Option(help: "Seed.") var seed: UInt64 = 3
 
     func validate() throws {
-        guard BaselineWire(provider) != nil else { throw ValidationError("--provider is bitbucket or github") }
+        guard BaselineWire(provider) != nil else { throw ValidationError("--provider is bitbucket, github or gitlab") }
     }
 
     func run() async throws {
@@ -61,7 +61,8 @@ struct Freshness: AsyncParsableCommand {
         let counter = CountingTransport(InProcessTransport(service: engineWorld, personality: wire.personality))
         var configuration = HTTPClient.Configuration()
         configuration.limits = { key in
-            BudgetLimits(hourlyAllowance: key.kind == .rest ? restPerHour : key.kind == .graphql ? graphqlPerHour : gitPerHour, fraction: 0.8, maxInFlight: 4)
+            BudgetLimits(hourlyAllowance: key.kind == .rest ? restPerHour : key.kind == .graphql ? graphqlPerHour : gitPerHour,
+                         perMinute: key.kind == .rest ? wire.perMinute : nil, fraction: 0.8, maxInFlight: 4)
         }
         let http = HTTPClient(transport: counter, ledger: InMemoryBudgetLedger(), clock: clock, random: SeededRandom(seed: seed), configuration: configuration)
         let (apiURL, token) = wire.account(engineWorld, origin)
@@ -184,7 +185,8 @@ struct Freshness: AsyncParsableCommand {
 
     func storeHead(_ store: Store, _ p: Pending, kind: ProviderKind) throws -> String? {
         let parts = p.repository.split(separator: "/")
-        guard let repo = try store.repository(at: MirrorPath(provider: kind, workspace: String(parts[0]), repository: String(parts[1]))) else { return nil }
+        // Nested namespaces (GitLab): the workspace is everything before the last segment.
+        guard let repo = try store.repository(at: MirrorPath(provider: kind, workspace: parts.dropLast().joined(separator: "/"), repository: String(parts.last!))) else { return nil }
         return try store.branch(repositoryID: repo.id!, name: p.branch)?.headHash
     }
 }
@@ -213,41 +215,59 @@ struct BaselineWire {
         switch name {
         case "bitbucket": (kind, personality, restPerHour, gitPerHour) = (.bitbucket, .bitbucket, 1000, 60000)
         case "github": (kind, personality, restPerHour, gitPerHour) = (.github, .github, 5000, GitHubProvider.gitRequestsPerHour)
+        case "gitlab": (kind, personality, restPerHour, gitPerHour) = (.gitlab, .gitlab, GitLabProvider.requestsPerMinute * 60, GitLabProvider.gitRequestsPerHour)
         default: return nil
         }
     }
 
     /// The account's API URL and token in a world.
     func account(_ world: SandboxService, _ origin: String) -> (String, String) {
-        kind == .github ? (origin + "/api/v3", world.github.classicToken) : (origin + "/2.0", world.bitbucket.accessToken)
+        switch kind {
+        case .github: (origin + "/api/v3", world.github.classicToken)
+        case .gitlab: (origin + "/api/v4", world.gitlab.token)
+        default: (origin + "/2.0", world.bitbucket.accessToken)
+        }
     }
+
+    /// GitLab meters per minute; the baselines keep to that window too.
+    var perMinute: Int? { kind == .gitlab ? GitLabProvider.requestsPerMinute : nil }
+
+    static func projectID(_ repository: String) -> String { repository.replacingOccurrences(of: "/", with: "%2F") }
 
     func token(_ world: SandboxService) -> String { account(world, "").1 }
 
     /// Bitbucket `commits/{branch}?pagelen=1`; GitHub `branches/{branch}` (what PyGithub's `get_branch` asks).
     func branchURL(_ origin: String, _ repository: String, _ branch: String) -> String {
         let encoded = branch.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? branch
-        return kind == .github ? "\(origin)/api/v3/repos/\(repository)/branches/\(encoded)"
-            : "\(origin)/2.0/repositories/\(repository)/commits/\(encoded)?pagelen=1"
+        switch kind {
+        case .github: return "\(origin)/api/v3/repos/\(repository)/branches/\(encoded)"
+        case .gitlab: return "\(origin)/api/v4/projects/\(Self.projectID(repository))/repository/branches/\(encoded)"
+        default: return "\(origin)/2.0/repositories/\(repository)/commits/\(encoded)?pagelen=1"
+        }
     }
 
     func branchHead(_ body: Data) -> String? {
         guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any] else { return nil }
         if kind == .github { return (object["commit"] as? [String: Any])?["sha"] as? String }
+        if kind == .gitlab { return (object["commit"] as? [String: Any])?["id"] as? String }
         return (object["values"] as? [[String: Any]])?.first?["hash"] as? String
     }
 
     /// Bitbucket `refs/branches?pagelen=100`; GitHub `branches?per_page=100`.
     func branchesURL(_ origin: String, _ repository: String) -> String {
-        kind == .github ? "\(origin)/api/v3/repos/\(repository)/branches?per_page=100"
-            : "\(origin)/2.0/repositories/\(repository)/refs/branches?pagelen=100"
+        switch kind {
+        case .github: "\(origin)/api/v3/repos/\(repository)/branches?per_page=100"
+        case .gitlab: "\(origin)/api/v4/projects/\(Self.projectID(repository))/repository/branches?per_page=100"
+        default: "\(origin)/2.0/repositories/\(repository)/refs/branches?pagelen=100"
+        }
     }
 
     func heads(_ body: Data) -> [String: String] {
         var heads: [String: String] = [:]
-        if kind == .github {
+        if kind == .github || kind == .gitlab {
+            let key = kind == .github ? "sha" : "id"
             for branch in (try? JSONSerialization.jsonObject(with: body) as? [[String: Any]]) ?? [] {
-                if let name = branch["name"] as? String, let hash = (branch["commit"] as? [String: Any])?["sha"] as? String { heads[name] = hash }
+                if let name = branch["name"] as? String, let hash = (branch["commit"] as? [String: Any])?[key] as? String { heads[name] = hash }
             }
         } else if let page = try? JSONSerialization.jsonObject(with: body) as? [String: Any] {
             for branch in page["values"] as? [[String: Any]] ?? [] {
@@ -273,10 +293,12 @@ final class BranchPoller {
         self.world = world
         self.wire = wire
         self.origin = origin
-        bucket = TokenBucket(hourlyAllowance: perHour, fraction: 0.8, now: start)
+        bucket = TokenBucket(hourlyAllowance: perHour, perMinute: wire.perMinute, fraction: 0.8, now: start)
         for name in world.repositoryNames(on: wire.personality) {
             let parts = name.split(separator: "/").map(String.init)
-            for branch in world.branches(workspace: parts[0], repository: parts[1], on: wire.personality).keys.sorted() { queue.append((name, branch)) }
+            for branch in world.branches(workspace: parts.dropLast().joined(separator: "/"), repository: parts.last!, on: wire.personality).keys.sorted() {
+                queue.append((name, branch))
+            }
         }
     }
 
@@ -307,7 +329,7 @@ final class RepositoryPoller {
         self.world = world
         self.wire = wire
         self.origin = origin
-        bucket = TokenBucket(hourlyAllowance: perHour, fraction: 0.8, now: start)
+        bucket = TokenBucket(hourlyAllowance: perHour, perMinute: wire.perMinute, fraction: 0.8, now: start)
         names = world.repositoryNames(on: wire.personality)
     }
 

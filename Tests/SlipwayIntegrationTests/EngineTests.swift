@@ -38,7 +38,8 @@ struct EngineTests {
         }
     }
 
-    func rig(transfer: TransferOptions = TransferOptions(), attempts: Int = 5, _ configure: (inout SandboxOptions) -> Void = { _ in }) async throws -> Rig {
+    func rig(transfer: TransferOptions = TransferOptions(), attempts: Int = 5, settings: SyncEngine.Settings = SyncEngine.Settings(),
+             _ configure: (inout SandboxOptions) -> Void = { _ in }) async throws -> Rig {
         var options = SandboxOptions()
         options.seed = 61
         options.workspaces = 2
@@ -53,7 +54,7 @@ struct EngineTests {
         let http = HTTPClient(transport: CurlTransport(options: transfer), ledger: StoreBudgetLedger(store: store), configuration: configuration)
         let (account, provider) = try await linked(server, store: store, home: home, http: http)
         let clock = VirtualClock(start: Date())
-        let engine = SyncEngine(store: store, clock: clock) { _ in provider }
+        let engine = SyncEngine(store: store, settings: settings, clock: clock) { _ in provider }
         return Rig(server: server, store: store, engine: engine, clock: clock, account: account, home: home)
     }
 
@@ -77,6 +78,44 @@ struct EngineTests {
         #expect(rest <= 2 + 2 + 2)   // discovery pages, plus details for the moved heads
         let events = try r.store.read { db in try ChangeEvent.filter(sql: "kind = 'head_moved'").fetchCount(db) }
         #expect(events >= 1)
+    }
+
+    @Test("a repository whose heads moved lately comes round sooner than the quiet ones, within the same git budget")
+    func activeRepositoriesFirst() async throws {
+        // A git budget small enough that the sweep's pace is the budget's: 6 repositories at
+        // 0.75 × 0.8 × 60 an hour come round every 10 minutes.
+        var settings = SyncEngine.Settings()
+        settings.gitRequestsPerHour = 60
+        let r = try await rig(settings: settings) { $0.bumpUpdatedOn = false }
+        defer { let server = r.server; Task { await server.stop() } }
+        let engine = r.engine
+        await engine.step()
+        let ws = try #require(r.server.service.workspaceSlugs().first)
+        let active = "\(ws)/\(try #require(r.server.service.repositorySlugs(workspace: ws).first))"
+        func pushCommit() throws -> SandboxPush {
+            var push: SandboxPush?
+            for _ in 0..<40 where push == nil { push = r.server.service.push(repository: active).flatMap { $0.kind == .commit ? $0 : nil } }
+            return try #require(push)
+        }
+        func gitRequests() async throws -> Int { (try await r.stats()["requests_by_kind"] as? [String: Int])?["git"] ?? 0 }
+        func storedHead(_ push: SandboxPush) throws -> String? {
+            let parts = push.repository.split(separator: "/")
+            let repository = try #require(try r.store.repository(at: MirrorPath(provider: .bitbucket, workspace: String(parts[0]), repository: String(parts[1]))))
+            return try r.store.branch(repositoryID: repository.id!, name: push.branch)?.headHash
+        }
+        // Past ten minutes on, every repository is due; the sweep finds the push and marks its repository active.
+        let first = try pushCommit()
+        r.clock.advance(by: 700)
+        await engine.step()
+        #expect(try storedHead(first) == first.new)
+        // Now the active one has half the sweep to itself (every 200 s), the five quiet ones the
+        // other half (every 1,000 s): 250 s on, only the active one is looked at.
+        let second = try pushCommit()
+        let before = try await gitRequests()
+        r.clock.advance(by: 250)
+        await engine.step()
+        #expect(try await gitRequests() - before == 1)
+        #expect(try storedHead(second) == second.new)
     }
 
     @Test("commands from other processes are claimed, run and answered")

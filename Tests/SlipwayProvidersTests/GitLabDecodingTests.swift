@@ -69,7 +69,7 @@ struct GitLabDecodingTests {
     @Test("GitLab's registry entry: defaults, the per-minute window, git's user name, web pages, the API URL rule")
     func descriptor() throws {
         let entry = try #require(ProviderRegistry.descriptor(for: .gitlab))
-        #expect(entry.defaultAPIURL == "https://gitlab.com/api/v4" && entry.restRequestsPerMinute == 300 && entry.restRequestsPerHour == 18_000)
+        #expect(entry.defaultAPIURL == "https://gitlab.com/api/v4" && entry.restRequestsPerMinute == 300 && entry.restRequestsPerHour == 18_000 && entry.gitRequestsPerHour == 60_000)
         #expect(entry.gitUsername(.bearer("t")) == "oauth2" && entry.minimumScopes == ["read_api", "read_repository", "read_user"])
         #expect(entry.apiURLProblem("https://gitlab.example.com/api/v4") == nil && entry.apiURLProblem("https://gitlab.com") != nil)
         #expect(entry.webLinks.workspace("https://gitlab.com", "acme/platform") == "https://gitlab.com/acme/platform")

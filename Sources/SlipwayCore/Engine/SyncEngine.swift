@@ -28,8 +28,14 @@ public actor SyncEngine {
         /// The shortest time between two discovery pages of one workspace; a quarter of the REST
         /// budget goes to discovery, which stretches it when there are many workspaces.
         public var discoveryInterval: TimeInterval = 60
-        /// The same where an unchanged answer costs nothing (GitHub's 304s).
-        public var freeDiscoveryInterval: TimeInterval = 15
+        /// The same where discovery is cheap: one request answers for every workspace, or an
+        /// unchanged answer costs nothing (GitHub's 304s).
+        public var cheapDiscoveryInterval: TimeInterval = 15
+        /// Repositories whose heads moved within this long are "active": pushes come in runs, so
+        /// they get a share of the sweep of their own and come round far more often.
+        public var activeWindow: TimeInterval = 3600
+        /// The share of the sweep's git budget the active repositories get while there are any.
+        public var activeShare = 0.5
         /// A full listing (to notice removed repositories) this often.
         public var fullSyncInterval: TimeInterval = 6 * 3600
         /// Repositories swept at once per account (bounded further by max_in_flight).
@@ -84,6 +90,9 @@ public actor SyncEngine {
     /// Workspaces a discovery was denied (403), and when: removed only if a later look, after
     /// any pause, is denied too. Nothing stored is lost to one ambiguous answer.
     private var accessSuspects: [String: Date] = [:]
+    /// When a sweep last found a repository's heads moved (this engine's memory: a restart
+    /// learns again within an hour).
+    private var lastMoved: [Int64: Date] = [:]
     private var cycles = 0
     private var lastPrune: Date?
     /// Opens the vault hook secrets are sealed in; without it the engine installs no hooks.
@@ -265,7 +274,7 @@ public actor SyncEngine {
         // A round costs a request per workspace, or one where a single answer covers them all;
         // where an unchanged answer is free, looking often costs only what changed.
         let perRound = discovery.discoveryCoversEveryWorkspace ? 1 : workspaces.count
-        let least = discovery.unchangedDiscoveryIsFree ? settings.freeDiscoveryInterval : settings.discoveryInterval
+        let least = discovery.unchangedDiscoveryIsFree || discovery.discoveryCoversEveryWorkspace ? settings.cheapDiscoveryInterval : settings.discoveryInterval
         let interval = max(least, Double(perRound) / max(restPerSecond * 0.25, 1e-6))
         for workspace in workspaces {
             let key = "\(accountID)/\(workspace.slug)"
@@ -316,19 +325,40 @@ public actor SyncEngine {
                                        keeping: Set(workspaces.map(\.slug)).subtracting([workspace.slug]), now: clock.now)
     }
 
-    /// Sweeps the repositories whose turn has come, a few at a time.
+    /// Sweeps the repositories whose turn has come, a few at a time. The git budget's sweep share
+    /// is split between the repositories active lately (heads moved within `activeWindow`) and
+    /// the rest, so the few where pushes keep coming are looked at every few seconds while the
+    /// many quiet ones still come round; tracked ones keep `app_poll_seconds`, hooked ones the
+    /// slow safety sweep.
     private func sweepDue(account: Account, provider: any GitProvider) async throws {
         let now = clock.now
         let candidates = try store.sweepCandidates(accountID: account.id!)
         let gitPerSecond = Double(settings.pacing(account.provider).gitRequestsPerHour) * settings.budgetFraction / 3600
-        let sweepInterval = max(settings.sweepInterval, Double(candidates.count) / max(gitPerSecond * settings.sweepShare, 1e-6))
-        let due = candidates.filter { candidate in
+        lastMoved = lastMoved.filter { now.timeIntervalSince($0.value) < settings.activeWindow }
+        let activeCount = candidates.filter { lastMoved[$0.repository.id!] != nil && !$0.hooked }.count
+        let activeShare = activeCount == 0 ? 0 : settings.activeShare
+        func interval(_ count: Int, share: Double) -> TimeInterval {
+            max(settings.sweepInterval, Double(count) / max(gitPerSecond * settings.sweepShare * share, 1e-6))
+        }
+        let quietInterval = interval(candidates.count - activeCount, share: 1 - activeShare)
+        let activeInterval = interval(activeCount, share: activeShare)
+        func isActive(_ candidate: Store.SweepCandidate) -> Bool { lastMoved[candidate.repository.id!] != nil && !candidate.hooked }
+        var due = candidates.filter { candidate in
             guard let checked = candidate.repository.lastCheckedAt else { return true }
             if let updated = candidate.repository.updatedOn, updated > checked { return true }
+            let sweepInterval = isActive(candidate) ? activeInterval : quietInterval
             let interval = candidate.hooked ? max(settings.webhookSweepInterval, sweepInterval)
                 : candidate.tracked ? min(settings.appPollInterval, sweepInterval) : sweepInterval
             return now.timeIntervalSince(checked) >= interval
         }
+        // The store's order — tracked, changed since their last check (discovery's news), longest
+        // unchecked — with the active ones ahead of the quiet among the rest.
+        func news(_ c: Store.SweepCandidate) -> Bool {
+            guard let checked = c.repository.lastCheckedAt else { return true }
+            return c.repository.updatedOn.map { $0 > checked } ?? false
+        }
+        due = due.filter { $0.tracked } + due.filter { !$0.tracked && news($0) } + due.filter { !$0.tracked && !news($0) && isActive($0) }
+            + due.filter { !$0.tracked && !news($0) && !isActive($0) }
         guard !due.isEmpty else { return }
         try await withThrowingTaskGroup(of: Void.self) { group in
             var iterator = due.makeIterator()
@@ -348,6 +378,7 @@ public actor SyncEngine {
     private func sweepIsolated(_ candidate: Store.SweepCandidate, account: Account, provider: any GitProvider) async throws {
         do {
             let changes = try await sweep(candidate, account: account, provider: provider)
+            if !changes.isEmpty { lastMoved[candidate.repository.id!] = clock.now }
             if candidate.watched, !changes.isEmpty {
                 // The hook should have brought this (deliveries take milliseconds, polls seconds):
                 // it is not to be trusted until it delivers again.

@@ -23,8 +23,9 @@ public struct GitLabProvider: GitProvider, WorkspaceDetails, RepositoryDiscovery
     public static let minimumScopes = ["read_api", "read_repository", "read_user"]
     /// A self-managed instance's typical authenticated limit: 300 a minute.
     public static let requestsPerMinute = 300
-    /// GitLab documents no separate git limit; Slipway's default (documented in the README).
-    public static let gitRequestsPerHour = 18_000
+    /// GitLab.com documents no separate limit for git over HTTP (self-managed instances leave
+    /// theirs off by default): Slipway's default, as Bitbucket's (documented in the README).
+    public static let gitRequestsPerHour = 60_000
 
     @Sendable public static func gitUsername(for credential: ProviderCredential) -> String { "oauth2" }
 
