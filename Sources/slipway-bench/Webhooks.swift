@@ -17,7 +17,7 @@ struct WebhooksBench: AsyncParsableCommand {
     )
 
     @Option(help: "The slipway binary (default: the one beside this benchmark).") var binary: String?
-    @Option(help: "The provider whose webhooks are timed: bitbucket or github.") var provider = "bitbucket"
+    @Option(help: "The provider whose webhooks are timed: bitbucket, github or gitlab.") var provider = "bitbucket"
     @Option(help: "Pushes timed through webhooks.") var pushes = 200
     @Option(help: "Pushes timed on repositories without a hook (polling).") var pollingPushes = 10
     @Option(help: "Deliveries a second in the load phase.") var rate = 500
@@ -28,11 +28,11 @@ struct WebhooksBench: AsyncParsableCommand {
     struct Failure: Error, CustomStringConvertible { var description: String }
 
     func validate() throws {
-        guard provider == "bitbucket" || provider == "github" else { throw ValidationError("--provider is bitbucket or github") }
+        guard ["bitbucket", "github", "gitlab"].contains(provider) else { throw ValidationError("--provider is bitbucket, github or gitlab") }
     }
 
-    var kind: ProviderKind { provider == "github" ? .github : .bitbucket }
-    var personality: SandboxPersonalityName { provider == "github" ? .github : .bitbucket }
+    var kind: ProviderKind { ProviderKind(rawValue: provider) ?? .bitbucket }
+    var personality: SandboxPersonalityName { SandboxPersonalityName(rawValue: provider) ?? .bitbucket }
 
     func run() async throws {
         let slipway = binary ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("slipway").path
@@ -57,8 +57,11 @@ struct WebhooksBench: AsyncParsableCommand {
         options.personalities = [personality]
         let server = try await SandboxServer.start(options: options)
         defer { Task { await server.stop() } }
-        let endpoint = kind == .github ? server.github : server.bitbucket
-        let token = kind == .github ? server.service.github.classicToken : server.service.bitbucket.accessToken
+        let (endpoint, token) = switch kind {
+        case .github: (server.github, server.service.github.classicToken)
+        case .gitlab: (server.gitlab, server.service.gitlab.token)
+        default: (server.bitbucket, server.service.bitbucket.accessToken)
+        }
         _ = try await slipwayRun(["link", kind.rawValue, "--api-url", endpoint.apiURL, "--web-url", endpoint.webURL, "--token-file", "-"],
                                  stdin: token + "\n")
         _ = try await slipwayRun(["sync", "--once"])
