@@ -68,3 +68,23 @@ extension WebhookDeliveryOutcome: DatabaseValueConvertible {}
 extension EngineCommandKind: DatabaseValueConvertible {}
 extension EngineCommandStatus: DatabaseValueConvertible {}
 extension ChangeEventKind: DatabaseValueConvertible {}
+
+// The mirror writes and reads tens of thousands of branches a sync: by hand, not through Codable
+// (whose key conversion alone was a tenth of an initial sync's CPU). The same columns and values.
+extension Branch {
+    public func encode(to container: inout PersistenceContainer) throws {
+        container["id"] = id
+        container["repository_id"] = repositoryID
+        container["name"] = name
+        container["head_hash"] = headHash
+        container["head_date"] = headDate
+        container["head_author"] = headAuthor
+        container["head_message"] = headMessage
+        container["updated_at"] = updatedAt
+    }
+
+    public init(row: Row) throws {
+        self.init(id: row["id"], repositoryID: row["repository_id"], name: row["name"], headHash: row["head_hash"], headDate: row["head_date"],
+                  headAuthor: row["head_author"], headMessage: row["head_message"], updatedAt: row["updated_at"])
+    }
+}
