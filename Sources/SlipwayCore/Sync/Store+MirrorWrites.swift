@@ -55,6 +55,10 @@ extension Store {
 
             var stored: [String: Branch] = [:]
             for branch in try Branch.filter(Column("repository_id") == repositoryID).fetchAll(db) { stored[branch.name] = branch }
+            // One prepared statement for every new branch (an initial sync inserts tens of thousands).
+            let insert = try db.cachedStatement(sql: """
+                INSERT INTO branches (repository_id, name, head_hash, head_date, head_author, head_message, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+                """)
             for remoteBranch in branches {
                 let head = remoteBranch.head
                 if var existing = stored.removeValue(forKey: remoteBranch.name) {
@@ -66,8 +70,9 @@ extension Store {
                     existing.moveHead(to: head.hash, details: head, now: now)
                     try existing.update(db)
                 } else {
-                    var branch = Branch(repositoryID: repositoryID, name: remoteBranch.name, head: head.hash, details: head, now: now)
-                    try branch.insert(db)
+                    let branch = Branch(repositoryID: repositoryID, name: remoteBranch.name, head: head.hash, details: head, now: now)
+                    try insert.execute(arguments: [repositoryID, branch.name, branch.headHash, branch.headDate, branch.headAuthor, branch.headMessage,
+                                                   branch.updatedAt])
                     // A new repository's branches are part of its arrival, not news of their own.
                     if !isNew {
                         changes.append(.init(kind: .branchCreated, path: MirrorPath.child(path, remoteBranch.name),
