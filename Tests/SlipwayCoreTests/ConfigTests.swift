@@ -13,7 +13,8 @@ struct ConfigTests {
         let c = loaded.config
         #expect(c.engine.budgetFraction == 0.8)
         #expect(c.engine.appPollSeconds == 30)
-        #expect(c.provider("bitbucket") == .init(maxInFlight: 4))
+        #expect(c.provider("bitbucket") == .init())
+        #expect(c.maxInFlight(.bitbucket) == 4 && c.maxInFlight(.gitlab) == 8, "each adapter's own concurrency unless the config names one")
         // Unset allowances are the adapter's own.
         #expect(c.allowances(.bitbucket) == (1000, 60000))
         // GitHub meters GraphQL apart (5,000 points); a provider that states no GraphQL budget shares its REST one.

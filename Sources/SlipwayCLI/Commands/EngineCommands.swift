@@ -49,7 +49,7 @@ struct SyncCommand: AsyncParsableCommand {
         let showProgress = isatty(STDERR_FILENO) == 1 && !output.json
         let config = context.config
         let outcome = await SyncCycle.run(store: context.store, accounts: accounts, lane: .background, deadline: end,
-                                          concurrency: { config.provider($0.provider.rawValue).maxInFlight },
+                                          concurrency: { config.maxInFlight($0.provider) },
                                           makeProvider: { account in try factory.provider(for: account) },
                                           progress: { line in
                                               if showProgress { Terminal.progress("syncing " + TerminalText.sanitize(line)) }

@@ -38,7 +38,7 @@ enum EngineFactory {
         for descriptor in ProviderRegistry.descriptors {
             let allowances = context.config.allowances(descriptor.kind)
             settings.perProvider[descriptor.kind] = .init(restRequestsPerHour: allowances.rest, gitRequestsPerHour: allowances.git,
-                                                          concurrency: context.config.provider(descriptor.kind.rawValue).maxInFlight)
+                                                          concurrency: context.config.maxInFlight(descriptor.kind))
         }
         settings.budgetFraction = context.config.engine.budgetFraction
         settings.webhookSweepInterval = TimeInterval(context.config.webhooks.sweepSeconds)

@@ -31,7 +31,7 @@ struct ProviderFactory {
             return BudgetLimits(hourlyAllowance: config.allowance(kind, for: key.kind),
                                 perMinute: key.kind == .rest ? (provider.requestsPerMinute > 0 ? provider.requestsPerMinute
                                                                                  : ProviderRegistry.descriptor(for: kind)?.restRequestsPerMinute) : nil,
-                                fraction: config.engine.budgetFraction, maxInFlight: provider.maxInFlight)
+                                fraction: config.engine.budgetFraction, maxInFlight: config.maxInFlight(kind))
         }
         // Spent in memory, shared through the store every second or ten tokens (and at once on a pause).
         http = HTTPClient(transport: counter, ledger: SharedBudgetLedger(store: context.store), configuration: configuration)

@@ -22,8 +22,9 @@ public struct SlipwayConfig: Sendable, Equatable {
         public var graphQLPointsPerHour: Int?
         /// REST requests per minute, where the provider limits a minute too (0: no such window).
         public var requestsPerMinute: Int = 0
-        /// Concurrent requests per credential.
-        public var maxInFlight: Int = 4
+        /// Concurrent requests per credential; nil: the adapter's default (4; GitLab, metered per
+        /// minute rather than by concurrency, 8).
+        public var maxInFlight: Int?
         /// The OAuth consumer's key, so `link --oauth` needs no `--client-id`.
         public var clientID: String?
         /// A file (0600) holding the OAuth consumer's secret: never the secret itself in config.
@@ -68,6 +69,11 @@ public struct SlipwayConfig: Sendable, Equatable {
     public func provider(_ name: String) -> Provider { providers[name] ?? Provider() }
 
     /// A provider's REST and git hourly allowances: the config's, else its adapter's defaults.
+    /// Concurrent requests per credential for a provider: the config's, else its adapter's.
+    public func maxInFlight(_ kind: ProviderKind) -> Int {
+        provider(kind.rawValue).maxInFlight ?? ProviderRegistry.descriptor(for: kind)?.maxInFlight ?? 4
+    }
+
     public func allowances(_ kind: ProviderKind) -> (rest: Int, git: Int) {
         let configured = provider(kind.rawValue)
         let descriptor = ProviderRegistry.descriptor(for: kind)

@@ -32,6 +32,8 @@ public struct GitLabProvider: GitProvider, WorkspaceDetails, RepositoryDiscovery
     public static let descriptor = ProviderDescriptor(
         kind: .gitlab, defaultAPIURL: "https://gitlab.com/api/v4", defaultWebURL: "https://gitlab.com",
         restRequestsPerHour: requestsPerMinute * 60, gitRequestsPerHour: gitRequestsPerHour, restRequestsPerMinute: requestsPerMinute,
+        // GitLab meters by the minute, not by concurrency: more requests at once finish a listing sooner.
+        maxInFlight: 8,
         linkMethods: [.token, .device, .oauthCode],
         minimumScopes: minimumScopes, requestedScopes: ["read_api", "read_repository", "read_user"],
         webhookScopes: ["api"], codeFlowNeedsSecret: false,

@@ -86,6 +86,8 @@ public struct ProviderDescriptor: Sendable {
     public var graphQLPointsPerHour: Int? = nil
     /// A second REST window, where the provider meters per minute (GitLab).
     public var restRequestsPerMinute: Int? = nil
+    /// Concurrent requests per credential when the config names none.
+    public var maxInFlight: Int = 4
     public var linkMethods: [LinkMethod]
     /// What a dashboard needs; a token lacking one gets a warning at link time.
     public var minimumScopes: [String]
