@@ -80,7 +80,7 @@ struct EngineTests {
         #expect(events >= 1)
     }
 
-    @Test("a repository whose heads moved lately comes round sooner than the quiet ones, within the same git budget")
+    @Test("a repository whose heads moved lately comes round sooner than the quiet ones, out of a share of the git budget of its own")
     func activeRepositoriesFirst() async throws {
         // A git budget small enough that the sweep's pace is the budget's: 6 repositories at
         // 0.75 × 0.8 × 60 an hour come round every 10 minutes.
@@ -108,11 +108,12 @@ struct EngineTests {
         r.clock.advance(by: 700)
         await engine.step()
         #expect(try storedHead(first) == first.new)
-        // Now the active one has half the sweep to itself (every 200 s), the five quiet ones the
-        // other half (every 1,000 s): 250 s on, only the active one is looked at.
+        // The quiet ones keep their pace (every 600 s here); the active one, 400 s after it
+        // moved, is due at a quarter of that (100 s) stretched to what its share of the budget
+        // (0.2 × 48 an hour) pays for: every 375 s. So 400 s on, only the active one is looked at.
         let second = try pushCommit()
         let before = try await gitRequests()
-        r.clock.advance(by: 250)
+        r.clock.advance(by: 400)
         await engine.step()
         #expect(try await gitRequests() - before == 1)
         #expect(try storedHead(second) == second.new)

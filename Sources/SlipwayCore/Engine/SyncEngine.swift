@@ -32,10 +32,11 @@ public actor SyncEngine {
         /// unchanged answer costs nothing (GitHub's 304s).
         public var cheapDiscoveryInterval: TimeInterval = 15
         /// Repositories whose heads moved within this long are "active": pushes come in runs, so
-        /// they get a share of the sweep of their own and come round far more often.
+        /// they are looked at again the sooner the more recently they moved.
         public var activeWindow: TimeInterval = 3600
-        /// The share of the sweep's git budget the active repositories get while there are any.
-        public var activeShare = 0.5
+        /// The share of the git budget the active repositories get on top of the sweep's (the
+        /// quiet ones keep all of theirs).
+        public var activeShare = 0.2
         /// A full listing (to notice removed repositories) this often.
         public var fullSyncInterval: TimeInterval = 6 * 3600
         /// Repositories swept at once per account (bounded further by max_in_flight).
@@ -325,30 +326,32 @@ public actor SyncEngine {
                                        keeping: Set(workspaces.map(\.slug)).subtracting([workspace.slug]), now: clock.now)
     }
 
-    /// Sweeps the repositories whose turn has come, a few at a time. The git budget's sweep share
-    /// is split between the repositories active lately (heads moved within `activeWindow`) and
-    /// the rest, so the few where pushes keep coming are looked at every few seconds while the
-    /// many quiet ones still come round; tracked ones keep `app_poll_seconds`, hooked ones the
-    /// slow safety sweep.
+    /// Sweeps the repositories whose turn has come, a few at a time. Every repository comes round
+    /// within the sweep's share of the git budget; those whose heads moved within `activeWindow`
+    /// also come round sooner the more recently they moved (pushes come in runs), out of a share
+    /// of their own — a quarter of the time since they moved, stretched until that share pays for
+    /// it. Tracked ones keep `app_poll_seconds`, hooked ones the slow safety sweep.
     private func sweepDue(account: Account, provider: any GitProvider) async throws {
         let now = clock.now
         let candidates = try store.sweepCandidates(accountID: account.id!)
         let gitPerSecond = Double(settings.pacing(account.provider).gitRequestsPerHour) * settings.budgetFraction / 3600
+        let sweepInterval = max(settings.sweepInterval, Double(candidates.count) / max(gitPerSecond * settings.sweepShare, 1e-6))
         lastMoved = lastMoved.filter { now.timeIntervalSince($0.value) < settings.activeWindow }
-        let activeCount = candidates.filter { lastMoved[$0.repository.id!] != nil && !$0.hooked }.count
-        let activeShare = activeCount == 0 ? 0 : settings.activeShare
-        func interval(_ count: Int, share: Double) -> TimeInterval {
-            max(settings.sweepInterval, Double(count) / max(gitPerSecond * settings.sweepShare * share, 1e-6))
+        // The active ones' own pace: each a quarter of its age, all within their share.
+        var activeIntervals: [Int64: TimeInterval] = [:]
+        for candidate in candidates where !candidate.hooked {
+            guard let id = candidate.repository.id, let moved = lastMoved[id] else { continue }
+            activeIntervals[id] = max(settings.sweepInterval, now.timeIntervalSince(moved) / 4)
         }
-        let quietInterval = interval(candidates.count - activeCount, share: 1 - activeShare)
-        let activeInterval = interval(activeCount, share: activeShare)
-        func isActive(_ candidate: Store.SweepCandidate) -> Bool { lastMoved[candidate.repository.id!] != nil && !candidate.hooked }
+        let demand = activeIntervals.values.reduce(0) { $0 + 1 / $1 }
+        let stretch = max(1, demand / max(gitPerSecond * settings.activeShare, 1e-6))
+        func isActive(_ candidate: Store.SweepCandidate) -> Bool { activeIntervals[candidate.repository.id!] != nil }
         var due = candidates.filter { candidate in
             guard let checked = candidate.repository.lastCheckedAt else { return true }
             if let updated = candidate.repository.updatedOn, updated > checked { return true }
-            let sweepInterval = isActive(candidate) ? activeInterval : quietInterval
-            let interval = candidate.hooked ? max(settings.webhookSweepInterval, sweepInterval)
-                : candidate.tracked ? min(settings.appPollInterval, sweepInterval) : sweepInterval
+            let own = activeIntervals[candidate.repository.id!].map { min(sweepInterval, $0 * stretch) } ?? sweepInterval
+            let interval = candidate.hooked ? max(settings.webhookSweepInterval, own)
+                : candidate.tracked ? min(settings.appPollInterval, own) : own
             return now.timeIntervalSince(checked) >= interval
         }
         // The store's order — tracked, changed since their last check (discovery's news), longest
