@@ -108,9 +108,8 @@ struct EngineTests {
         r.clock.advance(by: 700)
         await engine.step()
         #expect(try storedHead(first) == first.new)
-        // The quiet ones keep their pace (every 600 s here); the active one, 400 s after it
-        // moved, is due at a quarter of that (100 s) stretched to what its share of the budget
-        // (0.2 × 48 an hour) pays for: every 375 s. So 400 s on, only the active one is looked at.
+        // Now the active one has a quarter of the budget to itself (every 300 s), the five quiet
+        // ones 0.7 of it (every 536 s): 400 s on, only the active one is looked at.
         let second = try pushCommit()
         let before = try await gitRequests()
         r.clock.advance(by: 400)

@@ -32,11 +32,12 @@ public actor SyncEngine {
         /// unchanged answer costs nothing (GitHub's 304s).
         public var cheapDiscoveryInterval: TimeInterval = 15
         /// Repositories whose heads moved within this long are "active": pushes come in runs, so
-        /// they are looked at again the sooner the more recently they moved.
+        /// while there are any they get a share of the git budget of their own.
         public var activeWindow: TimeInterval = 3600
-        /// The share of the git budget the active repositories get on top of the sweep's (the
-        /// quiet ones keep all of theirs).
-        public var activeShare = 0.2
+        /// The active repositories' share of the git budget, and what the quiet ones keep
+        /// meanwhile (a little less than `sweepShare`: the two leave headroom as it does).
+        public var activeShare = 0.25
+        public var quietShare = 0.7
         /// A full listing (to notice removed repositories) this often.
         public var fullSyncInterval: TimeInterval = 6 * 3600
         /// Repositories swept at once per account (bounded further by max_in_flight).
@@ -326,30 +327,27 @@ public actor SyncEngine {
                                        keeping: Set(workspaces.map(\.slug)).subtracting([workspace.slug]), now: clock.now)
     }
 
-    /// Sweeps the repositories whose turn has come, a few at a time. Every repository comes round
-    /// within the sweep's share of the git budget; those whose heads moved within `activeWindow`
-    /// also come round sooner the more recently they moved (pushes come in runs), out of a share
-    /// of their own — a quarter of the time since they moved, stretched until that share pays for
-    /// it. Tracked ones keep `app_poll_seconds`, hooked ones the slow safety sweep.
+    /// Sweeps the repositories whose turn has come, a few at a time, within the sweep's share of
+    /// the git budget. While some repositories' heads moved within `activeWindow`, they get a
+    /// share of their own and come round evenly and often — pushes come in runs — while the quiet
+    /// ones keep most of theirs. Tracked ones keep `app_poll_seconds`, hooked ones the slow safety sweep.
     private func sweepDue(account: Account, provider: any GitProvider) async throws {
         let now = clock.now
         let candidates = try store.sweepCandidates(accountID: account.id!)
         let gitPerSecond = Double(settings.pacing(account.provider).gitRequestsPerHour) * settings.budgetFraction / 3600
-        let sweepInterval = max(settings.sweepInterval, Double(candidates.count) / max(gitPerSecond * settings.sweepShare, 1e-6))
         lastMoved = lastMoved.filter { now.timeIntervalSince($0.value) < settings.activeWindow }
-        // The active ones' own pace: each a quarter of its age, all within their share.
-        var activeIntervals: [Int64: TimeInterval] = [:]
-        for candidate in candidates where !candidate.hooked {
-            guard let id = candidate.repository.id, let moved = lastMoved[id] else { continue }
-            activeIntervals[id] = max(settings.sweepInterval, now.timeIntervalSince(moved) / 4)
+        func isActive(_ candidate: Store.SweepCandidate) -> Bool { !candidate.hooked && lastMoved[candidate.repository.id!] != nil }
+        let activeCount = candidates.filter(isActive).count
+        func interval(_ count: Int, share: Double) -> TimeInterval {
+            max(settings.sweepInterval, Double(count) / max(gitPerSecond * share, 1e-6))
         }
-        let demand = activeIntervals.values.reduce(0) { $0 + 1 / $1 }
-        let stretch = max(1, demand / max(gitPerSecond * settings.activeShare, 1e-6))
-        func isActive(_ candidate: Store.SweepCandidate) -> Bool { activeIntervals[candidate.repository.id!] != nil }
+        let quietInterval = activeCount == 0 ? interval(candidates.count, share: settings.sweepShare)
+            : interval(candidates.count - activeCount, share: settings.quietShare)
+        let activeInterval = min(quietInterval, interval(activeCount, share: settings.activeShare))
         var due = candidates.filter { candidate in
             guard let checked = candidate.repository.lastCheckedAt else { return true }
             if let updated = candidate.repository.updatedOn, updated > checked { return true }
-            let own = activeIntervals[candidate.repository.id!].map { min(sweepInterval, $0 * stretch) } ?? sweepInterval
+            let own = isActive(candidate) ? activeInterval : quietInterval
             let interval = candidate.hooked ? max(settings.webhookSweepInterval, own)
                 : candidate.tracked ? min(settings.appPollInterval, own) : own
             return now.timeIntervalSince(checked) >= interval
