@@ -67,7 +67,7 @@ struct GitLabPersonalityTests {
         while let url = next {
             let response = try await h.get(url)
             projects += try #require(try h.json(response) as? [[String: Any]])
-            next = response.headers["Link"].flatMap(GitLabProvider.nextLink)
+            next = NextPage.linkHeader(response)
             #expect(response.headers["x-total"] == nil)
             pages += 1
         }

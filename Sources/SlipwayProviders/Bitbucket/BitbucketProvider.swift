@@ -292,13 +292,6 @@ public struct BitbucketProvider: GitProvider, WorkspaceDetails, RepositoryDiscov
     }
 
     public func branchHeads(cloneURL: String) async throws -> [String: String] {
-        let base = cloneURL.hasSuffix("/") ? String(cloneURL.dropLast()) : cloneURL
-        let response = try await send(base + "/info/refs?service=git-upload-pack", kind: .git,
-                                      accept: "application/x-git-upload-pack-advertisement")
-        do {
-            return try RefsAdvertisement.parse(response.body).branches
-        } catch {
-            throw HTTPError.decoding(url: base + "/info/refs", expected: "a git refs advertisement", excerpt: error.description)
-        }
+        try await sender.branchHeads(cloneURL: cloneURL)
     }
 }

@@ -113,27 +113,8 @@ public struct GitHubProvider: GitProvider, WorkspaceDetails, RepositoryDiscovery
         try await sender.send(url, kind: kind, accept: accept, method: method, json: json, conditional: conditional)
     }
 
-    /// Every item of a REST listing, following `Link: <…>; rel="next"` exactly as given.
     private func all<T: Decodable>(_ url: String, as type: T.Type, limit: Int = .max) async throws -> [T] {
-        var items: [T] = []
-        var next: String? = url
-        var pages = 0
-        while let current = next, items.count < limit {
-            let response = try await send(current)
-            items += try response.decode([T].self)
-            next = response.headers["Link"].flatMap(Self.nextLink)
-            pages += 1
-            if pages > 10_000 || next == current { break }
-        }
-        return items
-    }
-
-    static func nextLink(_ header: String) -> String? {
-        for part in header.split(separator: ",") where part.contains(#"rel="next""#) {
-            guard let open = part.firstIndex(of: "<"), let close = part.firstIndex(of: ">"), open < close else { continue }
-            return String(part[part.index(after: open)..<close])
-        }
-        return nil
+        try await sender.all(url, as: type, limit: limit)
     }
 
     /// A GraphQL query; errors that are not a rate limit (those the client pauses for) become
@@ -426,13 +407,7 @@ public struct GitHubProvider: GitProvider, WorkspaceDetails, RepositoryDiscovery
     }
 
     public func branchHeads(cloneURL: String) async throws -> [String: String] {
-        let base = cloneURL.hasSuffix("/") ? String(cloneURL.dropLast()) : cloneURL
-        let response = try await send(base + "/info/refs?service=git-upload-pack", kind: .git, accept: "application/x-git-upload-pack-advertisement")
-        do {
-            return try RefsAdvertisement.parse(response.body).branches
-        } catch {
-            throw HTTPError.decoding(url: base + "/info/refs", expected: "a git refs advertisement", excerpt: error.description)
-        }
+        try await sender.branchHeads(cloneURL: cloneURL)
     }
 
     // MARK: Webhooks

@@ -89,28 +89,8 @@ public struct GitLabProvider: GitProvider, WorkspaceDetails, RepositoryDiscovery
         try await sender.send(url, kind: kind, accept: accept, method: method, json: json)
     }
 
-    /// Every item of a listing, following `Link: <…>; rel="next"` exactly as given (offset pages
-    /// and keyset pages alike; past 10,000 items GitLab sends no `last`, only `next`).
-    private func all<T: Decodable>(_ url: String, as type: T.Type) async throws -> [T] {
-        var items: [T] = []
-        var next: String? = url
-        var pages = 0
-        while let current = next {
-            let response = try await send(current)
-            items += try response.decode([T].self)
-            next = response.headers["Link"].flatMap(Self.nextLink)
-            pages += 1
-            if pages > 100_000 || next == current { break }
-        }
-        return items
-    }
-
-    public static func nextLink(_ header: String) -> String? {
-        for part in header.split(separator: ",") where part.contains(#"rel="next""#) {
-            guard let open = part.firstIndex(of: "<"), let close = part.firstIndex(of: ">"), open < close else { continue }
-            return String(part[part.index(after: open)..<close])
-        }
-        return nil
+    private func all<T: Decodable>(_ url: String, as type: T.Type, limit: Int = .max) async throws -> [T] {
+        try await sender.all(url, as: type, limit: limit)
     }
 
     /// A project's `:id` as its URL-encoded full path (`acme%2Fplatform%2Fapi`).
@@ -242,13 +222,7 @@ public struct GitLabProvider: GitProvider, WorkspaceDetails, RepositoryDiscovery
     }
 
     public func branchHeads(cloneURL: String) async throws -> [String: String] {
-        let base = cloneURL.hasSuffix("/") ? String(cloneURL.dropLast()) : cloneURL
-        let response = try await send(base + "/info/refs?service=git-upload-pack", kind: .git, accept: "application/x-git-upload-pack-advertisement")
-        do {
-            return try RefsAdvertisement.parse(response.body).branches
-        } catch {
-            throw HTTPError.decoding(url: base + "/info/refs", expected: "a git refs advertisement", excerpt: error.description)
-        }
+        try await sender.branchHeads(cloneURL: cloneURL)
     }
 
     // MARK: Webhooks

@@ -58,4 +58,31 @@ struct ProviderSender: Sendable {
             return try await http.send(build(renewed))
         }
     }
+
+    /// Every item of a JSON-array listing, following the `Link: <…>; rel="next"` target exactly
+    /// as given (GitHub's and GitLab's pages), up to `limit` items.
+    func all<T: Decodable>(_ url: String, as type: T.Type, limit: Int = .max) async throws -> [T] {
+        var items: [T] = []
+        var next: String? = url
+        var pages = 0
+        while let current = next, items.count < limit {
+            let response = try await send(current)
+            items += try response.decode([T].self)
+            next = NextPage.linkHeader(response)
+            pages += 1
+            if pages > 100_000 || next == current { break }
+        }
+        return items
+    }
+
+    /// Branch heads from git's refs advertisement at a clone URL (the git budget, not REST).
+    func branchHeads(cloneURL: String) async throws -> [String: String] {
+        let base = cloneURL.hasSuffix("/") ? String(cloneURL.dropLast()) : cloneURL
+        let response = try await send(base + "/info/refs?service=git-upload-pack", kind: .git, accept: "application/x-git-upload-pack-advertisement")
+        do {
+            return try RefsAdvertisement.parse(response.body).branches
+        } catch {
+            throw HTTPError.decoding(url: base + "/info/refs", expected: "a git refs advertisement", excerpt: error.description)
+        }
+    }
 }
