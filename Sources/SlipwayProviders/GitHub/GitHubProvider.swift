@@ -327,7 +327,7 @@ public struct GitHubProvider: GitProvider, WorkspaceDetails, RepositoryDiscovery
     public func recentlyUpdatedRepositories(in workspace: String) async throws -> [ProviderRepository] {
         let url = apiURL + "/user/repos?sort=pushed&direction=desc&per_page=100"
         let key = "\(budgetCredential ?? credential.description) \(url)"
-        let recent = try await listing.recent {
+        let recent = try await listing.recent.value {
             // Asked with the last answer's ETag: unchanged, it is a free 304 and the last listing stands.
             let response = try await send(url, conditional: ConditionalRequest(key: key, unchangedIsFree: true))
             if response.status == 304, let known = Self.recentListings.withLock({ $0[key] }) { return known }
@@ -446,7 +446,8 @@ actor GitHubListing {
 
     private var task: Task<Snapshot, any Error>?
     private var refs: [String: GitHubWire.Refs] = [:]
-    private var recentTask: Task<[GitHubWire.Repository], any Error>?
+    /// The discovery page, once per instance.
+    let recent = FetchedOnce<[GitHubWire.Repository]>()
 
     func snapshot(_ fetch: @escaping @Sendable () async throws -> Snapshot) async throws -> Snapshot {
         if let task { return try await task.value }
@@ -464,15 +465,5 @@ actor GitHubListing {
 
     func takeRefs(_ fullName: String) -> GitHubWire.Refs? {
         refs.removeValue(forKey: fullName)
-    }
-
-    func recent(_ fetch: @escaping @Sendable () async throws -> [GitHubWire.Repository]) async throws -> [GitHubWire.Repository] {
-        if let recentTask { return try await recentTask.value }
-        let task = Task { try await fetch() }
-        recentTask = task
-        do { return try await task.value } catch {
-            recentTask = nil
-            throw error
-        }
     }
 }

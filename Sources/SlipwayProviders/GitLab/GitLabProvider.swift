@@ -134,7 +134,7 @@ public struct GitLabProvider: GitProvider, WorkspaceDetails, RepositoryDiscovery
     /// Every project the user is a member of, once per instance (concurrent callers share it):
     /// keyset pages by id, so nothing is skipped past offset pagination's limits.
     func listed() async throws -> [GitLabWire.Project] {
-        try await listing.projects {
+        try await listing.projects.value {
             try await all(apiURL + "/projects?membership=true&per_page=100&pagination=keyset&order_by=id&sort=asc", as: GitLabWire.Project.self)
         }
     }
@@ -188,7 +188,7 @@ public struct GitLabProvider: GitProvider, WorkspaceDetails, RepositoryDiscovery
     /// workspaces asked). `last_activity_at` may lag a push by up to an hour: the sweep still
     /// covers every project.
     public func recentlyUpdatedRepositories(in workspace: String) async throws -> [ProviderRepository] {
-        let recent = try await listing.recent {
+        let recent = try await listing.recent.value {
             try await send(apiURL + "/projects?membership=true&order_by=last_activity_at&sort=desc&per_page=100").decode([GitLabWire.Project].self)
         }
         return recent.filter { $0.namespace.full_path == workspace }.map(Self.repository)
@@ -250,28 +250,8 @@ public struct GitLabProvider: GitProvider, WorkspaceDetails, RepositoryDiscovery
     }
 }
 
-/// One adapter instance's listing: fetched once however many ask at the same time.
-actor GitLabListing {
-    private var task: Task<[GitLabWire.Project], any Error>?
-    private var recentTask: Task<[GitLabWire.Project], any Error>?
-
-    func projects(_ fetch: @escaping @Sendable () async throws -> [GitLabWire.Project]) async throws -> [GitLabWire.Project] {
-        if let task { return try await task.value }
-        let task = Task { try await fetch() }
-        self.task = task
-        do { return try await task.value } catch {
-            self.task = nil
-            throw error
-        }
-    }
-
-    func recent(_ fetch: @escaping @Sendable () async throws -> [GitLabWire.Project]) async throws -> [GitLabWire.Project] {
-        if let recentTask { return try await recentTask.value }
-        let task = Task { try await fetch() }
-        recentTask = task
-        do { return try await task.value } catch {
-            recentTask = nil
-            throw error
-        }
-    }
+/// One adapter instance's listings: each fetched once however many ask at the same time.
+struct GitLabListing: Sendable {
+    let projects = FetchedOnce<[GitLabWire.Project]>()
+    let recent = FetchedOnce<[GitLabWire.Project]>()
 }
