@@ -31,13 +31,7 @@ extension BitbucketPersonality {
         let code = state.mint("sbxcode", random: &random)
         state.codes[code] = OAuthState.PendingCode(redirectURI: request.query["redirect_uri"]?.first, expiresAt: now.addingTimeInterval(600),
                                                    challenge: request.query["code_challenge"]?.first)
-        var location = URLComponents(string: redirect)!
-        var items = location.queryItems ?? []
-        items.append(URLQueryItem(name: "code", value: code))
-        if let value = request.query["state"]?.first { items.append(URLQueryItem(name: "state", value: value)) }
-        location.queryItems = items
-        return SandboxReply(status: 302, headers: [("Location", location.string!), ("Content-Type", "text/html")],
-                            body: Data("<a href=\"\(location.string!)\">Continue</a>".utf8))
+        return OAuthServer.approvalRedirect(to: redirect, code: code, state: request.query["state"]?.first)
     }
 
     private func token(_ request: SandboxRequest, state: inout OAuthState, random: inout SandboxRandom, now: Date) -> SandboxReply {

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 /// GitHub's OAuth endpoints under the web origin, for its two kinds of client: an OAuth App
@@ -157,13 +156,7 @@ extension GitHubPersonality {
         oauth.codes[code] = GitHubOAuthState.PendingCode(clientID: client.id, redirectURI: request.query["redirect_uri"]?.first,
                                                          challenge: request.query["code_challenge"]?.first,
                                                          scopes: Self.scopes(request.query["scope"]?.first), expiresAt: now.addingTimeInterval(600))
-        var location = URLComponents(string: redirect)!
-        var items = location.queryItems ?? []
-        items.append(URLQueryItem(name: "code", value: code))
-        if let value = request.query["state"]?.first { items.append(URLQueryItem(name: "state", value: value)) }
-        location.queryItems = items
-        return SandboxReply(status: 302, headers: [("Location", location.string!), ("Content-Type", "text/html; charset=utf-8")],
-                            body: Data("<a href=\"\(location.string!)\">Continue</a>".utf8))
+        return OAuthServer.approvalRedirect(to: redirect, code: code, state: request.query["state"]?.first)
     }
 
     // MARK: The token endpoint
@@ -218,10 +211,7 @@ extension GitHubPersonality {
                 return error("redirect_uri_mismatch", "The redirect_uri MUST match the registered callback URL for this application.")
             }
             if let challenge = pending.challenge {
-                let verifier = form["code_verifier"] ?? ""
-                let digest = Data(SHA256.hash(data: Data(verifier.utf8))).base64EncodedString()
-                    .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-                guard digest == challenge else { return error("bad_verification_code", "The code_verifier does not match the code_challenge.") }
+                guard OAuthServer.verifierMatches(form["code_verifier"], challenge: challenge) else { return error("bad_verification_code", "The code_verifier does not match the code_challenge.") }
             }
             return issue(request, client: client, scopes: pending.scopes, viaDevice: false, random: &random, now: now)
         case "refresh_token":

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 /// GitLab's OAuth 2.0 (Doorkeeper) under the web origin, for one registered application:
@@ -108,13 +107,7 @@ extension GitLabPersonality {
         let code = oauth.hex(64, random: &random)
         oauth.codes[code] = GitLabOAuthState.PendingCode(redirectURI: request.query["redirect_uri"]?.first, challenge: request.query["code_challenge"]?.first,
                                                          scopes: Self.scopes(request.query["scope"]?.first), expiresAt: now.addingTimeInterval(600))
-        var location = URLComponents(string: redirect)!
-        var items = location.queryItems ?? []
-        items.append(URLQueryItem(name: "code", value: code))
-        if let state = request.query["state"]?.first { items.append(URLQueryItem(name: "state", value: state)) }
-        location.queryItems = items
-        return SandboxReply(status: 302, headers: [("Location", location.string!), ("Content-Type", "text/html; charset=utf-8")],
-                            body: Data("<a href=\"\(location.string!)\">redirected</a>".utf8))
+        return OAuthServer.approvalRedirect(to: redirect, code: code, state: request.query["state"]?.first)
     }
 
     private func authorizeDevice(_ request: SandboxRequest, random: inout SandboxRandom, now: Date) -> SandboxReply {
@@ -156,9 +149,7 @@ extension GitLabPersonality {
                 return error(400, "invalid_grant", "The redirect URI does not match the authorization request.")
             }
             if let challenge = pending.challenge {
-                let digest = Data(SHA256.hash(data: Data((form["code_verifier"] ?? "").utf8))).base64EncodedString()
-                    .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-                guard digest == challenge else { return error(400, "invalid_grant", "The code verifier does not match the code challenge.") }
+                guard OAuthServer.verifierMatches(form["code_verifier"], challenge: challenge) else { return error(400, "invalid_grant", "The code verifier does not match the code challenge.") }
             } else if form["client_secret"] == nil {
                 // Without PKCE, the client must prove itself with its secret.
                 return error(401, "invalid_client", "Client authentication failed.")
