@@ -235,12 +235,7 @@ public final class SandboxService: @unchecked Sendable {
     /// its host becomes the origin of the links in the answer.
     public func respond(method: String, url: String, headers: [String: String], body: Data,
                         as name: SandboxPersonalityName = .bitbucket) -> (status: Int, headers: [(String, String)], body: Data) {
-        let components = URLComponents(string: url)
-        let authority = components.flatMap { c in c.host.map { h in c.port.map { "\(h):\($0)" } ?? h } } ?? "127.0.0.1"
-        var lowered = Dictionary(headers.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { a, _ in a })
-        lowered["host"] = authority
-        let path = (components?.percentEncodedPath ?? "/") + (components?.percentEncodedQuery.map { "?" + $0 } ?? "")
-        let reply = handle(SandboxRequest(method: method, uri: path, headers: lowered, body: body, origin: "http://\(authority)"), for: name)
+        let reply = handle(Self.request(method: method, url: url, headers: headers, body: body), for: name)
         return (reply.status, reply.headers, reply.body)
     }
 
@@ -248,14 +243,19 @@ public final class SandboxService: @unchecked Sendable {
     /// in-process client awaits.
     public func answer(method: String, url: String, headers: [String: String], body: Data,
                        as name: SandboxPersonalityName = .bitbucket) async -> (status: Int, headers: [(String, String)], body: Data) {
+        var reply = handle(Self.request(method: method, url: url, headers: headers, body: body), for: name)
+        if let work = reply.deferred { reply = await work() }
+        return (reply.status, reply.headers, reply.body)
+    }
+
+    /// A request as the server would hand it over, from an absolute URL (its host becomes the origin).
+    private static func request(method: String, url: String, headers: [String: String], body: Data) -> SandboxRequest {
         let components = URLComponents(string: url)
         let authority = components.flatMap { c in c.host.map { h in c.port.map { "\(h):\($0)" } ?? h } } ?? "127.0.0.1"
         var lowered = Dictionary(headers.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { a, _ in a })
         lowered["host"] = authority
         let path = (components?.percentEncodedPath ?? "/") + (components?.percentEncodedQuery.map { "?" + $0 } ?? "")
-        var reply = handle(SandboxRequest(method: method, uri: path, headers: lowered, body: body, origin: "http://\(authority)"), for: name)
-        if let work = reply.deferred { reply = await work() }
-        return (reply.status, reply.headers, reply.body)
+        return SandboxRequest(method: method, uri: path, headers: lowered, body: body, origin: "http://\(authority)")
     }
 
     func handle(_ request: SandboxRequest, for name: SandboxPersonalityName) -> SandboxReply {
