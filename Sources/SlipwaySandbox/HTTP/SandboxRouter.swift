@@ -56,4 +56,22 @@ struct SandboxRequest: Sendable {
         for item in components.queryItems ?? [] { query[item.name, default: []].append(item.value ?? "") }
         self.query = query
     }
+
+    /// A JSON object body's members, else a form body's fields.
+    var bodyFields: [String: Any] {
+        if let object = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] { return object }
+        var components = URLComponents()
+        components.percentEncodedQuery = String(decoding: body, as: UTF8.self).replacingOccurrences(of: "+", with: "%20")
+        var fields: [String: Any] = [:]
+        for item in components.queryItems ?? [] { fields[item.name] = item.value ?? "" }
+        return fields
+    }
+
+    /// The query string's fields, then the body's over them, as text (OAuth endpoints take either).
+    var formFields: [String: String] {
+        var form: [String: String] = [:]
+        for (name, values) in query { form[name] = values.first }
+        for (name, value) in bodyFields { form[name] = "\(value)" }
+        return form
+    }
 }

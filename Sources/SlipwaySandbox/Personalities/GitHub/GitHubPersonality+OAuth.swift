@@ -101,7 +101,7 @@ extension GitHubPersonality {
     // MARK: Device flow
 
     private func deviceCode(_ request: SandboxRequest, random: inout SandboxRandom, now: Date) -> SandboxReply {
-        let form = Self.form(request)
+        let form = request.formFields
         guard let client = client(form["client_id"]) else {
             return answer(request, ["error": "incorrect_client_credentials", "error_description": "The client_id is not valid."])
         }
@@ -129,7 +129,7 @@ extension GitHubPersonality {
 
     /// What a person's browser posts from the activation page.
     private func deviceDecision(_ request: SandboxRequest, now: Date) -> SandboxReply {
-        let form = Self.form(request)
+        let form = request.formFields
         let code = (form["user_code"] ?? "").uppercased().replacingOccurrences(of: " ", with: "")
         guard let (device, pending) = oauth.deviceCodes.first(where: { $0.value.userCode == code || $0.value.userCode.replacingOccurrences(of: "-", with: "") == code }),
               pending.expiresAt > now, pending.decision == .pending else {
@@ -162,7 +162,7 @@ extension GitHubPersonality {
     // MARK: The token endpoint
 
     private func token(_ request: SandboxRequest, random: inout SandboxRandom, now: Date) -> SandboxReply {
-        let form = Self.form(request)
+        let form = request.formFields
         let grantType = form["grant_type"] ?? (form["code"] != nil ? "authorization_code" : "none")
         oauth.tokenRequests[grantType, default: 0] += 1
         func error(_ code: String, _ description: String, _ extra: [String: Any] = [:]) -> SandboxReply {
@@ -258,21 +258,6 @@ extension GitHubPersonality {
         components.queryItems = fields.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: "\($0.value)") }
         return SandboxReply(status: 200, headers: [("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")],
                             body: Data((components.percentEncodedQuery ?? "").utf8))
-    }
-
-    /// A form body (or, as GitHub also takes, the query string).
-    static func form(_ request: SandboxRequest) -> [String: String] {
-        var form: [String: String] = [:]
-        for (name, values) in request.query { form[name] = values.first }
-        if request.headers["content-type"]?.hasPrefix("application/json") == true,
-           let object = try? JSONSerialization.jsonObject(with: request.body) as? [String: Any] {
-            for (name, value) in object { form[name] = "\(value)" }
-            return form
-        }
-        var components = URLComponents()
-        components.percentEncodedQuery = String(decoding: request.body, as: UTF8.self).replacingOccurrences(of: "+", with: "%20")
-        for item in components.queryItems ?? [] { form[item.name] = item.value ?? "" }
-        return form
     }
 
     /// Scopes as asked (space- or comma-separated), in GitHub's normalized order.

@@ -18,7 +18,7 @@ extension GitLabPersonality {
             guard let hook = r.hooks.first(where: { $0.uuid == rest[0] }) else { return notFound() }
             return .json(200, format.hook(hook, projectID: r.number))
         case ("POST", 0):
-            let fields = Self.fields(request)
+            let fields = request.bodyFields
             guard let url = fields["url"] as? String, let scheme = URLComponents(string: url)?.scheme, scheme == "http" || scheme == "https" else {
                 return .json(400, ["error": "url is missing"])
             }
@@ -37,24 +37,6 @@ extension GitLabPersonality {
         default:
             return notFound()
         }
-    }
-
-    /// A JSON or form body's fields.
-    static func fields(_ request: SandboxRequest) -> [String: Any] {
-        if let object = (try? JSONSerialization.jsonObject(with: request.body)) as? [String: Any] { return object }
-        var components = URLComponents()
-        components.percentEncodedQuery = String(decoding: request.body, as: UTF8.self).replacingOccurrences(of: "+", with: "%20")
-        var fields: [String: Any] = [:]
-        for item in components.queryItems ?? [] { fields[item.name] = item.value ?? "" }
-        return fields
-    }
-
-    /// A form body's fields (or the query string's), as text.
-    static func form(_ request: SandboxRequest) -> [String: String] {
-        var form: [String: String] = [:]
-        for (name, values) in request.query { form[name] = values.first }
-        for (name, value) in fields(request) { form[name] = "\(value)" }
-        return form
     }
 
     static func flag(_ value: Any?) -> Bool? {

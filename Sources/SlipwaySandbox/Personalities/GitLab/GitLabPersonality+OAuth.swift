@@ -111,7 +111,7 @@ extension GitLabPersonality {
     }
 
     private func authorizeDevice(_ request: SandboxRequest, random: inout SandboxRandom, now: Date) -> SandboxReply {
-        let form = GitLabPersonality.form(request)
+        let form = request.formFields
         if let refused = clientChecks(form) { return refused }
         let device = oauth.hex(43, random: &random)
         let alphabet = Array("ABCDEFGHJKLMNPQRSTUVWXYZ0123456789")
@@ -125,7 +125,7 @@ extension GitLabPersonality {
     }
 
     private func deviceDecision(_ request: SandboxRequest, now: Date) -> SandboxReply {
-        let form = GitLabPersonality.form(request)
+        let form = request.formFields
         let code = (form["user_code"] ?? "").uppercased()
         guard let (device, pending) = oauth.deviceCodes.first(where: { $0.value.userCode == code }), pending.expiresAt > now, pending.decision == .pending else {
             return .text(404, "The user code is invalid or has expired.\n")
@@ -136,7 +136,7 @@ extension GitLabPersonality {
     }
 
     private func token(_ request: SandboxRequest, random: inout SandboxRandom, now: Date) -> SandboxReply {
-        let form = GitLabPersonality.form(request)
+        let form = request.formFields
         let grantType = form["grant_type"] ?? "none"
         oauth.tokenRequests[grantType, default: 0] += 1
         if let refused = clientChecks(form) { return refused }
