@@ -111,7 +111,7 @@ struct GitLabEndToEndTests {
         #expect(account["status"] as? String != "needs_relink")
     }
 
-    @Test("install a GitLab hook; a push is delivered to the daemon with its token and moves the head without a poll")
+    @Test("install a GitLab hook; a push is delivered to the daemon, signed, and moves the head without a poll")
     func webhookDelivery() async throws {
         let server = try await Self.sandbox(seed: 44, workspaces: 1, repos: 2)
         defer { Task { await server.stop() } }
@@ -147,6 +147,8 @@ struct GitLabEndToEndTests {
         let listed = try await runner.runAsync(["webhooks", "list", path, "--json"])
         let hook = try #require((json(listed.stdout) as? [[String: Any]])?.first)
         #expect(hook["state"] as? String == "delivering" && hook["healthy"] as? Bool == true, "\(listed.stdout)")
+        // The sandbox plays GitLab 19: the hook got a signing token, so its signature proved the push.
+        #expect(hook["proof"] as? String == "signature", "\(listed.stdout)")
     }
 
     @Test("an app built locally from a GitLab branch deploys; a real push is found by polling (no hook) and deployed")

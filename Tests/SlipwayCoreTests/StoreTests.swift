@@ -116,7 +116,7 @@ struct StoreTests {
             }
         }
         let store = try Store(path: path)
-        #expect(try store.schemaVersion() == 5)
+        #expect(try store.schemaVersion() == Schema.currentVersion)
         let account = try #require(try store.account(for: .bitbucket))
         // The Basic user of an API token keeps its own name; the user's address is asked anew.
         #expect(account.loginEmail == "ada@example.com" && account.email == nil && account.auth == .apiToken && account.username == "ada")

@@ -39,6 +39,20 @@ struct WebhookPushTests {
         try store.read { db in try String.fetchOne(db, sql: "SELECT head_hash FROM branches WHERE name = 'main'") }
     }
 
+    @Test("a hook prepared before its creation gets the provider's id and whether it signs; its secret opens with that flag")
+    func preparedHookSigns() throws {
+        let store = try store()
+        let id = try #require(try store.read { db in try Int64.fetchOne(db, sql: "SELECT id FROM repositories WHERE full_name = 'acme/api'") })
+        let vault = try Vault.open(keyFile: tmp.file("key"), create: true)
+        let pending = try store.prepareInstalledWebhook(repositoryID: id, url: "https://hooks.example/w", events: ["push_events"], secret: "s3cret",
+                                                        vault: vault, now: now)
+        #expect(try store.webhookSecrets(repositoryID: id) { vault }.map(\.signed) == [false])
+        let stored = try store.setWebhookRemoteID(subscriptionID: pending.id!, remoteID: "7001", signsDeliveries: true)
+        #expect(stored.remoteID == "7001" && stored.signsDeliveries)
+        let secrets = try store.webhookSecrets(repositoryID: id) { vault }
+        #expect(secrets.count == 1 && secrets[0].secret == "s3cret" && secrets[0].signed)
+    }
+
     @Test("in order, each push moves the head; late ones that would move it back are left to the confirming fetch")
     func outOfOrder() throws {
         let store = try store()

@@ -52,6 +52,38 @@ struct GitLabDecodingTests {
         #expect(dialect.route == "/webhooks/gitlab" && dialect.eventName(headers) == "Push Hook")
     }
 
+    @Test("the Standard Webhooks signature reproduces the specification's published vector, key with or without whsec_")
+    func standardWebhooksVector() throws {
+        let body = Data(#"{"test": 2432232314}"#.utf8)
+        let id = "msg_p5jXN8AQM9LWM0D4loKWxJek", expected = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+        let key = try #require(StandardWebhookSignature.key(fromSecret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"))
+        #expect(StandardWebhookSignature.sign(id: id, timestamp: 1_614_265_330, body: body, key: key) == expected)
+        let bare = try #require(StandardWebhookSignature.key(fromSecret: "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"))
+        let at = Date(timeIntervalSince1970: 1_614_265_330)
+        #expect(StandardWebhookSignature.verify(id: id, timestamp: "1614265330", signatures: expected, body: body, key: bare, now: at) == .valid)
+        #expect(StandardWebhookSignature.verify(id: id, timestamp: "1614265330", signatures: expected, body: body, key: key, now: at.addingTimeInterval(400)) == .stale)
+        #expect(StandardWebhookSignature.verify(id: id, timestamp: "1614265331", signatures: expected, body: body, key: key, now: at) == .mismatch)
+        #expect(StandardWebhookSignature.verify(id: id, timestamp: "soon", signatures: expected, body: body, key: key, now: at) == .malformed)
+        #expect(StandardWebhookSignature.verify(id: id, timestamp: "1614265330", signatures: "v2,abc", body: body, key: key, now: at) == .malformed)
+        #expect(StandardWebhookSignature.key(fromSecret: "whsec_***") == nil)
+    }
+
+    @Test("a hook GitLab confirmed as signed is proved by its signature alone; an unsigned one by its token")
+    func signedOrTokenProof() throws {
+        let body = Data("{}".utf8), secret = "s3cret", now = Date(timeIntervalSince1970: 1_800_000_000)
+        let key = try #require(StandardWebhookSignature.key(fromSecret: GitLabWebhookDialect.signingToken(for: secret)))
+        let signature = ["webhook-id": "d1", "webhook-timestamp": "1800000000",
+                         "webhook-signature": StandardWebhookSignature.sign(id: "d1", timestamp: 1_800_000_000, body: body, key: key)]
+        #expect(dialect.hasProof(signature))
+        #expect(dialect.verifies(body: body, headers: signature, secret: secret, signed: true, now: now))
+        #expect(!dialect.verifies(body: body, headers: signature, secret: secret, signed: false, now: now))
+        #expect(!dialect.verifies(body: body, headers: ["x-gitlab-token": secret], secret: secret, signed: true, now: now))
+        #expect(dialect.verifies(body: body, headers: ["x-gitlab-token": secret], secret: secret, signed: false, now: now))
+        // Bitbucket's and GitHub's one proof does not change with the record.
+        let hub = ["x-hub-signature": WebhookSignature.header(body: body, secret: secret)]
+        #expect(BitbucketWebhookDialect().verifies(body: body, headers: hub, secret: secret, signed: true, now: now))
+    }
+
     @Test("RateLimit-* narrow the minute window, not the hour; an exhausted minute pauses until its reset")
     func minuteHeaders() {
         let now = Date(timeIntervalSince1970: 1_800_000_000)

@@ -148,6 +148,61 @@ struct GitLabPersonalityTests {
         #expect(event.changes.first?.newHead?.author?.contains("<") == true)
     }
 
+    @Test("from GitLab 19.0 a hook takes a whsec_ signing token and signs its deliveries (Standard Webhooks); before, the token is ignored",
+          arguments: ["19.1.0", "17.9.0"])
+    func signingTokens(version: String) async throws {
+        let receiver = ScriptedReceiver(answers: [200])
+        var options = SandboxOptions()
+        options.seed = 8
+        options.workspaces = 2
+        options.reposPerWorkspace = 2
+        options.branchesPerRepo = 2
+        options.personalities = [.gitlab]
+        options.gitlabVersion = version
+        let service = try SandboxService(options: options, webhookTransport: { receiver })
+        let name = try #require(service.repositoryNames(on: .gitlab).first { $0.hasPrefix("sandbox-user/") })
+        let id = name.replacingOccurrences(of: "/", with: "%2F")
+        func create(signingToken: String, path: String = "given") throws -> (status: Int, json: [String: Any]) {
+            let body = try JSONSerialization.data(withJSONObject: ["url": "http://127.0.0.1:9/\(path)", "push_events": true,
+                                                                   "token": "s3cret", "signing_token": signingToken])
+            let reply = service.respond(method: "POST", url: "http://127.0.0.1:7000/api/v4/projects/\(id)/hooks",
+                                        headers: ["PRIVATE-TOKEN": service.gitlab.token, "Content-Type": "application/json"], body: body, as: .gitlab)
+            return (reply.status, try JSONSerialization.jsonObject(with: reply.body) as? [String: Any] ?? [:])
+        }
+        let modern = version.hasPrefix("19")
+        // A key that is not 32 bytes, or lacks its prefix, is refused where signing tokens exist.
+        let key = Data((0..<32).map { UInt8($0 * 7 % 256) })
+        #expect(try create(signingToken: "whsec_" + Data(count: 16).base64EncodedString(), path: "short").status == (modern ? 400 : 201))
+        #expect(try create(signingToken: key.base64EncodedString(), path: "bare").status == (modern ? 400 : 201))
+        let created = try create(signingToken: "whsec_" + key.base64EncodedString())
+        #expect(created.status == 201 && created.json["signing_token"] == nil)
+        #expect(created.json["signing_token_present"] as? Bool == (modern ? true : nil))
+        #expect(try create(signingToken: GitLabWebhookDialect.signingToken(for: "s3cret"), path: "slipway").status == 201)
+
+        var push: SandboxPush?
+        for _ in 0..<40 where push == nil { push = service.push(repository: name, on: .gitlab).flatMap { $0.kind == .commit ? $0 : nil } }
+        _ = try #require(push)
+        await service.webhooks.drain()
+        func delivery(_ path: String) throws -> HTTPRequest { try #require(receiver.received.last { $0.url.hasSuffix("/\(path)") }) }
+        let given = try delivery("given")
+        #expect(given.headers["User-Agent"] == "GitLab/\(version)" && given.headers["X-Gitlab-Token"] == "s3cret")
+        // The hook Slipway would make: its signature proves it where GitLab signs, its token where not.
+        let slipway = try delivery("slipway")
+        let lowered = Dictionary(slipway.headers.map { ($0.name.lowercased(), $0.value) }) { first, _ in first }
+        #expect(GitLabWebhookDialect().verifies(body: slipway.body ?? Data(), headers: lowered, secret: "s3cret", signed: modern, now: Date()))
+        let signature = given.headers["webhook-signature"]
+        guard modern else {
+            #expect(signature == nil)
+            return
+        }
+        #expect(given.headers["webhook-id"] == given.headers["Idempotency-Key"])
+        let timestamp = try #require(given.headers["webhook-timestamp"].flatMap(Int.init))
+        #expect(abs(Double(timestamp) - Date().timeIntervalSince1970) < 60)
+        let givenKey = try #require(StandardWebhookSignature.key(fromSecret: "whsec_" + key.base64EncodedString()))
+        #expect(StandardWebhookSignature.verify(id: given.headers["webhook-id"], timestamp: given.headers["webhook-timestamp"],
+                                                signatures: signature, body: given.body ?? Data(), key: givenKey, now: Date()) == .valid)
+    }
+
     @Test("last_activity_at moves at most once an hour, as GitLab's does: discovery may lag a push")
     func activityLags() throws {
         final class Clock: @unchecked Sendable {

@@ -40,6 +40,8 @@ struct PersonalityTests {
         options.personalities = [.bitbucket]
         options.port = 65535
         #expect(throws: Never.self) { try options.validate() }
+        options.gitlabVersion = "latest"
+        #expect(throws: SandboxOptions.ValidationError.version("--gitlab-version latest is not a release number like 17.9.0")) { try options.validate() }
     }
 
     @Test("a rate limit may name a personality; it wins over the one for all of them, and control can change it")

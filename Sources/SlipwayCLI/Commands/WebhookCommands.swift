@@ -98,6 +98,8 @@ struct WebhooksCommand: AsyncParsableCommand {
             /// waiting (nothing delivered yet), delivering, failing
             var state: String
             var healthy: Bool
+            /// What proves its deliveries: `signature` (an HMAC of the body) or `token` (the secret itself).
+            var proof: String
             var lastDeliveryAt: Date?
             var lastFailureAt: Date?
             var lastFailureMessage: String?
@@ -105,19 +107,21 @@ struct WebhooksCommand: AsyncParsableCommand {
 
         func run() async throws {
             let context = try global.context()
-            let (_, target) = try target.resolve(in: context.store)
+            let (account, target) = try target.resolve(in: context.store)
+            let dialect = ProviderRegistry.descriptor(for: account.provider)?.webhookDialect
             let rows = try context.store.webhookSubscriptions(repositoryID: target.repository.id ?? 0).map {
                 Row(id: $0.id ?? 0, remoteId: $0.remoteID, url: $0.url, events: $0.events, installedBySlipway: $0.installedBySlipway,
-                    state: $0.state.rawValue, healthy: $0.state == .delivering, lastDeliveryAt: $0.lastDeliveryAt, lastFailureAt: $0.lastFailureAt, lastFailureMessage: $0.lastFailureMessage)
+                    state: $0.state.rawValue, healthy: $0.state == .delivering,
+                    proof: ($0.signsDeliveries ? WebhookProof.signature : dialect?.secretProof ?? .signature).rawValue, lastDeliveryAt: $0.lastDeliveryAt, lastFailureAt: $0.lastFailureAt, lastFailureMessage: $0.lastFailureMessage)
             }
             if output.json { return try printJSON(rows) }
             if rows.isEmpty {
                 Terminal.error("no webhooks on \(target.path); install one with 'slipway webhooks install \(target.path)'")
                 return
             }
-            var table = TextTable("ID", "URL", "EVENTS", "HEALTH", "LAST DELIVERY", "LAST FAILURE")
+            var table = TextTable("ID", "URL", "EVENTS", "PROOF", "HEALTH", "LAST DELIVERY", "LAST FAILURE")
             for r in rows {
-                table.add(String(r.id), r.url, r.events.joined(separator: ","), r.state,
+                table.add(String(r.id), r.url, r.events.joined(separator: ","), r.proof, r.state,
                           RelativeTime.text(r.lastDeliveryAt) ?? "-",
                           r.lastFailureAt.map { "\(RelativeTime.text($0) ?? ""): \(r.lastFailureMessage ?? "")" } ?? "-")
             }

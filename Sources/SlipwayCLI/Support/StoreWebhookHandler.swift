@@ -29,7 +29,7 @@ final class StoreWebhookHandler: WebhookHandling {
             return .conflicting(why)
         case let .repository(id):
             let hooks = try store.webhookSecrets(repositoryID: id) { try openVault() }
-            return .found(repositoryID: id, hooks: hooks.map { HookSecret(hookID: $0.hookID, secret: $0.secret) })
+            return .found(repositoryID: id, hooks: hooks.map { HookSecret(hookID: $0.hookID, secret: $0.secret, signed: $0.signed) })
         }
     }
 

@@ -10,6 +10,9 @@ public struct WebhookSubscription: Sendable, Equatable, Codable, Identifiable {
     public var url: String
     public var events: [String]
     public var installedBySlipway: Bool
+    /// The provider confirmed the hook signs its deliveries (GitLab's signing token): only that
+    /// signature proves one.
+    public var signsDeliveries: Bool
     public var lastDeliveryAt: Date?
     public var lastFailureAt: Date?
     public var lastFailureMessage: String?
@@ -17,8 +20,9 @@ public struct WebhookSubscription: Sendable, Equatable, Codable, Identifiable {
 
     public init(id: Int64? = nil, repositoryID: Int64, remoteID: String? = nil, url: String, events: [String],
                 installedBySlipway: Bool = true, lastDeliveryAt: Date? = nil, lastFailureAt: Date? = nil,
-                lastFailureMessage: String? = nil, createdAt: Date) {
+                lastFailureMessage: String? = nil, signsDeliveries: Bool = false, createdAt: Date) {
         self.id = id
+        self.signsDeliveries = signsDeliveries
         self.repositoryID = repositoryID
         self.remoteID = remoteID
         self.url = url

@@ -4,7 +4,7 @@ import GRDB
 /// edited, a change is a new migration. `PRAGMA user_version` mirrors the schema version so
 /// tools that don't know GRDB (doctor, sqlite3) can read it.
 enum Schema {
-    static let currentVersion = 5
+    static let currentVersion = 6
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -13,7 +13,15 @@ enum Schema {
         migrator.registerMigration("v3", migrate: v3)
         migrator.registerMigration("v4", migrate: v4)
         migrator.registerMigration("v5", migrate: v5)
+        migrator.registerMigration("v6", migrate: v6)
         return migrator
+    }
+
+    /// v6: a hook may sign its deliveries with a key derived from its secret (GitLab 19.0's
+    /// signing token); once the provider confirmed it, only that signature proves a delivery.
+    private static func v6(_ db: Database) throws {
+        try db.alter(table: "webhook_subscriptions") { t in t.add(column: "signs_deliveries", .boolean).notNull().defaults(to: false) }
+        try db.execute(sql: "PRAGMA user_version = 6")
     }
 
     /// v5: one identity for every provider. Accounts may be linked by the device flow or need no

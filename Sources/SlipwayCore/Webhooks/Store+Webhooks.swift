@@ -49,16 +49,17 @@ extension Store {
 
     /// The secrets of Slipway's hooks on one repository, with each hook's id. The vault is opened
     /// only when there is something to open; a secret that does not open is left out.
-    public func webhookSecrets(repositoryID: Int64, vault: () throws -> Vault) throws -> [(hookID: Int64, secret: String)] {
+    public func webhookSecrets(repositoryID: Int64, vault: () throws -> Vault) throws -> [(hookID: Int64, secret: String, signed: Bool)] {
         let sealed = try read { db in
             try Row.fetchAll(db, sql: """
-                SELECT id, secret_ciphertext FROM webhook_subscriptions WHERE repository_id = ? AND secret_ciphertext IS NOT NULL ORDER BY id
-                """, arguments: [repositoryID]).map { (id: $0["id"] as Int64, data: $0["secret_ciphertext"] as Data) }
+                SELECT id, secret_ciphertext, signs_deliveries FROM webhook_subscriptions
+                WHERE repository_id = ? AND secret_ciphertext IS NOT NULL ORDER BY id
+                """, arguments: [repositoryID]).map { (id: $0["id"] as Int64, data: $0["secret_ciphertext"] as Data, signed: $0["signs_deliveries"] as Bool) }
         }
         guard !sealed.isEmpty else { return [] }
         let vault = try vault()
         return sealed.compactMap { item in
-            (try? vault.openString(item.data, context: Self.webhookSecretContext(item.id))).map { (hookID: item.id, secret: $0) }
+            (try? vault.openString(item.data, context: Self.webhookSecretContext(item.id))).map { (hookID: item.id, secret: $0, signed: item.signed) }
         }
     }
 
@@ -77,10 +78,12 @@ extension Store {
         return try addWebhookSubscription(repositoryID: repositoryID, remoteID: nil, url: url, events: events, secret: secret, vault: vault, now: now)
     }
 
-    /// The provider's id for a hook prepared before its creation.
-    public func setWebhookRemoteID(subscriptionID: Int64, remoteID: String) throws -> WebhookSubscription {
+    /// The provider's id for a hook prepared before its creation, and whether the provider
+    /// confirmed it signs its deliveries.
+    public func setWebhookRemoteID(subscriptionID: Int64, remoteID: String, signsDeliveries: Bool = false) throws -> WebhookSubscription {
         try write { db in
-            try db.execute(sql: "UPDATE webhook_subscriptions SET remote_id = ? WHERE id = ?", arguments: [remoteID, subscriptionID])
+            try db.execute(sql: "UPDATE webhook_subscriptions SET remote_id = ?, signs_deliveries = ? WHERE id = ?",
+                           arguments: [remoteID, signsDeliveries, subscriptionID])
             guard let updated = try WebhookSubscription.fetchOne(db, key: subscriptionID) else { throw DatabaseError(message: "the webhook subscription vanished") }
             return updated
         }

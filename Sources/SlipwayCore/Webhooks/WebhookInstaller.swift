@@ -98,7 +98,7 @@ public struct WebhookInstaller: Sendable {
             throw error
         }
         do {
-            return .installed(try store.setWebhookRemoteID(subscriptionID: pending.id!, remoteID: created.id))
+            return .installed(try store.setWebhookRemoteID(subscriptionID: pending.id!, remoteID: created.id, signsDeliveries: created.signed))
         } catch {
             // Without its record the hook is useless: take it back off the provider.
             try? await provider.deleteHook(workspace: target.workspaceSlug, repository: target.repository.slug, id: created.id)

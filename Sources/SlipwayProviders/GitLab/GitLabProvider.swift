@@ -233,12 +233,14 @@ public struct GitLabProvider: GitProvider, WorkspaceDetails, RepositoryDiscovery
         try await all(projectURL(workspace, repository) + "/hooks?per_page=100", as: GitLabWire.Hook.self).map(\.providerHook)
     }
 
-    /// A project hook on push events; `token` comes back in every delivery's `X-Gitlab-Token`.
+    /// A project hook on push events; `token` comes back in every delivery's `X-Gitlab-Token`, and
+    /// the `signing_token` derived from the same secret signs them where GitLab (19.0+) takes one.
     public func createHook(workspace: String, repository: String, url: String, secret: String, events: [String],
                            description: String) async throws -> ProviderHook {
         let body = try JSONSerialization.data(withJSONObject: [
             "url": url, "name": description, "description": description, "push_events": events.contains("push_events"),
-            "tag_push_events": false, "merge_requests_events": false, "token": secret, "enable_ssl_verification": url.hasPrefix("https://"),
+            "tag_push_events": false, "merge_requests_events": false, "token": secret,
+            "signing_token": GitLabWebhookDialect.signingToken(for: secret), "enable_ssl_verification": url.hasPrefix("https://"),
         ] as [String: Any])
         var hook = try await send(projectURL(workspace, repository) + "/hooks", method: .post, json: body).decode(GitLabWire.Hook.self).providerHook
         hook.hasSecret = true

@@ -1,9 +1,13 @@
+import Crypto
 import Foundation
 
 /// GitLab's webhook deliveries: `POST /webhooks/gitlab`, `X-Gitlab-Event: Push Hook`, proved by
 /// `X-Gitlab-Token` — the hook's token sent verbatim, compared in constant time — and named by
 /// `Idempotency-Key` across retries (older GitLab versions send none, so it is not required).
 /// A push lists at most its newest 20 commits, oldest first (`total_commits_count` says how many).
+/// From GitLab 19.0 a hook may also have a `signing_token`: Slipway sets one derived from the
+/// hook's secret, and a hook GitLab confirms as signed (`signing_token_present`) is proved only by
+/// a fresh Standard Webhooks `webhook-signature` — the token alone no longer suffices.
 public struct GitLabWebhookDialect: WebhookDialect {
     public init() {}
 
@@ -12,17 +16,34 @@ public struct GitLabWebhookDialect: WebhookDialect {
     public var pushEvents: [String] { ["push_events"] }
     public var deliveryIDHeader: String { "Idempotency-Key" }
     public var deliveryIDRequired: Bool { false }
+    public var secretProof: WebhookProof { .token }
     static let tokenHeader = "x-gitlab-token"
+    static let signatureHeader = "webhook-signature"
     static let zeroHash = String(repeating: "0", count: 40)
 
     public func eventName(_ headers: [String: String]) -> String? { headers["x-gitlab-event"] }
 
     public func isPush(_ event: String) -> Bool { event == "Push Hook" }
 
-    public func hasProof(_ headers: [String: String]) -> Bool { headers[Self.tokenHeader] != nil }
+    public func hasProof(_ headers: [String: String]) -> Bool { headers[Self.tokenHeader] != nil || headers[Self.signatureHeader] != nil }
 
     public func verifies(body: Data, headers: [String: String], secret: String) -> Bool {
         WebhookSignature.tokensMatch(headers[Self.tokenHeader], secret)
+    }
+
+    public func verifies(body: Data, headers: [String: String], secret: String, signed: Bool, now: Date) -> Bool {
+        guard signed else { return verifies(body: body, headers: headers, secret: secret) }
+        guard let key = StandardWebhookSignature.key(fromSecret: Self.signingToken(for: secret)) else { return false }
+        return StandardWebhookSignature.verify(id: headers["webhook-id"], timestamp: headers["webhook-timestamp"],
+                                               signatures: headers[Self.signatureHeader], body: body, key: key, now: now) == .valid
+    }
+
+    /// The hook's signing token, derived from its secret (so one sealed secret serves both proofs,
+    /// and the token sent in the clear in `X-Gitlab-Token` says nothing about the key):
+    /// `whsec_` + base64 of HMAC-SHA256(secret, a fixed label) — the 32 bytes GitLab requires.
+    public static func signingToken(for secret: String) -> String {
+        let key = HMAC<SHA256>.authenticationCode(for: Data("slipway gitlab webhook signing key".utf8), using: SymmetricKey(data: Data(secret.utf8)))
+        return StandardWebhookSignature.secretPrefix + Data(key).base64EncodedString()
     }
 
     /// The project by `path_with_namespace` and its numeric id.

@@ -71,13 +71,16 @@ enum GitLabWire {
         var url: String
         var push_events: Bool?
         var token_present: Bool?
+        /// GitLab 19.0+; absent before (a `signing_token` sent to an older GitLab is ignored).
+        var signing_token_present: Bool?
         var description: String?
         var name: String?
         var alert_status: String?
 
         var providerHook: ProviderHook {
             ProviderHook(id: String(id), url: url, events: push_events == false ? [] : ["push_events"], active: alert_status != "disabled",
-                         description: description ?? name, hasSecret: token_present ?? false)
+                         description: description ?? name, hasSecret: token_present ?? false,
+                         signed: signing_token_present ?? false)
         }
     }
 }

@@ -126,9 +126,13 @@ public struct ProviderHook: Sendable, Equatable {
     public var active: Bool
     public var description: String?
     public var hasSecret: Bool
+    /// The provider signs this hook's deliveries with a key derived from its secret (GitLab's
+    /// signing token), so only that signature proves them.
+    public var signed: Bool
 
-    public init(id: String, url: String, events: [String], active: Bool, description: String?, hasSecret: Bool) {
+    public init(id: String, url: String, events: [String], active: Bool, description: String?, hasSecret: Bool, signed: Bool = false) {
         self.id = id
+        self.signed = signed
         self.url = url
         self.events = events
         self.active = active

@@ -11,6 +11,14 @@ public struct DeliveryRepository: Sendable, Equatable {
     }
 }
 
+/// How a hook's deliveries prove themselves (shown by `webhooks list`).
+public enum WebhookProof: String, Sendable {
+    /// An HMAC of the body under the hook's secret (or a key derived from it).
+    case signature
+    /// The shared secret itself, sent in a header.
+    case token
+}
+
 /// How one provider delivers webhooks: where the receiver takes them, how a delivery proves
 /// itself, which header names it (and whether every delivery carries one), which events are
 /// pushes, and how a push payload decodes into a `PushEvent`. The receiver and the installer
@@ -33,11 +41,24 @@ public protocol WebhookDialect: Sendable {
     func hasProof(_ headers: [String: String]) -> Bool
     /// Whether its proof holds under `secret`, compared in constant time.
     func verifies(body: Data, headers: [String: String], secret: String) -> Bool
+    /// The same for one of Slipway's hooks as stored: `signed` when the provider confirmed the
+    /// hook signs its deliveries with a key derived from `secret` (GitLab's signing token) — then
+    /// only that signature counts, and it must be fresh at `now`.
+    func verifies(body: Data, headers: [String: String], secret: String, signed: Bool, now: Date) -> Bool
+    /// What proves a delivery of a hook not confirmed as signed.
+    var secretProof: WebhookProof { get }
     func repository(in body: Data) -> DeliveryRepository?
     func decodePush(_ body: Data) throws(PushEvent.DecodingError) -> PushEvent
 }
 
 extension WebhookDialect {
+    public var secretProof: WebhookProof { .signature }
+
+    /// A dialect with one kind of proof checks it whatever the hook's record says.
+    public func verifies(body: Data, headers: [String: String], secret: String, signed: Bool, now: Date) -> Bool {
+        verifies(body: body, headers: headers, secret: secret)
+    }
+
     /// The delivery-id header's value in one case (a GUID is the same id whichever case its hex
     /// digits arrive in); nil when absent or blank.
     public func deliveryID(_ headers: [String: String]) -> String? {

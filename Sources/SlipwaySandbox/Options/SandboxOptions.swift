@@ -40,6 +40,9 @@ public struct SandboxOptions: Sendable, Equatable {
     /// A `demo` workspace of real git repositories (served over smart HTTP, clone and fetch
     /// work), pushed to along with the simulated ones.
     public var demoRepositories = false
+    /// The GitLab release the GitLab personality plays (its `User-Agent`): from 19.0 hooks take a
+    /// `signing_token` and sign deliveries with it; before, the parameter is ignored.
+    public var gitlabVersion = "19.1.0"
     /// Fault specifications (see `FaultSpec`), applied in order.
     public var faults: [String] = []
 
@@ -64,11 +67,12 @@ public struct SandboxOptions: Sendable, Equatable {
         case outOfRange(String, ClosedRange<Int>)
         case fault(String)
         case personality(String)
+        case version(String)
 
         public var description: String {
             switch self {
             case let .outOfRange(name, range): "--\(name) must be between \(range.lowerBound) and \(range.upperBound)"
-            case let .fault(message), let .personality(message): message
+            case let .fault(message), let .personality(message), let .version(message): message
             }
         }
     }
@@ -94,6 +98,9 @@ public struct SandboxOptions: Sendable, Equatable {
         guard (1...86400).contains(tokenLifetimeSeconds ?? 1) else { throw .outOfRange("token-lifetime", 1...86400) }
         guard (1...3600).contains(deviceCodeLifetimeSeconds ?? 1) else { throw .outOfRange("device-code-lifetime", 1...3600) }
         guard (1...60).contains(deviceIntervalSeconds) else { throw .outOfRange("device-interval", 1...60) }
+        guard gitlabVersion.split(separator: ".").first.flatMap({ Int($0) }) != nil else {
+            throw .version("--gitlab-version \(gitlabVersion) is not a release number like 17.9.0")
+        }
         for fault in faults {
             let spec: FaultSpec
             do { spec = try FaultSpec(parsing: fault) } catch { throw .fault(error.description) }

@@ -105,4 +105,6 @@ struct SandboxHook: Sendable {
     var active: Bool
     var secret: String?
     var createdAt: Date
+    /// A Standard Webhooks key the deliveries are signed with (GitLab's signing token).
+    var signingKey: Data? = nil
 }

@@ -11,14 +11,17 @@ public enum WebhookRepositoryLookup: Sendable, Equatable {
     case found(repositoryID: Int64, hooks: [HookSecret])
 }
 
-/// A hook's id and the secret it signs with (never logged).
+/// A hook's id and the secret it signs with (never logged); `signed` when the provider confirmed
+/// it signs deliveries with a key derived from the secret (only that signature then proves one).
 public struct HookSecret: Sendable, Equatable {
     public var hookID: Int64
     public var secret: String
+    public var signed: Bool
 
-    public init(hookID: Int64, secret: String) {
+    public init(hookID: Int64, secret: String, signed: Bool = false) {
         self.hookID = hookID
         self.secret = secret
+        self.signed = signed
     }
 }
 

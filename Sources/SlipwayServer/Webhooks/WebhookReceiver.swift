@@ -55,7 +55,7 @@ public final class WebhookReceiver: Sendable {
 
     /// Listens on `host:port` (0 picks a free port).
     public static func start(host: String, port: Int, dialects: [any WebhookDialect], handler: any WebhookHandling, health: (any HealthReporting)? = nil, limits: Limits = Limits(),
-                             logger: Logger = Logger(label: "slipway.webhooks") { _ in SwiftLogNoOpLogHandler() }) async throws -> WebhookReceiver {
+                             now: @escaping @Sendable () -> Date = Date.init, logger: Logger = Logger(label: "slipway.webhooks") { _ in SwiftLogNoOpLogHandler() }) async throws -> WebhookReceiver {
         let router = Router()
         if let health {
             router.get(RouterPath(stringLiteral: String(ServerRoutes.health.dropFirst()))) { _, _ -> Response in
@@ -76,7 +76,7 @@ public final class WebhookReceiver: Sendable {
                         let buffer = try await request.collectBody(upTo: maxBody)
                         var headers: [String: String] = [:]
                         for field in request.headers { headers[field.name.canonicalName] = field.value }
-                        outcome = await handle(dialect: dialect, headers: headers, body: Data(buffer.readableBytesView), handler: handler)
+                        outcome = await handle(dialect: dialect, headers: headers, body: Data(buffer.readableBytesView), handler: handler, now: now())
                     } catch {
                         outcome = await refuse(413, "payload too large", handler: handler)
                     }
@@ -113,8 +113,9 @@ public final class WebhookReceiver: Sendable {
         return Outcome(status: status, text: reason)
     }
 
-    /// The rules, without a socket (headers lowercased).
-    public static func handle(dialect: any WebhookDialect, headers: [String: String], body: Data, handler: any WebhookHandling) async -> Outcome {
+    /// The rules, without a socket (headers lowercased); `now` judges a signature's freshness.
+    public static func handle(dialect: any WebhookDialect, headers: [String: String], body: Data, handler: any WebhookHandling,
+                              now: Date = Date()) async -> Outcome {
         func refuse(_ status: Int, _ reason: String) async -> Outcome { await Self.refuse(status, reason, handler: handler) }
         guard body.count <= maxBody else { return await refuse(413, "payload too large") }
         guard let named = dialect.repository(in: body) else {
@@ -141,7 +142,7 @@ public final class WebhookReceiver: Sendable {
         }
         guard !hooks.isEmpty else { return await refuse(401, "no Slipway hook on \(fullName)") }
         guard dialect.hasProof(headers) else { return await refuse(401, "unsigned delivery for \(fullName)") }
-        guard let proof = hooks.first(where: { dialect.verifies(body: body, headers: headers, secret: $0.secret) }) else {
+        guard let proof = hooks.first(where: { dialect.verifies(body: body, headers: headers, secret: $0.secret, signed: $0.signed, now: now) }) else {
             return await refuse(401, "bad signature for \(fullName)")
         }
         // Verified from here on. Where the provider always sends a delivery id, one without it

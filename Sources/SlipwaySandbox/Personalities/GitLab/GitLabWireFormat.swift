@@ -81,7 +81,13 @@ struct GitLabWireFormat {
         return object
     }
 
-    func hook(_ h: SandboxHook, projectID: Int) -> [String: Any] {
+    func hook(_ h: SandboxHook, projectID: Int, signingTokens: Bool) -> [String: Any] {
+        var hook = hookFields(h, projectID: projectID)
+        if signingTokens { hook["signing_token_present"] = h.signingKey != nil }
+        return hook
+    }
+
+    private func hookFields(_ h: SandboxHook, projectID: Int) -> [String: Any] {
         ["id": Int(h.uuid) ?? 0, "url": h.url, "name": h.description, "description": h.description, "project_id": projectID,
          "push_events": h.events.contains("push_events"), "tag_push_events": false, "merge_requests_events": false,
          "enable_ssl_verification": true, "token_present": h.secret != nil, "alert_status": "executable",
