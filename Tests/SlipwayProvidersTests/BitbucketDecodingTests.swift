@@ -20,6 +20,20 @@ struct BitbucketDecodingTests {
         #expect(abs(date.timeIntervalSince(base) - fraction) < 1e-6)
     }
 
+    @Test("the byte-level parser agrees with Foundation's calendar from 1970 to 2400, in every zone shape")
+    func parserAgreesWithCalendar() throws {
+        let formatter = ISO8601DateFormatter()
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2000 {
+            let date = Date(timeIntervalSince1970: Double(Int64.random(in: 0...13_569_465_600, using: &generator)))
+            let text = formatter.string(from: date)
+            #expect(ProviderDate.parse(text) == date, "\(text)")
+            let shifted = text.replacingOccurrences(of: "Z", with: "+00:00").replacingOccurrences(of: "T", with: " ")
+            #expect(ProviderDate.parse(shifted) == date, "\(shifted)")
+        }
+        #expect(ProviderDate.parse("  2026-11-20T10:11:12Z\t") == Date(timeIntervalSince1970: 1795169472))
+    }
+
     @Test("unreadable timestamps are nil, not errors")
     func badTimestamps() {
         for text in ["", "yesterday", "2026-13-45T99:99:99Z", "2026-11-20T10:11:12.Z", "2026-11-20T10:11:12+5", "2026-02-29T10:00:00Z",

@@ -23,38 +23,41 @@ extension Store {
     }
 
     /// Writes a repository and all its branch heads; returns the changes against what was stored.
+    /// An initial sync writes tens of thousands of branches: rows go in through cached prepared
+    /// statements with dates as stored text, and a new repository reads nothing back.
     public func applyRepository(workspaceID: Int64, path: String, _ remote: ProviderRepository, isAdmin: Bool,
                                 branches: [ProviderBranch], now: Date) throws -> [SyncReport.Change] {
         try write { db in
             var changes: [SyncReport.Change] = []
-            var repository: Repository
-            if let existing = try Repository.filter(Column("workspace_id") == workspaceID && Column("slug") == remote.slug).fetchOne(db) {
-                repository = existing
+            let stamp = StoredDate.text(now)
+            let existingID = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM repositories WHERE workspace_id = ? AND slug = ?"),
+                                                arguments: [workspaceID, remote.slug])
+            let values: StatementArguments = [remote.id, remote.name, remote.fullName, remote.mainBranch, remote.isPrivate, isAdmin,
+                                              remote.updatedOn.map(StoredDate.text), remote.cloneURL, remote.webURL, branches.count, stamp, stamp]
+            let repositoryID: Int64
+            if let existingID {
+                repositoryID = existingID
+                try db.cachedStatement(sql: """
+                    UPDATE repositories SET remote_id = ?, name = ?, full_name = ?, main_branch = ?, is_private = ?, is_admin = ?, updated_on = ?,
+                    clone_url = ?, web_url = ?, branch_count = ?, last_checked_at = ?, updated_at = ? WHERE id = ?
+                    """).execute(arguments: values + [existingID])
             } else {
-                repository = Repository(workspaceID: workspaceID, slug: remote.slug, name: remote.name, fullName: remote.fullName, updatedAt: now)
-                try repository.insert(db)
+                try db.cachedStatement(sql: """
+                    INSERT INTO repositories (remote_id, name, full_name, main_branch, is_private, is_admin, updated_on, clone_url, web_url,
+                    branch_count, last_checked_at, updated_at, workspace_id, slug) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """).execute(arguments: values + [workspaceID, remote.slug])
+                repositoryID = db.lastInsertedRowID
                 changes.append(.init(kind: .repositoryAdded, path: path, old: nil, new: nil))
             }
-            let isNew = !changes.isEmpty
+            let isNew = existingID == nil
             // Apps kept across an unlink find their repository again once it is mirrored.
-            try db.execute(sql: "UPDATE apps SET repository_id = ? WHERE repository_id IS NULL AND source_path = ?", arguments: [repository.id, path])
-            repository.remoteID = remote.id
-            repository.name = remote.name
-            repository.fullName = remote.fullName
-            repository.mainBranch = remote.mainBranch
-            repository.isPrivate = remote.isPrivate
-            repository.isAdmin = isAdmin
-            repository.updatedOn = remote.updatedOn
-            repository.cloneURL = remote.cloneURL
-            repository.webURL = remote.webURL
-            repository.branchCount = branches.count
-            repository.lastCheckedAt = now
-            repository.updatedAt = now
-            try repository.update(db)
-            let repositoryID = repository.id!
+            try db.cachedStatement(sql: "UPDATE apps SET repository_id = ? WHERE repository_id IS NULL AND source_path = ?")
+                .execute(arguments: [repositoryID, path])
 
             var stored: [String: Branch] = [:]
-            for branch in try Branch.filter(Column("repository_id") == repositoryID).fetchAll(db) { stored[branch.name] = branch }
+            if !isNew {
+                for branch in try Branch.filter(Column("repository_id") == repositoryID).fetchAll(db) { stored[branch.name] = branch }
+            }
             // One prepared statement for every new branch (an initial sync inserts tens of thousands).
             let insert = try db.cachedStatement(sql: """
                 INSERT INTO branches (repository_id, name, head_hash, head_date, head_author, head_message, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -71,8 +74,8 @@ extension Store {
                     try existing.update(db)
                 } else {
                     let branch = Branch(repositoryID: repositoryID, name: remoteBranch.name, head: head.hash, details: head, now: now)
-                    try insert.execute(arguments: [repositoryID, branch.name, branch.headHash, branch.headDate, branch.headAuthor, branch.headMessage,
-                                                   branch.updatedAt])
+                    try insert.execute(arguments: [repositoryID, branch.name, branch.headHash, branch.headDate.map(StoredDate.text), branch.headAuthor,
+                                                   branch.headMessage, stamp])
                     // A new repository's branches are part of its arrival, not news of their own.
                     if !isNew {
                         changes.append(.init(kind: .branchCreated, path: MirrorPath.child(path, remoteBranch.name),
