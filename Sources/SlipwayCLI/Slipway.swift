@@ -18,7 +18,7 @@ public struct Slipway: AsyncParsableCommand {
         subcommands: [
             TUICommand.self, DemoCommand.self, SandboxCommand.self,
             LinkCommand.self, UnlinkCommand.self, AccountsCommand.self,
-            LsCommand.self, SyncCommand.self, DaemonCommand.self, StatusCommand.self,
+            ReposCommand.self, LsCommand.self, SyncCommand.self, DaemonCommand.self, StatusCommand.self,
             AppsCommand.self, DeployCommand.self, RollbackCommand.self, DeploymentsCommand.self, LogsCommand.self, CancelCommand.self,
             WebhooksCommand.self, ThemesCommand.self, DoctorCommand.self,
         ],

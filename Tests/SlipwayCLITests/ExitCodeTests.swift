@@ -153,7 +153,7 @@ struct SandboxCommandTests {
         }
         for _ in 0..<200 where !text.lock.withLock({ text.value.contains("Ctrl-C to stop") }) { try await Task.sleep(nanoseconds: 50_000_000) }
         #expect(text.lock.withLock { text.value }.contains("Ctrl-C to stop"))
-        #expect(gitFolders().count == 3, "the demo's git folders (Bitbucket's, GitHub's and GitLab's) should exist while it runs")
+        #expect(gitFolders().count == 4, "the demo's git folders (Bitbucket's, GitHub's, GitLab's and the public host's) should exist while it runs")
         kill(process.processIdentifier, SIGINT)
         for _ in 0..<200 where process.isRunning { try await Task.sleep(nanoseconds: 50_000_000) }
         #expect(!process.isRunning)

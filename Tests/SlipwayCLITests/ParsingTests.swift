@@ -110,7 +110,7 @@ struct ParsingTests {
         #expect(options.personalities == [.bitbucket])
         // Unless --only says, the personalities Slipway can link with; others only when named.
         let plain = try #require(try Slipway.parseAsRoot(["sandbox"]) as? SandboxCommand)
-        #expect(try plain.options().personalities == [.bitbucket, .github, .gitlab])
+        #expect(try plain.options().personalities == [.bitbucket, .github, .gitlab, .git])
         let github = try #require(try Slipway.parseAsRoot(["sandbox", "--only", "github", "--rate-limit", "github=10"]) as? SandboxCommand)
         #expect(try github.options().personalities == [.github] && github.options().rateLimits == [.github: 10])
         #expect(options.rateLimits == [.bitbucket: 50] && options.rateLimitPerHour == 7 && options.gitRateLimits == [.bitbucket: 9])

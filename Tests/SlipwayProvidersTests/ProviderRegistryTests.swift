@@ -18,7 +18,8 @@ struct ProviderRegistryTests {
         #expect(entry.gitUsername(.bearer("t")) == "x-token-auth")
         #expect(entry.gitUsername(.apiToken(email: "a@b", token: "t")) == "x-bitbucket-api-token-auth")
         #expect(entry.apiURLProblem("https://api.bitbucket.org") != nil && entry.apiURLProblem("https://api.bitbucket.org/2.0") == nil)
-        #expect(ProviderRegistry.descriptor(for: .git) == nil, "public Git is added by URL, not linked")
+        let git = try #require(ProviderRegistry.descriptor(for: .git))
+        #expect(git.linkMethods.isEmpty && git.webhookDialect == nil && git.gitRequestsPerHour == 600, "public Git is added by URL, not linked")
     }
 
     @Test("GitHub's entry: defaults, token, device and code linking, classic scopes, git user name, web pages, GraphQL's URL, the dialect")

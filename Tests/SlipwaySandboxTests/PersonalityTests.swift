@@ -31,7 +31,7 @@ struct PersonalityTests {
             _ = try SandboxPersonalityName.parse("gitlub")
             Issue.record("parsed an unknown name")
         } catch {
-            #expect(error.description == "unknown sandbox personality 'gitlub'; choose from bitbucket, github, gitlab")
+            #expect(error.description == "unknown sandbox personality 'gitlub'; choose from bitbucket, github, gitlab, git")
         }
         #expect(try SandboxPersonalityName.parseList(" bitbucket , bitbucket ") == [.bitbucket])
         var options = SandboxOptions()

@@ -8,8 +8,9 @@ import SlipwayServer
 import SlipwayTUI
 
 extension ProviderKind: ExpressibleByArgument {
-    /// Help and completion offer what can be linked, not every name the mirror knows.
-    public static var allValueStrings: [String] { ProviderRegistry.descriptors.map(\.kind.rawValue) }
+    /// Help and completion offer what can be linked, not every name the mirror knows (public Git
+    /// is added by URL, though `unlink git` takes it too).
+    public static var allValueStrings: [String] { ProviderRegistry.descriptors.filter { !$0.linkMethods.isEmpty }.map(\.kind.rawValue) }
 }
 
 struct LinkCommand: AsyncParsableCommand {
@@ -67,6 +68,9 @@ struct LinkCommand: AsyncParsableCommand {
     func validate() throws {
         guard ProviderRegistry.descriptor(for: provider) != nil else {
             throw ValidationError("\(provider.rawValue) cannot be linked by this version of Slipway; it links \(ProviderKind.allValueStrings.joined(separator: ", "))")
+        }
+        if provider == .git {
+            throw ValidationError("public Git repositories need no account; add one with 'slipway repos add https://HOST/PATH.git'")
         }
         guard let kind = authKind else {
             throw ValidationError("choose exactly one of --token, --token-file, --email with --api-token, --oauth, --device, --client-credentials")
@@ -396,7 +400,9 @@ struct UnlinkCommand: AsyncParsableCommand {
         guard let account = try context.store.account(for: provider) else {
             throw SlipwayCLIError.failure("\(provider.rawValue) is not linked; see 'slipway accounts'")
         }
-        try confirmation.confirm("Unlink \(provider.rawValue) (@\(account.username)), deleting its secrets and mirrored data?",
+        let who = provider == .git ? "its \(try context.store.publicRepositories().count) public repositories" : "@\(account.username)"
+        try confirmation.confirm(provider == .git ? "Unlink git, removing \(who) and their mirrored data?"
+                                 : "Unlink \(provider.rawValue) (\(who)), deleting its secrets and mirrored data?",
                                  refused: "\(provider.rawValue) stays linked")
         if !keepWebhooks {
             // The hooks would call a Slipway that can no longer verify them: taken off first.
@@ -418,7 +424,8 @@ struct UnlinkCommand: AsyncParsableCommand {
             }
         }
         try context.store.deleteAccount(provider: provider)
-        Terminal.error("unlinked \(provider.rawValue) (@\(account.username)); its secrets and mirrored data are gone")
+        Terminal.error(provider == .git ? "unlinked git; \(who) and their mirrored data are gone"
+                       : "unlinked \(provider.rawValue) (\(who)); its secrets and mirrored data are gone")
         let kept = try context.store.apps().filter { MirrorPath.parseProvider($0.sourcePath) == provider }.map(\.name)
         if !kept.isEmpty {
             Terminal.error("kept \(kept.count) app\(kept.count == 1 ? "" : "s") built from \(provider.rawValue) (\(kept.joined(separator: ", "))), marked unlinked: "
@@ -440,7 +447,7 @@ struct AccountsCommand: AsyncParsableCommand {
         var provider: String
         /// `git` for a Git host, `deploy` for a deploy target.
         var kind: String
-        var username: String
+        var username: String?
         var displayName: String?
         /// The user's primary address, when the provider gives it.
         var email: String?
@@ -458,8 +465,10 @@ struct AccountsCommand: AsyncParsableCommand {
             var limit: Int
             var remaining: Int
             var resetsAt: Date?
+            /// The host the budget is kept for (public Git has one per host).
+            var host: String? = nil
 
-            enum CodingKeys: String, CodingKey { case kind, window, limit, remaining, resetsAt }
+            enum CodingKeys: String, CodingKey { case kind, window, limit, remaining, resetsAt, host }
 
             func encode(to encoder: any Encoder) throws {
                 var c = encoder.container(keyedBy: CodingKeys.self)
@@ -468,6 +477,7 @@ struct AccountsCommand: AsyncParsableCommand {
                 try c.encode(limit, forKey: .limit)
                 try c.encode(remaining, forKey: .remaining)
                 try c.encode(resetsAt, forKey: .resetsAt)
+                try c.encode(host, forKey: .host)
             }
         }
 
@@ -508,18 +518,24 @@ struct AccountsCommand: AsyncParsableCommand {
                 var bucket = entry.bucket
                 bucket.refill(now: now)
                 var windows = [Row.Budget(kind: entry.key.kind.rawValue, limit: bucket.headerLimit ?? Int(bucket.capacity.rounded()),
-                                          remaining: bucket.headerRemaining ?? Int(bucket.tokens.rounded(.down)), resetsAt: bucket.headerResetAt)]
+                                          remaining: bucket.headerRemaining ?? Int(bucket.tokens.rounded(.down)), resetsAt: bucket.headerResetAt,
+                                          host: entry.key.host)]
                 // A per-minute window, where the provider has one, is its own entry.
                 if let minute = bucket.minute {
                     windows.append(Row.Budget(kind: entry.key.kind.rawValue, window: "minute", limit: Int(minute.capacity.rounded()),
-                                              remaining: Int(minute.tokens.rounded(.down)), resetsAt: nil))
+                                              remaining: Int(minute.tokens.rounded(.down)), resetsAt: nil, host: entry.key.host))
                 }
                 return windows
             }
-            return Row(provider: account.provider.rawValue, kind: account.provider.accountKind.rawValue, username: account.username,
+            // Public Git has no user at all.
+            return Row(provider: account.provider.rawValue, kind: account.provider.accountKind.rawValue, username: account.auth == .none ? nil : account.username,
                        displayName: account.displayName, email: account.email, apiUrl: account.apiURL,
                        auth: account.auth.rawValue, status: status.rawValue, pausedUntil: paused, scopes: account.scopes,
                        tokenExpiresAt: account.tokenExpiresAt, budgets: budgets)
+        }
+        // Where the budgets cannot give tracked repositories their app_poll_seconds, say so.
+        for plan in (try? TrackedPolling.plan(store: context.store, settings: EngineFactory.settings(config: context.config))) ?? [] where plan.stretched {
+            Terminal.warning(plan.message)
         }
         if output.json { return try printJSON(rows) }
         if rows.isEmpty {
@@ -529,7 +545,7 @@ struct AccountsCommand: AsyncParsableCommand {
         var table = TextTable("PROVIDER", "USER", "NAME", "EMAIL", "AUTH", "STATUS", "EXPIRES", "SCOPES")
         for row in rows {
             let status = row.pausedUntil.map { "\(row.status) (resumes \(RelativeTime.text($0) ?? ""))" } ?? row.status
-            table.add(row.provider, "@" + row.username, row.displayName, row.email.map { TerminalText.sanitize($0) } ?? "-", row.auth, status,
+            table.add(row.provider, row.username.map { "@" + $0 } ?? "-", row.displayName, row.email.map { TerminalText.sanitize($0) } ?? "-", row.auth, status,
                       RelativeTime.text(row.tokenExpiresAt), row.scopes.joined(separator: " "))
         }
         Terminal.out(table.render())

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SlipwayCore
 import SlipwayHTTP
+import SlipwayProviders
 import SlipwayTUI
 
 struct DoctorCommand: AsyncParsableCommand {
@@ -43,6 +44,10 @@ struct DoctorCommand: AsyncParsableCommand {
             checks += home.checks
             // What the dashboard would say before it opens: key remaps and themes.
             if let loaded = try? ConfigLoader.load(path: paths.configFile) {
+                if FileManager.default.fileExists(atPath: paths.databaseFile), let store = try? Store(path: paths.databaseFile),
+                   let plans = try? TrackedPolling.plan(store: store, settings: EngineFactory.settings(config: loaded.config)) {
+                    checks.append(Self.pollingCheck(plans))
+                }
                 let setup = DashboardSetup.load(paths: paths, config: loaded.config, loaded: loaded)
                 checks.append(setup.keyProblems.isEmpty
                     ? DoctorCheck("keys", .ok, loaded.config.keys.isEmpty ? "default bindings" : "\(loaded.config.keys.count) remapped in [keys]")
@@ -100,6 +105,17 @@ struct DoctorCommand: AsyncParsableCommand {
             checks.append(DoctorCheck("git", .warn, "git is not on PATH; deployments cannot fetch code", fix: "sudo apt-get install git"))
         }
         return DoctorReport(checks: checks, paths: pathsInfo, versions: versions)
+    }
+
+    /// Whether the repositories apps build from get their `app_poll_seconds` within the budgets.
+    static func pollingCheck(_ plans: [TrackedPolling]) -> DoctorCheck {
+        let stretched = plans.filter(\.stretched)
+        guard !stretched.isEmpty else {
+            let tracked = plans.reduce(0) { $0 + $1.tracked }
+            return DoctorCheck("polling", .ok, tracked == 0 ? "no app tracks a repository" : "\(tracked) tracked repositor\(tracked == 1 ? "y" : "ies") within app_poll_seconds")
+        }
+        return DoctorCheck("polling", .warn, stretched.map(\.message).joined(separator: "; "),
+                           fix: "raise that provider's git_requests_per_hour in [providers.NAME] if the host allows, raise app_poll_seconds, or install webhooks")
     }
 
     static func findExecutable(_ name: String, environment: [String: String]) -> String? {

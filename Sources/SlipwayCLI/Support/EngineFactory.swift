@@ -22,6 +22,8 @@ enum EngineFactory {
         return Deployer(store: store, workRoot: context.paths.workDirectory, settings: settings, logger: logger, secrets: secrets) { app in
             guard let provider = MirrorPath.parseProvider(app.sourcePath), let account = try store.account(for: provider),
                   let descriptor = ProviderRegistry.descriptor(for: provider) else { return nil }
+            // A public repository is fetched with no credential at all.
+            guard account.auth != .none else { return nil }
             // The credential is for the account's linked origins only, under the user name the
             // provider's git expects.
             let origins = Set([Origin(url: account.apiURL), Origin(url: account.webURL)].compactMap { $0 })
@@ -32,23 +34,29 @@ enum EngineFactory {
 
     static func make(context: CommandContext, logger: Logger, tuning: (inout SyncEngine.Settings) -> Void = { _ in }) -> SyncEngine {
         let factory = ProviderFactory(context: context)
-        var settings = SyncEngine.Settings()
-        settings.appPollInterval = TimeInterval(context.config.engine.appPollSeconds)
-        // Each provider's pacing from its [providers.NAME] table, its adapter's defaults under it.
-        for descriptor in ProviderRegistry.descriptors {
-            let allowances = context.config.allowances(descriptor.kind)
-            settings.perProvider[descriptor.kind] = .init(restRequestsPerHour: allowances.rest, gitRequestsPerHour: allowances.git,
-                                                          concurrency: context.config.maxInFlight(descriptor.kind))
-        }
-        settings.budgetFraction = context.config.engine.budgetFraction
-        settings.webhookSweepInterval = TimeInterval(context.config.webhooks.sweepSeconds)
-        settings.webhookPublicURL = context.config.webhooks.publicURL
-        settings.webhookListen = context.config.webhooks.listen
+        var settings = Self.settings(config: context.config)
         tuning(&settings)
         let keyFile = context.paths.keyFile
         return SyncEngine(store: context.store, settings: settings, logger: logger,
                           openVault: { try Vault.open(keyFile: keyFile, create: true) }) { account in
             try factory.provider(for: account)
         }
+    }
+
+    /// The engine's pacing as the config sets it (also what `doctor` and `accounts` plan with).
+    static func settings(config: SlipwayConfig) -> SyncEngine.Settings {
+        var settings = SyncEngine.Settings()
+        settings.appPollInterval = TimeInterval(config.engine.appPollSeconds)
+        // Each provider's pacing from its [providers.NAME] table, its adapter's defaults under it.
+        for descriptor in ProviderRegistry.descriptors {
+            let allowances = config.allowances(descriptor.kind)
+            settings.perProvider[descriptor.kind] = .init(restRequestsPerHour: allowances.rest, gitRequestsPerHour: allowances.git,
+                                                          concurrency: config.maxInFlight(descriptor.kind))
+        }
+        settings.budgetFraction = config.engine.budgetFraction
+        settings.webhookSweepInterval = TimeInterval(config.webhooks.sweepSeconds)
+        settings.webhookPublicURL = config.webhooks.publicURL
+        settings.webhookListen = config.webhooks.listen
+        return settings
     }
 }

@@ -9,6 +9,8 @@ struct ProviderFactory {
     let context: CommandContext
     let counter: CountingTransport
     let http: HTTPClient
+    /// Public Git's commit cache: one per process, so its git runs one at a time per repository.
+    let gitCache: GitObjectCache
 
     init(context: CommandContext) {
         self.context = context
@@ -35,6 +37,7 @@ struct ProviderFactory {
         }
         // Spent in memory, shared through the store every second or ten tokens (and at once on a pause).
         http = HTTPClient(transport: counter, ledger: SharedBudgetLedger(store: context.store), configuration: configuration)
+        gitCache = GitObjectCache(directory: context.paths.dataDirectory + "/git-cache", limitBytes: config.gitCacheBytes)
     }
 
     func provider(for account: Account) throws -> any GitProvider {
@@ -47,6 +50,10 @@ struct ProviderFactory {
         let credential = try AccountLinker.credential(for: account, store: context.store, keyFile: context.paths.keyFile)
         var connection = ProviderConnection(apiURL: account.apiURL, webURL: account.webURL, credential: credential, http: http,
                                             budgetCredential: account.budgetCredential)
+        if account.provider == .git {
+            connection.publicRepositories = try context.store.publicRepositories()
+            connection.gitCache = gitCache
+        }
         if [.oauth, .clientCredentials, .device].contains(account.auth), let id = account.id {
             connection.credentialSource = OAuthTokenSource(store: context.store, keyFile: context.paths.keyFile, accountID: id,
                                                            lockDirectory: context.paths.dataDirectory + "/locks", http: http)

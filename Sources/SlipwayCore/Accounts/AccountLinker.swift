@@ -214,6 +214,8 @@ public struct AccountLinker: Sendable {
     /// The credential of a linked account, unsealed.
     public static func credential(for account: Account, store: Store, keyFile: String) throws -> ProviderCredential {
         guard let id = account.id else { throw AccountError.missingSecret(account.provider) }
+        // Public Git links nothing to unseal; its requests carry no credential at all.
+        if account.auth == .none { return .none }
         let sealed = try store.read { db in try Data.fetchOne(db, sql: "SELECT token_ciphertext FROM accounts WHERE id = ?", arguments: [id]) }
         guard let sealed else { throw AccountError.missingSecret(account.provider) }
         let vault = try Vault.open(keyFile: keyFile, create: false)
@@ -221,8 +223,7 @@ public struct AccountLinker: Sendable {
         switch account.auth {
         case .apiToken: return .apiToken(email: account.loginEmail ?? "", token: secret)
         case .token, .oauth, .clientCredentials, .device: return .bearer(secret)
-        // Public Git links nothing to unseal; its requests carry no credential at all.
-        case .none: throw AccountError.missingSecret(account.provider)
+        case .none: return .none
         }
     }
 

@@ -154,6 +154,8 @@ private struct Reader {
                                 provider.graphQLPointsPerHour = try int(v, ["providers", name, k], range: 1...10_000_000)
                             case "max_in_flight":
                                 provider.maxInFlight = try int(v, ["providers", name, k], range: 1...64)
+                            case "cache_mb" where name == ProviderKind.git.rawValue:
+                                provider.cacheMB = try int(v, ["providers", name, k], range: 1...1_000_000)
                             case "client_id":
                                 provider.clientID = try string(v, ["providers", name, k])
                             case "client_secret_file":

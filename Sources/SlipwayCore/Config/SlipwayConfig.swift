@@ -29,6 +29,8 @@ public struct SlipwayConfig: Sendable, Equatable {
         public var clientID: String?
         /// A file (0600) holding the OAuth consumer's secret: never the secret itself in config.
         public var clientSecretFile: String?
+        /// Public Git's commit cache (`[providers.git]`), in MiB; nil: 200.
+        public var cacheMB: Int?
     }
 
     public struct Webhooks: Sendable, Equatable {
@@ -70,6 +72,9 @@ public struct SlipwayConfig: Sendable, Equatable {
 
     /// A provider's REST and git hourly allowances: the config's, else its adapter's defaults.
     /// Concurrent requests per credential for a provider: the config's, else its adapter's.
+    /// The most public Git's commit cache may hold, in bytes.
+    public var gitCacheBytes: Int64 { Int64(provider(ProviderKind.git.rawValue).cacheMB ?? 200) << 20 }
+
     public func maxInFlight(_ kind: ProviderKind) -> Int {
         provider(kind.rawValue).maxInFlight ?? ProviderRegistry.descriptor(for: kind)?.maxInFlight ?? 4
     }

@@ -210,11 +210,12 @@ public actor Deployer {
         guard let cursor = try store.changeCursor(Self.consumer) else { return }
         let events = try store.changeEvents(after: cursor)
         guard let last = events.last?.id else { return }
+        // Workspaces (GitLab's groups), repositories (public Git's paths) and branches may all hold
+        // `/`: an event is matched to an app by its whole path, never by splitting it.
+        let apps = try store.apps().filter(\.autodeploy)
         for event in events where event.kind == .headMoved || event.kind == .branchCreated {
             guard let commit = event.new else { continue }
-            let parts = event.path.split(separator: "/", maxSplits: 3).map(String.init)
-            guard parts.count == 4 else { continue }
-            for app in try store.apps(sourcePath: parts[0...2].joined(separator: "/"), branch: parts[3]) where app.autodeploy {
+            for app in apps where MirrorPath.child(app.sourcePath, app.branch) == event.path {
                 let cause = "commit \(commit.prefix(7)) pushed to \(app.branch)"
                 _ = try store.enqueueDeployment(appID: app.id!, commit: commit, cause: cause, now: clock.now)
             }

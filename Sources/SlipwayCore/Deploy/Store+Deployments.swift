@@ -167,11 +167,6 @@ extension Store {
         }
     }
 
-    /// The apps that build from a branch (`provider/workspace/repo` and the branch name).
-    public func apps(sourcePath: String, branch: String) throws -> [App] {
-        try read { db in try App.filter(Column("source_path") == sourcePath && Column("branch") == branch).fetchAll(db) }
-    }
-
     public func createApp(_ app: App) throws -> App {
         try write { db in
             var app = app

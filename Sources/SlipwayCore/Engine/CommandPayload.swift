@@ -61,3 +61,11 @@ public struct InstallWebhookPayload: CommandPayload {
         self.url = url
     }
 }
+
+/// Mirror a public repository the user just added (by its clone URL) without waiting for the next
+/// full listing.
+public struct MirrorRepositoryPayload: CommandPayload {
+    public static let kind = EngineCommandKind.mirrorRepository
+    public var url: String
+    public init(url: String) { self.url = url }
+}

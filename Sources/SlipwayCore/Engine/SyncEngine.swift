@@ -169,6 +169,20 @@ public actor SyncEngine {
         case .refresh: await refresh(payload: command.payload)
         case .deploy, .cancel: (.failed, "\(command.kind.rawValue) is the deployment command runner's command")
         case .installWebhook: await installWebhook(payload: command.payload)
+        case .mirrorRepository: await mirrorRepository(payload: command.payload)
+        }
+    }
+
+    /// `{"url": "https://host/path.git"}`: mirror that added public repository now.
+    private func mirrorRepository(payload: String) async -> (EngineCommandStatus, String) {
+        guard let text = (try? MirrorRepositoryPayload.decode(payload))?.url, let url = try? PublicGitURL.parse(text),
+              let account = try? store.account(for: .git), (try? store.publicRepositories())?.contains(url) == true
+        else { return (.failed, "that repository is not in the list of added ones") }
+        do {
+            let changes = try await PublicRepositoryMirror.mirror(url, account: account, store: store, provider: try makeProvider(account), now: clock.now)
+            return (.done, "\(changes.count) change\(changes.count == 1 ? "" : "s")")
+        } catch {
+            return (.failed, "\(error)")
         }
     }
 
@@ -336,30 +350,11 @@ public actor SyncEngine {
         let candidates = try store.sweepCandidates(accountID: account.id!)
         let gitPerSecond = Double(settings.pacing(account.provider).gitRequestsPerHour) * settings.budgetFraction / 3600
         lastMoved = lastMoved.filter { now.timeIntervalSince($0.value) < settings.activeWindow }
-        func isActive(_ candidate: Store.SweepCandidate) -> Bool { !candidate.hooked && lastMoved[candidate.repository.id!] != nil }
-        let activeCount = candidates.filter(isActive).count
-        func interval(_ count: Int, share: Double) -> TimeInterval {
-            max(settings.sweepInterval, Double(count) / max(gitPerSecond * share, 1e-6))
+        // Public Git's hosts each have a budget of their own: each plans its own repositories.
+        var due: [Store.SweepCandidate] = []
+        for group in TrackedPolling.budgetGroups(candidates, provider: account.provider) {
+            due += dueCandidates(group, gitPerSecond: gitPerSecond, now: now)
         }
-        let quietInterval = activeCount == 0 ? interval(candidates.count, share: settings.sweepShare)
-            : interval(candidates.count - activeCount, share: settings.quietShare)
-        let activeInterval = min(quietInterval, interval(activeCount, share: settings.activeShare))
-        var due = candidates.filter { candidate in
-            guard let checked = candidate.repository.lastCheckedAt else { return true }
-            if let updated = candidate.repository.updatedOn, updated > checked { return true }
-            let own = isActive(candidate) ? activeInterval : quietInterval
-            let interval = candidate.hooked ? max(settings.webhookSweepInterval, own)
-                : candidate.tracked ? min(settings.appPollInterval, own) : own
-            return now.timeIntervalSince(checked) >= interval
-        }
-        // The store's order — tracked, changed since their last check (discovery's news), longest
-        // unchecked — with the active ones ahead of the quiet among the rest.
-        func news(_ c: Store.SweepCandidate) -> Bool {
-            guard let checked = c.repository.lastCheckedAt else { return true }
-            return c.repository.updatedOn.map { $0 > checked } ?? false
-        }
-        due = due.filter { $0.tracked } + due.filter { !$0.tracked && news($0) } + due.filter { !$0.tracked && !news($0) && isActive($0) }
-            + due.filter { !$0.tracked && !news($0) && !isActive($0) }
         guard !due.isEmpty else { return }
         try await withThrowingTaskGroup(of: Void.self) { group in
             var iterator = due.makeIterator()
@@ -371,6 +366,37 @@ public actor SyncEngine {
             for _ in 0..<settings.pacing(account.provider).concurrency where addNext() {}
             while try await group.next() != nil { _ = addNext() }
         }
+    }
+
+    /// The repositories of one budget whose turn has come, in the order they go.
+    private func dueCandidates(_ candidates: [Store.SweepCandidate], gitPerSecond: Double, now: Date) -> [Store.SweepCandidate] {
+        func isActive(_ candidate: Store.SweepCandidate) -> Bool { !candidate.hooked && lastMoved[candidate.repository.id!] != nil }
+        let activeCount = candidates.filter(isActive).count
+        func interval(_ count: Int, share: Double) -> TimeInterval {
+            max(settings.sweepInterval, Double(count) / max(gitPerSecond * share, 1e-6))
+        }
+        let quietInterval = activeCount == 0 ? interval(candidates.count, share: settings.sweepShare)
+            : interval(candidates.count - activeCount, share: settings.quietShare)
+        let activeInterval = min(quietInterval, interval(activeCount, share: settings.activeShare))
+        // Tracked ones keep `app_poll_seconds` while the budget allows it; when they alone need
+        // more, their interval stretches (doctor and `accounts` say so).
+        let trackedInterval = TrackedPolling.interval(tracked: candidates.filter(\.tracked).count, gitPerSecond: gitPerSecond, settings: settings)
+        let due = candidates.filter { candidate in
+            guard let checked = candidate.repository.lastCheckedAt else { return true }
+            if let updated = candidate.repository.updatedOn, updated > checked { return true }
+            let own = isActive(candidate) ? activeInterval : quietInterval
+            let interval = candidate.hooked ? max(settings.webhookSweepInterval, own)
+                : candidate.tracked ? min(own, trackedInterval) : own
+            return now.timeIntervalSince(checked) >= interval
+        }
+        // The store's order — tracked, changed since their last check (discovery's news), longest
+        // unchecked — with the active ones ahead of the quiet among the rest.
+        func news(_ c: Store.SweepCandidate) -> Bool {
+            guard let checked = c.repository.lastCheckedAt else { return true }
+            return c.repository.updatedOn.map { $0 > checked } ?? false
+        }
+        return due.filter { $0.tracked } + due.filter { !$0.tracked && news($0) } + due.filter { !$0.tracked && !news($0) && isActive($0) }
+            + due.filter { !$0.tracked && !news($0) && !isActive($0) }
     }
 
     /// A sweep whose failure stays with its repository (a timeout, a 5xx that outlasted the

@@ -7,9 +7,10 @@ public enum EngineCommandKind: String, Sendable, Codable, CaseIterable {
     case deploy
     case cancel
     case installWebhook = "install_webhook"
+    case mirrorRepository = "mirror_repository"
 
     /// What the sync engine runs: work that spends a provider's requests.
-    public static let sync: Set<EngineCommandKind> = [.syncCycle, .refresh, .installWebhook]
+    public static let sync: Set<EngineCommandKind> = [.syncCycle, .refresh, .installWebhook, .mirrorRepository]
     /// What the deployment command runner runs, apart from the sync engine, so a `deploy` never
     /// waits behind a sync cycle.
     public static let deployment: Set<EngineCommandKind> = [.deploy, .cancel]

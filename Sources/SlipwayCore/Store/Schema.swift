@@ -19,8 +19,19 @@ enum Schema {
 
     /// v6: a hook may sign its deliveries with a key derived from its secret (GitLab 19.0's
     /// signing token); once the provider confirmed it, only that signature proves a delivery.
+    /// Public Git repositories the user added (`repos add`): the `git` account's list, which its
+    /// mirror follows.
     private static func v6(_ db: Database) throws {
         try db.alter(table: "webhook_subscriptions") { t in t.add(column: "signs_deliveries", .boolean).notNull().defaults(to: false) }
+        try db.create(table: "public_repositories") { t in
+            t.autoIncrementedPrimaryKey("id")
+            t.column("account_id", .integer).notNull().indexed().references("accounts", onDelete: .cascade)
+            t.column("clone_url", .text).notNull()
+            t.column("host", .text).notNull()
+            t.column("path", .text).notNull()
+            t.column("added_at", .datetime).notNull()
+            t.uniqueKey(["host", "path"])
+        }
         try db.execute(sql: "PRAGMA user_version = 6")
     }
 

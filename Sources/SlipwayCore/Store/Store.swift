@@ -59,6 +59,11 @@ public final class Store: Sendable {
 
     private func migrate() throws {
         let migrator = Schema.migrator
+        // Two processes opening a new home at once (a daemon and a CLI) would both find nothing
+        // applied and both create the tables: migrations run one process at a time.
+        let lock = open(path + "-migrate.lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        if lock >= 0 { flock(lock, LOCK_EX) }
+        defer { if lock >= 0 { flock(lock, LOCK_UN); close(lock) } }
         do {
             let applied = try pool.read { db in try migrator.appliedIdentifiers(db) }
             let known = Set(migrator.migrations)

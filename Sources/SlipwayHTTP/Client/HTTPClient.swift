@@ -107,6 +107,16 @@ public final class HTTPClient: Sendable {
         }
     }
 
+    /// Spends requests of a budget for work this client does not carry (a git process's fetch,
+    /// which makes its own requests), waiting for them as a request of the task's lane would:
+    /// past the task's deadline, `.rateLimited` says when the budget allows them.
+    public func spend(_ key: BudgetKey, requests: Int = 1) async throws {
+        let limits = configuration.limits(key)
+        for _ in 0..<max(0, requests) {
+            try await spendToken(key, limits: limits, lane: RequestContext.current.lane, deadline: RequestContext.current.deadline, host: key.host)
+        }
+    }
+
     /// One try: budget, a slot, the transfer (with redirects), and what the answer means.
     private func attempt(_ request: HTTPRequest, host: String, deadline: Date?) async throws -> HTTPResponse {
         guard let key = request.budget else {

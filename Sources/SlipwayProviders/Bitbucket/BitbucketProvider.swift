@@ -23,6 +23,7 @@ public struct BitbucketProvider: GitProvider, WorkspaceDetails, RepositoryDiscov
         switch credential {
         case .bearer: "x-token-auth"
         case .apiToken: "x-bitbucket-api-token-auth"
+        case .none: ""
         }
     }
 

@@ -7,11 +7,14 @@ public enum ProviderCredential: Sendable, Equatable, CustomStringConvertible {
     case bearer(String)
     /// API tokens used with an e-mail: Basic e-mail:token.
     case apiToken(email: String, token: String)
+    /// No credential at all (public Git): requests carry no `Authorization`.
+    case none
 
     public var authorizationHeader: String {
         switch self {
         case let .bearer(token): "Bearer \(token)"
         case let .apiToken(email, token): "Basic " + Data("\(email):\(token)".utf8).base64EncodedString()
+        case .none: ""
         }
     }
 
@@ -20,6 +23,7 @@ public enum ProviderCredential: Sendable, Equatable, CustomStringConvertible {
         switch self {
         case let .bearer(token): token
         case let .apiToken(_, token): token
+        case .none: ""
         }
     }
 
@@ -32,6 +36,7 @@ public enum ProviderCredential: Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .bearer: "bearer token (hidden)"
         case let .apiToken(email, _): "API token for \(email) (hidden)"
+        case .none: "no credential"
         }
     }
 }
@@ -180,6 +185,12 @@ public protocol RepositoryDiscovery: GitProvider {
 extension RepositoryDiscovery {
     public var discoveryCoversEveryWorkspace: Bool { false }
     public var unchangedDiscoveryIsFree: Bool { false }
+}
+
+/// Reads one repository's listing entry alone (public Git: one refs advertisement), for a
+/// repository the user just added.
+public protocol RepositoryLookup: GitProvider {
+    func repository(workspace: String, slug: String) async throws -> ProviderRepository
 }
 
 /// Gives one commit's details (for a head the refs advertisement moved).

@@ -11,6 +11,10 @@ public struct ProviderConnection: Sendable {
     public var budgetCredential: String?
     /// For expiring (OAuth) tokens: asked for the credential before each request.
     public var credentialSource: (any CredentialSource)?
+    /// What the user added, for a provider with no listing of its own (public Git).
+    public var publicRepositories: [PublicGitURL] = []
+    /// Where public Git's commit details are fetched to.
+    public var gitCache: GitObjectCache?
 
     public init(apiURL: String, webURL: String, credential: ProviderCredential, http: HTTPClient, budgetCredential: String? = nil,
                 credentialSource: (any CredentialSource)? = nil) {
@@ -88,6 +92,9 @@ public struct ProviderDescriptor: Sendable {
     public var restRequestsPerMinute: Int? = nil
     /// Concurrent requests per credential when the config names none.
     public var maxInFlight: Int = 4
+    /// Each workspace is a host of its own with its own git budget (public Git), not one
+    /// account's share.
+    public var budgetPerWorkspace: Bool = false
     public var linkMethods: [LinkMethod]
     /// What a dashboard needs; a token lacking one gets a warning at link time.
     public var minimumScopes: [String]
@@ -115,7 +122,8 @@ public struct ProviderDescriptor: Sendable {
 
 /// Kind → descriptor, for every provider this build can link.
 public enum ProviderRegistry {
-    public static let descriptors: [ProviderDescriptor] = [BitbucketProvider.descriptor, GitHubProvider.descriptor, GitLabProvider.descriptor]
+    public static let descriptors: [ProviderDescriptor] = [BitbucketProvider.descriptor, GitHubProvider.descriptor, GitLabProvider.descriptor,
+                                                           PublicGitProvider.descriptor]
 
     public static func descriptor(for kind: ProviderKind) -> ProviderDescriptor? {
         descriptors.first { $0.kind == kind }

@@ -23,7 +23,9 @@ struct ProviderSender: Sendable {
 
     private func request(_ url: String, kind: RequestKind, credential: ProviderCredential) -> HTTPRequest {
         var fields = HTTPHeaders(headers)
-        fields.set("Authorization", kind == .git ? credential.gitAuthorizationHeader(username: gitUsername(credential)) : credential.authorizationHeader)
+        if credential != .none {
+            fields.set("Authorization", kind == .git ? credential.gitAuthorizationHeader(username: gitUsername(credential)) : credential.authorizationHeader)
+        }
         let host = URLPolicy.authority(of: url) ?? URLPolicy.authority(of: apiURL) ?? apiURL
         let budget = budgetCredential.map { BudgetKey(host: host, credential: $0, kind: kind) }
         // The lane and the deadline come with the call (RequestContext), not from the adapter.

@@ -39,6 +39,8 @@ final class DemoRepositories: @unchecked Sendable {
             try "#!/bin/sh\necho \"\(project.slug) v$(cat VERSION) is up\"\n".write(toFile: work + "/run.sh", atomically: true, encoding: .utf8)
             chmod(work + "/run.sh", 0o755)
             try Self.git(["init", "-q", "--bare", bare(project.slug)], in: root)
+            // As the big hosts do: partial clones (`--filter=blob:none`) are served, not refused.
+            try Self.git(["config", "uploadpack.allowFilter", "true"], in: bare(project.slug))
             try Self.git(["init", "-q", "-b", "main", "."], in: work)
             try Self.git(["add", "-A"], in: work)
             try Self.git(["commit", "-q", "-m", "Start \(project.name)"], in: work)

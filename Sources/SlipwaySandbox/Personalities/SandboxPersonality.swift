@@ -5,7 +5,7 @@ public enum SandboxPersonalityName: String, CaseIterable, Sendable, Comparable, 
     case bitbucket, github, gitlab, git, digitalocean
 
     /// The personalities this sandbox speaks so far; the others join with their adapters.
-    public static let available: [SandboxPersonalityName] = [.bitbucket, .github, .gitlab]
+    public static let available: [SandboxPersonalityName] = [.bitbucket, .github, .gitlab, .git]
 
     public var description: String { rawValue }
 
@@ -25,7 +25,8 @@ public enum SandboxPersonalityName: String, CaseIterable, Sendable, Comparable, 
         case .bitbucket: BitbucketPersonality.summary
         case .github: GitHubPersonality.summary
         case .gitlab: GitLabPersonality.summary
-        case .git, .digitalocean: "\(rawValue): not served yet"
+        case .git: GitPersonality.summary
+        case .digitalocean: "\(rawValue): not served yet"
         }
     }
 

@@ -39,6 +39,11 @@ public final class SandboxServer: Sendable {
         return endpoint
     }
 
+    public var git: SandboxEndpoint {
+        guard let endpoint = endpoint(.git) else { preconditionFailure("this sandbox does not serve git") }
+        return endpoint
+    }
+
     public var gitlab: SandboxEndpoint {
         guard let endpoint = endpoint(.gitlab) else { preconditionFailure("this sandbox does not serve gitlab") }
         return endpoint
@@ -65,11 +70,10 @@ public final class SandboxServer: Sendable {
 
     public static func start(options: SandboxOptions, now: @escaping @Sendable () -> Date = { Date() }) async throws -> SandboxServer {
         let service = try SandboxService(options: options, now: now)
-        if options.demoRepositories {
-            // git runs on threads of their own, not on the pool the server needs.
-            for host in service.served where [.bitbucket, .github, .gitlab].contains(host) {
-                try await Self.offThePool { try service.attachDemo(try DemoRepositories(), on: host) }
-            }
+        // git runs on threads of their own, not on the pool the server needs. A public git
+        // host's repositories are always real ones.
+        for host in service.served where host == .git || (options.demoRepositories && [.bitbucket, .github, .gitlab].contains(host)) {
+            try await Self.offThePool { try service.attachDemo(try DemoRepositories(), on: host) }
         }
         let quiet = Logger(label: "slipway.sandbox") { _ in SwiftLogNoOpLogHandler() }
         var applications: [any Service] = []

@@ -14,6 +14,8 @@ public final class SandboxService: @unchecked Sendable {
     /// GitHub's wire format (its tokens).
     public let github: GitHubPersonality
     public let gitlab: GitLabPersonality
+    /// A plain public git host (no credentials, no API).
+    public let git: GitPersonality
     /// Sends the deliveries pushes owe to hooks (statistics and `drain()` for tests).
     public let webhooks: WebhookSender
 
@@ -34,11 +36,14 @@ public final class SandboxService: @unchecked Sendable {
         bitbucket = BitbucketPersonality(options: options)
         github = GitHubPersonality(options: options)
         gitlab = GitLabPersonality(options: options)
-        personalities = [.bitbucket: bitbucket, .github: github, .gitlab: gitlab]
+        git = GitPersonality(options: options)
+        personalities = [.bitbucket: bitbucket, .github: github, .gitlab: gitlab, .git: git]
         let start = now()
         var hosts: [SandboxPersonalityName: SandboxWorld] = [.bitbucket: WorldGenerator.build(options: options, start: start)]
         if options.personalities.contains(.github) { hosts[.github] = WorldGenerator.buildGitHub(options: options, start: start) }
         if options.personalities.contains(.gitlab) { hosts[.gitlab] = WorldGenerator.buildGitLab(options: options, start: start) }
+        // A public host's repositories are real ones, attached when the server starts.
+        if options.personalities.contains(.git) { hosts[.git] = WorldGenerator.buildPublicGit(options: options, start: start) }
         state = WorldState(options: options, now: start, hosts: hosts,
                            random: SandboxRandom(seed: options.seed &+ 0x7075_7368),   // pushes draw from their own stream
                            limits: SandboxLimits(options: options),

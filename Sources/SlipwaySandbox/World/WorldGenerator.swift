@@ -101,6 +101,13 @@ enum WorldGenerator {
     /// GitLab's part of the world, from its own stream of the seed: the user's namespace
     /// (`sandbox-user`), then groups and their subgroups by full path (`acme-corp/platform/infra`);
     /// the user is a member of every one, maintainer of most.
+    /// A public git host: nobody signs in; its repositories are the real demo ones.
+    static func buildPublicGit(options: SandboxOptions, start: Date) -> SandboxWorld {
+        let user = SandboxUser(uuid: "{00000000-0000-4000-8000-000000000017}", accountID: "0", nickname: "anonymous",
+                               displayName: "Anonymous", email: "", createdOn: start)
+        return SandboxWorld(user: user, seed: options.seed)
+    }
+
     static func buildGitLab(options: SandboxOptions, start: Date) -> SandboxWorld {
         var random = SandboxRandom(seed: options.seed ^ 0x6769_746C_6162)
         let user = SandboxUser(uuid: random.uuid(), accountID: String(random.int(1_000...999_999)), nickname: "sandbox-user",
