@@ -21,14 +21,15 @@ public actor GitObjectCache {
         self.git = git
     }
 
-    /// The details of these branch heads (branch → hash), fetched one commit deep. A head that
-    /// moved on since it was advertised is left out: the next look brings it.
+    /// The details of these branch heads (branch → hash), fetched two commits deep (so each head
+    /// is not a shallow edge and names its parents). A head that moved on since it was advertised
+    /// is left out: the next look brings it.
     public func heads(_ heads: [String: String], cloneURL: String) async throws -> [String: ProviderCommit] {
         guard !heads.isEmpty else { return [:] }
         return try await serialized(cloneURL) { [self] repository in
             // Named refspecs for a few heads; all of them at once when most moved (the first look).
             let refspecs = heads.count > 16 ? ["+refs/heads/*:refs/heads/*"] : heads.keys.sorted().map { "+refs/heads/\($0):refs/heads/\($0)" }
-            _ = try await git.run(["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--depth=1", "origin"] + refspecs, in: repository)
+            _ = try await git.run(["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--depth=2", "origin"] + refspecs, in: repository)
             let wanted = Set(heads.values)
             var found: [String: ProviderCommit] = [:]
             for commit in try await refDetails(in: repository) where wanted.contains(commit.hash) { found[commit.hash] = commit }
@@ -55,8 +56,7 @@ public actor GitObjectCache {
         }
     }
 
-    /// Every local branch's commit, read from the objects without walking history (a shallow
-    /// commit still names its parents in its own object).
+    /// Every local branch's commit, read without walking history.
     private func refDetails(in repository: String) async throws -> [ProviderCommit] {
         let format = "%(objectname)%1f%(parent)%1f%(authorname) %(authoremail)%1f%(authordate:iso-strict)%1f%(contents)%1e"
         let text = try await git.run(["for-each-ref", "--format=\(format)", "refs/heads/"], in: repository)
