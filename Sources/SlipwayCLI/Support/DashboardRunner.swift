@@ -39,7 +39,8 @@ struct DashboardRunner {
             guard readLine() != nil else { throw SlipwayCLIError.failure("not opened; fix the problems above") }
         }
         let home = context.paths.home ?? context.paths.dataDirectory
-        let source = StoreSource(store: context.store, home: Self.abbreviated(home), engine: { engine.badge })
+        let source = StoreSource(store: context.store, home: Self.abbreviated(home), pacing: EngineFactory.settings(config: context.config),
+                                 engine: { engine.badge })
         let environment = ProcessInfo.processInfo.environment
         let loop = DashboardLoop(source: source, environment: environment, wake: wake, options: options)
         let saved = StderrRedirect(to: context.paths.logsDirectory + "/tui-stderr.log")

@@ -37,10 +37,16 @@ public final class StoreSource: DashboardSource, @unchecked Sendable {
     // Only the dashboard's thread calls load (the source is handed to it once).
     private var filters: [String: BranchFilter] = [:]
 
-    public init(store: Store, home: String, host: String = ProcessInfo.processInfo.hostName, engine: @escaping @Sendable () -> EngineBadge) {
+    /// The engine's pacing, to say on the accounts screen where tracked repositories wait longer
+    /// than `app_poll_seconds`; nil: not said.
+    let pacing: SyncEngine.Settings?
+
+    public init(store: Store, home: String, host: String = ProcessInfo.processInfo.hostName, pacing: SyncEngine.Settings? = nil,
+                engine: @escaping @Sendable () -> EngineBadge) {
         self.store = store
         self.home = home
         self.host = host
+        self.pacing = pacing
         self.engine = engine
         watcher = try? StoreWatcher(path: store.path)
     }
@@ -61,8 +67,10 @@ public final class StoreSource: DashboardSource, @unchecked Sendable {
             return (all.count, Array(all.dropFirst(query.offset).prefix(query.limit)))
         case .accounts:
             let budgets = try store.budgetStates()
+            let stretched = try pacing.map { try TrackedPolling.plan(store: store, settings: $0).filter(\.stretched) } ?? []
             let all = try store.accountOverviews().map { o in
-                Item.account(AccountCard(overview: o, budgets: budgets.filter { $0.credential == o.account.budgetCredential }))
+                Item.account(AccountCard(overview: o, budgets: budgets.filter { $0.credential == o.account.budgetCredential },
+                                         stretchedPolling: stretched.filter { $0.provider == o.account.provider }))
             }
             return (all.count, Array(all.dropFirst(query.offset).prefix(query.limit)))
         case let .workspaces(accountID):

@@ -130,10 +130,13 @@ public enum Item: Sendable, Equatable {
 public struct AccountCard: Sendable, Equatable {
     public var overview: Store.AccountOverview
     public var budgets: [BudgetState]
+    /// Where its budgets cannot give the repositories apps build from their `app_poll_seconds`.
+    public var stretchedPolling: [TrackedPolling]
 
-    public init(overview: Store.AccountOverview, budgets: [BudgetState]) {
+    public init(overview: Store.AccountOverview, budgets: [BudgetState], stretchedPolling: [TrackedPolling] = []) {
         self.overview = overview
         self.budgets = budgets
+        self.stretchedPolling = stretchedPolling
     }
 
     /// The latest pause of any of its budgets that has not ended.

@@ -128,16 +128,17 @@ struct HeaderView {
     private func badge(_ card: AccountCard) -> (String, StyleRole) {
         let o = card.overview
         let name = o.account.providerName
-        let user = TerminalText.sanitize(o.account.username)
-        if o.account.status == .needsRelink { return ("[\(name) @\(user) needs relink]", .badgeError) }
+        // Public Git has no user: its badge names the provider alone.
+        let user = o.account.auth == .none ? "" : " @" + TerminalText.sanitize(o.account.username)
+        if o.account.status == .needsRelink { return ("[\(name)\(user) needs relink]", .badgeError) }
         if let paused = card.pausedUntil(now: state.now) {
-            return ("[\(name) @\(user) paused \(Age.countdown(paused.timeIntervalSince(state.now)))]", .badgeWarning)
+            return ("[\(name)\(user) paused \(Age.countdown(paused.timeIntervalSince(state.now)))]", .badgeWarning)
         }
-        if o.account.status == .rateLimited { return ("[\(name) @\(user) rate limited]", .badgeWarning) }
+        if o.account.status == .rateLimited { return ("[\(name)\(user) rate limited]", .badgeWarning) }
         if case let .stale(reason) = Freshness.of(card, now: state.now, engine: state.header.engine) {
-            return ("[\(name) @\(user) stale: \(reason)]", .badgeWarning)
+            return ("[\(name)\(user) stale: \(reason)]", .badgeWarning)
         }
-        return ("[\(name) @\(user) ok]", .badgeOK)
+        return ("[\(name)\(user) ok]", .badgeOK)
     }
 
     private func engineText() -> String {

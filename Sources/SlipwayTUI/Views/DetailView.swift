@@ -68,6 +68,7 @@ struct DetailView {
             return accountLines(o, budgets: [], now: now)
         case let .account(card):
             return accountLines(card.overview, budgets: card.budgets, now: now)
+                + card.stretchedPolling.map { Line(label: "polling", value: TerminalText.sanitize($0.message)) }
         case let .workspace(w):
             return [Line(label: "workspace", value: clean(w.workspace.name ?? w.workspace.slug)),
                     Line(label: "slug", value: clean(w.workspace.slug)),
@@ -107,7 +108,7 @@ struct DetailView {
     static func accountLines(_ o: Store.AccountOverview, budgets: [BudgetState], now: Date) -> [Line] {
         let clean = TerminalText.sanitize
         let a = o.account
-        var lines = [Line(label: "account", value: clean("@\(a.username)" + (a.displayName.map { " — \($0)" } ?? ""))),
+        var lines = [Line(label: "account", value: clean(AccountText.handle(a) + (a.displayName.map { " — \($0)" } ?? ""))),
                      Line(label: "email", value: clean(a.email ?? "not given (the token lacks the scope for it)")),
                      Line(label: "auth", value: "\(a.auth.rawValue)  scopes: \(clean(a.scopes.isEmpty ? "-" : a.scopes.joined(separator: " ")))"
                          + "  token: " + (a.tokenExpiresAt.map { $0 > now ? "expires in \(Age.duration($0.timeIntervalSince(now)))" : "expired" } ?? "does not expire")),

@@ -165,7 +165,7 @@ struct TableView {
         switch item {
         case let .provider(o):
             let a = o.account
-            return [a.providerName, clean("@\(a.username)" + (a.displayName.map { " (\($0))" } ?? "")),
+            return [a.providerName, clean(AccountText.handle(a) + (a.displayName.map { " (\($0))" } ?? "")),
                     AccountText.status(o, now: now), "\(o.workspaces)", "\(o.repositories)", Age.ago(o.lastActivityAt, now: now)]
         case let .workspace(w):
             return [clean(w.workspace.name ?? w.workspace.slug), clean(w.workspace.slug), "\(w.repositories)", w.workspace.isAdmin ? glyphs.adminMark : ""]
@@ -200,7 +200,7 @@ struct TableView {
             let readings = card.budgets.map { $0.reading(now: now) }
             let rest = readings.first(where: \.isREST)
             let git = readings.first(where: \.isGit)
-            return [a.providerName, clean("@\(a.username)"), a.auth.rawValue, AccountText.status(o, paused: card.pausedUntil(now: now), now: now),
+            return [a.providerName, clean(AccountText.handle(a)), a.auth.rawValue, AccountText.status(o, paused: card.pausedUntil(now: now), now: now),
                     a.tokenExpiresAt.map { $0 > now ? "in \(Age.duration($0.timeIntervalSince(now)))" : "expired" } ?? "never",
                     AccountText.budget(rest, now: now), AccountText.budget(git, now: now), clean(a.scopes.joined(separator: " "))]
         }
@@ -209,6 +209,9 @@ struct TableView {
 
 /// Texts about accounts, authors and messages shared by the table, header and detail pane.
 enum AccountText {
+    /// `@user`, or what stands for it where there is no account (public Git).
+    static func handle(_ a: Account) -> String { a.auth == .none ? "public repositories" : "@\(a.username)" }
+
     static func status(_ o: Store.AccountOverview, paused: Date? = nil, now: Date) -> String {
         let a = o.account
         if a.status == .needsRelink { return "needs relink" }
