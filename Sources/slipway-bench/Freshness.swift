@@ -73,8 +73,8 @@ struct Freshness: AsyncParsableCommand {
         }
         let descriptor = ProviderRegistry.descriptor(for: wire.kind)!
         // The initial sync costs every contender the same; it is done beforehand, off the budget.
-        let unbudgeted = descriptor.make(ProviderConnection(apiURL: apiURL, webURL: origin, credential: .bearer(token),
-                                                            http: HTTPClient(transport: InProcessTransport(service: engineWorld, personality: wire.personality), clock: clock)))
+        let unbudgeted = descriptor.makeGitProvider(ProviderConnection(apiURL: apiURL, webURL: origin, credential: .bearer(token),
+                                                            http: HTTPClient(transport: InProcessTransport(service: engineWorld, personality: wire.personality), clock: clock)))!
         _ = try await MirrorSync(store: store, account: account, provider: unbudgeted, now: now).run()
         var settings = SyncEngine.Settings()
         settings.backgroundWait = 0
@@ -82,7 +82,8 @@ struct Freshness: AsyncParsableCommand {
         settings.gitRequestsPerHour = gitPerHour
         // A fresh adapter each step, as the engine's factory makes them.
         let engine = SyncEngine(store: store, settings: settings, clock: clock, requestClock: clock) { _ in
-            descriptor.make(ProviderConnection(apiURL: apiURL, webURL: origin, credential: .bearer(token), http: http, budgetCredential: account.budgetCredential))
+            descriptor.makeGitProvider(ProviderConnection(apiURL: apiURL, webURL: origin, credential: .bearer(token), http: http,
+                                                          budgetCredential: account.budgetCredential))!
         }
 
         let branchPoller = BranchPoller(world: branchPollWorld, wire: wire, origin: origin, perHour: restPerHour, start: start)

@@ -24,9 +24,12 @@ struct SyncCommand: AsyncParsableCommand {
 
     func run() async throws {
         let context = try global.context()
-        let accounts = try context.store.accounts()
+        // The Git hosts' mirror: a deploy target has none.
+        let linked = try context.store.accounts()
+        let accounts = linked.filter(\.isGitHost)
         guard !accounts.isEmpty else {
-            throw SlipwayCLIError.failure("no accounts linked; run 'slipway link bitbucket --token-file -' first")
+            throw SlipwayCLIError.failure(linked.isEmpty ? "no accounts linked; run 'slipway link bitbucket --token-file -' first"
+                                          : "no Git host is linked, only a deploy target; run 'slipway link bitbucket --token-file -' first")
         }
         guard once else {
             return try await EngineHost(context: context, role: "sync").run(printChanges: !output.json, banner: "syncing in the foreground; Ctrl-C to stop")

@@ -136,7 +136,8 @@ struct MirrorListing {
 
     func list(_ path: MirrorPath) throws -> [ListingEntry] {
         guard let provider = path.provider else {
-            return try store.accounts().map {
+            // The Git hosts: a deploy target has no mirror to list.
+            return try store.accounts().filter { $0.provider.accountKind == .git }.map {
                 ListingEntry(kind: "provider", place: MirrorPath(provider: $0.provider), name: $0.provider.rawValue,
                              displayName: $0.provider.displayName, username: $0.username, status: $0.status.rawValue)
             }

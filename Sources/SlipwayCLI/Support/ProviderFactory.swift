@@ -58,7 +58,10 @@ struct ProviderFactory {
             connection.credentialSource = OAuthTokenSource(store: context.store, keyFile: context.paths.keyFile, accountID: id,
                                                            lockDirectory: context.paths.dataDirectory + "/locks", http: http)
         }
-        return descriptor.make(connection)
+        guard let git = descriptor.makeGitProvider(connection) else {
+            throw SlipwayCLIError.failure("\(account.provider.rawValue) is a deploy target, not a Git host")
+        }
+        return git
     }
 
     /// What the shared budgets say about an account, for summaries.

@@ -264,7 +264,7 @@ public struct AccountLinker: Sendable {
 
     /// The user's primary address where the adapter can tell it. Never fails a link: a token
     /// without the scope, or a provider that answers badly, leaves it unknown.
-    static func primaryEmail(of provider: any GitProvider) async -> String? {
+    static func primaryEmail(of provider: any AccountProvider) async -> String? {
         guard let emails = provider as? any UserEmails else { return nil }
         return (try? await emails.primaryEmail()) ?? nil
     }

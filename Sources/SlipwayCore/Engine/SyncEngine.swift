@@ -141,7 +141,7 @@ public actor SyncEngine {
     /// One round: pending commands, then each account's due work.
     public func step() async {
         await runCommands()
-        for account in (try? store.accounts()) ?? [] where account.status == .ok {
+        for account in (try? store.accounts()) ?? [] where account.status == .ok && account.provider.accountKind == .git {
             if Task.isCancelled { return }
             await work(on: account)
         }

@@ -48,7 +48,7 @@ public struct TrackedPolling: Sendable, Equatable {
     /// Every budget with tracked repositories, for every usable account.
     public static func plan(store: Store, settings: SyncEngine.Settings) throws -> [TrackedPolling] {
         var plans: [TrackedPolling] = []
-        for account in try store.accounts() where account.status == .ok {
+        for account in try store.accounts() where account.status == .ok && account.provider.accountKind == .git {
             guard let id = account.id else { continue }
             let gitPerSecond = Double(settings.pacing(account.provider).gitRequestsPerHour) * settings.budgetFraction / 3600
             let perHost = ProviderRegistry.descriptor(for: account.provider)?.budgetPerWorkspace == true

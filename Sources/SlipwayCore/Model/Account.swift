@@ -72,6 +72,11 @@ public struct Account: Sendable, Equatable, Codable, Identifiable {
     }
 }
 
+extension Account {
+    /// A Git host to mirror, not a deploy target (App Platform).
+    public var isGitHost: Bool { provider.accountKind == .git }
+}
+
 /// The sealed secrets of one account, as the vault produced them.
 public struct AccountSecrets: Sendable, Equatable {
     public var accessToken: Data?

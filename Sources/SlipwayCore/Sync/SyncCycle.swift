@@ -24,7 +24,8 @@ public enum SyncCycle {
             outcome.anyAccountFailed = true
             if let fatal, outcome.fatal == nil { outcome.fatal = fatal }
         }
-        for account in accounts {
+        // A deploy target (App Platform) has no mirror to sync.
+        for account in accounts where account.provider.accountKind == .git {
             guard account.status != .needsRelink else {
                 // Every run says so (exit 1), not only the one that found out.
                 let message = "needs relinking; run 'slipway link \(account.provider.rawValue) --relink' the way you linked it"

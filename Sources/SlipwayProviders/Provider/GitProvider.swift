@@ -146,11 +146,18 @@ public struct ProviderHook: Sendable, Equatable {
     }
 }
 
-/// What every Git host adapter answers. The engine speaks only this (and the capabilities
-/// below, which an adapter has or has not); wire formats stay inside each adapter.
-public protocol GitProvider: Sendable {
+/// What every linked account's adapter answers — a Git host's or a deploy target's: who the
+/// credential belongs to, and what its errors mean. Linking speaks only this.
+public protocol AccountProvider: Sendable {
     var kind: ProviderKind { get }
     func currentUser() async throws -> ProviderUser
+    /// What an error of this provider means (rate limit, lost access, gone, transient).
+    func classify(_ error: any Error) -> ProviderFailure
+}
+
+/// What every Git host adapter answers. The engine speaks only this (and the capabilities
+/// below, which an adapter has or has not); wire formats stay inside each adapter.
+public protocol GitProvider: AccountProvider {
     /// The workspaces (organizations, groups, the host for public Git) the user can read.
     func workspaces() async throws -> [ProviderWorkspace]
     /// Every repository the user may read.
@@ -160,8 +167,6 @@ public protocol GitProvider: Sendable {
     func commits(workspace: String, repository: String, revision: String, exclude: [String], limit: Int) async throws -> [ProviderCommit]
     /// Branch heads from git's refs advertisement (the git budget, not REST).
     func branchHeads(cloneURL: String) async throws -> [String: String]
-    /// What an error of this provider means (rate limit, lost access, gone, transient).
-    func classify(_ error: any Error) -> ProviderFailure
 }
 
 /// Names a workspace its listing left unnamed, and lists the repositories the user
@@ -208,14 +213,14 @@ public protocol BatchCommitDetails: CommitDetails {
 
 /// The user's own e-mail address (the primary, confirmed one). Asked at link time and on each
 /// token refresh; a token without the scope for it gives nil, never an error.
-public protocol UserEmails: GitProvider {
+public protocol UserEmails: AccountProvider {
     func primaryEmail() async throws -> String?
 }
 
 /// Checks at link time what a credential may do where its scopes do not say it plainly (GitHub's
 /// fine-grained and apps' tokens, by asking; a GitLab token without `api`): one warning per thing
 /// it cannot do, saying what to grant.
-public protocol AccessReview: GitProvider {
+public protocol AccessReview: AccountProvider {
     func accessWarnings(for user: ProviderUser) async -> [String]
 }
 
@@ -230,6 +235,6 @@ public protocol WebhookHosting: GitProvider {
     func deleteHook(workspace: String, repository: String, id: String) async throws
 }
 
-extension GitProvider {
+extension AccountProvider {
     public func classify(_ error: any Error) -> ProviderFailure { .of(error) }
 }

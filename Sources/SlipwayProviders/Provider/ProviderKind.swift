@@ -1,16 +1,17 @@
-/// The Git hosts Slipway can link. Bitbucket Cloud comes first; the others follow the same
-/// adapter protocol.
+/// What Slipway can link: the Git hosts (Bitbucket Cloud first; the others follow the same
+/// adapter protocol) and one deploy target, DigitalOcean App Platform.
 public enum ProviderKind: String, Sendable, Codable, CaseIterable, Comparable {
     case bitbucket
     case github
     case gitlab
     case git
+    case digitalocean
 
-
-    /// Every kind here hosts Git; a deploy target (App Platform) is an account of its own kind.
+    /// A Git host to mirror, or a target to deploy on (App Platform).
     public var accountKind: AccountKind {
         switch self {
         case .bitbucket, .github, .gitlab, .git: .git
+        case .digitalocean: .deploy
         }
     }
 
@@ -20,6 +21,7 @@ public enum ProviderKind: String, Sendable, Codable, CaseIterable, Comparable {
         case .github: "GitHub"
         case .gitlab: "GitLab"
         case .git: "Git"
+        case .digitalocean: "DigitalOcean"
         }
     }
 

@@ -117,13 +117,21 @@ public struct ProviderDescriptor: Sendable {
     public var webLinks: WebLinks
     /// How its push webhooks are delivered; nil where it has none (public Git).
     public var webhookDialect: (any WebhookDialect)?
-    public var make: @Sendable (ProviderConnection) -> any GitProvider
+    /// The adapter: a `GitProvider` for a Git host, the App Platform client for a deploy target.
+    public var make: @Sendable (ProviderConnection) -> any AccountProvider
+}
+
+extension ProviderDescriptor {
+    /// The adapter of a Git host; nil for a deploy target.
+    public func makeGitProvider(_ connection: ProviderConnection) -> (any GitProvider)? {
+        make(connection) as? any GitProvider
+    }
 }
 
 /// Kind → descriptor, for every provider this build can link.
 public enum ProviderRegistry {
     public static let descriptors: [ProviderDescriptor] = [BitbucketProvider.descriptor, GitHubProvider.descriptor, GitLabProvider.descriptor,
-                                                           PublicGitProvider.descriptor]
+                                                           PublicGitProvider.descriptor, AppPlatformClient.descriptor]
 
     public static func descriptor(for kind: ProviderKind) -> ProviderDescriptor? {
         descriptors.first { $0.kind == kind }

@@ -63,7 +63,8 @@ public final class StoreSource: DashboardSource, @unchecked Sendable {
     public func load(_ kind: LevelKind, query: Store.BrowseQuery) throws -> (total: Int, items: [Item]) {
         switch kind {
         case .providers:
-            let all = try store.accountOverviews().map(Item.provider)
+            // The Git hosts; App Platform's account is on the accounts screen and in the header.
+            let all = try store.accountOverviews().filter(\.account.isGitHost).map(Item.provider)
             return (all.count, Array(all.dropFirst(query.offset).prefix(query.limit)))
         case .accounts:
             let budgets = try store.budgetStates()

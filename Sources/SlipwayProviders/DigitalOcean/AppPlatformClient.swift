@@ -1,0 +1,157 @@
+import Foundation
+import SlipwayHTTP
+
+/// An App Platform app as Slipway sees it: its components and the branch each builds from.
+public struct RemoteApp: Sendable, Equatable {
+    public struct Component: Sendable, Equatable {
+        public enum Source: Sendable, Equatable {
+            /// A linked Git host's repository (`owner/repo` as App Platform names it).
+            case hosted(provider: ProviderKind, repository: String, branch: String?, deployOnPush: Bool)
+            /// A public repository by clone URL.
+            case git(cloneURL: String, branch: String?)
+            /// An image, or nothing Slipway mirrors.
+            case other
+        }
+        public var name: String
+        public var source: Source
+    }
+
+    public var id: String
+    public var name: String
+    public var region: String?
+    public var liveURL: String?
+    public var components: [Component]
+    /// The deployment serving now, and one in progress, as the app object carries them.
+    public var active: RemoteDeployment?
+    public var inProgress: RemoteDeployment?
+}
+
+/// One App Platform deployment: its phase (App Platform's names, DESIGN.md's phases) and the
+/// commit each component was built from.
+public struct RemoteDeployment: Sendable, Equatable {
+    public var id: String
+    public var phase: String
+    public var cause: String?
+    public var createdAt: Date?
+    public var updatedAt: Date?
+    /// Component name → the commit it was built from.
+    public var commits: [String: String]
+}
+
+/// DigitalOcean's API for App Platform (`https://api.digitalocean.com/v2`): the account behind a
+/// personal access token, the apps on it and their deployments. Metered twice — 5,000 requests an
+/// hour and 250 a minute per token (`ratelimit-*` headers, a JSON 429 with `retry-after` past the
+/// minute's) — and paged by `page`/`per_page` (at most 200) with `links.pages.next`.
+public struct AppPlatformClient: AccountProvider, UserEmails {
+    public let kind = ProviderKind.digitalocean
+    public var apiURL: String
+    public var webURL: String
+    public var credential: ProviderCredential
+    public var http: HTTPClient
+    public var budgetCredential: String?
+
+    public static let requestsPerHour = 5000
+    public static let requestsPerMinute = 250
+
+    public static let descriptor = ProviderDescriptor(
+        kind: .digitalocean, defaultAPIURL: "https://api.digitalocean.com", defaultWebURL: "https://cloud.digitalocean.com",
+        restRequestsPerHour: requestsPerHour, gitRequestsPerHour: 0, restRequestsPerMinute: requestsPerMinute,
+        linkMethods: [.token], minimumScopes: [], requestedScopes: [],
+        gitUsername: { _ in "" }, apiURLProblem: apiURLProblem,
+        webLinks: WebLinks(workspace: { _, _ in nil }, branch: { _, _ in nil }, commit: { _, _ in nil }),
+        webhookDialect: nil,
+        make: { connection in
+            AppPlatformClient(apiURL: connection.apiURL, webURL: connection.webURL, credential: connection.credential, http: connection.http,
+                              budgetCredential: connection.budgetCredential)
+        })
+
+    public init(apiURL: String = "https://api.digitalocean.com", webURL: String = "https://cloud.digitalocean.com", credential: ProviderCredential,
+                http: HTTPClient, budgetCredential: String? = nil) {
+        self.apiURL = apiURL.hasSuffix("/") ? String(apiURL.dropLast()) : apiURL
+        self.webURL = webURL.hasSuffix("/") ? String(webURL.dropLast()) : webURL
+        self.credential = credential
+        self.http = http
+        self.budgetCredential = budgetCredential
+    }
+
+    /// The API's origin: paths start at `/v2`.
+    @Sendable public static func apiURLProblem(_ url: String) -> String? {
+        let path = URLComponents(string: url)?.path ?? ""
+        return path.isEmpty || path == "/" ? nil : "DigitalOcean's API is https://api.digitalocean.com, without /v2 or any path"
+    }
+
+    /// A 429, in either window.
+    @Sendable public static func isRateLimit(_ response: HTTPResponse) -> Bool { response.status == 429 }
+
+    var sender: ProviderSender {
+        ProviderSender(apiURL: apiURL, webURL: webURL, credential: credential, http: http, budgetCredential: budgetCredential,
+                       headers: [("Accept", "application/json")], gitUsername: { _ in "" }, isRateLimit: Self.isRateLimit)
+    }
+
+    func get<T: Decodable>(_ path: String, as type: T.Type) async throws -> T {
+        try await sender.send(path.hasPrefix("http") ? path : apiURL + path).decode(type)
+    }
+
+    // MARK: Account
+
+    /// `GET /v2/account`: the user is the e-mail, the display name the team's where the token
+    /// was made in one, else the account's name.
+    public func currentUser() async throws -> ProviderUser {
+        let account = try await get("/v2/account", as: AppPlatformWire.AccountEnvelope.self).account
+        return ProviderUser(id: account.uuid, username: account.email, displayName: account.team?.name ?? account.name, scopes: nil)
+    }
+
+    public func primaryEmail() async throws -> String? {
+        let account = try await get("/v2/account", as: AppPlatformWire.AccountEnvelope.self).account
+        return account.email_verified == false ? nil : account.email
+    }
+
+    // MARK: Apps
+
+    /// Every app on the account, 200 a page (the app object carries its active and in-progress
+    /// deployments, so this alone shows every app's state).
+    public func apps() async throws -> [RemoteApp] {
+        var found: [RemoteApp] = []
+        var next: String? = apiURL + "/v2/apps?page=1&per_page=200"
+        var pages = 0
+        while let url = next, pages < 500 {
+            let page = try await get(url, as: AppPlatformWire.AppsPage.self)
+            found += (page.apps ?? []).map(Self.app)
+            next = page.links?.pages?.next
+            pages += 1
+        }
+        return found
+    }
+
+    /// An app's most recent deployments (its first page), newest first.
+    public func deployments(appID: String, perPage: Int = 20) async throws -> [RemoteDeployment] {
+        let page = try await get("/v2/apps/\(WebLinks.escaped(appID))/deployments?page=1&per_page=\(perPage)", as: AppPlatformWire.DeploymentsPage.self)
+        return (page.deployments ?? []).map(Self.deployment)
+    }
+
+    static func app(_ wire: AppPlatformWire.App) -> RemoteApp {
+        let spec = wire.spec
+        let components = (spec.services ?? []) + (spec.workers ?? []) + (spec.jobs ?? []) + (spec.static_sites ?? [])
+        return RemoteApp(id: wire.id, name: spec.name, region: wire.region?.slug ?? spec.region, liveURL: wire.live_url,
+                         components: components.map { RemoteApp.Component(name: $0.name, source: source($0)) },
+                         active: wire.active_deployment.map(deployment),
+                         inProgress: (wire.in_progress_deployment ?? wire.pending_deployment).map(deployment))
+    }
+
+    static func source(_ c: AppPlatformWire.Component) -> RemoteApp.Component.Source {
+        if let s = c.github { return .hosted(provider: .github, repository: s.repo, branch: s.branch, deployOnPush: s.deploy_on_push ?? false) }
+        if let s = c.gitlab { return .hosted(provider: .gitlab, repository: s.repo, branch: s.branch, deployOnPush: s.deploy_on_push ?? false) }
+        if let s = c.bitbucket { return .hosted(provider: .bitbucket, repository: s.repo, branch: s.branch, deployOnPush: s.deploy_on_push ?? false) }
+        if let s = c.git { return .git(cloneURL: s.repo_clone_url, branch: s.branch) }
+        return .other
+    }
+
+    static func deployment(_ wire: AppPlatformWire.Deployment) -> RemoteDeployment {
+        var commits: [String: String] = [:]
+        for service in (wire.services ?? []) + (wire.workers ?? []) + (wire.jobs ?? []) + (wire.static_sites ?? []) {
+            if let hash = service.source_commit_hash, !hash.isEmpty { commits[service.name] = hash }
+        }
+        return RemoteDeployment(id: wire.id, phase: wire.phase ?? "UNKNOWN", cause: wire.cause, createdAt: wire.created_at.flatMap(ProviderDate.parse),
+                                updatedAt: wire.updated_at.flatMap(ProviderDate.parse), commits: commits)
+    }
+}
