@@ -73,7 +73,6 @@ struct ParsingTests {
         ["link", "bitbucket", "--token", "t", "--client-id", "x"],
         ["link", "bitbucket", "--token", "t", "--token-file", "f"],
         ["link", "bitbucket", "--token", "t", "--api-url", "http://api.example.com/2.0"],
-        ["link", "digitalocean", "--token", "t"],
         ["link", "github", "--device", "--client-id", "x", "--webhooks"],
         ["link", "github", "--email", "a@b.c", "--api-token", "t"],
         ["link", "nowhere", "--token", "t"],
@@ -110,13 +109,13 @@ struct ParsingTests {
         #expect(options.personalities == [.bitbucket])
         // Unless --only says, the personalities Slipway can link with; others only when named.
         let plain = try #require(try Slipway.parseAsRoot(["sandbox"]) as? SandboxCommand)
-        #expect(try plain.options().personalities == [.bitbucket, .github, .gitlab, .git])
+        #expect(try plain.options().personalities == [.bitbucket, .github, .gitlab, .git, .digitalocean])
         let github = try #require(try Slipway.parseAsRoot(["sandbox", "--only", "github", "--rate-limit", "github=10"]) as? SandboxCommand)
         #expect(try github.options().personalities == [.github] && github.options().rateLimits == [.github: 10])
         #expect(options.rateLimits == [.bitbucket: 50] && options.rateLimitPerHour == 7 && options.gitRateLimits == [.bitbucket: 9])
         #expect(try FaultSpec(parsing: "bitbucket:503~0.2").personality == .bitbucket)
         #expect(try FaultSpec(parsing: "delay:2@/git/*").personality == nil)
-        for bad in [["--only", "gitlub"], ["--only", ","], ["--rate-limit", "bitbucket=lots"], ["--rate-limit", "nowhere=5"], ["--fault", "digitalocean:503"]] {
+        for bad in [["--only", "gitlub"], ["--only", ","], ["--rate-limit", "bitbucket=lots"], ["--rate-limit", "nowhere=5"], ["--fault", "gitlub:503"]] {
             #expect(throws: (any Error).self, "\(bad)") { try Slipway.parseAsRoot(["sandbox"] + bad) }
         }
         #expect(throws: (any Error).self) { try Slipway.parseAsRoot(["sandbox", "--workspaces", "0"]) }

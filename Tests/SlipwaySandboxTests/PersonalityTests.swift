@@ -31,7 +31,7 @@ struct PersonalityTests {
             _ = try SandboxPersonalityName.parse("gitlub")
             Issue.record("parsed an unknown name")
         } catch {
-            #expect(error.description == "unknown sandbox personality 'gitlub'; choose from bitbucket, github, gitlab, git")
+            #expect(error.description == "unknown sandbox personality 'gitlub'; choose from bitbucket, github, gitlab, git, digitalocean")
         }
         #expect(try SandboxPersonalityName.parseList(" bitbucket , bitbucket ") == [.bitbucket])
         var options = SandboxOptions()
@@ -52,7 +52,7 @@ struct PersonalityTests {
         try parsed.applyRateLimit("bitbucket=0", git: true)
         #expect(parsed.rateLimitPerHour == 500 && parsed.rateLimits == [.bitbucket: 2] && parsed.gitRateLimits == [.bitbucket: 0])
         #expect(throws: SandboxOptions.ValidationError.self) { try parsed.applyRateLimit("bitbucket=-1", git: false) }
-        #expect(throws: SandboxOptions.ValidationError.self) { try parsed.applyRateLimit("digitalocean=5", git: false) }
+        #expect(throws: SandboxOptions.ValidationError.self) { try parsed.applyRateLimit("gitlub=5", git: false) }
 
         let h = try await SandboxHarness.start { _ = try? $0.applyRateLimit("bitbucket=2", git: false) }
         defer { Task { await h.stop() } }
@@ -75,7 +75,7 @@ struct PersonalityTests {
         let spec = try FaultSpec(parsing: "bitbucket:503x1@/2.0/user")
         #expect(spec.personality == .bitbucket && spec.kind == .status(503) && spec.pattern == "/2.0/user")
         #expect(try FaultSpec(parsing: "delay:2@/git/*").kind == .delay(2))
-        #expect(throws: FaultSpec.ParseError.self) { try FaultSpec(parsing: "digitalocean:503") }
+        #expect(throws: FaultSpec.ParseError.self) { try FaultSpec(parsing: "gitlub:503") }
         var options = SandboxOptions()
         options.faults = ["bitbucket:"]
         #expect(throws: SandboxOptions.ValidationError.self) { try options.validate() }

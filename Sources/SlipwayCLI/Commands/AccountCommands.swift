@@ -174,8 +174,10 @@ struct LinkCommand: AsyncParsableCommand {
             if relink {
                 Terminal.error("relinked \(provider.rawValue) as @\(account.username); its mirror, apps and hooks are kept")
             } else {
-                Terminal.error("linked \(provider.rawValue) as @\(account.username)\(account.displayName.map { " (\($0))" } ?? ""); "
-                               + "run 'slipway sync --once' to mirror it")
+                // A deploy target has no mirror: its user is an e-mail, not an @handle.
+                Terminal.error(account.isGitHost
+                               ? "linked \(provider.rawValue) as @\(account.username)\(account.displayName.map { " (\($0))" } ?? ""); run 'slipway sync --once' to mirror it"
+                               : "linked \(provider.rawValue) as \(account.username)\(account.displayName.map { " (\($0))" } ?? "") to deploy on")
             }
         } catch let error as AccountError {
             throw SlipwayCLIError.failure(error.description)
@@ -545,7 +547,7 @@ struct AccountsCommand: AsyncParsableCommand {
         var table = TextTable("PROVIDER", "USER", "NAME", "EMAIL", "AUTH", "STATUS", "EXPIRES", "SCOPES")
         for row in rows {
             let status = row.pausedUntil.map { "\(row.status) (resumes \(RelativeTime.text($0) ?? ""))" } ?? row.status
-            table.add(row.provider, row.username.map { "@" + $0 } ?? "-", row.displayName, row.email.map { TerminalText.sanitize($0) } ?? "-", row.auth, status,
+            table.add(row.provider, row.username.map { row.kind == AccountKind.git.rawValue ? "@" + $0 : $0 } ?? "-", row.displayName, row.email.map { TerminalText.sanitize($0) } ?? "-", row.auth, status,
                       RelativeTime.text(row.tokenExpiresAt), row.scopes.joined(separator: " "))
         }
         Terminal.out(table.render())

@@ -26,7 +26,7 @@ struct LsCommand: AsyncParsableCommand {
         let entries = try MirrorListing(store: context.store).list(target)
         if output.json { return try printJSON(entries) }
         if entries.isEmpty {
-            Terminal.error(target.provider == nil ? "no accounts linked; run 'slipway link bitbucket --token-file -'" : "\(target) is empty")
+            Terminal.error(target.provider == nil ? "no Git host linked; run 'slipway link bitbucket --token-file -'" : "\(target) is empty")
             return
         }
         Terminal.out(MirrorListing.table(entries).render())

@@ -51,7 +51,7 @@ struct SandboxCommand: AsyncParsableCommand {
     var deviceInterval = 5
     @Flag(name: .customLong("demo-repositories"), help: "Add a 'demo' workspace of real git repositories (clone and fetch work).")
     var demoRepositories = false
-    @Flag(name: .customLong("print-token"), help: "Print the token this seed's sandbox accepts (the first personality's: Bitbucket's access token, GitHub's classic token, GitLab's personal access token), and exit.") var printToken = false
+    @Flag(name: .customLong("print-token"), help: "Print the token this seed's sandbox accepts (the first personality's: Bitbucket's access token, GitHub's classic token, GitLab's personal access token, DigitalOcean's personal access token), and exit.") var printToken = false
     @Flag(name: .customLong("no-large-repositories"), help: "No repositories with 125 extra branches (every repository gets --branches).")
     var noLargeRepositories = false
     @Option(name: .customLong("gitlab-version"), help: ArgumentHelp("The GitLab release the gitlab personality plays (from 19.0 hooks sign their deliveries).", valueName: "VERSION"))
@@ -96,6 +96,8 @@ struct SandboxCommand: AsyncParsableCommand {
             switch try options().personalities.first {
             case .github: Terminal.out(GitHubPersonality.tokens(seed: seed).classic)
             case .gitlab: Terminal.out(GitLabPersonality.tokens(seed: seed).full)
+            case .digitalocean: Terminal.out(DigitalOceanPersonality.token(seed: seed))
+            case .git: throw SlipwayCLIError.failure("the public git host takes no token; add its repositories with 'slipway repos add URL'")
             default: Terminal.out(BitbucketPersonality.tokens(seed: seed).access)
             }
             return

@@ -116,7 +116,7 @@ public struct AppPlatformClient: AccountProvider, UserEmails {
         var pages = 0
         while let url = next, pages < 500 {
             let page = try await get(url, as: AppPlatformWire.AppsPage.self)
-            found += (page.apps ?? []).map(Self.app)
+            found += (page.apps ?? []).map { Self.app($0) }
             next = page.links?.pages?.next
             pages += 1
         }
@@ -126,7 +126,7 @@ public struct AppPlatformClient: AccountProvider, UserEmails {
     /// An app's most recent deployments (its first page), newest first.
     public func deployments(appID: String, perPage: Int = 20) async throws -> [RemoteDeployment] {
         let page = try await get("/v2/apps/\(WebLinks.escaped(appID))/deployments?page=1&per_page=\(perPage)", as: AppPlatformWire.DeploymentsPage.self)
-        return (page.deployments ?? []).map(Self.deployment)
+        return (page.deployments ?? []).map { Self.deployment($0) }
     }
 
     static func app(_ wire: AppPlatformWire.App) -> RemoteApp {
@@ -134,8 +134,10 @@ public struct AppPlatformClient: AccountProvider, UserEmails {
         let components = (spec.services ?? []) + (spec.workers ?? []) + (spec.jobs ?? []) + (spec.static_sites ?? [])
         return RemoteApp(id: wire.id, name: spec.name, region: wire.region?.slug ?? spec.region, liveURL: wire.live_url,
                          components: components.map { RemoteApp.Component(name: $0.name, source: source($0)) },
-                         active: wire.active_deployment.map(deployment),
-                         inProgress: (wire.in_progress_deployment ?? wire.pending_deployment).map(deployment))
+                         // The one serving is ACTIVE even where the embedded object leaves its phase out
+                         // (as App Platform's own example does).
+                         active: wire.active_deployment.map { deployment($0, phase: "ACTIVE") },
+                         inProgress: (wire.in_progress_deployment ?? wire.pending_deployment).map { deployment($0) })
     }
 
     static func source(_ c: AppPlatformWire.Component) -> RemoteApp.Component.Source {
@@ -146,12 +148,12 @@ public struct AppPlatformClient: AccountProvider, UserEmails {
         return .other
     }
 
-    static func deployment(_ wire: AppPlatformWire.Deployment) -> RemoteDeployment {
+    static func deployment(_ wire: AppPlatformWire.Deployment, phase missing: String = "UNKNOWN") -> RemoteDeployment {
         var commits: [String: String] = [:]
         for service in (wire.services ?? []) + (wire.workers ?? []) + (wire.jobs ?? []) + (wire.static_sites ?? []) {
             if let hash = service.source_commit_hash, !hash.isEmpty { commits[service.name] = hash }
         }
-        return RemoteDeployment(id: wire.id, phase: wire.phase ?? "UNKNOWN", cause: wire.cause, createdAt: wire.created_at.flatMap(ProviderDate.parse),
+        return RemoteDeployment(id: wire.id, phase: wire.phase ?? missing, cause: wire.cause, createdAt: wire.created_at.flatMap(ProviderDate.parse),
                                 updatedAt: wire.updated_at.flatMap(ProviderDate.parse), commits: commits)
     }
 }

@@ -43,6 +43,9 @@ public struct SandboxOptions: Sendable, Equatable {
     /// The GitLab release the GitLab personality plays (its `User-Agent`): from 19.0 hooks take a
     /// `signing_token` and sign deliveries with it; before, the parameter is ignored.
     public var gitlabVersion = "19.1.0"
+    /// App Platform apps on the DigitalOcean personality's account, and deployments each.
+    public var appPlatformApps = 3
+    public var deploymentsPerApp = 3
     /// Fault specifications (see `FaultSpec`), applied in order.
     public var faults: [String] = []
 

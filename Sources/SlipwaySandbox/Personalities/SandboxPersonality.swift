@@ -5,7 +5,7 @@ public enum SandboxPersonalityName: String, CaseIterable, Sendable, Comparable, 
     case bitbucket, github, gitlab, git, digitalocean
 
     /// The personalities this sandbox speaks so far; the others join with their adapters.
-    public static let available: [SandboxPersonalityName] = [.bitbucket, .github, .gitlab, .git]
+    public static let available: [SandboxPersonalityName] = [.bitbucket, .github, .gitlab, .git, .digitalocean]
 
     public var description: String { rawValue }
 
@@ -15,7 +15,9 @@ public enum SandboxPersonalityName: String, CaseIterable, Sendable, Comparable, 
         case .github: 5000
         // 300 a minute, a self-managed instance's typical setting; GitLab meters it per minute.
         case .gitlab: 18000
-        case .bitbucket, .git, .digitalocean: 1000
+        // App Platform also meters 250 a minute.
+        case .digitalocean: 5000
+        case .bitbucket, .git: 1000
         }
     }
 
@@ -26,7 +28,7 @@ public enum SandboxPersonalityName: String, CaseIterable, Sendable, Comparable, 
         case .github: GitHubPersonality.summary
         case .gitlab: GitLabPersonality.summary
         case .git: GitPersonality.summary
-        case .digitalocean: "\(rawValue): not served yet"
+        case .digitalocean: DigitalOceanPersonality.summary
         }
     }
 

@@ -39,6 +39,11 @@ public final class SandboxServer: Sendable {
         return endpoint
     }
 
+    public var digitalocean: SandboxEndpoint {
+        guard let endpoint = endpoint(.digitalocean) else { preconditionFailure("this sandbox does not serve digitalocean") }
+        return endpoint
+    }
+
     public var git: SandboxEndpoint {
         guard let endpoint = endpoint(.git) else { preconditionFailure("this sandbox does not serve git") }
         return endpoint

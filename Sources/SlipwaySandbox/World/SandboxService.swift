@@ -16,6 +16,8 @@ public final class SandboxService: @unchecked Sendable {
     public let gitlab: GitLabPersonality
     /// A plain public git host (no credentials, no API).
     public let git: GitPersonality
+    /// App Platform's API.
+    public let digitalocean: DigitalOceanPersonality
     /// Sends the deliveries pushes owe to hooks (statistics and `drain()` for tests).
     public let webhooks: WebhookSender
 
@@ -37,7 +39,8 @@ public final class SandboxService: @unchecked Sendable {
         github = GitHubPersonality(options: options)
         gitlab = GitLabPersonality(options: options)
         git = GitPersonality(options: options)
-        personalities = [.bitbucket: bitbucket, .github: github, .gitlab: gitlab, .git: git]
+        digitalocean = DigitalOceanPersonality(options: options)
+        personalities = [.bitbucket: bitbucket, .github: github, .gitlab: gitlab, .git: git, .digitalocean: digitalocean]
         let start = now()
         var hosts: [SandboxPersonalityName: SandboxWorld] = [.bitbucket: WorldGenerator.build(options: options, start: start)]
         if options.personalities.contains(.github) { hosts[.github] = WorldGenerator.buildGitHub(options: options, start: start) }

@@ -1,0 +1,81 @@
+import Foundation
+
+/// The sandbox's App Platform apps: each built from a repository of the sandbox's own Git hosts
+/// (or a public clone URL), with a history of deployments — the newest ACTIVE, older ones
+/// SUPERSEDED, one that failed its build.
+struct SandboxApp: Sendable {
+    struct Component: Sendable {
+        var name: String
+        /// `bitbucket`, `github`, `gitlab` (with `repo`) or `git` (with `repo_clone_url`).
+        var sourceKey: String
+        var repo: String
+        var branch: String
+        var deployOnPush: Bool
+        var buildCommand: String?
+        var runCommand: String
+    }
+    struct Deployment: Sendable {
+        var id: String
+        var phase: String
+        var cause: String
+        var commit: String
+        var createdAt: Date
+        var updatedAt: Date
+    }
+    var id: String
+    var name: String
+    var region: String
+    var components: [Component]
+    /// Newest first.
+    var deployments: [Deployment]
+    var createdAt: Date
+}
+
+enum AppPlatformWorld {
+    /// Apps over the world's repositories, deterministic for a seed.
+    static func build(options: SandboxOptions, hosts: [SandboxPersonalityName: SandboxWorld], start: Date) -> [SandboxApp] {
+        var random = SandboxRandom(seed: options.seed ^ 0x6170_7073)
+        let regions = ["nyc", "ams", "fra", "sfo", "lon", "sgp"]
+        // Repositories App Platform could build from: the Git personalities' own.
+        var sources: [(key: String, repo: String, branch: String, commits: [String])] = []
+        for (name, key) in [(SandboxPersonalityName.bitbucket, "bitbucket"), (.github, "github"), (.gitlab, "gitlab")] {
+            guard let world = hosts[name] else { continue }
+            for fullName in world.repositories.keys.sorted().prefix(50) {
+                guard let repository = world.repositories[fullName], let head = repository.branches[repository.mainBranch] else { continue }
+                let history = repository.history(from: [head], excluding: []).map(\.hash)
+                sources.append((key, fullName, repository.mainBranch, history.isEmpty ? [head] : history))
+            }
+        }
+        var apps: [SandboxApp] = []
+        for index in 0..<options.appPlatformApps {
+            let created = start.addingTimeInterval(-Double(30 + index) * 86_400)
+            let component: SandboxApp.Component
+            var commits: [String]
+            if sources.isEmpty || index % 4 == 3 {
+                component = .init(name: "web", sourceKey: "git", repo: "https://github.com/digitalocean/sample-golang.git", branch: "main",
+                                  deployOnPush: false, buildCommand: nil, runCommand: "bin/sample-golang")
+                commits = (0..<max(1, options.deploymentsPerApp)).map { _ in random.hash() }
+            } else {
+                let source = sources[index % sources.count]
+                component = .init(name: "web", sourceKey: source.key, repo: source.repo, branch: source.branch, deployOnPush: index % 2 == 0,
+                                  buildCommand: "make", runCommand: "./run.sh")
+                commits = source.commits
+            }
+            var deployments: [SandboxApp.Deployment] = []
+            let count = max(1, options.deploymentsPerApp)
+            for number in 0..<count {
+                // Oldest first here; the newest is ACTIVE, one in the middle failed its build.
+                let at = created.addingTimeInterval(Double(number) * 3600 * 6)
+                let commit = commits[min(commits.count - 1, count - 1 - number)]
+                let phase = number == count - 1 ? "ACTIVE" : (number == count / 2 && count > 2 ? "ERROR" : "SUPERSEDED")
+                let cause = component.deployOnPush ? "commit \(commit.prefix(7)) pushed to \(component.sourceKey)/\(component.repo)" : "manual"
+                deployments.append(.init(id: random.uuid().trimmingCharacters(in: CharacterSet(charactersIn: "{}")).lowercased(), phase: phase,
+                                         cause: number == 0 ? "app created" : cause, commit: commit, createdAt: at, updatedAt: at.addingTimeInterval(95)))
+            }
+            apps.append(SandboxApp(id: random.uuid().trimmingCharacters(in: CharacterSet(charactersIn: "{}")).lowercased(),
+                                   name: index == 0 ? "sample-app" : "app-\(index)", region: regions[index % regions.count],
+                                   components: [component], deployments: deployments.reversed(), createdAt: created))
+        }
+        return apps
+    }
+}

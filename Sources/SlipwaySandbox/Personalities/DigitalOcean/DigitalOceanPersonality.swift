@@ -1,0 +1,142 @@
+import Foundation
+
+/// DigitalOcean's API as App Platform clients call it: `GET /v2/account`, `/v2/apps` (pages of
+/// `per_page` ≤ 200 with `links.pages` and `meta.total`), `/v2/apps/{id}`,
+/// `/v2/apps/{id}/deployments[/{id}]`. A personal access token (`dop_v1_…`) as Bearer; two windows
+/// per token — 5,000 an hour and 250 a minute — with `ratelimit-*` headers, and a JSON 429
+/// (`too_many_requests`, `retry-after` past the minute's); errors as `{"id","message","request_id"}`.
+public final class DigitalOceanPersonality: SandboxPersonality, @unchecked Sendable {
+    let name = SandboxPersonalityName.digitalocean
+    let options: SandboxOptions
+    /// A personal access token with every App Platform scope.
+    public let token: String
+    static let summary = "digitalocean: App Platform's API under /v2 (5,000 an hour and 250 a minute per token)"
+
+    // Guarded by the world's lock.
+    var origin = "http://127.0.0.1"
+    var apps: [SandboxApp]?
+    var minute = RollingWindow(span: 60)
+    var requestNumber = 0
+
+    init(options: SandboxOptions) {
+        self.options = options
+        token = Self.token(seed: options.seed)
+    }
+
+    public static func token(seed: UInt64) -> String {
+        var r = SandboxRandom(seed: seed ^ 0x646F_705F_7631)
+        return "dop_v1_" + (0..<64).map { _ in String(format: "%x", r.int(0...15)) }.joined()
+    }
+
+    func urls(origin: String) -> (api: String, web: String) { (origin, origin) }
+
+    func kind(of request: SandboxRequest) -> RequestKind { .rest }
+
+    func template(_ s: [String]) -> String {
+        var out = s
+        if s.count >= 3, s[0] == "v2", s[1] == "apps" { out[2] = "{app_id}" }
+        if s.count >= 5, s[3] == "deployments" { out[4] = "{deployment_id}" }
+        return "/" + out.joined(separator: "/")
+    }
+
+    static func error(_ status: Int, _ id: String, _ message: String, requestID: String, headers: [(String, String)] = []) -> SandboxReply {
+        .json(status, ["id": id, "message": message, "request_id": requestID], headers: headers)
+    }
+
+    func respond(to request: SandboxRequest, in state: inout WorldState) -> SandboxReply {
+        requestNumber += 1
+        let requestID = String(format: "%08x-0000-4000-8000-%012x", requestNumber, requestNumber)
+        guard let header = request.headers["authorization"], header.lowercased().hasPrefix("bearer "),
+              header.dropFirst("bearer ".count).trimmingCharacters(in: .whitespaces) == token else {
+            state.stats.unauthorized += 1
+            return Self.error(401, "unauthorized", "Unable to authenticate you", requestID: requestID)
+        }
+        state.stats.byCredential["token", default: 0] += 1
+        // Both windows, each answering with its own shape.
+        let hour = state.admit("token", kind: .rest, on: name)
+        let minuteLimit = hour.limit > 0 ? max(1, hour.limit / 20) : 0
+        let minuteAdmission = minuteLimit > 0 ? minute.admit("token", limit: minuteLimit, now: state.now) : (allowed: true, used: 0)
+        var limitHeaders: [(String, String)] = []
+        if hour.limit > 0 {
+            let reset = state.resetsAt("token", kind: .rest, on: name)
+            limitHeaders = [("ratelimit-limit", String(hour.limit)), ("ratelimit-remaining", String(max(0, hour.limit - hour.used))),
+                            ("ratelimit-reset", String(Int(reset.timeIntervalSince1970.rounded(.up))))]
+        }
+        guard hour.allowed else {
+            return Self.error(429, "too_many_requests", "API rate limit exceeded.", requestID: requestID, headers: limitHeaders)
+        }
+        guard minuteAdmission.allowed else {
+            state.stats.rateLimited += 1
+            let wait = max(1, Int(minute.resetsAt("token", now: state.now).timeIntervalSince(state.now).rounded(.up)))
+            return Self.error(429, "too_many_requests", "API rate limit exceeded.", requestID: requestID,
+                              headers: limitHeaders + [("retry-after", String(wait))])
+        }
+        var reply = route(request, requestID: requestID, in: &state)
+        reply.headers += limitHeaders + [("x-request-id", requestID)]
+        return reply
+    }
+
+    private func route(_ request: SandboxRequest, requestID: String, in state: inout WorldState) -> SandboxReply {
+        let s = request.segments
+        let format = DigitalOceanWireFormat(origin: request.headers["host"].map { "http://" + $0 } ?? origin)
+        let notFound = Self.error(404, "not_found", "The resource you requested could not be found.", requestID: requestID)
+        guard request.method == "GET", s.first == "v2", s.count >= 2 else { return notFound }
+        if apps == nil { apps = AppPlatformWorld.build(options: options, hosts: state.hosts, start: state.now) }
+        let apps = self.apps ?? []
+        switch (s[1], s.count) {
+        case ("account", 2):
+            return .json(200, ["account": format.account()])
+        case ("apps", 2):
+            return format.page(apps.map(format.app), key: "apps", request: request)
+        case ("apps", 3):
+            guard let app = apps.first(where: { $0.id == s[2] }) else { return notFound }
+            return .json(200, ["app": format.app(app)])
+        case ("apps", 4) where s[3] == "deployments":
+            guard let app = apps.first(where: { $0.id == s[2] }) else { return notFound }
+            return format.page(app.deployments.map { format.deployment($0, of: app) }, key: "deployments", request: request)
+        case ("apps", 5) where s[3] == "deployments":
+            guard let app = apps.first(where: { $0.id == s[2] }), let deployment = app.deployments.first(where: { $0.id == s[4] }) else { return notFound }
+            return .json(200, ["deployment": format.deployment(deployment, of: app)])
+        default:
+            return notFound
+        }
+    }
+
+    func faultReply(_ kind: FaultSpec.Kind, in state: inout WorldState) -> SandboxReply {
+        switch kind {
+        case .status(429), .rateLimitForbidden:
+            state.stats.rateLimited += 1
+            return Self.error(429, "too_many_requests", "API rate limit exceeded.", requestID: "fault", headers: [("retry-after", "1")])
+        case let .status(code):
+            return Self.error(code, code >= 500 ? "server_error" : "bad_request", "Injected fault \(code)", requestID: "fault")
+        case .malformed:
+            var reply = SandboxReply.json(200, [:])
+            reply.body = Data(#"{"apps": [{"id": "#.utf8)
+            return reply
+        case .reset, .delay, .truncate:
+            return Self.error(500, "server_error", "Server Error", requestID: "fault")
+        }
+    }
+
+    func uploadPack(_ request: SandboxRequest, in state: inout WorldState) -> UploadPackDecision { .notHere }
+
+    /// App Platform sends no webhooks.
+    func deliveries(for push: SandboxPush, in state: inout WorldState) -> [OutboundDelivery] { [] }
+
+    func control(_ object: [String: Any], in state: inout WorldState) {}
+
+    func statistics(in state: WorldState) -> [String: Any] { ["apps": apps?.count ?? options.appPlatformApps] }
+
+    func banner(api: String, web: String, options: SandboxOptions) -> [BannerLine] {
+        [
+            BannerLine(label: "API", value: api + "/v2"),
+            BannerLine(label: "token", value: token),
+            BannerLine(label: "apps", value: "\(options.appPlatformApps) apps × \(options.deploymentsPerApp) deployments"),
+            BannerLine(label: "link", value: "echo \(token) | \(linkCommand(api: api, web: web))"),
+        ]
+    }
+
+    func linkCommand(api: String, web: String) -> String {
+        "slipway link digitalocean --api-url \(api) --web-url \(web) --token-file -"
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+
+/// App Platform's JSON shapes (digitalocean/openapi `models/app.yml`, `apps_deployment.yml`).
+struct DigitalOceanWireFormat {
+    let origin: String
+
+    static func time(_ date: Date) -> String { GitLabWireFormat.time(date) }
+
+    func account() -> [String: Any] {
+        ["email": "sandbox@example.com", "name": "Sandbox User", "uuid": "00000000-0000-4000-8000-00000000d0d0", "email_verified": true,
+         "status": "active", "status_message": "", "droplet_limit": 25, "floating_ip_limit": 3,
+         "team": ["uuid": "00000000-0000-4000-8000-00000000d0d1", "name": "Sandbox Team"]]
+    }
+
+    func component(_ c: SandboxApp.Component) -> [String: Any] {
+        var out: [String: Any] = ["name": c.name, "run_command": c.runCommand, "http_port": 8080, "instance_size_slug": "apps-s-1vcpu-0.5gb",
+                                  "instance_count": 1]
+        if let build = c.buildCommand { out["build_command"] = build }
+        out[c.sourceKey] = c.sourceKey == "git" ? ["repo_clone_url": c.repo, "branch": c.branch]
+            : ["repo": c.repo, "branch": c.branch, "deploy_on_push": c.deployOnPush]
+        return out
+    }
+
+    func spec(_ app: SandboxApp) -> [String: Any] {
+        ["name": app.name, "region": app.region, "services": app.components.map(component)]
+    }
+
+    func app(_ app: SandboxApp) -> [String: Any] {
+        let live = "https://\(app.name)-\(app.id.prefix(5)).ondigitalocean.app"
+        var out: [String: Any] = ["id": app.id, "owner_uuid": "00000000-0000-4000-8000-00000000d0d0", "spec": spec(app),
+                                  "default_ingress": live, "live_url": live, "live_url_base": live, "live_domain": String(live.dropFirst(8)),
+                                  "created_at": Self.time(app.createdAt), "updated_at": Self.time(app.deployments.first?.updatedAt ?? app.createdAt),
+                                  "region": ["slug": app.region, "label": app.region.uppercased(), "data_centers": [app.region + "1"], "default": false],
+                                  "tier_slug": "basic"]
+        if let active = app.deployments.first(where: { $0.phase == "ACTIVE" }) { out["active_deployment"] = deployment(active, of: app) }
+        if let running = app.deployments.first(where: { !["ACTIVE", "SUPERSEDED", "ERROR", "CANCELED"].contains($0.phase) }) {
+            out["in_progress_deployment"] = deployment(running, of: app)
+        }
+        if let latest = app.deployments.first { out["last_deployment_created_at"] = Self.time(latest.createdAt) }
+        return out
+    }
+
+    func deployment(_ d: SandboxApp.Deployment, of app: SandboxApp) -> [String: Any] {
+        let done = d.phase == "ACTIVE" || d.phase == "SUPERSEDED"
+        func step(_ name: String, _ status: String) -> [String: Any] {
+            ["name": name, "status": status, "started_at": Self.time(d.createdAt), "ended_at": Self.time(d.updatedAt)]
+        }
+        let steps: [[String: Any]] = d.phase == "ERROR"
+            ? [step("build", "ERROR"), step("deploy", "PENDING"), step("finalize", "PENDING")]
+            : [step("build", done ? "SUCCESS" : "RUNNING"), step("deploy", done ? "SUCCESS" : "PENDING"), step("finalize", done ? "SUCCESS" : "PENDING")]
+        return ["id": d.id, "spec": spec(app), "services": app.components.map { ["name": $0.name, "source_commit_hash": d.commit] },
+                "phase": d.phase, "phase_last_updated_at": Self.time(d.updatedAt), "created_at": Self.time(d.createdAt),
+                "updated_at": Self.time(d.updatedAt), "cause": d.cause,
+                "progress": ["success_steps": steps.filter { $0["status"] as? String == "SUCCESS" }.count,
+                             "error_steps": steps.filter { $0["status"] as? String == "ERROR" }.count, "total_steps": steps.count, "steps": steps]]
+    }
+
+    /// `page`/`per_page` (default 20, at most 200), `links.pages` with absolute URLs, `meta.total`.
+    func page(_ items: [[String: Any]], key: String, request: SandboxRequest) -> SandboxReply {
+        let perPage = min(200, max(1, Int(request.query["per_page"]?.first ?? "") ?? 20))
+        let number = max(1, Int(request.query["page"]?.first ?? "") ?? 1)
+        let last = max(1, (items.count + perPage - 1) / perPage)
+        let slice = Array(items.dropFirst((number - 1) * perPage).prefix(perPage))
+        let base = origin + "/" + request.segments.joined(separator: "/")
+        func link(_ page: Int) -> String { "\(base)?page=\(page)&per_page=\(perPage)" }
+        var pages: [String: Any] = [:]
+        if number > 1 { pages["first"] = link(1); pages["prev"] = link(number - 1) }
+        if number < last { pages["next"] = link(number + 1); pages["last"] = link(last) }
+        return .json(200, [key: slice, "links": ["pages": pages], "meta": ["total": items.count]])
+    }
+}

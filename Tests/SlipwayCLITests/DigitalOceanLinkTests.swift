@@ -1,0 +1,35 @@
+import Foundation
+import Testing
+import SlipwaySandbox
+
+/// Linking App Platform's account through the binary against the sandbox: a deploy target beside
+/// the Git hosts, kept out of the mirror's listings and sync.
+@Suite("DigitalOcean linking", .serialized, .timeLimit(.minutes(2)))
+struct DigitalOceanLinkTests {
+    func json(_ text: String) -> Any? { try? JSONSerialization.jsonObject(with: Data(text.utf8)) }
+
+    @Test("link digitalocean by token: accounts shows a deploy account with its e-mail and team; ls and sync leave it alone; one account only")
+    func link() async throws {
+        var options = SandboxOptions()
+        options.personalities = [.digitalocean]
+        let server = try await SandboxServer.start(options: options)
+        defer { Task { await server.stop() } }
+        let runner = BinaryRunner(home: TemporaryHome().path)
+        let arguments = ["link", "digitalocean", "--api-url", server.digitalocean.apiURL, "--web-url", server.digitalocean.webURL, "--token-file", "-"]
+        let linked = try await runner.runAsync(arguments, stdin: server.service.digitalocean.token + "\n")
+        #expect(linked.status == 0 && linked.stderr.contains("linked digitalocean as sandbox@example.com (Sandbox Team) to deploy on"), "\(linked.stderr)")
+        let account = try #require((json(try await runner.runAsync(["accounts", "--json"]).stdout) as? [[String: Any]])?.first)
+        #expect(account["provider"] as? String == "digitalocean" && account["kind"] as? String == "deploy" && account["auth"] as? String == "token")
+        #expect(account["email"] as? String == "sandbox@example.com" && account["display_name"] as? String == "Sandbox Team")
+        #expect((json(try await runner.runAsync(["ls", "--json"]).stdout) as? [[String: Any]])?.isEmpty == true)
+        let sync = try await runner.runAsync(["sync", "--once"])
+        #expect(sync.status == 1 && sync.stderr.contains("no Git host is linked, only a deploy target"), "\(sync.stderr)")
+        let again = try await runner.runAsync(arguments, stdin: server.service.digitalocean.token + "\n")
+        #expect(again.status == 1 && again.stderr.contains("unlink digitalocean"), "\(again.stderr)")
+        // The token is sealed, never stored as text.
+        let database = try Data(contentsOf: URL(fileURLWithPath: runner.environment["SLIPWAY_HOME"]! + "/slipway.db"))
+        #expect(database.firstRange(of: Data(server.service.digitalocean.token.utf8)) == nil)
+        let wrong = try await BinaryRunner(home: TemporaryHome().path).runAsync(arguments, stdin: "dop_v1_wrong\n")
+        #expect(wrong.status == 1 && wrong.stderr.split(separator: "\n").count == 1, "\(wrong.stderr)")
+    }
+}

@@ -1,0 +1,47 @@
+import Foundation
+import Testing
+import SlipwayHTTP
+@testable import SlipwayProviders
+
+/// A transport no request should reach.
+private struct Unreachable: HTTPTransport {
+    func perform(_ request: HTTPRequest) async throws -> HTTPResponse { throw HTTPError.invalidURL(request.url) }
+}
+
+/// App Platform's documented payloads (fixtures from the OpenAPI examples) as the client reads them.
+@Suite("App Platform decoding")
+struct AppPlatformDecodingTests {
+    static func fixture(_ name: String) throws -> Data {
+        try Data(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/digitalocean/\(name)"))
+    }
+
+    @Test("the documented apps page: the app, its public git source, its active deployment's phase and commit, no next page")
+    func appsPage() throws {
+        let page = try JSONDecoder().decode(AppPlatformWire.AppsPage.self, from: Self.fixture("apps_list.json"))
+        let app = AppPlatformClient.app(try #require(page.apps?.first))
+        #expect(app.name == "sample-php" && app.components.map(\.name) == ["sample-php"])
+        #expect(app.components.first?.source == .git(cloneURL: "https://github.com/digitalocean/sample-php.git", branch: "main"))
+        #expect(app.active?.phase == "ACTIVE" && app.active?.commits["sample-php"]?.count == 40)
+        #expect(app.liveURL?.hasPrefix("https://") == true && page.links?.pages?.next == nil)
+    }
+
+    @Test("the documented deployments page: phase, cause, times and each component's commit")
+    func deploymentsPage() throws {
+        let page = try JSONDecoder().decode(AppPlatformWire.DeploymentsPage.self, from: Self.fixture("deployments_list.json"))
+        let deployment = AppPlatformClient.deployment(try #require(page.deployments?.first))
+        #expect(!deployment.id.isEmpty && !deployment.phase.isEmpty && deployment.createdAt != nil)
+        #expect(deployment.commits.values.allSatisfy { $0.count == 40 })
+    }
+
+    @Test("the descriptor: a deploy target linked by token, both windows, the API at its origin")
+    func descriptor() throws {
+        let entry = try #require(ProviderRegistry.descriptor(for: .digitalocean))
+        #expect(entry.kind.accountKind == .deploy && entry.linkMethods == [.token] && entry.webhookDialect == nil)
+        #expect(entry.restRequestsPerHour == 5000 && entry.restRequestsPerMinute == 250)
+        #expect(entry.apiURLProblem("https://api.digitalocean.com") == nil && entry.apiURLProblem("https://api.digitalocean.com/v2") != nil)
+        let made = entry.make(ProviderConnection(apiURL: "https://api.digitalocean.com", webURL: "https://cloud.digitalocean.com", credential: .bearer("t"),
+                                                 http: HTTPClient(transport: Unreachable())))
+        #expect(made is AppPlatformClient && entry.makeGitProvider(ProviderConnection(apiURL: "", webURL: "", credential: .none, http: HTTPClient(transport: Unreachable()))) == nil)
+    }
+}
