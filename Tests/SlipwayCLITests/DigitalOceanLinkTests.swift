@@ -32,4 +32,37 @@ struct DigitalOceanLinkTests {
         let wrong = try await BinaryRunner(home: TemporaryHome().path).runAsync(arguments, stdin: "dop_v1_wrong\n")
         #expect(wrong.status == 1 && wrong.stderr.split(separator: "\n").count == 1, "\(wrong.stderr)")
     }
+
+    @Test("every app on the account shows in apps (backend digitalocean, region, live URL, phase), matched to the mirrored branch; deploying one is refused in one line")
+    func foundApps() async throws {
+        var options = SandboxOptions()
+        options.personalities = [.bitbucket, .digitalocean]
+        options.workspaces = 2
+        options.reposPerWorkspace = 3
+        options.largeRepositories = false
+        let server = try await SandboxServer.start(options: options)
+        defer { Task { await server.stop() } }
+        let runner = BinaryRunner(home: TemporaryHome().path)
+        let bitbucket = try await runner.runAsync(["link", "bitbucket", "--api-url", server.bitbucket.apiURL, "--web-url", server.bitbucket.webURL,
+                                                   "--token-file", "-"], stdin: server.service.bitbucket.accessToken + "\n")
+        #expect(bitbucket.status == 0, "\(bitbucket.stderr)")
+        #expect(try await runner.runAsync(["sync", "--once"]).status == 0)
+        let linked = try await runner.runAsync(["link", "digitalocean", "--api-url", server.digitalocean.apiURL, "--web-url", server.digitalocean.webURL,
+                                                "--token-file", "-"], stdin: server.service.digitalocean.token + "\n")
+        #expect(linked.status == 0, "\(linked.stderr)")
+        let listed = try await runner.runAsync(["apps", "--json"])
+        #expect(listed.status == 0, "\(listed.stderr)")
+        let apps = try #require(json(listed.stdout) as? [[String: Any]])
+        #expect(apps.count == 3 && apps.allSatisfy { $0["backend"] as? String == "digitalocean" && $0["autodeploy"] as? Bool == false })
+        let sample = try #require(apps.first { $0["name"] as? String == "sample-app" })
+        #expect(sample["phase"] as? String == "ACTIVE" && sample["region"] is String && (sample["live_url"] as? String)?.hasPrefix("https://") == true)
+        let source = try #require(sample["source"] as? String)
+        #expect(source.hasPrefix("bitbucket/") && sample["source_state"] as? String == "ok", "\(sample)")
+        let deployments = try #require(json(try await runner.runAsync(["deployments", "sample-app", "--json"]).stdout) as? [[String: Any]])
+        #expect(deployments.first?["phase"] as? String == "ACTIVE" && deployments.first?["remote_id"] is String, "\(deployments)")
+        let deploy = try await runner.runAsync(["deploy", "sample-app"])
+        #expect(deploy.status == 1 && deploy.stderr.contains("App Platform app") && deploy.stderr.split(separator: "\n").count == 1, "\(deploy.stderr)")
+        let table = try await runner.runAsync(["apps"])
+        #expect(table.stdout.contains("digitalocean ("), "\(table.stdout)")
+    }
 }

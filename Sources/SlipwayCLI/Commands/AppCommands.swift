@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import SlipwayCore
+import SlipwayHTTP
+import SlipwayProviders
 import SlipwayTUI
 
 /// Parsing shared by `apps create` and `apps update`.
@@ -134,6 +136,7 @@ struct AppsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let context = try global.context()
+            await AppsCommand.observeAppPlatform(context)
             let apps = try context.store.apps()
             // The vault is read once, and only if an app has secrets.
             let keyFile = context.paths.keyFile
@@ -158,14 +161,38 @@ struct AppsCommand: AsyncParsableCommand {
             }
             if output.json { return try printJSON(rows) }
             if rows.isEmpty { Terminal.error("no apps; create one with 'slipway apps create NAME --source bitbucket/WS/REPO --branch B --run CMD'"); return }
-            var table = TextTable("NAME", "SOURCE", "BRANCH", "AUTODEPLOY", "LATEST DEPLOYMENT", "TIMEOUT", "VARIABLES", "RUN")
+            var table = TextTable("NAME", "BACKEND", "SOURCE", "BRANCH", "AUTODEPLOY", "LATEST DEPLOYMENT", "TIMEOUT", "VARIABLES", "RUN")
             for r in rows {
                 let variables = r.variables.map { "\($0.name)=\($0.value)" }.joined(separator: " ")
-                table.add(r.name, r.source + (r.sourceState == "unlinked" ? " (unlinked)" : ""), r.branch, r.autodeploy ? "yes" : "no",
+                table.add(r.name, r.backend + (r.region.map { " (\($0))" } ?? ""), r.source.isEmpty ? "-" : r.source + (r.sourceState == "unlinked" ? " (unlinked)" : ""),
+                          r.branch, r.autodeploy ? "yes" : "no",
                           r.phase ?? "none yet", r.timeoutSeconds.map { "\($0) s" } ?? "none", variables.isEmpty ? "-" : TerminalText.sanitize(variables),
                           TerminalText.sanitize(r.run))
             }
             Terminal.out(table.render())
+        }
+    }
+
+    /// App Platform apps are observed in this version: App Platform deploys them itself (deploy
+    /// on push) and its control panel changes them.
+    static func refuseAppPlatform(_ app: App, doing what: String) throws {
+        guard app.backend == .digitalocean else { return }
+        throw SlipwayCLIError.failure("\(app.name) is an App Platform app, which this version of Slipway only observes; "
+                                      + "\(what) it is done on App Platform itself (its control panel, or doctl)")
+    }
+
+    /// With no engine running, this process looks at App Platform's apps itself (as `ls BRANCH`
+    /// fetches for itself); a running engine keeps them fresh on its own.
+    static func observeAppPlatform(_ context: CommandContext) async {
+        guard let account = try? context.store.account(for: .digitalocean), account.status == .ok,
+              !EngineRequest(context: context).engineRuns else { return }
+        do {
+            let client = try ProviderFactory(context: context).appPlatform(for: account)
+            try await RequestContext.run(lane: .interactive, deadline: Date().addingTimeInterval(15)) {
+                try context.store.applyRemoteApps(try await client.apps(), now: Date())
+            }
+        } catch {
+            Terminal.warning("showing the App Platform apps stored before; reading them failed: \(error)")
         }
     }
 
@@ -316,6 +343,7 @@ struct AppsCommand: AsyncParsableCommand {
             let context = try global.context()
             try context.refuseIfReadonly("apps update")
             guard var app = try context.store.app(named: name) else { throw SlipwayCLIError.failure("no app named '\(name)'; see 'slipway apps'") }
+            try AppsCommand.refuseAppPlatform(app, doing: "changing")
             if let branch {
                 guard let repositoryID = app.repositoryID, try context.store.branch(repositoryID: repositoryID, name: branch) != nil else {
                     throw SlipwayCLIError.failure("\(app.sourcePath) has no branch '\(branch)' in the mirror")
@@ -358,6 +386,7 @@ struct AppsCommand: AsyncParsableCommand {
             let context = try global.context()
             try context.refuseIfReadonly("apps delete")
             guard let app = try context.store.app(named: name) else { throw SlipwayCLIError.failure("no app named '\(name)'; see 'slipway apps'") }
+            try AppsCommand.refuseAppPlatform(app, doing: "deleting")
             let count = try context.store.deployments(appID: app.id!, limit: 10_000).count
             try confirmation.confirm("Delete app '\(name)' with its \(count) deployment\(count == 1 ? "" : "s") and their logs (a running service stops)?",
                                      refused: "app '\(name)' is kept")
@@ -438,7 +467,10 @@ struct DeploymentRequest {
     let app: String
 
     func send(commit: String?, cause: String, wait: Bool) async throws {
-        guard let appID = try context.store.app(named: app)?.id else { throw SlipwayCLIError.failure("no app named '\(app)'; see 'slipway apps'") }
+        guard let found = try context.store.app(named: app), let appID = found.id else {
+            throw SlipwayCLIError.failure("no app named '\(app)'; see 'slipway apps'")
+        }
+        try AppsCommand.refuseAppPlatform(found, doing: "deploying")
         let newestBefore = try context.store.deployments(appID: appID, limit: 1).first?.id ?? 0
         let request = EngineRequest(context: context)
         switch try await request.send(DeployPayload(app: app, commit: commit, cause: cause)) {
@@ -614,7 +646,12 @@ struct LogsCommand: AsyncParsableCommand {
         guard let found = try context.store.deployment(id: deployment) else {
             throw SlipwayCLIError.failure("no deployment \(deployment); see 'slipway deployments'")
         }
-        let isService = try context.store.apps().first { $0.id == found.appID }?.isService ?? false
+        let owner = try context.store.apps().first { $0.id == found.appID }
+        if let owner, owner.backend == .digitalocean {
+            throw SlipwayCLIError.failure("deployment \(deployment) ran on App Platform; this version of Slipway does not read App Platform's logs yet "
+                                          + "(its control panel or 'doctl apps logs' does)")
+        }
+        let isService = owner?.isService ?? false
         var last: Int64 = 0
         while true {
             let chunks = try context.store.logChunks(deploymentID: deployment, after: last)
@@ -647,6 +684,7 @@ struct CancelCommand: AsyncParsableCommand {
         guard let found = try context.store.deployment(id: deployment) else {
             throw SlipwayCLIError.failure("no deployment \(deployment); see 'slipway deployments'")
         }
+        if let owner = try context.store.apps().first(where: { $0.id == found.appID }) { try AppsCommand.refuseAppPlatform(owner, doing: "canceling its deployments") }
         guard found.phase.isInProgress else {
             throw SlipwayCLIError.failure("deployment \(deployment) is \(found.phase.rawValue), not running; nothing to cancel")
         }

@@ -38,7 +38,8 @@ enum EngineFactory {
         tuning(&settings)
         let keyFile = context.paths.keyFile
         return SyncEngine(store: context.store, settings: settings, logger: logger,
-                          openVault: { try Vault.open(keyFile: keyFile, create: true) }) { account in
+                          openVault: { try Vault.open(keyFile: keyFile, create: true) },
+                          makeAppPlatform: { account in try factory.appPlatform(for: account) }) { account in
             try factory.provider(for: account)
         }
     }

@@ -64,6 +64,18 @@ struct ProviderFactory {
         return git
     }
 
+    /// The App Platform client of the linked DigitalOcean account.
+    func appPlatform(for account: Account) throws -> AppPlatformClient {
+        if account.status == .needsRelink {
+            throw AccountError.needsRelink(account.provider, reason: account.statusMessage ?? "its token was revoked")
+        }
+        let credential = try AccountLinker.credential(for: account, store: context.store, keyFile: context.paths.keyFile)
+        guard let client = AppPlatformClient.descriptor.make(ProviderConnection(apiURL: account.apiURL, webURL: account.webURL, credential: credential,
+                                                                                 http: http, budgetCredential: account.budgetCredential)) as? AppPlatformClient
+        else { throw SlipwayCLIError.failure("\(account.provider.rawValue) is not App Platform") }
+        return client
+    }
+
     /// What the shared budgets say about an account, for summaries.
     func rateLimit(for account: Account) throws -> SyncReport.RateLimit {
         let host = URLPolicy.authority(of: account.apiURL) ?? ""

@@ -107,6 +107,10 @@ public actor Deployer {
     /// for that commit is queued or running (then that one, and `false`).
     public func deploy(app name: String, commit: String? = nil, cause: String? = nil) throws -> (Deployment, Bool) {
         guard let app = try store.app(named: name) else { throw StoreError.notFound("no app named '\(name)'; see 'slipway apps'") }
+        // This host's deployer runs this host's apps; App Platform runs its own.
+        guard app.backend == .local else {
+            throw StoreError.conflict("\(app.name) is an App Platform app, which this version of Slipway only observes; App Platform deploys it itself")
+        }
         let target: String
         if let commit {
             target = commit
@@ -125,7 +129,8 @@ public actor Deployer {
             entry.flag.cancel()
             return true
         }
-        guard let deployment = try store.deployment(id: deploymentID), deployment.phase == .pendingBuild else { return false }
+        guard let deployment = try store.deployment(id: deploymentID), deployment.phase == .pendingBuild,
+              try store.apps().first(where: { $0.id == deployment.appID })?.backend == .local else { return false }
         try store.setPhase(deploymentID: deploymentID, .canceled, error: "canceled before it started", now: clock.now)
         return true
     }
@@ -212,7 +217,7 @@ public actor Deployer {
         guard let last = events.last?.id else { return }
         // Workspaces (GitLab's groups), repositories (public Git's paths) and branches may all hold
         // `/`: an event is matched to an app by its whole path, never by splitting it.
-        let apps = try store.apps().filter(\.autodeploy)
+        let apps = try store.apps().filter { $0.autodeploy && $0.backend == .local }
         for event in events where event.kind == .headMoved || event.kind == .branchCreated {
             guard let commit = event.new else { continue }
             for app in apps where MirrorPath.child(app.sourcePath, app.branch) == event.path {

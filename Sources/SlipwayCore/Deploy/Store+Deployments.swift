@@ -38,11 +38,12 @@ extension Store {
         }
     }
 
-    /// Queued deployments whose app has none in progress, oldest first.
+    /// Queued deployments of this host's apps whose app has none in progress, oldest first (App
+    /// Platform runs its own).
     public func runnableDeployments(limit: Int) throws -> [Deployment] {
         try read { db in
             try Deployment.fetchAll(db, sql: """
-                SELECT d.* FROM deployments d
+                SELECT d.* FROM deployments d JOIN apps a ON a.id = d.app_id AND a.backend = 'local'
                 WHERE d.phase = 'PENDING_BUILD'
                   AND NOT EXISTS (SELECT 1 FROM deployments o WHERE o.app_id = d.app_id
                                   AND o.phase IN ('BUILDING', 'PENDING_DEPLOY', 'DEPLOYING'))
@@ -54,7 +55,10 @@ extension Store {
 
     public func inProgressCount() throws -> Int {
         try read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM deployments WHERE phase IN ('BUILDING', 'PENDING_DEPLOY', 'DEPLOYING')") ?? 0
+            try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM deployments WHERE phase IN ('BUILDING', 'PENDING_DEPLOY', 'DEPLOYING')
+                  AND app_id IN (SELECT id FROM apps WHERE backend = 'local')
+                """) ?? 0
         }
     }
 
@@ -147,10 +151,12 @@ extension Store {
     @discardableResult
     public func failInterruptedDeployments(now: Date) throws -> [Int64] {
         try write { db in
-            let interrupted = try Int64.fetchAll(db, sql: "SELECT id FROM deployments WHERE phase IN ('BUILDING', 'PENDING_DEPLOY', 'DEPLOYING')")
+            // Only this host's: an App Platform deployment goes on whatever happens here.
+            let local = "app_id IN (SELECT id FROM apps WHERE backend = 'local')"
+            let interrupted = try Int64.fetchAll(db, sql: "SELECT id FROM deployments WHERE phase IN ('BUILDING', 'PENDING_DEPLOY', 'DEPLOYING') AND \(local)")
             try db.execute(sql: """
                 UPDATE deployments SET phase = 'ERROR', reason = 'interrupted: the engine stopped while it ran', updated_at = ?, finished_at = ?
-                WHERE phase IN ('BUILDING', 'PENDING_DEPLOY', 'DEPLOYING')
+                WHERE phase IN ('BUILDING', 'PENDING_DEPLOY', 'DEPLOYING') AND \(local)
                 """, arguments: [now, now])
             try db.execute(sql: "UPDATE deployment_steps SET status = 'canceled', finished_at = ? WHERE status = 'running'", arguments: [now])
             return interrupted

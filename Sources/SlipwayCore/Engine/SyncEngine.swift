@@ -48,6 +48,10 @@ public actor SyncEngine {
         public var detailsPerRepositoryLimit = 3
         /// A repository whose webhook delivers is swept only this often (a lost delivery's net).
         public var webhookSweepInterval: TimeInterval = 1800
+        /// App Platform's apps are looked at this often, and this often while a deployment of
+        /// one is in progress (one request per 200 apps: the app object carries its deployments).
+        public var appPlatformInterval: TimeInterval = 30
+        public var appPlatformBusyInterval: TimeInterval = 5
         /// Where installed hooks point (`webhooks.public_url`, else the receiver's `listen`).
         public var webhookPublicURL = ""
         public var webhookListen = "127.0.0.1:8787"
@@ -75,10 +79,15 @@ public actor SyncEngine {
     /// Builds the adapter for an account (credentials, budgets); lane and deadline come with
     /// each call (`RequestContext`).
     public typealias ProviderMaker = @Sendable (Account) throws -> any GitProvider
+    /// Builds the App Platform client for a deploy account.
+    public typealias AppPlatformMaker = @Sendable (Account) throws -> AppPlatformClient
 
     let store: Store
     let settings: Settings
     let makeProvider: ProviderMaker
+    let makeAppPlatform: AppPlatformMaker?
+    /// When App Platform's apps were last looked at, per account.
+    private var lastObserved: [Int64: Date] = [:]
     let clock: any SlipwayClock
     /// The clock request deadlines are measured on: the HTTP client's (the system's, unless a
     /// simulation runs everything on one virtual clock).
@@ -103,8 +112,9 @@ public actor SyncEngine {
     public init(store: Store, settings: Settings = Settings(), clock: any SlipwayClock = SystemClock(),
                 requestClock: any SlipwayClock = SystemClock(),
                 logger: Logger = Logger(label: "slipway.engine"), openVault: (@Sendable () throws -> Vault)? = nil,
-                makeProvider: @escaping ProviderMaker) {
+                makeAppPlatform: AppPlatformMaker? = nil, makeProvider: @escaping ProviderMaker) {
         self.openVault = openVault
+        self.makeAppPlatform = makeAppPlatform
         self.store = store
         self.settings = settings
         self.clock = clock
@@ -141,9 +151,9 @@ public actor SyncEngine {
     /// One round: pending commands, then each account's due work.
     public func step() async {
         await runCommands()
-        for account in (try? store.accounts()) ?? [] where account.status == .ok && account.provider.accountKind == .git {
+        for account in (try? store.accounts()) ?? [] where account.status == .ok {
             if Task.isCancelled { return }
-            await work(on: account)
+            if account.isGitHost { await work(on: account) } else { await observeApps(of: account) }
         }
         cycles += 1
         // Delivery ids are kept a week: retries come within seconds, the rest is history.
@@ -276,6 +286,23 @@ public actor SyncEngine {
         } catch {
             logger.warning("sync step failed", metadata: ["account": "\(accountID)", "error": "\(error)"])
             try? store.recordSync(accountID: accountID, scope: "engine", success: false, error: "\(error)", now: clock.now)
+        }
+    }
+
+    /// App Platform's apps and the deployments they carry, within DigitalOcean's windows: slowly
+    /// while nothing deploys, every few seconds while something does.
+    private func observeApps(of account: Account) async {
+        guard let makeAppPlatform, let id = account.id else { return }
+        let interval = (try? store.appPlatformDeploying()) == true ? settings.appPlatformBusyInterval : settings.appPlatformInterval
+        if let last = lastObserved[id], clock.now.timeIntervalSince(last) < interval { return }
+        lastObserved[id] = clock.now
+        do {
+            let client = try makeAppPlatform(account)
+            try await RequestContext.run(lane: .background, deadline: requestClock.now.addingTimeInterval(settings.backgroundWait)) {
+                try store.applyRemoteApps(try await client.apps(), now: clock.now)
+            }
+        } catch {
+            logger.warning("App Platform's apps could not be read", metadata: ["account": "\(id)", "error": "\(error)"])
         }
     }
 

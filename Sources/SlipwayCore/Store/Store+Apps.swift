@@ -6,14 +6,29 @@ extension Store {
         try read { db in try App.order(Column("name")).fetchAll(db) }
     }
 
-    public func app(named name: String) throws -> App? {
-        try read { db in try App.filter(Column("name") == name).fetchOne(db) }
+    /// An app by name; `local/NAME` or `digitalocean/NAME` says which backend's where both have
+    /// one by that name (a bare name that two backends share is refused, never guessed).
+    public func app(named text: String) throws -> App? {
+        var name = text
+        var backend: AppBackend?
+        if let slash = text.firstIndex(of: "/"), let named = AppBackend(rawValue: String(text[..<slash])) {
+            backend = named
+            name = String(text[text.index(after: slash)...])
+        }
+        let (bare, wanted) = (name, backend)
+        let found = try read { db in
+            try App.filter(Column("name") == bare).fetchAll(db).filter { wanted == nil || $0.backend == wanted }
+        }
+        guard found.count <= 1 else {
+            throw StoreError.conflict("'\(name)' is an app on this host and on App Platform; say local/\(name) or digitalocean/\(name)")
+        }
+        return found.first
     }
 
     /// Deletes an app with its deployments and their logs.
     public func deleteApp(named name: String) throws {
-        let deleted = try write { db in try App.filter(Column("name") == name).deleteAll(db) }
-        if deleted == 0 { throw StoreError.notFound("no app named '\(name)'; see 'slipway apps'") }
+        guard let app = try app(named: name), let id = app.id else { throw StoreError.notFound("no app named '\(name)'; see 'slipway apps'") }
+        _ = try write { db in try App.deleteOne(db, key: id) }
     }
 
     /// Deployments, newest first, optionally of one app.

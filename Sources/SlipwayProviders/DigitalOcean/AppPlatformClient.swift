@@ -14,6 +14,11 @@ public struct RemoteApp: Sendable, Equatable {
         }
         public var name: String
         public var source: Source
+
+        public init(name: String, source: Source) {
+            self.name = name
+            self.source = source
+        }
     }
 
     public var id: String
@@ -24,6 +29,17 @@ public struct RemoteApp: Sendable, Equatable {
     /// The deployment serving now, and one in progress, as the app object carries them.
     public var active: RemoteDeployment?
     public var inProgress: RemoteDeployment?
+
+    public init(id: String, name: String, region: String?, liveURL: String?, components: [Component], active: RemoteDeployment?,
+                inProgress: RemoteDeployment?) {
+        self.id = id
+        self.name = name
+        self.region = region
+        self.liveURL = liveURL
+        self.components = components
+        self.active = active
+        self.inProgress = inProgress
+    }
 }
 
 /// One App Platform deployment: its phase (App Platform's names, DESIGN.md's phases) and the
@@ -36,6 +52,15 @@ public struct RemoteDeployment: Sendable, Equatable {
     public var updatedAt: Date?
     /// Component name → the commit it was built from.
     public var commits: [String: String]
+
+    public init(id: String, phase: String, cause: String?, createdAt: Date?, updatedAt: Date?, commits: [String: String]) {
+        self.id = id
+        self.phase = phase
+        self.cause = cause
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.commits = commits
+    }
 }
 
 /// DigitalOcean's API for App Platform (`https://api.digitalocean.com/v2`): the account behind a

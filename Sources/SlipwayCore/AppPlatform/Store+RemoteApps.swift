@@ -1,0 +1,96 @@
+import Foundation
+import GRDB
+import SlipwayProviders
+
+/// The apps found on the linked App Platform account, kept as apps of backend `digitalocean` —
+/// observed only (DESIGN.md): never autodeployed by Slipway until a user says so — each matched
+/// to the mirrored repository its first component builds from, with the deployments the app
+/// object carries (its active one and one in progress).
+extension Store {
+    /// Where a component builds from, as a mirror path (`github/owner/repo`, `git/host/path`).
+    static func mirrorSource(_ source: RemoteApp.Component.Source) -> (path: String, branch: String)? {
+        switch source {
+        case let .hosted(provider, repository, branch, _): ("\(provider.rawValue)/\(repository)", branch ?? "")
+        case let .git(cloneURL, branch): (try? PublicGitURL.parse(cloneURL)).map { ("git/\($0.host)/\($0.path)", branch ?? "") }
+        case .other: nil
+        }
+    }
+
+    /// Makes the stored App Platform apps what the account lists: new ones added, changed ones
+    /// updated, ones gone from the account removed (they were only observed). Returns how many
+    /// apps there are.
+    @discardableResult
+    public func applyRemoteApps(_ remote: [RemoteApp], now: Date) throws -> Int {
+        try write { db in
+            var kept: Set<String> = []
+            for found in remote {
+                kept.insert(found.id)
+                let components = found.components.map { component -> AppComponent in
+                    let source = Self.mirrorSource(component.source)
+                    return AppComponent(name: component.name, source: source?.path ?? "", branch: source?.branch ?? "")
+                }
+                let first = components.first { !$0.source.isEmpty } ?? components.first ?? AppComponent(name: found.name, source: "", branch: "")
+                let repositoryID = first.source.isEmpty ? nil
+                    : try Int64.fetchOne(db, sql: """
+                        SELECT r.id FROM repositories r JOIN workspaces w ON w.id = r.workspace_id JOIN accounts a ON a.id = w.account_id
+                        WHERE a.provider || '/' || w.slug || '/' || r.slug = ?
+                        """, arguments: [first.source])
+                var settings: [String: String] = [:]
+                if let region = found.region { settings["region"] = region }
+                if let live = found.liveURL { settings["live_url"] = live }
+                var app: App
+                if let stored = try App.filter(Column("backend") == AppBackend.digitalocean.rawValue && Column("remote_id") == found.id).fetchOne(db) {
+                    app = stored
+                } else {
+                    app = App(name: found.name, backend: .digitalocean, remoteID: found.id, repositoryID: nil, sourcePath: first.source,
+                              branch: first.branch, runCommand: "", autodeploy: false, createdAt: now)
+                }
+                app.name = found.name
+                app.backendSettings = app.backendSettings.merging(settings) { _, new in new }
+                app.components = components
+                app.repositoryID = repositoryID
+                app.sourcePath = first.source
+                app.branch = first.branch
+                app.updatedAt = now
+                try app.save(db)
+                for deployment in [found.active, found.inProgress].compactMap({ $0 }) {
+                    try Self.applyRemoteDeployment(deployment, appID: app.id!, component: first.name, now: now, db: db)
+                }
+            }
+            // Observed apps the account no longer has are gone (with their deployments).
+            let stored = try App.filter(Column("backend") == AppBackend.digitalocean.rawValue).fetchAll(db)
+            for app in stored where !kept.contains(app.remoteID ?? "") { try app.delete(db) }
+            return remote.count
+        }
+    }
+
+    /// Whether any App Platform deployment is in progress (the engine then looks more often).
+    public func appPlatformDeploying() throws -> Bool {
+        try read { db in
+            try Bool.fetchOne(db, sql: """
+                SELECT EXISTS(SELECT 1 FROM deployments d JOIN apps a ON a.id = d.app_id
+                              WHERE a.backend = 'digitalocean' AND d.phase IN ('PENDING_BUILD', 'BUILDING', 'PENDING_DEPLOY', 'DEPLOYING'))
+                """) ?? false
+        }
+    }
+
+    /// One App Platform deployment, by its id: its phase, cause and commit as App Platform says.
+    static func applyRemoteDeployment(_ remote: RemoteDeployment, appID: Int64, component: String, now: Date, db: Database) throws {
+        let phase = DeploymentPhase(rawValue: remote.phase) ?? .unknown
+        let commit = remote.commits[component] ?? remote.commits.values.sorted().first ?? ""
+        var deployment = try Deployment.filter(Column("app_id") == appID && Column("remote_id") == remote.id).fetchOne(db)
+            ?? Deployment(appID: appID, commitHash: commit, phase: phase, cause: remote.cause ?? "", remoteID: remote.id,
+                          createdAt: remote.createdAt ?? now)
+        deployment.phase = phase
+        deployment.commitHash = commit
+        deployment.cause = remote.cause ?? deployment.cause
+        deployment.updatedAt = remote.updatedAt ?? now
+        if !phase.isInProgress, phase != .unknown, deployment.finishedAt == nil { deployment.finishedAt = remote.updatedAt ?? now }
+        try deployment.save(db)
+        // The app's earlier ACTIVE one was superseded when this one took over.
+        if phase == .active {
+            try db.execute(sql: "UPDATE deployments SET phase = 'SUPERSEDED', updated_at = ? WHERE app_id = ? AND phase = 'ACTIVE' AND id <> ?",
+                           arguments: [now, appID, deployment.id!])
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import GRDB
+import Testing
+@testable import SlipwayCore
+import SlipwayProviders
+
+/// App Platform's apps as the store keeps them: observed apps of backend `digitalocean`, matched
+/// to the mirror, with the deployments their app objects carry — and never run by this host's
+/// deployer.
+@Suite("App Platform apps in the store")
+struct RemoteAppsTests {
+    let tmp = TemporaryDirectory()
+    let now = Date(timeIntervalSince1970: 1_790_000_000)
+
+    func remote(id: String = "a1", name: String = "web", source: RemoteApp.Component.Source = .hosted(provider: .bitbucket, repository: "acme/api",
+                                                                                                      branch: "main", deployOnPush: true),
+                active: String? = "d1", inProgress: String? = nil) -> RemoteApp {
+        func deployment(_ id: String, _ phase: String, _ commit: String) -> RemoteDeployment {
+            RemoteDeployment(id: id, phase: phase, cause: "commit \(commit.prefix(7)) pushed", createdAt: now, updatedAt: now, commits: ["web": commit])
+        }
+        return RemoteApp(id: id, name: name, region: "ams", liveURL: "https://web.ondigitalocean.app",
+                         components: [.init(name: "web", source: source)],
+                         active: active.map { deployment($0, "ACTIVE", String(repeating: "a", count: 40)) },
+                         inProgress: inProgress.map { deployment($0, "BUILDING", String(repeating: "b", count: 40)) })
+    }
+
+    @Test("found apps are stored observed, matched to the mirrored repository, with their deployments; gone ones go")
+    func observe() throws {
+        let store = try Store(path: tmp.file("slipway.db"))
+        let helper = StoreTests()
+        let (_, repository, _) = try helper.insertMirror(store, accountID: try helper.insertAccount(store).id!)
+        #expect(try store.applyRemoteApps([remote(), remote(id: "a2", name: "docs", source: .git(cloneURL: "https://github.com/x/y.git", branch: "main"))],
+                                          now: now) == 2)
+        let web = try #require(try store.app(named: "digitalocean/web"))
+        #expect(web.backend == .digitalocean && web.remoteID == "a1" && !web.autodeploy && web.repositoryID == repository.id)
+        #expect(web.sourcePath == "bitbucket/acme/api" && web.branch == "main" && web.backendSettings["region"] == "ams")
+        let docs = try #require(try store.app(named: "docs"))
+        #expect(docs.sourcePath == "git/github.com/x/y" && docs.repositoryID == nil)
+        #expect(try store.deployments(appID: web.id!).map(\.phase) == [.active])
+
+        // A new deployment takes over; the app's old ACTIVE one is superseded; the same answer twice changes nothing.
+        try store.applyRemoteApps([remote(active: "d2", inProgress: nil)], now: now.addingTimeInterval(60))
+        try store.applyRemoteApps([remote(active: "d2", inProgress: "d3")], now: now.addingTimeInterval(90))
+        let phases = try store.deployments(appID: web.id!).map { "\($0.remoteID ?? ""):\($0.phase.rawValue)" }.sorted()
+        #expect(phases == ["d1:SUPERSEDED", "d2:ACTIVE", "d3:BUILDING"])
+        #expect(try store.appPlatformDeploying())
+        #expect(try store.app(named: "docs") == nil, "gone from the account, gone from the store")
+
+        // This host's deployer never takes an App Platform deployment, nor fails it as interrupted.
+        #expect(try store.runnableDeployments(limit: 10).isEmpty)
+        try store.failInterruptedDeployments(now: now)
+        #expect(try store.deployments(appID: web.id!).contains { $0.remoteID == "d3" && $0.phase == .building })
+    }
+
+    @Test("a name on both backends needs its backend said; each qualified name finds its own")
+    func sharedNames() throws {
+        let store = try Store(path: tmp.file("slipway.db"))
+        try store.applyRemoteApps([remote()], now: now)
+        _ = try store.createApp(App(name: "web", repositoryID: nil, sourcePath: "bitbucket/acme/api", branch: "main", runCommand: "true", createdAt: now))
+        #expect(throws: StoreError.self) { try store.app(named: "web") }
+        #expect(try store.app(named: "local/web")?.backend == .local)
+        #expect(try store.app(named: "digitalocean/web")?.remoteID == "a1")
+        try store.deleteApp(named: "local/web")
+        #expect(try store.app(named: "web")?.backend == .digitalocean)
+    }
+}
