@@ -33,13 +33,14 @@ struct DigitalOceanLinkTests {
         #expect(wrong.status == 1 && wrong.stderr.split(separator: "\n").count == 1, "\(wrong.stderr)")
     }
 
-    @Test("every app on the account shows in apps (backend digitalocean, region, live URL, phase), matched to the mirrored branch; deploying one is refused in one line")
+    @Test("every app on the account shows in apps (backend digitalocean, region, live URL, phase), matched to the mirrored branch; deploy --wait follows one to ACTIVE; cancel stops one")
     func foundApps() async throws {
         var options = SandboxOptions()
         options.personalities = [.bitbucket, .digitalocean]
         options.workspaces = 2
         options.reposPerWorkspace = 3
         options.largeRepositories = false
+        options.appPlatformPhaseSeconds = 0.4
         let server = try await SandboxServer.start(options: options)
         defer { Task { await server.stop() } }
         let runner = BinaryRunner(home: TemporaryHome().path)
@@ -60,8 +61,21 @@ struct DigitalOceanLinkTests {
         #expect(source.hasPrefix("bitbucket/") && sample["source_state"] as? String == "ok", "\(sample)")
         let deployments = try #require(json(try await runner.runAsync(["deployments", "sample-app", "--json"]).stdout) as? [[String: Any]])
         #expect(deployments.first?["phase"] as? String == "ACTIVE" && deployments.first?["remote_id"] is String, "\(deployments)")
-        let deploy = try await runner.runAsync(["deploy", "sample-app"])
-        #expect(deploy.status == 1 && deploy.stderr.contains("App Platform app") && deploy.stderr.split(separator: "\n").count == 1, "\(deploy.stderr)")
+        let pinned = try await runner.runAsync(["deploy", "sample-app", "--commit", String(repeating: "a", count: 40)])
+        #expect(pinned.status == 1 && pinned.stderr.contains("never a pinned commit") && pinned.stderr.split(separator: "\n").count == 1, "\(pinned.stderr)")
+        let deployed = try await runner.runAsync(["deploy", "sample-app", "--wait"])
+        #expect(deployed.status == 0 && deployed.stderr.contains("started on App Platform") && deployed.stderr.contains("sample-app: ACTIVE"), "\(deployed.stderr)")
+        let after = try #require(json(try await runner.runAsync(["deployments", "sample-app", "--json"]).stdout) as? [[String: Any]])
+        #expect(after.first?["phase"] as? String == "ACTIVE" && after.first?["remote_id"] as? String != deployments.first?["remote_id"] as? String)
+        #expect(after.contains { $0["remote_id"] as? String == deployments.first?["remote_id"] as? String && $0["phase"] as? String == "SUPERSEDED" }, "\(after)")
+        // Another, canceled while it builds.
+        let started = try await runner.runAsync(["deploy", "sample-app"])
+        #expect(started.status == 0, "\(started.stderr)")
+        let running = try #require((json(try await runner.runAsync(["deployments", "sample-app", "--json"]).stdout) as? [[String: Any]])?.first)
+        let canceled = try await runner.runAsync(["cancel", "\(running["id"] as? Int ?? 0)"])
+        #expect(canceled.status == 0 && canceled.stderr.contains("CANCELED on App Platform"), "\(canceled.stderr)")
+        let rollback = try await runner.runAsync(["rollback", "sample-app"])
+        #expect(rollback.status == 1 && rollback.stderr.contains("rolling back it is done on App Platform itself"), "\(rollback.stderr)")
         let table = try await runner.runAsync(["apps"])
         #expect(table.stdout.contains("digitalocean ("), "\(table.stdout)")
     }

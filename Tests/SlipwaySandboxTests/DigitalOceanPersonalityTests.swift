@@ -60,4 +60,44 @@ struct DigitalOceanPersonalityTests {
         #expect(missing.status == 404 && missing.json["id"] as? String == "not_found")
         #expect(Set(documented.keys).isSubset(of: Set(missing.json.keys)))
     }
+
+    @Test("a new deployment builds the head and steps through the phases on the sandbox's clock; the earlier ACTIVE one is superseded; cancel stops one")
+    func deploymentsProgress() throws {
+        final class Clock: @unchecked Sendable {
+            let lock = NSLock()
+            var current = Date(timeIntervalSince1970: 1_800_000_000)
+            var now: Date { lock.withLock { current } }
+            func advance(_ seconds: TimeInterval) { lock.withLock { current += seconds } }
+        }
+        let clock = Clock()
+        var options = SandboxOptions()
+        options.personalities = [.digitalocean]
+        options.appPlatformApps = 1
+        options.appPlatformPhaseSeconds = 2
+        let service = try SandboxService(options: options, now: { clock.now })
+        func call(_ method: String, _ path: String) throws -> (status: Int, json: [String: Any]) {
+            let reply = service.respond(method: method, url: "http://127.0.0.1:7100\(path)", headers: ["Authorization": "Bearer \(service.digitalocean.token)"],
+                                        body: Data("{}".utf8), as: .digitalocean)
+            return (reply.status, try JSONSerialization.jsonObject(with: reply.body) as? [String: Any] ?? [:])
+        }
+        let app = try #require((try call("GET", "/v2/apps").json["apps"] as? [[String: Any]])?.first)
+        let id = try #require(app["id"] as? String)
+        let previous = try #require((app["active_deployment"] as? [String: Any])?["id"] as? String)
+        let created = try #require(try call("POST", "/v2/apps/\(id)/deployments").json["deployment"] as? [String: Any])
+        let deployment = try #require(created["id"] as? String)
+        func phase(_ id: String) throws -> String? { (try call("GET", "/v2/apps/\(app["id"] as! String)/deployments/\(id)").json["deployment"] as? [String: Any])?["phase"] as? String }
+        #expect(created["phase"] as? String == "PENDING_BUILD")
+        clock.advance(2.5)
+        #expect(try phase(deployment) == "BUILDING")
+        let inProgress = try #require(try call("GET", "/v2/apps/\(id)").json["app"] as? [String: Any])
+        #expect((inProgress["in_progress_deployment"] as? [String: Any])?["id"] as? String == deployment)
+        clock.advance(2)
+        #expect(try phase(deployment) == "DEPLOYING")
+        clock.advance(2)
+        #expect(try phase(deployment) == "ACTIVE" && (try phase(previous)) == "SUPERSEDED")
+        let second = try #require((try call("POST", "/v2/apps/\(id)/deployments").json["deployment"] as? [String: Any])?["id"] as? String)
+        #expect(try call("POST", "/v2/apps/\(id)/deployments/\(second)/cancel").status == 200)
+        #expect(try phase(second) == "CANCELED")
+        #expect(try call("POST", "/v2/apps/\(id)/deployments/\(second)/cancel").status == 400)
+    }
 }

@@ -173,11 +173,11 @@ struct AppsCommand: AsyncParsableCommand {
         }
     }
 
-    /// App Platform apps are observed in this version: App Platform deploys them itself (deploy
-    /// on push) and its control panel changes them.
+    /// App Platform apps are changed, rolled back and deleted on App Platform itself in this
+    /// version (its control panel, or doctl); Slipway deploys and cancels them.
     static func refuseAppPlatform(_ app: App, doing what: String) throws {
         guard app.backend == .digitalocean else { return }
-        throw SlipwayCLIError.failure("\(app.name) is an App Platform app, which this version of Slipway only observes; "
+        throw SlipwayCLIError.failure("\(app.name) is an App Platform app; this version of Slipway deploys and cancels it, but "
                                       + "\(what) it is done on App Platform itself (its control panel, or doctl)")
     }
 
@@ -446,6 +446,7 @@ struct RollbackCommand: AsyncParsableCommand {
         let context = try global.context()
         try context.refuseIfReadonly("rollback")
         guard let found = try context.store.app(named: app) else { throw SlipwayCLIError.failure("no app named '\(app)'; see 'slipway apps'") }
+        try AppsCommand.refuseAppPlatform(found, doing: "rolling back")
         guard let target = try Self.previousActive(in: context.store.deployments(appID: found.id!)) else {
             throw SlipwayCLIError.failure("\(app) has no earlier ACTIVE deployment to roll back to; see 'slipway deployments \(app)'")
         }
@@ -470,7 +471,12 @@ struct DeploymentRequest {
         guard let found = try context.store.app(named: app), let appID = found.id else {
             throw SlipwayCLIError.failure("no app named '\(app)'; see 'slipway apps'")
         }
-        try AppsCommand.refuseAppPlatform(found, doing: "deploying")
+        if found.backend == .digitalocean {
+            guard commit == nil else {
+                throw SlipwayCLIError.failure("App Platform builds the head of \(found.branch), never a pinned commit; deploy \(app) without --commit")
+            }
+            return try await AppPlatformActions(context: context).deploy(found, wait: wait)
+        }
         let newestBefore = try context.store.deployments(appID: appID, limit: 1).first?.id ?? 0
         let request = EngineRequest(context: context)
         switch try await request.send(DeployPayload(app: app, commit: commit, cause: cause)) {
@@ -684,9 +690,11 @@ struct CancelCommand: AsyncParsableCommand {
         guard let found = try context.store.deployment(id: deployment) else {
             throw SlipwayCLIError.failure("no deployment \(deployment); see 'slipway deployments'")
         }
-        if let owner = try context.store.apps().first(where: { $0.id == found.appID }) { try AppsCommand.refuseAppPlatform(owner, doing: "canceling its deployments") }
         guard found.phase.isInProgress else {
             throw SlipwayCLIError.failure("deployment \(deployment) is \(found.phase.rawValue), not running; nothing to cancel")
+        }
+        if let owner = try context.store.apps().first(where: { $0.id == found.appID }), owner.backend == .digitalocean {
+            return try await AppPlatformActions(context: context).cancel(found, of: owner)
         }
         switch try await EngineRequest(context: context).send(CancelPayload(deployment: deployment)) {
         case let .answered(result): Terminal.error(result)

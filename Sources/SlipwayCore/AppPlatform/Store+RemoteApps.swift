@@ -64,6 +64,19 @@ extension Store {
         }
     }
 
+    /// One App Platform deployment of a stored app, as App Platform answered for it; the row.
+    @discardableResult
+    public func recordRemoteDeployment(_ remote: RemoteDeployment, appID: Int64, now: Date) throws -> Deployment {
+        try write { db in
+            let component = try App.fetchOne(db, key: appID)?.components.first?.name ?? ""
+            try Self.applyRemoteDeployment(remote, appID: appID, component: component, now: now, db: db)
+            guard let row = try Deployment.filter(Column("app_id") == appID && Column("remote_id") == remote.id).fetchOne(db) else {
+                throw StoreError.notFound("deployment \(remote.id)")
+            }
+            return row
+        }
+    }
+
     /// Whether any App Platform deployment is in progress (the engine then looks more often).
     public func appPlatformDeploying() throws -> Bool {
         try read { db in

@@ -154,6 +154,27 @@ public struct AppPlatformClient: AccountProvider, UserEmails {
         return (page.deployments ?? []).map { Self.deployment($0) }
     }
 
+    /// `POST /v2/apps/{id}/deployments`: a new deployment of the branch head (App Platform builds
+    /// no pinned commit); needs the token's `app:update` scope.
+    public func createDeployment(appID: String) async throws -> RemoteDeployment {
+        let body = try JSONSerialization.data(withJSONObject: ["force_build": true])
+        let envelope = try await sender.send(apiURL + "/v2/apps/\(WebLinks.escaped(appID))/deployments", method: .post, json: body)
+            .decode(AppPlatformWire.DeploymentEnvelope.self)
+        return Self.deployment(envelope.deployment)
+    }
+
+    public func deployment(appID: String, id: String) async throws -> RemoteDeployment {
+        Self.deployment(try await get("/v2/apps/\(WebLinks.escaped(appID))/deployments/\(WebLinks.escaped(id))",
+                                      as: AppPlatformWire.DeploymentEnvelope.self).deployment)
+    }
+
+    /// `POST …/deployments/{id}/cancel`: stops one in progress (`app:update`).
+    public func cancelDeployment(appID: String, id: String) async throws -> RemoteDeployment {
+        let envelope = try await sender.send(apiURL + "/v2/apps/\(WebLinks.escaped(appID))/deployments/\(WebLinks.escaped(id))/cancel", method: .post,
+                                             json: Data("{}".utf8)).decode(AppPlatformWire.DeploymentEnvelope.self)
+        return Self.deployment(envelope.deployment)
+    }
+
     static func app(_ wire: AppPlatformWire.App) -> RemoteApp {
         let spec = wire.spec
         let components = (spec.services ?? []) + (spec.workers ?? []) + (spec.jobs ?? []) + (spec.static_sites ?? [])

@@ -59,6 +59,8 @@ enum AppPlatformWire {
         var run_command: String?
     }
 
+    struct DeploymentEnvelope: Decodable { var deployment: Deployment }
+
     struct DeploymentsPage: Decodable {
         var deployments: [Deployment]?
         var links: Links?

@@ -46,6 +46,8 @@ public struct SandboxOptions: Sendable, Equatable {
     /// App Platform apps on the DigitalOcean personality's account, and deployments each.
     public var appPlatformApps = 3
     public var deploymentsPerApp = 3
+    /// How long an App Platform deployment stays in each phase (pending, building, deploying).
+    public var appPlatformPhaseSeconds: Double = 2
     /// Fault specifications (see `FaultSpec`), applied in order.
     public var faults: [String] = []
 

@@ -17,6 +17,8 @@ struct SandboxApp: Sendable {
     struct Deployment: Sendable {
         var id: String
         var phase: String
+        /// Whether the build fails (the commit says so): it ends in ERROR instead of ACTIVE.
+        var fails = false
         var cause: String
         var commit: String
         var createdAt: Date
@@ -29,6 +31,34 @@ struct SandboxApp: Sendable {
     /// Newest first.
     var deployments: [Deployment]
     var createdAt: Date
+}
+
+extension SandboxApp {
+    static let progressing = ["PENDING_BUILD", "BUILDING", "DEPLOYING"]
+
+    /// Moves the deployments in progress on with the clock: a phase each `phaseSeconds`, then
+    /// ACTIVE (the app's previous ACTIVE one SUPERSEDED) or, for a failing build, ERROR.
+    mutating func advance(now: Date, phaseSeconds: Double) {
+        for index in deployments.indices where Self.progressing.contains(deployments[index].phase) {
+            let elapsed = now.timeIntervalSince(deployments[index].createdAt)
+            let step = Int(elapsed / max(phaseSeconds, 0.001))
+            let phase: String
+            if deployments[index].fails && step >= 1 {
+                phase = "ERROR"
+            } else {
+                phase = step < Self.progressing.count ? Self.progressing[step] : "ACTIVE"
+            }
+            guard phase != deployments[index].phase else { continue }
+            deployments[index].phase = phase
+            deployments[index].updatedAt = now
+            if phase == "ACTIVE" {
+                for other in deployments.indices where other != index && deployments[other].phase == "ACTIVE" {
+                    deployments[other].phase = "SUPERSEDED"
+                    deployments[other].updatedAt = now
+                }
+            }
+        }
+    }
 }
 
 enum AppPlatformWorld {

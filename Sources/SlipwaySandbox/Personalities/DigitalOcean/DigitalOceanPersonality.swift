@@ -80,8 +80,11 @@ public final class DigitalOceanPersonality: SandboxPersonality, @unchecked Senda
         let s = request.segments
         let format = DigitalOceanWireFormat(origin: request.headers["host"].map { "http://" + $0 } ?? origin)
         let notFound = Self.error(404, "not_found", "The resource you requested could not be found.", requestID: requestID)
-        guard request.method == "GET", s.first == "v2", s.count >= 2 else { return notFound }
+        guard s.first == "v2", s.count >= 2 else { return notFound }
         if apps == nil { apps = AppPlatformWorld.build(options: options, hosts: state.hosts, start: state.now) }
+        for index in (apps ?? []).indices { apps?[index].advance(now: state.now, phaseSeconds: options.appPlatformPhaseSeconds) }
+        if request.method == "POST" { return write(request, requestID: requestID, format: format, in: &state) }
+        guard request.method == "GET" else { return notFound }
         let apps = self.apps ?? []
         switch (s[1], s.count) {
         case ("account", 2):
@@ -97,6 +100,40 @@ public final class DigitalOceanPersonality: SandboxPersonality, @unchecked Senda
         case ("apps", 5) where s[3] == "deployments":
             guard let app = apps.first(where: { $0.id == s[2] }), let deployment = app.deployments.first(where: { $0.id == s[4] }) else { return notFound }
             return .json(200, ["deployment": format.deployment(deployment, of: app)])
+        default:
+            return notFound
+        }
+    }
+
+    /// A new deployment of an app's branch head, or the cancel of one in progress.
+    private func write(_ request: SandboxRequest, requestID: String, format: DigitalOceanWireFormat, in state: inout WorldState) -> SandboxReply {
+        let s = request.segments
+        let notFound = Self.error(404, "not_found", "The resource you requested could not be found.", requestID: requestID)
+        guard s.count >= 4, s[1] == "apps", s[3] == "deployments", let index = apps?.firstIndex(where: { $0.id == s[2] }), var app = apps?[index] else {
+            return notFound
+        }
+        defer { apps?[index] = app }
+        switch s.count {
+        case 4:
+            // App Platform builds the branch head as the Git host has it now.
+            let component = app.components[0]
+            let host: SandboxPersonalityName? = ["bitbucket": .bitbucket, "github": .github, "gitlab": .gitlab][component.sourceKey]
+            let repository = host.flatMap { state.hosts[$0]?.repositories[component.repo] }
+            let commit = repository?.branches[component.branch] ?? state.random.hash()
+            let message = repository?.commits[commit]?.message ?? ""
+            var deployment = SandboxApp.Deployment(id: state.random.uuid().trimmingCharacters(in: CharacterSet(charactersIn: "{}")).lowercased(),
+                                                   phase: "PENDING_BUILD", cause: "manual", commit: commit, createdAt: state.now, updatedAt: state.now)
+            deployment.fails = message.lowercased().contains("fail")
+            app.deployments.insert(deployment, at: 0)
+            return .json(200, ["deployment": format.deployment(deployment, of: app)])
+        case 6 where s[5] == "cancel":
+            guard let position = app.deployments.firstIndex(where: { $0.id == s[4] }) else { return notFound }
+            guard SandboxApp.progressing.contains(app.deployments[position].phase) else {
+                return Self.error(400, "bad_request", "the deployment is not in progress", requestID: requestID)
+            }
+            app.deployments[position].phase = "CANCELED"
+            app.deployments[position].updatedAt = state.now
+            return .json(200, ["deployment": format.deployment(app.deployments[position], of: app)])
         default:
             return notFound
         }

@@ -41,13 +41,18 @@ struct DigitalOceanWireFormat {
     }
 
     func deployment(_ d: SandboxApp.Deployment, of app: SandboxApp) -> [String: Any] {
-        let done = d.phase == "ACTIVE" || d.phase == "SUPERSEDED"
         func step(_ name: String, _ status: String) -> [String: Any] {
             ["name": name, "status": status, "started_at": Self.time(d.createdAt), "ended_at": Self.time(d.updatedAt)]
         }
-        let steps: [[String: Any]] = d.phase == "ERROR"
-            ? [step("build", "ERROR"), step("deploy", "PENDING"), step("finalize", "PENDING")]
-            : [step("build", done ? "SUCCESS" : "RUNNING"), step("deploy", done ? "SUCCESS" : "PENDING"), step("finalize", done ? "SUCCESS" : "PENDING")]
+        let statuses: [String] = switch d.phase {
+        case "ACTIVE", "SUPERSEDED": ["SUCCESS", "SUCCESS", "SUCCESS"]
+        case "ERROR": ["ERROR", "PENDING", "PENDING"]
+        case "CANCELED": ["ERROR", "PENDING", "PENDING"]
+        case "BUILDING": ["RUNNING", "PENDING", "PENDING"]
+        case "DEPLOYING": ["SUCCESS", "RUNNING", "PENDING"]
+        default: ["PENDING", "PENDING", "PENDING"]
+        }
+        let steps = zip(["build", "deploy", "finalize"], statuses).map { step($0, $1) }
         return ["id": d.id, "spec": spec(app), "services": app.components.map { ["name": $0.name, "source_commit_hash": d.commit] },
                 "phase": d.phase, "phase_last_updated_at": Self.time(d.updatedAt), "created_at": Self.time(d.createdAt),
                 "updated_at": Self.time(d.updatedAt), "cause": d.cause,
