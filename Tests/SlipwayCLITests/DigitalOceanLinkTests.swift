@@ -79,4 +79,46 @@ struct DigitalOceanLinkTests {
         let table = try await runner.runAsync(["apps"])
         #expect(table.stdout.contains("digitalocean ("), "\(table.stdout)")
     }
+
+    @Test("a push to a branch an App Platform app deploys on push shows, then the deployment App Platform started for it, never a second one")
+    func deployOnPush() async throws {
+        var options = SandboxOptions()
+        options.personalities = [.bitbucket, .digitalocean]
+        options.workspaces = 2
+        options.reposPerWorkspace = 3
+        options.largeRepositories = false
+        options.appPlatformPhaseSeconds = 0.4
+        let server = try await SandboxServer.start(options: options)
+        defer { Task { await server.stop() } }
+        let home = TemporaryHome()
+        let runner = BinaryRunner(home: home.path)
+        #expect(try await runner.runAsync(["link", "bitbucket", "--api-url", server.bitbucket.apiURL, "--web-url", server.bitbucket.webURL,
+                                           "--token-file", "-"], stdin: server.service.bitbucket.accessToken + "\n").status == 0)
+        #expect(try await runner.runAsync(["sync", "--once"]).status == 0)
+        #expect(try await runner.runAsync(["link", "digitalocean", "--api-url", server.digitalocean.apiURL, "--web-url", server.digitalocean.webURL,
+                                           "--token-file", "-"], stdin: server.service.digitalocean.token + "\n").status == 0)
+        let apps = try #require(json(try await runner.runAsync(["apps", "--json"]).stdout) as? [[String: Any]])
+        let sample = try #require(apps.first { $0["name"] as? String == "sample-app" })
+        let source = try #require(sample["source"] as? String)
+        let repository = source.split(separator: "/").dropFirst().joined(separator: "/")
+        let branch = try #require(sample["branch"] as? String)
+        try runner.writeConfig("[engine]\napp_poll_seconds = 1\n")
+        let daemon = try runner.startDaemon()
+        defer { if daemon.isRunning { daemon.terminate() } }
+        _ = try #require(try await runner.webhookListener(), "the daemon did not start")
+        var push: SandboxPush?
+        for _ in 0..<200 where push == nil {
+            push = server.service.push(repository: repository, on: .bitbucket).flatMap { $0.kind == .commit && $0.branch == branch ? $0 : nil }
+        }
+        let pushed = try #require(push)
+        var caused: [String: Any]?
+        for _ in 0..<150 where caused == nil {
+            let deployments = json(try await runner.runAsync(["deployments", "sample-app", "--json"]).stdout) as? [[String: Any]] ?? []
+            caused = deployments.first { $0["commit"] as? String == pushed.new && ($0["cause"] as? String)?.contains("pushed to bitbucket/") == true }
+            if caused == nil { try await Task.sleep(nanoseconds: 100_000_000) }
+        }
+        #expect(caused != nil, "App Platform's deployment of the push never showed")
+        let deployments = json(try await runner.runAsync(["deployments", "sample-app", "--json"]).stdout) as? [[String: Any]] ?? []
+        #expect(deployments.filter { $0["commit"] as? String == pushed.new }.count == 1, "one deployment of the push, not two: \(deployments)")
+    }
 }

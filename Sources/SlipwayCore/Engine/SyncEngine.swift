@@ -86,8 +86,9 @@ public actor SyncEngine {
     let settings: Settings
     let makeProvider: ProviderMaker
     let makeAppPlatform: AppPlatformMaker?
-    /// When App Platform's apps were last looked at, per account.
+    /// When App Platform's apps were last looked at, per account, and the change events seen.
     private var lastObserved: [Int64: Date] = [:]
+    private var appPlatformCursor: Int64?
     let clock: any SlipwayClock
     /// The clock request deadlines are measured on: the HTTP client's (the system's, unless a
     /// simulation runs everything on one virtual clock).
@@ -294,7 +295,10 @@ public actor SyncEngine {
     private func observeApps(of account: Account) async {
         guard let makeAppPlatform, let id = account.id else { return }
         let interval = (try? store.appPlatformDeploying()) == true ? settings.appPlatformBusyInterval : settings.appPlatformInterval
-        if let last = lastObserved[id], clock.now.timeIntervalSince(last) < interval { return }
+        // A push to a branch an App Platform app builds makes it due at once: the push arrives
+        // (by webhook or sweep) long before App Platform's deployment list shows what it caused.
+        let pushedToOne = (try? pushReachedAppPlatform()) ?? false
+        if !pushedToOne, let last = lastObserved[id], clock.now.timeIntervalSince(last) < interval { return }
         lastObserved[id] = clock.now
         do {
             let client = try makeAppPlatform(account)
@@ -304,6 +308,22 @@ public actor SyncEngine {
         } catch {
             logger.warning("App Platform's apps could not be read", metadata: ["account": "\(id)", "error": "\(error)"])
         }
+    }
+
+    /// Whether a head moved, since the last look, on a branch an App Platform app builds from.
+    private func pushReachedAppPlatform() throws -> Bool {
+        // The first look starts from now: history is not news.
+        guard let cursor = appPlatformCursor else {
+            appPlatformCursor = try store.lastChangeEventID()
+            return false
+        }
+        let events = try store.changeEvents(after: cursor)
+        guard let last = events.last?.id else { return false }
+        appPlatformCursor = last
+        let built = Set(try store.apps().filter { $0.backend == .digitalocean }.flatMap { app in
+            app.components.filter { !$0.source.isEmpty }.map { MirrorPath.child($0.source, $0.branch) }
+        })
+        return events.contains { ($0.kind == .headMoved || $0.kind == .branchCreated) && built.contains($0.path) }
     }
 
     /// One page per workspace, most recently updated first: new repositories are mirrored at once,

@@ -181,8 +181,10 @@ public final class SandboxService: @unchecked Sendable {
         return push
     }
 
-    /// What the pushed repository's hooks are owed, in its personality's dialect. Lock held.
+    /// What the pushed repository's hooks are owed, in its personality's dialect, and what App
+    /// Platform starts for it (its apps that deploy on push). Lock held.
     private func queueDeliveries(for push: SandboxPush, in state: inout WorldState) {
+        if served.contains(.digitalocean) { digitalocean.pushed(push, in: &state) }
         guard let personality = personalities[push.host] else { return }
         let owed = personality.deliveries(for: push, in: &state)
         state.outbox += owed

@@ -105,6 +105,24 @@ public final class DigitalOceanPersonality: SandboxPersonality, @unchecked Senda
         }
     }
 
+    /// A push to a branch an app builds with `deploy_on_push` starts its deployment, as App
+    /// Platform's Git integration does.
+    func pushed(_ push: SandboxPush, in state: inout WorldState) {
+        guard let new = push.new, push.kind != .branchDeleted else { return }
+        if apps == nil { apps = AppPlatformWorld.build(options: options, hosts: state.hosts, start: state.now) }
+        let key = push.host.rawValue
+        for index in (apps ?? []).indices {
+            guard let app = apps?[index], let component = app.components.first, component.deployOnPush, component.sourceKey == key,
+                  component.repo == push.repository, component.branch == push.branch else { continue }
+            let message = state.hosts[push.host]?.repositories[push.repository]?.commits[new]?.message ?? ""
+            var deployment = SandboxApp.Deployment(id: state.random.uuid().trimmingCharacters(in: CharacterSet(charactersIn: "{}")).lowercased(),
+                                                   phase: "PENDING_BUILD", cause: "commit \(new.prefix(7)) pushed to \(key)/\(push.repository)",
+                                                   commit: new, createdAt: state.now, updatedAt: state.now)
+            deployment.fails = message.lowercased().contains("fail")
+            apps?[index].deployments.insert(deployment, at: 0)
+        }
+    }
+
     /// A new deployment of an app's branch head, or the cancel of one in progress.
     private func write(_ request: SandboxRequest, requestID: String, format: DigitalOceanWireFormat, in state: inout WorldState) -> SandboxReply {
         let s = request.segments
