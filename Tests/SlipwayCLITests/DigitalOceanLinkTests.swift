@@ -74,6 +74,21 @@ struct DigitalOceanLinkTests {
         let running = try #require((json(try await runner.runAsync(["deployments", "sample-app", "--json"]).stdout) as? [[String: Any]])?.first)
         let canceled = try await runner.runAsync(["cancel", "\(running["id"] as? Int ?? 0)"])
         #expect(canceled.status == 0 && canceled.stderr.contains("CANCELED on App Platform"), "\(canceled.stderr)")
+        // An app of our own on App Platform from a mirrored branch: quoted, confirmed, created, deployed.
+        let create = ["apps", "create", "shop", "--source", source, "--branch", sample["branch"] as? String ?? "main", "--on", "digitalocean",
+                      "--region", "ams", "--build", "make", "--run", "./run.sh", "--env", "MODE=prod"]
+        let unconfirmed = try await runner.runAsync(create)
+        #expect(unconfirmed.status == 1 && unconfirmed.stderr.contains("nothing was created on App Platform"), "\(unconfirmed.stderr)")
+        let badRegion = try await runner.runAsync(create.map { $0 == "ams" ? "mars" : $0 } + ["--yes"])
+        #expect(badRegion.status == 1 && badRegion.stderr.contains("not an App Platform region") && badRegion.stderr.split(separator: "\n").count == 1,
+                "\(badRegion.stderr)")
+        let made = try await runner.runAsync(create + ["--yes"])
+        #expect(made.status == 0 && made.stderr.contains("created app 'shop' on App Platform") && made.stderr.contains("$5.00 a month"), "\(made.stderr)")
+        let shop = try #require((json(try await runner.runAsync(["apps", "--json"]).stdout) as? [[String: Any]])?.first { $0["name"] as? String == "shop" })
+        #expect(shop["backend"] as? String == "digitalocean" && shop["autodeploy"] as? Bool == true && shop["region"] as? String == "ams", "\(shop)")
+        let shopDeploy = try await runner.runAsync(["deploy", "shop", "--wait"])
+        #expect(shopDeploy.status == 0 && shopDeploy.stderr.contains("shop: ACTIVE"), "\(shopDeploy.stderr)")
+        #expect(try await runner.runAsync(["apps", "create", "Bad_Name", "--source", source, "--branch", "main", "--on", "digitalocean"]).status == 2)
         let rollback = try await runner.runAsync(["rollback", "sample-app"])
         #expect(rollback.status == 1 && rollback.stderr.contains("rolling back it is done on App Platform itself"), "\(rollback.stderr)")
         let table = try await runner.runAsync(["apps"])

@@ -205,7 +205,7 @@ struct AppsCommand: AsyncParsableCommand {
         var source: String
         @Option(help: "The branch to build.") var branch: String
         @Option(help: "Build command (run with /bin/sh -c).") var build: String?
-        @Option(help: "Run command (run with /bin/sh -c); exit 0 means ACTIVE unless --service.") var run: String
+        @Option(help: "Run command (run with /bin/sh -c); exit 0 means ACTIVE unless --service. Required on this host.") var run: String?
         @Flag(help: "The run command is a long-running service.") var service = false
         @Option(name: .customLong("health-url"), help: "With --service: ready once this URL answers 2xx.") var healthURL: String?
         @Option(name: .customLong("env"), help: ArgumentHelp("An environment variable (repeatable).", valueName: "K=V")) var env: [String] = []
@@ -214,8 +214,27 @@ struct AppsCommand: AsyncParsableCommand {
         var secretEnv: [String] = []
         @Flag(name: .customLong("no-autodeploy"), help: "Do not deploy when the branch gets a new commit.") var noAutodeploy = false
         @Option(help: ArgumentHelp("Give up on a deployment after this long (90s, 10m, 1h).", valueName: "DURATION")) var timeout: String?
+        @Option(help: ArgumentHelp("Where it runs: local (this host) or digitalocean (App Platform).", valueName: "BACKEND")) var on: String = "local"
+        @Option(help: "App Platform: the region (nyc, ams, fra, …; App Platform's nearest if unset).") var region: String?
+        @Option(name: .customLong("http-port"), help: "App Platform: the port the service listens on (8080 if unset).") var httpPort: Int?
+        @Option(name: .customLong("instance-size"), help: "App Platform: the instance size slug (apps-s-1vcpu-0.5gb if unset).") var instanceSize: String?
+        @OptionGroup var confirmation: ConfirmFlag
+
+        var backend: AppBackend { AppBackend(rawValue: on) ?? .local }
 
         func validate() throws {
+            guard AppBackend(rawValue: on) != nil else { throw ValidationError("--on '\(on)' is not local or digitalocean") }
+            if backend == .local {
+                guard run != nil else { throw ValidationError("--run is required for an app on this host") }
+                if region != nil || httpPort != nil || instanceSize != nil {
+                    throw ValidationError("--region, --http-port and --instance-size go with --on digitalocean")
+                }
+            } else {
+                guard AppPlatformClient.ServiceSpec.isValidName(name) else {
+                    throw ValidationError("'\(name)' is not an App Platform app name: 2–32 lowercase letters, digits and '-', starting with a letter")
+                }
+                if service || healthURL != nil || timeout != nil { throw ValidationError("--service, --health-url and --timeout are for apps on this host") }
+            }
             guard App.isValidName(name) else {
                 throw ValidationError("'\(name)' is not a valid app name: use 1–63 lowercase letters, digits, '-' or '_', starting with a letter or digit")
             }
@@ -229,6 +248,45 @@ struct AppsCommand: AsyncParsableCommand {
             }
             if healthURL != nil && !service { throw ValidationError("--health-url goes with --service") }
             if let timeout, AppOptions.seconds(timeout) == nil { throw ValidationError("--timeout '\(timeout)' is not a duration such as 90s, 10m or 1h") }
+        }
+
+        /// The app on App Platform: a spec of one service from the branch (`deploy_on_push` unless
+        /// --no-autodeploy), App Platform's monthly quote confirmed, then `POST /v2/apps`.
+        func createOnAppPlatform(context: CommandContext, path: MirrorPath, repository: Repository) async throws {
+            let source: RemoteApp.Component.Source
+            switch path.provider {
+            case .bitbucket?, .github?, .gitlab?:
+                source = .hosted(provider: path.provider!, repository: "\(path.workspace ?? "")/\(repository.slug)", branch: branch, deployOnPush: !noAutodeploy)
+            case .git?:
+                guard let clone = repository.cloneURL else { throw SlipwayCLIError.failure("\(path) has no clone URL") }
+                source = .git(cloneURL: clone, branch: branch)
+            default:
+                throw SlipwayCLIError.failure("App Platform builds from Bitbucket, GitHub, GitLab or a public Git repository, not \(path)")
+            }
+            let secrets = try AppOptions.secretPairs(secretEnv, environment: ProcessInfo.processInfo.environment)
+            let spec = AppPlatformClient.ServiceSpec(name: name, region: region, source: source, buildCommand: build, runCommand: run, httpPort: httpPort,
+                                                     instanceSize: instanceSize, environment: AppOptions.pairs(env), secrets: secrets)
+            let actions = AppPlatformActions(context: context)
+            let platform = try actions.client()
+            let cost: Double?
+            do {
+                cost = try await RequestContext.run(lane: .interactive, deadline: Date().addingTimeInterval(30)) { try await platform.proposedMonthlyCost(spec) }
+            } catch {
+                throw AppPlatformActions.explain(error, doing: "check the spec of \(name)", scope: "app:read")
+            }
+            let quote = cost.map { String(format: "$%.2f a month", $0) } ?? "an unstated cost"
+            try confirmation.confirm("App Platform quotes \(quote) for \(name) (\(region ?? "its nearest region"), \(instanceSize ?? "apps-s-1vcpu-0.5gb")). Create it?",
+                                     refused: "nothing was created on App Platform")
+            let created: RemoteApp
+            do {
+                created = try await RequestContext.run(lane: .interactive, deadline: Date().addingTimeInterval(60)) { try await platform.createApp(spec) }
+            } catch {
+                throw AppPlatformActions.explain(error, doing: "create \(name)", scope: "app:create")
+            }
+            let app = try context.store.recordCreatedRemoteApp(created, autodeploy: !noAutodeploy, now: Date())
+            let first = try context.store.deployments(appID: app.id!, limit: 1).first
+            Terminal.error("created app '\(name)' on App Platform (\(created.id)) from \(path) \(branch), \(quote)"
+                           + (first.map { "; its first deployment \($0.id!) is \($0.phase.rawValue) ('slipway deployments watch \($0.id!)' follows it)" } ?? ""))
         }
 
         func offerWebhook(context: CommandContext, repository: Repository, path: String) async {
@@ -268,8 +326,9 @@ struct AppsCommand: AsyncParsableCommand {
                 branchPath.branch = branch
                 throw SlipwayCLIError.failure(NearestName.missing(branchPath, in: context.store).replacingOccurrences(of: "no branch", with: "--branch: no branch"))
             }
+            if backend == .digitalocean { return try await createOnAppPlatform(context: context, path: path, repository: repository) }
             let app = App(name: name, repositoryID: repository.id, sourcePath: path.description, branch: branch, buildCommand: build,
-                          runCommand: run, isService: service, healthURL: healthURL, autodeploy: !noAutodeploy,
+                          runCommand: run ?? "", isService: service, healthURL: healthURL, autodeploy: !noAutodeploy,
                           timeoutSeconds: timeout.flatMap(AppOptions.seconds), environment: AppOptions.pairs(env), createdAt: Date())
             // Secrets are resolved first: a missing one leaves no half-made app behind.
             let secrets = try AppOptions.secretPairs(secretEnv, environment: ProcessInfo.processInfo.environment)

@@ -17,10 +17,12 @@ struct AppPlatformActions {
     }
 
     /// A missing scope named, App Platform's own message otherwise.
-    static func explain(_ error: any Error, doing what: String) -> SlipwayCLIError {
+    static func explain(_ error: any Error, doing what: String, scope: String = "app:update") -> SlipwayCLIError {
         switch error as? HTTPError {
         case .forbidden?:
-            return .failure("App Platform refused \(what): the token lacks the app:update scope; make one with it and run 'slipway link digitalocean --relink --token-file -'")
+            return .failure("App Platform refused to \(what): the token lacks the \(scope) scope; make one with it and run 'slipway link digitalocean --relink --token-file -'")
+        case let .status(code, _, message)? where code == 409 || code == 422 || code == 400:
+            return .failure("App Platform refused to \(what): \(message)")
         case .unauthorized?:
             return .failure("App Platform refused the token (revoked or expired); run 'slipway link digitalocean --relink --token-file -'")
         default:

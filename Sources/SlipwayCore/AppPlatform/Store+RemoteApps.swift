@@ -25,43 +25,63 @@ extension Store {
             var kept: Set<String> = []
             for found in remote {
                 kept.insert(found.id)
-                let components = found.components.map { component -> AppComponent in
-                    let source = Self.mirrorSource(component.source)
-                    return AppComponent(name: component.name, source: source?.path ?? "", branch: source?.branch ?? "")
-                }
-                let first = components.first { !$0.source.isEmpty } ?? components.first ?? AppComponent(name: found.name, source: "", branch: "")
-                let repositoryID = first.source.isEmpty ? nil
-                    : try Int64.fetchOne(db, sql: """
-                        SELECT r.id FROM repositories r JOIN workspaces w ON w.id = r.workspace_id JOIN accounts a ON a.id = w.account_id
-                        WHERE a.provider || '/' || w.slug || '/' || r.slug = ?
-                        """, arguments: [first.source])
-                var settings: [String: String] = [:]
-                if let region = found.region { settings["region"] = region }
-                if let live = found.liveURL { settings["live_url"] = live }
-                var app: App
-                if let stored = try App.filter(Column("backend") == AppBackend.digitalocean.rawValue && Column("remote_id") == found.id).fetchOne(db) {
-                    app = stored
-                } else {
-                    app = App(name: found.name, backend: .digitalocean, remoteID: found.id, repositoryID: nil, sourcePath: first.source,
-                              branch: first.branch, runCommand: "", autodeploy: false, createdAt: now)
-                }
-                app.name = found.name
-                app.backendSettings = app.backendSettings.merging(settings) { _, new in new }
-                app.components = components
-                app.repositoryID = repositoryID
-                app.sourcePath = first.source
-                app.branch = first.branch
-                app.updatedAt = now
-                try app.save(db)
-                for deployment in [found.active, found.inProgress].compactMap({ $0 }) {
-                    try Self.applyRemoteDeployment(deployment, appID: app.id!, component: first.name, now: now, db: db)
-                }
+                try Self.upsertRemoteApp(found, now: now, db: db)
             }
             // Observed apps the account no longer has are gone (with their deployments).
             let stored = try App.filter(Column("backend") == AppBackend.digitalocean.rawValue).fetchAll(db)
             for app in stored where !kept.contains(app.remoteID ?? "") { try app.delete(db) }
             return remote.count
         }
+    }
+
+    /// An app Slipway just created on App Platform: stored at once (not waiting for the next
+    /// look), tracked — its autodeploy as the user asked.
+    @discardableResult
+    public func recordCreatedRemoteApp(_ found: RemoteApp, autodeploy: Bool, now: Date) throws -> App {
+        try write { db in
+            var app = try Self.upsertRemoteApp(found, now: now, db: db)
+            app.autodeploy = autodeploy
+            app.backendSettings["created_by"] = "slipway"
+            try app.update(db)
+            return app
+        }
+    }
+
+    /// One found app written as App Platform describes it, with its deployments.
+    @discardableResult
+    static func upsertRemoteApp(_ found: RemoteApp, now: Date, db: Database) throws -> App {
+        let components = found.components.map { component -> AppComponent in
+            let source = Self.mirrorSource(component.source)
+            return AppComponent(name: component.name, source: source?.path ?? "", branch: source?.branch ?? "")
+        }
+        let first = components.first { !$0.source.isEmpty } ?? components.first ?? AppComponent(name: found.name, source: "", branch: "")
+        let repositoryID = first.source.isEmpty ? nil
+            : try Int64.fetchOne(db, sql: """
+                SELECT r.id FROM repositories r JOIN workspaces w ON w.id = r.workspace_id JOIN accounts a ON a.id = w.account_id
+                WHERE a.provider || '/' || w.slug || '/' || r.slug = ?
+                """, arguments: [first.source])
+        var settings: [String: String] = [:]
+        if let region = found.region { settings["region"] = region }
+        if let live = found.liveURL { settings["live_url"] = live }
+        var app: App
+        if let stored = try App.filter(Column("backend") == AppBackend.digitalocean.rawValue && Column("remote_id") == found.id).fetchOne(db) {
+            app = stored
+        } else {
+            app = App(name: found.name, backend: .digitalocean, remoteID: found.id, repositoryID: nil, sourcePath: first.source,
+                      branch: first.branch, runCommand: "", autodeploy: false, createdAt: now)
+        }
+        app.name = found.name
+        app.backendSettings = app.backendSettings.merging(settings) { _, new in new }
+        app.components = components
+        app.repositoryID = repositoryID
+        app.sourcePath = first.source
+        app.branch = first.branch
+        app.updatedAt = now
+        try app.save(db)
+        for deployment in [found.active, found.inProgress].compactMap({ $0 }) {
+            try applyRemoteDeployment(deployment, appID: app.id!, component: first.name, now: now, db: db)
+        }
+        return app
     }
 
     /// One App Platform deployment of a stored app, as App Platform answered for it; the row.

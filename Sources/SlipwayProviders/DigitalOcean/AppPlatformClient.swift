@@ -154,6 +154,76 @@ public struct AppPlatformClient: AccountProvider, UserEmails {
         return (page.deployments ?? []).map { Self.deployment($0) }
     }
 
+    /// An app spec with one service built from a branch, as `apps create --on digitalocean`
+    /// writes it (App Platform's `AppSpec`: name, region, `services[]`).
+    public struct ServiceSpec: Sendable, Equatable {
+        public var name: String
+        public var region: String?
+        public var source: RemoteApp.Component.Source
+        public var buildCommand: String?
+        public var runCommand: String?
+        public var httpPort: Int?
+        public var instanceSize: String?
+        /// Plain and secret (`type: SECRET`) variables.
+        public var environment: [String: String]
+        public var secrets: [String: String]
+
+        public init(name: String, region: String?, source: RemoteApp.Component.Source, buildCommand: String?, runCommand: String?, httpPort: Int?,
+                    instanceSize: String?, environment: [String: String], secrets: [String: String]) {
+            self.name = name
+            self.region = region
+            self.source = source
+            self.buildCommand = buildCommand
+            self.runCommand = runCommand
+            self.httpPort = httpPort
+            self.instanceSize = instanceSize
+            self.environment = environment
+            self.secrets = secrets
+        }
+
+        /// App Platform's rule for app and component names: 2–32 of a–z, 0–9 and `-`, a letter first.
+        public static func isValidName(_ name: String) -> Bool {
+            name.range(of: "^[a-z][a-z0-9-]{0,30}[a-z0-9]$", options: .regularExpression) != nil
+        }
+
+        var json: [String: Any] {
+            var service: [String: Any] = ["name": name, "instance_count": 1]
+            switch source {
+            case let .hosted(provider, repository, branch, deployOnPush):
+                service[provider.rawValue] = ["repo": repository, "branch": branch ?? "main", "deploy_on_push": deployOnPush]
+            case let .git(cloneURL, branch):
+                service["git"] = ["repo_clone_url": cloneURL, "branch": branch ?? "main"]
+            case .other:
+                break
+            }
+            if let buildCommand { service["build_command"] = buildCommand }
+            if let runCommand { service["run_command"] = runCommand }
+            if let httpPort { service["http_port"] = httpPort }
+            if let instanceSize { service["instance_size_slug"] = instanceSize }
+            let envs = environment.sorted { $0.key < $1.key }.map { ["key": $0.key, "value": $0.value, "scope": "RUN_AND_BUILD_TIME", "type": "GENERAL"] }
+                + secrets.sorted { $0.key < $1.key }.map { ["key": $0.key, "value": $0.value, "scope": "RUN_AND_BUILD_TIME", "type": "SECRET"] }
+            if !envs.isEmpty { service["envs"] = envs }
+            var spec: [String: Any] = ["name": name, "services": [service]]
+            if let region { spec["region"] = region }
+            return spec
+        }
+    }
+
+    /// `POST /v2/apps/propose`: what App Platform would charge a month for the spec (USD), or the
+    /// first thing wrong with it.
+    public func proposedMonthlyCost(_ spec: ServiceSpec) async throws -> Double? {
+        struct Proposal: Decodable { var app_cost: Double?; var app_name_available: Bool? }
+        let body = try JSONSerialization.data(withJSONObject: ["spec": spec.json])
+        return try await sender.send(apiURL + "/v2/apps/propose", method: .post, json: body).decode(Proposal.self).app_cost
+    }
+
+    /// `POST /v2/apps` (`app:create`): the app, with the deployment its creation started.
+    public func createApp(_ spec: ServiceSpec) async throws -> RemoteApp {
+        struct Envelope: Decodable { var app: AppPlatformWire.App }
+        let body = try JSONSerialization.data(withJSONObject: ["spec": spec.json])
+        return Self.app(try await sender.send(apiURL + "/v2/apps", method: .post, json: body).decode(Envelope.self).app)
+    }
+
     /// `POST /v2/apps/{id}/deployments`: a new deployment of the branch head (App Platform builds
     /// no pinned commit); needs the token's `app:update` scope.
     public func createDeployment(appID: String) async throws -> RemoteDeployment {

@@ -127,6 +127,9 @@ public final class DigitalOceanPersonality: SandboxPersonality, @unchecked Senda
     private func write(_ request: SandboxRequest, requestID: String, format: DigitalOceanWireFormat, in state: inout WorldState) -> SandboxReply {
         let s = request.segments
         let notFound = Self.error(404, "not_found", "The resource you requested could not be found.", requestID: requestID)
+        if s.count == 2 || (s.count == 3 && s[2] == "propose"), s[1] == "apps" {
+            return createOrPropose(request, propose: s.count == 3, requestID: requestID, format: format, in: &state)
+        }
         guard s.count >= 4, s[1] == "apps", s[3] == "deployments", let index = apps?.firstIndex(where: { $0.id == s[2] }), var app = apps?[index] else {
             return notFound
         }
@@ -155,6 +158,49 @@ public final class DigitalOceanPersonality: SandboxPersonality, @unchecked Senda
         default:
             return notFound
         }
+    }
+
+    static let regions = ["atl", "nyc", "sfo", "tor", "ams", "fra", "lon", "blr", "sgp", "syd"]
+
+    /// `POST /v2/apps` and `/v2/apps/propose`: the spec validated as App Platform validates it
+    /// (its name, region, at least one service, exactly one source each), a name already taken
+    /// refused (409); a proposal quotes the monthly cost, a creation starts the first deployment.
+    private func createOrPropose(_ request: SandboxRequest, propose: Bool, requestID: String, format: DigitalOceanWireFormat,
+                                 in state: inout WorldState) -> SandboxReply {
+        func invalid(_ message: String) -> SandboxReply { Self.error(422, "unprocessable_entity", message, requestID: requestID) }
+        guard let spec = request.bodyFields["spec"] as? [String: Any] else { return Self.error(400, "bad_request", "error parsing request body", requestID: requestID) }
+        guard let name = spec["name"] as? String, name.range(of: "^[a-z][a-z0-9-]{0,30}[a-z0-9]$", options: .regularExpression) != nil else {
+            return invalid("spec.name must be 2 to 32 lowercase letters, digits and dashes, starting with a letter")
+        }
+        let region = spec["region"] as? String ?? "nyc"
+        guard Self.regions.contains(region) else { return invalid("spec.region \(region) is not an App Platform region") }
+        guard let services = spec["services"] as? [[String: Any]], !services.isEmpty else { return invalid("spec needs at least one component") }
+        var components: [SandboxApp.Component] = []
+        for service in services {
+            let keys = ["github", "gitlab", "bitbucket", "git", "image"].filter { service[$0] != nil }
+            guard keys.count == 1, let key = keys.first, let source = service[key] as? [String: Any] else {
+                return invalid("component \(service["name"] as? String ?? "?") must have exactly one source")
+            }
+            let repo = (key == "git" ? source["repo_clone_url"] : source["repo"]) as? String ?? ""
+            guard !repo.isEmpty else { return invalid("component \(service["name"] as? String ?? "?") names no repository") }
+            components.append(.init(name: service["name"] as? String ?? name, sourceKey: key, repo: repo, branch: source["branch"] as? String ?? "main",
+                                    deployOnPush: GitLabPersonality.flag(source["deploy_on_push"]) ?? false,
+                                    buildCommand: service["build_command"] as? String, runCommand: service["run_command"] as? String ?? ""))
+        }
+        let taken = apps?.contains { $0.name == name } ?? false
+        if propose {
+            return .json(200, ["app_name_available": !taken, "app_is_static": false, "app_cost": 5.0 * Double(components.count), "spec": spec])
+        }
+        guard !taken else { return Self.error(409, "conflict", "App name already exists", requestID: requestID) }
+        var app = SandboxApp(id: state.random.uuid().trimmingCharacters(in: CharacterSet(charactersIn: "{}")).lowercased(), name: name, region: region,
+                             components: components, deployments: [], createdAt: state.now)
+        let component = components[0]
+        let host: SandboxPersonalityName? = ["bitbucket": .bitbucket, "github": .github, "gitlab": .gitlab][component.sourceKey]
+        let commit = host.flatMap { state.hosts[$0]?.repositories[component.repo]?.branches[component.branch] } ?? state.random.hash()
+        app.deployments = [.init(id: state.random.uuid().trimmingCharacters(in: CharacterSet(charactersIn: "{}")).lowercased(), phase: "PENDING_BUILD",
+                                 cause: "app created", commit: commit, createdAt: state.now, updatedAt: state.now)]
+        apps?.append(app)
+        return .json(200, ["app": format.app(app)])
     }
 
     func faultReply(_ kind: FaultSpec.Kind, in state: inout WorldState) -> SandboxReply {
