@@ -54,6 +54,8 @@ struct SandboxCommand: AsyncParsableCommand {
     @Flag(name: .customLong("print-token"), help: "Print the token this seed's sandbox accepts (the first personality's: Bitbucket's access token, GitHub's classic token, GitLab's personal access token, DigitalOcean's personal access token), and exit.") var printToken = false
     @Flag(name: .customLong("no-large-repositories"), help: "No repositories with 125 extra branches (every repository gets --branches).")
     var noLargeRepositories = false
+    @Option(name: .customLong("apps"), help: "App Platform apps on the digitalocean personality's account.") var appPlatformApps = SandboxOptions().appPlatformApps
+    @Option(name: .customLong("deployments"), help: "Deployments each App Platform app has had.") var deploymentsPerApp = SandboxOptions().deploymentsPerApp
     @Option(name: .customLong("gitlab-version"), help: ArgumentHelp("The GitLab release the gitlab personality plays (from 19.0 hooks sign their deliveries).", valueName: "VERSION"))
     var gitlabVersion = SandboxOptions().gitlabVersion
 
@@ -78,6 +80,8 @@ struct SandboxCommand: AsyncParsableCommand {
         o.demoRepositories = demoRepositories
         o.largeRepositories = !noLargeRepositories
         o.gitlabVersion = gitlabVersion
+        o.appPlatformApps = appPlatformApps
+        o.deploymentsPerApp = deploymentsPerApp
         return o
     }
 

@@ -103,6 +103,8 @@ public struct SandboxOptions: Sendable, Equatable {
         guard (1...86400).contains(tokenLifetimeSeconds ?? 1) else { throw .outOfRange("token-lifetime", 1...86400) }
         guard (1...3600).contains(deviceCodeLifetimeSeconds ?? 1) else { throw .outOfRange("device-code-lifetime", 1...3600) }
         guard (1...60).contains(deviceIntervalSeconds) else { throw .outOfRange("device-interval", 1...60) }
+        guard (0...10_000).contains(appPlatformApps) else { throw .outOfRange("apps", 0...10_000) }
+        guard (1...1_000).contains(deploymentsPerApp) else { throw .outOfRange("deployments", 1...1_000) }
         guard gitlabVersion.split(separator: ".").first.flatMap({ Int($0) }) != nil else {
             throw .version("--gitlab-version \(gitlabVersion) is not a release number like 17.9.0")
         }
