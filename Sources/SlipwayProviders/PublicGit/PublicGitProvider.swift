@@ -80,11 +80,20 @@ public struct PublicGitProvider: GitProvider, BatchCommitDetails, RepositoryLook
                            mainBranch: mainBranch, isPrivate: false, updatedOn: nil, cloneURL: url.cloneURL, webURL: nil)
     }
 
-    /// Every head with its commit's details (one advertisement, one partial fetch).
+    /// Every head with its commit's details (one advertisement, one partial fetch). Heads come
+    /// even when the fetch fails (no git on this host, a host that refuses partial fetches): their
+    /// details follow at a later sweep, which asks again for heads that have none.
     public func branches(workspace: String, repository: String) async throws -> [ProviderBranch] {
         let url = try added(workspace, repository)
         let heads = try await advertisement(url).branches
-        let details = try await details(heads, url: url)
+        let details: [String: ProviderCommit]
+        do {
+            details = try await self.details(heads, url: url)
+        } catch {
+            // A pause is the budget's business, not a missing detail.
+            if case HTTPError.rateLimited = error { throw error }
+            details = [:]
+        }
         return heads.keys.sorted().map { name in ProviderBranch(name: name, head: details[heads[name]!] ?? ProviderCommit(hash: heads[name]!)) }
     }
 
