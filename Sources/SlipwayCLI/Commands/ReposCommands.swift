@@ -163,10 +163,9 @@ struct ReposCommand: AsyncParsableCommand {
             let context = try global.context()
             try context.refuseIfReadonly("repos remove")
             let (host, path) = try Self.named(repository, store: context.store)
-            guard let changes = try context.store.removePublicRepository(host: host, path: path, now: Date()) else {
+            guard try context.store.removePublicRepository(host: host, path: path, now: Date()) != nil else {
                 throw SlipwayCLIError.failure("git/\(host)/\(path) is not an added repository; see 'slipway repos'")
             }
-            _ = changes
             Terminal.error("removed git/\(host)/\(path) and its mirrored data")
             let kept = try context.store.apps().filter { $0.sourcePath == "git/\(host)/\(path)" }.map(\.name)
             if !kept.isEmpty {
