@@ -8,6 +8,26 @@ import SlipwaySandbox
 struct DigitalOceanLinkTests {
     func json(_ text: String) -> Any? { try? JSONSerialization.jsonObject(with: Data(text.utf8)) }
 
+    /// A sandbox with Bitbucket and App Platform, and a home linked to both with Bitbucket mirrored.
+    func linkedToBoth() async throws -> (SandboxServer, BinaryRunner) {
+        var options = SandboxOptions()
+        options.personalities = [.bitbucket, .digitalocean]
+        options.workspaces = 2
+        options.reposPerWorkspace = 3
+        options.largeRepositories = false
+        options.appPlatformPhaseSeconds = 0.4
+        let server = try await SandboxServer.start(options: options)
+        let runner = BinaryRunner(home: TemporaryHome().path)
+        let bitbucket = try await runner.runAsync(["link", "bitbucket", "--api-url", server.bitbucket.apiURL, "--web-url", server.bitbucket.webURL,
+                                                   "--token-file", "-"], stdin: server.service.bitbucket.accessToken + "\n")
+        #expect(bitbucket.status == 0, "\(bitbucket.stderr)")
+        #expect(try await runner.runAsync(["sync", "--once"]).status == 0)
+        let linked = try await runner.runAsync(["link", "digitalocean", "--api-url", server.digitalocean.apiURL, "--web-url", server.digitalocean.webURL,
+                                                "--token-file", "-"], stdin: server.service.digitalocean.token + "\n")
+        #expect(linked.status == 0, "\(linked.stderr)")
+        return (server, runner)
+    }
+
     @Test("link digitalocean by token: accounts shows a deploy account with its e-mail and team; ls and sync leave it alone; one account only")
     func link() async throws {
         var options = SandboxOptions()
@@ -35,22 +55,8 @@ struct DigitalOceanLinkTests {
 
     @Test("every app on the account shows in apps (backend digitalocean, region, live URL, phase), matched to the mirrored branch; deploy --wait follows one to ACTIVE; cancel stops one")
     func foundApps() async throws {
-        var options = SandboxOptions()
-        options.personalities = [.bitbucket, .digitalocean]
-        options.workspaces = 2
-        options.reposPerWorkspace = 3
-        options.largeRepositories = false
-        options.appPlatformPhaseSeconds = 0.4
-        let server = try await SandboxServer.start(options: options)
+        let (server, runner) = try await linkedToBoth()
         defer { Task { await server.stop() } }
-        let runner = BinaryRunner(home: TemporaryHome().path)
-        let bitbucket = try await runner.runAsync(["link", "bitbucket", "--api-url", server.bitbucket.apiURL, "--web-url", server.bitbucket.webURL,
-                                                   "--token-file", "-"], stdin: server.service.bitbucket.accessToken + "\n")
-        #expect(bitbucket.status == 0, "\(bitbucket.stderr)")
-        #expect(try await runner.runAsync(["sync", "--once"]).status == 0)
-        let linked = try await runner.runAsync(["link", "digitalocean", "--api-url", server.digitalocean.apiURL, "--web-url", server.digitalocean.webURL,
-                                                "--token-file", "-"], stdin: server.service.digitalocean.token + "\n")
-        #expect(linked.status == 0, "\(linked.stderr)")
         let listed = try await runner.runAsync(["apps", "--json"])
         #expect(listed.status == 0, "\(listed.stderr)")
         let apps = try #require(json(listed.stdout) as? [[String: Any]])
@@ -97,21 +103,8 @@ struct DigitalOceanLinkTests {
 
     @Test("a push to a branch an App Platform app deploys on push shows, then the deployment App Platform started for it, never a second one")
     func deployOnPush() async throws {
-        var options = SandboxOptions()
-        options.personalities = [.bitbucket, .digitalocean]
-        options.workspaces = 2
-        options.reposPerWorkspace = 3
-        options.largeRepositories = false
-        options.appPlatformPhaseSeconds = 0.4
-        let server = try await SandboxServer.start(options: options)
+        let (server, runner) = try await linkedToBoth()
         defer { Task { await server.stop() } }
-        let home = TemporaryHome()
-        let runner = BinaryRunner(home: home.path)
-        #expect(try await runner.runAsync(["link", "bitbucket", "--api-url", server.bitbucket.apiURL, "--web-url", server.bitbucket.webURL,
-                                           "--token-file", "-"], stdin: server.service.bitbucket.accessToken + "\n").status == 0)
-        #expect(try await runner.runAsync(["sync", "--once"]).status == 0)
-        #expect(try await runner.runAsync(["link", "digitalocean", "--api-url", server.digitalocean.apiURL, "--web-url", server.digitalocean.webURL,
-                                           "--token-file", "-"], stdin: server.service.digitalocean.token + "\n").status == 0)
         let apps = try #require(json(try await runner.runAsync(["apps", "--json"]).stdout) as? [[String: Any]])
         let sample = try #require(apps.first { $0["name"] as? String == "sample-app" })
         let source = try #require(sample["source"] as? String)

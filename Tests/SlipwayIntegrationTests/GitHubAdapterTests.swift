@@ -4,20 +4,24 @@ import SlipwayHTTP
 import SlipwayProviders
 import SlipwaySandbox
 
-/// GitHub's adapter over real loopback HTTP (libcurl) against the sandbox's GitHub personality.
-/// libcurl, keeping each answer's status.
-final class StatusRecorder: HTTPTransport, @unchecked Sendable {
+/// libcurl, keeping each request's headers and each answer's status.
+final class RecordingTransport: HTTPTransport, @unchecked Sendable {
     let inner = CurlTransport()
     private let lock = NSLock()
+    private var sent: [HTTPHeaders] = []
     private var seen: [Int] = []
+    var headers: [HTTPHeaders] { lock.withLock { sent } }
     var statuses: [Int] { lock.withLock { seen } }
 
     func perform(_ request: HTTPRequest) async throws -> HTTPResponse {
+        lock.withLock { sent.append(request.headers) }
         let response = try await inner.perform(request)
         lock.withLock { seen.append(response.status) }
         return response
     }
 }
+
+/// GitHub's adapter over real loopback HTTP (libcurl) against the sandbox's GitHub personality.
 
 @Suite("GitHub adapter", .timeLimit(.minutes(2)))
 struct GitHubAdapterTests {
@@ -47,7 +51,7 @@ struct GitHubAdapterTests {
     func discoveryIsConditional() async throws {
         let server = try await Self.start()
         defer { Task { await server.stop() } }
-        let transport = StatusRecorder()
+        let transport = RecordingTransport()
         defer { transport.inner.shutdown() }
         let http = HTTPClient(transport: transport)
         let first = try await provider(server, http: http).recentlyUpdatedRepositories(in: "acme-corp")

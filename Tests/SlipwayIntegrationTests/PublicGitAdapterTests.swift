@@ -4,19 +4,6 @@ import SlipwayHTTP
 import SlipwayProviders
 import SlipwaySandbox
 
-/// libcurl, keeping each request's headers.
-final class HeaderRecorder: HTTPTransport, @unchecked Sendable {
-    let inner = CurlTransport()
-    private let lock = NSLock()
-    private var seen: [HTTPHeaders] = []
-    var headers: [HTTPHeaders] { lock.withLock { seen } }
-
-    func perform(_ request: HTTPRequest) async throws -> HTTPResponse {
-        lock.withLock { seen.append(request.headers) }
-        return try await inner.perform(request)
-    }
-}
-
 /// Public Git's adapter over real loopback HTTP (libcurl) and real git against the sandbox's
 /// plain git host: no credential ever sent, heads from the refs advertisement, details and
 /// history from partial fetches into a cache, a budget per host.
@@ -24,7 +11,7 @@ final class HeaderRecorder: HTTPTransport, @unchecked Sendable {
 struct PublicGitAdapterTests {
     struct Rig {
         let server: SandboxServer
-        let transport: HeaderRecorder
+        let transport: RecordingTransport
         let ledger: InMemoryBudgetLedger
         let http: HTTPClient
         let cacheDirectory: String
@@ -39,7 +26,7 @@ struct PublicGitAdapterTests {
         var options = SandboxOptions()
         options.personalities = [.git]
         let server = try await SandboxServer.start(options: options)
-        let transport = HeaderRecorder()
+        let transport = RecordingTransport()
         let ledger = InMemoryBudgetLedger()
         var configuration = HTTPClient.Configuration()
         configuration.limits = { _ in BudgetLimits(hourlyAllowance: 600, fraction: 0.8, maxInFlight: 2) }

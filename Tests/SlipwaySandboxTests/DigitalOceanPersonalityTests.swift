@@ -63,13 +63,7 @@ struct DigitalOceanPersonalityTests {
 
     @Test("a new deployment builds the head and steps through the phases on the sandbox's clock; the earlier ACTIVE one is superseded; cancel stops one")
     func deploymentsProgress() throws {
-        final class Clock: @unchecked Sendable {
-            let lock = NSLock()
-            var current = Date(timeIntervalSince1970: 1_800_000_000)
-            var now: Date { lock.withLock { current } }
-            func advance(_ seconds: TimeInterval) { lock.withLock { current += seconds } }
-        }
-        let clock = Clock()
+        let clock = ManualClock()
         var options = SandboxOptions()
         options.personalities = [.digitalocean]
         options.appPlatformApps = 1

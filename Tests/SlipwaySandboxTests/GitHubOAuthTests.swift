@@ -8,15 +8,8 @@ import Testing
 /// for errors, JSON only when asked for).
 @Suite("Sandbox GitHub OAuth: device flow, refresh, code flow")
 struct GitHubOAuthTests {
-    final class Clock: @unchecked Sendable {
-        private let lock = NSLock()
-        private var current = Date(timeIntervalSince1970: 1_800_000_000)
-        var now: Date { lock.withLock { current } }
-        func advance(_ seconds: TimeInterval) { lock.withLock { current += seconds } }
-    }
-
     struct Harness {
-        let clock = Clock()
+        let clock = ManualClock()
         let service: SandboxService
         let web = "http://127.0.0.1:7000"
 

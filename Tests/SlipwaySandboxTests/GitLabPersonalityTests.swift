@@ -111,16 +111,22 @@ struct GitLabPersonalityTests {
         #expect(heads == h.server.service.branches(workspace: parts.dropLast().joined(separator: "/"), repository: String(parts.last!), on: .gitlab))
     }
 
-    @Test("hooks need api and maintainer; a push is delivered as a Push Hook with the hook's token and an Idempotency-Key")
-    func hooksAndDeliveries() async throws {
-        let receiver = ScriptedReceiver(answers: [200])
+    /// A small GitLab world whose deliveries go to `receiver`.
+    static func hookService(receiver: ScriptedReceiver, version: String = SandboxOptions().gitlabVersion) throws -> SandboxService {
         var options = SandboxOptions()
         options.seed = 8
         options.workspaces = 2
         options.reposPerWorkspace = 2
         options.branchesPerRepo = 2
         options.personalities = [.gitlab]
-        let service = try SandboxService(options: options, webhookTransport: { receiver })
+        options.gitlabVersion = version
+        return try SandboxService(options: options, webhookTransport: { receiver })
+    }
+
+    @Test("hooks need api and maintainer; a push is delivered as a Push Hook with the hook's token and an Idempotency-Key")
+    func hooksAndDeliveries() async throws {
+        let receiver = ScriptedReceiver(answers: [200])
+        let service = try Self.hookService(receiver: receiver)
         let name = try #require(service.repositoryNames(on: .gitlab).first { $0.hasPrefix("sandbox-user/") })
         let id = name.replacingOccurrences(of: "/", with: "%2F")
         let body = Data(#"{"url":"http://127.0.0.1:9/webhooks/gitlab","push_events":true,"token":"s3cret"}"#.utf8)
@@ -152,14 +158,7 @@ struct GitLabPersonalityTests {
           arguments: ["19.1.0", "17.9.0"])
     func signingTokens(version: String) async throws {
         let receiver = ScriptedReceiver(answers: [200])
-        var options = SandboxOptions()
-        options.seed = 8
-        options.workspaces = 2
-        options.reposPerWorkspace = 2
-        options.branchesPerRepo = 2
-        options.personalities = [.gitlab]
-        options.gitlabVersion = version
-        let service = try SandboxService(options: options, webhookTransport: { receiver })
+        let service = try Self.hookService(receiver: receiver, version: version)
         let name = try #require(service.repositoryNames(on: .gitlab).first { $0.hasPrefix("sandbox-user/") })
         let id = name.replacingOccurrences(of: "/", with: "%2F")
         func create(signingToken: String, path: String = "given") throws -> (status: Int, json: [String: Any]) {
@@ -205,13 +204,7 @@ struct GitLabPersonalityTests {
 
     @Test("last_activity_at moves at most once an hour, as GitLab's does: discovery may lag a push")
     func activityLags() throws {
-        final class Clock: @unchecked Sendable {
-            let lock = NSLock()
-            var current = Date(timeIntervalSince1970: 1_800_000_000)
-            var now: Date { lock.withLock { current } }
-            func advance(_ seconds: TimeInterval) { lock.withLock { current += seconds } }
-        }
-        let clock = Clock()
+        let clock = ManualClock()
         var options = SandboxOptions()
         options.seed = 8
         options.workspaces = 1

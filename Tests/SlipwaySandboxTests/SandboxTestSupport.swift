@@ -2,6 +2,14 @@ import Foundation
 import SlipwayHTTP
 @testable import SlipwaySandbox
 
+/// A clock the test moves by hand, for a sandbox built on `now: { clock.now }`.
+final class ManualClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var current = Date(timeIntervalSince1970: 1_800_000_000)
+    var now: Date { lock.withLock { current } }
+    func advance(_ seconds: TimeInterval) { lock.withLock { current += seconds } }
+}
+
 /// A sandbox on a free loopback port and a plain libcurl client authenticated as its user.
 struct SandboxHarness {
     let server: SandboxServer
