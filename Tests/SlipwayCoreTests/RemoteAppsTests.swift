@@ -63,4 +63,44 @@ struct RemoteAppsTests {
         try store.deleteApp(named: "local/web")
         #expect(try store.app(named: "web")?.backend == .digitalocean)
     }
+
+    @Test("who deploys a push: App Platform where every source has deploy_on_push; Slipway for an autodeploying app with a git source, queued once per commit and started by the engine")
+    func whoDeploysAPush() throws {
+        let store = try Store(path: tmp.file("slipway.db"))
+        try store.applyRemoteApps([remote(), remote(id: "a2", name: "docs", source: .git(cloneURL: "https://github.com/x/y.git", branch: "main"))], now: now)
+        let web = try #require(try store.app(named: "web"))
+        #expect(web.appPlatformDeploysOnPush && !web.slipwayDeploysOnPush, "found apps are observed only")
+        var docs = try #require(try store.app(named: "docs"))
+        #expect(!docs.appPlatformDeploysOnPush && !docs.slipwayDeploysOnPush)
+        docs.autodeploy = true
+        try store.updateApp(docs)
+        #expect(try #require(try store.app(named: "docs")).slipwayDeploysOnPush)
+        var tracked = try #require(try store.app(named: "web"))
+        tracked.autodeploy = true
+        try store.updateApp(tracked)
+        #expect(try #require(try store.app(named: "web")).slipwayDeploysOnPush == false, "App Platform deploys it; never a second one")
+
+        // Queued as the deployer queues a push: once per commit; a newer push supersedes one not yet started.
+        let first = String(repeating: "c", count: 40), second = String(repeating: "d", count: 40)
+        let queued = try store.enqueueDeployment(appID: docs.id!, commit: first, cause: "commit ccccccc pushed to main", now: now)
+        let again = try store.enqueueDeployment(appID: docs.id!, commit: first, cause: "again", now: now)
+        #expect(queued.created && !again.created)
+        #expect(try store.appPlatformDeploymentsToStart().map(\.deployment.id) == [queued.deployment.id])
+        #expect(try store.runnableDeployments(limit: 10).isEmpty, "this host's deployer never runs it")
+        // App Platform's answer: the row takes its id and keeps the push as its cause and commit until the build names one.
+        let answer = RemoteDeployment(id: "r9", phase: "PENDING_BUILD", cause: "manual", createdAt: now, updatedAt: now, commits: [:])
+        let started = try store.attachRemoteDeployment(answer, to: queued.deployment.id!, now: now)
+        #expect(started.remoteID == "r9" && started.cause == "commit ccccccc pushed to main" && started.commitHash == first)
+        #expect(try store.appPlatformDeploymentsToStart().isEmpty)
+        // A later push while it builds queues its own, and never supersedes the one App Platform runs.
+        let next = try store.enqueueDeployment(appID: docs.id!, commit: second, cause: "commit ddddddd pushed to main", now: now)
+        let kept = try store.deployment(id: queued.deployment.id!)
+        #expect(next.created && kept?.phase == .pendingBuild && kept?.remoteID == "r9")
+        // The app listing brings App Platform's row for it: still one row, ours.
+        let listed = RemoteApp(id: "a2", name: "docs", region: "ams", liveURL: nil, components: [.init(name: "web", source: .git(cloneURL: "https://github.com/x/y.git", branch: "main"))],
+                               active: nil, inProgress: RemoteDeployment(id: "r9", phase: "BUILDING", cause: "manual", createdAt: now, updatedAt: now, commits: ["web": first]))
+        try store.applyRemoteApps([remote(), listed], now: now)
+        let rows = try store.deployments(appID: docs.id!).filter { $0.remoteID == "r9" }
+        #expect(rows.count == 1 && rows.first?.phase == .building && rows.first?.cause == "commit ccccccc pushed to main")
+    }
 }

@@ -63,6 +63,11 @@ extension Store {
         var settings: [String: String] = [:]
         if let region = found.region { settings["region"] = region }
         if let live = found.liveURL { settings["live_url"] = live }
+        // App Platform deploys on a push itself only where every component built from a
+        // repository says so; elsewhere an autodeploying app's pushes are Slipway's to deploy.
+        let built = found.components.filter { $0.source != .other }
+        let onPush = !built.isEmpty && built.allSatisfy { if case .hosted(_, _, _, true) = $0.source { true } else { false } }
+        settings["deploy_on_push"] = onPush ? "true" : "false"
         var app: App
         if let stored = try App.filter(Column("backend") == AppBackend.digitalocean.rawValue && Column("remote_id") == found.id).fetchOne(db) {
             app = stored
@@ -97,6 +102,34 @@ extension Store {
         }
     }
 
+    /// Deployments Slipway decided on for App Platform apps (an autodeployed push) that App
+    /// Platform has not been asked for yet, oldest first, with their apps.
+    public func appPlatformDeploymentsToStart() throws -> [(deployment: Deployment, app: App)] {
+        try read { db in
+            let rows = try Deployment.fetchAll(db, sql: """
+                SELECT d.* FROM deployments d JOIN apps a ON a.id = d.app_id
+                WHERE a.backend = 'digitalocean' AND d.remote_id IS NULL AND d.phase = 'PENDING_BUILD' ORDER BY d.id
+                """)
+            return try rows.compactMap { row in try App.fetchOne(db, key: row.appID).map { (row, $0) } }
+        }
+    }
+
+    /// App Platform's answer to starting a deployment Slipway queued: the row takes its id,
+    /// phase and (once known) commit.
+    @discardableResult
+    public func attachRemoteDeployment(_ remote: RemoteDeployment, to deploymentID: Int64, now: Date) throws -> Deployment {
+        try write { db in
+            guard var row = try Deployment.fetchOne(db, key: deploymentID) else { throw StoreError.notFound("deployment \(deploymentID)") }
+            // The app listing may have brought App Platform's row in already: one row, ours.
+            try Deployment.filter(Column("app_id") == row.appID && Column("remote_id") == remote.id && Column("id") != deploymentID).deleteAll(db)
+            row.remoteID = remote.id
+            try row.update(db)
+            let component = try App.fetchOne(db, key: row.appID)?.components.first?.name ?? ""
+            try Self.applyRemoteDeployment(remote, appID: row.appID, component: component, now: now, db: db)
+            return try Deployment.fetchOne(db, key: deploymentID) ?? row
+        }
+    }
+
     /// Whether any App Platform deployment is in progress (the engine then looks more often).
     public func appPlatformDeploying() throws -> Bool {
         try read { db in
@@ -115,8 +148,11 @@ extension Store {
             ?? Deployment(appID: appID, commitHash: commit, phase: phase, cause: remote.cause ?? "", remoteID: remote.id,
                           createdAt: remote.createdAt ?? now)
         deployment.phase = phase
-        deployment.commitHash = commit
-        deployment.cause = remote.cause ?? deployment.cause
+        // App Platform names the commit once the build has checked it out; until then the row
+        // keeps the one Slipway deployed for.
+        if !commit.isEmpty { deployment.commitHash = commit }
+        // A deployment Slipway started keeps its own cause (the push), not App Platform's "manual".
+        if deployment.cause.isEmpty { deployment.cause = remote.cause ?? "" }
         deployment.updatedAt = remote.updatedAt ?? now
         if !phase.isInProgress, phase != .unknown, deployment.finishedAt == nil { deployment.finishedAt = remote.updatedAt ?? now }
         try deployment.save(db)

@@ -217,7 +217,9 @@ public actor Deployer {
         guard let last = events.last?.id else { return }
         // Workspaces (GitLab's groups), repositories (public Git's paths) and branches may all hold
         // `/`: an event is matched to an app by its whole path, never by splitting it.
-        let apps = try store.apps().filter { $0.autodeploy && $0.backend == .local }
+        // App Platform apps are queued here too when App Platform would not deploy the push itself;
+        // the engine, which holds App Platform's client, starts them there.
+        let apps = try store.apps().filter(\.slipwayDeploysOnPush)
         for event in events where event.kind == .headMoved || event.kind == .branchCreated {
             guard let commit = event.new else { continue }
             for app in apps where MirrorPath.child(app.sourcePath, app.branch) == event.path {

@@ -31,7 +31,7 @@ extension Store {
             try deployment.insert(db)
             try db.execute(sql: """
                 UPDATE deployments SET phase = 'SUPERSEDED', reason = ?, updated_at = ?, finished_at = ?
-                WHERE app_id = ? AND phase = 'PENDING_BUILD' AND id <> ?
+                WHERE app_id = ? AND phase = 'PENDING_BUILD' AND id <> ? AND remote_id IS NULL
                     AND NOT EXISTS (SELECT 1 FROM deployment_steps s WHERE s.deployment_id = deployments.id AND s.status <> 'pending')
                 """, arguments: ["superseded by deployment \(deployment.id!) before it started", now, now, appID, deployment.id!])
             return (deployment, true)

@@ -85,10 +85,8 @@ public actor SyncEngine {
     let store: Store
     let settings: Settings
     let makeProvider: ProviderMaker
-    let makeAppPlatform: AppPlatformMaker?
-    /// When App Platform's apps were last looked at, per account, and the change events seen.
-    private var lastObserved: [Int64: Date] = [:]
-    private var appPlatformCursor: Int64?
+    /// App Platform's apps and deployments, looked at and started for the deploy accounts.
+    let appPlatform: AppPlatformObserver?
     let clock: any SlipwayClock
     /// The clock request deadlines are measured on: the HTTP client's (the system's, unless a
     /// simulation runs everything on one virtual clock).
@@ -115,7 +113,10 @@ public actor SyncEngine {
                 logger: Logger = Logger(label: "slipway.engine"), openVault: (@Sendable () throws -> Vault)? = nil,
                 makeAppPlatform: AppPlatformMaker? = nil, makeProvider: @escaping ProviderMaker) {
         self.openVault = openVault
-        self.makeAppPlatform = makeAppPlatform
+        self.appPlatform = makeAppPlatform.map {
+            AppPlatformObserver(store: store, idleInterval: settings.appPlatformInterval, busyInterval: settings.appPlatformBusyInterval,
+                                requestWait: settings.backgroundWait, clock: clock, requestClock: requestClock, logger: logger, makeClient: $0)
+        }
         self.store = store
         self.settings = settings
         self.clock = clock
@@ -154,7 +155,7 @@ public actor SyncEngine {
         await runCommands()
         for account in (try? store.accounts()) ?? [] where account.status == .ok {
             if Task.isCancelled { return }
-            if account.isGitHost { await work(on: account) } else { await observeApps(of: account) }
+            if account.isGitHost { await work(on: account) } else { await appPlatform?.observe(account) }
         }
         cycles += 1
         // Delivery ids are kept a week: retries come within seconds, the rest is history.
@@ -288,42 +289,6 @@ public actor SyncEngine {
             logger.warning("sync step failed", metadata: ["account": "\(accountID)", "error": "\(error)"])
             try? store.recordSync(accountID: accountID, scope: "engine", success: false, error: "\(error)", now: clock.now)
         }
-    }
-
-    /// App Platform's apps and the deployments they carry, within DigitalOcean's windows: slowly
-    /// while nothing deploys, every few seconds while something does.
-    private func observeApps(of account: Account) async {
-        guard let makeAppPlatform, let id = account.id else { return }
-        let interval = (try? store.appPlatformDeploying()) == true ? settings.appPlatformBusyInterval : settings.appPlatformInterval
-        // A push to a branch an App Platform app builds makes it due at once: the push arrives
-        // (by webhook or sweep) long before App Platform's deployment list shows what it caused.
-        let pushedToOne = (try? pushReachedAppPlatform()) ?? false
-        if !pushedToOne, let last = lastObserved[id], clock.now.timeIntervalSince(last) < interval { return }
-        lastObserved[id] = clock.now
-        do {
-            let client = try makeAppPlatform(account)
-            try await RequestContext.run(lane: .background, deadline: requestClock.now.addingTimeInterval(settings.backgroundWait)) {
-                try store.applyRemoteApps(try await client.apps(), now: clock.now)
-            }
-        } catch {
-            logger.warning("App Platform's apps could not be read", metadata: ["account": "\(id)", "error": "\(error)"])
-        }
-    }
-
-    /// Whether a head moved, since the last look, on a branch an App Platform app builds from.
-    private func pushReachedAppPlatform() throws -> Bool {
-        // The first look starts from now: history is not news.
-        guard let cursor = appPlatformCursor else {
-            appPlatformCursor = try store.lastChangeEventID()
-            return false
-        }
-        let events = try store.changeEvents(after: cursor)
-        guard let last = events.last?.id else { return false }
-        appPlatformCursor = last
-        let built = Set(try store.apps().filter { $0.backend == .digitalocean }.flatMap { app in
-            app.components.filter { !$0.source.isEmpty }.map { MirrorPath.child($0.source, $0.branch) }
-        })
-        return events.contains { ($0.kind == .headMoved || $0.kind == .branchCreated) && built.contains($0.path) }
     }
 
     /// One page per workspace, most recently updated first: new repositories are mirrored at once,

@@ -137,10 +137,8 @@ public final class DigitalOceanPersonality: SandboxPersonality, @unchecked Senda
         switch s.count {
         case 4:
             // App Platform builds the branch head as the Git host has it now.
-            let component = app.components[0]
-            let host: SandboxPersonalityName? = ["bitbucket": .bitbucket, "github": .github, "gitlab": .gitlab][component.sourceKey]
-            let repository = host.flatMap { state.hosts[$0]?.repositories[component.repo] }
-            let commit = repository?.branches[component.branch] ?? state.random.hash()
+            let repository = Self.repository(of: app.components[0], in: state)
+            let commit = repository?.branches[app.components[0].branch] ?? state.random.hash()
             let message = repository?.commits[commit]?.message ?? ""
             var deployment = SandboxApp.Deployment(id: state.random.uuid().trimmingCharacters(in: CharacterSet(charactersIn: "{}")).lowercased(),
                                                    phase: "PENDING_BUILD", cause: "manual", commit: commit, createdAt: state.now, updatedAt: state.now)
@@ -158,6 +156,18 @@ public final class DigitalOceanPersonality: SandboxPersonality, @unchecked Senda
         default:
             return notFound
         }
+    }
+
+    /// The sandbox's own repository a component builds from: a Git host's by its name, or the
+    /// public Git personality's by its clone URL's path (`…/demo/NAME.git`); nil for one elsewhere.
+    static func repository(of component: SandboxApp.Component, in state: WorldState) -> SandboxRepository? {
+        let host: SandboxPersonalityName? = ["bitbucket": .bitbucket, "github": .github, "gitlab": .gitlab, "git": .git][component.sourceKey]
+        guard let host, let world = state.hosts[host] else { return nil }
+        guard host == .git else { return world.repositories[component.repo] }
+        guard let path = URLComponents(string: component.repo)?.path else { return nil }
+        var name = path.hasPrefix("/") ? String(path.dropFirst()) : path
+        if name.hasSuffix(".git") { name.removeLast(4) }
+        return world.repositories[name]
     }
 
     static let regions = ["atl", "nyc", "sfo", "tor", "ams", "fra", "lon", "blr", "sgp", "syd"]
@@ -194,9 +204,7 @@ public final class DigitalOceanPersonality: SandboxPersonality, @unchecked Senda
         guard !taken else { return Self.error(409, "conflict", "App name already exists", requestID: requestID) }
         var app = SandboxApp(id: state.random.uuid().trimmingCharacters(in: CharacterSet(charactersIn: "{}")).lowercased(), name: name, region: region,
                              components: components, deployments: [], createdAt: state.now)
-        let component = components[0]
-        let host: SandboxPersonalityName? = ["bitbucket": .bitbucket, "github": .github, "gitlab": .gitlab][component.sourceKey]
-        let commit = host.flatMap { state.hosts[$0]?.repositories[component.repo]?.branches[component.branch] } ?? state.random.hash()
+        let commit = Self.repository(of: components[0], in: state)?.branches[components[0].branch] ?? state.random.hash()
         app.deployments = [.init(id: state.random.uuid().trimmingCharacters(in: CharacterSet(charactersIn: "{}")).lowercased(), phase: "PENDING_BUILD",
                                  cause: "app created", commit: commit, createdAt: state.now, updatedAt: state.now)]
         apps?.append(app)
