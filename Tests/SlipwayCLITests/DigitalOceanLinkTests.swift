@@ -74,6 +74,12 @@ struct DigitalOceanLinkTests {
         let after = try #require(json(try await runner.runAsync(["deployments", "sample-app", "--json"]).stdout) as? [[String: Any]])
         #expect(after.first?["phase"] as? String == "ACTIVE" && after.first?["remote_id"] as? String != deployments.first?["remote_id"] as? String)
         #expect(after.contains { $0["remote_id"] as? String == deployments.first?["remote_id"] as? String && $0["phase"] as? String == "SUPERSEDED" }, "\(after)")
+        // App Platform's step tree, nested as it nests it, every leaf done.
+        let progress = try #require(after.first?["progress"] as? [String: Any])
+        let tree = try #require(progress["steps"] as? [[String: Any]])
+        #expect(tree.map { $0["name"] as? String } == ["build", "deploy"] && progress["done"] as? Int == 6 && progress["total"] as? Int == 6, "\(progress)")
+        let deploySteps = (tree[1]["steps"] as? [[String: Any]])?.map { $0["name"] as? String }
+        #expect(deploySteps == ["initialize", "components", "finalize"] && tree.allSatisfy { $0["status"] as? String == "succeeded" })
         // Another, canceled while it builds.
         let started = try await runner.runAsync(["deploy", "sample-app"])
         #expect(started.status == 0, "\(started.stderr)")

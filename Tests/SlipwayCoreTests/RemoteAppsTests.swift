@@ -103,4 +103,32 @@ struct RemoteAppsTests {
         let rows = try store.deployments(appID: docs.id!).filter { $0.remoteID == "r9" }
         #expect(rows.count == 1 && rows.first?.phase == .building && rows.first?.cause == "commit ccccccc pushed to main")
     }
+
+    @Test("App Platform's progress tree is kept in pre-order with depths, rewritten only when it changes; a failed build says which step and why")
+    func progressTree() throws {
+        let store = try Store(path: tmp.file("slipway.db"))
+        try store.applyRemoteApps([remote(active: nil, inProgress: nil)], now: now)
+        let web = try #require(try store.app(named: "web"))
+        func tree(_ build: RemoteStep.Status, _ deploy: RemoteStep.Status, reason: String? = nil) -> [RemoteStep] {
+            [RemoteStep(name: "build", status: build, startedAt: now, steps: [
+                RemoteStep(name: "initialize", status: .success),
+                RemoteStep(name: "components", status: build, steps: [RemoteStep(name: "web", status: build, component: "web", reason: reason)]),
+            ]),
+             RemoteStep(name: "deploy", status: deploy, steps: [RemoteStep(name: "finalize", status: deploy)])]
+        }
+        let building = RemoteDeployment(id: "d7", phase: "BUILDING", cause: "manual", createdAt: now, updatedAt: now, commits: [:], steps: tree(.running, .pending))
+        let row = try store.recordRemoteDeployment(building, appID: web.id!, now: now)
+        let steps = try store.steps(deploymentID: row.id!)
+        #expect(steps.map(\.name) == ["build", "initialize", "components", "web", "deploy", "finalize"])
+        #expect(steps.map(\.depth) == [0, 1, 1, 2, 0, 1] && steps[3].component == "web" && steps[0].status == .running && steps[0].startedAt == now)
+        #expect(steps.leaves.map(\.name) == ["initialize", "web", "finalize"])
+        // The same answer again writes nothing (the rows keep their ids).
+        try store.recordRemoteDeployment(building, appID: web.id!, now: now)
+        #expect(try store.steps(deploymentID: row.id!).map(\.id) == steps.map(\.id))
+        let failed = RemoteDeployment(id: "d7", phase: "ERROR", cause: "manual", createdAt: now, updatedAt: now, commits: [:],
+                                      steps: tree(.error, .pending, reason: "your build job failed"))
+        let ended = try store.recordRemoteDeployment(failed, appID: web.id!, now: now)
+        #expect(ended.phase == .error && ended.reason == "build → components → web failed: your build job failed", "\(ended.reason ?? "")")
+        #expect(try store.steps(deploymentID: row.id!).filter { $0.status == .failed }.map(\.name) == ["build", "components", "web"])
+    }
 }

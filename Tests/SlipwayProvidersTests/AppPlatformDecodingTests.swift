@@ -34,6 +34,24 @@ struct AppPlatformDecodingTests {
         #expect(deployment.commits.values.allSatisfy { $0.count == 40 })
     }
 
+    @Test("the documented deployment: its progress tree (build → initialize, components → web; deploy → … → deploy, wait; finalize), every status, unset times as none")
+    func progressTree() throws {
+        let envelope = try JSONDecoder().decode(AppPlatformWire.DeploymentEnvelope.self, from: Self.fixture("deployment_get.json"))
+        let deployment = AppPlatformClient.deployment(envelope.deployment)
+        #expect(deployment.steps.map(\.name) == ["build", "deploy"])
+        let build = try #require(deployment.steps.first)
+        #expect(build.steps.map(\.name) == ["initialize", "components"] && build.steps[1].steps.map(\.component) == ["web"])
+        let deploy = deployment.steps[1]
+        #expect(deploy.steps.map(\.name) == ["initialize", "components", "finalize"])
+        #expect(deploy.steps[1].steps.first?.steps.map(\.name) == ["deploy", "wait"])
+        #expect(build.status == .pending && build.startedAt == nil && build.endedAt == nil)
+        // A step as App Platform writes it once it ran: times, and the year 1 for none.
+        let ran = AppPlatformClient.step(.init(name: "build", status: "ERROR", component_name: "web", reason: .init(code: "BuildJobExitNonZero", message: "exit 2"),
+                                               started_at: "2026-12-01T10:00:00Z", ended_at: "0001-01-01T00:00:00Z", steps: nil))
+        #expect(ran.status == .error && ran.reason == "exit 2" && ran.startedAt != nil && ran.endedAt == nil)
+        #expect(AppPlatformClient.step(.init(name: "x", status: "SOMETHING_NEW")).status == .unknown)
+    }
+
     @Test("the descriptor: a deploy target linked by token, both windows, the API at its origin")
     func descriptor() throws {
         let entry = try #require(ProviderRegistry.descriptor(for: .digitalocean))

@@ -23,4 +23,20 @@ struct DeploymentDetailTests {
         #expect(lines.contains(.init(label: "deploy", value: "pending")))
         #expect(lines.firstIndex { $0.label == "fetch" }! < lines.firstIndex { $0.label == "deploy" }!)
     }
+
+    @Test("App Platform's nested steps are indented under their parents, and a hostile step name is shown inert")
+    func nestedSteps() {
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        let deployment = Deployment(id: 9, appID: 2, commitHash: "", phase: .deploying, cause: "manual", remoteID: "r1", createdAt: now.addingTimeInterval(-60))
+        let names = [("build", 0, DeploymentStepStatus.succeeded), ("components", 1, .succeeded), ("web\u{1B}[31m", 2, .succeeded),
+                     ("deploy", 0, .running), ("finalize", 1, .pending)]
+        let steps = names.enumerated().map { index, entry in
+            DeploymentStep(deploymentID: 9, position: index, name: entry.0, status: entry.2, depth: entry.1)
+        }
+        let level = Level(kind: .deployments(appID: 2), title: "web", path: "app:web", provider: "")
+        let labels = DetailView.lines(for: .deployment(deployment, steps: steps), level: level, now: now).map(\.label)
+        #expect(labels.contains("build") && labels.contains("  components") && labels.contains("  finalize"))
+        let hostile = labels.first { $0.hasPrefix("    web") }
+        #expect(hostile != nil && !(hostile ?? "").contains("\u{1B}"), "\(labels)")
+    }
 }

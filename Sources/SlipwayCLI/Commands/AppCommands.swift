@@ -675,8 +675,24 @@ struct DeploymentRow: Encodable {
         createdAt = deployment.createdAt
         updatedAt = deployment.updatedAt
         finishedAt = deployment.finishedAt
-        progress = Progress(done: steps.filter { $0.status == .succeeded || $0.status == .skipped }.count, total: steps.count,
-                            steps: steps.map { Step(name: $0.name, status: $0.status.rawValue, startedAt: $0.startedAt, endedAt: $0.finishedAt) })
+        let leaves = steps.leaves
+        progress = Progress(done: leaves.filter { $0.status == .succeeded || $0.status == .skipped }.count, total: leaves.count,
+                            steps: Self.tree(steps[...], depth: 0))
+    }
+
+    /// Steps kept in pre-order with their depth, nested again as App Platform nests them.
+    static func tree(_ steps: ArraySlice<DeploymentStep>, depth: Int) -> [Step] {
+        var out: [Step] = []
+        var index = steps.startIndex
+        while index < steps.endIndex {
+            let step = steps[index]
+            var end = index + 1
+            while end < steps.endIndex, steps[end].depth > step.depth { end += 1 }
+            out.append(Step(name: step.name, status: step.status.rawValue, startedAt: step.startedAt, endedAt: step.finishedAt,
+                            steps: tree(steps[(index + 1)..<end], depth: depth + 1)))
+            index = end
+        }
+        return out
     }
 
     enum CodingKeys: String, CodingKey { case id, app, backend, remoteId, commit, phase, cause, reason, createdAt, updatedAt, finishedAt, progress }

@@ -155,11 +155,51 @@ extension Store {
         if deployment.cause.isEmpty { deployment.cause = remote.cause ?? "" }
         deployment.updatedAt = remote.updatedAt ?? now
         if !phase.isInProgress, phase != .unknown, deployment.finishedAt == nil { deployment.finishedAt = remote.updatedAt ?? now }
+        if phase == .error, deployment.reason == nil { deployment.reason = Self.failure(in: remote.steps) }
         try deployment.save(db)
+        try Self.applyRemoteSteps(remote.steps, deploymentID: deployment.id!, db: db)
         // The app's earlier ACTIVE one was superseded when this one took over.
         if phase == .active {
             try db.execute(sql: "UPDATE deployments SET phase = 'SUPERSEDED', updated_at = ? WHERE app_id = ? AND phase = 'ACTIVE' AND id <> ?",
                            arguments: [now, appID, deployment.id!])
         }
+    }
+
+    /// App Platform's progress tree, flattened in pre-order with each step's depth; written only
+    /// when it changed (the apps are looked at every few seconds while one deploys).
+    static func applyRemoteSteps(_ tree: [RemoteStep], deploymentID: Int64, db: Database) throws {
+        guard !tree.isEmpty else { return }
+        var flat: [DeploymentStep] = []
+        func add(_ steps: [RemoteStep], depth: Int) {
+            for step in steps {
+                flat.append(DeploymentStep(deploymentID: deploymentID, position: flat.count, name: step.name, status: Self.status(step.status),
+                                           startedAt: step.startedAt, finishedAt: step.endedAt, depth: depth, component: step.component))
+                add(step.steps, depth: depth + 1)
+            }
+        }
+        add(tree, depth: 0)
+        let stored = try DeploymentStep.filter(Column("deployment_id") == deploymentID).order(Column("position")).fetchAll(db)
+        guard stored.map({ var s = $0; s.id = nil; return s }) != flat else { return }
+        try DeploymentStep.filter(Column("deployment_id") == deploymentID).deleteAll(db)
+        for var step in flat { try step.insert(db) }
+    }
+
+    static func status(_ status: RemoteStep.Status) -> DeploymentStepStatus {
+        switch status {
+        case .pending, .unknown: .pending
+        case .running: .running
+        case .success: .succeeded
+        case .error: .failed
+        }
+    }
+
+    /// Why a deployment failed: the deepest failed step, with App Platform's reason.
+    static func failure(in steps: [RemoteStep], path: [String] = []) -> String? {
+        for step in steps where step.status == .error {
+            let here = path + [step.component.flatMap { $0 == step.name ? nil : "\(step.name) (\($0))" } ?? step.name]
+            if let deeper = failure(in: step.steps, path: here) { return deeper }
+            return "\(here.joined(separator: " → ")) failed" + (step.reason.map { ": \($0)" } ?? "")
+        }
+        return nil
     }
 }

@@ -78,10 +78,15 @@ public struct DeploymentStep: Sendable, Equatable, Codable, Identifiable {
     public var exitStatus: Int?
     public var startedAt: Date?
     public var finishedAt: Date?
+    /// How deep it sits in the tree (App Platform nests steps: build → components → web); the
+    /// steps are kept in pre-order by position, so a step's children follow it one level deeper.
+    public var depth: Int
+    /// The component it works on (App Platform), where it works on one.
+    public var component: String?
 
     public init(id: Int64? = nil, deploymentID: Int64, position: Int, name: String,
                 status: DeploymentStepStatus = .pending, exitStatus: Int? = nil, startedAt: Date? = nil,
-                finishedAt: Date? = nil) {
+                finishedAt: Date? = nil, depth: Int = 0, component: String? = nil) {
         self.id = id
         self.deploymentID = deploymentID
         self.position = position
@@ -90,6 +95,15 @@ public struct DeploymentStep: Sendable, Equatable, Codable, Identifiable {
         self.exitStatus = exitStatus
         self.startedAt = startedAt
         self.finishedAt = finishedAt
+        self.depth = depth
+        self.component = component
+    }
+}
+
+extension [DeploymentStep] {
+    /// The steps that do the work (no steps inside them): what progress counts.
+    public var leaves: [DeploymentStep] {
+        indices.filter { $0 + 1 == count || self[$0 + 1].depth <= self[$0].depth }.map { self[$0] }
     }
 }
 

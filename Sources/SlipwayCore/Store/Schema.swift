@@ -4,7 +4,7 @@ import GRDB
 /// edited, a change is a new migration. `PRAGMA user_version` mirrors the schema version so
 /// tools that don't know GRDB (doctor, sqlite3) can read it.
 enum Schema {
-    static let currentVersion = 6
+    static let currentVersion = 7
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -14,7 +14,18 @@ enum Schema {
         migrator.registerMigration("v4", migrate: v4)
         migrator.registerMigration("v5", migrate: v5)
         migrator.registerMigration("v6", migrate: v6)
+        migrator.registerMigration("v7", migrate: v7)
         return migrator
+    }
+
+    /// v7: deployment steps nest (App Platform's progress tree: build → components → web), kept
+    /// in pre-order with their depth, and may name the component they work on.
+    private static func v7(_ db: Database) throws {
+        try db.alter(table: "deployment_steps") { t in
+            t.add(column: "depth", .integer).notNull().defaults(to: 0)
+            t.add(column: "component", .text)
+        }
+        try db.execute(sql: "PRAGMA user_version = 7")
     }
 
     /// v6: a hook may sign its deliveries with a key derived from its secret (GitLab 19.0's

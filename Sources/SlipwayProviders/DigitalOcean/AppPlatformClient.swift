@@ -52,14 +52,44 @@ public struct RemoteDeployment: Sendable, Equatable {
     public var updatedAt: Date?
     /// Component name → the commit it was built from.
     public var commits: [String: String]
+    /// `progress.steps`: build → components, deploy → components, finalize, as App Platform nests them.
+    public var steps: [RemoteStep]
 
-    public init(id: String, phase: String, cause: String?, createdAt: Date?, updatedAt: Date?, commits: [String: String]) {
+    public init(id: String, phase: String, cause: String?, createdAt: Date?, updatedAt: Date?, commits: [String: String], steps: [RemoteStep] = []) {
         self.id = id
         self.phase = phase
         self.cause = cause
         self.createdAt = createdAt
         self.updatedAt = updatedAt
         self.commits = commits
+        self.steps = steps
+    }
+}
+
+/// One step of an App Platform deployment's progress, with the steps inside it.
+public struct RemoteStep: Sendable, Equatable {
+    public enum Status: String, Sendable {
+        case unknown = "UNKNOWN", pending = "PENDING", running = "RUNNING", error = "ERROR", success = "SUCCESS"
+    }
+    public var name: String
+    public var status: Status
+    /// The component it works on, where it works on one.
+    public var component: String?
+    /// Why it failed (App Platform's `reason.message`).
+    public var reason: String?
+    public var startedAt: Date?
+    public var endedAt: Date?
+    public var steps: [RemoteStep]
+
+    public init(name: String, status: Status, component: String? = nil, reason: String? = nil, startedAt: Date? = nil, endedAt: Date? = nil,
+                steps: [RemoteStep] = []) {
+        self.name = name
+        self.status = status
+        self.component = component
+        self.reason = reason
+        self.startedAt = startedAt
+        self.endedAt = endedAt
+        self.steps = steps
     }
 }
 
@@ -270,6 +300,18 @@ public struct AppPlatformClient: AccountProvider, UserEmails {
             if let hash = service.source_commit_hash, !hash.isEmpty { commits[service.name] = hash }
         }
         return RemoteDeployment(id: wire.id, phase: wire.phase ?? missing, cause: wire.cause, createdAt: wire.created_at.flatMap(ProviderDate.parse),
-                                updatedAt: wire.updated_at.flatMap(ProviderDate.parse), commits: commits)
+                                updatedAt: wire.updated_at.flatMap(ProviderDate.parse), commits: commits,
+                                steps: (wire.progress?.steps ?? []).map(step))
+    }
+
+    /// A progress step; App Platform writes an unset time as the year 1.
+    static func step(_ wire: AppPlatformWire.Step) -> RemoteStep {
+        func time(_ text: String?) -> Date? {
+            guard let text, !text.hasPrefix("0001-") else { return nil }
+            return ProviderDate.parse(text)
+        }
+        let reason = wire.reason?.message.flatMap { $0.isEmpty ? nil : $0 }
+        return RemoteStep(name: wire.name ?? "", status: RemoteStep.Status(rawValue: wire.status ?? "") ?? .unknown, component: wire.component_name,
+                          reason: reason, startedAt: time(wire.started_at), endedAt: time(wire.ended_at), steps: (wire.steps ?? []).map(step))
     }
 }

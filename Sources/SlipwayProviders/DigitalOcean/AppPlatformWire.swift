@@ -77,5 +77,19 @@ enum AppPlatformWire {
         var workers: [Service]?
         var jobs: [Service]?
         var static_sites: [Service]?
+        var progress: Progress?
+    }
+
+    struct Progress: Decodable { var steps: [Step]? }
+
+    struct Step: Decodable {
+        struct Reason: Decodable { var code: String?; var message: String? }
+        var name: String?
+        var status: String?
+        var component_name: String?
+        var reason: Reason?
+        var started_at: String?
+        var ended_at: String?
+        var steps: [Step]?
     }
 }

@@ -57,8 +57,9 @@ struct DetailView {
                          Line(label: "started", value: "\(JSONOutput.timestamp(d.createdAt)) (\(Age.ago(d.createdAt, now: now)) ago)")]
             if let finished = d.finishedAt { lines.append(Line(label: "took", value: Age.elapsed(finished.timeIntervalSince(d.createdAt)))) }
             if let error = d.reason { lines.append(Line(label: "reason", value: clean(error))) }
+            // App Platform's steps nest (build → components → web): children are indented.
             for step in steps {
-                lines.append(Line(label: step.name, value: stepText(step, now: now)))
+                lines.append(Line(label: String(repeating: "  ", count: min(step.depth, 4)) + clean(step.name), value: stepText(step, now: now)))
             }
             lines.append(Line(label: "logs", value: "enter opens them; slipway logs \(d.id ?? 0) --follow"))
             return lines

@@ -19,6 +19,8 @@ struct SandboxApp: Sendable {
         var phase: String
         /// Whether the build fails (the commit says so): it ends in ERROR instead of ACTIVE.
         var fails = false
+        /// Where a cancel stopped it: 1 while building, 2 while deploying.
+        var canceledIn = 1
         var cause: String
         var commit: String
         var createdAt: Date
@@ -39,7 +41,9 @@ extension SandboxApp {
     /// Moves the deployments in progress on with the clock: a phase each `phaseSeconds`, then
     /// ACTIVE (the app's previous ACTIVE one SUPERSEDED) or, for a failing build, ERROR.
     mutating func advance(now: Date, phaseSeconds: Double) {
-        for index in deployments.indices where Self.progressing.contains(deployments[index].phase) {
+        // Oldest first (the list is newest first): when two finish in one look, the newer one
+        // is the one left ACTIVE.
+        for index in deployments.indices.reversed() where Self.progressing.contains(deployments[index].phase) {
             let elapsed = now.timeIntervalSince(deployments[index].createdAt)
             let step = Int(elapsed / max(phaseSeconds, 0.001))
             let phase: String

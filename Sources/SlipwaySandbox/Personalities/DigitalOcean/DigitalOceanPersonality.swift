@@ -150,6 +150,7 @@ public final class DigitalOceanPersonality: SandboxPersonality, @unchecked Senda
             guard SandboxApp.progressing.contains(app.deployments[position].phase) else {
                 return Self.error(400, "bad_request", "the deployment is not in progress", requestID: requestID)
             }
+            app.deployments[position].canceledIn = app.deployments[position].phase == "DEPLOYING" ? 2 : 1
             app.deployments[position].phase = "CANCELED"
             app.deployments[position].updatedAt = state.now
             return .json(200, ["deployment": format.deployment(app.deployments[position], of: app)])

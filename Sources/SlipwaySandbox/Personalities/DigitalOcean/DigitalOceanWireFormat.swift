@@ -41,23 +41,70 @@ struct DigitalOceanWireFormat {
     }
 
     func deployment(_ d: SandboxApp.Deployment, of app: SandboxApp) -> [String: Any] {
-        func step(_ name: String, _ status: String) -> [String: Any] {
-            ["name": name, "status": status, "started_at": Self.time(d.createdAt), "ended_at": Self.time(d.updatedAt)]
+        let steps = progress(d, of: app)
+        func leaves(_ steps: [[String: Any]]) -> [[String: Any]] {
+            steps.flatMap { step in (step["steps"] as? [[String: Any]]).map(leaves) ?? [step] }
         }
-        let statuses: [String] = switch d.phase {
-        case "ACTIVE", "SUPERSEDED": ["SUCCESS", "SUCCESS", "SUCCESS"]
-        case "ERROR": ["ERROR", "PENDING", "PENDING"]
-        case "CANCELED": ["ERROR", "PENDING", "PENDING"]
-        case "BUILDING": ["RUNNING", "PENDING", "PENDING"]
-        case "DEPLOYING": ["SUCCESS", "RUNNING", "PENDING"]
-        default: ["PENDING", "PENDING", "PENDING"]
-        }
-        let steps = zip(["build", "deploy", "finalize"], statuses).map { step($0, $1) }
+        let counted = leaves(steps)
+        func count(_ status: String) -> Int { counted.filter { $0["status"] as? String == status }.count }
         return ["id": d.id, "spec": spec(app), "services": app.components.map { ["name": $0.name, "source_commit_hash": d.commit] },
                 "phase": d.phase, "phase_last_updated_at": Self.time(d.updatedAt), "created_at": Self.time(d.createdAt),
                 "updated_at": Self.time(d.updatedAt), "cause": d.cause,
-                "progress": ["success_steps": steps.filter { $0["status"] as? String == "SUCCESS" }.count,
-                             "error_steps": steps.filter { $0["status"] as? String == "ERROR" }.count, "total_steps": steps.count, "steps": steps]]
+                "progress": ["pending_steps": count("PENDING"), "running_steps": count("RUNNING"), "success_steps": count("SUCCESS"),
+                             "error_steps": count("ERROR"), "total_steps": counted.count, "steps": steps]]
+    }
+
+    /// App Platform's progress tree (`build` → `initialize`, `components` → each component;
+    /// `deploy` → `initialize`, `components` → each → `deploy`, `wait`; `finalize`), its statuses
+    /// from the phase: a failed build fails its components' step with a reason, a cancel stops
+    /// the running ones; unset times are the year 1, as App Platform writes them.
+    func progress(_ d: SandboxApp.Deployment, of app: SandboxApp) -> [[String: Any]] {
+        // How far it got: 0 nothing, 1 building, 2 deploying, 3 done.
+        let reached: Int = switch d.phase {
+        case "BUILDING": 1
+        case "DEPLOYING", "PENDING_DEPLOY": 2
+        case "ACTIVE", "SUPERSEDED": 3
+        case "ERROR": 1
+        case "CANCELED": d.canceledIn
+        default: 0
+        }
+        let stopped = d.phase == "ERROR" || d.phase == "CANCELED"
+        func status(_ stage: Int) -> String {
+            if stage < reached { return "SUCCESS" }
+            if stage == reached { return stopped ? "ERROR" : "RUNNING" }
+            return "PENDING"
+        }
+        let unset = "0001-01-01T00:00:00Z"
+        func step(_ name: String, _ status: String, component: String? = nil, message: String? = nil, _ children: [[String: Any]] = []) -> [String: Any] {
+            var out: [String: Any] = ["name": name, "status": status,
+                                      "started_at": status == "PENDING" ? unset : Self.time(d.createdAt),
+                                      "ended_at": status == "SUCCESS" || status == "ERROR" ? Self.time(d.updatedAt) : unset]
+            if let component { out["component_name"] = component }
+            if let message { out["message_base"] = message }
+            if !children.isEmpty { out["steps"] = children }
+            if status == "ERROR", children.isEmpty {
+                out["reason"] = d.phase == "CANCELED" ? ["code": "Canceled", "message": "the deployment was canceled"]
+                    : ["code": "BuildJobExitNonZero", "message": "your build job failed: the build command exited with status 2"]
+            }
+            return out
+        }
+        let names = app.components.map(\.name)
+        let building = status(1), deploying = status(2)
+        let build = step("build", building, [
+            step("initialize", reached >= 1 ? "SUCCESS" : "PENDING"),
+            step("components", building, names.map { step($0, building, component: $0, message: "Building service") }),
+        ])
+        let deploy = step("deploy", deploying, [
+            step("initialize", reached >= 2 ? "SUCCESS" : "PENDING"),
+            step("components", deploying, names.map { name in
+                step(name, deploying, component: name, [
+                    step("deploy", reached >= 2 && deploying != "ERROR" ? "SUCCESS" : deploying, component: name, message: "Deploying service"),
+                    step("wait", deploying, component: name, message: "Waiting for service"),
+                ])
+            }),
+            step("finalize", reached >= 3 ? "SUCCESS" : "PENDING"),
+        ])
+        return [build, deploy]
     }
 
     /// `page`/`per_page` (default 20, at most 200), `links.pages` with absolute URLs, `meta.total`.
