@@ -19,6 +19,7 @@ static inline CURLcode slw_easy_setopt_data_callback(CURL *h, CURLoption o, slw_
 static inline CURLcode slw_easy_setopt_xferinfo_callback(CURL *h, slw_curl_xferinfo_callback f) { return curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, f); }
 
 // curl_easy_getinfo
+static inline CURLcode slw_easy_active_socket(CURL *h, curl_socket_t *s) { return curl_easy_getinfo(h, CURLINFO_ACTIVESOCKET, s); }
 static inline CURLcode slw_easy_getinfo_long(CURL *h, CURLINFO i, long *v) { return curl_easy_getinfo(h, i, v); }
 static inline CURLcode slw_easy_getinfo_off(CURL *h, CURLINFO i, curl_off_t *v) { return curl_easy_getinfo(h, i, v); }
 static inline CURLcode slw_easy_getinfo_double(CURL *h, CURLINFO i, double *v) { return curl_easy_getinfo(h, i, v); }

@@ -127,7 +127,7 @@ struct StoreTests {
         let deployment = try #require(try store.deployment(id: 1))
         #expect(deployment.reason == "step build failed: exit status 2" && deployment.remoteID == nil && deployment.phase == .error)
         #expect(try store.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM deployment_steps WHERE deployment_id = 1") } == 1)
-        try await store.write { db in
+        try store.write { db in
             #expect(try Row.fetchAll(db, sql: "PRAGMA foreign_key_check").isEmpty)
             // Delivery ids are unique per provider, not across providers.
             #expect(try String.fetchOne(db, sql: "SELECT provider FROM webhook_deliveries WHERE request_id = 'req-1'") == "bitbucket")
