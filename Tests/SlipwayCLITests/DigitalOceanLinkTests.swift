@@ -135,4 +135,27 @@ struct DigitalOceanLinkTests {
         let deployments = json(try await runner.runAsync(["deployments", "sample-app", "--json"]).stdout) as? [[String: Any]] ?? []
         #expect(deployments.filter { $0["commit"] as? String == pushed.new }.count == 1, "one deployment of the push, not two: \(deployments)")
     }
+
+    @Test("logs of an App Platform deployment: --follow streams the build as it runs, then every log in order from the archive; --type and --component choose")
+    func logs() async throws {
+        let (server, runner) = try await linkedToBoth()
+        defer { Task { await server.stop() } }
+        #expect(try await runner.runAsync(["apps"]).status == 0)
+        let started = try await runner.runAsync(["deploy", "sample-app"])
+        #expect(started.status == 0, "\(started.stderr)")
+        let id = try #require((json(try await runner.runAsync(["deployments", "sample-app", "--json"]).stdout) as? [[String: Any]])?.first?["id"] as? Int)
+        let followed = try await runner.runAsync(["logs", "\(id)", "--follow", "--type", "build"])
+        #expect(followed.status == 0 && followed.stdout.contains("› fetching app source code") && followed.stdout.contains("build complete"), "\(followed.stdout)\(followed.stderr)")
+        #expect(!followed.stdout.contains("\u{1B}") && !followed.stdout.contains("deploying the image"), "build only, shown inert")
+        _ = try await runner.runAsync(["deployments", "watch", "\(id)"])
+        let all = try await runner.runAsync(["logs", "\(id)"])
+        #expect(all.status == 0, "\(all.stderr)")
+        let build = all.stdout.range(of: "build complete"), deploy = all.stdout.range(of: "deploying the image"), run = all.stdout.range(of: "listening on :8080")
+        #expect(build != nil && deploy != nil && run != nil && build!.lowerBound < deploy!.lowerBound && deploy!.lowerBound < run!.lowerBound, "\(all.stdout)")
+        let one = try await runner.runAsync(["logs", "\(id)", "--type", "deploy", "--component", "web"])
+        #expect(one.status == 0 && one.stdout.contains("✔ deployed") && !one.stdout.contains("build complete"), "\(one.stdout)\(one.stderr)")
+        let wrong = try await runner.runAsync(["logs", "\(id)", "--component", "nope"])
+        #expect(wrong.status == 1 && wrong.stderr.contains("has no component 'nope'") && wrong.stderr.split(separator: "\n").count == 1, "\(wrong.stderr)")
+        #expect(server.service.logRequestsWithCredentials == 0)
+    }
 }

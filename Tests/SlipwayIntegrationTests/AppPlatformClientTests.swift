@@ -64,4 +64,38 @@ struct AppPlatformClientTests {
             #expect(resumeAt > Date())
         }
     }
+
+    @Test("a running deployment's build log streams over the live_url WebSocket line by line as it is written, closes when the build ends; the archive holds the same lines; neither gets a credential")
+    func liveAndArchivedLogs() async throws {
+        let server = try await Self.start { $0.appPlatformApps = 1; $0.appPlatformPhaseSeconds = 1.2 }
+        defer { Task { await server.stop() } }
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        let platform = client(server, http: HTTPClient(transport: transport))
+        let app = try #require(try await platform.apps().first)
+        let started = try await platform.createDeployment(appID: app.id)
+        let location = try await platform.logs(appID: app.id, deploymentID: started.id, component: nil, type: .build, follow: true)
+        let live = try #require(location.liveURL, "no live_url for a build that has not ended")
+        #expect(live.hasPrefix("ws://127.0.0.1:") && live.contains("token="))
+        var lines: [(Date, String)] = []
+        for try await line in AppPlatformClient.liveLines(live) { lines.append((Date(), line)) }
+        #expect(lines.count >= 8 && lines.last?.1.contains("uploading the built image") == true, "\(lines.map(\.1))")
+        #expect(lines.allSatisfy { $0.1.hasPrefix("web ") && $0.1.split(separator: " ")[1].hasSuffix("Z") })
+        // Streamed as written, not at once: the build phase spreads its lines over 1.2 s.
+        let spread = (lines.last?.0 ?? Date()).timeIntervalSince(lines.first?.0 ?? Date())
+        #expect(spread > 0.4, "the lines came \(spread) s apart")
+        // After the build, the same log from its archive.
+        let done = try await platform.logs(appID: app.id, deploymentID: started.id, component: "web", type: .build, follow: true)
+        #expect(done.liveURL == nil && done.historicURLs.count == 1)
+        let archived = try await platform.archivedLog(try #require(done.historicURLs.first))
+        #expect(archived.split(separator: "\n").map(String.init) == lines.map(\.1))
+        #expect(server.service.logRequestsWithCredentials == 0)
+        // The log host refuses a credential it was sent (so the count above means something).
+        var request = HTTPRequest(url: try #require(done.historicURLs.first))
+        request.headers.set("Authorization", "Bearer \(server.service.digitalocean.token)")
+        #expect(try await transport.perform(request).status == 400 && server.service.logRequestsWithCredentials == 1)
+        await #expect(throws: HTTPError.self) {
+            _ = try await platform.logs(appID: app.id, deploymentID: "nope", component: nil, type: .build, follow: false)
+        }
+    }
 }

@@ -615,6 +615,9 @@ struct DeploymentsCommand: AsyncParsableCommand {
             guard let found = try context.store.deployment(id: deployment) else {
                 throw SlipwayCLIError.failure("no deployment \(deployment); see 'slipway deployments'")
             }
+            if let owner = try context.store.apps().first(where: { $0.id == found.appID }), owner.backend == .digitalocean {
+                return try await AppPlatformActions(context: context).follow(found, of: owner)
+            }
             let app = try context.store.appNames()[found.appID] ?? "?"
             let request = EngineRequest(context: context)
             try await DeploymentFollower(store: context.store, engineRuns: { request.engineRuns }).follow(deployment, app: app)
@@ -721,6 +724,21 @@ struct LogsCommand: AsyncParsableCommand {
     @Argument(help: "The deployment's id.", completion: .custom(Completions.deployments)) var deployment: Int64
     @Flag(name: .shortAndLong, help: "Keep printing as the log grows, until the deployment finishes (a service: until it is replaced or stops).")
     var follow = false
+    @Option(help: ArgumentHelp("Only this log: build (fetch, checkout, build), deploy, or run (a service's output).", valueName: "TYPE"))
+    var type: LogKind?
+    @Option(help: "App Platform: one component's log (every component's if unset).") var component: String?
+
+    enum LogKind: String, ExpressibleByArgument, CaseIterable {
+        case build, deploy, run
+        /// The local deployer's steps that make up this log.
+        var localSteps: Set<String> {
+            switch self {
+            case .build: ["fetch", "checkout", "build"]
+            case .deploy: ["deploy"]
+            case .run: ["run"]
+            }
+        }
+    }
 
     func run() async throws {
         let context = try global.context()
@@ -729,14 +747,17 @@ struct LogsCommand: AsyncParsableCommand {
         }
         let owner = try context.store.apps().first { $0.id == found.appID }
         if let owner, owner.backend == .digitalocean {
-            throw SlipwayCLIError.failure("deployment \(deployment) ran on App Platform; this version of Slipway does not read App Platform's logs yet "
-                                          + "(its control panel or 'doctl apps logs' does)")
+            return try await AppPlatformActions(context: context).logs(found, of: owner, types: type.map { [$0] } ?? LogKind.allCases,
+                                                                        component: component, follow: follow)
         }
+        if component != nil { throw SlipwayCLIError.failure("--component is for App Platform apps; deployment \(deployment) ran on this host") }
         let isService = owner?.isService ?? false
         var last: Int64 = 0
         while true {
             let chunks = try context.store.logChunks(deploymentID: deployment, after: last)
             for chunk in chunks {
+                last = chunk.id ?? last
+                if let type, !type.localSteps.contains(chunk.step) { continue }
                 // Build output is untrusted: make control sequences inert, keep line breaks.
                 let text = chunk.text.split(separator: "\n", omittingEmptySubsequences: false)
                     .map { TerminalText.sanitize(String($0)) }.joined(separator: "\n")

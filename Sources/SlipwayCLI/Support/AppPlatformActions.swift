@@ -2,6 +2,7 @@ import Foundation
 import SlipwayCore
 import SlipwayHTTP
 import SlipwayProviders
+import SlipwayTUI
 
 /// What a user asks of an App Platform app, done at once over App Platform's API (interactive,
 /// with no engine needed): a new deployment of its branch head, followed with `--wait`; the cancel
@@ -39,15 +40,29 @@ struct AppPlatformActions {
         } catch {
             throw Self.explain(error, doing: "start a deployment of \(app.name)")
         }
-        var row = try context.store.recordRemoteDeployment(started, appID: appID, now: Date())
+        let row = try context.store.recordRemoteDeployment(started, appID: appID, now: Date())
         Terminal.error("deployment \(row.id!) of \(app.name) started on App Platform (\(started.id)); it builds the head of \(app.branch)")
         guard wait else { return }
+        try await follow(row, of: app, platform: platform)
+    }
+
+    /// Follows a deployment on App Platform until it ends (the user watches it: every half
+    /// second, interactive), saying each phase; throws unless it ends ACTIVE.
+    func follow(_ deployment: Deployment, of app: App, platform given: AppPlatformClient? = nil) async throws {
+        guard let remoteApp = app.remoteID, let appID = app.id else { throw SlipwayCLIError.failure("\(app.name) has no App Platform id") }
+        let platform = try given ?? client()
+        var row = deployment
         var shown = row.phase
         Terminal.error("\(app.name): \(shown.rawValue)")
         while !(row.phase == .active || row.phase.isFinal) {
             try await Task.sleep(nanoseconds: 500_000_000)
+            // Slipway queued it for a push and the engine has not started it yet: the store says when.
+            guard let remoteID = row.remoteID else {
+                row = try context.store.deployment(id: row.id!) ?? row
+                continue
+            }
             let current = try await RequestContext.run(lane: .interactive, deadline: Date().addingTimeInterval(30)) {
-                try await platform.deployment(appID: remoteID, id: started.id)
+                try await platform.deployment(appID: remoteApp, id: remoteID)
             }
             row = try context.store.recordRemoteDeployment(current, appID: appID, now: Date())
             if row.phase != shown {
@@ -73,5 +88,46 @@ struct AppPlatformActions {
         }
         let row = try context.store.recordRemoteDeployment(canceled, appID: app.id!, now: Date())
         Terminal.error("deployment \(row.id!) of \(app.name) is \(row.phase.rawValue) on App Platform")
+    }
+
+    /// A deployment's logs in order (build, deploy, run): followed over App Platform's live
+    /// WebSocket while one grows (with --follow), else read from its archive. Every line is shown
+    /// inert: it is the repository's build output.
+    func logs(_ deployment: Deployment, of app: App, types: [LogsCommand.LogKind], component: String?, follow: Bool) async throws {
+        guard let remoteApp = app.remoteID, let remoteID = deployment.remoteID else {
+            throw SlipwayCLIError.failure("deployment \(deployment.id ?? 0) has not started on App Platform yet; it has no log")
+        }
+        if let component, !app.components.contains(where: { $0.name == component }) {
+            let names = app.components.map(\.name).joined(separator: ", ")
+            throw SlipwayCLIError.failure("\(app.name) has no component '\(component)'; its components: \(names)")
+        }
+        let platform = try client()
+        func show(_ line: String) { Terminal.out(TerminalText.sanitize(line)) }
+        for kind in types {
+            let type = AppPlatformClient.LogType(rawValue: kind.rawValue.uppercased()) ?? .build
+            let location: AppPlatformClient.LogLocation
+            do {
+                location = try await RequestContext.run(lane: .interactive, deadline: Date().addingTimeInterval(30)) {
+                    try await platform.logs(appID: remoteApp, deploymentID: remoteID, component: component, type: type, follow: follow)
+                }
+            } catch {
+                throw Self.explain(error, doing: "give the \(kind.rawValue) log of deployment \(deployment.id ?? 0)", scope: "app:read")
+            }
+            if let live = location.liveURL, follow {
+                do {
+                    for try await line in AppPlatformClient.liveLines(live) { show(line) }
+                } catch {
+                    throw SlipwayCLIError.failure("the live \(kind.rawValue) log of deployment \(deployment.id ?? 0) broke off: \(error)")
+                }
+            } else if let archive = location.historicURLs.first {
+                let text: String
+                do {
+                    text = try await RequestContext.run(lane: .interactive, deadline: Date().addingTimeInterval(30)) { try await platform.archivedLog(archive) }
+                } catch {
+                    throw SlipwayCLIError.failure("the \(kind.rawValue) log of deployment \(deployment.id ?? 0) could not be read: \(error)")
+                }
+                for line in text.split(separator: "\n", omittingEmptySubsequences: false).dropLast(text.hasSuffix("\n") ? 1 : 0) { show(String(line)) }
+            }
+        }
     }
 }

@@ -275,6 +275,64 @@ public struct AppPlatformClient: AccountProvider, UserEmails {
         return Self.deployment(envelope.deployment)
     }
 
+    // MARK: Logs
+
+    public enum LogType: String, Sendable, CaseIterable {
+        case build = "BUILD", deploy = "DEPLOY", run = "RUN"
+    }
+
+    /// Where a deployment's log is: a `live_url` WebSocket while it grows (asked with `follow`),
+    /// `historic_urls` once written — both on App Platform's log hosts, carrying their own token.
+    public struct LogLocation: Sendable, Equatable {
+        public var liveURL: String?
+        public var historicURLs: [String]
+    }
+
+    /// `GET …/deployments/{id}/logs?type=…` (every component) or `…/components/{name}/logs`.
+    public func logs(appID: String, deploymentID: String, component: String?, type: LogType, follow: Bool) async throws -> LogLocation {
+        var path = "/v2/apps/\(WebLinks.escaped(appID))/deployments/\(WebLinks.escaped(deploymentID))"
+        if let component { path += "/components/\(WebLinks.escaped(component))" }
+        let wire = try await get(path + "/logs?type=\(type.rawValue)&follow=\(follow)&pod_connection_timeout=3m", as: AppPlatformWire.Logs.self)
+        return LogLocation(liveURL: wire.live_url.flatMap { $0.isEmpty ? nil : $0 }, historicURLs: wire.historic_urls ?? [])
+    }
+
+    /// An archived log's text. Its URL is on another host and carries its own access token, so
+    /// it is fetched with no credential of ours and outside DigitalOcean's API budget.
+    public func archivedLog(_ url: String) async throws -> String {
+        var request = HTTPRequest(url: url, lane: RequestContext.current.lane)
+        request.credentialOrigins = nil
+        let response = try await http.send(request)
+        guard (200..<300).contains(response.status) else {
+            throw HTTPError.status(response.status, url: URLPolicy.authority(of: url) ?? "the log host", message: "the archived log could not be read")
+        }
+        return String(decoding: response.body, as: UTF8.self)
+    }
+
+    /// A live log's lines as App Platform streams them (each message `{"data": "…"}`), until the
+    /// stream closes. Like the archive, the stream takes no credential of ours.
+    public static func liveLines(_ url: String, options: TransferOptions = TransferOptions()) -> AsyncThrowingStream<String, any Error> {
+        AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    var partial = ""
+                    for try await message in WebSocketClient.messages(url, options: options) {
+                        let data = (try? JSONDecoder().decode(AppPlatformWire.LogMessage.self, from: Data(message.utf8)))?.data ?? message + "\n"
+                        partial += data
+                        while let newline = partial.firstIndex(of: "\n") {
+                            continuation.yield(String(partial[..<newline]))
+                            partial = String(partial[partial.index(after: newline)...])
+                        }
+                    }
+                    if !partial.isEmpty { continuation.yield(partial) }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
     static func app(_ wire: AppPlatformWire.App) -> RemoteApp {
         let spec = wire.spec
         let components = (spec.services ?? []) + (spec.workers ?? []) + (spec.jobs ?? []) + (spec.static_sites ?? [])

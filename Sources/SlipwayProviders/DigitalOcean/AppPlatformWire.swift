@@ -82,6 +82,14 @@ enum AppPlatformWire {
 
     struct Progress: Decodable { var steps: [Step]? }
 
+    struct Logs: Decodable {
+        var live_url: String?
+        var historic_urls: [String]?
+    }
+
+    /// One message of a live log stream.
+    struct LogMessage: Decodable { var data: String }
+
     struct Step: Decodable {
         struct Reason: Decodable { var code: String?; var message: String? }
         var name: String?

@@ -32,6 +32,8 @@ public final class SandboxServer: Sendable {
     /// a connection was accepted but not yet served (apple/swift-nio#2637).
     private let group: ServiceGroup
     private let pushTask: Task<Void, Never>?
+    /// App Platform's log host (live WebSockets and archived logs), when App Platform is served.
+    private let logServer: AppPlatformLogServer?
 
     /// The GitHub personality's endpoint. Traps if not served.
     public var github: SandboxEndpoint {
@@ -65,7 +67,9 @@ public final class SandboxServer: Sendable {
         return endpoint
     }
 
-    private init(service: SandboxService, endpoints: [SandboxEndpoint], group: ServiceGroup, serverTask: Task<Void, any Error>, pushTask: Task<Void, Never>?) {
+    private init(service: SandboxService, endpoints: [SandboxEndpoint], group: ServiceGroup, serverTask: Task<Void, any Error>, pushTask: Task<Void, Never>?,
+                 logServer: AppPlatformLogServer?) {
+        self.logServer = logServer
         self.group = group
         self.service = service
         self.endpoints = endpoints
@@ -137,7 +141,13 @@ public final class SandboxServer: Sendable {
                 }
             }
         }
-        return SandboxServer(service: service, endpoints: endpoints, group: group, serverTask: serverTask, pushTask: pushTask)
+        var logServer: AppPlatformLogServer?
+        if service.served.contains(.digitalocean) {
+            let logs = try await AppPlatformLogServer.start(host: options.host, service: service)
+            service.setAppPlatformLogOrigin(logs.origin)
+            logServer = logs
+        }
+        return SandboxServer(service: service, endpoints: endpoints, group: group, serverTask: serverTask, pushTask: pushTask, logServer: logServer)
     }
 
     /// Runs blocking work (git) on a thread of its own, not on the concurrency pool.
@@ -156,6 +166,7 @@ public final class SandboxServer: Sendable {
     /// Stops pushing and serving; waits until the port is released.
     public func stop() async {
         pushTask?.cancel()
+        await logServer?.stop()
         await group.triggerGracefulShutdown()
         _ = await serverTask.result
         service.shutdown()

@@ -53,6 +53,19 @@ public final class SandboxService: @unchecked Sendable {
                            faults: FaultTable(options.faults.compactMap { try? FaultSpec(parsing: $0) }))
     }
 
+    /// One App Platform log by the token its URL carries, as it stands now (the log server asks).
+    func appPlatformLog(token: String) -> (lines: [String], finished: Bool)? {
+        lock.withLock {
+            state.now = now()
+            return digitalocean.log(token: token, now: state.now)
+        }
+    }
+
+    /// Where the App Platform log server listens; requests that reached it carrying a credential.
+    func setAppPlatformLogOrigin(_ origin: String) { lock.withLock { digitalocean.logOrigin = origin } }
+    public var logRequestsWithCredentials: Int { lock.withLock { state.stats.logRequestsWithCredentials } }
+    func countLogRequestWithCredential() { lock.withLock { state.stats.logRequestsWithCredentials += 1 } }
+
     /// The world under the lock, as one inout value: its parts may then be changed side by side
     /// (a class's stored property allows one access at a time, however disjoint).
     private func withState<T>(_ body: (inout WorldState) -> T) -> T {

@@ -105,4 +105,6 @@ struct SandboxStats: Sendable {
     var byPersonality: [String: Int] = [:]
     var rateLimited = 0
     var unauthorized = 0
+    /// Requests to App Platform's log host that carried a credential (its URLs hold their own token).
+    var logRequestsWithCredentials = 0
 }

@@ -23,6 +23,8 @@ struct SandboxApp: Sendable {
         var canceledIn = 1
         var cause: String
         var commit: String
+        /// The commit's subject, which the build log names (a provider string like any other).
+        var subject = ""
         var createdAt: Date
         var updatedAt: Date
     }
@@ -47,7 +49,8 @@ extension SandboxApp {
             let elapsed = now.timeIntervalSince(deployments[index].createdAt)
             let step = Int(elapsed / max(phaseSeconds, 0.001))
             let phase: String
-            if deployments[index].fails && step >= 1 {
+            // A failing build runs its phase, then fails.
+            if deployments[index].fails && step >= 2 {
                 phase = "ERROR"
             } else {
                 phase = step < Self.progressing.count ? Self.progressing[step] : "ACTIVE"

@@ -17,6 +17,17 @@ public final class DigitalOceanPersonality: SandboxPersonality, @unchecked Senda
     var apps: [SandboxApp]?
     var minute = RollingWindow(span: 60)
     var requestNumber = 0
+    /// Where the log server listens (`live_url` and `historic_urls` point there), and the
+    /// tokens those URLs carry, each naming one log of one deployment.
+    var logOrigin: String?
+    var logTokens: [String: LogReference] = [:]
+
+    struct LogReference: Sendable {
+        var appID: String
+        var deploymentID: String
+        var type: AppPlatformLogType
+        var component: String?
+    }
 
     init(options: SandboxOptions) {
         self.options = options
@@ -86,6 +97,9 @@ public final class DigitalOceanPersonality: SandboxPersonality, @unchecked Senda
         if request.method == "POST" { return write(request, requestID: requestID, format: format, in: &state) }
         guard request.method == "GET" else { return notFound }
         let apps = self.apps ?? []
+        if s.count >= 6, s[1] == "apps", s.last == "logs", s[3] == "deployments" {
+            return logs(request, requestID: requestID, in: &state)
+        }
         switch (s[1], s.count) {
         case ("account", 2):
             return .json(200, ["account": format.account()])
@@ -105,6 +119,45 @@ public final class DigitalOceanPersonality: SandboxPersonality, @unchecked Senda
         }
     }
 
+    /// `GET …/deployments/{id}/logs` and `…/components/{name}/logs`: a `live_url` WebSocket
+    /// while that log still grows and `follow=true` is asked, else `historic_urls` — both on the
+    /// log server's host, carrying a token of their own (no API credential is needed there).
+    private func logs(_ request: SandboxRequest, requestID: String, in state: inout WorldState) -> SandboxReply {
+        let s = request.segments
+        let notFound = Self.error(404, "not_found", "The resource you requested could not be found.", requestID: requestID)
+        guard let app = apps?.first(where: { $0.id == s[2] }), let deployment = app.deployments.first(where: { $0.id == s[4] }) else { return notFound }
+        var component: String?
+        if s.count == 8, s[5] == "components" {
+            guard app.components.contains(where: { $0.name == s[6] }) else { return notFound }
+            component = s[6]
+        } else if s.count != 6 {
+            return notFound
+        }
+        guard let type = AppPlatformLogType(rawValue: (request.query["type"]?.first ?? "").uppercased()) else {
+            return Self.error(400, "bad_request", "type must be one of BUILD, DEPLOY, RUN", requestID: requestID)
+        }
+        let follow = request.query["follow"]?.first == "true"
+        let log = app.log(type, of: deployment, component: component, now: state.now, phaseSeconds: options.appPlatformPhaseSeconds)
+        var token = ""
+        for _ in 0..<4 { token += String(format: "%08x", state.random.int(0...Int(UInt32.max))) }
+        logTokens[token] = LogReference(appID: app.id, deploymentID: deployment.id, type: type, component: component)
+        let origin = logOrigin ?? "http://127.0.0.1:0"
+        if follow, !log.finished {
+            let live = "ws" + origin.dropFirst("http".count) + "/live?token=" + token
+            return .json(200, ["live_url": live, "historic_urls": [] as [String]])
+        }
+        return .json(200, ["historic_urls": [origin + "/archive/\(type.rawValue.lowercased()).log?token=" + token]])
+    }
+
+    /// One log by its token as it stands now: its lines and whether it is over.
+    func log(token: String, now: Date) -> (lines: [String], finished: Bool)? {
+        guard let reference = logTokens[token], let index = apps?.firstIndex(where: { $0.id == reference.appID }) else { return nil }
+        apps?[index].advance(now: now, phaseSeconds: options.appPlatformPhaseSeconds)
+        guard let app = apps?[index], let deployment = app.deployments.first(where: { $0.id == reference.deploymentID }) else { return nil }
+        let log = app.log(reference.type, of: deployment, component: reference.component, now: now, phaseSeconds: options.appPlatformPhaseSeconds)
+        return (log.lines.map(\.text), log.finished)
+    }
+
     /// A push to a branch an app builds with `deploy_on_push` starts its deployment, as App
     /// Platform's Git integration does.
     func pushed(_ push: SandboxPush, in state: inout WorldState) {
@@ -119,6 +172,7 @@ public final class DigitalOceanPersonality: SandboxPersonality, @unchecked Senda
                                                    phase: "PENDING_BUILD", cause: "commit \(new.prefix(7)) pushed to \(key)/\(push.repository)",
                                                    commit: new, createdAt: state.now, updatedAt: state.now)
             deployment.fails = message.lowercased().contains("fail")
+            deployment.subject = String(message.split(separator: "\n").first ?? "")
             apps?[index].deployments.insert(deployment, at: 0)
         }
     }
@@ -143,6 +197,7 @@ public final class DigitalOceanPersonality: SandboxPersonality, @unchecked Senda
             var deployment = SandboxApp.Deployment(id: state.random.uuid().trimmingCharacters(in: CharacterSet(charactersIn: "{}")).lowercased(),
                                                    phase: "PENDING_BUILD", cause: "manual", commit: commit, createdAt: state.now, updatedAt: state.now)
             deployment.fails = message.lowercased().contains("fail")
+            deployment.subject = String(message.split(separator: "\n").first ?? "")
             app.deployments.insert(deployment, at: 0)
             return .json(200, ["deployment": format.deployment(deployment, of: app)])
         case 6 where s[5] == "cancel":

@@ -6,6 +6,16 @@ struct DigitalOceanWireFormat {
 
     static func time(_ date: Date) -> String { GitLabWireFormat.time(date) }
 
+    /// App Platform's log-line time: RFC 3339 with nanoseconds.
+    static func nanoTime(_ date: Date) -> String {
+        let whole = floor(date.timeIntervalSince1970)
+        let nanos = Int((date.timeIntervalSince1970 - whole) * 1_000_000_000)
+        let base = time(Date(timeIntervalSince1970: whole))
+        let stem = base.hasSuffix("Z") ? String(base.dropLast()) : base
+        let seconds = stem.firstIndex(of: ".").map { String(stem[..<$0]) } ?? stem
+        return seconds + String(format: ".%09dZ", nanos)
+    }
+
     func account() -> [String: Any] {
         ["email": "sandbox@example.com", "name": "Sandbox User", "uuid": "00000000-0000-4000-8000-00000000d0d0", "email_verified": true,
          "status": "active", "status_message": "", "droplet_limit": 25, "floating_ip_limit": 3,
