@@ -9,8 +9,9 @@ struct DigitalOceanLinkTests {
     func json(_ text: String) -> Any? { try? JSONSerialization.jsonObject(with: Data(text.utf8)) }
 
     /// A sandbox with Bitbucket and App Platform, and a home linked to both with Bitbucket mirrored.
-    func linkedToBoth() async throws -> (SandboxServer, BinaryRunner) {
+    func linkedToBoth(faults: [String] = []) async throws -> (SandboxServer, BinaryRunner) {
         var options = SandboxOptions()
+        options.faults = faults
         options.personalities = [.bitbucket, .digitalocean]
         options.workspaces = 2
         options.reposPerWorkspace = 3
@@ -157,5 +158,27 @@ struct DigitalOceanLinkTests {
         let wrong = try await runner.runAsync(["logs", "\(id)", "--component", "nope"])
         #expect(wrong.status == 1 && wrong.stderr.contains("has no component 'nope'") && wrong.stderr.split(separator: "\n").count == 1, "\(wrong.stderr)")
         #expect(server.service.logRequestsWithCredentials == 0)
+    }
+
+    @Test("a storm of 429s on App Platform's apps (every other answer) pauses and retries: the engine keeps every app, nothing is removed, and a deployment still goes ACTIVE")
+    func rateLimitStorm() async throws {
+        let (server, runner) = try await linkedToBoth(faults: ["digitalocean:429/2@/v2/apps*"])
+        defer { Task { await server.stop() } }
+        let daemon = try runner.startDaemon()
+        defer { if daemon.isRunning { daemon.terminate() } }
+        _ = try #require(try await runner.webhookListener(), "the daemon did not start")
+        var counts: [Int] = []
+        for _ in 0..<40 {
+            let apps = json(try await runner.runAsync(["apps", "--json"]).stdout) as? [[String: Any]] ?? []
+            counts.append(apps.filter { $0["backend"] as? String == "digitalocean" }.count)
+            try await Task.sleep(nanoseconds: 150_000_000)
+        }
+        let seen = try #require(counts.firstIndex(of: 3), "the engine never stored the apps through the storm: \(counts)")
+        #expect(counts[seen...].allSatisfy { $0 == 3 }, "an app went missing during the storm: \(counts)")
+        let deployed = try await runner.runAsync(["deploy", "sample-app", "--wait"])
+        #expect(deployed.status == 0 && deployed.stderr.contains("sample-app: ACTIVE"), "\(deployed.stderr)")
+        let stats = server.service.respond(method: "GET", url: server.digitalocean.origin + "/_sandbox/stats", headers: [:], body: Data(), as: .digitalocean)
+        let limited = (try JSONSerialization.jsonObject(with: stats.body) as? [String: Any])?["rate_limited"] as? Int ?? 0
+        #expect(limited >= 3, "the storm fired \(limited) times")
     }
 }
