@@ -371,6 +371,14 @@ public final class SandboxService: @unchecked Sendable {
                     }
                 }
             }
+            // A push to one repository (benchmarks drive a branch an app builds from).
+            if let target = object["push_to"] as? [String: Any], let repository = target["repository"] as? String {
+                let host = (target["personality"] as? String).flatMap(SandboxPersonalityName.init(rawValue:))
+                if let e = pushLocked(repository: repository, on: host, in: &state) {
+                    events.append(["personality": e.host.rawValue, "kind": e.kind.rawValue, "repository": e.repository,
+                                   "branch": e.branch, "old": e.old ?? NSNull(), "new": e.new ?? NSNull()])
+                }
+            }
             if let limit = object["rate_limit"] as? Int {
                 state.limits.rest = max(0, limit)
                 state.limits.restOverrides = [:]
