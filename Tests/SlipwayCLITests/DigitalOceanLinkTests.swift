@@ -102,8 +102,33 @@ struct DigitalOceanLinkTests {
         let shopDeploy = try await runner.runAsync(["deploy", "shop", "--wait"])
         #expect(shopDeploy.status == 0 && shopDeploy.stderr.contains("shop: ACTIVE"), "\(shopDeploy.stderr)")
         #expect(try await runner.runAsync(["apps", "create", "Bad_Name", "--source", source, "--branch", "main", "--on", "digitalocean"]).status == 2)
-        let rollback = try await runner.runAsync(["rollback", "sample-app"])
-        #expect(rollback.status == 1 && rollback.stderr.contains("rolling back it is done on App Platform itself"), "\(rollback.stderr)")
+        // Rollback is App Platform's own, to the deployment that served before.
+        let before = try #require((json(try await runner.runAsync(["deployments", "sample-app", "--json"]).stdout) as? [[String: Any]])?
+            .first { $0["phase"] as? String == "SUPERSEDED" && $0["remote_id"] is String })
+        let rollback = try await runner.runAsync(["rollback", "sample-app", "--wait"])
+        #expect(rollback.status == 0 && rollback.stderr.contains("rolls back to deployment \(before["id"] as? Int ?? 0)") && rollback.stderr.contains("sample-app: ACTIVE"),
+                "\(rollback.stderr)")
+        let active = (json(try await runner.runAsync(["deployments", "sample-app", "--json"]).stdout) as? [[String: Any]])?.first
+        #expect(active?["commit"] as? String == before["commit"] as? String && (active?["cause"] as? String)?.hasPrefix("rollback to") == true, "\(active ?? [:])")
+        // The spec as App Platform keeps it; a change sent back whole; autodeploy switched through deploy_on_push.
+        let spec = try await runner.runAsync(["apps", "spec", "shop"])
+        let specObject = try #require(json(spec.stdout) as? [String: Any], "\(spec.stdout)\(spec.stderr)")
+        #expect(specObject["name"] as? String == "shop" && (specObject["services"] as? [[String: Any]])?.first?["run_command"] as? String == "./run.sh")
+        let updated = try await runner.runAsync(["apps", "update", "shop", "--run", "./serve.sh", "--env", "LEVEL=2", "--no-autodeploy"])
+        #expect(updated.status == 0 && updated.stderr.contains("nothing deploys it on a push"), "\(updated.stderr)")
+        let service = (json(try await runner.runAsync(["apps", "spec", "shop"]).stdout) as? [String: Any])?["services"] as? [[String: Any]]
+        #expect(service?.first?["run_command"] as? String == "./serve.sh" && (service?.first?["bitbucket"] as? [String: Any])?["deploy_on_push"] as? Bool == false,
+                "\(service ?? [])")
+        #expect((service?.first?["envs"] as? [[String: Any]])?.contains { $0["key"] as? String == "LEVEL" && $0["value"] as? String == "2" } == true)
+        let shopAfter = (json(try await runner.runAsync(["apps", "--json"]).stdout) as? [[String: Any]])?.first { $0["name"] as? String == "shop" }
+        #expect(shopAfter?["autodeploy"] as? Bool == false)
+        // Deleting on App Platform takes --remote, and confirmation.
+        let kept = try await runner.runAsync(["apps", "delete", "shop"])
+        #expect(kept.status == 1 && kept.stderr.contains("--remote") && kept.stderr.split(separator: "\n").count == 1, "\(kept.stderr)")
+        let deleted = try await runner.runAsync(["apps", "delete", "shop", "--remote", "--yes"])
+        #expect(deleted.status == 0 && deleted.stderr.contains("deleted app 'shop' on App Platform"), "\(deleted.stderr)")
+        let remaining = (json(try await runner.runAsync(["apps", "--json"]).stdout) as? [[String: Any]]) ?? []
+        #expect(!remaining.contains { $0["name"] as? String == "shop" } && remaining.count == 3, "gone there and here: \(remaining.map { $0["name"] ?? "" })")
         let table = try await runner.runAsync(["apps"])
         #expect(table.stdout.contains("digitalocean ("), "\(table.stdout)")
     }

@@ -52,6 +52,29 @@ struct AppPlatformDecodingTests {
         #expect(AppPlatformClient.step(.init(name: "x", status: "SOMETHING_NEW")).status == .unknown)
     }
 
+    @Test("a spec edit changes one component and sends every other field back untouched; several components need one named")
+    func specEdit() throws {
+        let spec = Data(#"{"name":"shop","region":"ams","alerts":[{"rule":"DEPLOYMENT_FAILED"}],"services":[{"name":"web","bitbucket":{"repo":"acme/api","branch":"main","deploy_on_push":true},"run_command":"./run.sh","envs":[{"key":"OLD","value":"1"},{"key":"KEEP","value":"k"}],"health_check":{"http_path":"/healthz"}}]}"#.utf8)
+        var edit = AppSpecEdit()
+        edit.branch = "release"
+        edit.runCommand = "./serve.sh"
+        edit.environment = ["LEVEL": "2"]
+        edit.secrets = ["TOKEN": "s3cret"]
+        edit.unset = ["OLD"]
+        edit.deployOnPush = false
+        let out = try #require(try JSONSerialization.jsonObject(with: try edit.applied(to: spec)) as? [String: Any])
+        let web = try #require((out["services"] as? [[String: Any]])?.first)
+        #expect((web["bitbucket"] as? [String: Any])?["branch"] as? String == "release" && (web["bitbucket"] as? [String: Any])?["deploy_on_push"] as? Bool == false)
+        #expect(web["run_command"] as? String == "./serve.sh" && (web["health_check"] as? [String: Any])?["http_path"] as? String == "/healthz")
+        let envs = (web["envs"] as? [[String: Any]] ?? []).map { "\($0["key"] ?? ""):\($0["type"] ?? "-")" }
+        #expect(envs == ["KEEP:-", "LEVEL:GENERAL", "TOKEN:SECRET"], "\(envs)")
+        #expect((out["alerts"] as? [[String: Any]])?.first?["rule"] as? String == "DEPLOYMENT_FAILED" && out["region"] as? String == "ams")
+        let two = Data(#"{"name":"x","services":[{"name":"web"}],"workers":[{"name":"jobs"}]}"#.utf8)
+        #expect(throws: AppSpecEdit.Problem.ambiguous(["web", "jobs"])) { try AppSpecEdit().applied(to: two) }
+        #expect(throws: AppSpecEdit.Problem.noComponent("api", available: ["web", "jobs"])) { try AppSpecEdit(component: "api").applied(to: two) }
+        #expect(try AppSpecEdit(component: "jobs").applied(to: two).count > 0)
+    }
+
     @Test("the descriptor: a deploy target linked by token, both windows, the API at its origin")
     func descriptor() throws {
         let entry = try #require(ProviderRegistry.descriptor(for: .digitalocean))

@@ -61,7 +61,7 @@ struct AppsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "apps",
         abstract: "List, create and delete apps built from a branch.",
-        subcommands: [List.self, Create.self, Update.self, Delete.self],
+        subcommands: [List.self, Create.self, Update.self, Delete.self, Spec.self],
         defaultSubcommand: List.self
     )
 
@@ -171,14 +171,6 @@ struct AppsCommand: AsyncParsableCommand {
             }
             Terminal.out(table.render())
         }
-    }
-
-    /// App Platform apps are changed, rolled back and deleted on App Platform itself in this
-    /// version (its control panel, or doctl); Slipway deploys and cancels them.
-    static func refuseAppPlatform(_ app: App, doing what: String) throws {
-        guard app.backend == .digitalocean else { return }
-        throw SlipwayCLIError.failure("\(app.name) is an App Platform app; this version of Slipway deploys and cancels it, but "
-                                      + "\(what) it is done on App Platform itself (its control panel, or doctl)")
     }
 
     /// With no engine running, this process looks at App Platform's apps itself (as `ls BRANCH`
@@ -387,6 +379,7 @@ struct AppsCommand: AsyncParsableCommand {
         var secretEnv: [String] = []
         @Option(help: ArgumentHelp("Give up on a deployment after this long (0 for never).", valueName: "DURATION")) var timeout: String?
         @Flag(inversion: .prefixedNo, help: "Deploy when the branch gets a new commit.") var autodeploy: Bool?
+        @Option(help: "App Platform: the component to change (needed when the app has several).") var component: String?
 
         func validate() throws {
             for pair in env where !pair.contains("=") || pair.hasPrefix("=") {
@@ -402,7 +395,18 @@ struct AppsCommand: AsyncParsableCommand {
             let context = try global.context()
             try context.refuseIfReadonly("apps update")
             guard var app = try context.store.app(named: name) else { throw SlipwayCLIError.failure("no app named '\(name)'; see 'slipway apps'") }
-            try AppsCommand.refuseAppPlatform(app, doing: "changing")
+            if app.backend == .digitalocean {
+                if timeout != nil { throw SlipwayCLIError.failure("--timeout is for apps on this host; App Platform times its own deployments") }
+                var edit = AppSpecEdit(component: component)
+                edit.branch = branch
+                edit.buildCommand = build
+                edit.runCommand = run
+                edit.environment = AppOptions.pairs(env)
+                edit.secrets = try AppOptions.secretPairs(secretEnv, environment: ProcessInfo.processInfo.environment)
+                edit.unset = unset
+                return try await AppPlatformActions(context: context).update(app, edit: edit, autodeploy: autodeploy)
+            }
+            if component != nil { throw SlipwayCLIError.failure("--component is for App Platform apps; \(app.name) runs on this host") }
             if let branch {
                 guard let repositoryID = app.repositoryID, try context.store.branch(repositoryID: repositoryID, name: branch) != nil else {
                     throw SlipwayCLIError.failure("\(app.sourcePath) has no branch '\(branch)' in the mirror")
@@ -434,18 +438,43 @@ struct AppsCommand: AsyncParsableCommand {
         }
     }
 
+    struct Spec: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "spec", abstract: "Print an App Platform app's spec (JSON, as App Platform keeps it).")
+
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The app's name.", completion: .custom(Completions.apps)) var name: String
+
+        func run() async throws {
+            let context = try global.context()
+            guard let app = try context.store.app(named: name) else { throw SlipwayCLIError.failure("no app named '\(name)'; see 'slipway apps'") }
+            guard app.backend == .digitalocean else {
+                throw SlipwayCLIError.failure("\(app.name) runs on this host; it has no App Platform spec ('slipway apps' shows its commands)")
+            }
+            try await AppPlatformActions(context: context).printSpec(app)
+        }
+    }
+
     struct Delete: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete an app with its deployments and logs.")
 
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The app's name.", completion: .custom(Completions.apps)) var name: String
+        @Flag(help: "App Platform: delete the app on App Platform itself (its deployments stop for good).") var remote = false
         @OptionGroup var confirmation: ConfirmFlag
 
         func run() async throws {
             let context = try global.context()
             try context.refuseIfReadonly("apps delete")
             guard let app = try context.store.app(named: name) else { throw SlipwayCLIError.failure("no app named '\(name)'; see 'slipway apps'") }
-            try AppsCommand.refuseAppPlatform(app, doing: "deleting")
+            if app.backend == .digitalocean {
+                guard remote else {
+                    throw SlipwayCLIError.failure("\(app.name) is an App Platform app; 'slipway apps delete \(name) --remote' deletes it there, with everything it serves")
+                }
+                try confirmation.confirm("Delete '\(app.name)' on App Platform? Its live deployment stops and App Platform keeps nothing of it.",
+                                         refused: "nothing was deleted on App Platform")
+                return try await AppPlatformActions(context: context).delete(app)
+            }
+            if remote { throw SlipwayCLIError.failure("--remote is for App Platform apps; \(app.name) runs on this host") }
             let count = try context.store.deployments(appID: app.id!, limit: 10_000).count
             try confirmation.confirm("Delete app '\(name)' with its \(count) deployment\(count == 1 ? "" : "s") and their logs (a running service stops)?",
                                      refused: "app '\(name)' is kept")
@@ -505,9 +534,14 @@ struct RollbackCommand: AsyncParsableCommand {
         let context = try global.context()
         try context.refuseIfReadonly("rollback")
         guard let found = try context.store.app(named: app) else { throw SlipwayCLIError.failure("no app named '\(app)'; see 'slipway apps'") }
-        try AppsCommand.refuseAppPlatform(found, doing: "rolling back")
-        guard let target = try Self.previousActive(in: context.store.deployments(appID: found.id!)) else {
+        let deployments = try context.store.deployments(appID: found.id!)
+        // App Platform rolls back to the deployment that served before (its spec too, whatever the commit).
+        let earlier = found.backend == .digitalocean ? deployments.first { $0.phase == .superseded && $0.remoteID != nil } : Self.previousActive(in: deployments)
+        guard let target = earlier else {
             throw SlipwayCLIError.failure("\(app) has no earlier ACTIVE deployment to roll back to; see 'slipway deployments \(app)'")
+        }
+        if found.backend == .digitalocean {
+            return try await AppPlatformActions(context: context).rollback(found, to: target, wait: wait)
         }
         try await DeploymentRequest(context: context, app: app)
             .send(commit: target.commitHash, cause: "rollback to \(target.commitHash.prefix(7)) (deployment \(target.id!))", wait: wait)

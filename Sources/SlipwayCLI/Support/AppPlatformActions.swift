@@ -130,4 +130,87 @@ struct AppPlatformActions {
             }
         }
     }
+
+    /// App Platform's rollback to an earlier deployment that ran; `--wait` follows it.
+    func rollback(_ app: App, to target: Deployment, wait: Bool) async throws {
+        guard let remoteApp = app.remoteID, let appID = app.id, let remoteTarget = target.remoteID else {
+            throw SlipwayCLIError.failure("\(app.name) has no App Platform id")
+        }
+        let platform = try client()
+        let started: RemoteDeployment
+        do {
+            started = try await RequestContext.run(lane: .interactive, deadline: Date().addingTimeInterval(30)) {
+                try await platform.rollback(appID: remoteApp, to: remoteTarget)
+            }
+        } catch {
+            throw Self.explain(error, doing: "roll \(app.name) back", scope: "app:update")
+        }
+        let row = try context.store.recordRemoteDeployment(started, appID: appID, now: Date())
+        Terminal.error("deployment \(row.id!) of \(app.name) rolls back to deployment \(target.id!) (\(target.commitHash.prefix(7))) on App Platform")
+        if wait { try await follow(row, of: app, platform: platform) }
+    }
+
+    /// Deletes the app on App Platform, then here.
+    func delete(_ app: App) async throws {
+        guard let remoteApp = app.remoteID else { throw SlipwayCLIError.failure("\(app.name) has no App Platform id") }
+        let platform = try client()
+        do {
+            try await RequestContext.run(lane: .interactive, deadline: Date().addingTimeInterval(30)) { try await platform.deleteApp(appID: remoteApp) }
+        } catch HTTPError.notFound {
+            // Gone there already: only our row is left to remove.
+        } catch {
+            throw Self.explain(error, doing: "delete \(app.name)", scope: "app:delete")
+        }
+        try context.store.deleteApp(named: "digitalocean/\(app.name)")
+        Terminal.error("deleted app '\(app.name)' on App Platform")
+    }
+
+    func printSpec(_ app: App) async throws {
+        guard let remoteApp = app.remoteID else { throw SlipwayCLIError.failure("\(app.name) has no App Platform id") }
+        let platform = try client()
+        let spec: Data
+        do {
+            spec = try await RequestContext.run(lane: .interactive, deadline: Date().addingTimeInterval(30)) { try await platform.spec(appID: remoteApp) }
+        } catch {
+            throw Self.explain(error, doing: "give the spec of \(app.name)", scope: "app:read")
+        }
+        let pretty = (try? JSONSerialization.jsonObject(with: spec)).flatMap { try? JSONSerialization.data(withJSONObject: $0, options: [.prettyPrinted, .sortedKeys]) }
+        Terminal.out(String(decoding: pretty ?? spec, as: UTF8.self))
+    }
+
+    /// `apps update` of an App Platform app: the spec edited and sent back whole (App Platform
+    /// deploys the change), or — for autodeploy alone — Slipway's own tracking: with autodeploy
+    /// on, a push App Platform would not deploy (deploy_on_push off, a `git` source) is Slipway's.
+    func update(_ app: App, edit: AppSpecEdit, autodeploy: Bool?) async throws {
+        guard let remoteApp = app.remoteID, var tracked = try context.store.app(named: "digitalocean/\(app.name)") else {
+            throw SlipwayCLIError.failure("\(app.name) has no App Platform id")
+        }
+        var edit = edit
+        let changesSpec = edit != AppSpecEdit(component: edit.component)
+        // A Slipway-made app deploys on push through App Platform; switching autodeploy says so in its spec too.
+        if let autodeploy, tracked.backendSettings["created_by"] == "slipway" { edit.deployOnPush = autodeploy }
+        if changesSpec || edit.deployOnPush != nil {
+            let platform = try client()
+            let updated: RemoteApp
+            do {
+                updated = try await RequestContext.run(lane: .interactive, deadline: Date().addingTimeInterval(60)) {
+                    let spec = try await platform.spec(appID: remoteApp)
+                    let changed: Data
+                    do { changed = try edit.applied(to: spec) } catch { throw SlipwayCLIError.failure("cannot change \(app.name): \(error)") }
+                    return try await platform.update(appID: remoteApp, spec: changed)
+                }
+            } catch let error as SlipwayCLIError {
+                throw error
+            } catch {
+                throw Self.explain(error, doing: "change \(app.name)", scope: "app:update")
+            }
+            try context.store.applyRemoteApp(updated, now: Date())
+            tracked = try context.store.app(named: "digitalocean/\(app.name)") ?? tracked
+        }
+        if let autodeploy { tracked.autodeploy = autodeploy }
+        try context.store.updateApp(tracked)
+        let who = !tracked.autodeploy ? "nothing deploys it on a push"
+            : tracked.appPlatformDeploysOnPush ? "App Platform deploys it on every push" : "Slipway deploys it on every push it sees"
+        Terminal.error("updated app '\(app.name)' on App Platform\(changesSpec ? " (App Platform deploys the change)" : ""); \(who)")
+    }
 }

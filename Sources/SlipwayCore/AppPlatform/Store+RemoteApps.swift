@@ -34,6 +34,11 @@ extension Store {
         }
     }
 
+    /// One app as App Platform just answered for it (after a change), kept with its tracking.
+    public func applyRemoteApp(_ found: RemoteApp, now: Date) throws {
+        try write { db in _ = try Self.upsertRemoteApp(found, now: now, db: db) }
+    }
+
     /// An app Slipway just created on App Platform: stored at once (not waiting for the next
     /// look), tracked — its autodeploy as the user asked.
     @discardableResult

@@ -254,6 +254,37 @@ public struct AppPlatformClient: AccountProvider, UserEmails {
         return Self.app(try await sender.send(apiURL + "/v2/apps", method: .post, json: body).decode(Envelope.self).app)
     }
 
+    /// `GET /v2/apps/{id}`: the app's spec as App Platform keeps it (JSON, every field kept).
+    public func spec(appID: String) async throws -> Data {
+        let response = try await sender.send(apiURL + "/v2/apps/\(WebLinks.escaped(appID))")
+        guard let object = try? JSONSerialization.jsonObject(with: response.body) as? [String: Any], let app = object["app"] as? [String: Any],
+              let spec = app["spec"] as? [String: Any] else {
+            throw HTTPError.decoding(url: response.url, expected: "an app with its spec", excerpt: String(decoding: response.body.prefix(120), as: UTF8.self))
+        }
+        return try JSONSerialization.data(withJSONObject: spec, options: [.sortedKeys])
+    }
+
+    /// `PUT /v2/apps/{id}` with a whole spec (`app:update`): App Platform deploys the change.
+    public func update(appID: String, spec: Data) async throws -> RemoteApp {
+        struct Envelope: Decodable { var app: AppPlatformWire.App }
+        let object = try JSONSerialization.jsonObject(with: spec)
+        let body = try JSONSerialization.data(withJSONObject: ["spec": object])
+        return Self.app(try await sender.send(apiURL + "/v2/apps/\(WebLinks.escaped(appID))", method: .put, json: body).decode(Envelope.self).app)
+    }
+
+    /// `POST /v2/apps/{id}/rollback` (`app:update`): a deployment that brings back an earlier one.
+    public func rollback(appID: String, to deploymentID: String) async throws -> RemoteDeployment {
+        let body = try JSONSerialization.data(withJSONObject: ["deployment_id": deploymentID, "skip_pin": false] as [String: Any])
+        let envelope = try await sender.send(apiURL + "/v2/apps/\(WebLinks.escaped(appID))/rollback", method: .post, json: body)
+            .decode(AppPlatformWire.DeploymentEnvelope.self)
+        return Self.deployment(envelope.deployment)
+    }
+
+    /// `DELETE /v2/apps/{id}` (`app:delete`): the app and every deployment it runs, gone for good.
+    public func deleteApp(appID: String) async throws {
+        _ = try await sender.send(apiURL + "/v2/apps/\(WebLinks.escaped(appID))", method: .delete)
+    }
+
     /// `POST /v2/apps/{id}/deployments`: a new deployment of the branch head (App Platform builds
     /// no pinned commit); needs the token's `app:update` scope.
     public func createDeployment(appID: String) async throws -> RemoteDeployment {

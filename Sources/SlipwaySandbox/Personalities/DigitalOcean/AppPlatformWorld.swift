@@ -13,6 +13,8 @@ struct SandboxApp: Sendable {
         var deployOnPush: Bool
         var buildCommand: String?
         var runCommand: String
+        /// The spec's `envs` as given (a SECRET's value shown encrypted, as App Platform does).
+        var envs: [[String: String]] = []
     }
     struct Deployment: Sendable {
         var id: String

@@ -95,6 +95,7 @@ public final class DigitalOceanPersonality: SandboxPersonality, @unchecked Senda
         if apps == nil { apps = AppPlatformWorld.build(options: options, hosts: state.hosts, start: state.now) }
         for index in (apps ?? []).indices { apps?[index].advance(now: state.now, phaseSeconds: options.appPlatformPhaseSeconds) }
         if request.method == "POST" { return write(request, requestID: requestID, format: format, in: &state) }
+        if request.method == "PUT" || request.method == "DELETE" { return change(request, requestID: requestID, format: format, in: &state) }
         guard request.method == "GET" else { return notFound }
         let apps = self.apps ?? []
         if s.count >= 6, s[1] == "apps", s.last == "logs", s[3] == "deployments" {
@@ -184,6 +185,9 @@ public final class DigitalOceanPersonality: SandboxPersonality, @unchecked Senda
         if s.count == 2 || (s.count == 3 && s[2] == "propose"), s[1] == "apps" {
             return createOrPropose(request, propose: s.count == 3, requestID: requestID, format: format, in: &state)
         }
+        if s.count == 4, s[1] == "apps", s[3] == "rollback", let index = apps?.firstIndex(where: { $0.id == s[2] }) {
+            return rollback(request, app: index, requestID: requestID, format: format, in: &state)
+        }
         guard s.count >= 4, s[1] == "apps", s[3] == "deployments", let index = apps?.firstIndex(where: { $0.id == s[2] }), var app = apps?[index] else {
             return notFound
         }
@@ -226,6 +230,78 @@ public final class DigitalOceanPersonality: SandboxPersonality, @unchecked Senda
         return world.repositories[name]
     }
 
+    struct SpecProblem: Error { var message: String }
+
+    /// A spec's services as components, validated as App Platform validates them.
+    static func components(_ services: [[String: Any]], app name: String) -> Result<[SandboxApp.Component], SpecProblem> {
+        var components: [SandboxApp.Component] = []
+        for service in services {
+            let keys = ["github", "gitlab", "bitbucket", "git", "image"].filter { service[$0] != nil }
+            guard keys.count == 1, let key = keys.first, let source = service[key] as? [String: Any] else {
+                return .failure(SpecProblem(message: "component \(service["name"] as? String ?? "?") must have exactly one source"))
+            }
+            let repo = (key == "git" ? source["repo_clone_url"] : source["repo"]) as? String ?? ""
+            guard !repo.isEmpty else { return .failure(SpecProblem(message: "component \(service["name"] as? String ?? "?") names no repository")) }
+            components.append(.init(name: service["name"] as? String ?? name, sourceKey: key, repo: repo, branch: source["branch"] as? String ?? "main",
+                                    deployOnPush: GitLabPersonality.flag(source["deploy_on_push"]) ?? false,
+                                    buildCommand: service["build_command"] as? String, runCommand: service["run_command"] as? String ?? "",
+                                    envs: ((service["envs"] as? [[String: Any]]) ?? []).map { env in
+                                        var out = env.compactMapValues { $0 as? String }
+                                        if out["type"] == "SECRET", let value = out["value"], !value.hasPrefix("EV[") { out["value"] = "EV[1:\(value.utf8.count)]" }
+                                        return out
+                                    }))
+        }
+        return .success(components)
+    }
+
+    /// `PUT /v2/apps/{id}` (a whole new spec: the components change and a deployment of it
+    /// starts) and `DELETE /v2/apps/{id}`.
+    private func change(_ request: SandboxRequest, requestID: String, format: DigitalOceanWireFormat, in state: inout WorldState) -> SandboxReply {
+        let s = request.segments
+        guard s.count == 3, s[1] == "apps", let index = apps?.firstIndex(where: { $0.id == s[2] }), let app = apps?[index] else {
+            return Self.error(404, "not_found", "The resource you requested could not be found.", requestID: requestID)
+        }
+        if request.method == "DELETE" {
+            apps?.remove(at: index)
+            return .json(200, ["id": app.id])
+        }
+        guard let spec = request.bodyFields["spec"] as? [String: Any], let services = spec["services"] as? [[String: Any]], !services.isEmpty else {
+            return Self.error(400, "bad_request", "error parsing request body: spec with services required", requestID: requestID)
+        }
+        guard spec["name"] as? String == app.name else {
+            return Self.error(422, "unprocessable_entity", "spec.name cannot change from \(app.name)", requestID: requestID)
+        }
+        switch Self.components(services, app: app.name) {
+        case let .failure(problem):
+            return Self.error(422, "unprocessable_entity", problem.message, requestID: requestID)
+        case let .success(components):
+            apps?[index].components = components
+            let commit = Self.repository(of: components[0], in: state)?.branches[components[0].branch] ?? state.random.hash()
+            apps?[index].deployments.insert(.init(id: state.random.uuid().trimmingCharacters(in: CharacterSet(charactersIn: "{}")).lowercased(),
+                                                  phase: "PENDING_BUILD", cause: "app spec updated", commit: commit, createdAt: state.now,
+                                                  updatedAt: state.now), at: 0)
+            return .json(200, ["app": format.app(apps![index])])
+        }
+    }
+
+    /// `POST /v2/apps/{id}/rollback`: a deployment of an earlier one's commit, which must have
+    /// finished (App Platform rolls back to a deployment that ran).
+    private func rollback(_ request: SandboxRequest, app index: Int, requestID: String, format: DigitalOceanWireFormat,
+                          in state: inout WorldState) -> SandboxReply {
+        guard let target = request.bodyFields["deployment_id"] as? String,
+              let earlier = apps?[index].deployments.first(where: { $0.id == target }) else {
+            return Self.error(422, "unprocessable_entity", "deployment_id must name one of the app's deployments", requestID: requestID)
+        }
+        guard ["ACTIVE", "SUPERSEDED"].contains(earlier.phase) else {
+            return Self.error(422, "unprocessable_entity", "cannot roll back to a deployment that is \(earlier.phase)", requestID: requestID)
+        }
+        let deployment = SandboxApp.Deployment(id: state.random.uuid().trimmingCharacters(in: CharacterSet(charactersIn: "{}")).lowercased(),
+                                               phase: "PENDING_BUILD", cause: "rollback to \(earlier.id)", commit: earlier.commit,
+                                               createdAt: state.now, updatedAt: state.now)
+        apps?[index].deployments.insert(deployment, at: 0)
+        return .json(200, ["deployment": format.deployment(deployment, of: apps![index])])
+    }
+
     static let regions = ["atl", "nyc", "sfo", "tor", "ams", "fra", "lon", "blr", "sgp", "syd"]
 
     /// `POST /v2/apps` and `/v2/apps/propose`: the spec validated as App Platform validates it
@@ -241,17 +317,10 @@ public final class DigitalOceanPersonality: SandboxPersonality, @unchecked Senda
         let region = spec["region"] as? String ?? "nyc"
         guard Self.regions.contains(region) else { return invalid("spec.region \(region) is not an App Platform region") }
         guard let services = spec["services"] as? [[String: Any]], !services.isEmpty else { return invalid("spec needs at least one component") }
-        var components: [SandboxApp.Component] = []
-        for service in services {
-            let keys = ["github", "gitlab", "bitbucket", "git", "image"].filter { service[$0] != nil }
-            guard keys.count == 1, let key = keys.first, let source = service[key] as? [String: Any] else {
-                return invalid("component \(service["name"] as? String ?? "?") must have exactly one source")
-            }
-            let repo = (key == "git" ? source["repo_clone_url"] : source["repo"]) as? String ?? ""
-            guard !repo.isEmpty else { return invalid("component \(service["name"] as? String ?? "?") names no repository") }
-            components.append(.init(name: service["name"] as? String ?? name, sourceKey: key, repo: repo, branch: source["branch"] as? String ?? "main",
-                                    deployOnPush: GitLabPersonality.flag(source["deploy_on_push"]) ?? false,
-                                    buildCommand: service["build_command"] as? String, runCommand: service["run_command"] as? String ?? ""))
+        let components: [SandboxApp.Component]
+        switch Self.components(services, app: name) {
+        case let .success(parsed): components = parsed
+        case let .failure(problem): return invalid(problem.message)
         }
         let taken = apps?.contains { $0.name == name } ?? false
         if propose {

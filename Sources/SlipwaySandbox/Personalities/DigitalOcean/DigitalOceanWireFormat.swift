@@ -26,6 +26,7 @@ struct DigitalOceanWireFormat {
         var out: [String: Any] = ["name": c.name, "run_command": c.runCommand, "http_port": 8080, "instance_size_slug": "apps-s-1vcpu-0.5gb",
                                   "instance_count": 1]
         if let build = c.buildCommand { out["build_command"] = build }
+        if !c.envs.isEmpty { out["envs"] = c.envs }
         out[c.sourceKey] = c.sourceKey == "git" ? ["repo_clone_url": c.repo, "branch": c.branch]
             : ["repo": c.repo, "branch": c.branch, "deploy_on_push": c.deployOnPush]
         return out
