@@ -186,8 +186,18 @@ struct DashboardEndToEndTests {
                 && screen.split(separator: "\n").contains { $0.contains("flaky-api") && ($0.contains("ACTIVE") || $0.contains("ERROR")) }
         }
         #expect(ok, "\(screen)")
-        // Into hello-web's history and the log of its deployment.
-        try tmux.press("G", "Enter")
+        // App Platform is linked too: its apps, and the demo's own built there, beside the local ones.
+        (ok, screen) = try await tmux.waitFor(30) { screen in
+            // Pushes come every half second, so its newest deployment may still be pending.
+            screen.split(separator: "\n").contains { $0.contains("hello-cloud") && $0.contains("#") && $0.contains("bitbucket/demo/hello-web") }
+                && screen.contains("sample-app")
+        }
+        #expect(ok, "\(screen)")
+        // Into hello-web's history and the log of its deployment (the filter matches hello-cloud's
+        // source too: hello-web is the last of the two).
+        try tmux.press("/")
+        try tmux.typeWithoutEnter("hello-web")
+        try tmux.press("Enter", "G", "Enter")
         (ok, screen) = try await tmux.waitFor("› Apps › hello-web")
         #expect(ok, "\(screen)")
         // Pushes to the demo repositories deploy on their own: one pushed commit reaches ACTIVE on screen.

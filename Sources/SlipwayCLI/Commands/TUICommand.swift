@@ -3,6 +3,7 @@ import Logging
 import SlipwayServer
 import Foundation
 import SlipwayCore
+import SlipwayHTTP
 import SlipwayProviders
 import SlipwaySandbox
 
@@ -45,6 +46,8 @@ struct DemoCommand: AsyncParsableCommand {
         options.seed = seed
         options.pushEverySeconds = pushEvery
         options.demoRepositories = true
+        // App Platform beside the host: its apps deploy there while local ones deploy here.
+        options.personalities = [.bitbucket, .digitalocean]
         let server: SandboxServer
         do {
             server = try await SandboxServer.start(options: options)
@@ -59,6 +62,7 @@ struct DemoCommand: AsyncParsableCommand {
             // Mirror the sandbox once (a fraction of a second), so the demo apps have their source.
             _ = try await MirrorSync(store: context.store, account: account, provider: try factory.provider(for: account), concurrency: 4).run()
             try createDemoApps(context: context)
+            try await createAppPlatformApp(context: context, server: server, linker: linker, factory: factory)
             let receiver = webhooks ? try await installWebhooks(context: context, account: account) : nil
             // The sandbox is local and small: sweep often so pushes show within seconds even without hooks.
             do {
@@ -74,6 +78,21 @@ struct DemoCommand: AsyncParsableCommand {
             throw SlipwayCLIError.failure("the demo failed: \(error)")
         }
         await server.stop()
+    }
+
+    /// App Platform linked too, with its existing apps and one of the demo's own: `hello-cloud`,
+    /// built on App Platform from the same repository as hello-web and deployed there on each push.
+    func createAppPlatformApp(context: CommandContext, server: SandboxServer, linker: AccountLinker, factory: ProviderFactory) async throws {
+        let (account, _) = try await linker.link(LinkRequest(provider: .digitalocean, apiURL: server.digitalocean.apiURL, webURL: server.digitalocean.webURL,
+                                                             secret: .token(server.service.digitalocean.token)))
+        let platform = try factory.appPlatform(for: account)
+        let spec = AppPlatformClient.ServiceSpec(name: "hello-cloud", region: "ams", source: .hosted(provider: .bitbucket, repository: "demo/hello-web",
+                                                                                                        branch: "main", deployOnPush: true),
+                                                 buildCommand: "make", runCommand: "./run.sh", httpPort: 8080, instanceSize: nil, environment: [:], secrets: [:])
+        try await RequestContext.run(lane: .interactive, deadline: Date().addingTimeInterval(15)) {
+            try context.store.applyRemoteApps(try await platform.apps(), now: Date())
+            try context.store.recordCreatedRemoteApp(try await platform.createApp(spec), autodeploy: true, now: Date())
+        }
     }
 
     /// A receiver on a free loopback port, and a hook on every repository the sandbox user
