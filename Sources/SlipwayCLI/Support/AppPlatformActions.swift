@@ -31,15 +31,21 @@ struct AppPlatformActions {
         }
     }
 
+    /// One request of a user's command (interactive, waiting at most `wait`), a refusal explained in one line.
+    func ask<T: Sendable>(_ what: String, scope: String, wait: TimeInterval = 30, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await RequestContext.run(lane: .interactive, deadline: Date().addingTimeInterval(wait), body)
+        } catch let error as SlipwayCLIError {
+            throw error
+        } catch {
+            throw Self.explain(error, doing: what, scope: scope)
+        }
+    }
+
     func deploy(_ app: App, wait: Bool) async throws {
         guard let remoteID = app.remoteID, let appID = app.id else { throw SlipwayCLIError.failure("\(app.name) has no App Platform id") }
         let platform = try client()
-        let started: RemoteDeployment
-        do {
-            started = try await RequestContext.run(lane: .interactive, deadline: Date().addingTimeInterval(30)) { try await platform.createDeployment(appID: remoteID) }
-        } catch {
-            throw Self.explain(error, doing: "start a deployment of \(app.name)")
-        }
+        let started: RemoteDeployment = try await ask("start a deployment of \(app.name)", scope: "app:update") { try await platform.createDeployment(appID: remoteID) }
         let row = try context.store.recordRemoteDeployment(started, appID: appID, now: Date())
         Terminal.error("deployment \(row.id!) of \(app.name) started on App Platform (\(started.id)); it builds the head of \(app.branch)")
         guard wait else { return }
@@ -78,14 +84,7 @@ struct AppPlatformActions {
             throw SlipwayCLIError.failure("deployment \(deployment.id ?? 0) has no App Platform id")
         }
         let platform = try client()
-        let canceled: RemoteDeployment
-        do {
-            canceled = try await RequestContext.run(lane: .interactive, deadline: Date().addingTimeInterval(30)) {
-                try await platform.cancelDeployment(appID: remoteApp, id: remoteID)
-            }
-        } catch {
-            throw Self.explain(error, doing: "cancel deployment \(deployment.id ?? 0)")
-        }
+        let canceled: RemoteDeployment = try await ask("cancel deployment \(deployment.id ?? 0)", scope: "app:update") { try await platform.cancelDeployment(appID: remoteApp, id: remoteID) }
         let row = try context.store.recordRemoteDeployment(canceled, appID: app.id!, now: Date())
         Terminal.error("deployment \(row.id!) of \(app.name) is \(row.phase.rawValue) on App Platform")
     }
@@ -105,14 +104,7 @@ struct AppPlatformActions {
         func show(_ line: String) { Terminal.out(TerminalText.sanitize(line)) }
         for kind in types {
             let type = AppPlatformClient.LogType(rawValue: kind.rawValue.uppercased()) ?? .build
-            let location: AppPlatformClient.LogLocation
-            do {
-                location = try await RequestContext.run(lane: .interactive, deadline: Date().addingTimeInterval(30)) {
-                    try await platform.logs(appID: remoteApp, deploymentID: remoteID, component: component, type: type, follow: follow)
-                }
-            } catch {
-                throw Self.explain(error, doing: "give the \(kind.rawValue) log of deployment \(deployment.id ?? 0)", scope: "app:read")
-            }
+            let location: AppPlatformClient.LogLocation = try await ask("give the \(kind.rawValue) log of deployment \(deployment.id ?? 0)", scope: "app:read") { try await platform.logs(appID: remoteApp, deploymentID: remoteID, component: component, type: type, follow: follow) }
             if let live = location.liveURL, follow {
                 do {
                     for try await line in AppPlatformClient.liveLines(live) { show(line) }
@@ -137,14 +129,7 @@ struct AppPlatformActions {
             throw SlipwayCLIError.failure("\(app.name) has no App Platform id")
         }
         let platform = try client()
-        let started: RemoteDeployment
-        do {
-            started = try await RequestContext.run(lane: .interactive, deadline: Date().addingTimeInterval(30)) {
-                try await platform.rollback(appID: remoteApp, to: remoteTarget)
-            }
-        } catch {
-            throw Self.explain(error, doing: "roll \(app.name) back", scope: "app:update")
-        }
+        let started: RemoteDeployment = try await ask("roll \(app.name) back", scope: "app:update") { try await platform.rollback(appID: remoteApp, to: remoteTarget) }
         let row = try context.store.recordRemoteDeployment(started, appID: appID, now: Date())
         Terminal.error("deployment \(row.id!) of \(app.name) rolls back to deployment \(target.id!) (\(target.commitHash.prefix(7))) on App Platform")
         if wait { try await follow(row, of: app, platform: platform) }
@@ -168,12 +153,7 @@ struct AppPlatformActions {
     func printSpec(_ app: App) async throws {
         guard let remoteApp = app.remoteID else { throw SlipwayCLIError.failure("\(app.name) has no App Platform id") }
         let platform = try client()
-        let spec: Data
-        do {
-            spec = try await RequestContext.run(lane: .interactive, deadline: Date().addingTimeInterval(30)) { try await platform.spec(appID: remoteApp) }
-        } catch {
-            throw Self.explain(error, doing: "give the spec of \(app.name)", scope: "app:read")
-        }
+        let spec: Data = try await ask("give the spec of \(app.name)", scope: "app:read") { try await platform.spec(appID: remoteApp) }
         let pretty = (try? JSONSerialization.jsonObject(with: spec)).flatMap { try? JSONSerialization.data(withJSONObject: $0, options: [.prettyPrinted, .sortedKeys]) }
         Terminal.out(String(decoding: pretty ?? spec, as: UTF8.self))
     }
