@@ -3,6 +3,7 @@ import GRDB
 import Testing
 import SlipwayCore
 import SlipwayProviders
+import SlipwayTestSupport
 
 /// The real binary, driven the way users and acceptance checks drive it.
 @Suite("slipway binary", .timeLimit(.minutes(3)))
@@ -196,7 +197,7 @@ struct SandboxBinaryTests {
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
         try process.run()
-        defer { process.terminate(); process.waitUntilExit() }
+        defer { process.stopAndReap() }
 
         // The banner names the origin and the token.
         var banner = ""

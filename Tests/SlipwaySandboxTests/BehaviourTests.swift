@@ -158,7 +158,7 @@ struct BehaviourTests {
         let repo = h.server.service.repositorySlugs(workspace: ws)[1]
         _ = try await h.get("/2.0/user")   // spends the whole REST budget
         let url = "http://x-token-auth:\(h.server.service.bitbucket.accessToken)@127.0.0.1:\(h.server.bitbucket.port)/git/\(ws)/\(repo).git"
-        let output = try await Task.detached { try runGit(["ls-remote", "--heads", url]) }.value
+        let output = try await DemoRepositoryTests.offThePool { try runGit(["ls-remote", "--heads", url]) }
         var listed: [String: String] = [:]
         for line in output.split(separator: "\n") {
             let parts = line.split(separator: "\t")

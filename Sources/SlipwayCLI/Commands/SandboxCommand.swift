@@ -125,9 +125,8 @@ struct SandboxCommand: AsyncParsableCommand {
         }
         lines.append("stats    \(server.endpoints[0].origin)/_sandbox/stats")
         lines.append((pushEvery.map { "A push every \($0) s. " } ?? "") + "Ctrl-C to stop.")
-        let banner = lines.joined(separator: "\n")
-        FileHandle.standardError.write(Data((banner + "\n").utf8))
-        // Ctrl-C and SIGTERM stop the server and remove what it made (the demo's git folder).
+        // Ctrl-C and SIGTERM stop the server and remove what it made (the demo's git folder);
+        // taken before the banner, which tells a waiting script the sandbox is ready.
         signal(SIGINT, SIG_IGN)
         signal(SIGTERM, SIG_IGN)
         let sources = [SIGINT, SIGTERM].map { number -> any DispatchSourceSignal in
@@ -137,6 +136,8 @@ struct SandboxCommand: AsyncParsableCommand {
             return source
         }
         defer { sources.forEach { $0.cancel() } }
+        let banner = lines.joined(separator: "\n")
+        FileHandle.standardError.write(Data((banner + "\n").utf8))
         await server.wait()
         await server.stop()   // finishes the clean-up a signal started, before the process exits
         Terminal.error("sandbox stopped")

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -34,6 +35,7 @@ public final class SandboxServer: Sendable {
     private let pushTask: Task<Void, Never>?
     /// App Platform's log host (live WebSockets and archived logs), when App Platform is served.
     private let logServer: AppPlatformLogServer?
+    private let stopping = Mutex<Task<Void, Never>?>(nil)
 
     /// The GitHub personality's endpoint. Traps if not served.
     public var github: SandboxEndpoint {
@@ -164,12 +166,22 @@ public final class SandboxServer: Sendable {
     }
 
     /// Stops pushing and serving; waits until the port is released.
+    /// Idempotent: a signal's stop and the CLI's final one share the first call's work (NIO's
+    /// group shutdown, asked twice, never answers the second time).
     public func stop() async {
-        pushTask?.cancel()
-        await logServer?.stop()
-        await group.triggerGracefulShutdown()
-        _ = await serverTask.result
-        service.shutdown()
+        let work = stopping.withLock { task -> Task<Void, Never> in
+            if let task { return task }
+            let started = Task { [pushTask, logServer, group, serverTask, service] in
+                pushTask?.cancel()
+                await logServer?.stop()
+                await group.triggerGracefulShutdown()
+                _ = await serverTask.result
+                service.shutdown()
+            }
+            task = started
+            return started
+        }
+        await work.value
     }
 
     /// Runs until `stop` (Ctrl-C in the CLI).

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -14,6 +15,7 @@ final class AppPlatformLogServer: @unchecked Sendable {
     let group: MultiThreadedEventLoopGroup
     let channel: any Channel
     let origin: String
+    private let stopped = Mutex(false)
 
     private init(group: MultiThreadedEventLoopGroup, channel: any Channel, origin: String) {
         self.group = group
@@ -56,7 +58,9 @@ final class AppPlatformLogServer: @unchecked Sendable {
         return AppPlatformLogServer(group: group, channel: channel, origin: "http://\(host.contains(":") ? "[\(host)]" : host):\(port)")
     }
 
+    /// Once only: NIO's group shutdown asked a second time never answers.
     func stop() async {
+        guard stopped.withLock({ done in defer { done = true }; return !done }) else { return }
         try? await channel.close()
         try? await group.shutdownGracefully()
     }
