@@ -9,7 +9,7 @@ struct DigitalOceanLinkTests {
     func json(_ text: String) -> Any? { try? JSONSerialization.jsonObject(with: Data(text.utf8)) }
 
     /// A sandbox with Bitbucket and App Platform, and a home linked to both with Bitbucket mirrored.
-    func linkedToBoth(faults: [String] = []) async throws -> (SandboxServer, BinaryRunner) {
+    func linkedToBoth(faults: [String] = [], clock: PausableNow = PausableNow()) async throws -> (SandboxServer, BinaryRunner) {
         var options = SandboxOptions()
         options.faults = faults
         options.personalities = [.bitbucket, .digitalocean]
@@ -17,7 +17,7 @@ struct DigitalOceanLinkTests {
         options.reposPerWorkspace = 3
         options.largeRepositories = false
         options.appPlatformPhaseSeconds = 0.4
-        let server = try await SandboxServer.start(options: options)
+        let server = try await SandboxServer.start(options: options, now: { clock.now })
         let runner = BinaryRunner(home: TemporaryHome().path)
         let bitbucket = try await runner.runAsync(["link", "bitbucket", "--api-url", server.bitbucket.apiURL, "--web-url", server.bitbucket.webURL,
                                                    "--token-file", "-"], stdin: server.service.bitbucket.accessToken + "\n")
@@ -56,7 +56,8 @@ struct DigitalOceanLinkTests {
 
     @Test("every app on the account shows in apps (backend digitalocean, region, live URL, phase), matched to the mirrored branch; deploy --wait follows one to ACTIVE; cancel stops one")
     func foundApps() async throws {
-        let (server, runner) = try await linkedToBoth()
+        let clock = PausableNow()
+        let (server, runner) = try await linkedToBoth(clock: clock)
         defer { Task { await server.stop() } }
         let listed = try await runner.runAsync(["apps", "--json"])
         #expect(listed.status == 0, "\(listed.stderr)")
@@ -81,12 +82,14 @@ struct DigitalOceanLinkTests {
         #expect(tree.map { $0["name"] as? String } == ["build", "deploy"] && progress["done"] as? Int == 6 && progress["total"] as? Int == 6, "\(progress)")
         let deploySteps = (tree[1]["steps"] as? [[String: Any]])?.map { $0["name"] as? String }
         #expect(deploySteps == ["initialize", "components", "finalize"] && tree.allSatisfy { $0["status"] as? String == "succeeded" })
-        // Another, canceled while it builds.
+        // Another, canceled while it builds: App Platform's clock stands still meanwhile, however slow the machine.
+        clock.pause()
         let started = try await runner.runAsync(["deploy", "sample-app"])
         #expect(started.status == 0, "\(started.stderr)")
         let running = try #require((json(try await runner.runAsync(["deployments", "sample-app", "--json"]).stdout) as? [[String: Any]])?.first)
         let canceled = try await runner.runAsync(["cancel", "\(running["id"] as? Int ?? 0)"])
         #expect(canceled.status == 0 && canceled.stderr.contains("CANCELED on App Platform"), "\(canceled.stderr)")
+        clock.resume()
         // An app of our own on App Platform from a mirrored branch: quoted, confirmed, created, deployed.
         let create = ["apps", "create", "shop", "--source", source, "--branch", sample["branch"] as? String ?? "main", "--on", "digitalocean",
                       "--region", "ams", "--build", "make", "--run", "./run.sh", "--env", "MODE=prod"]
@@ -205,5 +208,21 @@ struct DigitalOceanLinkTests {
         let stats = server.service.respond(method: "GET", url: server.digitalocean.origin + "/_sandbox/stats", headers: [:], body: Data(), as: .digitalocean)
         let limited = (try JSONSerialization.jsonObject(with: stats.body) as? [String: Any])?["rate_limited"] as? Int ?? 0
         #expect(limited >= 3, "the storm fired \(limited) times")
+    }
+}
+
+/// The sandbox's clock: real time, except while paused (a phase then lasts as long as a test needs).
+final class PausableNow: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lost: TimeInterval = 0
+    private var pausedAt: Date?
+
+    var now: Date { lock.withLock { (pausedAt ?? Date()).addingTimeInterval(-lost) } }
+    func pause() { lock.withLock { if pausedAt == nil { pausedAt = Date() } } }
+    func resume() {
+        lock.withLock {
+            if let pausedAt { lost += Date().timeIntervalSince(pausedAt) }
+            pausedAt = nil
+        }
     }
 }

@@ -140,6 +140,7 @@ final class FailingSource: DashboardSource, @unchecked Sendable {
     func requestRefresh(path: String) throws -> Int64 { try inner.requestRefresh(path: path) }
     func requestDeploy(app: String) throws -> Int64 { try inner.requestDeploy(app: app) }
     func requestCancel(deploymentID: Int64) throws -> Int64 { try inner.requestCancel(deploymentID: deploymentID) }
+    func requestLogFollow(deploymentID: Int64) throws -> Int64 { try inner.requestLogFollow(deploymentID: deploymentID) }
     func requestWebhookInstall(path: String) throws -> Int64 { try inner.requestWebhookInstall(path: path) }
     func command(id: Int64) throws -> EngineCommand? { try inner.command(id: id) }
     func locate(path: String) throws -> MirrorLocation? { try inner.locate(path: path) }

@@ -194,8 +194,11 @@ struct AppsCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The app's name (lowercase letters, digits, - and _).") var name: String
         @Option(help: ArgumentHelp("The repository, as PROVIDER/WORKSPACE/REPO.", valueName: "PATH"), completion: .custom(Completions.repositoryPaths))
-        var source: String
-        @Option(help: "The branch to build.") var branch: String
+        var source: String?
+        @Option(help: "The branch to build.") var branch: String?
+        @Option(help: ArgumentHelp("App Platform: the whole app spec as JSON, as 'doctl apps create --spec' takes it ('-' reads stdin); instead of --source, --branch and the commands.", valueName: "FILE"),
+                completion: .file())
+        var spec: String?
         @Option(help: "Build command (run with /bin/sh -c).") var build: String?
         @Option(help: "Run command (run with /bin/sh -c); exit 0 means ACTIVE unless --service. Required on this host.") var run: String?
         @Flag(help: "The run command is a long-running service.") var service = false
@@ -216,6 +219,20 @@ struct AppsCommand: AsyncParsableCommand {
 
         func validate() throws {
             guard AppBackend(rawValue: on) != nil else { throw ValidationError("--on '\(on)' is not local or digitalocean") }
+            if spec != nil {
+                guard backend == .digitalocean else { throw ValidationError("--spec is an App Platform app spec: add --on digitalocean") }
+                let given = [("--source", source != nil), ("--branch", branch != nil), ("--build", build != nil), ("--run", run != nil),
+                             ("--env", !env.isEmpty), ("--secret-env", !secretEnv.isEmpty), ("--region", region != nil),
+                             ("--http-port", httpPort != nil), ("--instance-size", instanceSize != nil)].filter(\.1).map(\.0)
+                if !given.isEmpty { throw ValidationError("--spec gives the whole app; drop \(given.joined(separator: ", ")) (or write them in the spec)") }
+                guard AppPlatformClient.ServiceSpec.isValidName(name) else {
+                    throw ValidationError("'\(name)' is not an App Platform app name: 2–32 lowercase letters, digits and '-', starting with a letter")
+                }
+                if service || healthURL != nil || timeout != nil { throw ValidationError("--service, --health-url and --timeout are for apps on this host") }
+                return
+            }
+            guard let source else { throw ValidationError("--source PROVIDER/WORKSPACE/REPO is required (or --spec FILE with --on digitalocean)") }
+            guard branch != nil else { throw ValidationError("--branch is required") }
             if backend == .local {
                 guard run != nil else { throw ValidationError("--run is required for an app on this host") }
                 if region != nil || httpPort != nil || instanceSize != nil {
@@ -244,7 +261,7 @@ struct AppsCommand: AsyncParsableCommand {
 
         /// The app on App Platform: a spec of one service from the branch (`deploy_on_push` unless
         /// --no-autodeploy), App Platform's monthly quote confirmed, then `POST /v2/apps`.
-        func createOnAppPlatform(context: CommandContext, path: MirrorPath, repository: Repository) async throws {
+        func createOnAppPlatform(context: CommandContext, path: MirrorPath, repository: Repository, branch: String) async throws {
             let source: RemoteApp.Component.Source
             switch path.provider {
             case .bitbucket?, .github?, .gitlab?:
@@ -273,7 +290,7 @@ struct AppsCommand: AsyncParsableCommand {
             do {
                 created = try await RequestContext.run(lane: .interactive, deadline: Date().addingTimeInterval(60)) { try await platform.createApp(spec) }
             } catch {
-                throw AppPlatformActions.explain(error, doing: "create \(name)", scope: "app:create")
+                throw AppPlatformActions.explain(error, doing: "create \(name)", scope: "app:create", platform: platform, sources: [source])
             }
             let app = try context.store.recordCreatedRemoteApp(created, autodeploy: !noAutodeploy, now: Date())
             let first = try context.store.deployments(appID: app.id!, limit: 1).first
@@ -300,12 +317,43 @@ struct AppsCommand: AsyncParsableCommand {
             }
         }
 
+        /// `--spec FILE`: the user's own App Platform spec, quoted and created as written (its
+        /// name filled in from NAME, or required to be NAME); the app's sources are matched to the
+        /// mirror like any found app's.
+        func createFromSpec(context: CommandContext, file: String) async throws {
+            let json = try AppSpecFile.read(file, name: name)
+            let sources = AppPlatformClient.sources(ofSpec: json)
+            let actions = AppPlatformActions(context: context)
+            let platform = try actions.client()
+            let cost: Double? = try await actions.ask("check the spec of \(name)", scope: "app:read") { try await platform.proposedMonthlyCost(specJSON: json) }
+            let quote = cost.map { String(format: "$%.2f a month", $0) } ?? "an unstated cost"
+            try confirmation.confirm("App Platform quotes \(quote) for \(name) from \(file == "-" ? "the spec on stdin" : file). Create it?",
+                                     refused: "nothing was created on App Platform")
+            let created: RemoteApp
+            do {
+                created = try await RequestContext.run(lane: .interactive, deadline: Date().addingTimeInterval(60)) { try await platform.createApp(specJSON: json) }
+            } catch {
+                throw AppPlatformActions.explain(error, doing: "create \(name)", scope: "app:create", platform: platform, sources: sources)
+            }
+            // Autodeploy as the spec says: on where its sources deploy on push (a git source,
+            // which App Platform cannot deploy on push, is Slipway's to deploy), off with --no-autodeploy.
+            let specDeploysOnPush = sources.allSatisfy { if case let .hosted(_, _, _, onPush) = $0 { onPush } else { true } }
+            let app = try context.store.recordCreatedRemoteApp(created, autodeploy: !noAutodeploy && specDeploysOnPush, now: Date())
+            let first = try context.store.deployments(appID: app.id!, limit: 1).first
+            let matched = app.repositoryID != nil ? " from \(app.sourcePath) \(app.branch)"
+                : " (its source is not in the mirror; link its provider to see its branch beside it)"
+            Terminal.error("created app '\(name)' on App Platform (\(created.id))\(matched), \(quote)"
+                           + (first.map { "; its first deployment \($0.id!) is \($0.phase.rawValue) ('slipway deployments watch \($0.id!)' follows it)" } ?? ""))
+        }
+
         func run() async throws {
             let context = try global.context()
             try context.refuseIfReadonly("apps create")
             if try context.store.app(named: name) != nil {
                 throw SlipwayCLIError.failure("an app named '\(name)' exists; delete it first or choose another name")
             }
+            if let spec { return try await createFromSpec(context: context, file: spec) }
+            guard let source, let branch else { throw SlipwayCLIError.failure("--source and --branch are required") }
             let path = try context.store.resolvePath(source)
             guard let repository = try context.store.repository(at: path) else {
                 throw SlipwayCLIError.failure(NearestName.missing(path, in: context.store))
@@ -318,7 +366,7 @@ struct AppsCommand: AsyncParsableCommand {
                 branchPath.branch = branch
                 throw SlipwayCLIError.failure(NearestName.missing(branchPath, in: context.store).replacingOccurrences(of: "no branch", with: "--branch: no branch"))
             }
-            if backend == .digitalocean { return try await createOnAppPlatform(context: context, path: path, repository: repository) }
+            if backend == .digitalocean { return try await createOnAppPlatform(context: context, path: path, repository: repository, branch: branch) }
             let app = App(name: name, repositoryID: repository.id, sourcePath: path.description, branch: branch, buildCommand: build,
                           runCommand: run ?? "", isService: service, healthURL: healthURL, autodeploy: !noAutodeploy,
                           timeoutSeconds: timeout.flatMap(AppOptions.seconds), environment: AppOptions.pairs(env), createdAt: Date())

@@ -31,6 +31,21 @@ struct AppPlatformActions {
         }
     }
 
+    /// A refusal of a spec's source explained — App Platform's Git integration missing for that
+    /// provider (granted in the control panel: there is no API for it) — else as `explain` says.
+    static func explain(_ error: any Error, doing what: String, scope: String, platform: AppPlatformClient,
+                        sources: [RemoteApp.Component.Source]) -> SlipwayCLIError {
+        guard let refusal = platform.gitAccessRefusal(error, sources: sources) else { return explain(error, doing: what, scope: scope) }
+        let said = "App Platform said: \(TerminalText.sanitize(refusal.message))"
+        if sources.allSatisfy({ if case .git = $0 { true } else { false } }) {
+            return .failure("App Platform cannot read that repository (\(said)); a git source must be public, so build a private one from its linked provider's --source")
+        }
+        let name = refusal.provider.map { "your \($0.displayName) account" } ?? "that Git provider"
+        let grant = refusal.installURL.map { "grant it at \($0) (DigitalOcean's control panel; there is no API for it)" }
+            ?? "grant it in DigitalOcean's control panel (there is no API for it)"
+        return .failure("App Platform has no access to \(name) or to that repository (\(said)); \(grant), then run this again")
+    }
+
     /// One request of a user's command (interactive, waiting at most `wait`), a refusal explained in one line.
     func ask<T: Sendable>(_ what: String, scope: String, wait: TimeInterval = 30, _ body: () async throws -> T) async throws -> T {
         do {

@@ -24,6 +24,8 @@ actor AppPlatformObserver {
     private var lastObserved: [Int64: Date] = [:]
     /// The change events seen (the first look starts from now: history is not news).
     private var cursor: Int64?
+    /// Deployments whose App Platform logs are being copied into the store, by deployment id.
+    private var following: [Int64: Task<Void, Never>] = [:]
 
     init(store: Store, idleInterval: TimeInterval, busyInterval: TimeInterval, requestWait: TimeInterval, clock: any SlipwayClock,
          requestClock: any SlipwayClock, logger: Logger, makeClient: @escaping ClientMaker) {
@@ -106,6 +108,42 @@ actor AppPlatformObserver {
         case let .status(code, _, message)?: "App Platform refused to start it (HTTP \(code))\(message.isEmpty ? "" : ": \(message)")"
         default: "App Platform could not start it: \(error)"
         }
+    }
+
+    /// Starts copying a deployment's App Platform logs into the store (live while they grow);
+    /// answered at once. A deployment already followed is left to its follower.
+    func followLog(deploymentID: Int64, cap: Int) -> (EngineCommandStatus, String) {
+        if let running = following[deploymentID], !running.isCancelled { return (.done, "the log of #\(deploymentID) is being followed") }
+        guard let deployment = try? store.deployment(id: deploymentID),
+              let app = try? store.app(id: deployment.appID), app.backend == .digitalocean, let remoteApp = app.remoteID else {
+            return (.failed, "#\(deploymentID) is not an App Platform deployment")
+        }
+        guard let remoteID = deployment.remoteID else { return (.failed, "#\(deploymentID) has not started on App Platform yet; it has no log") }
+        guard let account = try? store.account(for: .digitalocean) else { return (.failed, "digitalocean is not linked") }
+        let client: AppPlatformClient
+        do { client = try makeClient(account) } catch { return (.failed, "App Platform's client could not be made: \(error)") }
+        let mirror = AppPlatformLogMirror(store: store, client: client, requestClock: requestClock, clock: clock, requestWait: max(requestWait, 30), cap: cap)
+        let logger = self.logger
+        following[deploymentID] = Task { [weak self] in
+            do {
+                try await mirror.run(deploymentID: deploymentID, appID: remoteApp, remoteID: remoteID)
+            } catch is CancellationError {
+            } catch {
+                logger.warning("App Platform's log could not be copied", metadata: ["deployment": "\(deploymentID)", "error": "\(error)"])
+                try? self?.store.appendLog(deploymentID: deploymentID, step: "build", stream: .system,
+                                           text: "App Platform's log could not be read: \(error)\n", cap: cap, now: Date())
+            }
+            await self?.finishedFollowing(deploymentID)
+        }
+        return (.done, "following the App Platform log of #\(deploymentID)")
+    }
+
+    private func finishedFollowing(_ deploymentID: Int64) { following[deploymentID] = nil }
+
+    /// The engine stops: so do the followers.
+    func stopFollowing() {
+        for task in following.values { task.cancel() }
+        following = [:]
     }
 
     /// Whether a head moved, since the last look, on a branch an App Platform app builds from.

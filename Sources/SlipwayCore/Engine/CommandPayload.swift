@@ -69,3 +69,11 @@ public struct MirrorRepositoryPayload: CommandPayload {
     public var url: String
     public init(url: String) { self.url = url }
 }
+
+/// Copy an App Platform deployment's logs into the store (followed live while they grow), so
+/// the dashboard shows them as it shows a local deployment's.
+public struct FollowLogPayload: CommandPayload {
+    public static let kind = EngineCommandKind.followLog
+    public var deployment: Int64
+    public init(deployment: Int64) { self.deployment = deployment }
+}

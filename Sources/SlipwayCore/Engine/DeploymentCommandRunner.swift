@@ -50,7 +50,7 @@ public actor DeploymentCommandRunner {
         switch command.kind {
         case .deploy: await deploy(payload: command.payload)
         case .cancel: await cancel(payload: command.payload)
-        case .syncCycle, .refresh, .installWebhook, .mirrorRepository: (.failed, "\(command.kind.rawValue) is the sync engine's command")
+        case .syncCycle, .refresh, .installWebhook, .mirrorRepository, .followLog: (.failed, "\(command.kind.rawValue) is the sync engine's command")
         }
     }
 

@@ -52,6 +52,8 @@ public actor SyncEngine {
         /// one is in progress (one request per 200 apps: the app object carries its deployments).
         public var appPlatformInterval: TimeInterval = 30
         public var appPlatformBusyInterval: TimeInterval = 5
+        /// The most of one deployment's log kept (the deployer's cap, for App Platform's copies too).
+        public var logCap = 1024 * 1024
         /// Where installed hooks point (`webhooks.public_url`, else the receiver's `listen`).
         public var webhookPublicURL = ""
         public var webhookListen = "127.0.0.1:8787"
@@ -133,7 +135,10 @@ public actor SyncEngine {
             guard let wake else { return }
             for await _ in wake { await signal.fire() }
         }
-        defer { listener.cancel() }
+        defer {
+            listener.cancel()
+            if let appPlatform { Task { await appPlatform.stopFollowing() } }
+        }
         // Another process's commit wakes the engine for its commands at once; the accounts'
         // work keeps its one-second cadence, so a burst of commits (webhook deliveries) does
         // not turn into a burst of steps.
@@ -182,7 +187,16 @@ public actor SyncEngine {
         case .deploy, .cancel: (.failed, "\(command.kind.rawValue) is the deployment command runner's command")
         case .installWebhook: await installWebhook(payload: command.payload)
         case .mirrorRepository: await mirrorRepository(payload: command.payload)
+        case .followLog: await followLog(payload: command.payload)
         }
+    }
+
+    /// `{"deployment": 7}`: App Platform's logs of that deployment into the store, followed in
+    /// the background while they grow (the command is answered at once).
+    private func followLog(payload: String) async -> (EngineCommandStatus, String) {
+        guard let request = try? FollowLogPayload.decode(payload) else { return (.failed, "malformed follow_log request") }
+        guard let appPlatform else { return (.failed, "this engine does not reach App Platform") }
+        return await appPlatform.followLog(deploymentID: request.deployment, cap: settings.logCap)
     }
 
     /// `{"url": "https://host/path.git"}`: mirror that added public repository now.

@@ -8,9 +8,10 @@ public enum EngineCommandKind: String, Sendable, Codable, CaseIterable {
     case cancel
     case installWebhook = "install_webhook"
     case mirrorRepository = "mirror_repository"
+    case followLog = "follow_log"
 
     /// What the sync engine runs: work that spends a provider's requests.
-    public static let sync: Set<EngineCommandKind> = [.syncCycle, .refresh, .installWebhook, .mirrorRepository]
+    public static let sync: Set<EngineCommandKind> = [.syncCycle, .refresh, .installWebhook, .mirrorRepository, .followLog]
     /// What the deployment command runner runs, apart from the sync engine, so a `deploy` never
     /// waits behind a sync cycle.
     public static let deployment: Set<EngineCommandKind> = [.deploy, .cancel]

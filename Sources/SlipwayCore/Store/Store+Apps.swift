@@ -52,6 +52,15 @@ extension Store {
         }
     }
 
+    /// Forgets a deployment's log (App Platform's copy is about to be read again in full).
+    public func clearLog(deploymentID: Int64) throws {
+        _ = try write { db in try DeploymentLogChunk.filter(Column("deployment_id") == deploymentID).deleteAll(db) }
+    }
+
+    public func app(id: Int64) throws -> App? {
+        try read { db in try App.fetchOne(db, key: id) }
+    }
+
     /// Log chunks of a deployment after a given chunk id, in order.
     public func logChunks(deploymentID: Int64, after chunkID: Int64 = 0, limit: Int = 1000) throws -> [DeploymentLogChunk] {
         try read { db in

@@ -242,16 +242,66 @@ public struct AppPlatformClient: AccountProvider, UserEmails {
     /// `POST /v2/apps/propose`: what App Platform would charge a month for the spec (USD), or the
     /// first thing wrong with it.
     public func proposedMonthlyCost(_ spec: ServiceSpec) async throws -> Double? {
+        try await proposedMonthlyCost(specJSON: try JSONSerialization.data(withJSONObject: spec.json))
+    }
+
+    /// The quote for a whole app spec as the user wrote it (JSON), every field passed on as is.
+    public func proposedMonthlyCost(specJSON: Data) async throws -> Double? {
         struct Proposal: Decodable { var app_cost: Double?; var app_name_available: Bool? }
-        let body = try JSONSerialization.data(withJSONObject: ["spec": spec.json])
+        let body = try JSONSerialization.data(withJSONObject: ["spec": try JSONSerialization.jsonObject(with: specJSON)])
         return try await sender.send(apiURL + "/v2/apps/propose", method: .post, json: body).decode(Proposal.self).app_cost
     }
 
     /// `POST /v2/apps` (`app:create`): the app, with the deployment its creation started.
     public func createApp(_ spec: ServiceSpec) async throws -> RemoteApp {
+        try await createApp(specJSON: try JSONSerialization.data(withJSONObject: spec.json))
+    }
+
+    /// `POST /v2/apps` with a whole app spec as the user wrote it (as `doctl apps create --spec`).
+    public func createApp(specJSON: Data) async throws -> RemoteApp {
         struct Envelope: Decodable { var app: AppPlatformWire.App }
-        let body = try JSONSerialization.data(withJSONObject: ["spec": spec.json])
+        let body = try JSONSerialization.data(withJSONObject: ["spec": try JSONSerialization.jsonObject(with: specJSON)])
         return Self.app(try await sender.send(apiURL + "/v2/apps", method: .post, json: body).decode(Envelope.self).app)
+    }
+
+    /// App Platform cannot read a source: its Git integration is not installed for that
+    /// provider, or that account cannot see the repository. The exact answer is unconfirmed, so
+    /// the shapes seen are matched — 400 "Account does not have access to the repo", "GitHub
+    /// user does not have access to OWNER/REPO", "GitHub user not authenticated" — and
+    /// anything else stays App Platform's own message.
+    public struct GitAccessRefusal: Sendable, Equatable {
+        /// The provider App Platform named, or the one the spec builds from.
+        public var provider: ProviderKind?
+        public var message: String
+        /// Where a user grants App Platform access (the control panel: there is no API for it).
+        public var installURL: String?
+    }
+
+    public func gitAccessRefusal(_ error: any Error, sources: [RemoteApp.Component.Source]) -> GitAccessRefusal? {
+        guard case let .status(code, _, message)? = error as? HTTPError, (400..<500).contains(code), code != 401, code != 404, code != 429 else { return nil }
+        let text = message.lowercased()
+        let shapes = ["does not have access to", "user not authenticated", "not authorized to access", "has no access to", "is not linked"]
+        guard shapes.contains(where: text.contains) else { return nil }
+        let named: [(String, ProviderKind)] = [("github", .github), ("gitlab", .gitlab), ("bitbucket", .bitbucket)]
+        let hosted = sources.compactMap { source -> ProviderKind? in
+            if case let .hosted(provider, _, _, _) = source { return provider }
+            return nil
+        }
+        let provider = named.first { text.contains($0.0) }?.1 ?? (hosted.count == 1 ? hosted[0] : nil)
+        return GitAccessRefusal(provider: provider, message: message, installURL: provider.flatMap(installURL(for:)))
+    }
+
+    /// The control panel's page that installs App Platform's Git integration for a provider.
+    public func installURL(for provider: ProviderKind) -> String? {
+        [.github, .gitlab, .bitbucket].contains(provider) ? webURL + "/apps/\(provider.rawValue)/install" : nil
+    }
+
+    /// A spec's components with their sources, as App Platform would read them (for an app
+    /// created from a spec file, before App Platform has answered).
+    public static func sources(ofSpec json: Data) -> [RemoteApp.Component.Source] {
+        struct Components: Decodable { var services, workers, jobs, static_sites: [AppPlatformWire.Component]? }
+        guard let spec = try? JSONDecoder().decode(Components.self, from: json) else { return [] }
+        return ((spec.services ?? []) + (spec.workers ?? []) + (spec.jobs ?? []) + (spec.static_sites ?? [])).map(source)
     }
 
     /// `GET /v2/apps/{id}`: the app's spec as App Platform keeps it (JSON, every field kept).

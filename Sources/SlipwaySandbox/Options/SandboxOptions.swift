@@ -48,6 +48,9 @@ public struct SandboxOptions: Sendable, Equatable {
     public var deploymentsPerApp = 3
     /// How long an App Platform deployment stays in each phase (pending, building, deploying).
     public var appPlatformPhaseSeconds: Double = 2
+    /// Git providers App Platform's Git integration is not installed for (`github`, `gitlab`,
+    /// `bitbucket`): an app built from one is refused as App Platform refuses it.
+    public var appPlatformUnlinkedGitHosts: Set<String> = []
     /// Fault specifications (see `FaultSpec`), applied in order.
     public var faults: [String] = []
 

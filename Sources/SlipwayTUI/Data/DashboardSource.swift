@@ -13,6 +13,8 @@ public protocol DashboardSource: AnyObject, Sendable {
     /// Asks the engine to deploy an app's head, or to cancel a deployment; returns the command's id.
     func requestDeploy(app: String) throws -> Int64
     func requestCancel(deploymentID: Int64) throws -> Int64
+    /// Asks the engine to copy an App Platform deployment's logs into the store (live while they grow).
+    func requestLogFollow(deploymentID: Int64) throws -> Int64
     /// Queues an engine command installing the push webhook on a repository.
     func requestWebhookInstall(path: String) throws -> Int64
     func command(id: Int64) throws -> EngineCommand?
@@ -202,6 +204,10 @@ public final class StoreSource: DashboardSource, @unchecked Sendable {
 
     public func requestCancel(deploymentID: Int64) throws -> Int64 {
         try store.enqueue(CancelPayload(deployment: deploymentID), requestedBy: Self.requester, now: Date())
+    }
+
+    public func requestLogFollow(deploymentID: Int64) throws -> Int64 {
+        try store.enqueue(FollowLogPayload(deployment: deploymentID), requestedBy: Self.requester, now: Date())
     }
 
     public func requestWebhookInstall(path: String) throws -> Int64 {

@@ -164,6 +164,9 @@ public final class DashboardController {
         case let .cancelDeployment(id):
             let source = self.source
             inBackground { Self.queued("cancel #\(id)") { try source.requestCancel(deploymentID: id) } }
+        case let .followLog(id):
+            let source = self.source
+            inBackground { Self.queued("log of #\(id) from App Platform") { try source.requestLogFollow(deploymentID: id) } }
         case let .installWebhook(path):
             let source = self.source
             inBackground { Self.queued("webhook on \(TerminalText.sanitize(path))") { try source.requestWebhookInstall(path: path) } }

@@ -34,6 +34,8 @@ public enum Effect: Sendable, Equatable {
     case deploy(app: String)
     /// Ask the engine to cancel a deployment.
     case cancelDeployment(Int64)
+    /// Ask the engine to copy an App Platform deployment's logs into the store.
+    case followLog(deploymentID: Int64)
     /// Ask the engine to install Slipway's push webhook on a repository (`bitbucket/ws/repo`).
     case installWebhook(path: String)
     /// Find a path in the mirror (`:goto`); the answer comes back as `.located`.

@@ -455,6 +455,8 @@ public struct Reducer: Sendable {
             var log = Level(kind: .log(deploymentID: deployment.id!), title: "#\(deployment.id!) log", path: "deployment:\(deployment.id!)", provider: "")
             log.followTail = true
             state.stack.append(log)
+            // App Platform keeps its deployments' logs: the engine copies them into the store.
+            if deployment.remoteID != nil { return [.reload(depth: state.stack.count - 1), .followLog(deploymentID: deployment.id!)] }
             return [.reload(depth: state.stack.count - 1)]
         case .commit:
             // A commit opens its detail (message, author, link); p closes it again.

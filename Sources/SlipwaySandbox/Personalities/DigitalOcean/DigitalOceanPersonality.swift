@@ -10,6 +10,9 @@ public final class DigitalOceanPersonality: SandboxPersonality, @unchecked Senda
     let options: SandboxOptions
     /// A personal access token with every App Platform scope.
     public let token: String
+    /// One with the read scopes only (`account:read`, `app:read`): it browses, and its writes
+    /// are DigitalOcean's 403 (a proposal is a read).
+    public let readOnlyToken: String
     static let summary = "digitalocean: App Platform's API under /v2 (5,000 an hour and 250 a minute per token)"
 
     // Guarded by the world's lock.
@@ -32,6 +35,7 @@ public final class DigitalOceanPersonality: SandboxPersonality, @unchecked Senda
     init(options: SandboxOptions) {
         self.options = options
         token = Self.token(seed: options.seed)
+        readOnlyToken = Self.token(seed: options.seed ^ 0x726561_64)
     }
 
     public static func token(seed: UInt64) -> String {
@@ -57,12 +61,18 @@ public final class DigitalOceanPersonality: SandboxPersonality, @unchecked Senda
     func respond(to request: SandboxRequest, in state: inout WorldState) -> SandboxReply {
         requestNumber += 1
         let requestID = String(format: "%08x-0000-4000-8000-%012x", requestNumber, requestNumber)
-        guard let header = request.headers["authorization"], header.lowercased().hasPrefix("bearer "),
-              header.dropFirst("bearer ".count).trimmingCharacters(in: .whitespaces) == token else {
+        let presented = request.headers["authorization"].flatMap { header in
+            header.lowercased().hasPrefix("bearer ") ? header.dropFirst("bearer ".count).trimmingCharacters(in: .whitespaces) : nil
+        }
+        guard let presented, presented == token || presented == readOnlyToken else {
             state.stats.unauthorized += 1
             return Self.error(401, "unauthorized", "Unable to authenticate you", requestID: requestID)
         }
         state.stats.byCredential["token", default: 0] += 1
+        let isProposal = request.method == "POST" && request.segments == ["v2", "apps", "propose"]
+        if presented == readOnlyToken, request.method != "GET", !isProposal {
+            return Self.error(403, "forbidden", "You do not have permission to perform this action.", requestID: requestID)
+        }
         // Both windows, each answering with its own shape.
         let hour = state.admit("token", kind: .rest, on: name)
         let minuteLimit = hour.limit > 0 ? max(1, hour.limit / 20) : 0
@@ -232,6 +242,21 @@ public final class DigitalOceanPersonality: SandboxPersonality, @unchecked Senda
 
     struct SpecProblem: Error { var message: String }
 
+    /// App Platform reads a hosted source only through its Git integration for that provider
+    /// (installed in the control panel); without it, or for a repository that account cannot
+    /// see, a 400 in the shapes seen in the wild.
+    func gitAccessProblem(_ components: [SandboxApp.Component], in state: WorldState) -> String? {
+        let names = ["github": "GitHub", "gitlab": "GitLab", "bitbucket": "Bitbucket"]
+        for component in components {
+            guard let display = names[component.sourceKey] else { continue }
+            if options.appPlatformUnlinkedGitHosts.contains(component.sourceKey) { return "\(display) user not authenticated" }
+            if let host = SandboxPersonalityName(rawValue: component.sourceKey), state.hosts[host] != nil, Self.repository(of: component, in: state) == nil {
+                return "\(display) user does not have access to \(component.repo)"
+            }
+        }
+        return nil
+    }
+
     /// A spec's services as components, validated as App Platform validates them.
     static func components(_ services: [[String: Any]], app name: String) -> Result<[SandboxApp.Component], SpecProblem> {
         var components: [SandboxApp.Component] = []
@@ -275,6 +300,7 @@ public final class DigitalOceanPersonality: SandboxPersonality, @unchecked Senda
         case let .failure(problem):
             return Self.error(422, "unprocessable_entity", problem.message, requestID: requestID)
         case let .success(components):
+            if let problem = gitAccessProblem(components, in: state) { return Self.error(400, "bad_request", problem, requestID: requestID) }
             apps?[index].components = components
             let commit = Self.repository(of: components[0], in: state)?.branches[components[0].branch] ?? state.random.hash()
             apps?[index].deployments.insert(.init(id: state.random.uuid().trimmingCharacters(in: CharacterSet(charactersIn: "{}")).lowercased(),
@@ -327,6 +353,7 @@ public final class DigitalOceanPersonality: SandboxPersonality, @unchecked Senda
             return .json(200, ["app_name_available": !taken, "app_is_static": false, "app_cost": 5.0 * Double(components.count), "spec": spec])
         }
         guard !taken else { return Self.error(409, "conflict", "App name already exists", requestID: requestID) }
+        if let problem = gitAccessProblem(components, in: state) { return Self.error(400, "bad_request", problem, requestID: requestID) }
         var app = SandboxApp(id: state.random.uuid().trimmingCharacters(in: CharacterSet(charactersIn: "{}")).lowercased(), name: name, region: region,
                              components: components, deployments: [], createdAt: state.now)
         let commit = Self.repository(of: components[0], in: state)?.branches[components[0].branch] ?? state.random.hash()
@@ -365,6 +392,7 @@ public final class DigitalOceanPersonality: SandboxPersonality, @unchecked Senda
         [
             BannerLine(label: "API", value: api + "/v2"),
             BannerLine(label: "token", value: token),
+            BannerLine(label: "read", value: "\(readOnlyToken)  (read scopes only)"),
             BannerLine(label: "apps", value: "\(options.appPlatformApps) apps × \(options.deploymentsPerApp) deployments"),
             BannerLine(label: "link", value: "echo \(token) | \(linkCommand(api: api, web: web))"),
         ]
