@@ -163,20 +163,40 @@ struct DashboardEndToEndTests {
         #expect(ok, "\(screen)")
     }
 
-    @Test("slipway demo shows the sandbox's workspaces with no credentials and removes its home on exit")
+    @Test("slipway demo links every personality: four Git providers and App Platform; a branch of each is found by typing; an App Platform deployment caused by a push goes ACTIVE; the home is removed on exit")
     func demo() async throws {
         let scratch = TemporaryHome()
         try FileManager.default.createDirectory(atPath: scratch.path, withIntermediateDirectories: true)
         let tmux = try TmuxSession(width: 120, height: 40, environment: ["LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "TMPDIR": scratch.path, "HOME": scratch.path])
         try tmux.type("\(BinaryRunner.binary) demo --push-every 0.5; echo \"EXITED $?\"")
-        var (ok, screen) = try await tmux.waitFor { $0.contains("Acme Corp") && $0.contains("Globex") && $0.contains("Initech") }
+        // Four Git providers at the top level, App Platform's account in the header.
+        var (ok, screen) = try await tmux.waitFor(30) { screen in
+            ["bitbucket", "github", "gitlab", "public repositories"].allSatisfy(screen.contains) && screen.contains("[digitalocean")
+        }
         #expect(ok, "\(screen)")
-        #expect(screen.contains("[bitbucket @sandbox-user ok]"))
+        try tmux.press("Enter")
+        (ok, screen) = try await tmux.waitFor { $0.contains("Acme Corp") && $0.contains("Globex") && $0.contains("Initech") }
+        #expect(ok, "\(screen)")
         // Webhooks are on: the repositories the sandbox user administers show a hook (✓ once one
         // of them has delivered a push, ○ until then).
         try tmux.press("Enter")
         (ok, screen) = try await tmux.waitFor { $0.contains("HOOK") && ($0.contains("✓") || $0.contains("○")) }
         #expect(ok, "\(screen)")
+        // Every branch across the providers: typing finds hello-web on each Git host, flaky-api on the public one.
+        try tmux.press(":")
+        try tmux.typeWithoutEnter("branches")
+        try tmux.press("Enter", "/")
+        try tmux.typeWithoutEnter("demo/hello-web")
+        (ok, screen) = try await tmux.waitFor { screen in
+            let rows = screen.split(separator: "\n").filter { $0.contains("demo/hello-web") }
+            return ["bitbucket", "github", "gitlab"].allSatisfy { provider in rows.contains { $0.contains(provider) } }
+        }
+        #expect(ok, "\(screen)")
+        try tmux.press("Escape", "/")
+        try tmux.typeWithoutEnter("flaky-api")
+        (ok, screen) = try await tmux.waitFor { $0.split(separator: "\n").contains { $0.contains("git ") && $0.contains("127.0.0.1:") } }
+        #expect(ok, "\(screen)")
+        try tmux.press("Escape")
         // The demo's apps deploy from the sandbox's real repositories: watch them settle.
         try tmux.press(":")
         try tmux.typeWithoutEnter("apps")
@@ -186,15 +206,28 @@ struct DashboardEndToEndTests {
                 && screen.split(separator: "\n").contains { $0.contains("flaky-api") && ($0.contains("ACTIVE") || $0.contains("ERROR")) }
         }
         #expect(ok, "\(screen)")
-        // App Platform is linked too: its apps, and the demo's own built there, beside the local ones.
+        // App Platform is linked too: its apps, and the demo's own built there from GitHub, beside the local ones.
         (ok, screen) = try await tmux.waitFor(30) { screen in
             // Pushes come every half second, so its newest deployment may still be pending.
-            screen.split(separator: "\n").contains { $0.contains("hello-cloud") && $0.contains("#") && $0.contains("bitbucket/demo/hello-web") }
+            screen.split(separator: "\n").contains { $0.contains("hello-cloud") && $0.contains("do ams") && $0.contains("github/demo/hello-web") }
                 && screen.contains("sample-app")
         }
         #expect(ok, "\(screen)")
+        // A push to GitHub's hello-web deploys hello-cloud on App Platform: one such deployment reaches ACTIVE.
+        try tmux.press("/")
+        try tmux.typeWithoutEnter("hello-cloud")
+        try tmux.press("Enter", "Enter")
+        (ok, screen) = try await tmux.waitFor("› Apps › hello-cloud")
+        #expect(ok, "\(screen)")
+        (ok, screen) = try await tmux.waitFor(60) { screen in
+            screen.split(separator: "\n").contains { $0.contains("pushed to github/demo/hello-web") && $0.contains("ACTIVE") }
+        }
+        #expect(ok, "no pushed App Platform deployment reached ACTIVE:\n\(screen)")
+        try tmux.press("Escape", "Escape", ":")
+        try tmux.typeWithoutEnter("apps")
+        try tmux.press("Enter")
         // Into hello-web's history and the log of its deployment (the filter matches hello-cloud's
-        // source too: hello-web is the last of the two).
+        // and hello-lab's sources too: hello-web is the last of the three).
         try tmux.press("/")
         try tmux.typeWithoutEnter("hello-web")
         try tmux.press("Enter", "G", "Enter")
@@ -226,7 +259,7 @@ struct DashboardEndToEndTests {
 
         let coloured = try TmuxSession(width: 100, height: 30, environment: base)
         try coloured.type("\(BinaryRunner.binary) demo; echo \"EXITED $?\"")
-        var (ok, screen) = try await coloured.waitFor("Acme Corp")
+        var (ok, screen) = try await coloured.waitFor("public repositories")
         #expect(ok, "\(screen)")
         var colouredScreen = ""
         for _ in 0..<50 {
@@ -241,12 +274,12 @@ struct DashboardEndToEndTests {
 
         let plain = try TmuxSession(width: 100, height: 30, environment: base.merging(["NO_COLOR": "1"]) { $1 })
         try plain.type("\(BinaryRunner.binary) demo; echo \"EXITED $?\"")
-        (ok, screen) = try await plain.waitFor("Acme Corp")
+        (ok, screen) = try await plain.waitFor("public repositories")
         #expect(ok, "\(screen)")
         let bare = try styled(plain)
         #expect(!bare.contains(colourCode), "colours despite NO_COLOR:\n\(bare.debugDescription)")
         // The selected row is still marked, by reverse video.
-        let selectedLine = try #require(bare.split(separator: "\n").first { $0.contains("Acme Corp") })
+        let selectedLine = try #require(bare.split(separator: "\n").first { $0.contains("bitbucket @sandbox-user") })
         #expect(selectedLine.contains("\u{1B}[7m") || selectedLine.contains(";7m") || selectedLine.contains("[7;"), "\(selectedLine.debugDescription)")
         try plain.press("q")
         (ok, screen) = try await plain.waitFor("EXITED 0")
@@ -255,7 +288,7 @@ struct DashboardEndToEndTests {
         let unknown = try TmuxSession(width: 100, height: 30, environment: base)
         try unknown.type("TERM=xterm-nowhere-known \(BinaryRunner.binary) demo; echo \"EXITED $?\"")
         (ok, screen) = try await unknown.waitFor {
-            $0.contains("TERM=xterm-nowhere-known has no terminfo entry here; drawing as xterm-256color") && $0.contains("Acme Corp")
+            $0.contains("TERM=xterm-nowhere-known has no terminfo entry here; drawing as xterm-256color") && $0.contains("public repositories")
         }
         #expect(ok, "\(screen)")
         try unknown.press("q")

@@ -87,8 +87,8 @@ struct DashboardPolishTests {
         command(c, "sort branches")
         #expect(c.state.current.sort == .size && c.state.message?.text == "sorted by branches")
         command(c, "sort size")
-        #expect(c.state.current.sort == .size && c.state.message?.text == "sort this list by name, recent, branches")
-        #expect(LevelKind.sortCatalogue == "workspaces name|repositories; repositories name|recent|branches; branches name|recent|author; commits newest|author")
+        #expect(c.state.current.sort == .size && c.state.message?.text == "sort this list by name, recent, branches, provider")
+        #expect(LevelKind.sortCatalogue == "workspaces name|repositories; repositories name|recent|branches|provider; branches name|recent|author|provider; commits newest|author")
     }
 
     @Test("at 80×24 the header keeps the engine's state and the host; below 16 rows the detail pane stays closed")

@@ -30,6 +30,8 @@ extension Store {
         case recent
         /// Most branches first (repositories), by author (branches and commits).
         case size
+        /// By provider, then name (the lists that span every provider).
+        case provider
     }
 
     public struct Window<Row: Sendable>: Sendable {
@@ -67,6 +69,9 @@ extension Store {
     public struct RepositoryRow: Sendable, Equatable {
         public var repository: Repository
         public var workspaceSlug: String
+        /// The account's provider (`bitbucket`, `git` …) and the account, for lists that span them.
+        public var provider: String = ""
+        public var accountID: Int64?
         /// Apps built from this repository, with their newest deployment's phase.
         public var apps: [AppState] = []
         /// Slipway's push webhook on it; nil when none is installed.
@@ -85,6 +90,38 @@ extension Store {
         public var name: String
         public var branch: String
         public var phase: DeploymentPhase?
+        public var backend: AppBackend = .local
+        /// The newest deployment's commit, and the commit the app serves (its ACTIVE deployment's).
+        public var latestCommit: String?
+        public var activeCommit: String?
+        /// The top-level step the newest deployment failed at (build, deploy …), when it failed.
+        public var failedStep: String?
+        /// How many of the branch's stored commits are newer than the one served; nil when the
+        /// served commit is not in the stored history (or nothing is served).
+        public var behind: Int?
+
+        public init(name: String, branch: String, phase: DeploymentPhase?, backend: AppBackend = .local, latestCommit: String? = nil,
+                    activeCommit: String? = nil, failedStep: String? = nil, behind: Int? = nil) {
+            self.name = name
+            self.branch = branch
+            self.phase = phase
+            self.backend = backend
+            self.latestCommit = latestCommit
+            self.activeCommit = activeCommit
+            self.failedStep = failedStep
+            self.behind = behind
+        }
+    }
+
+    /// Where in a branch's stored history a commit is: 0 for its head, n for n commits behind it;
+    /// nil when that commit is not stored on the branch.
+    public func commitsBehind(branchID: Int64, commit: String) throws -> Int? {
+        try read { db in
+            try Int.fetchOne(db, sql: """
+                SELECT bc.position FROM branch_commits bc JOIN commits c ON c.id = bc.commit_id
+                WHERE bc.branch_id = ? AND c.hash = ? ORDER BY bc.position LIMIT 1
+                """, arguments: [branchID, commit])
+        }
     }
 
     /// The apps built from repositories (`provider/workspace/repo`), keyed by that path.
@@ -93,14 +130,21 @@ extension Store {
         return try read { db in
             let marks = Array(repeating: "?", count: sourcePaths.count).joined(separator: ",")
             let rows = try Row.fetchAll(db, sql: """
-                SELECT a.name, a.branch, a.source_path,
-                       (SELECT d.phase FROM deployments d WHERE d.app_id = a.id ORDER BY d.id DESC LIMIT 1) AS phase
-                FROM apps a WHERE a.source_path IN (\(marks)) ORDER BY a.name
+                SELECT a.name, a.branch, a.source_path, a.backend, l.phase, l.commit_hash AS latest_commit,
+                       (SELECT s.name FROM deployment_steps s WHERE s.deployment_id = l.id AND s.status = 'failed' AND s.depth = 0
+                        ORDER BY s.position LIMIT 1) AS failed_step,
+                       (SELECT d.commit_hash FROM deployments d WHERE d.app_id = a.id AND d.phase = 'ACTIVE' ORDER BY d.id DESC LIMIT 1) AS active_commit
+                FROM apps a LEFT JOIN deployments l ON l.id = (SELECT MAX(d.id) FROM deployments d WHERE d.app_id = a.id)
+                WHERE a.source_path IN (\(marks)) ORDER BY a.name
                 """, arguments: StatementArguments(sourcePaths))
             var states: [String: [AppState]] = [:]
             for row in rows {
                 let phase: String? = row["phase"]
-                states[row["source_path"], default: []].append(AppState(name: row["name"], branch: row["branch"], phase: phase.flatMap(DeploymentPhase.init(rawValue:))))
+                let backend: String = row["backend"]
+                states[row["source_path"], default: []].append(AppState(
+                    name: row["name"], branch: row["branch"], phase: phase.flatMap(DeploymentPhase.init(rawValue:)),
+                    backend: AppBackend(rawValue: backend) ?? .local, latestCommit: row["latest_commit"], activeCommit: row["active_commit"],
+                    failedStep: row["failed_step"]))
             }
             return states
         }
@@ -110,6 +154,9 @@ extension Store {
         public var branch: Branch
         public var repositorySlug: String
         public var workspaceSlug: String
+        /// The account's provider and the account, for lists that span every provider.
+        public var provider: String = ""
+        public var accountID: Int64?
         /// The repository's web page and clone URL (for links in the detail pane).
         public var repositoryWebURL: String?
         public var repositoryCloneURL: String?
@@ -164,23 +211,40 @@ extension Store {
         }
     }
 
-    /// Repositories of one workspace, or of every workspace of an account (`workspaceID` nil).
-    public func repositoryWindow(accountID: Int64, workspaceID: Int64?, _ query: BrowseQuery) throws -> Window<RepositoryRow> {
-        // Every column the list shows: name, slug, workspace, main branch.
-        let filter = Self.filterClause(["r.slug", "r.name", "w.slug", "r.main_branch"], query.filter)
-        let scope = workspaceID == nil ? "w.account_id = ?" : "r.workspace_id = ?"
+    /// Where a list is drawn from: one repository or workspace, one account, or every account (both nil).
+    static func scope(_ column: String, _ id: Int64?, accountID: Int64?) -> (sql: String, arguments: StatementArguments) {
+        if let id { return ("\(column) = ?", [id]) }
+        if let accountID { return ("w.account_id = ?", [accountID]) }
+        return ("1 = 1", [])
+    }
+
+    /// Repositories of one workspace, of every workspace of an account (`workspaceID` nil), or of
+    /// every account (both nil).
+    public func repositoryWindow(accountID: Int64?, workspaceID: Int64?, _ query: BrowseQuery) throws -> Window<RepositoryRow> {
+        // Every column the list shows: provider, name, slug, workspace, main branch.
+        let filter = Self.filterClause(["a.provider", "r.slug", "r.name", "w.slug", "r.main_branch"], query.filter)
+        let scope = Self.scope("r.workspace_id", workspaceID, accountID: accountID)
         let order = switch query.sort {
-        case .name: "r.name COLLATE NOCASE, w.slug, r.slug"
+        case .name: "r.name COLLATE NOCASE, w.slug, r.slug, a.provider"
         case .recent: "r.updated_on IS NULL, r.updated_on DESC, r.slug"
         case .size: "r.branch_count DESC, r.slug"
+        case .provider: "a.provider, r.name COLLATE NOCASE, w.slug, r.slug"
         }
         return try read { db in
-            let arguments: StatementArguments = [workspaceID ?? accountID] + filter.arguments
-            let from = "FROM repositories r JOIN workspaces w ON w.id = r.workspace_id WHERE \(scope) \(filter.sql)"
+            let arguments: StatementArguments = scope.arguments + filter.arguments
+            let from = """
+                FROM repositories r JOIN workspaces w ON w.id = r.workspace_id JOIN accounts a ON a.id = w.account_id
+                WHERE \(scope.sql) \(filter.sql)
+                """
             let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) \(from)", arguments: arguments) ?? 0
-            let rows = try Row.fetchAll(db, sql: "SELECT r.*, w.slug AS ws_slug \(from) ORDER BY \(order) LIMIT ? OFFSET ?",
+            let rows = try Row.fetchAll(db, sql: "SELECT r.*, w.slug AS ws_slug, a.provider AS provider, a.id AS account \(from) ORDER BY \(order) LIMIT ? OFFSET ?",
                                         arguments: arguments + [query.limit, query.offset])
-            var window = try rows.map { RepositoryRow(repository: try Repository(row: $0), workspaceSlug: $0["ws_slug"]) }
+            var window = try rows.map { row in
+                var item = RepositoryRow(repository: try Repository(row: row), workspaceSlug: row["ws_slug"])
+                item.provider = row["provider"]
+                item.accountID = row["account"]
+                return item
+            }
             // The visible rows' webhook health, in the same read.
             let health = try Self.webhookHealth(db, repositoryIDs: window.compactMap(\.repository.id))
             for index in window.indices { window[index].webhook = window[index].repository.id.flatMap { health[$0] } }
@@ -188,29 +252,43 @@ extension Store {
         }
     }
 
-    /// Branches of one repository, or of every repository of an account (`repositoryID` nil).
-    public func branchWindow(accountID: Int64, repositoryID: Int64?, _ query: BrowseQuery) throws -> Window<BranchRow> {
-        // Every column the list shows: repository (as ws/repo), name, head hash, author, subject.
-        let filter = Self.filterClause(["w.slug || '/' || r.slug", "b.name", "b.head_hash", "b.head_author", "b.head_message"], query.filter)
-        let scope = repositoryID == nil ? "w.account_id = ?" : "b.repository_id = ?"
-        let order = switch query.sort {
-        case .name: "b.name COLLATE NOCASE, r.slug"
-        case .recent: "b.head_date IS NULL, b.head_date DESC, b.name"
-        case .size: "b.head_author COLLATE NOCASE, b.name"
+    /// The SQL order of a branch list (the in-memory index keeps the same one).
+    static func branchOrder(_ sort: BrowseSort) -> String {
+        switch sort {
+        case .name: "b.name COLLATE NOCASE, r.slug, b.id"
+        case .recent: "b.head_date IS NULL, b.head_date DESC, b.name, b.id"
+        case .size: "b.head_author COLLATE NOCASE, b.name, b.id"
+        case .provider: "a.provider, b.name COLLATE NOCASE, r.slug, b.id"
         }
+    }
+
+    static let branchFrom = """
+        FROM branches b JOIN repositories r ON r.id = b.repository_id JOIN workspaces w ON w.id = r.workspace_id JOIN accounts a ON a.id = w.account_id
+        """
+
+    static func branchRow(_ row: Row) throws -> BranchRow {
+        var item = BranchRow(branch: try Branch(row: row), repositorySlug: row["repo_slug"], workspaceSlug: row["ws_slug"],
+                             repositoryWebURL: row["repo_web"], repositoryCloneURL: row["repo_clone"])
+        item.provider = row["provider"]
+        item.accountID = row["account"]
+        return item
+    }
+
+    /// Branches of one repository, of every repository of an account (`repositoryID` nil), or of
+    /// every account (both nil).
+    public func branchWindow(accountID: Int64?, repositoryID: Int64?, _ query: BrowseQuery) throws -> Window<BranchRow> {
+        // Every column the list shows: repository (as provider/ws/repo), name, head hash, author, subject.
+        let filter = Self.filterClause(["a.provider || '/' || w.slug || '/' || r.slug", "b.name", "b.head_hash", "b.head_author", "b.head_message"], query.filter)
+        let scope = Self.scope("b.repository_id", repositoryID, accountID: accountID)
         return try read { db in
-            let arguments: StatementArguments = [repositoryID ?? accountID] + filter.arguments
-            let from = """
-                FROM branches b JOIN repositories r ON r.id = b.repository_id JOIN workspaces w ON w.id = r.workspace_id
-                WHERE \(scope) \(filter.sql)
-                """
+            let arguments: StatementArguments = scope.arguments + filter.arguments
+            let from = "\(Self.branchFrom) WHERE \(scope.sql) \(filter.sql)"
             let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) \(from)", arguments: arguments) ?? 0
-            let rows = try Row.fetchAll(db, sql: "SELECT b.*, r.slug AS repo_slug, w.slug AS ws_slug, r.web_url AS repo_web, r.clone_url AS repo_clone \(from) ORDER BY \(order) LIMIT ? OFFSET ?",
-                                        arguments: arguments + [query.limit, query.offset])
-            return Window(total: total, offset: query.offset, rows: try rows.map {
-                BranchRow(branch: try Branch(row: $0), repositorySlug: $0["repo_slug"], workspaceSlug: $0["ws_slug"],
-                          repositoryWebURL: $0["repo_web"], repositoryCloneURL: $0["repo_clone"])
-            })
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT b.*, r.slug AS repo_slug, w.slug AS ws_slug, r.web_url AS repo_web, r.clone_url AS repo_clone, a.provider AS provider, a.id AS account
+                \(from) ORDER BY \(Self.branchOrder(query.sort)) LIMIT ? OFFSET ?
+                """, arguments: arguments + [query.limit, query.offset])
+            return Window(total: total, offset: query.offset, rows: try rows.map(Self.branchRow))
         }
     }
 
@@ -266,20 +344,14 @@ extension Store {
         public var starts: [Int]
     }
 
-    public func branchSearchIndex(accountID: Int64, repositoryID: Int64?, sort: BrowseSort) throws -> BranchSearchIndex {
-        let scope = repositoryID == nil ? "w.account_id = ?" : "b.repository_id = ?"
-        let order = switch sort {
-        case .name: "b.name COLLATE NOCASE, r.slug"
-        case .recent: "b.head_date IS NULL, b.head_date DESC, b.name"
-        case .size: "b.head_author COLLATE NOCASE, b.name"
-        }
+    public func branchSearchIndex(accountID: Int64?, repositoryID: Int64?, sort: BrowseSort) throws -> BranchSearchIndex {
+        let scope = Self.scope("b.repository_id", repositoryID, accountID: accountID)
         return try read { db in
             var index = BranchSearchIndex(ids: [], keys: [], starts: [])
             let cursor = try Row.fetchCursor(db, sql: """
-                SELECT b.id, b.name, b.head_author, w.slug || '/' || r.slug, b.head_hash, b.head_message
-                FROM branches b JOIN repositories r ON r.id = b.repository_id JOIN workspaces w ON w.id = r.workspace_id
-                WHERE \(scope) ORDER BY \(order)
-                """, arguments: [repositoryID ?? accountID])
+                SELECT b.id, b.name, b.head_author, a.provider || '/' || w.slug || '/' || r.slug, b.head_hash, b.head_message
+                \(Self.branchFrom) WHERE \(scope.sql) ORDER BY \(Self.branchOrder(sort))
+                """, arguments: scope.arguments)
             while let row = try cursor.next() {
                 index.ids.append(row[0])
                 index.starts.append(index.keys.count)
@@ -295,11 +367,12 @@ extension Store {
         }
     }
 
-    public func branchCount(accountID: Int64, repositoryID: Int64?) throws -> Int {
+    public func branchCount(accountID: Int64?, repositoryID: Int64?) throws -> Int {
         try read { db in
             if let repositoryID {
                 return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM branches WHERE repository_id = ?", arguments: [repositoryID]) ?? 0
             }
+            guard let accountID else { return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM branches") ?? 0 }
             return try Int.fetchOne(db, sql: """
                 SELECT COUNT(*) FROM branches b JOIN repositories r ON r.id = b.repository_id JOIN workspaces w ON w.id = r.workspace_id
                 WHERE w.account_id = ?
@@ -313,15 +386,13 @@ extension Store {
         return try read { db in
             let marks = Array(repeating: "?", count: ids.count).joined(separator: ",")
             let rows = try Row.fetchAll(db, sql: """
-                SELECT b.*, r.slug AS repo_slug, w.slug AS ws_slug, r.web_url AS repo_web, r.clone_url AS repo_clone
-                FROM branches b JOIN repositories r ON r.id = b.repository_id JOIN workspaces w ON w.id = r.workspace_id
-                WHERE b.id IN (\(marks))
+                SELECT b.*, r.slug AS repo_slug, w.slug AS ws_slug, r.web_url AS repo_web, r.clone_url AS repo_clone, a.provider AS provider, a.id AS account
+                \(Self.branchFrom) WHERE b.id IN (\(marks))
                 """, arguments: StatementArguments(ids))
             var byID: [Int64: BranchRow] = [:]
             for row in rows {
-                let branch = try Branch(row: row)
-                byID[branch.id!] = BranchRow(branch: branch, repositorySlug: row["repo_slug"], workspaceSlug: row["ws_slug"],
-                                             repositoryWebURL: row["repo_web"], repositoryCloneURL: row["repo_clone"])
+                let item = try Self.branchRow(row)
+                byID[item.branch.id!] = item
             }
             return ids.compactMap { byID[$0] }
         }

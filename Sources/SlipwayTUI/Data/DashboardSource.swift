@@ -81,11 +81,10 @@ public final class StoreSource: DashboardSource, @unchecked Sendable {
             return (window.total, window.rows.map(Item.workspace))
         case let .repositories(accountID, workspaceID):
             let window = try store.repositoryWindow(accountID: accountID, workspaceID: workspaceID, query)
-            let provider = try providerName(accountID)
-            let states = try store.appStates(sourcePaths: window.rows.map { MirrorPath.joined(provider, $0.workspaceSlug, $0.repository.slug) })
+            let states = try store.appStates(sourcePaths: window.rows.map { MirrorPath.joined($0.provider, $0.workspaceSlug, $0.repository.slug) })
             return (window.total, window.rows.map { row in
                 var row = row
-                row.apps = states[MirrorPath.joined(provider, row.workspaceSlug, row.repository.slug)] ?? []
+                row.apps = states[MirrorPath.joined(row.provider, row.workspaceSlug, row.repository.slug)] ?? []
                 return Item.repository(row)
             })
         case let .branches(accountID, repositoryID):
@@ -96,7 +95,7 @@ public final class StoreSource: DashboardSource, @unchecked Sendable {
                 let window = try store.branchWindow(accountID: accountID, repositoryID: repositoryID, query)
                 loaded = (window.total, window.rows.map(Item.branch))
             }
-            return (loaded.total, try withAppStates(loaded.items, provider: try providerName(accountID)))
+            return (loaded.total, try withAppStates(loaded.items))
         case let .commits(_, branchID):
             let window = try store.commitWindow(branchID: branchID, query)
             return (window.total, window.rows.map(Item.commit))
@@ -143,26 +142,27 @@ public final class StoreSource: DashboardSource, @unchecked Sendable {
         return rows
     }
 
-    private func providerName(_ accountID: Int64) throws -> String {
-        try store.account(id: accountID)?.providerName ?? ""
-    }
-
     /// Branch rows with the apps built from them.
-    private func withAppStates(_ items: [Item], provider: String) throws -> [Item] {
+    private func withAppStates(_ items: [Item]) throws -> [Item] {
         var paths = Set<String>()
-        for case let .branch(row) in items { paths.insert(MirrorPath.joined(provider, row.workspaceSlug, row.repositorySlug)) }
+        for case let .branch(row) in items { paths.insert(MirrorPath.joined(row.provider, row.workspaceSlug, row.repositorySlug)) }
         let states = try store.appStates(sourcePaths: Array(paths))
         guard !states.isEmpty else { return items }
-        return items.map { item in
+        return try items.map { item in
             guard case var .branch(row) = item else { return item }
-            row.apps = (states[MirrorPath.joined(provider, row.workspaceSlug, row.repositorySlug)] ?? []).filter { $0.branch == row.branch.name }
+            row.apps = (states[MirrorPath.joined(row.provider, row.workspaceSlug, row.repositorySlug)] ?? []).filter { $0.branch == row.branch.name }
+            // How far the head is ahead of what each app serves (from the stored history).
+            for index in row.apps.indices {
+                guard let served = row.apps[index].activeCommit, let branchID = row.branch.id else { continue }
+                row.apps[index].behind = served == row.branch.headHash ? 0 : try store.commitsBehind(branchID: branchID, commit: served)
+            }
             return .branch(row)
         }
     }
 
     /// Large lists: filter and page over the in-memory index, then read the visible rows by id.
-    private func largeBranchList(accountID: Int64, repositoryID: Int64?, _ query: Store.BrowseQuery) throws -> (total: Int, items: [Item])? {
-        let key = "\(accountID)/\(repositoryID.map(String.init) ?? "*")/\(query.sort.rawValue)"
+    private func largeBranchList(accountID: Int64?, repositoryID: Int64?, _ query: Store.BrowseQuery) throws -> (total: Int, items: [Item])? {
+        let key = "\(accountID.map(String.init) ?? "*")/\(repositoryID.map(String.init) ?? "*")/\(query.sort.rawValue)"
         let version = dataVersion()
         var filter = filters[key]
         let stale = filter.map { $0.version != version && Date().timeIntervalSince($0.builtAt) > Self.indexMaxAge } ?? true

@@ -5,10 +5,11 @@ import SlipwayCore
 public enum LevelKind: Sendable, Equatable {
     case providers
     case workspaces(accountID: Int64)
-    /// One workspace's repositories, or every repository of the account (`:repos`).
-    case repositories(accountID: Int64, workspaceID: Int64?)
-    /// One repository's branches, or every branch of the account (`:branches`).
-    case branches(accountID: Int64, repositoryID: Int64?)
+    /// One workspace's repositories, every repository of an account, or of every provider
+    /// (`:repos`, both nil).
+    case repositories(accountID: Int64?, workspaceID: Int64?)
+    /// One repository's branches, every branch of an account, or of every provider (`:branches`, both nil).
+    case branches(accountID: Int64?, repositoryID: Int64?)
     case commits(accountID: Int64, branchID: Int64)
     case accounts
     case apps
@@ -21,6 +22,7 @@ public enum LevelKind: Sendable, Equatable {
         switch self {
         case .providers, .accounts, .apps, .deployments, .log: [.name]
         case .workspaces: [.name, .size]
+        case .repositories(nil, nil), .branches(nil, nil): [.name, .recent, .size, .provider]
         case .repositories, .branches: [.name, .recent, .size]
         case .commits: [.name, .size]
         }
@@ -28,8 +30,8 @@ public enum LevelKind: Sendable, Equatable {
 
     /// Every order each kind of list has, by the one name `s`, `:sort` and the README use.
     public static var sortCatalogue: String {
-        let kinds: [(String, LevelKind)] = [("workspaces", .workspaces(accountID: 0)), ("repositories", .repositories(accountID: 0, workspaceID: nil)),
-                                            ("branches", .branches(accountID: 0, repositoryID: nil)), ("commits", .commits(accountID: 0, branchID: 0))]
+        let kinds: [(String, LevelKind)] = [("workspaces", .workspaces(accountID: 0)), ("repositories", .repositories(accountID: nil, workspaceID: nil)),
+                                            ("branches", .branches(accountID: nil, repositoryID: nil)), ("commits", .commits(accountID: 0, branchID: 0))]
         return kinds.map { name, kind in "\(name) " + kind.sorts.map { kind.label($0) }.joined(separator: "|") }.joined(separator: "; ")
     }
 
@@ -47,13 +49,15 @@ public enum LevelKind: Sendable, Equatable {
         case (_, .size): "author"
         case (_, .recent): "recent"
         case (_, .name): "name"
+        case (_, .provider): "provider"
         }
     }
 
     public var accountID: Int64? {
         switch self {
         case .providers, .accounts, .apps, .deployments, .log: nil
-        case let .workspaces(id), let .repositories(id, _), let .branches(id, _), let .commits(id, _): id
+        case let .workspaces(id), let .commits(id, _): id
+        case let .repositories(id, _), let .branches(id, _): id
         }
     }
 
@@ -86,8 +90,8 @@ public enum Item: Sendable, Equatable {
         case let .provider(o): o.account.providerName
         case let .account(card): card.overview.account.providerName
         case let .workspace(w): MirrorPath.joined(provider, w.workspace.slug)
-        case let .repository(r): MirrorPath.joined(provider, r.workspaceSlug, r.repository.slug)
-        case let .branch(b): MirrorPath.joined(provider, b.workspaceSlug, b.repositorySlug, b.branch.name)
+        case let .repository(r): MirrorPath.joined(r.provider.isEmpty ? provider : r.provider, r.workspaceSlug, r.repository.slug)
+        case let .branch(b): MirrorPath.joined(b.provider.isEmpty ? provider : b.provider, b.workspaceSlug, b.repositorySlug, b.branch.name)
         case let .commit(c): "\(branchPath)@\(c.hash)"
         case let .app(row): "app:\(row.app.name)"
         case let .deployment(d, _): "deployment:\(d.id ?? 0)"

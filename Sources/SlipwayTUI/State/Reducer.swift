@@ -308,7 +308,18 @@ public struct Reducer: Sendable {
             state.stack.append(accounts)
             clampScroll(&state)
             return [.reload(depth: 1)]
-        case .workspaces, .repos, .branches:
+        case .repos, .branches:
+            // Across every provider: a PROVIDER column says whose each row is.
+            guard state.header.accounts.contains(where: \.overview.account.isGitHost) else {
+                show("no account linked; run 'slipway link bitbucket --token-file -'", error: true, &state)
+                return []
+            }
+            state.stack.removeSubrange(1...)
+            state.stack.append(command == .repos
+                ? Level(kind: .repositories(accountID: nil, workspaceID: nil), title: "all repositories", path: "", provider: "")
+                : Level(kind: .branches(accountID: nil, repositoryID: nil), title: "all branches", path: "", provider: ""))
+            return [.reload(depth: state.stack.count - 1)]
+        case .workspaces:
             guard let card = currentAccount(state) else {
                 show("no account linked; run 'slipway link bitbucket --token-file -'", error: true, &state)
                 return []
@@ -317,11 +328,6 @@ public struct Reducer: Sendable {
             let provider = account.providerName
             state.stack.removeSubrange(1...)
             state.stack.append(Level(kind: .workspaces(accountID: account.id!), title: provider, path: provider, provider: provider, webBase: account.webURL))
-            if command == .repos {
-                state.stack.append(Level(kind: .repositories(accountID: account.id!, workspaceID: nil), title: "all repositories", path: provider, provider: provider))
-            } else if command == .branches {
-                state.stack.append(Level(kind: .branches(accountID: account.id!, repositoryID: nil), title: "all branches", path: provider, provider: provider))
-            }
             return [.reload(depth: state.stack.count - 1)]
         case .goto:
             guard !argument.isEmpty else {
@@ -441,10 +447,15 @@ public struct Reducer: Sendable {
         case let .workspace(row):
             next = Level(kind: .repositories(accountID: level.kind.accountID!, workspaceID: row.workspace.id), title: item.title, path: path, provider: level.provider)
         case let .repository(row):
-            next = Level(kind: .branches(accountID: level.kind.accountID!, repositoryID: row.repository.id), title: item.title, path: path, provider: level.provider)
+            // A row of a list across providers names its own account and provider.
+            // Its crumb says whose it is (three repositories named auth never look alike).
+            next = Level(kind: .branches(accountID: row.accountID ?? level.kind.accountID, repositoryID: row.repository.id),
+                         title: level.kind.accountID == nil ? path : item.title, path: path,
+                         provider: row.provider.isEmpty ? level.provider : row.provider)
         case let .branch(row):
-            var commits = Level(kind: .commits(accountID: level.kind.accountID!, branchID: row.branch.id!), title: item.title, path: path,
-                                provider: level.provider, webBase: row.repositoryWebURL)
+            guard let accountID = row.accountID ?? level.kind.accountID else { return [] }
+            var commits = Level(kind: .commits(accountID: accountID, branchID: row.branch.id!), title: level.kind.accountID == nil ? path : item.title, path: path,
+                                provider: row.provider.isEmpty ? level.provider : row.provider, webBase: row.repositoryWebURL)
             commits.sort = .name
             state.stack.append(commits)
             // Opening a branch fetches its new commits (on the engine's interactive lane).

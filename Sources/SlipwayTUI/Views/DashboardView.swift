@@ -86,14 +86,20 @@ struct HeaderView {
         grid.fill(y: y, role: .header)
         var right = engineText()
         let busy = !state.pendingCommands.isEmpty || header.activeCommands > 0
-        let syncing = header.accounts.filter { !$0.overview.initialSyncDone && $0.overview.account.status == .ok }
+        // App Platform's account has no mirror to sync: only Git hosts have a first sync.
+        let syncing = header.accounts.filter { !$0.overview.initialSyncDone && $0.overview.account.status == .ok && $0.overview.account.isGitHost }
         if busy || !syncing.isEmpty {
             let spinner = grid.glyphs.spinner
             right = spinner[state.spinnerPhase % spinner.count] + " " + right
         }
         let rightWidth = min(DisplayWidth.of(right) + 1, grid.width)
-        let badges = header.accounts.map(badge)
-        let badgesWidth = badges.map { DisplayWidth.of($0.0) + 1 }.reduce(0, +)
+        // The Git hosts first, then App Platform's account; with many linked, the badges drop
+        // their user names before any is cut.
+        let ordered = header.accounts.filter(\.overview.account.isGitHost) + header.accounts.filter { !$0.overview.account.isGitHost }
+        func width(_ badges: [(String, StyleRole)]) -> Int { badges.map { DisplayWidth.of($0.0) + 1 }.reduce(0, +) }
+        var badges = ordered.map { badge($0, withUser: true) }
+        if width(badges) > grid.width - 9 - rightWidth - 1 { badges = ordered.map { badge($0, withUser: false) } }
+        let badgesWidth = width(badges)
         var x = grid.put(" Slipway ", x: 0, y: y, role: .title)
         let host = "@" + TerminalText.sanitize(header.host) + " "
         let home = " " + TerminalText.sanitize(header.home)
@@ -125,11 +131,11 @@ struct HeaderView {
         if grid.width - rightWidth >= x { grid.put(right, x: grid.width - rightWidth, y: y, role: .header) }
     }
 
-    private func badge(_ card: AccountCard) -> (String, StyleRole) {
+    private func badge(_ card: AccountCard, withUser: Bool) -> (String, StyleRole) {
         let o = card.overview
         let name = o.account.providerName
         // Public Git has no user: its badge names the provider alone.
-        let user = o.account.auth == .none ? "" : " @" + TerminalText.sanitize(o.account.username)
+        let user = o.account.auth == .none || !withUser ? "" : " @" + TerminalText.sanitize(o.account.username)
         if o.account.status == .needsRelink { return ("[\(name)\(user) needs relink]", .badgeError) }
         if let paused = card.pausedUntil(now: state.now) {
             return ("[\(name)\(user) paused \(Age.countdown(paused.timeIntervalSince(state.now)))]", .badgeWarning)

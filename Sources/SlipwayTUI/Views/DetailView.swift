@@ -44,6 +44,15 @@ struct DetailView {
                               + (app.isSourceUnlinked ? "  (unlinked: link the provider again)" : app.autodeploy ? "  (deploys on push)" : "  (by hand only)")),
                          Line(label: "build", value: clean(app.buildCommand ?? "-")),
                          Line(label: "run", value: clean(app.runCommand) + (app.isService ? "  (service)" : ""))]
+            if app.backend == .digitalocean {
+                lines.insert(Line(label: "on", value: "App Platform" + (app.backendSettings["region"].map { ", region \(clean($0))" } ?? "")
+                                  + (app.backendSettings["live_url"].map { ", \(clean($0))" } ?? "")), at: 1)
+                for component in app.components {
+                    lines.append(Line(label: "component", value: clean("\(component.name): \(component.source.isEmpty ? "(not from a mirrored repository)" : component.source + " " + component.branch)")))
+                }
+            } else {
+                lines.insert(Line(label: "on", value: "this host"), at: 1)
+            }
             if let active = row.activeCommit { lines.append(Line(label: "active", value: active)) }
             if let latest = row.latest {
                 lines.append(Line(label: "latest", value: "#\(latest.id ?? 0) \(latest.phase.rawValue) \(clean(latest.cause))"))
@@ -86,13 +95,19 @@ struct DetailView {
                     Line(label: "clone", value: clean(repo.cloneURL ?? "-"))]
         case let .branch(b):
             let branch = b.branch
-            let web = WebPages.branch(provider: level.provider, repositoryWebURL: b.repositoryWebURL, name: branch.name)
+            let web = WebPages.branch(provider: b.provider.isEmpty ? level.provider : b.provider, repositoryWebURL: b.repositoryWebURL, name: branch.name)
             return [Line(label: "branch", value: clean(branch.name)),
                     Line(label: "head", value: branch.headHash),
                     Line(label: "author", value: clean(branch.headAuthor ?? "-")),
                     Line(label: "date", value: branch.headDate.map { "\(JSONOutput.timestamp($0)) (\(Age.ago($0, now: now)) ago)" } ?? "-"),
                     Line(label: "web", value: clean(web ?? "-")),
                     Line(label: "clone", value: clean(b.repositoryCloneURL ?? "-"))]
+                // Which commit runs where: each app built from the branch, on this host or App Platform.
+                + b.apps.map { app in
+                    Line(label: "app", value: "\(clean(app.name)) on \(app.backend == .local ? "this host" : "App Platform"): "
+                         + TableView.whereDeployed(app, head: branch.headHash).dropFirst(app.name.count + 1)
+                         + (app.activeCommit.map { " · serves \($0.prefix(7))" } ?? ""))
+                }
                 + message(branch.headMessage)
         case let .commit(c):
             return [Line(label: "commit", value: c.hash),

@@ -48,6 +48,7 @@ struct TableView {
                 let matchRole: StyleRole = selected ? .selectedMatch : .match
                 var plainRole: StyleRole = column.title == "HEAD" || column.title == "HASH" ? (selected ? .selected : .hash) : base
                 if column.title == "PHASE" || column.title == "LATEST DEPLOYMENT", !selected, let phase = Self.phaseRole(text) { plainRole = phase }
+                if column.title == "APPS", !selected, case .branch = item, let role = Self.deployedRole(text) { plainRole = role }
                 if column.title == "OUTPUT", !selected, case let .logLine(_, _, stream, _, _) = item, stream != .stdout { plainRole = stream == .stderr ? .error : .dim }
                 grid.put(text, x: start, y: y, limit: width) { offset in matches.contains(offset) ? matchRole : plainRole }
                 x += width + 1
@@ -97,13 +98,15 @@ struct TableView {
         case .workspaces:
             [Column("NAME", min: 12, weight: 2), Column("SLUG", min: 10, weight: 1), Column("REPOS", min: 6, alignRight: true),
              Column("ADMIN", min: 5, optional: true)]
-        case let .repositories(_, workspaceID):
-            (workspaceID == nil ? [Column("WORKSPACE", min: 10, weight: 1, max: 24)] : [])
+        case let .repositories(accountID, workspaceID):
+            (accountID == nil && workspaceID == nil ? [Column("PROVIDER", min: 9)] : [])
+                + (workspaceID == nil ? [Column("WORKSPACE", min: 10, weight: 1, max: 24)] : [])
                 + [Column("NAME", min: 12, weight: 3), Column("MAIN BRANCH", min: 11, weight: 1, max: 24, optional: true),
                    Column("BRANCHES", min: 8, alignRight: true), Column("PUSHED", min: 6, alignRight: true), Column("ADMIN", min: 5, optional: true),
                    Column("HOOK", min: 4, optional: true), Column("APPS", min: 12, weight: 1, max: 30, optional: true)]
-        case let .branches(_, repositoryID):
-            (repositoryID == nil ? [Column("REPOSITORY", min: 10, weight: 1, max: 28)] : [])
+        case let .branches(accountID, repositoryID):
+            (accountID == nil && repositoryID == nil ? [Column("PROVIDER", min: 9)] : [])
+                + (repositoryID == nil ? [Column("REPOSITORY", min: 10, weight: 1, max: 28)] : [])
                 + [Column("BRANCH", min: 12, weight: 2, max: 48), Column("HEAD", min: 7), Column("AUTHOR", min: 10, weight: 1, max: 22, optional: true),
                    Column("AGE", min: 4, alignRight: true), Column("SUBJECT", min: 10, weight: 3, optional: true),
                    Column("APPS", min: 12, weight: 1, max: 30, optional: true)]
@@ -111,7 +114,8 @@ struct TableView {
             [Column("HASH", min: 7), Column("AUTHOR", min: 10, weight: 1, max: 22), Column("AGE", min: 4, alignRight: true),
              Column("SUBJECT", min: 10, weight: 4)]
         case .apps:
-            [Column("NAME", min: 10, weight: 1, max: 24), Column("SOURCE", min: 14, weight: 2, optional: true), Column("BRANCH", min: 8, weight: 1, max: 24),
+            [Column("NAME", min: 10, weight: 1, max: 24), Column("ON", min: 12, optional: true), Column("SOURCE", min: 14, weight: 2, optional: true),
+             Column("BRANCH", min: 8, weight: 1, max: 24),
              Column("LIVE", min: 7), Column("LATEST DEPLOYMENT", min: 17), Column("AGE", min: 4, alignRight: true), Column("TOOK", min: 5, optional: true, alignRight: true)]
         case .deployments:
             [Column("ID", min: 5, alignRight: true), Column("COMMIT", min: 7), Column("PHASE", min: 16), Column("CAUSE", min: 12, weight: 3),
@@ -130,6 +134,32 @@ struct TableView {
     /// `web ACTIVE, api ERROR`: the apps built from a row and their newest deployment's phase.
     static func appsText(_ apps: [Store.AppState]) -> String {
         apps.map { "\($0.name) \($0.phase?.rawValue ?? "new")" }.joined(separator: ", ")
+    }
+
+    /// What a branch row says of an app built from it: its deployment under way, where it
+    /// failed, or how far the head is ahead of the commit it serves ("web 3 commits behind").
+    static func whereDeployed(_ app: Store.AppState, head: String) -> String {
+        let short = { (hash: String?) in hash.map { String($0.prefix(7)) } ?? "?" }
+        switch app.phase {
+        case nil: return "\(app.name) never deployed"
+        case .pendingBuild?, .building?, .pendingDeploy?, .deploying?: return "\(app.name) deploying \(short(app.latestCommit))"
+        case .error?: return "\(app.name) failed at \(app.failedStep ?? "build")"
+        case .canceled?: return "\(app.name) canceled"
+        case .active?, .superseded?, .unknown?: break
+        }
+        guard let served = app.activeCommit else { return "\(app.name) \(app.phase?.rawValue ?? "")" }
+        if served == head || app.behind == 0 { return "\(app.name) live" }
+        if let behind = app.behind { return "\(app.name) \(behind) commit\(behind == 1 ? "" : "s") behind" }
+        return "\(app.name) runs \(short(served))"
+    }
+
+    /// The worst news of a branch's APPS cell sets its colour.
+    static func deployedRole(_ text: String) -> StyleRole? {
+        if text.contains(" failed at ") { return .phaseError }
+        if text.contains(" deploying ") { return .phaseDeploying }
+        if text.contains(" behind") || text.contains(" runs ") { return .phaseSuperseded }
+        if text.hasSuffix(" live") || text.contains(" live,") { return .phaseActive }
+        return nil
     }
 
     /// ✓ for a delivering webhook, ○ for one waiting for its first push, ✗ for a failing one, blank without one.
@@ -173,19 +203,25 @@ struct TableView {
             let repo = r.repository
             let cells = [clean(repo.name), clean(repo.mainBranch ?? "-"), "\(repo.branchCount)", Age.ago(repo.updatedOn, now: now),
                          repo.isAdmin ? glyphs.adminMark : "", hookText(r.webhook, glyphs: glyphs), appsText(r.apps)]
+            if case .repositories(nil, nil) = level.kind { return [r.provider, clean(r.workspaceSlug)] + cells }
             if case .repositories(_, nil) = level.kind { return [clean(r.workspaceSlug)] + cells }
             return cells
         case let .branch(b):
             let branch = b.branch
             let cells = [clean(branch.name), String(branch.headHash.prefix(7)), clean(AccountText.authorName(branch.headAuthor)),
-                         Age.ago(branch.headDate, now: now), clean(AccountText.subject(branch.headMessage)), appsText(b.apps)]
+                         Age.ago(branch.headDate, now: now), clean(AccountText.subject(branch.headMessage)),
+                         b.apps.map { whereDeployed($0, head: branch.headHash) }.joined(separator: ", ")]
+            if case .branches(nil, nil) = level.kind { return [b.provider, clean("\(b.workspaceSlug)/\(b.repositorySlug)")] + cells }
             if case .branches(_, nil) = level.kind { return [clean("\(b.workspaceSlug)/\(b.repositorySlug)")] + cells }
             return cells
         case let .commit(c):
             return [String(c.hash.prefix(7)), clean(AccountText.authorName(c.author)), Age.ago(c.date, now: now), clean(AccountText.subject(c.message))]
         case let .app(row):
             let latest = row.latest
-            return [clean(row.app.name), clean(row.app.sourcePath) + (row.app.isSourceUnlinked ? " (unlinked)" : ""), clean(row.app.branch), row.activeCommit.map { String($0.prefix(7)) } ?? "-",
+            // Where it runs: this host, or App Platform's region; more components than one are counted.
+            let on = row.app.backend == .local ? "local" : "do " + clean(row.app.backendSettings["region"] ?? "")
+            let more = row.app.components.count > 1 ? " +\(row.app.components.count - 1)" : ""
+            return [clean(row.app.name), on, clean(row.app.sourcePath) + more + (row.app.isSourceUnlinked ? " (unlinked)" : ""), clean(row.app.branch), row.activeCommit.map { String($0.prefix(7)) } ?? "-",
                     // The latest deployment's number and phase: not a verdict on the live commit.
                     latest.map { "#\($0.id ?? 0) " + phaseText($0.phase, spinner: spinner) } ?? "never deployed", Age.ago(latest?.createdAt, now: now),
                     latest.map { took($0, now: now) } ?? "-"]

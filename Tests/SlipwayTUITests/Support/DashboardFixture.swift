@@ -15,11 +15,73 @@ final class DashboardFixture: @unchecked Sendable {
     var apiRepositoryID: Int64 = 0
     var mainBranchID: Int64 = 0
 
-    init(empty: Bool = false) throws {
+    /// `acrossProviders`: GitHub, GitLab and App Platform linked beside Bitbucket, each Git host
+    /// with a repository named `auth`, and apps on both backends built from them.
+    init(empty: Bool = false, acrossProviders: Bool = false) throws {
         directory = FileManager.default.temporaryDirectory.path + "/slipway-tui-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         store = try Store(path: directory + "/slipway.db")
         if !empty { try populate() }
+        if acrossProviders { try populateAcrossProviders() }
+    }
+
+    private func populateAcrossProviders() throws {
+        let now = Self.now
+        try store.write { db in
+            var repositories: [String: Int64] = [:]
+            for (provider, api, web, user) in [(ProviderKind.github, "https://api.github.com", "https://github.com", "ada-l"),
+                                               (.gitlab, "https://gitlab.com/api/v4", "https://gitlab.com", "ada.lovelace")] {
+                var account = Account(provider: provider, username: user, displayName: "Ada Lovelace", apiURL: api, webURL: web, auth: .token,
+                                      scopes: [], createdAt: Self.ago(86400))
+                try account.insert(db)
+                var state = SyncState(accountID: account.id!, scope: "account", lastAttemptAt: Self.ago(40), lastSuccessAt: Self.ago(40))
+                try state.insert(db)
+                let slug = provider == .github ? "ada-l" : "platform/identity"
+                var workspace = Workspace(accountID: account.id!, slug: slug, name: slug, isAdmin: true, updatedAt: now)
+                try workspace.insert(db)
+                var auth = Repository(workspaceID: workspace.id!, slug: "auth", name: "auth", fullName: "\(slug)/auth", mainBranch: "main", isAdmin: true,
+                                      updatedOn: Self.ago(600), cloneURL: "\(web)/\(slug)/auth.git", webURL: "\(web)/\(slug)/auth",
+                                      branchCount: 1, lastCheckedAt: Self.ago(30), updatedAt: now)
+                try auth.insert(db)
+                let head = provider == .github ? "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678" : "b2c3d4e5f60718293a4b5c6d7e8f901234567890"
+                var main = Branch(repositoryID: auth.id!, name: "main", headHash: head, headDate: Self.ago(600), headAuthor: "Ada Lovelace <ada@example.com>",
+                                  headMessage: "Rotate the signing keys", updatedAt: now)
+                try main.insert(db)
+                repositories[provider.rawValue] = auth.id!
+                // GitHub's auth has three commits stored: the App Platform app serves the oldest.
+                if provider == .github {
+                    for (position, hash) in [head, "c3d4e5f60718293a4b5c6d7e8f90123456789012", "d4e5f60718293a4b5c6d7e8f9012345678901234"].enumerated() {
+                        var commit = Commit(repositoryID: auth.id!, hash: hash, author: "Ada Lovelace <ada@example.com>", date: Self.ago(600 + Double(position) * 3600),
+                                            message: "Change \(position)", parents: [])
+                        try commit.insert(db)
+                        try db.execute(sql: "INSERT INTO branch_commits (branch_id, commit_id, position) VALUES (?, ?, ?)", arguments: [main.id!, commit.id!, position])
+                    }
+                }
+            }
+            var ocean = Account(provider: .digitalocean, username: "ada@example.com", displayName: "Analytical Engines", apiURL: "https://api.digitalocean.com",
+                                webURL: "https://cloud.digitalocean.com", auth: .token, scopes: [], createdAt: Self.ago(86400))
+            try ocean.insert(db)
+            // On App Platform, three commits behind GitHub's head; on this host, failed at build from GitLab.
+            var shop = App(name: "shop", backend: .digitalocean, backendSettings: ["region": "ams", "live_url": "https://shop-x1y2.ondigitalocean.app"],
+                           remoteID: "6c1f0e2a-0000-4000-8000-000000000001",
+                           components: [AppComponent(name: "web", source: "github/ada-l/auth", branch: "main"), AppComponent(name: "worker", source: "", branch: "")],
+                           repositoryID: repositories["github"], sourcePath: "github/ada-l/auth", branch: "main", runCommand: "npm start", autodeploy: false,
+                           createdAt: Self.ago(7200))
+            try shop.insert(db)
+            var served = Deployment(appID: shop.id!, commitHash: "d4e5f60718293a4b5c6d7e8f9012345678901234", phase: .active, cause: "manual",
+                                    dedupeKey: "remote:d-1", remoteID: "d-1", createdAt: Self.ago(7000), finishedAt: Self.ago(6900))
+            try served.insert(db)
+            var login = App(name: "login", repositoryID: repositories["gitlab"], sourcePath: "gitlab/platform/identity/auth", branch: "main", buildCommand: "make",
+                            runCommand: "./login", createdAt: Self.ago(3600))
+            try login.insert(db)
+            var failed = Deployment(appID: login.id!, commitHash: "b2c3d4e5f60718293a4b5c6d7e8f901234567890", phase: .error, cause: "commit b2c3d4e pushed to main",
+                                    dedupeKey: "app:\(login.id!):b2c3", reason: "step build failed: exit status 2", createdAt: Self.ago(500), finishedAt: Self.ago(480))
+            try failed.insert(db)
+            for (position, name, status) in [(0, "fetch", DeploymentStepStatus.succeeded), (1, "checkout", .succeeded), (2, "build", .failed), (3, "deploy", .skipped)] {
+                var step = DeploymentStep(deploymentID: failed.id!, position: position, name: name, status: status)
+                try step.insert(db)
+            }
+        }
     }
 
     deinit { try? FileManager.default.removeItem(atPath: directory) }
