@@ -17,6 +17,7 @@ struct DashboardBench: AsyncParsableCommand {
 
     @Option(help: "The slipway binary (default: the one beside this benchmark).") var binary: String?
     @Option(help: "Workspaces.") var workspaces = 10
+    @Option(help: "Git providers the workspaces are spread over, one account each (1–3: bitbucket, github, gitlab).") var providers = 1
     @Option(help: "Repositories per workspace.") var repos = 100
     @Option(help: "Branches per repository.") var branches = 100
     @Option(help: "Filter keystrokes to time.") var keystrokes = 24
@@ -24,7 +25,12 @@ struct DashboardBench: AsyncParsableCommand {
     @Option(help: "Launches to time (the first frame).") var launches = 5
     @Flag(help: "Keep the generated home (its path goes to stderr) to look at its store.") var keep = false
 
+    /// The accounts' providers, in the order workspaces are dealt to them.
+    var kinds: [ProviderKind] { Array([ProviderKind.bitbucket, .github, .gitlab].prefix(max(1, min(3, providers)))) }
+
     func run() async throws {
+        // One provider opens at its workspaces; several at the providers list, the last one named there.
+        let firstFrame = kinds.count == 1 ? "Acme 1" : kinds.last!.rawValue
         let slipway = binary ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("slipway").path
         let home = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-bench-dashboard-\(getpid())").path
         try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
@@ -39,7 +45,7 @@ struct DashboardBench: AsyncParsableCommand {
         var firstFrames: [Double] = []
         for _ in 0..<launches {
             let session = try PTYSession(binary: slipway, arguments: [], environment: environment, width: 120, height: 40)
-            guard let first = session.waitFor("Acme 1", timeout: 10) else { throw ValidationError("no first frame") }
+            guard let first = session.waitFor(firstFrame, timeout: 10) else { throw ValidationError("no first frame") }
             firstFrames.append(first * 1000)
             session.settle()
             session.send("q")
@@ -47,7 +53,7 @@ struct DashboardBench: AsyncParsableCommand {
         }
 
         let session = try PTYSession(binary: slipway, arguments: [], environment: environment, width: 120, height: 40)
-        guard session.waitFor("Acme 1", timeout: 10) != nil else { throw ValidationError("no first frame") }
+        guard session.waitFor(firstFrame, timeout: 10) != nil else { throw ValidationError("no first frame") }
         session.settle()
         // Typing the command, then Enter: the time to the list of every branch.
         for character in ":branches" { session.send(String(character)) }
@@ -73,7 +79,7 @@ struct DashboardBench: AsyncParsableCommand {
         session.finish()
 
         let result: [String: Any] = [
-            "branches": total, "terminal": "120x40", "populate_seconds": populateSeconds,
+            "branches": total, "providers": kinds.map(\.rawValue), "terminal": "120x40", "populate_seconds": populateSeconds,
             "first_frame_ms": Self.summary(firstFrames), "open_all_branches_ms": openAll * 1000,
             "filter_keystroke_ms": Self.summary(keystrokeTimes), "page_down_ms": Self.summary(pageTimes),
             "peak_rss_mib": Double(rss) / 1024,
@@ -88,22 +94,27 @@ struct DashboardBench: AsyncParsableCommand {
         return ["p50": at(0.5), "p95": at(0.95), "max": sorted.last ?? 0, "min": sorted.first ?? 0]
     }
 
-    /// One account, `workspaces × repos × branches` branches with heads, in one transaction.
+    /// An account per provider, `workspaces × repos × branches` branches with heads dealt over
+    /// them by workspace, in one transaction.
     func populate(home: String) throws -> Int {
         let store = try Store(path: home + "/slipway.db")
         // Ages of minutes and more, so the once-a-second tick repaints nothing during a measurement.
         let now = Date().addingTimeInterval(-600)
         let authors = ["Ada Lovelace <ada@example.com>", "Grace Hopper <grace@example.com>", "李小龙 <li@example.cn>", "Zoë Ångström <zoe@example.se>"]
-        let kinds = ["feature", "bugfix", "release", "hotfix", "chore"]
-        return try store.write { [workspaces, repos, branches] db in
-            var account = Account(provider: .bitbucket, username: "bench", apiURL: "http://127.0.0.1:9/2.0", webURL: "http://127.0.0.1:9",
-                                  auth: .token, createdAt: now)
-            try account.insert(db)
-            var state = SyncState(accountID: account.id!, scope: "account", lastAttemptAt: now, lastSuccessAt: now)
-            try state.insert(db)
+        let prefixes = ["feature", "bugfix", "release", "hotfix", "chore"]
+        return try store.write { [workspaces, repos, branches, kinds] db in
+            var accounts: [Int64] = []
+            for kind in kinds {
+                var account = Account(provider: kind, username: "bench", apiURL: "http://127.0.0.1:9/\(kind.rawValue)", webURL: "http://127.0.0.1:9",
+                                      auth: .token, createdAt: now)
+                try account.insert(db)
+                var state = SyncState(accountID: account.id!, scope: "account", lastAttemptAt: now, lastSuccessAt: now)
+                try state.insert(db)
+                accounts.append(account.id!)
+            }
             var count = 0
             for w in 0..<workspaces {
-                var workspace = Workspace(accountID: account.id!, slug: "acme-\(w + 1)", name: "Acme \(w + 1)", updatedAt: now)
+                var workspace = Workspace(accountID: accounts[w % accounts.count], slug: "acme-\(w + 1)", name: "Acme \(w + 1)", updatedAt: now)
                 try workspace.insert(db)
                 for r in 0..<repos {
                     var repository = Repository(workspaceID: workspace.id!, slug: "service-\(r)", name: "Service \(r)", fullName: "acme-\(w + 1)/service-\(r)",
@@ -111,7 +122,7 @@ struct DashboardBench: AsyncParsableCommand {
                                                 lastCheckedAt: now, updatedAt: now)
                     try repository.insert(db)
                     for b in 0..<branches {
-                        let name = b == 0 ? "main" : "\(kinds[b % kinds.count])/\(b)-\(["login", "cache", "api", "build"][b % 4])"
+                        let name = b == 0 ? "main" : "\(prefixes[b % prefixes.count])/\(b)-\(["login", "cache", "api", "build"][b % 4])"
                         var hash = ""
                         var seed = UInt64(count &* 2654435761 &+ 97)
                         for _ in 0..<5 { seed = seed &* 6364136223846793005 &+ 1442695040888963407; hash += String(format: "%08x", UInt32(truncatingIfNeeded: seed >> 32)) }

@@ -66,6 +66,8 @@ struct DashboardRunner {
         if let theme = setup.theme { options.theme = theme }
         options.inTmux = !(environment["TMUX"] ?? "").isEmpty
         options.readonly = context.isReadonly
+        options.notify = NotifyStyle(rawValue: context.config.ui.notify) ?? .bell
+        options.terminalEnvironment = environment
         options.saveTheme = { name in
             try ConfigWriter.set("theme", to: name, inTable: "ui", path: configFile)
             return DashboardRunner.abbreviated(configFile)

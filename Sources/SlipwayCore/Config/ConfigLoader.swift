@@ -215,6 +215,12 @@ private struct Reader {
                         switch k {
                         case "theme": config.ui.theme = try string(v, ["ui", k])
                         case "readonly": config.ui.readonly = try bool(v, ["ui", k])
+                        case "notify":
+                            let style = try string(v, ["ui", k])
+                            guard ["bell", "osc", "off"].contains(style) else {
+                                throw error(["ui", k], "must be \"bell\", \"osc\" or \"off\", not \"\(style)\"")
+                            }
+                            config.ui.notify = style
                         default: unknown(["ui", k])
                         }
                     } catch { problems.append(error) }

@@ -54,6 +54,9 @@ public struct SlipwayConfig: Sendable, Equatable {
         public var theme: String = "default"
         /// A shared build host: no deploy, cancel, rollback or webhook changes from here.
         public var readonly = false
+        /// When a deployment the user started or watches ends: `bell`, `osc` (a desktop
+        /// notification where the terminal shows one, else the bell) or `off`.
+        public var notify = "bell"
     }
 
     public var engine = Engine()

@@ -65,8 +65,11 @@ public final class StoreSource: DashboardSource, @unchecked Sendable {
     public func load(_ kind: LevelKind, query: Store.BrowseQuery) throws -> (total: Int, items: [Item]) {
         switch kind {
         case .providers:
-            // The Git hosts; App Platform's account is on the accounts screen and in the header.
-            let all = try store.accountOverviews().filter(\.account.isGitHost).map(Item.provider)
+            // The Git hosts with their budgets; App Platform's account is on the accounts screen and in the header.
+            let budgets = try store.budgetStates()
+            let all = try store.accountOverviews().filter(\.account.isGitHost).map { overview in
+                Item.provider(AccountCard(overview: overview, budgets: budgets.filter { $0.credential == overview.account.budgetCredential }))
+            }
             return (all.count, Array(all.dropFirst(query.offset).prefix(query.limit)))
         case .accounts:
             let budgets = try store.budgetStates()

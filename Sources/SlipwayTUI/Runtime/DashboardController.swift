@@ -15,6 +15,10 @@ public struct DashboardOptions: Sendable {
     public var startupMessages: [String] = []
     /// A shared build host: deploy, cancel and webhook actions are hidden and refused.
     public var readonly = false
+    /// How a deployment the user started or watches says it ended (`[ui] notify`).
+    public var notify: NotifyStyle = .bell
+    /// The terminal's environment (TERM, TERM_PROGRAM …): which notification it shows.
+    public var terminalEnvironment: [String: String] = [:]
 
     public init() {}
 }
@@ -41,6 +45,15 @@ public final class DashboardController {
     private let inbox = Inbox()
     /// Wakes the loop when a background write has answered.
     public var wake: (@Sendable () -> Void)?
+    /// Deployments the user has on screen (an app's deployments, a log) or started with `d`,
+    /// with the phase last seen: one that was under way and has ended is announced once.
+    private var watchedPhases: [Int64: DeploymentPhase] = [:]
+    /// Apps deployed from here: their next deployment is watched wherever it shows.
+    private var deployedApps: Set<String> = []
+    /// What each row on screen last said of its deployments (a branch's APPS, an app's latest,
+    /// a deployment's phase): a row whose text moves is marked like a moved head, so a push
+    /// shows as a chain — head moved, deploying, live.
+    private var deploymentTexts: [String: String] = [:]
 
     public init(source: any DashboardSource, width: Int, height: Int, now: Date = Date(), asciiOnly: Bool = false,
                 options: DashboardOptions = DashboardOptions()) {
@@ -133,7 +146,53 @@ public final class DashboardController {
             send(.commandFinished(id: id, succeeded: command.status == .done, result: command.result ?? ""))
         }
         for depth in state.stack.indices { load(depth: depth) }
+        announceEndedDeployments()
+        markDeploymentMoves()
         dirty = true
+    }
+
+    private func markDeploymentMoves() {
+        for level in state.stack {
+            for item in level.items {
+                let text: String
+                switch item {
+                case let .branch(row) where !row.apps.isEmpty: text = row.apps.map { TableView.whereDeployed($0, head: row.branch.headHash) }.joined(separator: ", ")
+                case let .app(row): text = row.latest.map { "#\($0.id ?? 0) \($0.phase.rawValue)" } ?? ""
+                case let .deployment(deployment, _): text = deployment.phase.rawValue
+                default: continue
+                }
+                let path = item.path(provider: level.provider, commitsOf: level.path)
+                if let before = deploymentTexts.updateValue(text, forKey: path), before != text { state.recentChanges[path] = state.now }
+            }
+        }
+    }
+
+    /// Announces each watched deployment that was under way and has ended (bell or OSC).
+    private func announceEndedDeployments() {
+        for level in state.stack {
+            for item in level.items {
+                let seen: Deployment?
+                let app: String
+                switch (level.kind, item) {
+                case let (.deployments, .deployment(deployment, _)):
+                    seen = deployment
+                    app = level.title
+                case let (_, .app(row)) where deployedApps.contains(row.app.name):
+                    seen = row.latest
+                    app = row.app.name
+                default:
+                    continue
+                }
+                guard let deployment = seen, let id = deployment.id else { continue }
+                let before = watchedPhases.updateValue(deployment.phase, forKey: id)
+                guard let before, before.isInProgress, !deployment.phase.isInProgress else { continue }
+                let title = "slipway: \(TerminalText.sanitize(app)) #\(id) \(deployment.phase.rawValue)"
+                let body = deployment.reason.map(TerminalText.sanitize) ?? String(deployment.commitHash.prefix(7))
+                if let bytes = TerminalNotification.bytes(title, body, style: options.notify, environment: options.terminalEnvironment, inTmux: options.inTmux) {
+                    controlOutput.append(bytes)
+                }
+            }
+        }
     }
 
     private func refreshHeader() {
@@ -159,6 +218,7 @@ public final class DashboardController {
         case let .setTheme(name):
             switchTheme(name)
         case let .deploy(app):
+            deployedApps.insert(app)
             let source = self.source
             inBackground { Self.queued("deploy \(app)") { try source.requestDeploy(app: app) } }
         case let .cancelDeployment(id):

@@ -72,7 +72,8 @@ public enum LevelKind: Sendable, Equatable {
 
 /// One row of a list.
 public enum Item: Sendable, Equatable {
-    case provider(Store.AccountOverview)
+    /// A linked Git host with its budgets (the providers level shows what is left of each window).
+    case provider(AccountCard)
     case workspace(Store.WorkspaceRow)
     case repository(Store.RepositoryRow)
     case branch(Store.BranchRow)
@@ -87,7 +88,7 @@ public enum Item: Sendable, Equatable {
     /// The row's place in the mirror (`bitbucket/acme/api/main`); commits add `@hash`.
     public func path(provider: String, commitsOf branchPath: String = "") -> String {
         switch self {
-        case let .provider(o): o.account.providerName
+        case let .provider(card): card.overview.account.providerName
         case let .account(card): card.overview.account.providerName
         case let .workspace(w): MirrorPath.joined(provider, w.workspace.slug)
         case let .repository(r): MirrorPath.joined(r.provider.isEmpty ? provider : r.provider, r.workspaceSlug, r.repository.slug)
@@ -102,7 +103,7 @@ public enum Item: Sendable, Equatable {
     /// Which row this is across reloads (the selection follows it when rows move).
     public var identity: String {
         switch self {
-        case let .provider(o): "provider:\(o.account.id ?? 0)"
+        case let .provider(card): "provider:\(card.overview.account.id ?? 0)"
         case let .account(card): "account:\(card.overview.account.id ?? 0)"
         case let .workspace(w): "workspace:\(w.workspace.id ?? 0)"
         case let .repository(r): "repository:\(r.repository.id ?? 0)"
@@ -117,7 +118,7 @@ public enum Item: Sendable, Equatable {
     /// What the crumb says once the row is opened.
     public var title: String {
         switch self {
-        case let .provider(o): o.account.providerName
+        case let .provider(card): card.overview.account.providerName
         case let .account(card): card.overview.account.providerName
         case let .workspace(w): w.workspace.slug
         case let .repository(r): r.repository.slug

@@ -441,7 +441,8 @@ public struct Reducer: Sendable {
         let path = item.path(provider: level.provider, commitsOf: level.path)
         let next: Level
         switch item {
-        case let .provider(overview):
+        case let .provider(card):
+            let overview = card.overview
             guard let id = overview.account.id else { return [] }
             next = Level(kind: .workspaces(accountID: id), title: path, path: path, provider: path, webBase: overview.account.webURL)
         case let .workspace(row):
@@ -597,7 +598,7 @@ public struct Reducer: Sendable {
 
     static func webURL(of item: Item, level: Level) -> String? {
         switch item {
-        case let .provider(o): return o.account.webURL
+        case let .provider(card): return card.overview.account.webURL
         case let .account(card): return card.overview.account.webURL
         case let .workspace(row):
             return WebPages.workspace(provider: level.provider, webURL: level.webBase, slug: row.workspace.slug)

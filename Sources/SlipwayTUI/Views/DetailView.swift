@@ -74,8 +74,8 @@ struct DetailView {
             return lines
         case let .logLine(number, _, stream, text, _):
             return [Line(label: "line", value: "\(number) (\(stream.rawValue))"), Line(label: "", value: clean(text))]
-        case let .provider(o):
-            return accountLines(o, budgets: [], now: now)
+        case let .provider(card):
+            return accountLines(card.overview, budgets: card.budgets, now: now)
         case let .account(card):
             return accountLines(card.overview, budgets: card.budgets, now: now)
                 + card.stretchedPolling.map { Line(label: "polling", value: TerminalText.sanitize($0.message)) }

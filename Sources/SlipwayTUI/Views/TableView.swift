@@ -93,7 +93,7 @@ struct TableView {
         switch kind {
         case .providers:
             [Column("PROVIDER", min: 9), Column("ACCOUNT", min: 10, weight: 2), Column("STATUS", min: 12, weight: 1, max: 30),
-             Column("WORKSPACES", min: 10, optional: true, alignRight: true), Column("REPOS", min: 6, optional: true, alignRight: true),
+             Column("BUDGETS LEFT", min: 12, weight: 1, max: 40, optional: true), Column("WORKSPACES", min: 10, optional: true, alignRight: true), Column("REPOS", min: 6, optional: true, alignRight: true),
              Column("SYNCED", min: 6, alignRight: true)]
         case .workspaces:
             [Column("NAME", min: 12, weight: 2), Column("SLUG", min: 10, weight: 1), Column("REPOS", min: 6, alignRight: true),
@@ -193,10 +193,12 @@ struct TableView {
     static func cells(for item: Item, level: Level, now: Date, glyphs: Glyphs, spinner: String = "*") -> [String] {
         let clean = TerminalText.sanitize
         switch item {
-        case let .provider(o):
+        case let .provider(card):
+            let o = card.overview
             let a = o.account
             return [a.providerName, clean(AccountText.handle(a) + (a.displayName.map { " (\($0))" } ?? "")),
-                    AccountText.status(o, now: now), "\(o.workspaces)", "\(o.repositories)", Age.ago(o.lastActivityAt, now: now)]
+                    AccountText.status(o, paused: card.pausedUntil(now: now), now: now), AccountText.budgets(card.budgets, now: now),
+                    "\(o.workspaces)", "\(o.repositories)", Age.ago(o.lastActivityAt, now: now)]
         case let .workspace(w):
             return [clean(w.workspace.name ?? w.workspace.slug), clean(w.workspace.slug), "\(w.repositories)", w.workspace.isAdmin ? glyphs.adminMark : ""]
         case let .repository(r):
@@ -256,6 +258,17 @@ enum AccountText {
         if !o.initialSyncDone { return o.repositories == 0 ? "syncing" : "syncing \(o.repositoriesChecked)/\(o.repositories)" }
         if let error = o.lastError { return "ok (\(TerminalText.sanitize(error)))" }
         return "ok"
+    }
+
+    /// Every window of an account's budgets, shortest first: `rest 612/800 · git 47k/48k`,
+    /// a per-minute window as `/min`, a paused one with its countdown.
+    static func budgets(_ budgets: [BudgetState], now: Date) -> String {
+        func count(_ value: Double) -> String { value >= 10_000 ? "\(Int(value / 1000))k" : "\(Int(value))" }
+        return budgets.map { $0.reading(now: now) }.sorted { $0.kind > $1.kind }.map { reading in
+            if let paused = reading.pausedUntil { return "\(reading.kind) paused \(Age.countdown(paused.timeIntervalSince(now)))" }
+            let minute = reading.minute.map { " (\(count($0.tokens))/\(count($0.capacity))/min)" } ?? ""
+            return "\(reading.kind) \(count(Double(reading.left)))/\(count(reading.hour.capacity))\(minute)"
+        }.joined(separator: " · ")
     }
 
     static func budget(_ reading: BudgetReading?, now: Date) -> String {
