@@ -138,6 +138,19 @@ struct ConfigTests {
         #expect(try !ConfigLoader.parse("", file: "c").config.ui.readonly)
     }
 
+    @Test("[ui] notify: bell by default, osc or off; anything else names the key and its line")
+    func notify() throws {
+        #expect(try ConfigLoader.parse("", file: "c").config.ui.notify == "bell")
+        #expect(try ConfigLoader.parse("[ui]\nnotify = \"osc\"\n", file: "c").config.ui.notify == "osc")
+        #expect(try ConfigLoader.parse("[ui]\nnotify = \"off\"\n", file: "c").config.ui.notify == "off")
+        do {
+            _ = try ConfigLoader.parse("[ui]\nnotify = \"loud\"\n", file: "c.toml")
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.description == "c.toml:2: ui.notify: must be \"bell\", \"osc\" or \"off\", not \"loud\"")
+        }
+    }
+
     @Test("out-of-range values and bad addresses are errors")
     func ranges() {
         #expect(throws: ConfigProblems.self) { try ConfigLoader.parse("[engine]\nbudget_fraction = 1.5", file: "c") }
