@@ -122,3 +122,46 @@ struct GitHubAdapterTests {
         await #expect(throws: HTTPError.self) { _ = try await github.commits(workspace: "globex", repository: "gone", hashes: [hash]) }
     }
 }
+
+@Suite("GitHub listing, owner by owner", .timeLimit(.minutes(2)))
+struct GitHubOwnerListingTests {
+    func graphQLRequests(_ server: SandboxServer) -> Int {
+        let stats = server.service.respond(method: "GET", url: server.github.origin + "/_sandbox/stats", headers: [:], body: Data(), as: .github)
+        return ((try? JSONSerialization.jsonObject(with: stats.body)) as? [String: Any])
+            .flatMap { ($0["requests_by_kind"] as? [String: Int])?["graphql"] } ?? 0
+    }
+
+    @Test("past 100 repositories each owner's pages are a chain of their own, walked side by side: every repository once, in as many queries as one chain would take, and a small account is one query")
+    func ownerChains() async throws {
+        var options = SandboxOptions()
+        options.seed = 32
+        options.workspaces = 5
+        options.reposPerWorkspace = 130
+        options.branchesPerRepo = 2
+        options.largeRepositories = false
+        options.personalities = [.github]
+        let server = try await SandboxServer.start(options: options)
+        defer { Task { await server.stop() } }
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        let github = GitHubProvider(apiURL: server.github.apiURL, webURL: server.github.webURL, credential: .bearer(server.service.github.classicToken),
+                                    http: HTTPClient(transport: transport), budgetCredential: "account:1")
+        let owners = try await github.workspaces()
+        var names: [String] = []
+        for owner in owners { names += try await github.repositories(in: owner.slug).map(\.fullName) }
+        #expect(names.count == server.service.summary.repositories && Set(names).count == names.count, "\(names.count) of \(server.service.summary.repositories)")
+        #expect(try await github.branches(workspace: owners[0].slug, repository: try #require(github.repositories(in: owners[0].slug).first).slug).count == 2)
+        // The first page, then each owner's 130 in two pages: no more than 1 + 2 per owner.
+        let asked = graphQLRequests(server)
+        #expect(asked <= 1 + 2 * owners.count, "\(asked) queries for \(owners.count) owners")
+
+        var small = options
+        small.reposPerWorkspace = 3
+        let smallServer = try await SandboxServer.start(options: small)
+        defer { Task { await smallServer.stop() } }
+        let one = GitHubProvider(apiURL: smallServer.github.apiURL, webURL: smallServer.github.webURL, credential: .bearer(smallServer.service.github.classicToken),
+                                 http: HTTPClient(transport: transport), budgetCredential: "account:2")
+        #expect(try await one.workspaces().count >= 2)
+        #expect(graphQLRequests(smallServer) == 1)
+    }
+}

@@ -208,13 +208,9 @@ public struct GitHubProvider: GitProvider, WorkspaceDetails, RepositoryDiscovery
 
     // MARK: The listing
 
-    static let listingQuery = """
-        query Listing($after: String) {
-          viewer {
-            login
-            organizations(first: 100) { nodes { login name } pageInfo { hasNextPage endCursor } }
-            repositories(first: 100, after: $after, affiliations: [OWNER, COLLABORATOR, ORGANIZATION_MEMBER],
-                         ownerAffiliations: [OWNER, COLLABORATOR, ORGANIZATION_MEMBER], orderBy: {field: NAME, direction: ASC}) {
+    /// What the listing asks of each repository: its place, its permission, and its first 100
+    /// branch heads with their details inline.
+    static let repositoryNodes = """
               nodes {
                 databaseId name nameWithOwner owner { login __typename } isPrivate viewerPermission pushedAt updatedAt url
                 defaultBranchRef { name }
@@ -225,6 +221,38 @@ public struct GitHubProvider: GitProvider, WorkspaceDetails, RepositoryDiscovery
                 }
               }
               pageInfo { hasNextPage endCursor }
+        """
+
+    static let listingQuery = """
+        query Listing($after: String) {
+          viewer {
+            login
+            organizations(first: 100) { nodes { login name } pageInfo { hasNextPage endCursor } }
+            repositories(first: 100, after: $after, affiliations: [OWNER, COLLABORATOR, ORGANIZATION_MEMBER],
+                         ownerAffiliations: [OWNER, COLLABORATOR, ORGANIZATION_MEMBER], orderBy: {field: NAME, direction: ASC}) {
+        \(repositoryNodes)
+            }
+          }
+        }
+        """
+
+    /// The viewer's own and collaborator repositories (no organization's), for the owner-by-owner listing.
+    static let viewerRepositoriesQuery = """
+        query ViewerRepositories($after: String) {
+          viewer {
+            repositories(first: 100, after: $after, affiliations: [OWNER, COLLABORATOR], ownerAffiliations: [OWNER, COLLABORATOR],
+                         orderBy: {field: NAME, direction: ASC}) {
+        \(repositoryNodes)
+            }
+          }
+        }
+        """
+
+    static let organizationRepositoriesQuery = """
+        query OrganizationRepositories($login: String!, $after: String) {
+          organization(login: $login) {
+            repositories(first: 100, after: $after, orderBy: {field: NAME, direction: ASC}) {
+        \(repositoryNodes)
             }
           }
         }
@@ -242,22 +270,52 @@ public struct GitHubProvider: GitProvider, WorkspaceDetails, RepositoryDiscovery
         }
         """
 
-    /// The whole listing, once per instance (concurrent callers wait for the same one).
+    /// The whole listing, once per instance (concurrent callers wait for the same one). One query
+    /// answers an account of up to 100 repositories. Past that, each owner's repositories are a
+    /// cursor chain of their own — the viewer's own and collaborator ones, and each
+    /// organization's — walked side by side (within `max_in_flight`), since one chain's pages
+    /// cannot be asked for before the last one answers. Same requests, a fraction of the wait.
     func listed() async throws -> GitHubListing.Snapshot {
         try await listing.snapshot {
-            var after: String?
-            var viewer = ""
-            var organizations: [GitHubWire.Organization] = []
-            var repositories: [GitHubWire.GraphRepository] = []
-            repeat {
-                let data = try await graphQL(Self.listingQuery, variables: ["after": after.map { $0 as Any } ?? NSNull()], as: GitHubWire.ViewerData.self)
-                viewer = data.viewer.login
-                if organizations.isEmpty { organizations = data.viewer.organizations?.nodes?.compactMap { $0 } ?? [] }
-                repositories += data.viewer.repositories.nodes?.compactMap { $0 } ?? []
-                after = data.viewer.repositories.pageInfo.hasNextPage ? data.viewer.repositories.pageInfo.endCursor : nil
-            } while after != nil
+            let first = try await graphQL(Self.listingQuery, variables: ["after": NSNull()], as: GitHubWire.ViewerData.self)
+            let viewer = first.viewer.login
+            let organizations = first.viewer.organizations?.nodes?.compactMap { $0 } ?? []
+            let firstPage = first.viewer.repositories.nodes?.compactMap { $0 } ?? []
+            guard first.viewer.repositories.pageInfo.hasNextPage else {
+                return GitHubListing.Snapshot(viewer: viewer, organizations: organizations, repositories: firstPage)
+            }
+            let chains = try await withThrowingTaskGroup(of: (Int, [GitHubWire.GraphRepository]).self) { group in
+                group.addTask { (0, try await self.ownerChain(organization: nil)) }
+                for (index, organization) in organizations.enumerated() {
+                    group.addTask { (index + 1, try await self.ownerChain(organization: organization.login)) }
+                }
+                var found: [(Int, [GitHubWire.GraphRepository])] = []
+                for try await chain in group { found.append(chain) }
+                return found.sorted { $0.0 < $1.0 }.flatMap(\.1)
+            }
+            // A repository two chains both list (an organization's, where the viewer is also a
+            // collaborator) is kept once; the first page's stay, should a chain have missed one.
+            var seen = Set<String>()
+            let repositories = (chains + firstPage).filter { seen.insert($0.nameWithOwner).inserted }
             return GitHubListing.Snapshot(viewer: viewer, organizations: organizations, repositories: repositories)
         }
+    }
+
+    /// One owner's repositories, page after page: the viewer's own and collaborator ones
+    /// (`organization` nil), or an organization's.
+    private func ownerChain(organization: String?) async throws -> [GitHubWire.GraphRepository] {
+        var after: String?
+        var repositories: [GitHubWire.GraphRepository] = []
+        repeat {
+            var variables: [String: Any] = ["after": after.map { $0 as Any } ?? NSNull()]
+            if let organization { variables["login"] = organization }
+            let data = try await graphQL(organization == nil ? Self.viewerRepositoriesQuery : Self.organizationRepositoriesQuery,
+                                         variables: variables, as: GitHubWire.OwnerRepositoriesData.self)
+            guard let connection = (organization == nil ? data.viewer : data.organization)?.repositories else { break }
+            repositories += connection.nodes?.compactMap { $0 } ?? []
+            after = connection.pageInfo.hasNextPage ? connection.pageInfo.endCursor : nil
+        } while after != nil
+        return repositories
     }
 
     /// Owners in the order a person thinks of them: the user, its organizations, then other users

@@ -151,6 +151,13 @@ enum GitHubWire {
 
     struct ViewerData: Decodable, Sendable { var viewer: Viewer }
 
+    /// `viewer { repositories … }` or `organization(login:) { repositories … }`: one owner's chain.
+    struct OwnerRepositoriesData: Decodable, Sendable {
+        struct Owner: Decodable, Sendable { var repositories: Connection<GraphRepository> }
+        var viewer: Owner?
+        var organization: Owner?
+    }
+
     struct RefsData: Decodable, Sendable {
         struct Repository: Decodable, Sendable { var refs: Refs? }
         var repository: Repository?
