@@ -223,7 +223,13 @@ struct DashboardEndToEndTests {
             screen.split(separator: "\n").contains { $0.contains("pushed to github/demo/hello-web") && $0.contains("ACTIVE") }
         }
         #expect(ok, "no pushed App Platform deployment reached ACTIVE:\n\(screen)")
-        try tmux.press("Escape", "Escape", ":")
+        // Its log, copied from App Platform as for a local deployment's.
+        try tmux.press("/")
+        try tmux.typeWithoutEnter("ACTIVE")
+        try tmux.press("Enter", "Enter")
+        (ok, screen) = try await tmux.waitFor(20) { $0.contains("log") && $0.contains("fetching app source code") }
+        #expect(ok, "the App Platform deployment's log did not show:\n\(screen)")
+        try tmux.press("Escape", "Escape", "Escape", ":")
         try tmux.typeWithoutEnter("apps")
         try tmux.press("Enter")
         // Into hello-web's history and the log of its deployment (the filter matches hello-cloud's
