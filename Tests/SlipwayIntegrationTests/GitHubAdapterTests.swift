@@ -41,10 +41,13 @@ struct GitHubAdapterTests {
                        http: http, budgetCredential: "account:1")
     }
 
-    func restRequests(_ server: SandboxServer) -> Int {
+    func restRequests(_ server: SandboxServer) -> Int { Self.requests(server, kind: "rest") }
+
+    /// The sandbox's own count of one kind of request (`rest`, `graphql`, `git`).
+    static func requests(_ server: SandboxServer, kind: String) -> Int {
         let stats = server.service.respond(method: "GET", url: server.github.origin + "/_sandbox/stats", headers: [:], body: Data(), as: .github)
         return ((try? JSONSerialization.jsonObject(with: stats.body)) as? [String: Any])
-            .flatMap { ($0["requests_by_kind"] as? [String: Int])?["rest"] } ?? 0
+            .flatMap { ($0["requests_by_kind"] as? [String: Int])?[kind] } ?? 0
     }
 
     @Test("discovery asks with the last ETag: an unchanged listing is a 304 that stands for the last one; a push changes it")
@@ -125,11 +128,7 @@ struct GitHubAdapterTests {
 
 @Suite("GitHub listing, owner by owner", .timeLimit(.minutes(2)))
 struct GitHubOwnerListingTests {
-    func graphQLRequests(_ server: SandboxServer) -> Int {
-        let stats = server.service.respond(method: "GET", url: server.github.origin + "/_sandbox/stats", headers: [:], body: Data(), as: .github)
-        return ((try? JSONSerialization.jsonObject(with: stats.body)) as? [String: Any])
-            .flatMap { ($0["requests_by_kind"] as? [String: Int])?["graphql"] } ?? 0
-    }
+    func graphQLRequests(_ server: SandboxServer) -> Int { GitHubAdapterTests.requests(server, kind: "graphql") }
 
     @Test("past 100 repositories each owner's pages are a chain of their own, walked side by side: every repository once, in as many queries as one chain would take, and a small account is one query")
     func ownerChains() async throws {
