@@ -56,9 +56,9 @@ struct AppPlatformDashboardTests {
         try tmux.press("g", "Enter")
         (ok, screen) = try await tmux.waitFor("#\(id) log")
         #expect(ok, "\(screen)")
-        clock.resume()
+        // A quarter into the build (pending 1 s, then a line every 0.1 s): its first two lines exist.
+        clock.advance(1.25)
         (ok, screen) = try await tmux.waitFor(20) { $0.contains("fetching app source code") }
-        clock.pause()
         #expect(ok, "the build's first lines did not show:\n\(screen)")
         let early = try tmux.screen()
         clock.resume()

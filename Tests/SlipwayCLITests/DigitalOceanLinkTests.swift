@@ -219,6 +219,8 @@ final class PausableNow: @unchecked Sendable {
 
     var now: Date { lock.withLock { (pausedAt ?? Date()).addingTimeInterval(-lost) } }
     func pause() { lock.withLock { if pausedAt == nil { pausedAt = Date() } } }
+    /// While paused: moves the clock on by exactly this much, and stands still again.
+    func advance(_ seconds: TimeInterval) { lock.withLock { pausedAt = pausedAt?.addingTimeInterval(seconds) } }
     func resume() {
         lock.withLock {
             if let pausedAt { lost += Date().timeIntervalSince(pausedAt) }
