@@ -5,7 +5,9 @@ import Foundation
 /// sync stores two per branch, tens of thousands of them). GRDB reads it back like its own.
 enum StoredDate {
     static func text(_ date: Date) -> String {
-        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        // Half a millisecond rounds up, before 1970 too (-0.4805 s is .481 of the second before),
+        // as GRDB's formatter rounds the fraction of the second.
+        let milliseconds = Int64((date.timeIntervalSince1970 * 1000 + 0.5).rounded(.down))
         var seconds = milliseconds / 1000
         var millis = Int(milliseconds % 1000)
         if millis < 0 { millis += 1000; seconds -= 1 }
