@@ -58,6 +58,7 @@ enum EngineFactory {
         settings.webhookSweepInterval = TimeInterval(config.webhooks.sweepSeconds)
         settings.webhookPublicURL = config.webhooks.publicURL
         settings.webhookListen = config.webhooks.listen
+        settings.keepDeployments = config.deploy.keepDeployments
         return settings
     }
 }

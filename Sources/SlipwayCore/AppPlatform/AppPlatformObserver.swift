@@ -17,6 +17,8 @@ actor AppPlatformObserver {
     let busyInterval: TimeInterval
     /// How long a background request may wait for its budget.
     let requestWait: TimeInterval
+    /// Deployments kept per app; older finished ones go, as a local app's do.
+    let keepDeployments: Int
     let clock: any SlipwayClock
     let requestClock: any SlipwayClock
     let logger: Logger
@@ -27,8 +29,9 @@ actor AppPlatformObserver {
     /// Deployments whose App Platform logs are being copied into the store, by deployment id.
     private var following: [Int64: Task<Void, Never>] = [:]
 
-    init(store: Store, idleInterval: TimeInterval, busyInterval: TimeInterval, requestWait: TimeInterval, clock: any SlipwayClock,
-         requestClock: any SlipwayClock, logger: Logger, makeClient: @escaping ClientMaker) {
+    init(store: Store, idleInterval: TimeInterval, busyInterval: TimeInterval, requestWait: TimeInterval, keepDeployments: Int = 50,
+         clock: any SlipwayClock, requestClock: any SlipwayClock, logger: Logger, makeClient: @escaping ClientMaker) {
+        self.keepDeployments = keepDeployments
         self.store = store
         self.idleInterval = idleInterval
         self.busyInterval = busyInterval
@@ -59,6 +62,7 @@ actor AppPlatformObserver {
         do {
             try await RequestContext.run(lane: .background, deadline: requestClock.now.addingTimeInterval(requestWait)) {
                 try store.applyRemoteApps(try await client.apps(), now: clock.now)
+                try store.pruneDeployments(backend: .digitalocean, keep: keepDeployments)
             }
         } catch {
             logger.warning("App Platform's apps could not be read", metadata: ["account": "\(id)", "error": "\(error)"])

@@ -173,6 +173,18 @@ extension Store {
         }
     }
 
+    /// The same for every app of a backend, in one statement (App Platform's apps, after each look).
+    public func pruneDeployments(backend: AppBackend, keep: Int) throws {
+        try write { db in
+            try db.execute(sql: """
+                DELETE FROM deployments WHERE id IN (
+                  SELECT id FROM (SELECT d.id, d.phase, ROW_NUMBER() OVER (PARTITION BY d.app_id ORDER BY d.id DESC) AS newer
+                                  FROM deployments d JOIN apps a ON a.id = d.app_id WHERE a.backend = ?)
+                  WHERE newer > ? AND phase NOT IN ('PENDING_BUILD', 'BUILDING', 'PENDING_DEPLOY', 'DEPLOYING', 'ACTIVE'))
+                """, arguments: [backend.rawValue, keep])
+        }
+    }
+
     public func createApp(_ app: App) throws -> App {
         try write { db in
             var app = app

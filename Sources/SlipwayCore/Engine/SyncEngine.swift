@@ -54,6 +54,8 @@ public actor SyncEngine {
         public var appPlatformBusyInterval: TimeInterval = 5
         /// The most of one deployment's log kept (the deployer's cap, for App Platform's copies too).
         public var logCap = 1024 * 1024
+        /// Deployments kept per App Platform app (`deploy.keep_deployments`, as the deployer keeps a local app's).
+        public var keepDeployments = 50
         /// Where installed hooks point (`webhooks.public_url`, else the receiver's `listen`).
         public var webhookPublicURL = ""
         public var webhookListen = "127.0.0.1:8787"
@@ -117,7 +119,8 @@ public actor SyncEngine {
         self.openVault = openVault
         self.appPlatform = makeAppPlatform.map {
             AppPlatformObserver(store: store, idleInterval: settings.appPlatformInterval, busyInterval: settings.appPlatformBusyInterval,
-                                requestWait: settings.backgroundWait, clock: clock, requestClock: requestClock, logger: logger, makeClient: $0)
+                                requestWait: settings.backgroundWait, keepDeployments: settings.keepDeployments, clock: clock, requestClock: requestClock,
+                                logger: logger, makeClient: $0)
         }
         self.store = store
         self.settings = settings

@@ -104,6 +104,8 @@ public struct AppPlatformClient: AccountProvider, UserEmails {
     public var credential: ProviderCredential
     public var http: HTTPClient
     public var budgetCredential: String?
+    /// The last `/v2/account` answer this client read.
+    private let accountSeen = Remembered<AppPlatformWire.Account>()
 
     public static let requestsPerHour = 5000
     public static let requestsPerMinute = 250
@@ -153,11 +155,15 @@ public struct AppPlatformClient: AccountProvider, UserEmails {
     /// was made in one, else the account's name.
     public func currentUser() async throws -> ProviderUser {
         let account = try await get("/v2/account", as: AppPlatformWire.AccountEnvelope.self).account
+        accountSeen.set(account)
         return ProviderUser(id: account.uuid, username: account.email, displayName: account.team?.name ?? account.name, scopes: nil)
     }
 
+    /// The account's e-mail, from the answer `currentUser` just read when there is one (linking
+    /// asks both: one request, not two); used once, so a later ask reads the account afresh.
     public func primaryEmail() async throws -> String? {
-        let account = try await get("/v2/account", as: AppPlatformWire.AccountEnvelope.self).account
+        let account: AppPlatformWire.Account
+        if let seen = accountSeen.take() { account = seen } else { account = try await get("/v2/account", as: AppPlatformWire.AccountEnvelope.self).account }
         return account.email_verified == false ? nil : account.email
     }
 
@@ -453,4 +459,13 @@ public struct AppPlatformClient: AccountProvider, UserEmails {
         return RemoteStep(name: wire.name ?? "", status: RemoteStep.Status(rawValue: wire.status ?? "") ?? .unknown, component: wire.component_name,
                           reason: reason, startedAt: time(wire.started_at), endedAt: time(wire.ended_at), steps: (wire.steps ?? []).map(step))
     }
+}
+
+/// One value a client remembers from one call for the next (a struct's copies share it).
+final class Remembered<Value: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Value?
+    func set(_ value: Value) { lock.withLock { stored = value } }
+    /// The value, forgotten as it is handed out.
+    func take() -> Value? { lock.withLock { defer { stored = nil }; return stored } }
 }

@@ -3,8 +3,8 @@ import Foundation
 /// App Platform's JSON as `api.digitalocean.com/v2` sends it (only what Slipway reads).
 enum AppPlatformWire {
     struct AccountEnvelope: Decodable { var account: Account }
-    struct Account: Decodable {
-        struct Team: Decodable { var uuid: String?; var name: String? }
+    struct Account: Decodable, Sendable {
+        struct Team: Decodable, Sendable { var uuid: String?; var name: String? }
         var uuid: String
         var email: String
         var name: String?
