@@ -101,4 +101,14 @@ struct AppPlatformCreateTests {
         #expect(delete.status == 1 && delete.stderr.contains("lacks the app:delete scope"), "\(delete.stderr)")
         #expect(try await runner.runAsync(["apps", "spec", "sample-app"]).status == 0)
     }
+
+    @Test("deploy NAME of an App Platform app not looked at yet asks App Platform for it first; an unknown name is still refused in one line")
+    func deployUnseen() async throws {
+        let (server, runner, _, _) = try await linked()
+        defer { Task { await server.stop() } }
+        let deployed = try await runner.runAsync(["deploy", "sample-app"])
+        #expect(deployed.status == 0 && deployed.stderr.contains("started on App Platform"), "\(deployed.stderr)")
+        let unknown = try await runner.runAsync(["deploy", "no-such-app"])
+        #expect(unknown.status == 1 && unknown.stderr.contains("no app named 'no-such-app'") && unknown.stderr.split(separator: "\n").count == 1, "\(unknown.stderr)")
+    }
 }

@@ -173,6 +173,17 @@ struct AppsCommand: AsyncParsableCommand {
         }
     }
 
+    /// An app by name; one not stored yet may be an App Platform app made since the last look, so
+    /// App Platform is asked once before the name is refused.
+    static func app(named name: String, context: CommandContext) async throws -> App {
+        if let found = try context.store.app(named: name) { return found }
+        if try context.store.account(for: .digitalocean) != nil {
+            await observeAppPlatform(context)
+            if let found = try context.store.app(named: name) { return found }
+        }
+        throw SlipwayCLIError.failure("no app named '\(name)'; see 'slipway apps'")
+    }
+
     /// With no engine running, this process looks at App Platform's apps itself (as `ls BRANCH`
     /// fetches for itself); a running engine keeps them fresh on its own.
     static func observeAppPlatform(_ context: CommandContext) async {
@@ -553,7 +564,7 @@ struct DeployCommand: AsyncParsableCommand {
     func run() async throws {
         let context = try global.context()
         try context.refuseIfReadonly("deploy")
-        guard try context.store.app(named: app) != nil else { throw SlipwayCLIError.failure("no app named '\(app)'; see 'slipway apps'") }
+        _ = try await AppsCommand.app(named: app, context: context)
         let full = try commit.map { try resolve($0, app: app, store: context.store) }
         try await DeploymentRequest(context: context, app: app)
             .send(commit: full, cause: commit.map { "commit \($0.prefix(7)) deployed by hand" } ?? "deployed by hand", wait: wait)
@@ -581,7 +592,7 @@ struct RollbackCommand: AsyncParsableCommand {
     func run() async throws {
         let context = try global.context()
         try context.refuseIfReadonly("rollback")
-        guard let found = try context.store.app(named: app) else { throw SlipwayCLIError.failure("no app named '\(app)'; see 'slipway apps'") }
+        let found = try await AppsCommand.app(named: app, context: context)
         let deployments = try context.store.deployments(appID: found.id!)
         // App Platform rolls back to the deployment that served before (its spec too, whatever the commit).
         let earlier = found.backend == .digitalocean ? deployments.first { $0.phase == .superseded && $0.remoteID != nil } : Self.previousActive(in: deployments)
