@@ -27,12 +27,19 @@ public enum HTTPError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A request carrying a credential to an origin the credential was not linked for.
     case credentialOriginRefused(url: String)
 
+    /// A URL as an error shows it: without its query or fragment, which may carry a token of
+    /// their own (App Platform's log URLs do), so no message puts one on screen or in a log.
+    static func shown(_ url: String) -> String {
+        guard let cut = url.firstIndex(where: { $0 == "?" || $0 == "#" }) else { return url }
+        return String(url[..<cut]) + "?…"
+    }
+
     public var description: String {
         switch self {
         case let .insecureURL(url):
-            "refusing \(url): only https is allowed (plain http only for loopback addresses such as 127.0.0.1 or ::1, and localhost)"
+            "refusing \(Self.shown(url)): only https is allowed (plain http only for loopback addresses such as 127.0.0.1 or ::1, and localhost)"
         case let .invalidURL(url):
-            "'\(url)' is not a valid URL"
+            "'\(Self.shown(url))' is not a valid URL"
         case let .network(kind, host, detail):
             "\(kind.rawValue) \(host): \(detail)"
         case let .timeout(host, detail):
@@ -44,19 +51,19 @@ public enum HTTPError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .forbidden(host, message):
             "\(host) denied access (403)\(message.isEmpty ? "" : ": \(message)")"
         case let .notFound(url, message):
-            "not found (404): \(url)\(message.isEmpty ? "" : " — \(message)")"
+            "not found (404): \(Self.shown(url))\(message.isEmpty ? "" : " — \(message)")"
         case let .status(code, url, message):
-            "HTTP \(code) from \(url)\(message.isEmpty ? "" : ": \(message)")"
+            "HTTP \(code) from \(Self.shown(url))\(message.isEmpty ? "" : ": \(message)")"
         case let .bodyTooLarge(url, limit):
-            "the response from \(url) is larger than \(limit / 1_048_576) MiB; refused"
+            "the response from \(Self.shown(url)) is larger than \(limit / 1_048_576) MiB; refused"
         case let .decoding(url, expected, excerpt):
-            "unexpected response from \(url) (expected \(expected)): \(excerpt)"
+            "unexpected response from \(Self.shown(url)) (expected \(expected)): \(excerpt)"
         case let .redirectRefused(from, to):
-            "refusing a redirect from \(from) to \(to): it leaves https"
+            "refusing a redirect from \(Self.shown(from)) to \(Self.shown(to)): it leaves https"
         case let .tooManyRedirects(url):
-            "too many redirects from \(url)"
+            "too many redirects from \(Self.shown(url))"
         case let .credentialOriginRefused(url):
-            "refusing to send the account's credential to \(Origin(url: url)?.description ?? url): it was linked for other origins"
+            "refusing to send the account's credential to \(Origin(url: url)?.description ?? Self.shown(url)): it was linked for other origins"
         }
     }
 
