@@ -236,11 +236,7 @@ struct AppsCommand: AsyncParsableCommand {
                              ("--env", !env.isEmpty), ("--secret-env", !secretEnv.isEmpty), ("--region", region != nil),
                              ("--http-port", httpPort != nil), ("--instance-size", instanceSize != nil)].filter(\.1).map(\.0)
                 if !given.isEmpty { throw ValidationError("--spec gives the whole app; drop \(given.joined(separator: ", ")) (or write them in the spec)") }
-                guard AppPlatformClient.ServiceSpec.isValidName(name) else {
-                    throw ValidationError("'\(name)' is not an App Platform app name: 2–32 lowercase letters, digits and '-', starting with a letter")
-                }
-                if service || healthURL != nil || timeout != nil { throw ValidationError("--service, --health-url and --timeout are for apps on this host") }
-                return
+                return try validateForAppPlatform()
             }
             guard let source else { throw ValidationError("--source PROVIDER/WORKSPACE/REPO is required (or --spec FILE with --on digitalocean)") }
             guard branch != nil else { throw ValidationError("--branch is required") }
@@ -250,10 +246,7 @@ struct AppsCommand: AsyncParsableCommand {
                     throw ValidationError("--region, --http-port and --instance-size go with --on digitalocean")
                 }
             } else {
-                guard AppPlatformClient.ServiceSpec.isValidName(name) else {
-                    throw ValidationError("'\(name)' is not an App Platform app name: 2–32 lowercase letters, digits and '-', starting with a letter")
-                }
-                if service || healthURL != nil || timeout != nil { throw ValidationError("--service, --health-url and --timeout are for apps on this host") }
+                try validateForAppPlatform()
             }
             guard App.isValidName(name) else {
                 throw ValidationError("'\(name)' is not a valid app name: use 1–63 lowercase letters, digits, '-' or '_', starting with a letter or digit")
@@ -268,6 +261,14 @@ struct AppsCommand: AsyncParsableCommand {
             }
             if healthURL != nil && !service { throw ValidationError("--health-url goes with --service") }
             if let timeout, AppOptions.seconds(timeout) == nil { throw ValidationError("--timeout '\(timeout)' is not a duration such as 90s, 10m or 1h") }
+        }
+
+        /// What an App Platform app may be called, and the options only this host has.
+        func validateForAppPlatform() throws {
+            guard AppPlatformClient.ServiceSpec.isValidName(name) else {
+                throw ValidationError("'\(name)' is not an App Platform app name: 2–32 lowercase letters, digits and '-', starting with a letter")
+            }
+            if service || healthURL != nil || timeout != nil { throw ValidationError("--service, --health-url and --timeout are for apps on this host") }
         }
 
         /// The app on App Platform: a spec of one service from the branch (`deploy_on_push` unless

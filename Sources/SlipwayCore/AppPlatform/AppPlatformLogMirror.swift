@@ -27,9 +27,7 @@ struct AppPlatformLogMirror {
             if type == .run, phase != .active { return }
             let location: AppPlatformClient.LogLocation
             do {
-                location = try await RequestContext.run(lane: .interactive, deadline: requestClock.now.addingTimeInterval(requestWait)) {
-                    try await client.logs(appID: remoteApp, deploymentID: remoteID, component: nil, type: type, follow: follow)
-                }
+                location = try await ask { try await client.logs(appID: remoteApp, deploymentID: remoteID, component: nil, type: type, follow: follow) }
             } catch HTTPError.notFound {
                 // A step that never ran (a build that failed has no deploy log).
                 return
@@ -37,15 +35,18 @@ struct AppPlatformLogMirror {
             if let live = location.liveURL, follow {
                 for try await line in AppPlatformClient.liveLines(live) { try append(line, step: step, to: deploymentID) }
             } else if let archive = location.historicURLs.first {
-                let text = try await RequestContext.run(lane: .interactive, deadline: requestClock.now.addingTimeInterval(requestWait)) {
-                    try await client.archivedLog(archive)
-                }
+                let text = try await ask { try await client.archivedLog(archive) }
                 if !text.isEmpty {
                     try store.appendLog(deploymentID: deploymentID, step: step, stream: .stdout, text: text.hasSuffix("\n") ? text : text + "\n",
                                         cap: cap, now: clock.now)
                 }
             }
         }
+    }
+
+    /// A user watches this log: its requests go on the interactive lane.
+    private func ask<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        try await RequestContext.run(lane: .interactive, deadline: requestClock.now.addingTimeInterval(requestWait), body)
     }
 
     private func append(_ line: String, step: String, to deploymentID: Int64) throws {

@@ -127,15 +127,15 @@ actor AppPlatformObserver {
         let client: AppPlatformClient
         do { client = try makeClient(account) } catch { return (.failed, "App Platform's client could not be made: \(error)") }
         let mirror = AppPlatformLogMirror(store: store, client: client, requestClock: requestClock, clock: clock, requestWait: max(requestWait, 30), cap: cap)
-        let logger = self.logger
+        let (logger, store, clock) = (self.logger, self.store, self.clock)
         following[deploymentID] = Task { [weak self] in
             do {
                 try await mirror.run(deploymentID: deploymentID, appID: remoteApp, remoteID: remoteID)
             } catch is CancellationError {
             } catch {
                 logger.warning("App Platform's log could not be copied", metadata: ["deployment": "\(deploymentID)", "error": "\(error)"])
-                try? self?.store.appendLog(deploymentID: deploymentID, step: "build", stream: .system,
-                                           text: "App Platform's log could not be read: \(error)\n", cap: cap, now: Date())
+                try? store.appendLog(deploymentID: deploymentID, step: "build", stream: .system,
+                                     text: "App Platform's log could not be read: \(error)\n", cap: cap, now: clock.now)
             }
             await self?.finishedFollowing(deploymentID)
         }

@@ -105,7 +105,7 @@ struct DetailView {
                 // Which commit runs where: each app built from the branch, on this host or App Platform.
                 + b.apps.map { app in
                     Line(label: "app", value: "\(clean(app.name)) on \(app.backend == .local ? "this host" : "App Platform"): "
-                         + TableView.whereDeployed(app, head: branch.headHash).dropFirst(app.name.count + 1)
+                         + TableView.deployedState(app, head: branch.headHash)
                          + (app.activeCommit.map { " · serves \($0.prefix(7))" } ?? ""))
                 }
                 + message(branch.headMessage)

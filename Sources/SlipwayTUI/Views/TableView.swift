@@ -139,18 +139,23 @@ struct TableView {
     /// What a branch row says of an app built from it: its deployment under way, where it
     /// failed, or how far the head is ahead of the commit it serves ("web 3 commits behind").
     static func whereDeployed(_ app: Store.AppState, head: String) -> String {
+        "\(app.name) \(deployedState(app, head: head))"
+    }
+
+    /// The same, without the app's name (the detail pane names it first).
+    static func deployedState(_ app: Store.AppState, head: String) -> String {
         let short = { (hash: String?) in hash.map { String($0.prefix(7)) } ?? "?" }
         switch app.phase {
-        case nil: return "\(app.name) never deployed"
-        case .pendingBuild?, .building?, .pendingDeploy?, .deploying?: return "\(app.name) deploying \(short(app.latestCommit))"
-        case .error?: return "\(app.name) failed at \(app.failedStep ?? "build")"
-        case .canceled?: return "\(app.name) canceled"
+        case nil: return "never deployed"
+        case .pendingBuild?, .building?, .pendingDeploy?, .deploying?: return "deploying \(short(app.latestCommit))"
+        case .error?: return "failed at \(app.failedStep ?? "build")"
+        case .canceled?: return "canceled"
         case .active?, .superseded?, .unknown?: break
         }
-        guard let served = app.activeCommit else { return "\(app.name) \(app.phase?.rawValue ?? "")" }
-        if served == head || app.behind == 0 { return "\(app.name) live" }
-        if let behind = app.behind { return "\(app.name) \(behind) commit\(behind == 1 ? "" : "s") behind" }
-        return "\(app.name) runs \(short(served))"
+        guard let served = app.activeCommit else { return app.phase?.rawValue ?? "" }
+        if served == head || app.behind == 0 { return "live" }
+        if let behind = app.behind { return "\(behind) commit\(behind == 1 ? "" : "s") behind" }
+        return "runs \(short(served))"
     }
 
     /// The worst news of a branch's APPS cell sets its colour.
