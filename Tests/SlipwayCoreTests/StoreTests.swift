@@ -21,7 +21,7 @@ struct StoreTests {
         #expect(Set(try store.tableNames()) == [
             "accounts", "workspaces", "repositories", "branches", "commits", "branch_commits", "apps", "deployments",
             "deployment_steps", "deployment_log_chunks", "webhook_subscriptions", "webhook_deliveries", "sync_states",
-            "budget_states", "commands", "change_events", "change_cursors", "step_processes", "public_repositories",
+            "budget_states", "commands", "change_events", "change_cursors", "step_processes", "public_repositories", "sweep_queue", "sweep_lane_sizes",
         ])
         #expect(mode(of: store.path) == 0o600)
         let foreignKeys = try store.read { db in try Bool.fetchOne(db, sql: "PRAGMA foreign_keys") }

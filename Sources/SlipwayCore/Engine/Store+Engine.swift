@@ -21,30 +21,20 @@ extension Store {
     /// last check (discovery bumped `updated_on`), then the longest unchecked.
     public func sweepCandidates(accountID: Int64) throws -> [SweepCandidate] {
         try read { db in
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT r.*, w.slug AS ws_slug, EXISTS(SELECT 1 FROM apps a WHERE a.repository_id = r.id) AS tracked,
-                       EXISTS(SELECT 1 FROM webhook_subscriptions s WHERE s.repository_id = r.id AND s.installed_by_slipway
-                              AND s.secret_ciphertext IS NOT NULL AND s.last_delivery_at IS NOT NULL
-                              AND (s.last_failure_at IS NULL OR s.last_delivery_at > s.last_failure_at)) AS hooked,
-                       EXISTS(SELECT 1 FROM webhook_subscriptions s WHERE s.repository_id = r.id AND s.installed_by_slipway
-                              AND s.secret_ciphertext IS NOT NULL) AS watched
-                FROM repositories r JOIN workspaces w ON w.id = r.workspace_id
-                WHERE w.account_id = ?
+            try Row.fetchAll(db, sql: Self.candidateSelect + """
+                 WHERE w.account_id = ?
                 ORDER BY tracked DESC,
                          (r.last_checked_at IS NULL OR r.updated_on > r.last_checked_at) DESC,
                          r.last_checked_at IS NOT NULL, r.last_checked_at
-                """, arguments: [accountID])
-            return try rows.map { row in
-                SweepCandidate(repository: try Repository(row: row), workspaceSlug: row["ws_slug"], tracked: row["tracked"], hooked: row["hooked"],
-                               watched: row["watched"])
-            }
+                """, arguments: [accountID]).map(Self.candidate)
         }
     }
 
     /// Applies branch heads seen through git: moved and new heads with whatever details were
     /// fetched for them, vanished branches deleted. One transaction, with its change events.
+    /// With `look`, the repository's next sweep lane is set in the same transaction.
     public func applyHeads(repositoryID: Int64, path: String, heads: [String: String], details: [String: ProviderCommit],
-                           now: Date) throws -> [SyncReport.Change] {
+                           look: SweepLane.Look? = nil, now: Date) throws -> [SyncReport.Change] {
         try write { db in
             var changes: [SyncReport.Change] = []
             var stored: [String: Branch] = [:]
@@ -75,13 +65,18 @@ extension Store {
             }
             try db.execute(sql: "UPDATE repositories SET last_checked_at = ?, branch_count = ? WHERE id = ?",
                            arguments: [now, heads.count, repositoryID])
+            if let look { try Self.setSweepLane(look.lane(moved: !changes.isEmpty), repositoryID: repositoryID, db: db) }
             try Self.appendEvents(changes, db: db, now: now)
             return changes
         }
     }
 
-    public func markChecked(repositoryID: Int64, now: Date) throws {
-        try write { db in try db.execute(sql: "UPDATE repositories SET last_checked_at = ? WHERE id = ?", arguments: [now, repositoryID]) }
+    /// A look that found nothing new; with `look`, the lane it waits in next.
+    public func markChecked(repositoryID: Int64, look: SweepLane.Look? = nil, now: Date) throws {
+        try write { db in
+            try db.cachedStatement(sql: "UPDATE repositories SET last_checked_at = ? WHERE id = ?").execute(arguments: [now, repositoryID])
+            if let look { try Self.setSweepLane(look.lane(moved: false), repositoryID: repositoryID, db: db) }
+        }
     }
 
     /// Removes a repository that no longer exists (or is no longer visible).

@@ -257,8 +257,8 @@ public actor SyncEngine {
         guard let path = (try? RefreshPayload.decode(payload))?.path,
               let target = try? store.resolvePath(path), let provider = target.provider,
               let account = try? store.account(for: provider),
-              let candidates = try? store.sweepCandidates(accountID: account.id!),
-              let candidate = candidates.first(where: { $0.workspaceSlug == target.workspace && $0.repository.slug == target.repository })
+              let workspace = target.workspace, let slug = target.repository,
+              let candidate = try? store.sweepCandidate(accountID: account.id!, workspace: workspace, repository: slug)
         else { return (.failed, "nothing in the mirror at that path") }
         do {
             let adapter = try makeProvider(account)
@@ -348,7 +348,8 @@ public actor SyncEngine {
                 }
                 continue
             }
-            let known = Dictionary(uniqueKeysWithValues: try store.repositories(workspaceID: workspace.id!).map { ($0.slug, $0) })
+            // Only the page's own repositories are read: a workspace may hold thousands.
+            let known = try store.repositories(workspaceID: workspace.id!, slugs: recent.map(\.slug))
             for remote in recent {
                 let path = MirrorPath(provider: account.provider, workspace: workspace.slug, repository: remote.slug).description
                 if let stored = known[remote.slug] {
@@ -373,16 +374,18 @@ public actor SyncEngine {
     /// Sweeps the repositories whose turn has come, a few at a time, within the sweep's share of
     /// the git budget. While some repositories' heads moved within `activeWindow`, they get a
     /// share of their own and come round evenly and often — pushes come in runs — while the quiet
-    /// ones keep most of theirs. Tracked ones keep `app_poll_seconds`, hooked ones the slow safety sweep.
+    /// ones keep most of theirs. Tracked ones keep `app_poll_seconds`, hooked ones the slow safety
+    /// sweep. The store's due-time index hands over only the due ones, so a step costs the same
+    /// at 1,000 repositories and at 100,000.
     private func sweepDue(account: Account, provider: any GitProvider) async throws {
         let now = clock.now
-        let candidates = try store.sweepCandidates(accountID: account.id!)
         let gitPerSecond = Double(settings.pacing(account.provider).gitRequestsPerHour) * settings.budgetFraction / 3600
         lastMoved = lastMoved.filter { now.timeIntervalSince($0.value) < settings.activeWindow }
         // Public Git's hosts each have a budget of their own: each plans its own repositories.
         var due: [Store.SweepCandidate] = []
-        for group in TrackedPolling.budgetGroups(candidates, provider: account.provider) {
-            due += dueCandidates(group, gitPerSecond: gitPerSecond, now: now)
+        for (workspaceID, counts) in try budgetLaneCounts(account) {
+            let ids = try dueRepositoryIDs(accountID: account.id!, workspaceID: workspaceID, counts: counts, gitPerSecond: gitPerSecond, now: now)
+            due += try store.sweepCandidates(repositoryIDs: ids)
         }
         guard !due.isEmpty else { return }
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -397,35 +400,44 @@ public actor SyncEngine {
         }
     }
 
-    /// The repositories of one budget whose turn has come, in the order they go.
-    private func dueCandidates(_ candidates: [Store.SweepCandidate], gitPerSecond: Double, now: Date) -> [Store.SweepCandidate] {
-        func isActive(_ candidate: Store.SweepCandidate) -> Bool { !candidate.hooked && lastMoved[candidate.repository.id!] != nil }
-        let activeCount = candidates.filter(isActive).count
+    /// Lane sizes by budget: nil for the account's one budget, else each workspace's, where each
+    /// host has its own.
+    private func budgetLaneCounts(_ account: Account) throws -> [(Int64?, [SweepLane: Int])] {
+        let perHost = ProviderRegistry.descriptor(for: account.provider)?.budgetPerWorkspace == true
+        var groups: [Int64?: [SweepLane: Int]] = [:]
+        for row in try store.sweepLaneCounts(accountID: account.id!) {
+            groups[perHost ? row.workspaceID : nil, default: [:]][row.lane, default: 0] += row.count
+        }
+        return groups.sorted { ($0.key ?? 0) < ($1.key ?? 0) }.map { ($0.key, $0.value) }
+    }
+
+    /// The repositories of one budget whose turn has come, in the order they go: tracked,
+    /// news, active, quiet, hooked, each lane longest unchecked first — at most what the budget
+    /// can take in a couple of steps (the rest is due next step, in the same order).
+    private func dueRepositoryIDs(accountID: Int64, workspaceID: Int64?, counts: [SweepLane: Int], gitPerSecond: Double,
+                                  now: Date) throws -> [Int64] {
+        let total = counts.values.reduce(0, +)
+        let activeCount = counts[.active] ?? 0
         func interval(_ count: Int, share: Double) -> TimeInterval {
             max(settings.sweepInterval, Double(count) / max(gitPerSecond * share, 1e-6))
         }
-        let quietInterval = activeCount == 0 ? interval(candidates.count, share: settings.sweepShare)
-            : interval(candidates.count - activeCount, share: settings.quietShare)
+        let quietInterval = activeCount == 0 ? interval(total, share: settings.sweepShare)
+            : interval(total - activeCount, share: settings.quietShare)
         let activeInterval = min(quietInterval, interval(activeCount, share: settings.activeShare))
         // Tracked ones keep `app_poll_seconds` while the budget allows it; when they alone need
         // more, their interval stretches (doctor and `accounts` say so).
-        let trackedInterval = TrackedPolling.interval(tracked: candidates.filter(\.tracked).count, gitPerSecond: gitPerSecond, settings: settings)
-        let due = candidates.filter { candidate in
-            guard let checked = candidate.repository.lastCheckedAt else { return true }
-            if let updated = candidate.repository.updatedOn, updated > checked { return true }
-            let own = isActive(candidate) ? activeInterval : quietInterval
-            let interval = candidate.hooked ? max(settings.webhookSweepInterval, own)
-                : candidate.tracked ? min(own, trackedInterval) : own
-            return now.timeIntervalSince(checked) >= interval
+        let trackedInterval = TrackedPolling.interval(tracked: counts[.tracked] ?? 0, gitPerSecond: gitPerSecond, settings: settings)
+        let lanes: [(SweepLane, TimeInterval?)] = [
+            (.tracked, min(quietInterval, trackedInterval)), (.news, nil), (.active, activeInterval), (.quiet, quietInterval),
+            (.hooked, max(settings.webhookSweepInterval, quietInterval)),
+        ]
+        let limit = max(settings.concurrency * 2, Int((gitPerSecond * 2).rounded(.up)))
+        var ids: [Int64] = []
+        for (lane, interval) in lanes where ids.count < limit && counts[lane, default: 0] > 0 {
+            ids += try store.dueRepositoryIDs(accountID: accountID, workspaceID: workspaceID, lane: lane,
+                                              lookedAtOrBefore: interval.map { now.addingTimeInterval(-$0) }, limit: limit - ids.count)
         }
-        // The store's order — tracked, changed since their last check (discovery's news), longest
-        // unchecked — with the active ones ahead of the quiet among the rest.
-        func news(_ c: Store.SweepCandidate) -> Bool {
-            guard let checked = c.repository.lastCheckedAt else { return true }
-            return c.repository.updatedOn.map { $0 > checked } ?? false
-        }
-        return due.filter { $0.tracked } + due.filter { !$0.tracked && news($0) } + due.filter { !$0.tracked && !news($0) && isActive($0) }
-            + due.filter { !$0.tracked && !news($0) && !isActive($0) }
+        return ids
     }
 
     /// A sweep whose failure stays with its repository (a timeout, a 5xx that outlasted the
@@ -458,6 +470,7 @@ public actor SyncEngine {
         let repositoryID = repository.id!
         let path = MirrorPath(provider: account.provider, workspace: candidate.workspaceSlug, repository: repository.slug).description
         let now = clock.now
+        let look = SweepLane.Look(tracked: candidate.tracked, hooked: candidate.hooked, recentlyMoved: lastMoved[repositoryID] != nil)
         if gitRefused[repositoryID].map({ now.timeIntervalSince($0) >= Self.gitRetryInterval }) ?? true, let clone = repository.cloneURL {
             do {
                 let heads = try await provider.branchHeads(cloneURL: clone)
@@ -468,7 +481,7 @@ public actor SyncEngine {
                 // Heads whose details failed earlier stay due for them until they arrive.
                 let undetailed = Set(branches.filter { $0.headDate == nil && $0.headMessage == nil && heads[$0.name] == $0.headHash }.map(\.headHash))
                 if moved.isEmpty && heads.count == stored.count && undetailed.isEmpty {
-                    try store.markChecked(repositoryID: repositoryID, now: now)
+                    try store.markChecked(repositoryID: repositoryID, look: look, now: now)
                     return []
                 }
                 // One request for every moved head where the adapter batches them (GitHub's
@@ -492,7 +505,7 @@ public actor SyncEngine {
                             }
                         }
                     }
-                    return try store.applyHeads(repositoryID: repositoryID, path: path, heads: heads, details: details, now: now)
+                    return try store.applyHeads(repositoryID: repositoryID, path: path, heads: heads, details: details, look: look, now: now)
                 }
             } catch {
                 switch provider.classify(error) {
@@ -517,7 +530,7 @@ public actor SyncEngine {
                                             mainBranch: repository.mainBranch, isPrivate: repository.isPrivate, updatedOn: repository.updatedOn,
                                             cloneURL: repository.cloneURL, webURL: repository.webURL)
             return try store.applyRepository(workspaceID: repository.workspaceID, path: path, remote, isAdmin: repository.isAdmin,
-                                             branches: branches, now: now)
+                                             branches: branches, look: look, now: now)
         } catch HTTPError.notFound {
             // Deleted (or hidden) since it was listed: removed, not an error storm.
             return try store.removeRepository(id: repositoryID, path: path, now: now)

@@ -33,18 +33,6 @@ public struct TrackedPolling: Sendable, Equatable {
         max(settings.appPollInterval, Double(tracked) / max(gitPerSecond * settings.sweepShare, 1e-6))
     }
 
-    /// The candidates by budget: one group per host where each host has its own, else one.
-    static func budgetGroups(_ candidates: [Store.SweepCandidate], provider: ProviderKind) -> [[Store.SweepCandidate]] {
-        guard ProviderRegistry.descriptor(for: provider)?.budgetPerWorkspace == true else { return [candidates] }
-        var order: [String] = []
-        var groups: [String: [Store.SweepCandidate]] = [:]
-        for candidate in candidates {
-            if groups[candidate.workspaceSlug] == nil { order.append(candidate.workspaceSlug) }
-            groups[candidate.workspaceSlug, default: []].append(candidate)
-        }
-        return order.map { groups[$0]! }
-    }
-
     /// Every budget with tracked repositories, for every usable account.
     public static func plan(store: Store, settings: SyncEngine.Settings) throws -> [TrackedPolling] {
         var plans: [TrackedPolling] = []
@@ -52,11 +40,19 @@ public struct TrackedPolling: Sendable, Equatable {
             guard let id = account.id else { continue }
             let gitPerSecond = Double(settings.pacing(account.provider).gitRequestsPerHour) * settings.budgetFraction / 3600
             let perHost = ProviderRegistry.descriptor(for: account.provider)?.budgetPerWorkspace == true
-            for group in budgetGroups(try store.sweepCandidates(accountID: id), provider: account.provider) {
-                let tracked = group.filter(\.tracked).count
-                guard tracked > 0 else { continue }
-                plans.append(TrackedPolling(provider: account.provider, host: perHost ? group.first?.workspaceSlug : nil, tracked: tracked,
-                                            interval: interval(tracked: tracked, gitPerSecond: gitPerSecond, settings: settings),
+            let counts = try store.trackedRepositoryCounts(accountID: id)
+            guard !counts.isEmpty else { continue }
+            // One budget per host where each has its own (public Git: a workspace is a host), else one.
+            let groups: [(host: String?, tracked: Int)]
+            if perHost {
+                let slugs = Dictionary(uniqueKeysWithValues: try store.workspaces(accountID: id).map { ($0.id!, $0.slug) })
+                groups = counts.sorted { $0.key < $1.key }.map { (slugs[$0.key], $0.value) }
+            } else {
+                groups = [(nil, counts.values.reduce(0, +))]
+            }
+            for group in groups {
+                plans.append(TrackedPolling(provider: account.provider, host: group.host, tracked: group.tracked,
+                                            interval: interval(tracked: group.tracked, gitPerSecond: gitPerSecond, settings: settings),
                                             wanted: settings.appPollInterval))
             }
         }

@@ -4,7 +4,7 @@ import GRDB
 /// edited, a change is a new migration. `PRAGMA user_version` mirrors the schema version so
 /// tools that don't know GRDB (doctor, sqlite3) can read it.
 enum Schema {
-    static let currentVersion = 7
+    static let currentVersion = 8
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -15,7 +15,95 @@ enum Schema {
         migrator.registerMigration("v5", migrate: v5)
         migrator.registerMigration("v6", migrate: v6)
         migrator.registerMigration("v7", migrate: v7)
+        migrator.registerMigration("v8", migrate: v8)
         return migrator
+    }
+
+    /// v8: the sweep's due-time index. Each repository waits in one lane (`SweepLane`) ordered
+    /// by its last look, so an engine step reads only the repositories whose turn has come — the
+    /// same cost at 1,000 repositories and at 100,000. Triggers keep it beside every writer
+    /// (the engine, a CLI creating an app, a webhook failing): a repository gets its row when it
+    /// is mirrored, news (never looked at, or changed since the look) jumps to its lane, an app
+    /// makes its repository tracked, and a hook that fails or goes gives its repository back to
+    /// the quiet lane. The engine sets the lane after each look, in the same transaction.
+    private static func v8(_ db: Database) throws {
+        let news = SweepLane.news.rawValue, tracked = SweepLane.tracked.rawValue
+        let active = SweepLane.active.rawValue, quiet = SweepLane.quiet.rawValue, hooked = SweepLane.hooked.rawValue
+        func unhooked(_ row: String) -> String {
+            "CASE WHEN EXISTS(SELECT 1 FROM apps a WHERE a.repository_id = \(row).repository_id) THEN \(tracked) ELSE \(quiet) END"
+        }
+        try db.execute(sql: """
+            CREATE TABLE sweep_queue (
+                repository_id INTEGER PRIMARY KEY REFERENCES repositories(id) ON DELETE CASCADE,
+                account_id INTEGER NOT NULL,
+                workspace_id INTEGER NOT NULL,
+                lane INTEGER NOT NULL,
+                checked_at DATETIME
+            );
+            CREATE INDEX sweep_queue_by_account ON sweep_queue(account_id, lane, checked_at);
+            CREATE INDEX sweep_queue_by_workspace ON sweep_queue(workspace_id, lane, checked_at);
+            INSERT INTO sweep_queue (repository_id, account_id, workspace_id, lane, checked_at)
+                SELECT r.id, w.account_id, r.workspace_id,
+                       CASE WHEN r.last_checked_at IS NULL OR r.updated_on > r.last_checked_at THEN \(news)
+                            WHEN EXISTS(SELECT 1 FROM apps a WHERE a.repository_id = r.id) THEN \(tracked) ELSE \(quiet) END,
+                       r.last_checked_at
+                FROM repositories r JOIN workspaces w ON w.id = r.workspace_id;
+
+            CREATE TRIGGER sweep_queue_on_mirror AFTER INSERT ON repositories BEGIN
+                INSERT INTO sweep_queue (repository_id, account_id, workspace_id, lane, checked_at)
+                SELECT NEW.id, w.account_id, NEW.workspace_id,
+                       CASE WHEN NEW.last_checked_at IS NULL OR NEW.updated_on > NEW.last_checked_at THEN \(news)
+                            WHEN EXISTS(SELECT 1 FROM apps a WHERE a.repository_id = NEW.id) THEN \(tracked) ELSE \(quiet) END,
+                       NEW.last_checked_at
+                FROM workspaces w WHERE w.id = NEW.workspace_id;
+            END;
+            CREATE TRIGGER sweep_queue_on_look AFTER UPDATE OF last_checked_at, updated_on ON repositories BEGIN
+                UPDATE sweep_queue SET checked_at = NEW.last_checked_at,
+                    lane = CASE WHEN NEW.last_checked_at IS NULL OR NEW.updated_on > NEW.last_checked_at THEN \(news)
+                                WHEN lane = \(news) THEN (CASE WHEN EXISTS(SELECT 1 FROM apps a WHERE a.repository_id = NEW.id)
+                                                          THEN \(tracked) ELSE \(quiet) END)
+                                ELSE lane END
+                WHERE repository_id = NEW.id;
+            END;
+            CREATE TRIGGER sweep_queue_on_app AFTER INSERT ON apps WHEN NEW.repository_id IS NOT NULL BEGIN
+                UPDATE sweep_queue SET lane = \(tracked) WHERE repository_id = NEW.repository_id AND lane IN (\(active), \(quiet));
+            END;
+            CREATE TRIGGER sweep_queue_on_app_source AFTER UPDATE OF repository_id ON apps WHEN NEW.repository_id IS NOT NULL BEGIN
+                UPDATE sweep_queue SET lane = \(tracked) WHERE repository_id = NEW.repository_id AND lane IN (\(active), \(quiet));
+            END;
+            CREATE TRIGGER sweep_queue_on_hook_failure AFTER UPDATE OF last_failure_at ON webhook_subscriptions BEGIN
+                UPDATE sweep_queue SET lane = \(unhooked("NEW")) WHERE repository_id = NEW.repository_id AND lane = \(hooked);
+            END;
+            CREATE TRIGGER sweep_queue_on_hook_removal AFTER DELETE ON webhook_subscriptions BEGIN
+                UPDATE sweep_queue SET lane = \(unhooked("OLD"))
+                WHERE repository_id = OLD.repository_id AND lane = \(hooked);
+            END;
+
+            -- Each lane's size, kept as rows come, go and change lane: planning the intervals
+            -- reads a handful of rows, not the whole queue.
+            CREATE TABLE sweep_lane_sizes (
+                account_id INTEGER NOT NULL,
+                workspace_id INTEGER NOT NULL,
+                lane INTEGER NOT NULL,
+                size INTEGER NOT NULL,
+                PRIMARY KEY (account_id, workspace_id, lane)
+            ) WITHOUT ROWID;
+            INSERT INTO sweep_lane_sizes (account_id, workspace_id, lane, size)
+                SELECT account_id, workspace_id, lane, COUNT(*) FROM sweep_queue GROUP BY account_id, workspace_id, lane;
+            CREATE TRIGGER sweep_lane_sizes_on_queue AFTER INSERT ON sweep_queue BEGIN
+                INSERT INTO sweep_lane_sizes (account_id, workspace_id, lane, size) VALUES (NEW.account_id, NEW.workspace_id, NEW.lane, 1)
+                    ON CONFLICT DO UPDATE SET size = size + 1;
+            END;
+            CREATE TRIGGER sweep_lane_sizes_on_dequeue AFTER DELETE ON sweep_queue BEGIN
+                UPDATE sweep_lane_sizes SET size = size - 1 WHERE account_id = OLD.account_id AND workspace_id = OLD.workspace_id AND lane = OLD.lane;
+            END;
+            CREATE TRIGGER sweep_lane_sizes_on_lane AFTER UPDATE OF lane ON sweep_queue WHEN OLD.lane != NEW.lane BEGIN
+                UPDATE sweep_lane_sizes SET size = size - 1 WHERE account_id = OLD.account_id AND workspace_id = OLD.workspace_id AND lane = OLD.lane;
+                INSERT INTO sweep_lane_sizes (account_id, workspace_id, lane, size) VALUES (NEW.account_id, NEW.workspace_id, NEW.lane, 1)
+                    ON CONFLICT DO UPDATE SET size = size + 1;
+            END;
+            PRAGMA user_version = 8;
+            """)
     }
 
     /// v7: deployment steps nest (App Platform's progress tree: build → components → web), kept

@@ -102,6 +102,18 @@ extension Store {
         }
     }
 
+    /// The repositories of a workspace among these slugs (a discovery page's), by slug.
+    public func repositories(workspaceID: Int64, slugs: [String]) throws -> [String: Repository] {
+        guard !slugs.isEmpty else { return [:] }
+        return try read { db in
+            var found: [String: Repository] = [:]
+            for repository in try Repository.filter(Column("workspace_id") == workspaceID && slugs.contains(Column("slug"))).fetchAll(db) {
+                found[repository.slug] = repository
+            }
+            return found
+        }
+    }
+
     public func repositories(workspaceID: Int64) throws -> [Repository] {
         try read { db in
             try Repository.filter(Column("workspace_id") == workspaceID).order(Column("slug")).fetchAll(db)

@@ -34,7 +34,9 @@ public final class Store: Sendable {
     /// How long a writer waits for another process's transaction before giving up.
     public static let busyTimeout: TimeInterval = 5
 
-    public init(path: String) throws {
+    /// `observeStatements`, when given, hears the SQL of every statement run (benchmarks and
+    /// tests count an engine step's queries and check their plans with it).
+    public init(path: String, observeStatements: (@Sendable (String) -> Void)? = nil) throws {
         self.path = path
         var config = Configuration()
         config.busyMode = .timeout(Store.busyTimeout)
@@ -43,6 +45,11 @@ public final class Store: Sendable {
         config.prepareDatabase { db in
             // WAL with NORMAL is consistent after a crash; only the last commits may roll back on power loss.
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            if let observeStatements {
+                db.trace(options: .statement) { event in
+                    if case let .statement(statement) = event { observeStatements(statement.sql) }
+                }
+            }
         }
         let existed = FileManager.default.fileExists(atPath: path)
         do {

@@ -25,8 +25,9 @@ extension Store {
     /// Writes a repository and all its branch heads; returns the changes against what was stored.
     /// An initial sync writes tens of thousands of branches: rows go in through cached prepared
     /// statements with dates as stored text, and a new repository reads nothing back.
+    /// With `look` (the engine's sweep), the repository's next sweep lane is set as well.
     public func applyRepository(workspaceID: Int64, path: String, _ remote: ProviderRepository, isAdmin: Bool,
-                                branches: [ProviderBranch], now: Date) throws -> [SyncReport.Change] {
+                                branches: [ProviderBranch], look: SweepLane.Look? = nil, now: Date) throws -> [SyncReport.Change] {
         try write { db in
             var changes: [SyncReport.Change] = []
             let stamp = StoredDate.text(now)
@@ -87,6 +88,7 @@ extension Store {
                 try gone.delete(db)
                 changes.append(.init(kind: .branchDeleted, path: MirrorPath.child(path, name), old: gone.headHash, new: nil))
             }
+            if let look { try Self.setSweepLane(look.lane(moved: !changes.isEmpty), repositoryID: repositoryID, db: db) }
             try Self.appendEvents(changes, db: db, now: now)
             return changes
         }

@@ -55,6 +55,13 @@ public struct ProviderUser: Sendable, Equatable {
     public var displayName: String?
     /// What the token may do, when the provider says (`X-OAuth-Scopes`).
     public var scopes: [String]?
+
+    public init(id: String, username: String, displayName: String?, scopes: [String]? = nil) {
+        self.id = id
+        self.username = username
+        self.displayName = displayName
+        self.scopes = scopes
+    }
 }
 
 public struct ProviderWorkspace: Sendable, Equatable {
