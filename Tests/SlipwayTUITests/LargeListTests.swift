@@ -37,7 +37,9 @@ struct LargeListTests {
     func ids(_ items: [Item]) -> [Int64] { items.compactMap { if case let .branch(row) = $0 { row.branch.id } else { nil } } }
 
     @Test("filtering and paging in memory match SQL, ASCII case-insensitively, by name, author and subject",
-          arguments: ["", "feat", "BUGFIX/3-1", "grace", "李小龙", "change 99", "zebra", "no-such-branch"])
+          arguments: ["", "feat", "BUGFIX/3-1", "grace", "李小龙", "change 99", "zebra", "no-such-branch",
+                     // a repository's name, the provider in its path, a hash's middle, an author's address
+                     "svc-4", "bitbucket/acme/svc-2", "00003e", "li@example", "a"])
     func matchesSQL(needle: String) throws {
         let source = fixture.source()
         let kind = LevelKind.branches(accountID: 1, repositoryID: nil)

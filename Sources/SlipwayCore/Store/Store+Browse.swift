@@ -334,39 +334,6 @@ extension Store {
 }
 
 extension Store {
-    /// Every branch of a scope in the order a sort gives, as ids with their lowercased search
-    /// text (name, author, repository, hash, subject: the columns shown) — the dashboard filters large lists in memory from this and
-    /// then reads only the visible rows by id.
-    public struct BranchSearchIndex: Sendable {
-        public var ids: [Int64]
-        /// All keys back to back, each followed by a 0 byte; `starts[i]` is where key i begins.
-        public var keys: [UInt8]
-        public var starts: [Int]
-    }
-
-    public func branchSearchIndex(accountID: Int64?, repositoryID: Int64?, sort: BrowseSort) throws -> BranchSearchIndex {
-        let scope = Self.scope("b.repository_id", repositoryID, accountID: accountID)
-        return try read { db in
-            var index = BranchSearchIndex(ids: [], keys: [], starts: [])
-            let cursor = try Row.fetchCursor(db, sql: """
-                SELECT b.id, b.name, b.head_author, a.provider || '/' || w.slug || '/' || r.slug, b.head_hash, b.head_message
-                \(Self.branchFrom) WHERE \(scope.sql) ORDER BY \(Self.branchOrder(sort))
-                """, arguments: scope.arguments)
-            while let row = try cursor.next() {
-                index.ids.append(row[0])
-                index.starts.append(index.keys.count)
-                for column in 1...5 {
-                    var text: String = row[column] ?? ""
-                    // The subject only: the first line of the message.
-                    if column == 5, let newline = text.firstIndex(of: "\n") { text = String(text[..<newline]) }
-                    for byte in text.utf8 { index.keys.append(byte >= 65 && byte <= 90 ? byte + 32 : (byte == 0 ? 32 : byte)) }
-                    index.keys.append(column == 5 ? 0 : 1)
-                }
-            }
-            return index
-        }
-    }
-
     public func branchCount(accountID: Int64?, repositoryID: Int64?) throws -> Int {
         try read { db in
             if let repositoryID {

@@ -172,7 +172,7 @@ public final class StoreSource: DashboardSource, @unchecked Sendable {
         if stale {
             if filter == nil, try store.branchCount(accountID: accountID, repositoryID: repositoryID) < Self.largeList { return nil }
             let index = try store.branchSearchIndex(accountID: accountID, repositoryID: repositoryID, sort: query.sort)
-            guard index.ids.count >= Self.largeList else {
+            guard index.count >= Self.largeList else {
                 filters[key] = nil
                 return nil
             }
