@@ -49,6 +49,8 @@ let package = Package(
                 "SlipwayProviders",
                 "CSpawn",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's C API, for the one read that walks a million rows (the search index).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),

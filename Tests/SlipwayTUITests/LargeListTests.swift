@@ -59,6 +59,23 @@ struct LargeListTests {
         }
     }
 
+    @Test("typing on narrows the last answer and deleting back reuses it: every step still matches SQL")
+    func typingMatchesSQL() throws {
+        let source = fixture.source()
+        let kind = LevelKind.branches(accountID: 1, repositoryID: nil)
+        var typed = ""
+        var steps: [String] = []
+        for character in "svc-3/bugfix" { typed.append(character); steps.append(typed) }
+        steps += steps.reversed().dropFirst() + ["grace", "grace h", "gr", "3-99", "3-9"]
+        for needle in steps {
+            let query = Store.BrowseQuery(filter: needle, sort: .recent, offset: 0, limit: 30)
+            let large = try source.load(kind, query: query)
+            let sql = try fixture.store.branchWindow(accountID: 1, repositoryID: nil, query)
+            #expect(large.total == sql.total, "\(needle) total")
+            #expect(ids(large.items) == sql.rows.map { $0.branch.id! }, "\(needle)")
+        }
+    }
+
     @Test("the index follows the store: a new branch shows once the index is refreshed")
     func refreshes() throws {
         let source = fixture.source()

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 
 extension Store {
     /// Every branch of a scope in the order a sort gives, with the lowercased text the dashboard
@@ -36,25 +37,39 @@ extension Store {
             var repositoryKeys = BranchSearchIndex.SharedKeys()
             var repositoryNumbers: [Int64: UInt32] = [:]
             let repositoryScope = repositoryID.map { _ in "r.id = ?" } ?? (accountID == nil ? "1 = 1" : "w.account_id = ?")
-            let repositories = try Row.fetchCursor(db, sql: """
+            try Self.eachRow(db, sql: """
                 SELECT r.id, a.provider || '/' || w.slug || '/' || r.slug FROM repositories r JOIN workspaces w ON w.id = r.workspace_id
                 JOIN accounts a ON a.id = w.account_id WHERE \(repositoryScope)
-                """, arguments: scope.arguments)
-            while let row = try repositories.next() {
-                repositoryNumbers[row[0]] = UInt32(repositoryKeys.count)
-                IndexBuilder.appendShared(row.dataNoCopy(atIndex: 1), to: &repositoryKeys)
+                """, arguments: scope.arguments) { row in
+                repositoryNumbers[sqlite3_column_int64(row, 0)] = UInt32(repositoryKeys.count)
+                IndexBuilder.appendShared(IndexBuilder.text(row, 1), to: &repositoryKeys)
             }
             let expected = try Int.fetchOne(db, sql: "SELECT COUNT(*) \(Self.branchFrom) WHERE \(scope.sql)", arguments: scope.arguments) ?? 0
             var builder = IndexBuilder(expected: expected)
-            let cursor = try Row.fetchCursor(db, sql: """
+            try Self.eachRow(db, sql: """
                 SELECT b.id, b.repository_id, b.name, b.head_hash, b.head_message, b.head_author
                 \(Self.branchFrom) WHERE \(scope.sql) ORDER BY \(Self.branchOrder(sort))
-                """, arguments: scope.arguments)
-            while let row = try cursor.next() {
-                builder.append(id: row[0], repository: repositoryNumbers[row[1]] ?? 0, name: row.dataNoCopy(atIndex: 2), hash: row.dataNoCopy(atIndex: 3),
-                               message: row.dataNoCopy(atIndex: 4), author: row.dataNoCopy(atIndex: 5))
+                """, arguments: scope.arguments) { row in
+                builder.append(id: sqlite3_column_int64(row, 0), repository: repositoryNumbers[sqlite3_column_int64(row, 1)] ?? 0, row: row)
             }
             return builder.finish(repositoryKeys: repositoryKeys)
+        }
+    }
+
+    /// Steps a statement through SQLite's C API, the row handed over as is: a million rows
+    /// read without a Swift value per column.
+    private static func eachRow(_ db: Database, sql: String, arguments: StatementArguments, _ body: (OpaquePointer) throws -> Void) throws {
+        let statement = try db.makeStatement(sql: sql)
+        try statement.setArguments(arguments)
+        let handle = statement.sqliteStatement
+        defer { sqlite3_reset(handle) }
+        while true {
+            let code = sqlite3_step(handle)
+            if code == SQLITE_DONE { return }
+            guard code == SQLITE_ROW else {
+                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)), sql: sql)
+            }
+            try body(handle)
         }
     }
 }
@@ -87,9 +102,15 @@ private struct IndexBuilder {
         byte < 2 ? 32 : byte &+ (byte &- 65 < 26 ? 32 : 0)
     }
 
+    /// A text column's bytes, valid until the row steps on.
+    static func text(_ row: OpaquePointer, _ column: Int32) -> UnsafeBufferPointer<UInt8> {
+        guard let bytes = sqlite3_column_text(row, column) else { return UnsafeBufferPointer(start: nil, count: 0) }
+        return UnsafeBufferPointer(start: bytes, count: Int(sqlite3_column_bytes(row, column)))
+    }
+
     /// Appends `text` folded, then `end`.
-    @inline(__always) static func append(_ text: Data?, end: UInt8, to bytes: inout [UInt8]) {
-        if let text, !text.isEmpty {
+    @inline(__always) static func append(_ text: UnsafeBufferPointer<UInt8>, end: UInt8, to bytes: inout [UInt8]) {
+        if !text.isEmpty {
             let from = bytes.count
             bytes.append(contentsOf: text)
             bytes.withUnsafeMutableBufferPointer { buffer in
@@ -99,28 +120,31 @@ private struct IndexBuilder {
         bytes.append(end)
     }
 
-    static func appendShared(_ text: Data?, to keys: inout Store.BranchSearchIndex.SharedKeys) {
+    static func appendShared(_ text: UnsafeBufferPointer<UInt8>, to keys: inout Store.BranchSearchIndex.SharedKeys) {
         keys.starts.append(UInt32(keys.bytes.count))
         append(text, end: 0, to: &keys.bytes)
     }
 
-    /// One branch; the Data values point into SQLite's row buffer, valid until the next row.
-    mutating func append(id: Int64, repository: UInt32, name: Data?, hash: Data?, message: Data?, author: Data?) {
+    /// One branch from its row: name (2), hash (3), message (4), author (5).
+    mutating func append(id: Int64, repository: UInt32, row: OpaquePointer) {
         ids.append(id)
         repositories.append(repository)
-        let authorKey = author ?? Data()
+        let author = Self.text(row, 5)
+        // Authors repeat across many branches: looked up by their bytes, kept once.
+        let authorKey = Data(buffer: author)
         if let known = authorNumbers[authorKey] {
             authors.append(known)
         } else {
             let number = UInt32(authorKeys.count)
-            // The dictionary keeps a copy of its own: the row's buffer is gone at the next row.
-            authorNumbers[Data([UInt8](authorKey))] = number
-            Self.appendShared(authorKey, to: &authorKeys)
+            authorNumbers[authorKey] = number
+            Self.appendShared(author, to: &authorKeys)
             authors.append(number)
         }
+        let name = Self.text(row, 2), hash = Self.text(row, 3)
         // The subject only: the message's first line.
-        let subject = message.map { text in text.firstIndex(of: 10).map { text[text.startIndex..<$0] } ?? text }
-        let size = (name?.count ?? 0) + (hash?.count ?? 0) + (subject?.count ?? 0) + 3
+        var subject = Self.text(row, 4)
+        if let newline = subject.firstIndex(of: 10) { subject = UnsafeBufferPointer(rebasing: subject[..<newline]) }
+        let size = name.count + hash.count + subject.count + 3
         if current.count + size > Self.chunkSize, !current.isEmpty {
             chunks.append(current)
             current = []

@@ -181,7 +181,7 @@ public final class StoreSource: DashboardSource, @unchecked Sendable {
         guard var current = filter else { return nil }
         let matches = current.matches(query.filter)
         filters[key] = current
-        let window = Array(matches.dropFirst(query.offset).prefix(query.limit))
+        let window = matches.ids(in: current.index, offset: query.offset, limit: query.limit)
         return (matches.count, try store.branchRows(ids: window).map(Item.branch))
     }
 
