@@ -29,8 +29,13 @@ enum Schema {
     private static func v8(_ db: Database) throws {
         let news = SweepLane.news.rawValue, tracked = SweepLane.tracked.rawValue
         let active = SweepLane.active.rawValue, quiet = SweepLane.quiet.rawValue, hooked = SweepLane.hooked.rawValue
-        func unhooked(_ row: String) -> String {
-            "CASE WHEN EXISTS(SELECT 1 FROM apps a WHERE a.repository_id = \(row).repository_id) THEN \(tracked) ELSE \(quiet) END"
+        // The lane a repository is in by what is stored: tracked if an app builds from it, else quiet.
+        func trackedOrQuiet(_ repositoryID: String) -> String {
+            "CASE WHEN EXISTS(SELECT 1 FROM apps a WHERE a.repository_id = \(repositoryID)) THEN \(tracked) ELSE \(quiet) END"
+        }
+        // News when never looked at or changed since the look, else `otherwise`.
+        func newsOr(_ row: String, _ otherwise: String) -> String {
+            "CASE WHEN \(row).last_checked_at IS NULL OR \(row).updated_on > \(row).last_checked_at THEN \(news) ELSE \(otherwise) END"
         }
         try db.execute(sql: """
             CREATE TABLE sweep_queue (
@@ -43,26 +48,17 @@ enum Schema {
             CREATE INDEX sweep_queue_by_account ON sweep_queue(account_id, lane, checked_at);
             CREATE INDEX sweep_queue_by_workspace ON sweep_queue(workspace_id, lane, checked_at);
             INSERT INTO sweep_queue (repository_id, account_id, workspace_id, lane, checked_at)
-                SELECT r.id, w.account_id, r.workspace_id,
-                       CASE WHEN r.last_checked_at IS NULL OR r.updated_on > r.last_checked_at THEN \(news)
-                            WHEN EXISTS(SELECT 1 FROM apps a WHERE a.repository_id = r.id) THEN \(tracked) ELSE \(quiet) END,
-                       r.last_checked_at
+                SELECT r.id, w.account_id, r.workspace_id, \(newsOr("r", trackedOrQuiet("r.id"))), r.last_checked_at
                 FROM repositories r JOIN workspaces w ON w.id = r.workspace_id;
 
             CREATE TRIGGER sweep_queue_on_mirror AFTER INSERT ON repositories BEGIN
                 INSERT INTO sweep_queue (repository_id, account_id, workspace_id, lane, checked_at)
-                SELECT NEW.id, w.account_id, NEW.workspace_id,
-                       CASE WHEN NEW.last_checked_at IS NULL OR NEW.updated_on > NEW.last_checked_at THEN \(news)
-                            WHEN EXISTS(SELECT 1 FROM apps a WHERE a.repository_id = NEW.id) THEN \(tracked) ELSE \(quiet) END,
-                       NEW.last_checked_at
+                SELECT NEW.id, w.account_id, NEW.workspace_id, \(newsOr("NEW", trackedOrQuiet("NEW.id"))), NEW.last_checked_at
                 FROM workspaces w WHERE w.id = NEW.workspace_id;
             END;
             CREATE TRIGGER sweep_queue_on_look AFTER UPDATE OF last_checked_at, updated_on ON repositories BEGIN
                 UPDATE sweep_queue SET checked_at = NEW.last_checked_at,
-                    lane = CASE WHEN NEW.last_checked_at IS NULL OR NEW.updated_on > NEW.last_checked_at THEN \(news)
-                                WHEN lane = \(news) THEN (CASE WHEN EXISTS(SELECT 1 FROM apps a WHERE a.repository_id = NEW.id)
-                                                          THEN \(tracked) ELSE \(quiet) END)
-                                ELSE lane END
+                    lane = \(newsOr("NEW", "(CASE WHEN lane = \(news) THEN \(trackedOrQuiet("NEW.id")) ELSE lane END)"))
                 WHERE repository_id = NEW.id;
             END;
             CREATE TRIGGER sweep_queue_on_app AFTER INSERT ON apps WHEN NEW.repository_id IS NOT NULL BEGIN
@@ -72,10 +68,10 @@ enum Schema {
                 UPDATE sweep_queue SET lane = \(tracked) WHERE repository_id = NEW.repository_id AND lane IN (\(active), \(quiet));
             END;
             CREATE TRIGGER sweep_queue_on_hook_failure AFTER UPDATE OF last_failure_at ON webhook_subscriptions BEGIN
-                UPDATE sweep_queue SET lane = \(unhooked("NEW")) WHERE repository_id = NEW.repository_id AND lane = \(hooked);
+                UPDATE sweep_queue SET lane = \(trackedOrQuiet("NEW.repository_id")) WHERE repository_id = NEW.repository_id AND lane = \(hooked);
             END;
             CREATE TRIGGER sweep_queue_on_hook_removal AFTER DELETE ON webhook_subscriptions BEGIN
-                UPDATE sweep_queue SET lane = \(unhooked("OLD"))
+                UPDATE sweep_queue SET lane = \(trackedOrQuiet("OLD.repository_id"))
                 WHERE repository_id = OLD.repository_id AND lane = \(hooked);
             END;
 
