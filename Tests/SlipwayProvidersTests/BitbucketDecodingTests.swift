@@ -92,6 +92,46 @@ struct BitbucketDecodingTests {
         #expect(page.values[1].target == nil)
     }
 
+    @Test("branch and commit pages read with JSONReader give what the Codable wire types give", arguments: [
+        "branches_page.json", "commits_page.json",
+    ])
+    func readerAgreesWithCodable(name: String) throws {
+        let data = try fixture(name)
+        if name.hasPrefix("branches") {
+            let codable = try JSONDecoder().decode(BitbucketWire.Page<BitbucketWire.Branch>.self, from: data)
+            let read = try JSONReader.read(data) { try BitbucketWire.readPage(&$0, value: BitbucketWire.readBranch) }
+            #expect(read.values == codable.values.compactMap { branch in branch.target.map { ProviderBranch(name: branch.name, head: $0.providerCommit) } })
+            #expect(read.next == codable.next)
+            #expect(read.values.count == 4)
+        } else {
+            let codable = try JSONDecoder().decode(BitbucketWire.Page<BitbucketWire.Commit>.self, from: data)
+            let read = try JSONReader.read(data) { try BitbucketWire.readPage(&$0, value: BitbucketWire.readCommit) }
+            #expect(read.values == codable.values.map(\.providerCommit))
+            #expect(read.next == codable.next)
+        }
+    }
+
+    @Test("the reader keeps the Codable rules: optional fields absent or null, unknown ones ignored, no target dropped, hostile text raw")
+    func readerLenientAndStrict() throws {
+        let json = #"{"values":[{"name":"x","target":{"hash":"abc","date":null,"author":null,"brand_new_field":{"a":[1,{"b":"]"}]}}},"#
+            + #"{"name":"no-target"},{"name":"null-target","target":null},"#
+            + #"{"name":"evil\u001b[2J\r\u202e","target":{"hash":"def","date":12,"author":{"raw":"A <a@x>"},"message":"m\n\u0007","parents":[{"hash":"p1"},{"x":1}]}}],"next":"http://h/n?page=2"}"#
+        let read = try JSONReader.read(Data(json.utf8)) { try BitbucketWire.readPage(&$0, value: BitbucketWire.readBranch) }
+        let codable = try JSONDecoder().decode(BitbucketWire.Page<BitbucketWire.Branch>.self, from: Data(json.utf8))
+        #expect(read.values == codable.values.compactMap { branch in branch.target.map { ProviderBranch(name: branch.name, head: $0.providerCommit) } })
+        #expect(read.values.map(\.name) == ["x", "evil\u{1B}[2J\r\u{202E}"])
+        #expect(read.values[1].head == ProviderCommit(hash: "def", date: nil, author: "A <a@x>", message: "m\n\u{07}", parents: ["p1"]))
+        #expect(read.next == "http://h/n?page=2")
+        // What Codable refuses, the reader refuses: no values, a branch without a name, a commit without a hash.
+        for bad in [#"{"next":null}"#, #"{"values":[{"target":{"hash":"a"}}]}"#, #"{"values":[{"name":"b","target":{"date":"x"}}]}"#,
+                    #"{"values":[{"name":5}]}"#, #"{"values":[{"name":"b","target":{"hash":"a"}}"#] {
+            #expect(throws: (any Error).self, "\(bad)") {
+                _ = try JSONReader.read(Data(bad.utf8)) { try BitbucketWire.readPage(&$0, value: BitbucketWire.readBranch) }
+            }
+            #expect(throws: (any Error).self, "\(bad)") { _ = try JSONDecoder().decode(BitbucketWire.Page<BitbucketWire.Branch>.self, from: Data(bad.utf8)) }
+        }
+    }
+
     @Test("the error envelope and text/plain errors become messages")
     func errors() throws {
         #expect(HTTPError.providerMessage(try fixture("error_404.json")) == "Repository dev/null not found")

@@ -136,4 +136,14 @@ public struct HTTPResponse: Sendable {
             throw .decoding(url: url, expected: String(describing: type), excerpt: HTTPError.excerpt(body))
         }
     }
+
+    /// Reads a JSON body with a `JSONReader` (for listings read by the thousand); a failure says
+    /// what was expected and shows the start of the body, as `decode` does.
+    public func read<T>(_ expected: String, _ body: (inout JSONReader) throws -> T) throws(HTTPError) -> T {
+        do {
+            return try JSONReader.read(self.body, body)
+        } catch {
+            throw .decoding(url: url, expected: expected, excerpt: HTTPError.excerpt(self.body))
+        }
+    }
 }

@@ -104,13 +104,21 @@ public struct BitbucketProvider: GitProvider, WorkspaceDetails, RepositoryDiscov
 
     /// Every value of a paginated listing.
     private func all<T: Decodable>(_ url: String, as type: T.Type) async throws -> [T] {
+        try await all(url) { response in
+            let page = try response.decode(BitbucketWire.Page<T>.self)
+            return (page.values, page.next)
+        }
+    }
+
+    /// Every value of a paginated listing, each page read by `page`.
+    private func all<T>(_ url: String, page: (HTTPResponse) throws -> (values: [T], next: String?)) async throws -> [T] {
         var values: [T] = []
         var next: String? = url
         var pages = 0
         while let current = next {
-            let (page, _) = try await get(current, as: BitbucketWire.Page<T>.self)
-            values += page.values
-            next = page.next
+            let (items, following) = try page(try await send(current))
+            values += items
+            next = following
             pages += 1
             // A bogus `next` on the last page (a known Bitbucket bug) must not loop forever.
             if pages > 10_000 || next == current { break }
@@ -228,9 +236,8 @@ public struct BitbucketProvider: GitProvider, WorkspaceDetails, RepositoryDiscov
         let fields = "values.name," + Self.commitFields.split(separator: ",").map { "values.target.\($0)" }.joined(separator: ",") + ",next"
         let url = apiURL + "/repositories/\(Self.segment(workspace))/\(Self.segment(repository))/refs/branches"
             + Self.query([("pagelen", "100"), ("fields", fields)])
-        return try await all(url, as: BitbucketWire.Branch.self).compactMap { branch in
-            guard let target = branch.target else { return nil }
-            return ProviderBranch(name: branch.name, head: target.providerCommit)
+        return try await all(url) { response in
+            try response.read("Bitbucket branches") { reader in try BitbucketWire.readPage(&reader, value: BitbucketWire.readBranch) }
         }
     }
 
@@ -242,8 +249,10 @@ public struct BitbucketProvider: GitProvider, WorkspaceDetails, RepositoryDiscov
             + Self.query(items)
         var commits: [ProviderCommit] = []
         while let url = next, commits.count < limit {
-            let (page, _) = try await get(url, as: BitbucketWire.Page<BitbucketWire.Commit>.self)
-            commits += page.values.map(\.providerCommit)
+            let page = try await send(url).read("Bitbucket commits") { reader in
+                try BitbucketWire.readPage(&reader, value: BitbucketWire.readCommit)
+            }
+            commits += page.values
             next = page.next == url ? nil : page.next
         }
         return Array(commits.prefix(limit))
