@@ -19,16 +19,32 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence {
     }
 
     public mutating func remove(_ name: String) {
-        fields.removeAll { $0.name.caseInsensitiveCompare(name) == .orderedSame }
+        fields.removeAll { Self.sameName($0.name, name) }
     }
 
     /// The first value of a header.
     public subscript(name: String) -> String? {
-        fields.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+        fields.first { Self.sameName($0.name, name) }?.value
     }
 
     public func values(_ name: String) -> [String] {
-        fields.filter { $0.name.caseInsensitiveCompare(name) == .orderedSame }.map(\.value)
+        fields.filter { Self.sameName($0.name, name) }.map(\.value)
+    }
+
+    /// Field names are ASCII tokens (RFC 9110), compared without case byte by byte — every
+    /// response's rate-limit headers are looked up a dozen times, and Foundation's
+    /// `caseInsensitiveCompare` goes through NSString for each.
+    static func sameName(_ a: String, _ b: String) -> Bool {
+        var a = a, b = b
+        return a.withUTF8 { x in
+            b.withUTF8 { y in
+                guard x.count == y.count else { return false }
+                for index in 0..<x.count where x[index] != y[index] {
+                    guard x[index] | 0x20 == y[index] | 0x20, (97...122).contains(x[index] | 0x20) else { return false }
+                }
+                return true
+            }
+        }
     }
 
     public func makeIterator() -> IndexingIterator<[(name: String, value: String)]> { fields.makeIterator() }
@@ -145,5 +161,23 @@ public struct HTTPResponse: Sendable {
         } catch {
             throw .decoding(url: url, expected: expected, excerpt: HTTPError.excerpt(self.body))
         }
+    }
+}
+
+extension HTTPHeaders {
+    /// One `Name: value` line as libcurl hands it over (with its CRLF), trimmed of spaces and
+    /// tabs around name and value; nil for a status line, the blank end of the headers, or a
+    /// line without a colon.
+    static func parseLine(_ line: UnsafeRawBufferPointer) -> (String, String)? {
+        func isSpace(_ byte: UInt8) -> Bool { byte == 32 || byte == 9 || byte == 10 || byte == 13 }
+        guard let colon = line.firstIndex(of: UInt8(ascii: ":")),
+              !(line.count >= 5 && line[0] == 72 && line[1] == 84 && line[2] == 84 && line[3] == 80 && line[4] == 47) else { return nil }
+        var nameStart = 0, nameEnd = colon, valueStart = colon + 1, valueEnd = line.count
+        while nameStart < nameEnd, isSpace(line[nameStart]) { nameStart += 1 }
+        while nameEnd > nameStart, isSpace(line[nameEnd - 1]) { nameEnd -= 1 }
+        while valueStart < valueEnd, isSpace(line[valueStart]) { valueStart += 1 }
+        while valueEnd > valueStart, isSpace(line[valueEnd - 1]) { valueEnd -= 1 }
+        return (String(decoding: UnsafeRawBufferPointer(rebasing: line[nameStart..<nameEnd]), as: UTF8.self),
+                String(decoding: UnsafeRawBufferPointer(rebasing: line[valueStart..<valueEnd]), as: UTF8.self))
     }
 }

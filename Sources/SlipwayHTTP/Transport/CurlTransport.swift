@@ -216,14 +216,11 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
             let transfer = Unmanaged<Transfer>.fromOpaque(userdata!).takeUnretainedValue()
             let bytes = size * count
             guard let pointer else { return bytes }
-            let line = String(decoding: UnsafeRawBufferPointer(start: pointer, count: bytes), as: UTF8.self)
-                .trimmingCharacters(in: .newlines)
-            if line.hasPrefix("HTTP/") {
+            if let (name, value) = HTTPHeaders.parseLine(UnsafeRawBufferPointer(start: pointer, count: bytes)) {
+                transfer.headers.add(name, value)
+            } else if bytes >= 5, memcmp(pointer, "HTTP/", 5) == 0 {
                 // A new response (after 100 Continue, or an informational one): start over.
                 transfer.headers = HTTPHeaders()
-            } else if let colon = line.firstIndex(of: ":") {
-                transfer.headers.add(String(line[..<colon]).trimmingCharacters(in: .whitespaces),
-                                     String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces))
             }
             return bytes
         }
