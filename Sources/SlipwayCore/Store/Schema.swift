@@ -4,7 +4,7 @@ import GRDB
 /// edited, a change is a new migration. `PRAGMA user_version` mirrors the schema version so
 /// tools that don't know GRDB (doctor, sqlite3) can read it.
 enum Schema {
-    static let currentVersion = 8
+    static let currentVersion = 9
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -16,7 +16,16 @@ enum Schema {
         migrator.registerMigration("v6", migrate: v6)
         migrator.registerMigration("v7", migrate: v7)
         migrator.registerMigration("v8", migrate: v8)
+        migrator.registerMigration("v9", migrate: v9)
         return migrator
+    }
+
+    /// v9: branches lose their index on `repository_id` alone — the unique (repository_id, name)
+    /// key already begins with it, so every lookup and the cascade from a deleted repository use
+    /// that one, and each inserted branch updated an index nothing read.
+    private static func v9(_ db: Database) throws {
+        try db.execute(sql: "DROP INDEX IF EXISTS index_branches_on_repository_id")
+        try db.execute(sql: "PRAGMA user_version = 9")
     }
 
     /// v8: the sweep's due-time index. Each repository waits in one lane (`SweepLane`) ordered

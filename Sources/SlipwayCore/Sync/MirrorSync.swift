@@ -4,7 +4,7 @@ import SlipwayProviders
 
 /// One full sync of an account, as DESIGN.md's step 0 costs it: per workspace one workspace call
 /// and the repository pages (plus the `role=admin` pages), per repository one `refs/branches` page
-/// per 100 branches — nothing else. Each repository is written in its own transaction.
+/// per 100 branches — nothing else. Each repository is written whole, a few to a transaction.
 public struct MirrorSync: Sendable {
     public let store: Store
     public let account: Account
@@ -88,20 +88,28 @@ public struct MirrorSync: Sendable {
                 }
                 return true
             }
+            // Repositories are written as their branches arrive, a few to a transaction: each
+            // commit costs its WAL pages, and a batch shares them.
+            var pending: [Store.RepositoryListing] = []
+            func flush() throws {
+                report.changes += try store.applyRepositories(pending, workspaceID: workspace.id!, now: now())
+                report.repositories += pending.count
+                report.branches += pending.reduce(0) { $0 + $1.branches.count }
+                if !pending.isEmpty { progress("\(wsPath): \(report.repositories) repositories, \(report.branches) branches") }
+                pending.removeAll(keepingCapacity: true)
+            }
             for _ in 0..<concurrency where addNext() {}
             while let result = try await group.next() {
                 collected.append(result)
                 let (repository, outcome) = result
                 if case let .success(branches) = outcome {
-                    // One transaction per repository, as soon as its branches arrive.
-                    report.changes += try store.applyRepository(workspaceID: workspace.id!, path: MirrorPath.child(wsPath, repository.slug), repository,
-                                                                isAdmin: admin.contains(repository.slug), branches: branches, now: now())
-                    report.repositories += 1
-                    report.branches += branches.count
-                    progress("\(wsPath): \(report.repositories) repositories, \(report.branches) branches")
+                    pending.append(.init(path: MirrorPath.child(wsPath, repository.slug), remote: repository,
+                                         isAdmin: admin.contains(repository.slug), branches: branches))
+                    if pending.count >= Self.repositoriesPerTransaction { try flush() }
                 }
                 _ = addNext()
             }
+            try flush()
             return collected
         }
         var listed = Set(repositories.map(\.slug))
@@ -116,6 +124,9 @@ public struct MirrorSync: Sendable {
         }
         report.changes += try store.removeRepositories(workspaceID: workspace.id!, pathPrefix: wsPath, keeping: listed, now: now())
     }
+
+    /// How many repositories an initial sync writes in one transaction.
+    static let repositoriesPerTransaction = 16
 
     /// Errors that end the whole cycle rather than one repository.
     static func isFatal(_ error: HTTPError) -> Bool {

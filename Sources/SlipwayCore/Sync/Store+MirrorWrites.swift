@@ -22,76 +22,99 @@ extension Store {
         }
     }
 
+    /// A repository as a listing gives it, with all its branch heads.
+    public struct RepositoryListing: Sendable {
+        public var path: String
+        public var remote: ProviderRepository
+        public var isAdmin: Bool
+        public var branches: [ProviderBranch]
+
+        public init(path: String, remote: ProviderRepository, isAdmin: Bool, branches: [ProviderBranch]) {
+            self.path = path
+            self.remote = remote
+            self.isAdmin = isAdmin
+            self.branches = branches
+        }
+    }
+
     /// Writes a repository and all its branch heads; returns the changes against what was stored.
-    /// An initial sync writes tens of thousands of branches: rows go in through cached prepared
-    /// statements with dates as stored text, and a new repository reads nothing back.
     /// With `look` (the engine's sweep), the repository's next sweep lane is set as well.
     public func applyRepository(workspaceID: Int64, path: String, _ remote: ProviderRepository, isAdmin: Bool,
                                 branches: [ProviderBranch], look: SweepLane.Look? = nil, now: Date) throws -> [SyncReport.Change] {
         try write { db in
-            var changes: [SyncReport.Change] = []
-            let stamp = StoredDate.text(now)
-            let existingID = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM repositories WHERE workspace_id = ? AND slug = ?"),
-                                                arguments: [workspaceID, remote.slug])
-            let values: StatementArguments = [remote.id, remote.name, remote.fullName, remote.mainBranch, remote.isPrivate, isAdmin,
-                                              remote.updatedOn.map(StoredDate.text), remote.cloneURL, remote.webURL, branches.count, stamp, stamp]
-            let repositoryID: Int64
-            if let existingID {
-                repositoryID = existingID
-                try db.cachedStatement(sql: """
-                    UPDATE repositories SET remote_id = ?, name = ?, full_name = ?, main_branch = ?, is_private = ?, is_admin = ?, updated_on = ?,
-                    clone_url = ?, web_url = ?, branch_count = ?, last_checked_at = ?, updated_at = ? WHERE id = ?
-                    """).execute(arguments: values + [existingID])
-            } else {
-                try db.cachedStatement(sql: """
-                    INSERT INTO repositories (remote_id, name, full_name, main_branch, is_private, is_admin, updated_on, clone_url, web_url,
-                    branch_count, last_checked_at, updated_at, workspace_id, slug) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """).execute(arguments: values + [workspaceID, remote.slug])
-                repositoryID = db.lastInsertedRowID
-                changes.append(.init(kind: .repositoryAdded, path: path, old: nil, new: nil))
-            }
-            let isNew = existingID == nil
-            // Apps kept across an unlink find their repository again once it is mirrored.
-            try db.cachedStatement(sql: "UPDATE apps SET repository_id = ? WHERE repository_id IS NULL AND source_path = ?")
-                .execute(arguments: [repositoryID, path])
+            try Self.apply(RepositoryListing(path: path, remote: remote, isAdmin: isAdmin, branches: branches), workspaceID: workspaceID,
+                           look: look, db: db, now: now)
+        }
+    }
 
-            var stored: [String: Branch] = [:]
-            if !isNew {
-                for branch in try Branch.filter(Column("repository_id") == repositoryID).fetchAll(db) { stored[branch.name] = branch }
-            }
-            // One prepared statement for every new branch (an initial sync inserts tens of thousands).
-            let insert = try db.cachedStatement(sql: """
-                INSERT INTO branches (repository_id, name, head_hash, head_date, head_author, head_message, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-                """)
-            for remoteBranch in branches {
-                let head = remoteBranch.head
-                if var existing = stored.removeValue(forKey: remoteBranch.name) {
-                    guard existing.headHash != head.hash || existing.headMessage == nil && head.message != nil else { continue }
-                    if existing.headHash != head.hash {
-                        changes.append(.init(kind: .headMoved, path: MirrorPath.child(path, remoteBranch.name),
-                                             old: existing.headHash, new: head.hash))
-                    }
-                    existing.moveHead(to: head.hash, details: head, now: now)
-                    try existing.update(db)
-                } else {
-                    let branch = Branch(repositoryID: repositoryID, name: remoteBranch.name, head: head.hash, details: head, now: now)
-                    try insert.execute(arguments: [repositoryID, branch.name, branch.headHash, branch.headDate.map(StoredDate.text), branch.headAuthor,
-                                                   branch.headMessage, stamp])
-                    // A new repository's branches are part of its arrival, not news of their own.
-                    if !isNew {
-                        changes.append(.init(kind: .branchCreated, path: MirrorPath.child(path, remoteBranch.name),
-                                             old: nil, new: head.hash))
-                    }
-                }
-            }
-            for (name, gone) in stored {
-                try gone.delete(db)
-                changes.append(.init(kind: .branchDeleted, path: MirrorPath.child(path, name), old: gone.headHash, new: nil))
-            }
-            if let look { try Self.setSweepLane(look.lane(moved: !changes.isEmpty), repositoryID: repositoryID, db: db) }
-            try Self.appendEvents(changes, db: db, now: now)
+    /// Writes several repositories of a workspace in one transaction (an initial sync's batch):
+    /// each is whole or absent after a crash, and the commit's cost is shared.
+    public func applyRepositories(_ listings: [RepositoryListing], workspaceID: Int64, now: Date) throws -> [SyncReport.Change] {
+        guard !listings.isEmpty else { return [] }
+        return try write { db in
+            var changes: [SyncReport.Change] = []
+            for listing in listings { changes += try Self.apply(listing, workspaceID: workspaceID, look: nil, db: db, now: now) }
             return changes
         }
+    }
+
+    /// An initial sync writes tens of thousands of branches: rows go in through prepared
+    /// statements bound with SQLite's C API (`MirrorRowWriter`), with dates as stored text; a new
+    /// repository reads nothing back, and a known one reads only id, name, hash and whether a
+    /// message is stored — and writes only the branches that changed.
+    private static func apply(_ listing: RepositoryListing, workspaceID: Int64, look: SweepLane.Look?, db: Database, now: Date) throws -> [SyncReport.Change] {
+        let remote = listing.remote, path = listing.path
+        var changes: [SyncReport.Change] = []
+        let stamp = StoredDate.text(now)
+        let existingID = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM repositories WHERE workspace_id = ? AND slug = ?"),
+                                            arguments: [workspaceID, remote.slug])
+        let values: StatementArguments = [remote.id, remote.name, remote.fullName, remote.mainBranch, remote.isPrivate, listing.isAdmin,
+                                          remote.updatedOn.map(StoredDate.text), remote.cloneURL, remote.webURL, listing.branches.count, stamp, stamp]
+        let repositoryID: Int64
+        if let existingID {
+            repositoryID = existingID
+            try db.cachedStatement(sql: """
+                UPDATE repositories SET remote_id = ?, name = ?, full_name = ?, main_branch = ?, is_private = ?, is_admin = ?, updated_on = ?,
+                clone_url = ?, web_url = ?, branch_count = ?, last_checked_at = ?, updated_at = ? WHERE id = ?
+                """).execute(arguments: values + [existingID])
+        } else {
+            try db.cachedStatement(sql: """
+                INSERT INTO repositories (remote_id, name, full_name, main_branch, is_private, is_admin, updated_on, clone_url, web_url,
+                branch_count, last_checked_at, updated_at, workspace_id, slug) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """).execute(arguments: values + [workspaceID, remote.slug])
+            repositoryID = db.lastInsertedRowID
+            changes.append(.init(kind: .repositoryAdded, path: path, old: nil, new: nil))
+        }
+        let isNew = existingID == nil
+        // Apps kept across an unlink find their repository again once it is mirrored.
+        try db.cachedStatement(sql: "UPDATE apps SET repository_id = ? WHERE repository_id IS NULL AND source_path = ?")
+            .execute(arguments: [repositoryID, path])
+
+        let rows = try MirrorRowWriter(db)
+        var stored = isNew ? [:] : try rows.stored(repositoryID: repositoryID)
+        for remoteBranch in listing.branches {
+            let head = remoteBranch.head
+            if let existing = stored.removeValue(forKey: remoteBranch.name) {
+                guard existing.hash != head.hash || !existing.hasMessage && head.message != nil else { continue }
+                if existing.hash != head.hash {
+                    changes.append(.init(kind: .headMoved, path: MirrorPath.child(path, remoteBranch.name), old: existing.hash, new: head.hash))
+                }
+                try rows.move(id: existing.id, head: head, stamp: stamp)
+            } else {
+                try rows.insert(repositoryID: repositoryID, name: remoteBranch.name, head: head, stamp: stamp)
+                // A new repository's branches are part of its arrival, not news of their own.
+                if !isNew {
+                    changes.append(.init(kind: .branchCreated, path: MirrorPath.child(path, remoteBranch.name), old: nil, new: head.hash))
+                }
+            }
+        }
+        for (name, gone) in stored {
+            try rows.delete(id: gone.id)
+            changes.append(.init(kind: .branchDeleted, path: MirrorPath.child(path, name), old: gone.hash, new: nil))
+        }
+        if let look { try setSweepLane(look.lane(moved: !changes.isEmpty), repositoryID: repositoryID, db: db) }
+        try rows.append(changes, stamp: stamp)
+        return changes
     }
 
     /// Removes repositories of a workspace that the provider no longer lists.
@@ -133,9 +156,7 @@ extension Store {
     }
 
     static func appendEvents(_ changes: [SyncReport.Change], db: Database, now: Date) throws {
-        for change in changes {
-            var event = ChangeEvent(kind: change.kind, path: change.path, old: change.old, new: change.new, createdAt: now)
-            try event.insert(db)
-        }
+        guard !changes.isEmpty else { return }
+        try MirrorRowWriter(db).append(changes, stamp: StoredDate.text(now))
     }
 }
