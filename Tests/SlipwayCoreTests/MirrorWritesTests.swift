@@ -117,3 +117,16 @@ struct MirrorWritesTests {
         #expect(try store.repositories(workspaceID: workspace.id!).map(\.slug) == ["fine"])
     }
 }
+
+extension MirrorWritesTests {
+    @Test("branches keep the unique (repository, name) key and the recency index, not a third on the repository alone")
+    func branchIndexes() throws {
+        let (store, _) = try open()
+        let indexes = try store.read { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'branches' AND sql IS NOT NULL") }
+        #expect(indexes == ["branches_by_recency"])
+        let plan = try store.read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN SELECT id, name FROM branches WHERE repository_id = 1").map { $0["detail"] as String }.joined(separator: " ")
+        }
+        #expect(plan.hasPrefix("SEARCH branches USING"), "lookups by repository still search an index: \(plan)")
+    }
+}

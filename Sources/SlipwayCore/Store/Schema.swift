@@ -24,7 +24,7 @@ enum Schema {
     /// key already begins with it, so every lookup and the cascade from a deleted repository use
     /// that one, and each inserted branch updated an index nothing read.
     private static func v9(_ db: Database) throws {
-        try db.execute(sql: "DROP INDEX IF EXISTS index_branches_on_repository_id")
+        try db.execute(sql: "DROP INDEX IF EXISTS branches_on_repository_id")
         try db.execute(sql: "PRAGMA user_version = 9")
     }
 
