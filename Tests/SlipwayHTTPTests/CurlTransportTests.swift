@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import SlipwayTestSupport
 @testable import SlipwayHTTP
@@ -46,6 +47,32 @@ struct CurlTransportTests {
         let http = client(transport)
         for _ in 0..<20 { _ = try await http.send(HTTPRequest(url: server.baseURL + "/x")) }
         #expect(server.acceptedConnections == 1)
+        #expect(transport.openedConnections == 1)
+    }
+
+    @Test("a reused transfer handle carries nothing over: after a PUT with a body and a credential, a GET is a bare GET")
+    func handleReuse() async throws {
+        let seen = Mutex<[LoopbackServer.Request]>([])
+        let server = try LoopbackServer { request, connection in
+            seen.withLock { $0.append(request) }
+            connection.respond(200, text: "{}")
+        }
+        defer { server.stop() }
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        let http = client(transport)
+        var put = HTTPRequest(method: .put, url: server.baseURL + "/first", body: Data("payload".utf8))
+        put.headers.add("Authorization", "Bearer secret")
+        put.headers.add("X-Only-Once", "1")
+        _ = try await http.send(put)
+        for index in 0..<3 { _ = try await http.send(HTTPRequest(url: server.baseURL + "/then/\(index)")) }
+        let requests = seen.withLock { $0 }
+        #expect(requests.map(\.method) == ["PUT", "GET", "GET", "GET"])
+        #expect(requests[0].body == Data("payload".utf8) && requests[0].headers["authorization"] == "Bearer secret")
+        for request in requests.dropFirst() {
+            #expect(request.body.isEmpty)
+            #expect(request.headers["authorization"] == nil && request.headers["x-only-once"] == nil)
+        }
         #expect(transport.openedConnections == 1)
     }
 

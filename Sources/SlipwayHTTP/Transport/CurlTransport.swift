@@ -26,6 +26,10 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
 
     // Owned by the transfer thread alone.
     private var active: [UInt: Transfer] = [:]
+    /// Finished easy handles, reset and kept for the next transfers: a handle costs a few
+    /// kilobytes to set up and tear down, and a sync sends thousands of requests.
+    private var idleHandles: [UnsafeMutableRawPointer] = []
+    private static let maxIdleHandles = 16
 
     public init(options: TransferOptions = TransferOptions()) {
         CurlRuntime.ensureInitialized()
@@ -58,7 +62,7 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
     }
 
     public func perform(_ request: HTTPRequest) async throws -> HTTPResponse {
-        _ = try URLPolicy.check(request.url, allowLoopbackHTTP: options.allowLoopbackHTTP)
+        let (scheme, host) = try URLPolicy.check(request.url, allowLoopbackHTTP: options.allowLoopbackHTTP)
         let id: UInt64 = {
             lock.lock(); defer { lock.unlock() }
             nextID += 1
@@ -72,7 +76,8 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
                     continuation.resume(throwing: CancellationError())
                     return
                 }
-                incoming.append(Transfer(id: id, request: request, continuation: continuation, maxBody: options.maxBodyBytes))
+                incoming.append(Transfer(id: id, request: request, host: host, plainLoopback: scheme == "http", continuation: continuation,
+                                         maxBody: options.maxBodyBytes))
                 lock.unlock()
                 curl_multi_wakeup(multi)
             }
@@ -127,12 +132,23 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
             var descriptors: Int32 = 0
             curl_multi_poll(multi, nil, 0, 1000, &descriptors)
         }
+        for easy in idleHandles { curl_easy_cleanup(easy) }
+        idleHandles.removeAll()
         curl_multi_cleanup(multi)
     }
 
     private func remove(key: UInt, transfer: Transfer, result: Result<HTTPResponse, any Error>) {
         if let easy = transfer.easy {
             curl_multi_remove_handle(multi, easy)
+            transfer.easy = nil
+            // Reset to libcurl's defaults (callbacks, credentials and all); the connection
+            // cache belongs to the multi handle, so nothing of this request stays behind.
+            if idleHandles.count < Self.maxIdleHandles {
+                curl_easy_reset(easy)
+                idleHandles.append(easy)
+            } else {
+                curl_easy_cleanup(easy)
+            }
         }
         active[key] = nil
         transfer.finish(result)
@@ -140,13 +156,13 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
 
     /// Builds the easy handle for a transfer; on failure the transfer is finished and nil returned.
     private func configure(_ transfer: Transfer) -> UnsafeMutableRawPointer? {
-        guard let easy = curl_easy_init() else {
+        guard let easy = idleHandles.popLast() ?? curl_easy_init() else {
             transfer.finish(.failure(HTTPError.network(.other, host: "", detail: "libcurl could not allocate a transfer")))
             return nil
         }
         transfer.easy = easy
         let request = transfer.request
-        let loopbackHTTP = options.allowLoopbackHTTP && (try? URLPolicy.check(request.url, allowLoopbackHTTP: true))?.scheme == "http"
+        let loopbackHTTP = transfer.plainLoopback
         let opaque = Unmanaged.passUnretained(transfer).toOpaque()
 
         _ = slw_easy_setopt_string(easy, CURLOPT_URL, request.url)
@@ -233,9 +249,8 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
         lock.lock()
         connectionsOpened += connects
         lock.unlock()
-        let host = URLComponents(string: transfer.request.url)?.host ?? transfer.request.url
         guard code == CURLE_OK else {
-            return .failure(Self.error(for: code, transfer: transfer, host: host))
+            return .failure(Self.error(for: code, transfer: transfer, host: transfer.host))
         }
         var status = 0
         _ = slw_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
@@ -279,6 +294,10 @@ final class Transfer: @unchecked Sendable {
     // Touched only by the transfer thread after creation.
     let id: UInt64
     let request: HTTPRequest
+    /// The URL's host, and whether it is plain http (allowed on loopback only), as the policy
+    /// check found them before the transfer was queued.
+    let host: String
+    let plainLoopback: Bool
     let maxBody: Int
     var easy: UnsafeMutableRawPointer?
     var headerList: UnsafeMutablePointer<curl_slist>?
@@ -288,16 +307,19 @@ final class Transfer: @unchecked Sendable {
     let errorBuffer: UnsafeMutableRawPointer
     private var continuation: CheckedContinuation<HTTPResponse, any Error>?
 
-    init(id: UInt64, request: HTTPRequest, continuation: CheckedContinuation<HTTPResponse, any Error>, maxBody: Int) {
+    init(id: UInt64, request: HTTPRequest, host: String, plainLoopback: Bool, continuation: CheckedContinuation<HTTPResponse, any Error>,
+         maxBody: Int) {
         self.id = id
         self.request = request
+        self.host = host
+        self.plainLoopback = plainLoopback
         self.continuation = continuation
         self.maxBody = maxBody
         errorBuffer = UnsafeMutableRawPointer.allocate(byteCount: Int(CURL_ERROR_SIZE) + 1, alignment: 1)
         errorBuffer.storeBytes(of: 0, as: UInt8.self)
     }
 
-    /// Resumes the waiter exactly once and frees the handle.
+    /// Resumes the waiter exactly once and frees the handle (unless the transport took it back).
     func finish(_ result: Result<HTTPResponse, any Error>) {
         continuation?.resume(with: result)
         continuation = nil
