@@ -132,6 +132,14 @@ struct BitbucketDecodingTests {
         }
     }
 
+    @Test("path segments: plain slugs pass as they are, anything else is percent-encoded as before", arguments: [
+        ("api-server_2.0~x", "api-server_2.0~x"), ("a b", "a%20b"), ("a/b", "a%2Fb"), ("é", "%C3%A9"), ("{uuid}", "%7Buuid%7D"), ("", ""),
+        ("a?b#c%", "a%3Fb%23c%25"),
+    ])
+    func segments(text: String, encoded: String) {
+        #expect(BitbucketProvider.segment(text) == encoded)
+    }
+
     @Test("the error envelope and text/plain errors become messages")
     func errors() throws {
         #expect(HTTPError.providerMessage(try fixture("error_404.json")) == "Repository dev/null not found")

@@ -10,10 +10,11 @@ public struct Origin: Hashable, Sendable, CustomStringConvertible {
     public let port: Int
 
     public init?(url: String) {
-        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
-              let rawHost = components.host, !rawHost.isEmpty else { return nil }
-        let host = rawHost.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        guard let port = components.port ?? Self.defaultPort(scheme) else { return nil }
+        guard let parts = URLParts.parse(url), !parts.host.isEmpty else { return nil }
+        let scheme = parts.scheme.lowercased()
+        var host = parts.host.lowercased()
+        if host.hasPrefix("[") { host = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")) }
+        guard let port = parts.port ?? Self.defaultPort(scheme) else { return nil }
         self.scheme = scheme
         self.host = host
         self.port = port

@@ -26,15 +26,15 @@ public enum URLPolicy {
 
     /// `host` or `host:port` of a URL: budgets are kept per authority.
     public static func authority(of url: String) -> String? {
-        guard let components = URLComponents(string: url), let host = components.host else { return nil }
-        return components.port.map { "\(host):\($0)" } ?? host
+        guard let parts = URLParts.parse(url) else { return nil }
+        return parts.port.map { "\(parts.host):\($0)" } ?? parts.host
     }
 
     /// Scheme and host of an allowed URL, or the reason it is refused.
     @discardableResult
     public static func check(_ text: String, allowLoopbackHTTP: Bool = true) throws(HTTPError) -> (scheme: String, host: String) {
-        guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
-              let host = components.host, !host.isEmpty else { throw .invalidURL(text) }
+        guard let parts = URLParts.parse(text), !parts.host.isEmpty else { throw .invalidURL(text) }
+        let scheme = parts.scheme.lowercased(), host = parts.host
         switch scheme {
         case "https": return (scheme, host)
         case "http" where allowLoopbackHTTP && isLoopback(host: host): return (scheme, host)

@@ -127,7 +127,11 @@ public struct BitbucketProvider: GitProvider, WorkspaceDetails, RepositoryDiscov
     }
 
     static func segment(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? text
+        // Slugs are almost always plain already: no Foundation call for those.
+        if text.utf8.allSatisfy({ (97...122).contains($0) || (65...90).contains($0) || (48...57).contains($0) || $0 == 45 || $0 == 46 || $0 == 95 || $0 == 126 }) {
+            return text
+        }
+        return text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? text
     }
 
     static func query(_ items: [(String, String)]) -> String {
@@ -232,10 +236,14 @@ public struct BitbucketProvider: GitProvider, WorkspaceDetails, RepositoryDiscov
 
     static let commitFields = "hash,date,author.raw,message,parents.hash"
 
+    /// The same for every repository: built once.
+    static let branchesQuery = query([
+        ("pagelen", "100"),
+        ("fields", "values.name," + commitFields.split(separator: ",").map { "values.target.\($0)" }.joined(separator: ",") + ",next"),
+    ])
+
     public func branches(workspace: String, repository: String) async throws -> [ProviderBranch] {
-        let fields = "values.name," + Self.commitFields.split(separator: ",").map { "values.target.\($0)" }.joined(separator: ",") + ",next"
-        let url = apiURL + "/repositories/\(Self.segment(workspace))/\(Self.segment(repository))/refs/branches"
-            + Self.query([("pagelen", "100"), ("fields", fields)])
+        let url = apiURL + "/repositories/\(Self.segment(workspace))/\(Self.segment(repository))/refs/branches" + Self.branchesQuery
         return try await all(url) { response in
             try response.read("Bitbucket branches") { reader in try BitbucketWire.readPage(&reader, value: BitbucketWire.readBranch) }
         }
