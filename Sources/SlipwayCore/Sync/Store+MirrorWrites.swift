@@ -121,9 +121,13 @@ extension Store {
     public func removeRepositories(workspaceID: Int64, pathPrefix: String, keeping slugs: Set<String>, now: Date) throws -> [SyncReport.Change] {
         try write { db in
             var changes: [SyncReport.Change] = []
-            for repository in try Repository.filter(Column("workspace_id") == workspaceID).fetchAll(db) where !slugs.contains(repository.slug) {
-                try repository.delete(db)
-                changes.append(.init(kind: .repositoryRemoved, path: MirrorPath.child(pathPrefix, repository.slug), old: nil, new: nil))
+            // Ids and slugs only: a full sync asks this of every workspace it listed.
+            let listed = try Row.fetchAll(db.cachedStatement(sql: "SELECT id, slug FROM repositories WHERE workspace_id = ?"), arguments: [workspaceID])
+            for row in listed {
+                let slug: String = row[1]
+                guard !slugs.contains(slug) else { continue }
+                try db.execute(sql: "DELETE FROM repositories WHERE id = ?", arguments: [row[0] as Int64])
+                changes.append(.init(kind: .repositoryRemoved, path: MirrorPath.child(pathPrefix, slug), old: nil, new: nil))
             }
             try Self.appendEvents(changes, db: db, now: now)
             return changes

@@ -13,16 +13,26 @@ public struct JSONReader {
     public struct Failure: Error, CustomStringConvertible, Sendable {
         public let offset: Int
         public let reason: String
+
+        @usableFromInline init(offset: Int, reason: String) {
+            self.offset = offset
+            self.reason = reason
+        }
         public var description: String { "\(reason) at byte \(offset)" }
     }
 
     /// An object's key, compared as bytes without making a `String` of it.
     public struct Key {
-        let bytes: UnsafeRawBufferPointer
+        @usableFromInline let bytes: UnsafeRawBufferPointer
         /// Set when the key had escapes: its decoded text.
-        let decoded: String?
+        @usableFromInline let decoded: String?
 
-        public static func == (key: Key, name: StaticString) -> Bool {
+        @usableFromInline init(bytes: UnsafeRawBufferPointer, decoded: String?) {
+            self.bytes = bytes
+            self.decoded = decoded
+        }
+
+        @inlinable public static func == (key: Key, name: StaticString) -> Bool {
             if let decoded = key.decoded { return decoded == name.description }
             guard key.bytes.count == name.utf8CodeUnitCount else { return false }
             return memcmp(key.bytes.baseAddress!, name.utf8Start, key.bytes.count) == 0
@@ -31,22 +41,22 @@ public struct JSONReader {
         public var text: String { decoded ?? String(decoding: bytes, as: UTF8.self) }
     }
 
-    private let base: UnsafePointer<UInt8>
-    private let count: Int
-    private var position = 0
+    @usableFromInline let base: UnsafePointer<UInt8>
+    @usableFromInline let count: Int
+    @usableFromInline var position = 0
     /// How deep `object`/`array` calls are nested; bounded like any parser's recursion.
-    private var depth = 0
-    private static let maximumDepth = 512
+    @usableFromInline var depth = 0
+    @usableFromInline static let maximumDepth = 512
 
     /// Reads `bytes`; they must outlive the reader (use `JSONReader.read(_:_:)`).
-    public init(_ bytes: UnsafeRawBufferPointer) {
+    @inlinable public init(_ bytes: UnsafeRawBufferPointer) {
         base = bytes.baseAddress.map { $0.assumingMemoryBound(to: UInt8.self) } ?? UnsafePointer(bitPattern: 1)!
         count = bytes.count
     }
 
     /// Reads one document from `data` with `body`, which must consume exactly one value; anything
     /// but whitespace after it is an error.
-    public static func read<T>(_ data: Data, _ body: (inout JSONReader) throws -> T) throws -> T {
+    @inlinable public static func read<T>(_ data: Data, _ body: (inout JSONReader) throws -> T) throws -> T {
         try data.withUnsafeBytes { raw in
             var reader = JSONReader(raw)
             let value = try body(&reader)
@@ -60,7 +70,7 @@ public struct JSONReader {
 
     /// Calls `field` for each key of an object, positioned at its value; `field` must read or
     /// skip that value. `null` is taken as an object with no keys.
-    public mutating func object(_ field: (inout JSONReader, Key) throws -> Void) throws {
+    @inlinable public mutating func object(_ field: (inout JSONReader, Key) throws -> Void) throws {
         if consumeNull() { return }
         try expect(UInt8(ascii: "{"), "expected an object")
         try enter()
@@ -86,7 +96,7 @@ public struct JSONReader {
     }
 
     /// Calls `element` for each value of an array; `null` is taken as an empty array.
-    public mutating func array(_ element: (inout JSONReader) throws -> Void) throws {
+    @inlinable public mutating func array(_ element: (inout JSONReader) throws -> Void) throws {
         if consumeNull() { return }
         try expect(UInt8(ascii: "["), "expected an array")
         try enter()
@@ -110,14 +120,14 @@ public struct JSONReader {
     // MARK: Values
 
     /// A string; `null` is nil; any other type is an error.
-    public mutating func string() throws -> String? {
+    @inlinable public mutating func string() throws -> String? {
         if consumeNull() { return nil }
         return try withString { bytes, decoded in decoded ?? String(decoding: bytes, as: UTF8.self) }
     }
 
     /// Hands the bytes of a string value to `body` without making a `String` of them (or, when the
     /// string had escapes, its decoded text as well); `null` is nil.
-    public mutating func withString<T>(_ body: (UnsafeBufferPointer<UInt8>, String?) throws -> T) throws -> T? {
+    @inlinable public mutating func withString<T>(_ body: (UnsafeBufferPointer<UInt8>, String?) throws -> T) throws -> T? {
         if consumeNull() { return nil }
         skipWhitespace()
         try expect(UInt8(ascii: "\""), "expected a string")
@@ -141,7 +151,7 @@ public struct JSONReader {
     }
 
     /// A boolean; `null` is nil.
-    public mutating func bool() throws -> Bool? {
+    @inlinable public mutating func bool() throws -> Bool? {
         if consumeNull() { return nil }
         if consume("true") { return true }
         if consume("false") { return false }
@@ -149,7 +159,7 @@ public struct JSONReader {
     }
 
     /// An integer; `null` is nil; a fraction or an exponent is an error.
-    public mutating func int() throws -> Int? {
+    @inlinable public mutating func int() throws -> Int? {
         if consumeNull() { return nil }
         skipWhitespace()
         var negative = false
@@ -174,7 +184,7 @@ public struct JSONReader {
 
     /// The type of the next value (not consumed); nil at the end of the document or before a
     /// byte no value starts with.
-    public mutating func peekKind() -> Kind? {
+    @inlinable public mutating func peekKind() -> Kind? {
         skipWhitespace()
         guard let byte = peek() else { return nil }
         switch byte {
@@ -190,7 +200,7 @@ public struct JSONReader {
 
     /// Skips one value of any type, however deeply nested, without recursing. Inside what it skips
     /// it checks that strings end and brackets balance, not where each comma goes.
-    public mutating func skip() throws {
+    @inlinable public mutating func skip() throws {
         skipWhitespace()
         var open = 0
         repeat {
@@ -229,7 +239,7 @@ public struct JSONReader {
 
     // MARK: Bytes
 
-    private mutating func readKey() throws -> Key {
+    @usableFromInline mutating func readKey() throws -> Key {
         try expect(UInt8(ascii: "\""), "expected a key")
         let start = position
         while position < count {
@@ -249,7 +259,7 @@ public struct JSONReader {
     }
 
     /// Reads the rest of a string from just after its opening quote, undoing escapes.
-    private mutating func readEscaped() throws -> String {
+    @usableFromInline mutating func readEscaped() throws -> String {
         var bytes: [UInt8] = []
         while position < count {
             let byte = base[position]
@@ -292,7 +302,7 @@ public struct JSONReader {
         throw failure("an unterminated string")
     }
 
-    private mutating func hex4() throws -> UInt32 {
+    @usableFromInline mutating func hex4() throws -> UInt32 {
         guard position + 4 <= count else { throw failure("a truncated \\u escape") }
         var value: UInt32 = 0
         for _ in 0..<4 {
@@ -310,7 +320,7 @@ public struct JSONReader {
         return value
     }
 
-    private mutating func skipString() throws {
+    @usableFromInline mutating func skipString() throws {
         position += 1
         while position < count {
             let byte = base[position]
@@ -321,12 +331,12 @@ public struct JSONReader {
         throw failure("an unterminated string")
     }
 
-    private mutating func enter() throws {
+    @usableFromInline mutating func enter() throws {
         depth += 1
         guard depth <= Self.maximumDepth else { throw failure("nesting deeper than \(Self.maximumDepth) levels") }
     }
 
-    private mutating func skipWhitespace() {
+    @usableFromInline mutating func skipWhitespace() {
         while position < count {
             switch base[position] {
             case 32, 9, 10, 13: position += 1
@@ -335,35 +345,35 @@ public struct JSONReader {
         }
     }
 
-    private func peek() -> UInt8? { position < count ? base[position] : nil }
+    @usableFromInline func peek() -> UInt8? { position < count ? base[position] : nil }
 
-    private mutating func next() -> UInt8? {
+    @usableFromInline mutating func next() -> UInt8? {
         guard position < count else { return nil }
         defer { position += 1 }
         return base[position]
     }
 
-    private mutating func expect(_ byte: UInt8, _ reason: String) throws {
+    @usableFromInline mutating func expect(_ byte: UInt8, _ reason: String) throws {
         guard position < count else { throw failure("an unexpected end of the document (\(reason))") }
         guard base[position] == byte else { throw failure(reason) }
         position += 1
     }
 
-    private func matches(_ literal: StaticString) -> Bool {
+    @usableFromInline func matches(_ literal: StaticString) -> Bool {
         let length = literal.utf8CodeUnitCount
         return position + length <= count && memcmp(base + position, literal.utf8Start, length) == 0
     }
 
-    private mutating func consume(_ literal: StaticString) -> Bool {
+    @usableFromInline mutating func consume(_ literal: StaticString) -> Bool {
         guard matches(literal) else { return false }
         position += literal.utf8CodeUnitCount
         return true
     }
 
-    private mutating func consumeNull() -> Bool {
+    @usableFromInline mutating func consumeNull() -> Bool {
         skipWhitespace()
         return consume("null")
     }
 
-    private func failure(_ reason: String) -> Failure { Failure(offset: position, reason: reason) }
+    @usableFromInline func failure(_ reason: String) -> Failure { Failure(offset: position, reason: reason) }
 }

@@ -10,7 +10,8 @@ import Glibc
 public enum URLPolicy {
     /// `127.0.0.0/8`, `::1`, `::ffff:127.x.y.z` as literals, or `localhost`.
     public static func isLoopback(host: String) -> Bool {
-        let h = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        var h = host.lowercased()
+        if h.hasPrefix("[") { h = h.trimmingCharacters(in: CharacterSet(charactersIn: "[]")) }
         if h == "localhost" { return true }
         var v4 = in_addr()
         if inet_pton(AF_INET, h, &v4) == 1 {
