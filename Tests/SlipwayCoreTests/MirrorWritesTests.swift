@@ -130,3 +130,12 @@ extension MirrorWritesTests {
         #expect(plan.hasPrefix("SEARCH branches USING"), "lookups by repository still search an index: \(plan)")
     }
 }
+
+extension MirrorWritesTests {
+    @Test("the writer keeps temporary files in memory; readers keep SQLite's default")
+    func tempStore() throws {
+        let (store, _) = try open()
+        #expect(try store.write { db in try Int.fetchOne(db, sql: "PRAGMA temp_store") } == 2)
+        #expect(try store.read { db in try Int.fetchOne(db, sql: "PRAGMA temp_store") } == 0)
+    }
+}

@@ -70,6 +70,32 @@ struct SharedBudgetLedgerTests {
         #expect(left <= 800 - 30 && left > 800 - 35 - 1, "\(left)")
     }
 
+    @Test("a large budget is written every half percent of its capacity, not every ten tokens")
+    func largeBudget() async throws {
+        let tmp = TemporaryDirectory()
+        let store = try Store(path: tmp.file("slipway.db"))
+        let time = FakeTime()
+        let moment = self.moment
+        let ledger = SharedBudgetLedger(store: store, period: 60, maxUnsynced: 10, now: { time.now })
+        let large = BudgetKey(host: "h", credential: "account:9", kind: .rest)
+        func spend(_ count: Int) async throws {
+            for _ in 0..<count {
+                _ = try await ledger.update(large) { bucket in
+                    var b = bucket ?? TokenBucket(hourlyAllowance: 1_000_000, fraction: 1, now: moment)
+                    defer { bucket = b }
+                    return b.take(now: moment)
+                }
+            }
+        }
+        func left() throws -> Double? { try StoreBudgetLedger(store: store).all().first { $0.key == large }?.bucket.tokens }
+        try await spend(1)
+        #expect(try left() == 999_999, "the first use is written at once")
+        try await spend(4_000)
+        #expect(try left() == 999_999, "4,000 of 1,000,000 is under half a percent: not written yet")
+        try await spend(1_000)
+        #expect(try left().map { $0 <= 995_000 } == true, "past 5,000 it is")
+    }
+
     @Test("a rate-limit pause is written at once, and a ledger that starts later sees it")
     func pauseAtOnce() async throws {
         let tmp = TemporaryDirectory()

@@ -21,17 +21,22 @@ public final class SharedBudgetLedger: BudgetLedger, Sendable {
 
     private let store: Store
     private let period: TimeInterval
-    /// Spending not yet written never exceeds this many tokens per bucket (a process may exit
-    /// before its period passes: what it spent reaches the store all the same, but for these).
+    /// Spending not yet written never exceeds this many tokens per bucket, or `unsyncedShare` of
+    /// its capacity when that is more (a process may exit before its period passes: what it
+    /// spent reaches the store all the same, but for these). A budget raised to millions an hour
+    /// need not be written every ten requests.
     private let maxUnsynced: Double
+    private let unsyncedShare: Double
     private let now: @Sendable () -> Date
     private let entries = Mutex<[BudgetKey: Entry]>([:])
 
     /// `period`: how stale another process's view of this process's spending may get.
-    public init(store: Store, period: TimeInterval = 1, maxUnsynced: Double = 10, now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(store: Store, period: TimeInterval = 1, maxUnsynced: Double = 10, unsyncedShare: Double = 0.005,
+                now: @escaping @Sendable () -> Date = { Date() }) {
         self.store = store
         self.period = period
         self.maxUnsynced = maxUnsynced
+        self.unsyncedShare = unsyncedShare
         self.now = now
     }
 
@@ -56,7 +61,7 @@ public final class SharedBudgetLedger: BudgetLedger, Sendable {
             // A pause starts or ends: every process must know at once.
             if before?.pausedUntil != after.pausedUntil || before?.consecutiveRateLimits != after.consecutiveRateLimits || before == nil {
                 entries[key] = try reconcile(key, entry, at: moment, localPauseWins: true)
-            } else if entry.spent >= maxUnsynced {
+            } else if entry.spent >= max(maxUnsynced, after.capacity * unsyncedShare) {
                 entries[key] = try reconcile(key, entry, at: moment, localPauseWins: false)
             }
             return result

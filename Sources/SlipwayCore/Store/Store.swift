@@ -45,6 +45,10 @@ public final class Store: Sendable {
         config.prepareDatabase { db in
             // WAL with NORMAL is consistent after a crash; only the last commits may roll back on power loss.
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // The writer's statement journals stay in memory (a statement with triggers in a
+            // batch of repositories opened, wrote and unlinked a temporary file); readers keep
+            // the default, so a sort of a million branches may still spill to disk, not to RAM.
+            if !db.configuration.readonly { try db.execute(sql: "PRAGMA temp_store = MEMORY") }
             if let observeStatements {
                 db.trace(options: .statement) { event in
                     if case let .statement(statement) = event { observeStatements(statement.sql) }
