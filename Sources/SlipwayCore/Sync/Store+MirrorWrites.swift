@@ -43,7 +43,7 @@ extension Store {
                                 branches: [ProviderBranch], look: SweepLane.Look? = nil, now: Date) throws -> [SyncReport.Change] {
         try write { db in
             try Self.apply(RepositoryListing(path: path, remote: remote, isAdmin: isAdmin, branches: branches), workspaceID: workspaceID,
-                           look: look, db: db, now: now)
+                           look: look, waitingApps: try Self.appsWaitForRepositories(db), db: db, now: now)
         }
     }
 
@@ -53,16 +53,26 @@ extension Store {
         guard !listings.isEmpty else { return [] }
         return try write { db in
             var changes: [SyncReport.Change] = []
-            for listing in listings { changes += try Self.apply(listing, workspaceID: workspaceID, look: nil, db: db, now: now) }
+            let waitingApps = try Self.appsWaitForRepositories(db)
+            for listing in listings {
+                changes += try Self.apply(listing, workspaceID: workspaceID, look: nil, waitingApps: waitingApps, db: db, now: now)
+            }
             return changes
         }
+    }
+
+    /// Whether an app kept across an unlink waits for its repository to be mirrored again —
+    /// asked once a transaction, not once a repository (almost always: none does).
+    private static func appsWaitForRepositories(_ db: Database) throws -> Bool {
+        try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM apps WHERE repository_id IS NULL)")) ?? false
     }
 
     /// An initial sync writes tens of thousands of branches: rows go in through prepared
     /// statements bound with SQLite's C API (`MirrorRowWriter`), with dates as stored text; a new
     /// repository reads nothing back, and a known one reads only id, name, hash and whether a
     /// message is stored — and writes only the branches that changed.
-    private static func apply(_ listing: RepositoryListing, workspaceID: Int64, look: SweepLane.Look?, db: Database, now: Date) throws -> [SyncReport.Change] {
+    private static func apply(_ listing: RepositoryListing, workspaceID: Int64, look: SweepLane.Look?, waitingApps: Bool, db: Database,
+                              now: Date) throws -> [SyncReport.Change] {
         let remote = listing.remote, path = listing.path
         var changes: [SyncReport.Change] = []
         let stamp = StoredDate.text(now)
@@ -87,8 +97,10 @@ extension Store {
         }
         let isNew = existingID == nil
         // Apps kept across an unlink find their repository again once it is mirrored.
-        try db.cachedStatement(sql: "UPDATE apps SET repository_id = ? WHERE repository_id IS NULL AND source_path = ?")
-            .execute(arguments: [repositoryID, path])
+        if waitingApps {
+            try db.cachedStatement(sql: "UPDATE apps SET repository_id = ? WHERE repository_id IS NULL AND source_path = ?")
+                .execute(arguments: [repositoryID, path])
+        }
 
         let rows = try MirrorRowWriter(db)
         var stored = isNew ? [:] : try rows.stored(repositoryID: repositoryID)

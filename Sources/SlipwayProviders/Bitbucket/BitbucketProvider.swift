@@ -236,11 +236,13 @@ public struct BitbucketProvider: GitProvider, WorkspaceDetails, RepositoryDiscov
 
     static let commitFields = "hash,date,author.raw,message,parents.hash"
 
-    /// The same for every repository: built once.
+    /// What a branch head needs — hash, date, author, message; not its parents, which only a
+    /// commit list uses — the same for every repository, so built once.
     static let branchesQuery = query([
         ("pagelen", "100"),
-        ("fields", "values.name," + commitFields.split(separator: ",").map { "values.target.\($0)" }.joined(separator: ",") + ",next"),
+        ("fields", "values.name," + headFields.split(separator: ",").map { "values.target.\($0)" }.joined(separator: ",") + ",next"),
     ])
+    static let headFields = "hash,date,author.raw,message"
 
     public func branches(workspace: String, repository: String) async throws -> [ProviderBranch] {
         let url = apiURL + "/repositories/\(Self.segment(workspace))/\(Self.segment(repository))/refs/branches" + Self.branchesQuery
