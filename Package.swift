@@ -39,6 +39,8 @@ let package = Package(
 
         // posix_spawn's closefrom action, which Swift's Glibc module does not expose, and a file's mode.
         .target(name: "CSpawn"),
+        // SQLite settings that are variadic C calls: allocation statistics off, lookaside size.
+        .target(name: "CSQLiteTuning", linkerSettings: [.linkedLibrary("sqlite3")]),
         .target(name: "SlipwayHTTP", dependencies: ["CCurl"]),
         // Crypto for PKCE challenges and webhook signatures.
         .target(name: "SlipwayProviders", dependencies: ["SlipwayHTTP", .product(name: "Crypto", package: "swift-crypto")]),
@@ -48,6 +50,7 @@ let package = Package(
                 "SlipwayHTTP",
                 "SlipwayProviders",
                 "CSpawn",
+                "CSQLiteTuning",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // SQLite's C API, for the one read that walks a million rows (the search index).
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),

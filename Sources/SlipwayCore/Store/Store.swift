@@ -1,4 +1,5 @@
 import Foundation
+import CSQLiteTuning
 import GRDB
 
 /// Failures of the store, each a sentence a user can act on.
@@ -37,6 +38,7 @@ public final class Store: Sendable {
     /// `observeStatements`, when given, hears the SQL of every statement run (benchmarks and
     /// tests count an engine step's queries and check their plans with it).
     public init(path: String, observeStatements: (@Sendable (String) -> Void)? = nil) throws {
+        _ = Self.tuneSQLite
         self.path = path
         var config = Configuration()
         config.busyMode = .timeout(Store.busyTimeout)
@@ -44,6 +46,8 @@ public final class Store: Sendable {
         config.label = "slipway"
         config.prepareDatabase { db in
             // WAL with NORMAL is consistent after a crash; only the last commits may roll back on power loss.
+            // Room for the small allocations of a write of thousands of rows (default 100 × 1,200 B).
+            _ = slw_sqlite_set_lookaside(UnsafeMutableRawPointer(db.sqliteConnection), 1200, 500)
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             // The writer's statement journals stay in memory (a statement with triggers in a
             // batch of repositories opened, wrote and unlinked a temporary file); readers keep
@@ -67,6 +71,10 @@ public final class Store: Sendable {
         }
         try migrate()
     }
+
+    /// Once per process, before the first connection: SQLite's allocation statistics (a global
+    /// mutex on every malloc and free) off — nothing reads them.
+    private static let tuneSQLite: Void = { _ = slw_sqlite_disable_memstatus() }()
 
     private func migrate() throws {
         let migrator = Schema.migrator
