@@ -117,7 +117,7 @@ let package = Package(
         .target(name: "SlipwayTestSupport", path: "Tests/SlipwayTestSupport"),
         .testTarget(name: "SlipwayHTTPTests", dependencies: ["SlipwayHTTP", "SlipwayTestSupport"]),
         .testTarget(name: "SlipwayProvidersTests", dependencies: ["SlipwayProviders", "SlipwaySandbox"]),
-        .testTarget(name: "SlipwayCoreTests", dependencies: ["SlipwayCore", "SlipwayHTTP", "SlipwayProviders", "CSpawn", "SlipwayTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "SlipwayCoreTests", dependencies: ["SlipwayCore", "SlipwayHTTP", "SlipwayProviders", "CSpawn", "CSQLiteTuning", "SlipwayTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "SlipwayTUITests", dependencies: ["SlipwayTUI", "SlipwayCore", "SlipwayHTTP", "SlipwayProviders", .product(name: "GRDB", package: "GRDB.swift")], exclude: ["Snapshots"]),
         .testTarget(name: "SlipwayServerTests", dependencies: ["SlipwayServer", "SlipwayHTTP", "SlipwayProviders"]),
         // The core against the sandbox over real loopback HTTP.

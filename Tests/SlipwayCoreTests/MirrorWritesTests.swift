@@ -139,3 +139,18 @@ extension MirrorWritesTests {
         #expect(try store.read { db in try Int.fetchOne(db, sql: "PRAGMA temp_store") } == 0)
     }
 }
+
+import CSQLiteTuning
+
+extension MirrorWritesTests {
+    @Test("the SQLite tuning calls reach SQLite: lookaside is set on a fresh connection; statistics can only be turned off before SQLite starts")
+    func sqliteTuning() throws {
+        let (store, _) = try open()
+        let queue = try DatabaseQueue(path: tmp.file("other.db"))
+        let code = try queue.inDatabase { db in slw_sqlite_set_lookaside(UnsafeMutableRawPointer(db.sqliteConnection), 1200, 500) }
+        #expect(code == 0 || code == 5, "SQLITE_OK, or SQLITE_BUSY when GRDB's own statements hold lookaside: \(code)")
+        // SQLite is running (the store is open): too late, and it says so rather than changing anything.
+        #expect(slw_sqlite_disable_memstatus() == 21)
+        _ = store
+    }
+}
