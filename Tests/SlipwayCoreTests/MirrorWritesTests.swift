@@ -13,15 +13,7 @@ struct MirrorWritesTests {
 
     func open() throws -> (Store, Workspace) {
         let store = try Store(path: tmp.file("slipway.db"))
-        let now = self.now
-        let account = try store.write { db -> Account in
-            var account = Account(provider: .bitbucket, username: "alice", apiURL: "http://127.0.0.1:1/2.0", webURL: "http://127.0.0.1:1",
-                                  auth: .token, createdAt: now)
-            try account.insert(db)
-            return account
-        }
-        let workspace = try store.upsertWorkspace(accountID: account.id!, ProviderWorkspace(id: nil, slug: "acme", name: "Acme", isAdmin: true), now: now)
-        return (store, workspace)
+        return (store, try store.linkedWorkspace(now: now).1)
     }
 
     func listing(_ slug: String, _ branches: [ProviderBranch]) -> Store.RepositoryListing {

@@ -19,14 +19,7 @@ struct SweepQueueTests {
 
     func mirror(repositories: Int, checked: Date?) throws -> Mirror {
         let store = try Store(path: tmp.file("slipway.db"))
-        let now = self.now
-        let account = try store.write { db -> Account in
-            var account = Account(provider: .bitbucket, username: "alice", apiURL: "http://127.0.0.1:1/2.0", webURL: "http://127.0.0.1:1",
-                                  auth: .token, createdAt: now)
-            try account.insert(db)
-            return account
-        }
-        let workspace = try store.upsertWorkspace(accountID: account.id!, ProviderWorkspace(id: nil, slug: "acme", name: "Acme", isAdmin: true), now: now)
+        let (account, workspace) = try store.linkedWorkspace(now: now)
         for index in 0..<repositories {
             let remote = ProviderRepository(id: "r\(index)", slug: "repo-\(index)", name: "repo-\(index)", fullName: "acme/repo-\(index)",
                                             mainBranch: "main", isPrivate: true, updatedOn: now.addingTimeInterval(-86400), cloneURL: nil, webURL: nil)
