@@ -99,15 +99,21 @@ public struct MirrorSync: Sendable {
                 pending.removeAll(keepingCapacity: true)
             }
             for _ in 0..<concurrency where addNext() {}
-            while let result = try await group.next() {
-                collected.append(result)
-                let (repository, outcome) = result
-                if case let .success(branches) = outcome {
-                    pending.append(.init(path: MirrorPath.child(wsPath, repository.slug), remote: repository,
-                                         isAdmin: admin.contains(repository.slug), branches: branches))
-                    if pending.count >= Self.repositoriesPerTransaction { try flush() }
+            do {
+                while let result = try await group.next() {
+                    collected.append(result)
+                    let (repository, outcome) = result
+                    if case let .success(branches) = outcome {
+                        pending.append(.init(path: MirrorPath.child(wsPath, repository.slug), remote: repository,
+                                             isAdmin: admin.contains(repository.slug), branches: branches))
+                        if pending.count >= Self.repositoriesPerTransaction { try flush() }
+                    }
+                    _ = addNext()
                 }
-                _ = addNext()
+            } catch {
+                // A rate limit or lost credentials ends the cycle: what already arrived is kept.
+                try? flush()
+                throw error
             }
             try flush()
             return collected

@@ -1,4 +1,5 @@
 import Foundation
+import SlipwayHTTP
 import SlipwayProviders
 
 /// A Git host held in memory behind `GitProvider`, with no wire at all: for measuring what the
@@ -10,6 +11,8 @@ public final class MemoryGitProvider: GitProvider, @unchecked Sendable {
     private var heads: [String: [String: [String: String]]] = [:]
     private var pushes = 0
     private var lookups = 0
+    private var listings = 0
+    private var rateLimitAfter: Int?
 
     /// `workspaces` × `repositories` × `branches`, every head a distinct hash.
     public init(kind: ProviderKind, workspaces: Int, repositories: Int, branches: Int) {
@@ -23,6 +26,12 @@ public final class MemoryGitProvider: GitProvider, @unchecked Sendable {
             }
             heads["\(kind.rawValue)-ws-\(w)"] = repos
         }
+    }
+
+    /// After `listings` branch listings, every further one is rate limited (for an hour), as a
+    /// provider's budget running out mid-sync.
+    public func rateLimitBranchListings(after listings: Int) {
+        lock.withLock { rateLimitAfter = listings }
     }
 
     /// Refs advertisements answered so far.
@@ -53,8 +62,12 @@ public final class MemoryGitProvider: GitProvider, @unchecked Sendable {
     }
 
     public func branches(workspace: String, repository: String) async throws -> [ProviderBranch] {
-        lock.withLock {
-            (heads[workspace]?[repository] ?? [:]).sorted { $0.key < $1.key }.map {
+        try lock.withLock {
+            listings += 1
+            if let limit = rateLimitAfter, listings > limit {
+                throw HTTPError.rateLimited(host: "memory", resumeAt: Date().addingTimeInterval(3600))
+            }
+            return (heads[workspace]?[repository] ?? [:]).sorted { $0.key < $1.key }.map {
                 ProviderBranch(name: $0.key, head: ProviderCommit(hash: $0.value, date: Date(timeIntervalSince1970: 1_700_000_000),
                                                                   author: "Memory <memory@example.com>", message: "commit"))
             }
