@@ -3,10 +3,11 @@ import GRDB
 import GRDBSQLite
 import SlipwayProviders
 
-/// The mirror's per-branch statements and its change events, bound and stepped through SQLite's C API: an initial sync
-/// writes tens of thousands of branches, and GRDB's `StatementArguments` make an array of
-/// existential values per row before binding them. The statements are GRDB's cached ones, so
-/// they are prepared once per connection, and a failure is GRDB's `DatabaseError` as usual.
+/// The mirror's per-branch statements and its change events, bound and stepped through SQLite's
+/// C API: an initial sync writes tens of thousands of branches, and GRDB's `StatementArguments`
+/// make an array of existential values per row before binding them. The statements are GRDB's
+/// cached ones, so they are prepared once per connection, and a failure is GRDB's
+/// `DatabaseError` as usual.
 struct MirrorRowWriter {
     /// What is stored of a branch to decide whether a listing changes it.
     struct Stored {

@@ -5,8 +5,9 @@ import Foundation
 /// Foundation's parser costs microseconds each; the common plain shape — `http(s)://` and a
 /// lowercase DNS name or IPv4 address, an optional port, then only characters RFC 3986 allows
 /// unescaped — is read here byte by byte. Anything else (user info, brackets, upper case,
-/// punycode labels, which Foundation decodes, escapes in the authority, odd characters anywhere) goes to `URLComponents`, so the answer is
-/// always Foundation's: a test holds the two to the same results.
+/// punycode labels, which Foundation decodes, escapes in the authority, odd characters anywhere)
+/// goes to `URLComponents`, so the answer is always Foundation's: a test holds the two to the
+/// same results.
 struct URLParts: Equatable {
     var scheme: String
     var host: String
