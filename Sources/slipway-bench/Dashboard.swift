@@ -24,6 +24,7 @@ struct DashboardBench: AsyncParsableCommand {
     @Option(help: "Page-downs to time.") var pages = 20
     @Option(help: "Launches to time (the first frame).") var launches = 5
     @Flag(help: "Keep the generated home (its path goes to stderr) to look at its store.") var keep = false
+    @Option(help: "Measure over a home kept by an earlier run (--keep) instead of building one; it is left in place.") var reuse: String?
 
     /// The accounts' providers, in the order workspaces are dealt to them.
     var kinds: [ProviderKind] { Array([ProviderKind.bitbucket, .github, .gitlab].prefix(max(1, min(3, providers)))) }
@@ -32,11 +33,13 @@ struct DashboardBench: AsyncParsableCommand {
         // One provider opens at its workspaces; several at the providers list, the last one named there.
         let firstFrame = kinds.count == 1 ? "Acme 1" : kinds.last!.rawValue
         let slipway = binary ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("slipway").path
-        let home = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-bench-dashboard-\(getpid())").path
+        let home = reuse ?? FileManager.default.temporaryDirectory.appendingPathComponent("slipway-bench-dashboard-\(getpid())").path
         try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
-        defer { if keep { FileHandle.standardError.write(Data("home kept at \(home)\n".utf8)) } else { try? FileManager.default.removeItem(atPath: home) } }
+        defer {
+            if keep || reuse != nil { FileHandle.standardError.write(Data("home kept at \(home)\n".utf8)) } else { try? FileManager.default.removeItem(atPath: home) }
+        }
         let built = Date()
-        let total = try populate(home: home)
+        let total = try reuse.map { try Store(path: $0 + "/slipway.db").branchCount(accountID: nil, repositoryID: nil) } ?? populate(home: home)
         let populateSeconds = Date().timeIntervalSince(built)
         let lock = try EngineLock.acquire(path: home + "/engine.lock", info: EngineInfo(pid: getpid(), since: Date(), host: "bench"))
         defer { lock.release() }
@@ -81,7 +84,8 @@ struct DashboardBench: AsyncParsableCommand {
         let result: [String: Any] = [
             "branches": total, "providers": kinds.map(\.rawValue), "terminal": "120x40", "populate_seconds": populateSeconds,
             "first_frame_ms": Self.summary(firstFrames), "open_all_branches_ms": openAll * 1000,
-            "filter_keystroke_ms": Self.summary(keystrokeTimes), "page_down_ms": Self.summary(pageTimes),
+            "filter_keystroke_ms": Self.summary(keystrokeTimes), "filter_keystrokes_each_ms": keystrokeTimes.map { ($0 * 10).rounded() / 10 },
+            "page_down_ms": Self.summary(pageTimes),
             "peak_rss_mib": Double(rss) / 1024,
         ]
         let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys, .prettyPrinted])
