@@ -335,16 +335,18 @@ extension Store {
 
 extension Store {
     public func branchCount(accountID: Int64?, repositoryID: Int64?) throws -> Int {
-        try read { db in
-            if let repositoryID {
-                return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM branches WHERE repository_id = ?", arguments: [repositoryID]) ?? 0
-            }
-            guard let accountID else { return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM branches") ?? 0 }
-            return try Int.fetchOne(db, sql: """
-                SELECT COUNT(*) FROM branches b JOIN repositories r ON r.id = b.repository_id JOIN workspaces w ON w.id = r.workspace_id
-                WHERE w.account_id = ?
-                """, arguments: [accountID]) ?? 0
+        try read { db in try Self.branchCount(db, accountID: accountID, repositoryID: repositoryID) }
+    }
+
+    static func branchCount(_ db: Database, accountID: Int64?, repositoryID: Int64?) throws -> Int {
+        if let repositoryID {
+            return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM branches WHERE repository_id = ?", arguments: [repositoryID]) ?? 0
         }
+        guard let accountID else { return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM branches") ?? 0 }
+        return try Int.fetchOne(db, sql: """
+            SELECT COUNT(*) FROM branches b JOIN repositories r ON r.id = b.repository_id JOIN workspaces w ON w.id = r.workspace_id
+            WHERE w.account_id = ?
+            """, arguments: [accountID]) ?? 0
     }
 
     /// Branch rows by id, in the order given (ids no longer stored are left out).

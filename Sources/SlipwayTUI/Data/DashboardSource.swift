@@ -33,8 +33,8 @@ public final class StoreSource: DashboardSource, @unchecked Sendable {
     let engine: @Sendable () -> EngineBadge
     /// Branch lists at least this long are filtered and paged from an in-memory index.
     public static let largeList = 5_000
-    /// How stale a large list's index may get while the store keeps changing (its visible rows
-    /// are always read fresh; only added or removed branches wait this long).
+    /// How stale a large list's index may get while the mirror keeps changing (its visible rows
+    /// are always read fresh; what branches match a filter, and where they sort, wait this long).
     public static let indexMaxAge: TimeInterval = 2
     // Only the dashboard's thread calls load (the source is handed to it once).
     private var filters: [String: BranchFilter] = [:]
@@ -166,23 +166,24 @@ public final class StoreSource: DashboardSource, @unchecked Sendable {
     /// Large lists: filter and page over the in-memory index, then read the visible rows by id.
     private func largeBranchList(accountID: Int64?, repositoryID: Int64?, _ query: Store.BrowseQuery) throws -> (total: Int, items: [Item])? {
         let key = "\(accountID.map(String.init) ?? "*")/\(repositoryID.map(String.init) ?? "*")/\(query.sort.rawValue)"
-        let version = dataVersion()
         var filter = filters[key]
-        let stale = filter.map { $0.version != version && Date().timeIntervalSince($0.builtAt) > Self.indexMaxAge } ?? true
-        if stale {
-            if filter == nil, try store.branchCount(accountID: accountID, repositoryID: repositoryID) < Self.largeList { return nil }
-            let index = try store.branchSearchIndex(accountID: accountID, repositoryID: repositoryID, sort: query.sort)
-            guard index.count >= Self.largeList else {
-                filters[key] = nil
-                return nil
-            }
-            filter = BranchFilter(index: index, version: version, builtAt: Date())
+        if let known = filter, Date().timeIntervalSince(known.builtAt) > Self.indexMaxAge,
+           try store.mirrorGeneration() != known.index.generation {
+            // Let go of the old index before reading the new one: the peak is one index, not two.
+            filter = nil
+            filters[key] = nil
+        }
+        if filter == nil {
+            // One large list's index at a time: another sort or scope reads its own.
+            filters.removeAll()
+            guard let index = try store.branchSearchIndex(accountID: accountID, repositoryID: repositoryID, sort: query.sort, atLeast: Self.largeList)
+            else { return nil }
+            filter = BranchFilter(index: index, builtAt: Date())
         }
         guard var current = filter else { return nil }
-        let matches = current.matches(query.filter)
+        let window = current.ids(matching: query.filter, offset: query.offset, limit: query.limit)
         filters[key] = current
-        let window = matches.ids(in: current.index, offset: query.offset, limit: query.limit)
-        return (matches.count, try store.branchRows(ids: window).map(Item.branch))
+        return (window.total, try store.branchRows(ids: window.ids).map(Item.branch))
     }
 
     public func changes(after cursor: Int64?) throws -> (cursor: Int64, events: [ChangeEvent]) {

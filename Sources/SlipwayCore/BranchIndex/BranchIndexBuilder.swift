@@ -1,0 +1,191 @@
+import Foundation
+import GRDBSQLite
+
+/// Builds a search index from the branch rows as SQLite hands them over, with no Swift string
+/// per column and no doubling copy of the large buffer: subjects gather in fixed chunks, copied
+/// once into an exact buffer at the end (each chunk freed as it goes).
+struct BranchIndexBuilder {
+    static let chunkSize = 4 << 20
+
+    let sort: Store.BrowseSort
+    private var ids: [Int64] = []
+    private var subjectStarts: [UInt32] = []
+    private var hashes: [UInt8] = []
+    private var textHashes: [UInt64] = []
+    private var names: [UInt32] = []
+    private var repositories: [UInt32] = []
+    private var authors: [UInt32] = []
+    /// `.recent` only: each slot's head date as a number that orders like the stored text.
+    private var dates: [UInt64] = []
+    /// Names and authors as stored (the exact-equality and BINARY view) …
+    private var nameInterner = ByteInterner()
+    private var authorInterner = ByteInterner()
+    /// … and folded, numbered alike (what the filter matches, and the NOCASE view).
+    private var nameKeys = Store.BranchSearchIndex.SharedKeys()
+    private var authorKeys = Store.BranchSearchIndex.SharedKeys()
+    private var chunks: [[UInt8]] = []
+    private var current: [UInt8] = []
+    private var length = 0
+
+    init(expected: Int, sort: Store.BrowseSort) {
+        self.sort = sort
+        ids.reserveCapacity(expected)
+        subjectStarts.reserveCapacity(expected)
+        hashes.reserveCapacity(expected * 20)
+        textHashes.reserveCapacity(expected / 64 + 1)
+        names.reserveCapacity(expected)
+        repositories.reserveCapacity(expected)
+        authors.reserveCapacity(expected)
+        if sort == .recent { dates.reserveCapacity(expected) }
+        current.reserveCapacity(Self.chunkSize)
+    }
+
+    /// ASCII case folding; the separators (0, 1) never appear inside a key.
+    @inline(__always) static func fold(_ byte: UInt8) -> UInt8 {
+        byte < 2 ? 32 : byte &+ (byte &- 65 < 26 ? 32 : 0)
+    }
+
+    /// A text column's bytes, valid until the row steps on.
+    static func text(_ row: OpaquePointer, _ column: Int32) -> UnsafeBufferPointer<UInt8> {
+        guard let bytes = sqlite3_column_text(row, column) else { return UnsafeBufferPointer(start: nil, count: 0) }
+        return UnsafeBufferPointer(start: bytes, count: Int(sqlite3_column_bytes(row, column)))
+    }
+
+    /// Appends `text` folded, then `end`.
+    @inline(__always) static func append(_ text: UnsafeBufferPointer<UInt8>, end: UInt8, to bytes: inout [UInt8]) {
+        if !text.isEmpty {
+            let from = bytes.count
+            bytes.append(contentsOf: text)
+            bytes.withUnsafeMutableBufferPointer { buffer in
+                for index in from..<buffer.count { buffer[index] = fold(buffer[index]) }
+            }
+        }
+        bytes.append(end)
+    }
+
+    static func appendShared(_ text: UnsafeBufferPointer<UInt8>, to keys: inout Store.BranchSearchIndex.SharedKeys) {
+        keys.starts.append(UInt32(keys.bytes.count))
+        append(text, end: 0, to: &keys.bytes)
+    }
+
+    /// One branch from its row: id (0), name (2), hash (3), message (4), author (5), date (6).
+    mutating func append(row: OpaquePointer, repository: UInt32) {
+        let slot = ids.count
+        ids.append(sqlite3_column_int64(row, 0))
+        repositories.append(repository)
+        let name = Self.text(row, 2)
+        let named = nameInterner.intern(name)
+        if named.isNew { Self.appendShared(name, to: &nameKeys) }
+        names.append(named.number)
+        let author = Self.text(row, 5)
+        let authored = authorInterner.intern(author)
+        if authored.isNew { Self.appendShared(author, to: &authorKeys) }
+        authors.append(authored.number)
+        if slot & 63 == 0 { textHashes.append(0) }
+        let hash = Self.text(row, 3)
+        let decoded = HeadHashBytes.append(hash, to: &hashes)
+        if !decoded { textHashes[slot >> 6] |= 1 << UInt64(slot & 63) }
+        if sort == .recent { dates.append(DateOrderKey.of(row, 6)) }
+        // The subject only: the message's first line.
+        var subject = Self.text(row, 4)
+        if let newline = subject.firstIndex(of: 10) { subject = UnsafeBufferPointer(rebasing: subject[..<newline]) }
+        let size = subject.count + 1 + (decoded ? 0 : hash.count + 1)
+        if current.count + size > Self.chunkSize, !current.isEmpty {
+            chunks.append(current)
+            current = []
+            current.reserveCapacity(max(Self.chunkSize, size))
+        }
+        subjectStarts.append(UInt32(length))
+        if decoded {
+            Self.append(subject, end: 0, to: &current)
+        } else {
+            Self.append(subject, end: 1, to: &current)
+            Self.append(hash, end: 0, to: &current)
+        }
+        length += size
+    }
+
+    mutating func finish(repositories table: IndexedRepositories, generation: Store.MirrorGeneration) -> Store.BranchSearchIndex {
+        chunks.append(current)
+        current = []
+        var parts = chunks
+        chunks = []
+        let subjects = [UInt8](unsafeUninitializedCapacity: length) { buffer, initialized in
+            var offset = 0
+            for index in parts.indices {
+                parts[index].withUnsafeBufferPointer { part in
+                    guard let base = part.baseAddress, let target = buffer.baseAddress else { return }
+                    (target + offset).initialize(from: base, count: part.count)
+                    offset += part.count
+                }
+                // Each chunk goes as soon as it is copied: the peak is one buffer, not two.
+                parts[index] = []
+            }
+            initialized = offset
+        }
+        let order = BranchIndexOrder(sort: sort, ids: ids, names: names, repositories: repositories, authors: authors, dates: dates,
+                                     nameInterner: nameInterner, nameKeys: nameKeys, authorKeys: authorKeys, table: table).slots()
+        dates = []
+        return Store.BranchSearchIndex(order: order, ids: ids, subjects: subjects, subjectStarts: subjectStarts, hashes: hashes,
+                                       textHashes: textHashes, names: names, repositories: repositories, authors: authors,
+                                       nameKeys: nameKeys, repositoryKeys: table.keys, authorKeys: authorKeys, generation: generation)
+    }
+}
+
+/// A head hash of 40 hex digits as its 20 bytes.
+enum HeadHashBytes {
+    /// Appends the 20 bytes `text` spells and returns true; for anything else (another length, a
+    /// non-hex character), 20 zero bytes and false.
+    static func append(_ text: UnsafeBufferPointer<UInt8>, to bytes: inout [UInt8]) -> Bool {
+        var decoded = (UInt64(0), UInt64(0), UInt32(0))
+        let valid = text.count == 40 && withUnsafeMutableBytes(of: &decoded) { raw in
+            for index in 0..<20 {
+                guard let high = nibble(text[2 * index]), let low = nibble(text[2 * index + 1]) else { return false }
+                raw[index] = high << 4 | low
+            }
+            return true
+        }
+        withUnsafeBytes(of: valid ? decoded : (0, 0, 0)) { raw in bytes.append(contentsOf: raw.prefix(20)) }
+        return valid
+    }
+
+    @inline(__always) static func nibble(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case 48...57: byte - 48
+        case 97...102: byte - 87
+        case 65...70: byte - 55
+        default: nil
+        }
+    }
+}
+
+/// A stored date (GRDB's `yyyy-MM-dd HH:mm:ss.SSS`, or any text of the same fields in the same
+/// order) as the number its digits spell, padded to the millisecond — so numbers order as the
+/// texts do — and 0 for none.
+enum DateOrderKey {
+    static let digits = 17
+
+    static func of(_ row: OpaquePointer, _ column: Int32) -> UInt64 {
+        switch sqlite3_column_type(row, column) {
+        case SQLITE_NULL: return 0
+        case SQLITE_TEXT: return of(BranchIndexBuilder.text(row, column))
+        default:
+            // Written by something other than the store: seconds since 1970, as GRDB would read them.
+            let text = StoredDate.text(Date(timeIntervalSince1970: sqlite3_column_double(row, column)))
+            return text.utf8.withContiguousStorageIfAvailable { of($0) } ?? 0
+        }
+    }
+
+    static func of(_ text: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var value: UInt64 = 0
+        var count = 0
+        for byte in text where byte &- 48 < 10 {
+            value = value * 10 + UInt64(byte - 48)
+            count += 1
+            if count == digits { break }
+        }
+        while count < digits { value *= 10; count += 1 }
+        // Never 0, so a date is always told from none.
+        return value + 1
+    }
+}
