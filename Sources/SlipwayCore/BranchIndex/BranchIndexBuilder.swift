@@ -123,6 +123,7 @@ struct BranchIndexBuilder {
             }
             initialized = offset
         }
+        IndexTiming.mark("copied")
         let order = BranchIndexOrder(sort: sort, ids: ids, names: names, repositories: repositories, authors: authors, dates: dates,
                                      nameInterner: nameInterner, nameKeys: nameKeys, authorKeys: authorKeys, table: table).slots()
         dates = []
@@ -134,28 +135,35 @@ struct BranchIndexBuilder {
 
 /// A head hash of 40 hex digits as its 20 bytes.
 enum HeadHashBytes {
+    private static let zeros = [UInt8](repeating: 0, count: 20)
+
     /// Appends the 20 bytes `text` spells and returns true; for anything else (another length, a
     /// non-hex character), 20 zero bytes and false.
-    static func append(_ text: UnsafeBufferPointer<UInt8>, to bytes: inout [UInt8]) -> Bool {
-        var decoded = (UInt64(0), UInt64(0), UInt32(0))
-        let valid = text.count == 40 && withUnsafeMutableBytes(of: &decoded) { raw in
+    @inline(__always) static func append(_ text: UnsafeBufferPointer<UInt8>, to bytes: inout [UInt8]) -> Bool {
+        let from = bytes.count
+        bytes.append(contentsOf: zeros)
+        guard text.count == 40 else { return false }
+        return bytes.withUnsafeMutableBufferPointer { buffer in
+            var invalid: UInt8 = 0
             for index in 0..<20 {
-                guard let high = nibble(text[2 * index]), let low = nibble(text[2 * index + 1]) else { return false }
-                raw[index] = high << 4 | low
+                let high = nibble(text[2 * index]), low = nibble(text[2 * index + 1])
+                invalid |= (high | low) & 0xF0
+                buffer[from + index] = high << 4 | (low & 15)
+            }
+            guard invalid == 0 else {
+                for index in 0..<20 { buffer[from + index] = 0 }
+                return false
             }
             return true
         }
-        withUnsafeBytes(of: valid ? decoded : (0, 0, 0)) { raw in bytes.append(contentsOf: raw.prefix(20)) }
-        return valid
     }
 
-    @inline(__always) static func nibble(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case 48...57: byte - 48
-        case 97...102: byte - 87
-        case 65...70: byte - 55
-        default: nil
-        }
+    /// A hex digit's value, or 0xFF.
+    @inline(__always) static func nibble(_ byte: UInt8) -> UInt8 {
+        let digit = byte &- 48
+        if digit < 10 { return digit }
+        let letter = (byte | 32) &- 97
+        return letter < 6 ? letter + 10 : 0xFF
     }
 }
 

@@ -20,6 +20,7 @@ extension Store {
     public func branchSearchIndex(accountID: Int64?, repositoryID: Int64?, sort: BrowseSort, atLeast: Int = 0) throws -> BranchSearchIndex? {
         let scope = Self.scope("b.repository_id", repositoryID, accountID: accountID)
         return try read { db in
+            IndexTiming.mark("start")
             let expected = try Self.branchCount(db, accountID: accountID, repositoryID: repositoryID)
             guard expected >= atLeast else { return nil }
             let generation = try Self.mirrorGeneration(db)
@@ -39,7 +40,10 @@ extension Store {
                 """, arguments: scope.arguments) { row in
                 builder.append(row: row, repository: repositories.number(of: sqlite3_column_int64(row, 1)))
             }
-            return builder.finish(repositories: repositories, generation: generation)
+            IndexTiming.mark("scanned")
+            let index = builder.finish(repositories: repositories, generation: generation)
+            IndexTiming.mark("finished")
+            return index
         }
     }
 
@@ -93,5 +97,16 @@ struct IndexedRepositories {
 
     private static func ranks(_ values: [[UInt8]]) -> [UInt32] {
         BranchIndexOrder.ranks(count: values.count) { values[$0].lexicographicallyPrecedes(values[$1]) } equal: { values[$0] == values[$1] }
+    }
+}
+
+enum IndexTiming {
+    nonisolated(unsafe) static var last = Date()
+    static func mark(_ what: String) {
+        guard let path = ProcessInfo.processInfo.environment["SLIPWAY_INDEX_TIMING"] else { return }
+        let now = Date()
+        let line = "\(what) \(Int(now.timeIntervalSince(last) * 1000)) ms\n"
+        last = now
+        if let handle = FileHandle(forWritingAtPath: path) { handle.seekToEndOfFile(); handle.write(Data(line.utf8)); try? handle.close() }
     }
 }
