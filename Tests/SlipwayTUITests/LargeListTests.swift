@@ -31,20 +31,36 @@ struct LargeListTests {
                     try branch.insert(db)
                 }
             }
+            // A second workspace repeating a repository slug, and heads that are odd: no date, no
+            // author, a hash that is not 40 hex digits (or is, in capitals), names alike but for case.
+            var beta = Workspace(accountID: account.id!, slug: "beta", name: "Beta", updatedAt: now)
+            try beta.insert(db)
+            var twin = Repository(workspaceID: beta.id!, slug: "svc-0", name: "Svc 0", fullName: "beta/svc-0", updatedAt: now)
+            try twin.insert(db)
+            let hashes = ["ABCDEF" + String(repeating: "0", count: 34), "not-a-hash-00003e", String(repeating: "d", count: 64)]
+            for b in 0..<30 {
+                var branch = Branch(repositoryID: twin.id!, name: ["Feature/0-\(b)", "feature/0-\(b)", "MAIN"][b % 3] + (b % 3 == 2 ? "\(b)" : ""),
+                                    headHash: hashes[b % 3], headDate: b % 4 == 0 ? nil : now.addingTimeInterval(-Double(b) * 60),
+                                    headAuthor: b % 5 == 0 ? nil : authors[b % 3], headMessage: "Odd \(b)", updatedAt: now)
+                try branch.insert(db)
+            }
         }
     }
 
     func ids(_ items: [Item]) -> [Int64] { items.compactMap { if case let .branch(row) = $0 { row.branch.id } else { nil } } }
 
-    @Test("filtering and paging in memory match SQL, ASCII case-insensitively, by name, author and subject",
+    @Test("filtering and paging in memory match SQL, ASCII case-insensitively, by name, author and subject, in every sort",
           arguments: ["", "feat", "BUGFIX/3-1", "grace", "李小龙", "change 99", "zebra", "no-such-branch",
                      // a repository's name, the provider in its path, a hash's middle, an author's address
-                     "svc-4", "bitbucket/acme/svc-2", "00003e", "li@example", "a"])
-    func matchesSQL(needle: String) throws {
+                     "svc-4", "bitbucket/acme/svc-2", "00003e", "li@example", "a",
+                     // hashes: a capital one, one kept as text, a 64-digit one; digits at odd offsets
+                     "abcdef000", "NOT-A-HASH", "ddddddddddddddddddddddddddddddddddddddddd", "3e8", "0"],
+          Store.BrowseSort.allCases)
+    func matchesSQL(needle: String, sort: Store.BrowseSort) throws {
         let source = fixture.source()
         let kind = LevelKind.branches(accountID: 1, repositoryID: nil)
         for (offset, limit) in [(0, 50), (1200, 40), (5990, 50)] {
-            let query = Store.BrowseQuery(filter: needle, sort: .name, offset: offset, limit: limit)
+            let query = Store.BrowseQuery(filter: needle, sort: sort, offset: offset, limit: limit)
             let large = try source.load(kind, query: query)
             var sqlQuery = query
             sqlQuery.filter = needle

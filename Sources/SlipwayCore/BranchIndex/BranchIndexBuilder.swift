@@ -4,7 +4,7 @@ import GRDBSQLite
 /// Builds a search index from the branch rows as SQLite hands them over, with no Swift string
 /// per column and no doubling copy of the large buffer: subjects gather in fixed chunks, copied
 /// once into an exact buffer at the end (each chunk freed as it goes).
-struct BranchIndexBuilder {
+struct BranchIndexBuilder: Sendable {
     static let chunkSize = 4 << 20
 
     let sort: Store.BrowseSort
@@ -78,7 +78,7 @@ struct BranchIndexBuilder {
         if named.isNew { Self.appendShared(name, to: &nameKeys) }
         names.append(named.number)
         let author = Self.text(row, 5)
-        let authored = authorInterner.intern(author)
+        let authored = sqlite3_column_type(row, 5) == SQLITE_NULL ? authorInterner.internNull() : authorInterner.intern(author)
         if authored.isNew { Self.appendShared(author, to: &authorKeys) }
         authors.append(authored.number)
         if slot & 63 == 0 { textHashes.append(0) }
@@ -105,6 +105,45 @@ struct BranchIndexBuilder {
         length += size
     }
 
+    /// Appends another builder's slots after this one's (the next range of ids), its names and
+    /// authors renumbered into this one's.
+    mutating func absorb(_ other: BranchIndexBuilder) {
+        let base = ids.count
+        let nameNumbers = (0..<other.nameInterner.count).map { number in
+            other.nameInterner.withString(number) { text in
+                let named = nameInterner.intern(text)
+                if named.isNew { Self.appendShared(text, to: &nameKeys) }
+                return named.number
+            }
+        }
+        let authorNumbers = (0..<other.authorInterner.count).map { number in
+            other.authorInterner.withString(number) { text in
+                let authored = number == other.authorInterner.null.map(Int.init) ? authorInterner.internNull() : authorInterner.intern(text)
+                if authored.isNew { Self.appendShared(text, to: &authorKeys) }
+                return authored.number
+            }
+        }
+        ids.append(contentsOf: other.ids)
+        repositories.append(contentsOf: other.repositories)
+        names.append(contentsOf: other.names.lazy.map { nameNumbers[Int($0)] })
+        authors.append(contentsOf: other.authors.lazy.map { authorNumbers[Int($0)] })
+        hashes.append(contentsOf: other.hashes)
+        dates.append(contentsOf: other.dates)
+        subjectStarts.append(contentsOf: other.subjectStarts.lazy.map { [length] in $0 + UInt32(length) })
+        textHashes.append(contentsOf: repeatElement(0, count: (ids.count + 63) / 64 - textHashes.count))
+        for (word, bits) in other.textHashes.enumerated() where bits != 0 {
+            for bit in 0..<64 where bits & (1 << UInt64(bit)) != 0 {
+                let slot = base + word * 64 + bit
+                textHashes[slot >> 6] |= 1 << UInt64(slot & 63)
+            }
+        }
+        // The subjects' chunks follow this one's as they are: copied once, in finish.
+        chunks.append(current)
+        chunks.append(contentsOf: other.chunks)
+        current = other.current
+        length += other.length
+    }
+
     mutating func finish(repositories table: IndexedRepositories, generation: Store.MirrorGeneration) -> Store.BranchSearchIndex {
         chunks.append(current)
         current = []
@@ -125,7 +164,8 @@ struct BranchIndexBuilder {
         }
         IndexTiming.mark("copied")
         let order = BranchIndexOrder(sort: sort, ids: ids, names: names, repositories: repositories, authors: authors, dates: dates,
-                                     nameInterner: nameInterner, nameKeys: nameKeys, authorKeys: authorKeys, table: table).slots()
+                                     nameInterner: nameInterner, nameKeys: nameKeys, authorKeys: authorKeys,
+                                     nullAuthor: authorInterner.null, table: table).slots()
         dates = []
         return Store.BranchSearchIndex(order: order, ids: ids, subjects: subjects, subjectStarts: subjectStarts, hashes: hashes,
                                        textHashes: textHashes, names: names, repositories: repositories, authors: authors,

@@ -13,6 +13,8 @@ struct BranchIndexOrder {
     let nameInterner: ByteInterner
     let nameKeys: Store.BranchSearchIndex.SharedKeys
     let authorKeys: Store.BranchSearchIndex.SharedKeys
+    /// The author number standing for NULL, which sorts first.
+    let nullAuthor: UInt32?
     let table: IndexedRepositories
 
     private struct Key {
@@ -44,7 +46,7 @@ struct BranchIndexOrder {
             // Newest first, none last: a larger date makes a smaller key.
             keys = (0..<count).map { Key(high: dates[$0] == 0 ? .max : .max - dates[$0], low: UInt64(name[Int(names[$0])]) << 32 | place($0)) }
         case .size:
-            let author = foldedRanks(authorKeys), name = nameInterner.ranks()
+            let author = foldedRanks(authorKeys, null: nullAuthor), name = nameInterner.ranks()
             keys = (0..<count).map { Key(high: UInt64(author[Int(authors[$0])]), low: UInt64(name[Int(names[$0])]) << 32 | place($0)) }
         case .provider:
             let provider = table.providerRanks(), name = foldedRanks(nameKeys), slug = table.slugRanks()
@@ -60,12 +62,14 @@ struct BranchIndexOrder {
         }
     }
 
-    /// The NOCASE order of folded keys (their bytes, then their length).
-    private func foldedRanks(_ keys: Store.BranchSearchIndex.SharedKeys) -> [UInt32] {
-        keys.bytes.withUnsafeBufferPointer { bytes in
+    /// The NOCASE order of folded keys (their bytes, then their length; `null` before all).
+    private func foldedRanks(_ keys: Store.BranchSearchIndex.SharedKeys, null: UInt32? = nil) -> [UInt32] {
+        let null = null.map(Int.init) ?? -1
+        return keys.bytes.withUnsafeBufferPointer { bytes in
             // Without the ending 0.
             let key = { (number: Int) in UnsafeBufferPointer(rebasing: bytes[Int(keys.starts[number])..<(keys.end(number) - 1)]) }
-            return Self.ranks(count: keys.count) { Self.compare(key($0), key($1)) < 0 } equal: { Self.compare(key($0), key($1)) == 0 }
+            let compare = { (a: Int, b: Int) -> Int in a == null || b == null ? (a == null ? 0 : 1) - (b == null ? 0 : 1) : Self.compare(key(a), key(b)) }
+            return Self.ranks(count: keys.count) { compare($0, $1) < 0 } equal: { compare($0, $1) == 0 }
         }
     }
 

@@ -13,38 +13,73 @@ extension Store {
     }
 
     /// The search index of a scope's branches in `sort`'s order (the order `branchWindow` lists
-    /// them in). The rows are read once, unsorted — sorting a million wide rows was most of
-    /// SQLite's time — and ordered in memory by small numbers: each distinct name, author and
-    /// repository ranked once. Nil when the scope has fewer than `atLeast` branches (a short list
-    /// is better read a window at a time).
-    public func branchSearchIndex(accountID: Int64?, repositoryID: Int64?, sort: BrowseSort, atLeast: Int = 0) throws -> BranchSearchIndex? {
-        let scope = Self.scope("b.repository_id", repositoryID, accountID: accountID)
-        return try read { db in
-            IndexTiming.mark("start")
-            let expected = try Self.branchCount(db, accountID: accountID, repositoryID: repositoryID)
-            guard expected >= atLeast else { return nil }
-            let generation = try Self.mirrorGeneration(db)
-            var repositories = IndexedRepositories()
-            let repositoryScope = repositoryID.map { _ in "r.id = ?" } ?? (accountID == nil ? "1 = 1" : "w.account_id = ?")
-            try Self.eachRow(db, sql: """
-                SELECT r.id, a.provider || '/' || w.slug || '/' || r.slug, r.slug, a.provider FROM repositories r
-                JOIN workspaces w ON w.id = r.workspace_id JOIN accounts a ON a.id = w.account_id WHERE \(repositoryScope)
-                """, arguments: scope.arguments) { row in
-                repositories.append(id: sqlite3_column_int64(row, 0), key: BranchIndexBuilder.text(row, 1),
-                                    slug: BranchIndexBuilder.text(row, 2), provider: BranchIndexBuilder.text(row, 3))
+    /// them in). The rows are read unsorted — sorting a million wide rows was most of SQLite's
+    /// time — in two halves by id on two cores for a large scope, and ordered in memory by small
+    /// numbers: each distinct name, author and repository ranked once. Nil when the scope has
+    /// fewer than `atLeast` branches (a short list is better read a window at a time). Scopes of
+    /// at least `partRows` branches are read in halves.
+    public func branchSearchIndex(accountID: Int64?, repositoryID: Int64?, sort: BrowseSort, atLeast: Int = 0,
+                                  partRows: Int = Store.indexPartRows) throws -> BranchSearchIndex? {
+        let scope = BranchIndexScope(accountID: accountID, repositoryID: repositoryID)
+        guard let plan = try read({ db in try Self.indexPlan(db, scope, atLeast: atLeast) }) else { return nil }
+        let parts = repositoryID == nil && plan.expected >= partRows ? max(1, min(2, ProcessInfo.processInfo.activeProcessorCount)) : 1
+        if parts > 1 {
+            // Each half in its own read transaction: kept only when both saw the plan's generation.
+            let halves = IndexHalves(count: parts)
+            DispatchQueue.concurrentPerform(iterations: parts) { part in
+                let low = plan.firstID + (plan.lastID - plan.firstID + 1) * Int64(part) / Int64(parts)
+                let high = plan.firstID + (plan.lastID - plan.firstID + 1) * Int64(part + 1) / Int64(parts) - 1
+                halves.set(part, Result { try self.read { db in
+                    (try Self.mirrorGeneration(db), try Self.scanBranches(db, scope, ids: low...high, plan: plan, sort: sort, expected: plan.expected / parts + 1024))
+                } })
             }
-            var builder = BranchIndexBuilder(expected: expected, sort: sort)
-            try Self.eachRow(db, sql: """
-                SELECT b.id, b.repository_id, b.name, b.head_hash, b.head_message, b.head_author, b.head_date
-                \(Self.branchFrom) WHERE \(scope.sql)
-                """, arguments: scope.arguments) { row in
-                builder.append(row: row, repository: repositories.number(of: sqlite3_column_int64(row, 1)))
+            let results = try halves.values()
+            if results.allSatisfy({ $0.0 == plan.generation }) {
+                var builder = results[0].1
+                for other in results.dropFirst() { builder.absorb(other.1) }
+                return builder.finish(repositories: plan.repositories, generation: plan.generation)
             }
-            IndexTiming.mark("scanned")
-            let index = builder.finish(repositories: repositories, generation: generation)
-            IndexTiming.mark("finished")
-            return index
         }
+        // One transaction for everything: small scopes, and a mirror that moved between the halves.
+        return try read { db in
+            guard let plan = try Self.indexPlan(db, scope, atLeast: atLeast) else { return nil }
+            var builder = try Self.scanBranches(db, scope, ids: plan.firstID...plan.lastID, plan: plan, sort: sort, expected: plan.expected)
+            return builder.finish(repositories: plan.repositories, generation: plan.generation)
+        }
+    }
+
+    /// Scopes at least this large are read in halves on two cores.
+    public static let indexPartRows = 200_000
+
+    private static func indexPlan(_ db: Database, _ scope: BranchIndexScope, atLeast: Int) throws -> IndexPlan? {
+        let expected = try branchCount(db, accountID: scope.accountID, repositoryID: scope.repositoryID)
+        guard expected >= atLeast else { return nil }
+        let generation = try mirrorGeneration(db)
+        var repositories = IndexedRepositories()
+        try eachRow(db, sql: """
+            SELECT r.id, a.provider || '/' || w.slug || '/' || r.slug, r.slug, a.provider FROM repositories r
+            JOIN workspaces w ON w.id = r.workspace_id JOIN accounts a ON a.id = w.account_id WHERE \(scope.repositories)
+            """, arguments: scope.arguments) { row in
+            repositories.append(id: sqlite3_column_int64(row, 0), key: BranchIndexBuilder.text(row, 1),
+                                slug: BranchIndexBuilder.text(row, 2), provider: BranchIndexBuilder.text(row, 3))
+        }
+        let range = try Row.fetchOne(db, sql: "SELECT MIN(id), MAX(id) FROM branches")
+        return IndexPlan(expected: expected, generation: generation, repositories: repositories,
+                         firstID: range?[0] ?? 0, lastID: range?[1] ?? 0)
+    }
+
+    /// The scope's branches with ids in `ids`, read in storage order.
+    private static func scanBranches(_ db: Database, _ scope: BranchIndexScope, ids: ClosedRange<Int64>, plan: IndexPlan,
+                                     sort: BrowseSort, expected: Int) throws -> BranchIndexBuilder {
+        var repositories = plan.repositories
+        var builder = BranchIndexBuilder(expected: expected, sort: sort)
+        try eachRow(db, sql: """
+            SELECT b.id, b.repository_id, b.name, b.head_hash, b.head_message, b.head_author, b.head_date
+            \(scope.branches) AND b.id BETWEEN ? AND ?
+            """, arguments: scope.arguments + [ids.lowerBound, ids.upperBound]) { row in
+            builder.append(row: row, repository: repositories.number(of: sqlite3_column_int64(row, 1)))
+        }
+        return builder
     }
 
     /// Steps a statement through SQLite's C API, the row handed over as is: a million rows
@@ -65,9 +100,54 @@ extension Store {
     }
 }
 
+/// Which branches an index covers, as SQL. Every branch (no join: a branch always has its
+/// repository), an account's (the branches scanned by id, each joined to its workspace), or one
+/// repository's.
+struct BranchIndexScope {
+    let accountID: Int64?
+    let repositoryID: Int64?
+
+    var branches: String {
+        if repositoryID != nil { return "FROM branches b WHERE b.repository_id = ?" }
+        if accountID != nil {
+            return "FROM branches b CROSS JOIN repositories r ON r.id = b.repository_id CROSS JOIN workspaces w ON w.id = r.workspace_id WHERE w.account_id = ?"
+        }
+        return "FROM branches b WHERE 1 = 1"
+    }
+
+    var repositories: String { repositoryID != nil ? "r.id = ?" : accountID != nil ? "w.account_id = ?" : "1 = 1" }
+    var arguments: StatementArguments { StatementArguments([repositoryID ?? accountID].compactMap { $0 }) }
+}
+
+/// What an index is read against: the scope's size, the mirror's generation, its repositories
+/// and the range of branch ids to scan.
+struct IndexPlan: Sendable {
+    let expected: Int
+    let generation: Store.MirrorGeneration
+    let repositories: IndexedRepositories
+    let firstID: Int64
+    let lastID: Int64
+}
+
+/// The halves of a parallel read, each set by its own worker.
+private final class IndexHalves: @unchecked Sendable {
+    private let lock = NSLock()
+    private var results: [Result<(Store.MirrorGeneration, BranchIndexBuilder), Error>?]
+
+    init(count: Int) { results = Array(repeating: nil, count: count) }
+
+    func set(_ part: Int, _ result: Result<(Store.MirrorGeneration, BranchIndexBuilder), Error>) {
+        lock.withLock { results[part] = result }
+    }
+
+    func values() throws -> [(Store.MirrorGeneration, BranchIndexBuilder)] {
+        try lock.withLock { results }.map { try $0!.get() }
+    }
+}
+
 /// The repositories of an index's scope: each numbered once, with the folded key the filter
 /// matches (`provider/workspace/slug`) and what the sorts order by (slug, provider).
-struct IndexedRepositories {
+struct IndexedRepositories: Sendable {
     var keys = Store.BranchSearchIndex.SharedKeys()
     private var numbers: [Int64: UInt32] = [:]
     private var slugs: [[UInt8]] = []
