@@ -12,7 +12,7 @@ struct SlipwayBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "slipway-bench",
         abstract: "Benchmarks for Slipway's building blocks.",
-        subcommands: [HTTPGets.self, Freshness.self, EngineStepBench.self, DashboardBench.self, PTYAnchor.self, WebhooksBench.self]
+        subcommands: [HTTPGets.self, Freshness.self, EngineStepBench.self, DashboardBench.self, PTYAnchor.self, WebhooksBench.self, BranchIndexBench.self]
     )
 }
 
