@@ -88,7 +88,9 @@ struct BranchIndexBuilder: Sendable {
         if sort == .recent { dates.append(DateOrderKey.of(row, 6)) }
         // The subject only: the message's first line.
         var subject = Self.text(row, 4)
-        if let newline = subject.firstIndex(of: 10) { subject = UnsafeBufferPointer(rebasing: subject[..<newline]) }
+        if let base = subject.baseAddress, let newline = memchr(base, 10, subject.count) {
+            subject = UnsafeBufferPointer(start: base, count: UnsafeRawPointer(base).distance(to: UnsafeRawPointer(newline)))
+        }
         let size = subject.count + 1 + (decoded ? 0 : hash.count + 1)
         if current.count + size > Self.chunkSize, !current.isEmpty {
             chunks.append(current)
@@ -184,11 +186,13 @@ enum HeadHashBytes {
         bytes.append(contentsOf: zeros)
         guard text.count == 40 else { return false }
         return bytes.withUnsafeMutableBufferPointer { buffer in
+            // Without a branch per digit (digits and letters come in no predictable order): a
+            // digit's value is its low nibble, a letter's its low nibble + 9 (bit 6 tells which).
             var invalid: UInt8 = 0
             for index in 0..<20 {
-                let high = nibble(text[2 * index]), low = nibble(text[2 * index + 1])
-                invalid |= (high | low) & 0xF0
-                buffer[from + index] = high << 4 | (low & 15)
+                let high = text[2 * index], low = text[2 * index + 1]
+                invalid |= notHex(high) | notHex(low)
+                buffer[from + index] = ((high & 15) &+ 9 &* (high >> 6)) << 4 | ((low & 15) &+ 9 &* (low >> 6))
             }
             guard invalid == 0 else {
                 for index in 0..<20 { buffer[from + index] = 0 }
@@ -198,12 +202,12 @@ enum HeadHashBytes {
         }
     }
 
-    /// A hex digit's value, or 0xFF.
-    @inline(__always) static func nibble(_ byte: UInt8) -> UInt8 {
-        let digit = byte &- 48
-        if digit < 10 { return digit }
+    /// 0 for a hex digit (either case), else 1 — computed, not branched on.
+    @inline(__always) static func notHex(_ byte: UInt8) -> UInt8 {
+        let digit = UInt8(truncatingIfNeeded: (Int(byte) &- 58) >> 63) & UInt8(truncatingIfNeeded: (47 &- Int(byte)) >> 63)
         let letter = (byte | 32) &- 97
-        return letter < 6 ? letter + 10 : 0xFF
+        let isLetter = UInt8(truncatingIfNeeded: (Int(letter) &- 6) >> 63)
+        return ~(digit | isLetter) & 1
     }
 }
 
