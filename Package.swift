@@ -108,7 +108,7 @@ let package = Package(
         // Benchmark commands (see BENCHMARKS.md); not part of the product.
         .executableTarget(
             name: "slipway-bench",
-            dependencies: ["SlipwayHTTP", "SlipwayCore", "SlipwayProviders", "SlipwaySandbox", "CSpawn",
+            dependencies: ["SlipwayHTTP", "SlipwayCore", "SlipwayProviders", "SlipwaySandbox", "SlipwayTUI", "CSpawn",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "GRDB", package: "GRDB.swift")]
         ),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SlipwayCore
+import SlipwayTUI
 
 /// The dashboard's search index read from a kept home (`dashboard --keep`) in this process:
 /// wall and CPU time per read, and the peak RSS it takes — the part of opening a large list that
@@ -21,15 +22,29 @@ struct BranchIndexBench: ParsableCommand {
         let store = try Store(path: home + "/slipway.db")
         var walls: [Double] = [], cpus: [Double] = []
         var count = 0
+        var kept: Store.BranchSearchIndex?
         for _ in 0..<runs {
             let cpu = Self.cpuSeconds(), wall = Date()
             let index = try store.branchSearchIndex(accountID: nil, repositoryID: nil, sort: order, partRows: partRows)
             walls.append(Date().timeIntervalSince(wall) * 1000)
             cpus.append((Self.cpuSeconds() - cpu) * 1000)
             count = index?.count ?? 0
+            kept = index
+        }
+        // The dashboard bench's keystrokes: typing `feature/7`, then deleting it, a window each.
+        var keys: [Double] = []
+        if let kept {
+            var filter = BranchFilter(index: kept, builtAt: Date())
+            var needles = (1...9).map { String("feature/7".prefix($0)) }
+            needles += needles.reversed().dropFirst() + [""]
+            for needle in needles {
+                let started = Date()
+                _ = filter.ids(matching: needle, offset: 0, limit: 36)
+                keys.append((Date().timeIntervalSince(started) * 10_000).rounded() / 10)
+            }
         }
         let result: [String: Any] = ["branches": count, "sort": sort, "part_rows": partRows,
-                                     "wall_ms": walls.map { ($0 * 10).rounded() / 10 }, "cpu_ms": cpus.map { ($0 * 10).rounded() / 10 },
+                                     "wall_ms": walls.map { ($0 * 10).rounded() / 10 }, "cpu_ms": cpus.map { ($0 * 10).rounded() / 10 }, "filter_keystrokes_ms": keys,
                                      "peak_rss_mib": Double(Self.peakRSSKiB()) / 1024]
         let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
         print(String(decoding: data, as: UTF8.self))

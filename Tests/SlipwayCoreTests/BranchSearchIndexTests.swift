@@ -51,6 +51,10 @@ struct BranchSearchIndexTests {
                     count += 1
                 }
             }
+            // A subject and a hash longer than the index keeps of them.
+            var long = Branch(repositoryID: repositories[0], name: "long", headHash: String(repeating: "not hex ", count: 20), headDate: now,
+                              headAuthor: "Ada <ada@x>", headMessage: String(repeating: "subject ", count: 60) + "\nbody", updatedAt: now)
+            try long.insert(db)
             try db.execute(sql: "DELETE FROM branches WHERE id % 11 = 5")
             return repositories
         }
@@ -68,7 +72,7 @@ struct BranchSearchIndexTests {
             #expect(!expected.isEmpty)
             for partRows in [Int.max, 1] {
                 let index = try #require(try store.branchSearchIndex(accountID: accountID, repositoryID: repositoryID, sort: sort, partRows: partRows))
-                #expect(index.order.map { index.ids[Int($0)] } == expected, "\(sort) \(String(describing: accountID)) \(String(describing: repositoryID)) parts \(partRows)")
+                #expect(index.order.map { index.id(Int($0)) } == expected, "\(sort) \(String(describing: accountID)) \(String(describing: repositoryID)) parts \(partRows)")
             }
         }
     }
@@ -77,7 +81,7 @@ struct BranchSearchIndexTests {
     func contents() throws {
         for partRows in [Int.max, 1] {
             let index = try #require(try store.branchSearchIndex(accountID: nil, repositoryID: nil, sort: .name, partRows: partRows))
-            let rows = try store.branchRows(ids: index.ids)
+            let rows = try store.branchRows(ids: (0..<index.count).map(index.id))
             #expect(rows.count == index.count)
             func shared(_ keys: Store.BranchSearchIndex.SharedKeys, _ number: UInt32) -> String {
                 String(decoding: keys.bytes[Int(keys.starts[Int(number)])..<(keys.end(Int(number)) - 1)], as: UTF8.self)
@@ -85,13 +89,16 @@ struct BranchSearchIndexTests {
             for (slot, row) in rows.enumerated() {
                 let fold = { (text: String) in String(decoding: text.utf8.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }, as: UTF8.self) }
                 #expect(shared(index.nameKeys, index.names[slot]) == fold(row.branch.name))
-                #expect(shared(index.authorKeys, index.authors[slot]) == fold(row.branch.headAuthor ?? ""))
-                #expect(shared(index.repositoryKeys, index.repositories[slot]) == fold("\(row.provider)/\(row.workspaceSlug)/\(row.repositorySlug)"))
-                let key = String(decoding: index.subjects[Int(index.subjectStarts[slot])..<(index.subjectEnd(slot) - 1)], as: UTF8.self)
+                let pair = Int(index.pairs[slot])
+                #expect(shared(index.authorKeys, index.pairAuthors[pair]) == fold(row.branch.headAuthor ?? ""))
+                #expect(shared(index.repositoryKeys, index.pairRepositories[pair]) == fold("\(row.provider)/\(row.workspaceSlug)/\(row.repositorySlug)"))
+                let start = index.subjectStart(slot)
+                let key = String(decoding: index.subjects[start..<(start + Int(index.subjectLengths[slot]) - 1)], as: UTF8.self)
                 let hash = row.branch.headHash
                 let hex = hash.count == 40 && hash.allSatisfy(\.isHexDigit)
                 #expect(index.hasTextHash(slot) == !hex)
-                #expect(key == fold(row.branch.headMessage!.split(separator: "\n").first.map(String.init) ?? "") + (hex ? "" : "\u{1}" + fold(hash)))
+                let subject = String(decoding: (row.branch.headMessage!.split(separator: "\n").first.map(String.init) ?? "").utf8.prefix(Store.BranchSearchIndex.subjectLimit), as: UTF8.self)
+                #expect(key == fold(subject) + (hex ? "" : "\u{1}" + fold(String(hash.utf8.prefix(Store.BranchSearchIndex.textHashLimit))!)))
                 let bytes = index.hashes[(slot * 20)..<(slot * 20 + 20)]
                 #expect(bytes.map { String(format: "%02x", $0) }.joined() == (hex ? hash.lowercased() : String(repeating: "0", count: 40)))
             }

@@ -8,13 +8,13 @@ struct BranchIndexBuilder: Sendable {
     static let chunkSize = 4 << 20
 
     let sort: Store.BrowseSort
-    private var ids: [Int64] = []
-    private var subjectStarts: [UInt32] = []
+    let idBase: Int64
+    private var idOffsets: [UInt32] = []
+    private var subjectLengths: [UInt8] = []
     private var hashes: [UInt8] = []
     private var textHashes: [UInt64] = []
     private var names: [UInt32] = []
-    private var repositories: [UInt32] = []
-    private var authors: [UInt32] = []
+    private var pairs: [UInt32] = []
     /// `.recent` only: each slot's head date as a number that orders like the stored text.
     private var dates: [UInt64] = []
     /// Names and authors as stored (the exact-equality and BINARY view) …
@@ -23,19 +23,24 @@ struct BranchIndexBuilder: Sendable {
     /// … and folded, numbered alike (what the filter matches, and the NOCASE view).
     private var nameKeys = Store.BranchSearchIndex.SharedKeys()
     private var authorKeys = Store.BranchSearchIndex.SharedKeys()
+    private var pairTable = PairTable()
     private var chunks: [[UInt8]] = []
     private var current: [UInt8] = []
     private var length = 0
 
-    init(expected: Int, sort: Store.BrowseSort) {
+    var count: Int { idOffsets.count }
+
+    /// `expected`: the rows this builder will hold, its own and any it absorbs — reserved at once,
+    /// so absorbing copies into place (pages reserved but not yet written cost nothing).
+    init(expected: Int, sort: Store.BrowseSort, idBase: Int64) {
         self.sort = sort
-        ids.reserveCapacity(expected)
-        subjectStarts.reserveCapacity(expected)
+        self.idBase = idBase
+        idOffsets.reserveCapacity(expected)
+        subjectLengths.reserveCapacity(expected)
         hashes.reserveCapacity(expected * 20)
         textHashes.reserveCapacity(expected / 64 + 1)
         names.reserveCapacity(expected)
-        repositories.reserveCapacity(expected)
-        authors.reserveCapacity(expected)
+        pairs.reserveCapacity(expected)
         if sort == .recent { dates.reserveCapacity(expected) }
         current.reserveCapacity(Self.chunkSize)
     }
@@ -69,10 +74,12 @@ struct BranchIndexBuilder: Sendable {
     }
 
     /// One branch from its row: id (0), name (2), hash (3), message (4), author (5), date (6).
-    mutating func append(row: OpaquePointer, repository: UInt32) {
-        let slot = ids.count
-        ids.append(sqlite3_column_int64(row, 0))
-        repositories.append(repository)
+    /// False when its id is too far from the base to be kept as an offset.
+    mutating func append(row: OpaquePointer, repository: UInt32) -> Bool {
+        let offset = sqlite3_column_int64(row, 0) &- idBase
+        guard offset >= 0, offset <= Int64(UInt32.max) else { return false }
+        let slot = idOffsets.count
+        idOffsets.append(UInt32(offset))
         let name = Self.text(row, 2)
         let named = nameInterner.intern(name)
         if named.isNew { Self.appendShared(name, to: &nameKeys) }
@@ -80,24 +87,26 @@ struct BranchIndexBuilder: Sendable {
         let author = Self.text(row, 5)
         let authored = sqlite3_column_type(row, 5) == SQLITE_NULL ? authorInterner.internNull() : authorInterner.intern(author)
         if authored.isNew { Self.appendShared(author, to: &authorKeys) }
-        authors.append(authored.number)
+        pairs.append(pairTable.number(repository: repository, author: authored.number))
         if slot & 63 == 0 { textHashes.append(0) }
-        let hash = Self.text(row, 3)
+        var hash = Self.text(row, 3)
         let decoded = HeadHashBytes.append(hash, to: &hashes)
         if !decoded { textHashes[slot >> 6] |= 1 << UInt64(slot & 63) }
         if sort == .recent { dates.append(DateOrderKey.of(row, 6)) }
-        // The subject only: the message's first line.
+        // The subject only: the message's first line, as much of it as a length byte allows.
         var subject = Self.text(row, 4)
         if let base = subject.baseAddress, let newline = memchr(base, 10, subject.count) {
             subject = UnsafeBufferPointer(start: base, count: UnsafeRawPointer(base).distance(to: UnsafeRawPointer(newline)))
         }
+        subject = UnsafeBufferPointer(rebasing: subject.prefix(Store.BranchSearchIndex.subjectLimit))
+        if !decoded { hash = UnsafeBufferPointer(rebasing: hash.prefix(Store.BranchSearchIndex.textHashLimit)) }
         let size = subject.count + 1 + (decoded ? 0 : hash.count + 1)
         if current.count + size > Self.chunkSize, !current.isEmpty {
             chunks.append(current)
             current = []
-            current.reserveCapacity(max(Self.chunkSize, size))
+            current.reserveCapacity(Self.chunkSize)
         }
-        subjectStarts.append(UInt32(length))
+        subjectLengths.append(UInt8(size))
         if decoded {
             Self.append(subject, end: 0, to: &current)
         } else {
@@ -105,12 +114,14 @@ struct BranchIndexBuilder: Sendable {
             Self.append(hash, end: 0, to: &current)
         }
         length += size
+        return true
     }
 
-    /// Appends another builder's slots after this one's (the next range of ids), its names and
-    /// authors renumbered into this one's.
-    mutating func absorb(_ other: BranchIndexBuilder) {
-        let base = ids.count
+    /// Appends another builder's slots after this one's (the next range of ids, same base), its
+    /// names, authors and pairs renumbered into this one's; each of its arrays is let go as soon
+    /// as it is copied.
+    mutating func absorb(_ other: inout BranchIndexBuilder) {
+        let base = count
         let nameNumbers = (0..<other.nameInterner.count).map { number in
             other.nameInterner.withString(number) { text in
                 let named = nameInterner.intern(text)
@@ -125,14 +136,22 @@ struct BranchIndexBuilder: Sendable {
                 return authored.number
             }
         }
-        ids.append(contentsOf: other.ids)
-        repositories.append(contentsOf: other.repositories)
+        let pairNumbers = (0..<other.pairTable.count).map { pair in
+            pairTable.number(repository: other.pairTable.repositories[pair], author: authorNumbers[Int(other.pairTable.authors[pair])])
+        }
+        idOffsets.append(contentsOf: other.idOffsets)
+        other.idOffsets = []
         names.append(contentsOf: other.names.lazy.map { nameNumbers[Int($0)] })
-        authors.append(contentsOf: other.authors.lazy.map { authorNumbers[Int($0)] })
+        other.names = []
+        pairs.append(contentsOf: other.pairs.lazy.map { pairNumbers[Int($0)] })
+        other.pairs = []
         hashes.append(contentsOf: other.hashes)
+        other.hashes = []
         dates.append(contentsOf: other.dates)
-        subjectStarts.append(contentsOf: other.subjectStarts.lazy.map { [length] in $0 + UInt32(length) })
-        textHashes.append(contentsOf: repeatElement(0, count: (ids.count + 63) / 64 - textHashes.count))
+        other.dates = []
+        subjectLengths.append(contentsOf: other.subjectLengths)
+        other.subjectLengths = []
+        textHashes.append(contentsOf: repeatElement(0, count: (count + 63) / 64 - textHashes.count))
         for (word, bits) in other.textHashes.enumerated() where bits != 0 {
             for bit in 0..<64 where bits & (1 << UInt64(bit)) != 0 {
                 let slot = base + word * 64 + bit
@@ -143,6 +162,8 @@ struct BranchIndexBuilder: Sendable {
         chunks.append(current)
         chunks.append(contentsOf: other.chunks)
         current = other.current
+        other.chunks = []
+        other.current = []
         length += other.length
     }
 
@@ -164,14 +185,71 @@ struct BranchIndexBuilder: Sendable {
             }
             initialized = offset
         }
-        IndexTiming.mark("copied")
-        let order = BranchIndexOrder(sort: sort, ids: ids, names: names, repositories: repositories, authors: authors, dates: dates,
-                                     nameInterner: nameInterner, nameKeys: nameKeys, authorKeys: authorKeys,
-                                     nullAuthor: authorInterner.null, table: table).slots()
+        var checkpoints = [UInt32](repeating: 0, count: (count + 63) / 64)
+        var start: UInt32 = 0
+        for (slot, size) in subjectLengths.enumerated() {
+            if slot & 63 == 0 { checkpoints[slot >> 6] = start }
+            start += UInt32(size)
+        }
+        let order = BranchIndexOrder(sort: sort, idOffsets: idOffsets, names: names, pairs: pairs, pairRepositories: pairTable.repositories,
+                                     pairAuthors: pairTable.authors, dates: dates, nameInterner: nameInterner, nameKeys: nameKeys,
+                                     authorKeys: authorKeys, nullAuthor: authorInterner.null, table: table).slots()
         dates = []
-        return Store.BranchSearchIndex(order: order, ids: ids, subjects: subjects, subjectStarts: subjectStarts, hashes: hashes,
-                                       textHashes: textHashes, names: names, repositories: repositories, authors: authors,
+        return Store.BranchSearchIndex(order: order, idOffsets: idOffsets, idBase: idBase, subjects: subjects, subjectLengths: subjectLengths,
+                                       subjectCheckpoints: checkpoints, hashes: hashes, textHashes: textHashes, names: names, pairs: pairs,
+                                       pairRepositories: pairTable.repositories, pairAuthors: pairTable.authors,
                                        nameKeys: nameKeys, repositoryKeys: table.keys, authorKeys: authorKeys, generation: generation)
+    }
+}
+
+/// Numbers (repository, author) pairs densely: an open-addressing table on the pair as one
+/// 64-bit key.
+struct PairTable: Sendable {
+    private(set) var repositories: [UInt32] = []
+    private(set) var authors: [UInt32] = []
+    private var table = [UInt32](repeating: 0, count: 1024)
+    private var last: (key: UInt64, number: UInt32) = (.max, 0)
+
+    var count: Int { repositories.count }
+
+    @inline(__always) mutating func number(repository: UInt32, author: UInt32) -> UInt32 {
+        let key = UInt64(repository) << 32 | UInt64(author)
+        if key == last.key { return last.number }
+        let mask = table.count - 1
+        var bucket = Self.bucket(key, mask)
+        while true {
+            let entry = table[bucket]
+            if entry == 0 { break }
+            let number = Int(entry - 1)
+            if repositories[number] == repository, authors[number] == author {
+                last = (key, UInt32(number))
+                return UInt32(number)
+            }
+            bucket = (bucket + 1) & mask
+        }
+        let number = UInt32(repositories.count)
+        repositories.append(repository)
+        authors.append(author)
+        table[bucket] = number + 1
+        if repositories.count * 2 > table.count { grow() }
+        last = (key, number)
+        return number
+    }
+
+    @inline(__always) private static func bucket(_ key: UInt64, _ mask: Int) -> Int {
+        var hash = key &* 0x9e37_79b9_7f4a_7c15
+        hash ^= hash >> 31
+        return Int(truncatingIfNeeded: hash) & mask
+    }
+
+    private mutating func grow() {
+        table = [UInt32](repeating: 0, count: table.count * 2)
+        let mask = table.count - 1
+        for number in repositories.indices {
+            var bucket = Self.bucket(UInt64(repositories[number]) << 32 | UInt64(authors[number]), mask)
+            while table[bucket] != 0 { bucket = (bucket + 1) & mask }
+            table[bucket] = UInt32(number + 1)
+        }
     }
 }
 

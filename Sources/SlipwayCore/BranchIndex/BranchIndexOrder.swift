@@ -1,14 +1,16 @@
 import Foundation
 
-/// Puts an index's slots in the order `Store.branchOrder` gives in SQL, from small numbers:
-/// each distinct name, author and repository is ranked once (a few thousand comparisons of
-/// bytes), then a million 16-byte keys are sorted as integers.
+/// Puts an index's slots in the order `Store.branchOrder` gives in SQL, from small numbers: each
+/// distinct name, author and repository is ranked once (a few thousand comparisons of bytes),
+/// then the slots go through one stable counting sort per sort key, least significant first
+/// (radix sort) — linear, and only one list of slots besides the answer at a time.
 struct BranchIndexOrder {
     let sort: Store.BrowseSort
-    let ids: [Int64]
+    let idOffsets: [UInt32]
     let names: [UInt32]
-    let repositories: [UInt32]
-    let authors: [UInt32]
+    let pairs: [UInt32]
+    let pairRepositories: [UInt32]
+    let pairAuthors: [UInt32]
     let dates: [UInt64]
     let nameInterner: ByteInterner
     let nameKeys: Store.BranchSearchIndex.SharedKeys
@@ -17,48 +19,56 @@ struct BranchIndexOrder {
     let nullAuthor: UInt32?
     let table: IndexedRepositories
 
-    private struct Key {
-        var high: UInt64
-        /// The second field's rank above, the slot's place by id below (the last tie-break).
-        var low: UInt64
-    }
-
     /// Slots in list order.
     func slots() -> [UInt32] {
-        let count = ids.count
-        // The tie-break is the id: rows read by a full scan come in id order already.
-        var slotOfIDRank: [UInt32]?
-        var idRank = [UInt32]()
-        if !zip(ids, ids.dropFirst()).allSatisfy({ $0 < $1 }) {
-            let byID = (0..<count).sorted { ids[$0] < ids[$1] }.map(UInt32.init)
-            idRank = [UInt32](repeating: 0, count: count)
-            for (rank, slot) in byID.enumerated() { idRank[Int(slot)] = UInt32(rank) }
-            slotOfIDRank = byID
+        let count = idOffsets.count
+        // The last tie-break is the id: rows read by a scan of the table come in id order already.
+        var order: [UInt32]? = zip(idOffsets, idOffsets.dropFirst()).allSatisfy({ $0 < $1 }) ? nil
+            : (0..<count).sorted { idOffsets[$0] < idOffsets[$1] }.map(UInt32.init)
+        func by(_ ranks: [UInt32], of number: (Int) -> Int) {
+            order = Self.countingSort(order, count: count, buckets: (ranks.max().map(Int.init) ?? 0) + 1) { Int(ranks[number($0)]) }
         }
-        let place = { (slot: Int) -> UInt64 in UInt64(idRank.isEmpty ? UInt32(slot) : idRank[slot]) }
-        var keys: [Key]
+        let repository = { (slot: Int) in Int(pairRepositories[Int(pairs[slot])]) }
+        let author = { (slot: Int) in Int(pairAuthors[Int(pairs[slot])]) }
+        let name = { (slot: Int) in Int(names[slot]) }
         switch sort {
         case .name:
-            let name = foldedRanks(nameKeys), slug = table.slugRanks()
-            keys = (0..<count).map { Key(high: UInt64(name[Int(names[$0])]), low: UInt64(slug[Int(repositories[$0])]) << 32 | place($0)) }
-        case .recent:
-            let name = nameInterner.ranks()
-            // Newest first, none last: a larger date makes a smaller key.
-            keys = (0..<count).map { Key(high: dates[$0] == 0 ? .max : .max - dates[$0], low: UInt64(name[Int(names[$0])]) << 32 | place($0)) }
-        case .size:
-            let author = foldedRanks(authorKeys, null: nullAuthor), name = nameInterner.ranks()
-            keys = (0..<count).map { Key(high: UInt64(author[Int(authors[$0])]), low: UInt64(name[Int(names[$0])]) << 32 | place($0)) }
+            by(table.slugRanks(), of: repository)
+            by(foldedRanks(nameKeys), of: name)
         case .provider:
-            let provider = table.providerRanks(), name = foldedRanks(nameKeys), slug = table.slugRanks()
-            keys = (0..<count).map {
-                Key(high: UInt64(provider[Int(repositories[$0])]) << 32 | UInt64(name[Int(names[$0])]),
-                    low: UInt64(slug[Int(repositories[$0])]) << 32 | place($0))
+            by(table.slugRanks(), of: repository)
+            by(foldedRanks(nameKeys), of: name)
+            by(table.providerRanks(), of: repository)
+        case .size:
+            by(nameInterner.ranks(), of: name)
+            by(foldedRanks(authorKeys, null: nullAuthor), of: author)
+        case .recent:
+            by(nameInterner.ranks(), of: name)
+            // Dates are nearly all distinct: compared, newest first and none last, ties kept in
+            // the order so far.
+            let sorted = order ?? (0..<UInt32(count)).map { $0 }
+            var keys = sorted.enumerated().map { position, slot in
+                (date: dates[Int(slot)] == 0 ? UInt64.max : .max - dates[Int(slot)], position: UInt32(position), slot: slot)
             }
+            keys.sort { $0.date != $1.date ? $0.date < $1.date : $0.position < $1.position }
+            return keys.map(\.slot)
         }
-        keys.sort { $0.high != $1.high ? $0.high < $1.high : $0.low < $1.low }
-        return keys.map { key in
-            let rank = UInt32(truncatingIfNeeded: key.low)
-            return slotOfIDRank.map { $0[Int(rank)] } ?? rank
+        return order ?? (0..<UInt32(count)).map { $0 }
+    }
+
+    /// A stable counting sort of the slots in `input` (nil: every slot in turn) by `rank`.
+    static func countingSort(_ input: [UInt32]?, count: Int, buckets: Int, rank: (Int) -> Int) -> [UInt32] {
+        var starts = [Int](repeating: 0, count: buckets + 1)
+        for slot in 0..<count { starts[rank(slot) + 1] += 1 }
+        for bucket in 0..<buckets { starts[bucket + 1] += starts[bucket] }
+        return [UInt32](unsafeUninitializedCapacity: count) { output, initialized in
+            for position in 0..<count {
+                let slot = input.map { Int($0[position]) } ?? position
+                let bucket = rank(slot)
+                output[starts[bucket]] = UInt32(slot)
+                starts[bucket] += 1
+            }
+            initialized = count
         }
     }
 

@@ -4,36 +4,52 @@ extension Store {
     ///
     /// Branches sit in *slots*, in the order they were read. What many branches share — names,
     /// repositories, authors — is kept once each and referred to by number; each branch keeps only
-    /// its subject (folded, 0-ended, back to back in `subjects`) and its head hash as 20 raw bytes.
+    /// its subject (folded, 0-ended, back to back in `subjects`, with a length byte) and its head
+    /// hash as 20 raw bytes: about 86 bytes a branch.
     /// `order` lists the slots in the sort's order, so a filter walks the packed bytes in storage
     /// order (the memory streams) and then reads its answer out in list order.
     public struct BranchSearchIndex: Sendable {
         /// List position → slot.
         public var order: [UInt32]
-        /// Per slot:
-        public var ids: [Int64]
-        /// The subject, ASCII case folded and ended by a 0 byte; where a head hash is not 40 hex
-        /// digits, its folded text follows the subject after a 1 byte (and `hashes` holds zeros).
+        /// Per slot: the branch's id, less `idBase`.
+        public var idOffsets: [UInt32]
+        public var idBase: Int64
+        /// The subject (at most `subjectLimit` bytes of the first line), ASCII case folded and ended
+        /// by a 0 byte; where a head hash is not 40 hex digits, its folded text follows the subject
+        /// after a 1 byte (and `hashes` holds zeros).
         public var subjects: [UInt8]
-        public var subjectStarts: [UInt32]
+        /// Each slot's key length with its end byte; where every 64th slot's key starts.
+        public var subjectLengths: [UInt8]
+        public var subjectCheckpoints: [UInt32]
         /// 20 bytes a slot: the head hash decoded from its 40 hex digits.
         public var hashes: [UInt8]
         /// Slots whose hash is kept as text in `subjects` (bit `slot % 64` of word `slot / 64`).
         public var textHashes: [UInt64]
         public var names: [UInt32]
-        public var repositories: [UInt32]
-        public var authors: [UInt32]
+        /// Per slot, its (repository, author) pair — far fewer pairs than branches, one number
+        /// instead of two — and per pair, the two.
+        public var pairs: [UInt32]
+        public var pairRepositories: [UInt32]
+        public var pairAuthors: [UInt32]
         public var nameKeys: SharedKeys
         public var repositoryKeys: SharedKeys
         public var authorKeys: SharedKeys
         /// The store's mirror generation when this was read (see `Store.mirrorGeneration`).
         public var generation: MirrorGeneration
 
-        public var count: Int { ids.count }
+        /// The searchable subject's most bytes, and a text hash's; a key then fits its length byte.
+        public static let subjectLimit = 180
+        public static let textHashLimit = 72
 
-        /// Where slot `slot`'s subject key ends (its terminating 0 byte or its hash text's).
-        @inline(__always) public func subjectEnd(_ slot: Int) -> Int {
-            slot + 1 < subjectStarts.count ? Int(subjectStarts[slot + 1]) : subjects.count
+        public var count: Int { idOffsets.count }
+
+        @inline(__always) public func id(_ slot: Int) -> Int64 { idBase + Int64(idOffsets[slot]) }
+
+        /// Where slot `slot`'s key starts (from the checkpoint of its 64, onward).
+        public func subjectStart(_ slot: Int) -> Int {
+            var start = Int(subjectCheckpoints[slot >> 6])
+            for earlier in (slot & ~63)..<slot { start += Int(subjectLengths[earlier]) }
+            return start
         }
 
         @inline(__always) public func hasTextHash(_ slot: Int) -> Bool {

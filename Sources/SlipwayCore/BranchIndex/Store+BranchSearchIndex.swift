@@ -23,26 +23,33 @@ extension Store {
         let scope = BranchIndexScope(accountID: accountID, repositoryID: repositoryID)
         guard let plan = try read({ db in try Self.indexPlan(db, scope, atLeast: atLeast) }) else { return nil }
         let parts = repositoryID == nil && plan.expected >= partRows ? max(1, min(2, ProcessInfo.processInfo.activeProcessorCount)) : 1
+        // Ids are kept as 32-bit offsets from the first: a mirror whose ids span more is listed by SQL.
+        guard plan.lastID - plan.firstID <= Int64(UInt32.max) else { return nil }
         if parts > 1 {
             // Each half in its own read transaction: kept only when both saw the plan's generation.
+            // The first reserves room for all, so the second is copied into place, not regrown.
             let halves = IndexHalves(count: parts)
             DispatchQueue.concurrentPerform(iterations: parts) { part in
                 let low = plan.firstID + (plan.lastID - plan.firstID + 1) * Int64(part) / Int64(parts)
                 let high = plan.firstID + (plan.lastID - plan.firstID + 1) * Int64(part + 1) / Int64(parts) - 1
+                let expected = (part == 0 ? plan.expected : plan.expected / parts) + 1024
                 halves.set(part, Result { try self.read { db in
-                    (try Self.mirrorGeneration(db), try Self.scanBranches(db, scope, ids: low...high, plan: plan, sort: sort, expected: plan.expected / parts + 1024))
+                    (try Self.mirrorGeneration(db), try Self.scanBranches(db, scope, ids: low...high, plan: plan, sort: sort, expected: expected))
                 } })
             }
-            let results = try halves.values()
-            if results.allSatisfy({ $0.0 == plan.generation }) {
-                var builder = results[0].1
-                for other in results.dropFirst() { builder.absorb(other.1) }
+            // A half that failed is read again below, in one transaction, which reports a real error.
+            if var results = try? halves.take(), results.allSatisfy({ $0.0 == plan.generation }) {
+                var builder = results.removeFirst().1
+                while !results.isEmpty {
+                    var other = results.removeFirst().1
+                    builder.absorb(&other)
+                }
                 return builder.finish(repositories: plan.repositories, generation: plan.generation)
             }
         }
         // One transaction for everything: small scopes, and a mirror that moved between the halves.
         return try read { db in
-            guard let plan = try Self.indexPlan(db, scope, atLeast: atLeast) else { return nil }
+            guard let plan = try Self.indexPlan(db, scope, atLeast: atLeast), plan.lastID - plan.firstID <= Int64(UInt32.max) else { return nil }
             var builder = try Self.scanBranches(db, scope, ids: plan.firstID...plan.lastID, plan: plan, sort: sort, expected: plan.expected)
             return builder.finish(repositories: plan.repositories, generation: plan.generation)
         }
@@ -72,12 +79,14 @@ extension Store {
     private static func scanBranches(_ db: Database, _ scope: BranchIndexScope, ids: ClosedRange<Int64>, plan: IndexPlan,
                                      sort: BrowseSort, expected: Int) throws -> BranchIndexBuilder {
         var repositories = plan.repositories
-        var builder = BranchIndexBuilder(expected: expected, sort: sort)
+        var builder = BranchIndexBuilder(expected: expected, sort: sort, idBase: plan.firstID)
+        // The date only where the sort needs it.
         try eachRow(db, sql: """
-            SELECT b.id, b.repository_id, b.name, b.head_hash, b.head_message, b.head_author, b.head_date
+            SELECT b.id, b.repository_id, b.name, b.head_hash, b.head_message, b.head_author, \(sort == .recent ? "b.head_date" : "NULL")
             \(scope.branches) AND b.id BETWEEN ? AND ?
             """, arguments: scope.arguments + [ids.lowerBound, ids.upperBound]) { row in
-            builder.append(row: row, repository: repositories.number(of: sqlite3_column_int64(row, 1)))
+            // The plan's range holds every id of this snapshot; one outside it means the mirror moved.
+            guard builder.append(row: row, repository: repositories.number(of: sqlite3_column_int64(row, 1))) else { throw IndexMoved() }
         }
         return builder
     }
@@ -119,6 +128,9 @@ struct BranchIndexScope {
     var arguments: StatementArguments { StatementArguments([repositoryID ?? accountID].compactMap { $0 }) }
 }
 
+/// A row outside the range the plan read: the mirror changed under the read.
+struct IndexMoved: Error {}
+
 /// What an index is read against: the scope's size, the mirror's generation, its repositories
 /// and the range of branch ids to scan.
 struct IndexPlan: Sendable {
@@ -140,8 +152,13 @@ private final class IndexHalves: @unchecked Sendable {
         lock.withLock { results[part] = result }
     }
 
-    func values() throws -> [(Store.MirrorGeneration, BranchIndexBuilder)] {
-        try lock.withLock { results }.map { try $0!.get() }
+    /// The halves, let go of here (so each can be freed as soon as it is merged).
+    func take() throws -> [(Store.MirrorGeneration, BranchIndexBuilder)] {
+        let taken = lock.withLock {
+            defer { results = [] }
+            return results
+        }
+        return try taken.map { try $0!.get() }
     }
 }
 
@@ -180,13 +197,3 @@ struct IndexedRepositories: Sendable {
     }
 }
 
-enum IndexTiming {
-    nonisolated(unsafe) static var last = Date()
-    static func mark(_ what: String) {
-        guard let path = ProcessInfo.processInfo.environment["SLIPWAY_INDEX_TIMING"] else { return }
-        let now = Date()
-        let line = "\(what) \(Int(now.timeIntervalSince(last) * 1000)) ms\n"
-        last = now
-        if let handle = FileHandle(forWritingAtPath: path) { handle.seekToEndOfFile(); handle.write(Data(line.utf8)); try? handle.close() }
-    }
-}

@@ -9,25 +9,26 @@ import SlipwayCore
 /// a bitmap of slots; the list order is read out of the bitmap last. Typing on narrows the last
 /// answer instead of starting over, and the last few answers are kept (a bitmap each, an eighth
 /// of a byte a branch), so deleting back is free.
-struct BranchFilter {
-    let index: Store.BranchSearchIndex
+public struct BranchFilter: Sendable {
+    public let index: Store.BranchSearchIndex
     /// When the index was read (it is read again when the mirror's generation moves, at most
     /// this often).
     let builtAt: Date
     /// How often each byte occurs in the subjects: the rarest byte of a needle is the one looked for.
     private let frequency: [Int]
     private var recent: [(needle: [UInt8], matches: Matches)] = []
-    /// The list positions of the last answer asked for a window, kept while it is paged.
-    private var listed: (needle: [UInt8], positions: [UInt32])?
+    /// The list positions of the last answer asked for a window, found as far as a window has
+    /// needed (a first page needs only its own rows), kept while it is paged.
+    private var listed: (needle: [UInt8], positions: [UInt32], walked: Int)?
     static let remembered = 32
 
     /// Which branches match: every one, or the slots whose bit is set.
-    struct Matches: Sendable {
+    public struct Matches: Sendable {
         fileprivate let bits: [UInt64]?
-        let count: Int
+        public let count: Int
     }
 
-    init(index: Store.BranchSearchIndex, builtAt: Date) {
+    public init(index: Store.BranchSearchIndex, builtAt: Date) {
         self.index = index
         self.builtAt = builtAt
         var frequency = [Int](repeating: 0, count: 256)
@@ -40,30 +41,34 @@ struct BranchFilter {
     static func fold(_ needle: String) -> [UInt8] { needle.utf8.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 } }
 
     /// The ids of the window `offset ..< offset + limit` of the branches matching `needle`, in list order.
-    mutating func ids(matching needle: String, offset: Int, limit: Int) -> (total: Int, ids: [Int64]) {
+    public mutating func ids(matching needle: String, offset: Int, limit: Int) -> (total: Int, ids: [Int64]) {
         let matches = matches(needle)
         guard offset < matches.count else { return (matches.count, []) }
         let range = offset..<min(matches.count, offset + limit)
-        guard let bits = matches.bits else { return (matches.count, range.map { index.ids[Int(index.order[$0])] }) }
+        guard let bits = matches.bits else { return (matches.count, range.map { index.id(Int(index.order[$0])) }) }
         let pin = Self.fold(needle)
-        if listed?.needle != pin {
-            var positions: [UInt32] = []
-            positions.reserveCapacity(matches.count)
+        if listed?.needle != pin { listed = (pin, [], 0) }
+        // Walk the list order on from where the last window stopped, until this one is found.
+        if var found = listed, found.positions.count < range.upperBound {
             index.order.withUnsafeBufferPointer { order in
                 bits.withUnsafeBufferPointer { bits in
-                    for (position, slot) in order.enumerated() where bits[Int(slot) >> 6] & (1 << UInt64(slot & 63)) != 0 {
-                        positions.append(UInt32(position))
+                    var position = found.walked
+                    while position < order.count, found.positions.count < range.upperBound {
+                        let slot = Int(order[position])
+                        if bits[slot >> 6] & (1 << UInt64(slot & 63)) != 0 { found.positions.append(UInt32(position)) }
+                        position += 1
                     }
+                    found.walked = position
                 }
             }
-            listed = (pin, positions)
+            listed = found
         }
         let positions = listed!.positions
-        return (matches.count, range.map { index.ids[Int(index.order[Int(positions[$0])])] })
+        return (matches.count, range.map { index.id(Int(index.order[Int(positions[$0])])) })
     }
 
     /// The branches whose name, author, repository, hash or subject contains `needle` (ASCII case folded).
-    mutating func matches(_ needle: String) -> Matches {
+    public mutating func matches(_ needle: String) -> Matches {
         guard !needle.isEmpty else { return Matches(bits: nil, count: index.count) }
         let pin = Self.fold(needle)
         if let known = recent.firstIndex(where: { $0.needle == pin }) {
@@ -80,49 +85,97 @@ struct BranchFilter {
     }
 
     private func search(_ pin: [UInt8], within: [UInt64]?) -> Matches {
+        let index = self.index
         let nameHits = Self.hits(pin, in: index.nameKeys)
         let repositoryHits = Self.hits(pin, in: index.repositoryKeys)
         let authorHits = Self.hits(pin, in: index.authorKeys)
+        let pairHits = index.pairRepositories.indices.map { repositoryHits[Int(index.pairRepositories[$0])] || authorHits[Int(index.pairAuthors[$0])] }
         let hex = HexNeedle(pin)
         let anchor = pin.indices.min { frequency[Int(pin[$0])] < frequency[Int(pin[$1])] } ?? 0
-        let words = (index.count + 63) / 64
+        let count = self.index.count
+        let words = (count + 63) / 64
         var bits = [UInt64](repeating: 0, count: words)
         // Contiguous ranges of 64-slot words, one per core: each part writes only its own words.
-        let parts = index.count >= 100_000 ? max(1, min(ProcessInfo.processInfo.activeProcessorCount, 4)) : 1
+        let parts = count >= 100_000 ? max(1, min(ProcessInfo.processInfo.activeProcessorCount, 4)) : 1
         var counts = [Int](repeating: 0, count: parts)
         bits.withUnsafeMutableBufferPointer { out in
             counts.withUnsafeMutableBufferPointer { counted in
                 let out = UnsafeSendable(out), counted = UnsafeSendable(counted)
                 DispatchQueue.concurrentPerform(iterations: parts) { part in
-                    var found = 0
-                    index.subjects.withUnsafeBufferPointer { subjects in
-                        index.hashes.withUnsafeBufferPointer { hashes in
-                            pin.withUnsafeBufferPointer { needle in
-                                for word in (words * part / parts)..<(words * (part + 1) / parts) {
-                                    var candidates = within?[word] ?? ~0
-                                    if word == words - 1, index.count & 63 != 0 { candidates &= (1 << UInt64(index.count & 63)) - 1 }
-                                    var matched: UInt64 = 0
-                                    while candidates != 0 {
-                                        let bit = candidates.trailingZeroBitCount
-                                        candidates &= candidates - 1
-                                        let slot = word << 6 | bit
-                                        if nameHits[Int(index.names[slot])] || repositoryHits[Int(index.repositories[slot])] || authorHits[Int(index.authors[slot])]
-                                            || Self.occurs(needle, anchor: anchor, in: subjects, from: Int(index.subjectStarts[slot]), to: index.subjectEnd(slot))
-                                            || (hex.map { $0.occurs(in: hashes.baseAddress! + slot * 20) } ?? false) && !index.hasTextHash(slot) {
-                                            matched |= 1 << UInt64(bit)
-                                        }
-                                    }
-                                    out.value[word] = matched
-                                    found += matched.nonzeroBitCount
+                    // Every array as a plain pointer: the inner loop then does no reference counting.
+                    let found = Self.withPointers(index, nameHits, pairHits, pin) { p in
+                        var found = 0
+                        for word in (words * part / parts)..<(words * (part + 1) / parts) {
+                            let first = word << 6, last = min(first + 64, count)
+                            var candidates = within?[word] ?? ~0
+                            if last - first < 64 { candidates &= (1 << UInt64(last - first)) - 1 }
+                            guard candidates != 0 else { continue }
+                            var matched: UInt64 = 0
+                            // Each key starts where the one before ended, from the word's checkpoint.
+                            var start = Int(p.checkpoints[word])
+                            for slot in first..<last {
+                                let end = start + Int(p.lengths[slot])
+                                let bit = UInt64(slot - first)
+                                if candidates & (1 << bit) != 0,
+                                   p.nameHits[Int(p.names[slot])] || p.pairHits[Int(p.pairs[slot])]
+                                    || hex.map({ $0.occurs(in: p.hashes + slot * 20) }) == true && p.textHashes[word] & (1 << bit) == 0
+                                    || Self.occurs(p.needle, anchor: anchor, in: p.subjects, from: start, to: end) {
+                                    matched |= 1 << bit
                                 }
+                                start = end
                             }
+                            out.value[word] = matched
+                            found += matched.nonzeroBitCount
                         }
+                        return found
                     }
                     counted.value[part] = found
                 }
             }
         }
         return Matches(bits: bits, count: counts.reduce(0, +))
+    }
+
+    /// What the filter's inner loop reads, as pointers valid for one call of `withPointers`.
+    struct Pointers {
+        let subjects: UnsafeBufferPointer<UInt8>
+        let lengths: UnsafePointer<UInt8>
+        let checkpoints: UnsafePointer<UInt32>
+        let hashes: UnsafePointer<UInt8>
+        let textHashes: UnsafePointer<UInt64>
+        let names: UnsafePointer<UInt32>
+        let pairs: UnsafePointer<UInt32>
+        let nameHits: UnsafePointer<Bool>
+        let pairHits: UnsafePointer<Bool>
+        let needle: UnsafeBufferPointer<UInt8>
+    }
+
+    static func withPointers<R>(_ index: Store.BranchSearchIndex, _ nameHits: [Bool], _ pairHits: [Bool], _ pin: [UInt8],
+                                _ body: (Pointers) -> R) -> R {
+        index.subjects.withUnsafeBufferPointer { subjects in
+            index.subjectLengths.withUnsafeBufferPointer { lengths in
+                index.subjectCheckpoints.withUnsafeBufferPointer { checkpoints in
+                    index.hashes.withUnsafeBufferPointer { hashes in
+                        index.textHashes.withUnsafeBufferPointer { textHashes in
+                            index.names.withUnsafeBufferPointer { names in
+                                index.pairs.withUnsafeBufferPointer { pairs in
+                                    nameHits.withUnsafeBufferPointer { nameHits in
+                                        pairHits.withUnsafeBufferPointer { pairHits in
+                                            pin.withUnsafeBufferPointer { needle in
+                                                body(Pointers(subjects: subjects, lengths: lengths.baseAddress!, checkpoints: checkpoints.baseAddress!,
+                                                              hashes: hashes.baseAddress!, textHashes: textHashes.baseAddress!,
+                                                              names: names.baseAddress!, pairs: pairs.baseAddress!, nameHits: nameHits.baseAddress!,
+                                                              pairHits: pairHits.baseAddress!, needle: needle))
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// Whether the needle occurs in `keys[from..<to]`: memchr for its rarest byte (`anchor`), then
@@ -179,31 +232,39 @@ struct HexNeedle {
         position & 1 == 0 ? hash[position >> 1] >> 4 : hash[position >> 1] & 15
     }
 
-    /// Whether the needle's digits appear in the 40 digits of the hash at `hash`.
+    /// Whether the needle's digits appear in the 40 digits of the hash at `hash`. The hash is read
+    /// as 160 bits; a word-wide test for a zero nibble (one digit) or a zero byte (the first two
+    /// digits, at even offsets and — shifted by a nibble — at odd ones) answers most hashes at
+    /// once; the few that may match are checked digit by digit.
     func occurs(in hash: UnsafePointer<UInt8>) -> Bool {
-        let count = nibbles.count
-        if count == 1 {
-            let digit = nibbles[0]
-            for index in 0..<20 where hash[index] >> 4 == digit || hash[index] & 15 == digit { return true }
-            return false
+        let raw = UnsafeRawPointer(hash)
+        let w0 = UInt64(bigEndian: raw.loadUnaligned(as: UInt64.self))
+        let w1 = UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+        let w2 = UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: 16, as: UInt32.self))
+        if nibbles.count == 1 {
+            let digit = UInt64(nibbles[0]) &* 0x1111_1111_1111_1111
+            return Self.zeroNibble(w0 ^ digit) || Self.zeroNibble(w1 ^ digit) || Self.zeroNibble32(w2 ^ UInt32(truncatingIfNeeded: digit))
         }
-        let last = 40 - count
+        let pair = UInt64(nibbles[0] << 4 | nibbles[1]) &* 0x0101_0101_0101_0101
+        let pair32 = UInt32(truncatingIfNeeded: pair)
+        let even = Self.zeroByte(w0 ^ pair) || Self.zeroByte(w1 ^ pair) || Self.zeroByte32(w2 ^ pair32)
+        // The digits a nibble on: bytes 0–18 of the shifted stream (its last byte is half padding).
+        let odd = Self.zeroByte((w0 << 4 | w1 >> 60) ^ pair) || Self.zeroByte((w1 << 4 | UInt64(w2) >> 28) ^ pair)
+            || Self.zeroByte32(((w2 << 4) ^ pair32) | 0xFF)
+        return (even || odd) && exactly(in: hash)
+    }
+
+    @inline(__always) static func zeroByte(_ v: UInt64) -> Bool { (v &- 0x0101_0101_0101_0101) & ~v & 0x8080_8080_8080_8080 != 0 }
+    @inline(__always) static func zeroByte32(_ v: UInt32) -> Bool { (v &- 0x0101_0101) & ~v & 0x8080_8080 != 0 }
+    @inline(__always) static func zeroNibble(_ v: UInt64) -> Bool { (v &- 0x1111_1111_1111_1111) & ~v & 0x8888_8888_8888_8888 != 0 }
+    @inline(__always) static func zeroNibble32(_ v: UInt32) -> Bool { (v &- 0x1111_1111) & ~v & 0x8888_8888 != 0 }
+
+    /// Digit by digit, at every offset.
+    func exactly(in hash: UnsafePointer<UInt8>) -> Bool {
+        let count = nibbles.count
         return nibbles.withUnsafeBufferPointer { needle in
-            func matches(at start: Int, from checked: Int) -> Bool {
-                for offset in checked..<count where Self.nibble(hash, start + offset) != needle[offset] { return false }
-                return true
-            }
-            // Even offsets: whole bytes equal to the first two digits.
-            let first = Int32(needle[0] << 4 | needle[1])
-            let lastByte = last / 2
-            var byte = 0
-            while byte <= lastByte, let hit = memchr(hash + byte, first, lastByte - byte + 1) {
-                byte = UnsafeRawPointer(hash).distance(to: UnsafeRawPointer(hit))
-                if matches(at: byte * 2, from: 2) { return true }
-                byte += 1
-            }
-            // Odd offsets: the first digit ends a byte, the next ones begin the following.
-            for start in stride(from: 1, through: last, by: 2) where hash[start >> 1] & 15 == needle[0] && matches(at: start, from: 1) {
+            start: for start in 0...(40 - count) {
+                for offset in 0..<count where Self.nibble(hash, start + offset) != needle[offset] { continue start }
                 return true
             }
             return false
