@@ -3,11 +3,19 @@
 /// measure with this, never with `count`.
 public enum DisplayWidth {
     public static func of(_ text: String) -> Int {
-        text.unicodeScalars.reduce(0) { $0 + width(of: $1) }
+        // Printable ASCII, most of what a table shows, is a column a byte.
+        let utf8 = text.utf8
+        if let printable = utf8.withContiguousStorageIfAvailable({ bytes in bytes.allSatisfy { $0 &- 0x20 < 0x5F } }) {
+            if printable { return utf8.count }
+        } else if utf8.allSatisfy({ $0 &- 0x20 < 0x5F }) {
+            return utf8.count
+        }
+        return text.unicodeScalars.reduce(0) { $0 + width(of: $1) }
     }
 
     public static func width(of scalar: Unicode.Scalar) -> Int {
         let v = scalar.value
+        if v &- 0x20 < 0x5F { return 1 }
         if v == 0 { return 0 }
         if v < 0x20 || (0x7F..<0xA0).contains(v) { return 0 }
         switch scalar.properties.generalCategory {
@@ -37,7 +45,7 @@ public enum DisplayWidth {
         var out = ""
         var used = 0
         for character in text {
-            let w = of(String(character))
+            let w = character.unicodeScalars.reduce(0) { $0 + width(of: $1) }
             if used + w > columns - 1 { break }
             out.append(character)
             used += w
