@@ -247,29 +247,40 @@ struct HexNeedle {
         }
         let pair = UInt64(nibbles[0] << 4 | nibbles[1]) &* 0x0101_0101_0101_0101
         let pair32 = UInt32(truncatingIfNeeded: pair)
-        let even = Self.zeroByte(w0 ^ pair) || Self.zeroByte(w1 ^ pair) || Self.zeroByte32(w2 ^ pair32)
-        // The digits a nibble on: bytes 0–18 of the shifted stream (its last byte is half padding).
-        let odd = Self.zeroByte((w0 << 4 | w1 >> 60) ^ pair) || Self.zeroByte((w1 << 4 | UInt64(w2) >> 28) ^ pair)
-            || Self.zeroByte32(((w2 << 4) ^ pair32) | 0xFF)
-        return (even || odd) && exactly(in: hash)
-    }
-
-    @inline(__always) static func zeroByte(_ v: UInt64) -> Bool { (v &- 0x0101_0101_0101_0101) & ~v & 0x8080_8080_8080_8080 != 0 }
-    @inline(__always) static func zeroByte32(_ v: UInt32) -> Bool { (v &- 0x0101_0101) & ~v & 0x8080_8080 != 0 }
-    @inline(__always) static func zeroNibble(_ v: UInt64) -> Bool { (v &- 0x1111_1111_1111_1111) & ~v & 0x8888_8888_8888_8888 != 0 }
-    @inline(__always) static func zeroNibble32(_ v: UInt32) -> Bool { (v &- 0x1111_1111) & ~v & 0x8888_8888 != 0 }
-
-    /// Digit by digit, at every offset.
-    func exactly(in hash: UnsafePointer<UInt8>) -> Bool {
+        // Candidates, byte by byte: even offsets are whole bytes equal to the first two digits;
+        // odd ones the same bytes of the stream shifted a nibble on (its last byte half padding).
+        let even = (Self.zeroBytes(w0 ^ pair), Self.zeroBytes(w1 ^ pair), UInt64(Self.zeroBytes32(w2 ^ pair32)) << 32)
+        let odd = (Self.zeroBytes((w0 << 4 | w1 >> 60) ^ pair), Self.zeroBytes((w1 << 4 | UInt64(w2) >> 28) ^ pair),
+                   UInt64(Self.zeroBytes32(((w2 << 4) ^ pair32) | 0xFF)) << 32)
+        guard even.0 | even.1 | even.2 | odd.0 | odd.1 | odd.2 != 0 else { return false }
+        // A flag is certain where it is the lowest of its word; above one, a borrow may fake it.
         let count = nibbles.count
+        if count == 2 { return true }
         return nibbles.withUnsafeBufferPointer { needle in
-            start: for start in 0...(40 - count) {
-                for offset in 0..<count where Self.nibble(hash, start + offset) != needle[offset] { continue start }
-                return true
+            // Each flagged byte of a word: where the digits would start; the rest compared digit by digit.
+            func confirmed(_ flags: UInt64, firstByte: Int, shifted: Int) -> Bool {
+                var flags = flags
+                while flags != 0 {
+                    let byte = flags.leadingZeroBitCount / 8
+                    flags &= ~(0x80 << UInt64(56 - 8 * byte))
+                    let start = 2 * (firstByte + byte) + shifted
+                    guard start + count <= 40, Self.nibble(hash, start) == needle[0], Self.nibble(hash, start + 1) == needle[1] else { continue }
+                    var offset = 2
+                    while offset < count, Self.nibble(hash, start + offset) == needle[offset] { offset += 1 }
+                    if offset == count { return true }
+                }
+                return false
             }
-            return false
+            return confirmed(even.0, firstByte: 0, shifted: 0) || confirmed(even.1, firstByte: 8, shifted: 0) || confirmed(even.2, firstByte: 16, shifted: 0)
+                || confirmed(odd.0, firstByte: 0, shifted: 1) || confirmed(odd.1, firstByte: 8, shifted: 1) || confirmed(odd.2, firstByte: 16, shifted: 1)
         }
     }
+
+    /// 0x80 in each byte of `v` that may be zero (exact for the lowest one), 0 where none is.
+    @inline(__always) static func zeroBytes(_ v: UInt64) -> UInt64 { (v &- 0x0101_0101_0101_0101) & ~v & 0x8080_8080_8080_8080 }
+    @inline(__always) static func zeroBytes32(_ v: UInt32) -> UInt32 { (v &- 0x0101_0101) & ~v & 0x8080_8080 }
+    @inline(__always) static func zeroNibble(_ v: UInt64) -> Bool { (v &- 0x1111_1111_1111_1111) & ~v & 0x8888_8888_8888_8888 != 0 }
+    @inline(__always) static func zeroNibble32(_ v: UInt32) -> Bool { (v &- 0x1111_1111) & ~v & 0x8888_8888 != 0 }
 }
 
 /// A buffer handed to the workers of `concurrentPerform`, each writing its own slot.
