@@ -139,6 +139,19 @@ struct BranchSearchIndexTests {
         for (word, number) in numbers { #expect(interner.withString(Int(number)) { String(decoding: $0, as: UTF8.self) } == word) }
     }
 
+    @Test("folding eight bytes at once lowercases exactly A–Z, for every byte value in every lane")
+    func foldsWordWide() {
+        for value in 0...255 {
+            for lane in 0..<8 {
+                var bytes = [UInt8](repeating: UInt8(truncatingIfNeeded: 0x5A &+ lane &* 29), count: 11)
+                bytes[lane] = UInt8(value)
+                let expected = bytes.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }
+                bytes.withUnsafeMutableBufferPointer { BranchIndexBuilder.fold($0.baseAddress!, count: $0.count) }
+                #expect(bytes == expected)
+            }
+        }
+    }
+
     @Test("stored dates become numbers in the same order as their text; none is 0")
     func dateKeys() {
         let texts = ["2026-12-02 14:04:12.405", "2026-12-02 14:04:12.406", "2026-12-02 14:04:13", "2027-01-01 00:00:00.000", "2026-12-02T14:04:12.404Z"]

@@ -45,9 +45,32 @@ struct BranchIndexBuilder: Sendable {
         current.reserveCapacity(Self.chunkSize)
     }
 
-    /// ASCII case folding; the separators (0, 1) never appear inside a key.
+    /// ASCII case folding (what SQLite's `lower` does without ICU).
     @inline(__always) static func fold(_ byte: UInt8) -> UInt8 {
-        byte < 2 ? 32 : byte &+ (byte &- 65 < 26 ? 32 : 0)
+        byte &+ (byte &- 65 < 26 ? 32 : 0)
+    }
+
+    /// Folds eight bytes at once: a byte gains 0x20 where it is A–Z (its high bit clear, at least
+    /// 'A', at most 'Z' — each tested in the byte's own high bit).
+    @inline(__always) static func fold8(_ word: UInt64) -> UInt64 {
+        let low = word & 0x7f7f_7f7f_7f7f_7f7f
+        let atLeastA = low &+ 0x3f3f_3f3f_3f3f_3f3f
+        let aboveZ = low &+ 0x2525_2525_2525_2525
+        return word | ((atLeastA ^ aboveZ) & ~word & 0x8080_8080_8080_8080) >> 2
+    }
+
+    /// Folds `count` bytes in place.
+    @inline(__always) static func fold(_ bytes: UnsafeMutablePointer<UInt8>, count: Int) {
+        let raw = UnsafeMutableRawPointer(bytes)
+        var index = 0
+        while index + 8 <= count {
+            raw.storeBytes(of: fold8(raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)), toByteOffset: index, as: UInt64.self)
+            index += 8
+        }
+        while index < count {
+            bytes[index] = fold(bytes[index])
+            index += 1
+        }
     }
 
     /// A text column's bytes, valid until the row steps on.
@@ -61,9 +84,7 @@ struct BranchIndexBuilder: Sendable {
         if !text.isEmpty {
             let from = bytes.count
             bytes.append(contentsOf: text)
-            bytes.withUnsafeMutableBufferPointer { buffer in
-                for index in from..<buffer.count { buffer[index] = fold(buffer[index]) }
-            }
+            bytes.withUnsafeMutableBufferPointer { buffer in fold(buffer.baseAddress! + from, count: buffer.count - from) }
         }
         bytes.append(end)
     }

@@ -70,7 +70,8 @@ extension Store {
             repositories.append(id: sqlite3_column_int64(row, 0), key: BranchIndexBuilder.text(row, 1),
                                 slug: BranchIndexBuilder.text(row, 2), provider: BranchIndexBuilder.text(row, 3))
         }
-        let range = try Row.fetchOne(db, sql: "SELECT MIN(id), MAX(id) FROM branches")
+        // Two subqueries: asked together in one, MIN and MAX scan the table.
+        let range = try Row.fetchOne(db, sql: "SELECT (SELECT MIN(id) FROM branches), (SELECT MAX(id) FROM branches)")
         return IndexPlan(expected: expected, generation: generation, repositories: repositories,
                          firstID: range?[0] ?? 0, lastID: range?[1] ?? 0)
     }
