@@ -34,6 +34,7 @@ struct BranchIndexBench: ParsableCommand {
         }
         // The dashboard bench's keystrokes: typing `feature/7`, then deleting it, a window each.
         var keys: [Double] = []
+        let typing = Date(), typingCPU = Self.cpuSeconds()
         for _ in 0..<rounds {
             guard let kept else { break }
             keys = []
@@ -46,8 +47,10 @@ struct BranchIndexBench: ParsableCommand {
                 keys.append((Date().timeIntervalSince(started) * 10_000).rounded() / 10)
             }
         }
+        let typingWall = Date().timeIntervalSince(typing) * 1000, typingCPUms = (Self.cpuSeconds() - typingCPU) * 1000
         let result: [String: Any] = ["branches": count, "sort": sort, "part_rows": partRows,
                                      "wall_ms": walls.map { ($0 * 10).rounded() / 10 }, "cpu_ms": cpus.map { ($0 * 10).rounded() / 10 }, "filter_keystrokes_ms": keys,
+                                     "filter_rounds_wall_ms": (typingWall * 10).rounded() / 10, "filter_rounds_cpu_ms": (typingCPUms * 10).rounded() / 10,
                                      "peak_rss_mib": Double(Self.peakRSSKiB()) / 1024]
         let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
         print(String(decoding: data, as: UTF8.self))
