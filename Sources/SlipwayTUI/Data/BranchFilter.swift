@@ -110,20 +110,19 @@ public struct BranchFilter: Sendable {
                             var candidates = within?[word] ?? ~0
                             if last - first < 64 { candidates &= (1 << UInt64(last - first)) - 1 }
                             guard candidates != 0 else { continue }
-                            // The shared keys and the hash first: no subject bytes read for those.
                             var matched: UInt64 = 0
-                            var rest = candidates
-                            while rest != 0 {
-                                let bit = rest.trailingZeroBitCount
-                                rest &= rest - 1
-                                let slot = first + bit
-                                if p.nameHits[Int(p.names[slot])] || p.pairHits[Int(p.pairs[slot])]
-                                    || hex.map({ $0.occurs(in: p.hashes + slot * 20) }) == true && p.textHashes[word] & (1 << UInt64(bit)) == 0 {
-                                    matched |= 1 << UInt64(bit)
+                            // Each key starts where the one before ended, from the word's checkpoint.
+                            var start = Int(p.checkpoints[word])
+                            for slot in first..<last {
+                                let end = start + Int(p.lengths[slot])
+                                let bit = UInt64(slot - first)
+                                if candidates & (1 << bit) != 0,
+                                   p.nameHits[Int(p.names[slot])] || p.pairHits[Int(p.pairs[slot])]
+                                    || hex.map({ $0.occurs(in: p.hashes + slot * 20) }) == true && p.textHashes[word] & (1 << bit) == 0
+                                    || Self.occurs(p.needle, anchor: anchor, in: p.subjects, from: start, to: end) {
+                                    matched |= 1 << bit
                                 }
-                            }
-                            if candidates & ~matched != 0 {
-                                matched |= Self.subjectMatches(p, word: word, first: first, last: last, wanted: candidates & ~matched, anchor: anchor)
+                                start = end
                             }
                             out.value[word] = matched
                             found += matched.nonzeroBitCount
@@ -177,45 +176,6 @@ public struct BranchFilter: Sendable {
                 }
             }
         }
-    }
-
-    /// Which of the `wanted` slots of a word (64 keys back to back from its checkpoint) hold the
-    /// needle in their subject: one memchr over the word's keys for the needle's rarest byte, each
-    /// hit mapped to its key by the lengths, then memcmp — not a call per key.
-    static func subjectMatches(_ p: Pointers, word: Int, first: Int, last: Int, wanted: UInt64, anchor: Int) -> UInt64 {
-        guard let base = p.subjects.baseAddress, let pin = p.needle.baseAddress else { return 0 }
-        let needleCount = p.needle.count
-        let byte = Int32(p.needle[anchor])
-        var found: UInt64 = 0
-        var slot = first
-        var keyStart = Int(p.checkpoints[word])
-        var keyEnd = keyStart + Int(p.lengths[slot])
-        var spanEnd = keyStart
-        for index in first..<last { spanEnd += Int(p.lengths[index]) }
-        var position = keyStart + anchor
-        while position < spanEnd, let hit = memchr(base + position, byte, spanEnd - position) {
-            let at = UnsafeRawPointer(base).distance(to: UnsafeRawPointer(hit))
-            // The key the hit falls in.
-            while at >= keyEnd {
-                slot += 1
-                keyStart = keyEnd
-                keyEnd += Int(p.lengths[slot])
-            }
-            let bit = UInt64(slot - first)
-            let start = at - anchor
-            if wanted & (1 << bit) == 0 || found & (1 << bit) != 0 {
-                // Not asked for, or already found: on to the next key.
-                position = keyEnd + anchor
-                continue
-            }
-            if start >= keyStart, start + needleCount <= keyEnd, memcmp(base + start, pin, needleCount) == 0 {
-                found |= 1 << bit
-                position = keyEnd + anchor
-            } else {
-                position = at + 1
-            }
-        }
-        return found
     }
 
     /// Whether the needle occurs in `keys[from..<to]`: memchr for its rarest byte (`anchor`), then
