@@ -193,7 +193,7 @@ struct BranchIndexBuilder: Sendable {
         current = []
         var parts = chunks
         chunks = []
-        let subjects = [UInt8](unsafeUninitializedCapacity: length) { buffer, initialized in
+        let subjects = [UInt8](unsafeUninitializedCapacity: length + Store.BranchSearchIndex.subjectPadding) { buffer, initialized in
             var offset = 0
             for index in parts.indices {
                 parts[index].withUnsafeBufferPointer { part in
@@ -204,7 +204,9 @@ struct BranchIndexBuilder: Sendable {
                 // Each chunk goes as soon as it is copied: the peak is one buffer, not two.
                 parts[index] = []
             }
-            initialized = offset
+            // Zeros after the last key, so a search may read a word past any key's end.
+            (buffer.baseAddress! + offset).initialize(repeating: 0, count: Store.BranchSearchIndex.subjectPadding)
+            initialized = offset + Store.BranchSearchIndex.subjectPadding
         }
         var checkpoints = [UInt32](repeating: 0, count: (count + 63) / 64)
         var start: UInt32 = 0

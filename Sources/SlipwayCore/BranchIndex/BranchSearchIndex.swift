@@ -40,6 +40,8 @@ extension Store {
         /// The searchable subject's most bytes, and a text hash's; a key then fits its length byte.
         public static let subjectLimit = 180
         public static let textHashLimit = 72
+        /// Zero bytes after the last key: a word-wide search may read up to 16 bytes past a key.
+        public static let subjectPadding = 16
 
         public var count: Int { idOffsets.count }
 

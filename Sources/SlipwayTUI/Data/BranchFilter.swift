@@ -14,8 +14,6 @@ public struct BranchFilter: Sendable {
     /// When the index was read (it is read again when the mirror's generation moves, at most
     /// this often).
     let builtAt: Date
-    /// How often each byte occurs in the subjects: the rarest byte of a needle is the one looked for.
-    private let frequency: [Int]
     private var recent: [(needle: [UInt8], matches: Matches)] = []
     /// The list positions of the last answer asked for a window, found as far as a window has
     /// needed (a first page needs only its own rows), kept while it is paged.
@@ -31,11 +29,6 @@ public struct BranchFilter: Sendable {
     public init(index: Store.BranchSearchIndex, builtAt: Date) {
         self.index = index
         self.builtAt = builtAt
-        var frequency = [Int](repeating: 0, count: 256)
-        // A sample is enough to know which bytes are rare.
-        let stride = max(1, index.subjects.count / 1_000_000)
-        for position in Swift.stride(from: 0, to: index.subjects.count, by: stride) { frequency[Int(index.subjects[position])] += 1 }
-        self.frequency = frequency
     }
 
     static func fold(_ needle: String) -> [UInt8] { needle.utf8.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 } }
@@ -91,7 +84,6 @@ public struct BranchFilter: Sendable {
         let authorHits = Self.hits(pin, in: index.authorKeys)
         let pairHits = index.pairRepositories.indices.map { repositoryHits[Int(index.pairRepositories[$0])] || authorHits[Int(index.pairAuthors[$0])] }
         let hex = HexNeedle(pin)
-        let anchor = pin.indices.min { frequency[Int(pin[$0])] < frequency[Int(pin[$1])] } ?? 0
         let count = self.index.count
         let words = (count + 63) / 64
         var bits = [UInt64](repeating: 0, count: words)
@@ -119,7 +111,7 @@ public struct BranchFilter: Sendable {
                                 if candidates & (1 << bit) != 0,
                                    p.nameHits[Int(p.names[slot])] || p.pairHits[Int(p.pairs[slot])]
                                     || hex.map({ $0.occurs(in: p.hashes + slot * 20) }) == true && p.textHashes[word] & (1 << bit) == 0
-                                    || Self.occurs(p.needle, anchor: anchor, in: p.subjects, from: start, to: end) {
+                                    || Self.occursInWords(p.needle, in: p.subjects.baseAddress!, from: start, to: end) {
                                     matched |= 1 << bit
                                 }
                                 start = end
@@ -176,6 +168,33 @@ public struct BranchFilter: Sendable {
                 }
             }
         }
+    }
+
+    /// Whether the needle occurs in `bytes[from..<to]`, eight starts at a time: a word-wide test
+    /// for where its first two bytes both match, then memcmp there. Reads up to 16 bytes past
+    /// `to` (the subjects are padded for it).
+    @inline(__always) static func occursInWords(_ needle: UnsafeBufferPointer<UInt8>, in bytes: UnsafePointer<UInt8>, from: Int, to: Int) -> Bool {
+        let count = needle.count
+        guard to - from >= count, let pin = needle.baseAddress else { return false }
+        let raw = UnsafeRawPointer(bytes)
+        let first = UInt64(pin[0]) &* 0x0101_0101_0101_0101
+        let second = count > 1 ? UInt64(pin[1]) &* 0x0101_0101_0101_0101 : 0
+        let last = to - count
+        var position = from
+        while position <= last {
+            let here = raw.loadUnaligned(fromByteOffset: position, as: UInt64.self)
+            var flags = HexNeedle.zeroBytes(here ^ first)
+            if count > 1 { flags &= HexNeedle.zeroBytes(raw.loadUnaligned(fromByteOffset: position + 1, as: UInt64.self) ^ second) }
+            // Only starts up to `last`.
+            if last - position < 7 { flags &= (1 << UInt64(8 * (last - position + 1))) &- 1 }
+            while flags != 0 {
+                let start = position + flags.trailingZeroBitCount / 8
+                if memcmp(bytes + start, pin, count) == 0 { return true }
+                flags &= flags - 1
+            }
+            position += 8
+        }
+        return false
     }
 
     /// Whether the needle occurs in `keys[from..<to]`: memchr for its rarest byte (`anchor`), then
