@@ -92,24 +92,43 @@ struct LargeListTests {
         }
     }
 
-    @Test("the index follows the store: a new branch shows once the index is refreshed")
+    @Test("the index follows the mirror: a new branch shows once the index is older than its age; other writes read nothing again")
     func refreshes() throws {
-        let source = fixture.source()
+        let clock = TestClock(DashboardFixture.now)
+        let source = StoreSource(store: fixture.store, home: "~", host: "buildhost", clock: { clock.now }, engine: { .embedded })
         let kind = LevelKind.branches(accountID: 1, repositoryID: nil)
         let query = Store.BrowseQuery(filter: "brand-new", sort: .name, offset: 0, limit: 10)
         #expect(try source.load(kind, query: query).total == 0)
+        let first = try #require(source.largeListIndexBuiltAt())
+        // A write that is not the mirror's (a command queued): the index stays as read.
+        _ = try source.requestRefresh(path: "bitbucket/acme")
+        clock.advance(StoreSource.indexMaxAge + 1)
+        _ = try source.load(kind, query: query)
+        #expect(source.largeListIndexBuiltAt() == first)
         try fixture.store.write { db in
             var branch = Branch(repositoryID: 1, name: "brand-new", headHash: String(repeating: "f", count: 40), updatedAt: DashboardFixture.now)
             try branch.insert(db)
         }
-        // Within the index's age the list may lag; after it, the new branch is there.
-        let deadline = Date().addingTimeInterval(StoreSource.indexMaxAge + 3)
-        var total = 0
-        while Date() < deadline {
-            total = try source.load(kind, query: query).total
-            if total == 1 { break }
-            Thread.sleep(forTimeInterval: 0.2)
+        // The index is past its age and the mirror moved: read again, the new branch is there.
+        #expect(try source.load(kind, query: query).total == 1)
+        let second = try #require(source.largeListIndexBuiltAt())
+        #expect(second != first)
+        // Within its age the list may lag behind the mirror; after it, it catches up.
+        try fixture.store.write { db in
+            var branch = Branch(repositoryID: 1, name: "brand-new-2", headHash: String(repeating: "e", count: 40), updatedAt: DashboardFixture.now)
+            try branch.insert(db)
         }
-        #expect(total == 1)
+        #expect(try source.load(kind, query: query).total == 1)
+        clock.advance(StoreSource.indexMaxAge + 1)
+        #expect(try source.load(kind, query: query).total == 2)
     }
+}
+
+/// A clock the test moves by hand.
+final class TestClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var current: Date
+    init(_ start: Date) { current = start }
+    var now: Date { lock.withLock { current } }
+    func advance(_ seconds: TimeInterval) { lock.withLock { current += seconds } }
 }

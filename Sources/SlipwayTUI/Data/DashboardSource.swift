@@ -31,6 +31,8 @@ public final class StoreSource: DashboardSource, @unchecked Sendable {
     let home: String
     let host: String
     let engine: @Sendable () -> EngineBadge
+    /// The clock a large list's index ages by (tests move it).
+    let clock: @Sendable () -> Date
     /// Branch lists at least this long are filtered and paged from an in-memory index.
     public static let largeList = 5_000
     /// How stale a large list's index may get while the mirror keeps changing (its visible rows
@@ -44,8 +46,9 @@ public final class StoreSource: DashboardSource, @unchecked Sendable {
     let pacing: SyncEngine.Settings?
 
     public init(store: Store, home: String, host: String = ProcessInfo.processInfo.hostName, pacing: SyncEngine.Settings? = nil,
-                engine: @escaping @Sendable () -> EngineBadge) {
+                clock: @escaping @Sendable () -> Date = Date.init, engine: @escaping @Sendable () -> EngineBadge) {
         self.store = store
+        self.clock = clock
         self.home = home
         self.host = host
         self.pacing = pacing
@@ -164,10 +167,13 @@ public final class StoreSource: DashboardSource, @unchecked Sendable {
     }
 
     /// Large lists: filter and page over the in-memory index, then read the visible rows by id.
+    /// When the large list's index in use was read (nil: none), for tests.
+    func largeListIndexBuiltAt() -> Date? { filters.values.first?.builtAt }
+
     private func largeBranchList(accountID: Int64?, repositoryID: Int64?, _ query: Store.BrowseQuery) throws -> (total: Int, items: [Item])? {
         let key = "\(accountID.map(String.init) ?? "*")/\(repositoryID.map(String.init) ?? "*")/\(query.sort.rawValue)"
         var filter = filters[key]
-        if let known = filter, Date().timeIntervalSince(known.builtAt) > Self.indexMaxAge,
+        if let known = filter, clock().timeIntervalSince(known.builtAt) > Self.indexMaxAge,
            try store.mirrorGeneration() != known.index.generation {
             // Let go of the old index before reading the new one: the peak is one index, not two.
             filter = nil
@@ -178,7 +184,7 @@ public final class StoreSource: DashboardSource, @unchecked Sendable {
             filters.removeAll()
             guard let index = try store.branchSearchIndex(accountID: accountID, repositoryID: repositoryID, sort: query.sort, atLeast: Self.largeList)
             else { return nil }
-            filter = BranchFilter(index: index, builtAt: Date())
+            filter = BranchFilter(index: index, builtAt: clock())
         }
         guard var current = filter else { return nil }
         let window = current.ids(matching: query.filter, offset: query.offset, limit: query.limit)
