@@ -142,7 +142,7 @@ extension Store {
     /// forever. Each runner clears only its own kinds (the other may have claimed one already).
     public func failInterruptedCommands(kinds: Set<EngineCommandKind> = Set(EngineCommandKind.allCases), now: Date) throws {
         try write { db in
-            try EngineCommand
+            _ = try EngineCommand
                 .filter(Column("status") == EngineCommandStatus.running.rawValue)
                 .filter(kinds.map(\.rawValue).contains(Column("kind")))
                 .updateAll(db, Column("status").set(to: EngineCommandStatus.failed.rawValue),
