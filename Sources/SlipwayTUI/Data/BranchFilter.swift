@@ -3,10 +3,11 @@ import Foundation
 import SlipwayCore
 
 /// Filters a large branch list in memory. A keystroke first asks the few shared keys (names,
-/// repositories, authors) which contain the needle, then walks the slots in storage order — the
-/// packed subjects stream through memory, memchr for the needle's rarest byte, memcmp for the
-/// rest; hex needles also against the raw hashes, nibble by nibble — split over the cores, into
-/// a bitmap of slots; the list order is read out of the bitmap last. Typing on narrows the last
+/// repositories, authors) which contain the needle, then walks the slots in storage order — hex
+/// needles against the raw hashes, a word at a time, then the packed subjects streaming through
+/// memory, eight starts at a time for the needle's first two bytes, memcmp where both match —
+/// split over the cores, into a bitmap of slots; the list order is read out of the bitmap last,
+/// only as far as the window shown. Typing on narrows the last
 /// answer instead of starting over, and the last few answers are kept (a bitmap each, an eighth
 /// of a byte a branch), so deleting back is free.
 public struct BranchFilter: Sendable {
@@ -43,6 +44,8 @@ public struct BranchFilter: Sendable {
         if listed?.needle != pin { listed = (pin, [], 0) }
         // Walk the list order on from where the last window stopped, until this one is found.
         if var found = listed, found.positions.count < range.upperBound {
+            // Out of `listed` while it grows, so appending does not copy what it holds.
+            listed = nil
             index.order.withUnsafeBufferPointer { order in
                 bits.withUnsafeBufferPointer { bits in
                     var position = found.walked
@@ -197,18 +200,17 @@ public struct BranchFilter: Sendable {
         return false
     }
 
-    /// Whether the needle occurs in `keys[from..<to]`: memchr for its rarest byte (`anchor`), then
-    /// memcmp around it.
-    static func occurs(_ needle: UnsafeBufferPointer<UInt8>, anchor: Int, in keys: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> Bool {
+    /// Whether the needle occurs in `keys[from..<to]`: memchr for its first byte, then memcmp.
+    static func occurs(_ needle: UnsafeBufferPointer<UInt8>, in keys: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> Bool {
         guard let base = keys.baseAddress, let pin = needle.baseAddress, to - from >= needle.count else { return false }
-        let byte = Int32(needle[anchor])
-        var position = from + anchor
-        let last = to - needle.count + anchor
+        let byte = Int32(needle[0])
+        var position = from
+        let last = to - needle.count
         while position <= last {
             guard let hit = memchr(base + position, byte, last - position + 1) else { return false }
-            let offset = base.distance(to: hit.assumingMemoryBound(to: UInt8.self)) - anchor
+            let offset = UnsafeRawPointer(base).distance(to: UnsafeRawPointer(hit))
             if memcmp(base + offset, pin, needle.count) == 0 { return true }
-            position = offset + anchor + 1
+            position = offset + 1
         }
         return false
     }
@@ -217,7 +219,7 @@ public struct BranchFilter: Sendable {
     static func hits(_ pin: [UInt8], in keys: Store.BranchSearchIndex.SharedKeys) -> [Bool] {
         keys.bytes.withUnsafeBufferPointer { bytes in
             pin.withUnsafeBufferPointer { needle in
-                (0..<keys.count).map { key in occurs(needle, anchor: 0, in: bytes, from: Int(keys.starts[key]), to: keys.end(key)) }
+                (0..<keys.count).map { key in occurs(needle, in: bytes, from: Int(keys.starts[key]), to: keys.end(key)) }
             }
         }
     }
