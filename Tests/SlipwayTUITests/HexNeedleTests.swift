@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SlipwayHTTP
 @testable import SlipwayTUI
 
 /// Hashes are kept as 20 raw bytes; a needle of hex digits must find them exactly where a search
@@ -34,15 +35,10 @@ struct HexNeedleTests {
     }
 }
 
-/// A small deterministic generator (SplitMix64), so a failure names the same case every run.
+/// `SeededRandom` (SlipwayHTTP's injected randomness) as a generator, so a failure names the
+/// same case every run.
 struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
+    let random: SeededRandom
+    init(seed: UInt64) { random = SeededRandom(seed: seed) }
+    mutating func next() -> UInt64 { random.nextUInt64() }
 }
