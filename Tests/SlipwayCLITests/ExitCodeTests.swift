@@ -116,7 +116,9 @@ struct BinaryRunnerTests {
         try "#!/bin/sh\nhead -c 262144 /dev/zero | tr '\\0' e >&2\necho done\n".write(toFile: script, atomically: true, encoding: .utf8)
         chmod(script, 0o755)
         defer { try? FileManager.default.removeItem(atPath: script) }
-        let result = try runner.run(executable: script, [])
+        // Run by sh, not exec'd itself: a child another test forks while the script is being
+        // written may hold it open for writing, and exec'ing it would then fail (ETXTBSY).
+        let result = try runner.run(executable: "/bin/sh", [script])
         #expect(result.stdout == "done\n")
         #expect(result.stderr.count == 262_144)
     }
