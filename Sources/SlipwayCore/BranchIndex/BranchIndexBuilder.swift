@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import GRDBSQLite
 
@@ -192,69 +191,37 @@ struct BranchIndexBuilder: Sendable {
     mutating func finish(repositories table: IndexedRepositories, generation: Store.MirrorGeneration) -> Store.BranchSearchIndex {
         chunks.append(current)
         current = []
-        let work = FinishWork(chunks: chunks, length: length, lengths: subjectLengths,
-                              ranking: BranchIndexOrder(sort: sort, idOffsets: idOffsets, names: names, pairs: pairs,
-                                                        pairRepositories: pairTable.repositories, pairAuthors: pairTable.authors, dates: dates,
-                                                        nameInterner: nameInterner, nameKeys: nameKeys, authorKeys: authorKeys,
-                                                        nullAuthor: authorInterner.null, table: table))
+        var parts = chunks
         chunks = []
-        dates = []
-        // The subjects' one copy and the ordering need nothing of each other: one core each.
-        DispatchQueue.concurrentPerform(iterations: 2) { part in
-            if part == 0 { work.copySubjects() } else { work.order() }
-        }
-        return Store.BranchSearchIndex(order: work.slots, idOffsets: idOffsets, idBase: idBase, subjects: work.subjects, subjectLengths: subjectLengths,
-                                       subjectCheckpoints: work.checkpoints, hashes: hashes, textHashes: textHashes, names: names, pairs: pairs,
-                                       pairRepositories: pairTable.repositories, pairAuthors: pairTable.authors,
-                                       nameKeys: nameKeys, repositoryKeys: table.keys, authorKeys: authorKeys, generation: generation)
-    }
-}
-
-/// The last two steps of a build, each written by one worker: the subjects copied once into an
-/// exact buffer (each chunk freed as it goes, so the peak is one buffer, not two), and the list
-/// order with each 64 keys' checkpoint.
-private final class FinishWork: @unchecked Sendable {
-    private var chunks: [[UInt8]]
-    private let length: Int
-    private let lengths: [UInt8]
-    private let ranking: BranchIndexOrder
-    private(set) var subjects: [UInt8] = []
-    private(set) var slots: [UInt32] = []
-    private(set) var checkpoints: [UInt32] = []
-
-    init(chunks: [[UInt8]], length: Int, lengths: [UInt8], ranking: BranchIndexOrder) {
-        self.chunks = chunks
-        self.length = length
-        self.lengths = lengths
-        self.ranking = ranking
-    }
-
-    func copySubjects() {
-        subjects = [UInt8](unsafeUninitializedCapacity: length + Store.BranchSearchIndex.subjectPadding) { buffer, initialized in
+        let subjects = [UInt8](unsafeUninitializedCapacity: length + Store.BranchSearchIndex.subjectPadding) { buffer, initialized in
             var offset = 0
-            for index in chunks.indices {
-                chunks[index].withUnsafeBufferPointer { part in
+            for index in parts.indices {
+                parts[index].withUnsafeBufferPointer { part in
                     guard let base = part.baseAddress, let target = buffer.baseAddress else { return }
                     (target + offset).initialize(from: base, count: part.count)
                     offset += part.count
                 }
-                chunks[index] = []
+                // Each chunk goes as soon as it is copied: the peak is one buffer, not two.
+                parts[index] = []
             }
             // Zeros after the last key, so a search may read a word past any key's end.
             (buffer.baseAddress! + offset).initialize(repeating: 0, count: Store.BranchSearchIndex.subjectPadding)
             initialized = offset + Store.BranchSearchIndex.subjectPadding
         }
-    }
-
-    func order() {
-        var checkpoints = [UInt32](repeating: 0, count: (lengths.count + 63) / 64)
+        var checkpoints = [UInt32](repeating: 0, count: (count + 63) / 64)
         var start: UInt32 = 0
-        for (slot, size) in lengths.enumerated() {
+        for (slot, size) in subjectLengths.enumerated() {
             if slot & 63 == 0 { checkpoints[slot >> 6] = start }
             start += UInt32(size)
         }
-        self.checkpoints = checkpoints
-        slots = ranking.slots()
+        let order = BranchIndexOrder(sort: sort, idOffsets: idOffsets, names: names, pairs: pairs, pairRepositories: pairTable.repositories,
+                                     pairAuthors: pairTable.authors, dates: dates, nameInterner: nameInterner, nameKeys: nameKeys,
+                                     authorKeys: authorKeys, nullAuthor: authorInterner.null, table: table).slots()
+        dates = []
+        return Store.BranchSearchIndex(order: order, idOffsets: idOffsets, idBase: idBase, subjects: subjects, subjectLengths: subjectLengths,
+                                       subjectCheckpoints: checkpoints, hashes: hashes, textHashes: textHashes, names: names, pairs: pairs,
+                                       pairRepositories: pairTable.repositories, pairAuthors: pairTable.authors,
+                                       nameKeys: nameKeys, repositoryKeys: table.keys, authorKeys: authorKeys, generation: generation)
     }
 }
 

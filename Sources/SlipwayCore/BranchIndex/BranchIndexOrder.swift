@@ -4,7 +4,7 @@ import Foundation
 /// distinct name, author and repository is ranked once (a few thousand comparisons of bytes),
 /// then the slots go through one stable counting sort per sort key, least significant first
 /// (radix sort) — linear, and only one list of slots besides the answer at a time.
-struct BranchIndexOrder: Sendable {
+struct BranchIndexOrder {
     let sort: Store.BrowseSort
     let idOffsets: [UInt32]
     let names: [UInt32]
