@@ -17,12 +17,8 @@ struct BranchIndexBuilder: Sendable {
     private var pairs: [UInt32] = []
     /// `.recent` only: each slot's head date as a number that orders like the stored text.
     private var dates: [UInt64] = []
-    /// Names and authors as stored (the exact-equality and BINARY view) …
-    private var nameInterner = ByteInterner()
-    private var authorInterner = ByteInterner()
-    /// … and folded, numbered alike (what the filter matches, and the NOCASE view).
-    private var nameKeys = Store.BranchSearchIndex.SharedKeys()
-    private var authorKeys = Store.BranchSearchIndex.SharedKeys()
+    private var nameStrings = SharedStrings()
+    private var authorStrings = SharedStrings()
     private var pairTable = PairTable()
     private var chunks: [[UInt8]] = []
     private var current: [UInt8] = []
@@ -101,14 +97,9 @@ struct BranchIndexBuilder: Sendable {
         guard offset >= 0, offset <= Int64(UInt32.max) else { return false }
         let slot = idOffsets.count
         idOffsets.append(UInt32(offset))
-        let name = Self.text(row, 2)
-        let named = nameInterner.intern(name)
-        if named.isNew { Self.appendShared(name, to: &nameKeys) }
-        names.append(named.number)
-        let author = Self.text(row, 5)
-        let authored = sqlite3_column_type(row, 5) == SQLITE_NULL ? authorInterner.internNull() : authorInterner.intern(author)
-        if authored.isNew { Self.appendShared(author, to: &authorKeys) }
-        pairs.append(pairTable.number(repository: repository, author: authored.number))
+        names.append(nameStrings.number(Self.text(row, 2)))
+        let author = authorStrings.number(Self.text(row, 5), isNull: sqlite3_column_type(row, 5) == SQLITE_NULL)
+        pairs.append(pairTable.number(repository: repository, author: author))
         if slot & 63 == 0 { textHashes.append(0) }
         var hash = Self.text(row, 3)
         let decoded = HeadHashBytes.append(hash, to: &hashes)
@@ -143,20 +134,8 @@ struct BranchIndexBuilder: Sendable {
     /// as it is copied.
     mutating func absorb(_ other: inout BranchIndexBuilder) {
         let base = count
-        let nameNumbers = (0..<other.nameInterner.count).map { number in
-            other.nameInterner.withString(number) { text in
-                let named = nameInterner.intern(text)
-                if named.isNew { Self.appendShared(text, to: &nameKeys) }
-                return named.number
-            }
-        }
-        let authorNumbers = (0..<other.authorInterner.count).map { number in
-            other.authorInterner.withString(number) { text in
-                let authored = number == other.authorInterner.null.map(Int.init) ? authorInterner.internNull() : authorInterner.intern(text)
-                if authored.isNew { Self.appendShared(text, to: &authorKeys) }
-                return authored.number
-            }
-        }
+        let nameNumbers = nameStrings.numbers(of: other.nameStrings)
+        let authorNumbers = authorStrings.numbers(of: other.authorStrings)
         let pairNumbers = (0..<other.pairTable.count).map { pair in
             pairTable.number(repository: other.pairTable.repositories[pair], author: authorNumbers[Int(other.pairTable.authors[pair])])
         }
@@ -215,13 +194,36 @@ struct BranchIndexBuilder: Sendable {
             start += UInt32(size)
         }
         let order = BranchIndexOrder(sort: sort, idOffsets: idOffsets, names: names, pairs: pairs, pairRepositories: pairTable.repositories,
-                                     pairAuthors: pairTable.authors, dates: dates, nameInterner: nameInterner, nameKeys: nameKeys,
-                                     authorKeys: authorKeys, nullAuthor: authorInterner.null, table: table).slots()
+                                     pairAuthors: pairTable.authors, dates: dates, nameInterner: nameStrings.stored,
+                                     nameKeys: nameStrings.folded, authorKeys: authorStrings.folded, nullAuthor: authorStrings.stored.null,
+                                     table: table).slots()
         dates = []
         return Store.BranchSearchIndex(order: order, idOffsets: idOffsets, idBase: idBase, subjects: subjects, subjectLengths: subjectLengths,
                                        subjectCheckpoints: checkpoints, hashes: hashes, textHashes: textHashes, names: names, pairs: pairs,
                                        pairRepositories: pairTable.repositories, pairAuthors: pairTable.authors,
-                                       nameKeys: nameKeys, repositoryKeys: table.keys, authorKeys: authorKeys, generation: generation)
+                                       nameKeys: nameStrings.folded, repositoryKeys: table.keys, authorKeys: authorStrings.folded,
+                                       generation: generation)
+    }
+}
+
+/// Strings many branches share (names, authors), numbered once: as stored (equality and the
+/// BINARY order) and folded alike (what the filter matches, and the NOCASE order).
+struct SharedStrings: Sendable {
+    private(set) var stored = ByteInterner()
+    private(set) var folded = Store.BranchSearchIndex.SharedKeys()
+
+    /// The number of `text` (or of SQL's NULL), given one when first seen.
+    @inline(__always) mutating func number(_ text: UnsafeBufferPointer<UInt8>, isNull: Bool = false) -> UInt32 {
+        let interned = isNull ? stored.internNull() : stored.intern(text)
+        if interned.isNew { BranchIndexBuilder.appendShared(text, to: &folded) }
+        return interned.number
+    }
+
+    /// Each of another set's numbers as this one numbers the same string.
+    mutating func numbers(of other: SharedStrings) -> [UInt32] {
+        (0..<other.stored.count).map { number in
+            other.stored.withString(number) { self.number($0, isNull: number == other.stored.null.map(Int.init)) }
+        }
     }
 }
 

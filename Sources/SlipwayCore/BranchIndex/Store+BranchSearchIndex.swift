@@ -22,32 +22,30 @@ extension Store {
                                   partRows: Int = Store.indexPartRows) throws -> BranchSearchIndex? {
         let scope = BranchIndexScope(accountID: accountID, repositoryID: repositoryID)
         guard let plan = try read({ db in try Self.indexPlan(db, scope, atLeast: atLeast) }) else { return nil }
-        let parts = repositoryID == nil && plan.expected >= partRows ? max(1, min(2, ProcessInfo.processInfo.activeProcessorCount)) : 1
+        let partCount = repositoryID == nil && plan.expected >= partRows ? max(1, min(2, ProcessInfo.processInfo.activeProcessorCount)) : 1
         // Ids are kept as 32-bit offsets from the first: a mirror whose ids span more is listed by SQL.
         guard plan.lastID - plan.firstID <= Int64(UInt32.max) else { return nil }
-        if parts > 1 {
-            // Each half in its own read transaction: kept only when both saw the plan's generation.
-            // The first reserves room for all, so the second is copied into place, not regrown.
-            let halves = IndexHalves(count: parts)
-            DispatchQueue.concurrentPerform(iterations: parts) { part in
-                let low = plan.firstID + (plan.lastID - plan.firstID + 1) * Int64(part) / Int64(parts)
-                let high = plan.firstID + (plan.lastID - plan.firstID + 1) * Int64(part + 1) / Int64(parts) - 1
-                let expected = (part == 0 ? plan.expected : plan.expected / parts) + 1024
-                halves.set(part, Result { try self.read { db in
-                    (try Self.mirrorGeneration(db), try Self.scanBranches(db, scope, ids: low...high, plan: plan, sort: sort, expected: expected))
-                } })
-            }
-            // A half that failed is read again below, in one transaction, which reports a real error.
-            if var results = try? halves.take(), results.allSatisfy({ $0.0 == plan.generation }) {
-                var builder = results.removeFirst().1
-                while !results.isEmpty {
-                    var other = results.removeFirst().1
-                    builder.absorb(&other)
-                }
-                return builder.finish(repositories: plan.repositories, generation: plan.generation)
-            }
+        // Each part in its own read transaction, kept only when it saw the plan's generation. The
+        // first reserves room for all, so the others are copied into place, not regrown.
+        let parts = IndexParts(count: partCount)
+        DispatchQueue.concurrentPerform(iterations: partCount) { part in
+            let low = plan.firstID + (plan.lastID - plan.firstID + 1) * Int64(part) / Int64(partCount)
+            let high = plan.firstID + (plan.lastID - plan.firstID + 1) * Int64(part + 1) / Int64(partCount) - 1
+            let expected = (part == 0 ? plan.expected : plan.expected / partCount) + 1024
+            parts.set(part, Result { try self.read { db in
+                (try Self.mirrorGeneration(db), try Self.scanBranches(db, scope, ids: low...high, plan: plan, sort: sort, expected: expected))
+            } })
         }
-        // One transaction for everything: small scopes, and a mirror that moved between the halves.
+        // A part that failed is read again below, in one transaction, which reports a real error.
+        if var results = try? parts.take(), results.allSatisfy({ $0.0 == plan.generation }) {
+            var builder = results.removeFirst().1
+            while !results.isEmpty {
+                var other = results.removeFirst().1
+                builder.absorb(&other)
+            }
+            return builder.finish(repositories: plan.repositories, generation: plan.generation)
+        }
+        // The mirror moved between the plan and a part: everything again in one transaction.
         return try read { db in
             guard let plan = try Self.indexPlan(db, scope, atLeast: atLeast), plan.lastID - plan.firstID <= Int64(UInt32.max) else { return nil }
             var builder = try Self.scanBranches(db, scope, ids: plan.firstID...plan.lastID, plan: plan, sort: sort, expected: plan.expected)
@@ -142,8 +140,8 @@ struct IndexPlan: Sendable {
     let lastID: Int64
 }
 
-/// The halves of a parallel read, each set by its own worker.
-private final class IndexHalves: @unchecked Sendable {
+/// The parts of a read (halves on two cores), each set by its own worker.
+private final class IndexParts: @unchecked Sendable {
     private let lock = NSLock()
     private var results: [Result<(Store.MirrorGeneration, BranchIndexBuilder), Error>?]
 
@@ -153,7 +151,7 @@ private final class IndexHalves: @unchecked Sendable {
         lock.withLock { results[part] = result }
     }
 
-    /// The halves, let go of here (so each can be freed as soon as it is merged).
+    /// The parts, let go of here (so each can be freed as soon as it is merged).
     func take() throws -> [(Store.MirrorGeneration, BranchIndexBuilder)] {
         let taken = lock.withLock {
             defer { results = [] }

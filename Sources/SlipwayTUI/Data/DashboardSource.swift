@@ -39,7 +39,7 @@ public final class StoreSource: DashboardSource, @unchecked Sendable {
     /// are always read fresh; what branches match a filter, and where they sort, wait this long).
     public static let indexMaxAge: TimeInterval = 2
     // Only the dashboard's thread calls load (the source is handed to it once).
-    private var filters: [String: BranchFilter] = [:]
+    private var large: (key: String, filter: BranchFilter)?
 
     /// The engine's pacing, to say on the accounts screen where tracked repositories wait longer
     /// than `app_poll_seconds`; nil: not said.
@@ -166,29 +166,30 @@ public final class StoreSource: DashboardSource, @unchecked Sendable {
         }
     }
 
-    /// Large lists: filter and page over the in-memory index, then read the visible rows by id.
     /// When the large list's index in use was read (nil: none), for tests.
-    func largeListIndexBuiltAt() -> Date? { filters.values.first?.builtAt }
+    func largeListIndexBuiltAt() -> Date? { large?.filter.builtAt }
 
+    /// Large lists: filter and page over the in-memory index, then read the visible rows by id.
     private func largeBranchList(accountID: Int64?, repositoryID: Int64?, _ query: Store.BrowseQuery) throws -> (total: Int, items: [Item])? {
         let key = "\(accountID.map(String.init) ?? "*")/\(repositoryID.map(String.init) ?? "*")/\(query.sort.rawValue)"
-        var filter = filters[key]
+        // Taken out while in use, so what it holds grows in place, not as a copy. One large list's
+        // index at a time: another sort or scope, or a mirror that moved past the index's age, lets
+        // go of it before the next is read (the peak is one index, not two).
+        var filter = large.flatMap { $0.key == key ? $0.filter : nil }
+        large = nil
         if let known = filter, clock().timeIntervalSince(known.builtAt) > Self.indexMaxAge,
            try store.mirrorGeneration() != known.index.generation {
-            // Let go of the old index before reading the new one: the peak is one index, not two.
             filter = nil
-            filters[key] = nil
         }
         if filter == nil {
-            // One large list's index at a time: another sort or scope reads its own.
-            filters.removeAll()
             guard let index = try store.branchSearchIndex(accountID: accountID, repositoryID: repositoryID, sort: query.sort, atLeast: Self.largeList)
             else { return nil }
             filter = BranchFilter(index: index, builtAt: clock())
         }
         guard var current = filter else { return nil }
+        filter = nil
         let window = current.ids(matching: query.filter, offset: query.offset, limit: query.limit)
-        filters[key] = current
+        large = (key, current)
         return (window.total, try store.branchRows(ids: window.ids).map(Item.branch))
     }
 

@@ -4,12 +4,7 @@
 public enum DisplayWidth {
     public static func of(_ text: String) -> Int {
         // Printable ASCII, most of what a table shows, is a column a byte.
-        let utf8 = text.utf8
-        if let printable = utf8.withContiguousStorageIfAvailable({ bytes in bytes.allSatisfy { $0 &- 0x20 < 0x5F } }) {
-            if printable { return utf8.count }
-        } else if utf8.allSatisfy({ $0 &- 0x20 < 0x5F }) {
-            return utf8.count
-        }
+        if text.utf8.allSatisfy({ $0 &- 0x20 < 0x5F }) { return text.utf8.count }
         return text.unicodeScalars.reduce(0) { $0 + width(of: $1) }
     }
 
