@@ -109,7 +109,9 @@ let package = Package(
         .executableTarget(
             name: "slipway-bench",
             dependencies: ["SlipwayHTTP", "SlipwayCore", "SlipwayProviders", "SlipwaySandbox", "SlipwayTUI", "CSpawn",
+                           "SlipwayServer", "SlipwayCLI",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "Logging", package: "swift-log"),
                            .product(name: "GRDB", package: "GRDB.swift")]
         ),
 

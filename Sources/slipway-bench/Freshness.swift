@@ -25,9 +25,13 @@ struct Freshness: AsyncParsableCommand {
     @Option(help: "GraphQL points per hour (GitHub; default 5,000).") var graphqlPerHour = 5000
     @Option(help: "git requests per hour (default: the provider's — Bitbucket 60,000, GitHub 5,000 and GitLab 60,000 by Slipway's choice).") var gitPerHour: Int?
     @Option(help: "Seed.") var seed: UInt64 = 3
+    @Option(help: "Share of repositories (a seeded draw) that get Slipway's webhook; the report splits them from the rest.") var webhookShare = 0.0
+    @Flag(help: "Draw the same repositories and split the report alike, but install no hooks (the run to compare with).") var hooksOff = false
+    @Option(help: "Seconds from a push to its delivery reaching the receiver (0: within the same simulated second).") var webhookDelay = 0.0
 
     func validate() throws {
         guard BaselineWire(provider) != nil else { throw ValidationError("--provider is bitbucket, github or gitlab") }
+        guard (0...1).contains(webhookShare) else { throw ValidationError("--webhook-share is between 0 and 1") }
     }
 
     func run() async throws {
@@ -48,7 +52,9 @@ struct Freshness: AsyncParsableCommand {
         options.personalities = [wire.personality]
         let now: @Sendable () -> Date = { clock.now }
         // One world per contender, identical, receiving the same pushes.
-        let engineWorld = try SandboxService(options: options, now: now)
+        let inbox = SimulatedWebhooks.Inbox(now: now)
+        let hooksOn = webhookShare > 0 && !hooksOff
+        let engineWorld = try SandboxService(options: options, now: now, webhookTransport: hooksOn ? inbox.transport : nil)
         let branchPollWorld = try SandboxService(options: options, now: now)
         let repoPollWorld = try SandboxService(options: options, now: now)
         let origin = "http://127.0.0.1:7990"
@@ -76,6 +82,23 @@ struct Freshness: AsyncParsableCommand {
         let unbudgeted = descriptor.makeGitProvider(ProviderConnection(apiURL: apiURL, webURL: origin, credential: .bearer(token),
                                                             http: HTTPClient(transport: InProcessTransport(service: engineWorld, personality: wire.personality), clock: clock)))!
         _ = try await MirrorSync(store: store, account: account, provider: unbudgeted, now: now).run()
+        // Hooks, like the sync, are installed beforehand and off the budget.
+        let drawn = SimulatedWebhooks.hookedNames(engineWorld.repositoryNames(on: wire.personality), share: webhookShare, seed: seed)
+        var hooked = drawn
+        var hookReport: [String: Any] = ["share": webhookShare, "drawn": drawn.count, "installed": hooksOn ? 0 : "none (--hooks-off)"]
+        var webhooks: SimulatedWebhooks?
+        if hooksOn, let dialect = descriptor.webhookDialect, let hosting = unbudgeted as? any WebhookHosting {
+            let keyFile = home + "/key"
+            let (installed, refused) = try await SimulatedWebhooks.install(drawn, store: store, accountID: account.id!, kind: wire.kind, provider: hosting,
+                                                                           keyFile: keyFile, url: "http://127.0.0.1:8787" + dialect.route, now: now)
+            hooked = installed
+            hookReport["installed"] = installed.count
+            hookReport["refused"] = refused
+            webhooks = SimulatedWebhooks(inbox: inbox, dialect: dialect, store: store, keyFile: keyFile, delay: webhookDelay, now: now)
+            // What the providers send on creation (GitHub's `ping`) proves a hook at once.
+            await engineWorld.webhooks.drain()
+            await webhooks?.deliver(now: clock.now)
+        }
         var settings = SyncEngine.Settings()
         settings.backgroundWait = 0
         settings.restRequestsPerHour = restPerHour
@@ -97,6 +120,7 @@ struct Freshness: AsyncParsableCommand {
         var nextPush = start.addingTimeInterval(-log(1 - random.nextUnit()) * pushEvery)
         var pending: [Pending] = []
         var latencies: [String: [TimeInterval]] = ["slipway": [], "branch-poll": [], "repo-poll": []]
+        if webhookShare > 0 { latencies["slipway-hooked"] = []; latencies["slipway-unhooked"] = [] }
         let end = start.addingTimeInterval(hours * 3600)
 
         while clock.now < end {
@@ -119,6 +143,8 @@ struct Freshness: AsyncParsableCommand {
             if Int(clock.now.timeIntervalSince(start)) % 600 == 0 {
                 FileHandle.standardError.write(Data("simulated \(Int(clock.now.timeIntervalSince(start)) / 60) min, \(pending.count) pushes\n".utf8))
             }
+            await engineWorld.webhooks.drain()
+            await webhooks?.deliver(now: clock.now)
             await engine.step()
             branchPoller.tick(now: clock.now)
             repoPoller.tick(now: clock.now)
@@ -143,8 +169,12 @@ struct Freshness: AsyncParsableCommand {
         // newest ones were simply still on their way when the clock stopped.
         var missed: [String: Int] = [:]
         var inFlight: [String: Int] = [:]
+        for i in pending.indices where webhookShare > 0 {
+            pending[i].seenBy[hooked.contains(pending[i].repository) ? "slipway-hooked" : "slipway-unhooked"] = pending[i].seenBy["slipway"]
+        }
         for p in pending {
             for name in latencies.keys {
+                if name.hasPrefix("slipway-"), (name == "slipway-hooked") != hooked.contains(p.repository) { continue }
                 if let seen = p.seenBy[name] {
                     latencies[name]!.append(seen.timeIntervalSince(p.at))
                 } else if p.branchDeleted {
@@ -160,9 +190,14 @@ struct Freshness: AsyncParsableCommand {
         var result: [String: Any] = ["provider": wire.kind.rawValue, "pushes": pending.count, "repositories": names.count,
                                      "branches": engineWorld.summary.branches, "hours": hoursRun,
                                      "rest_budget": Double(restPerHour) * 0.8 * hoursRun, "git_budget": Double(gitPerHour) * 0.8 * hoursRun]
+        if webhookShare > 0 {
+            hookReport["receiver_answers"] = Dictionary(uniqueKeysWithValues: (webhooks?.answers ?? [:]).map { (String($0.key), $0.value) })
+            hookReport["hooked_lane_at_end"] = try store.sweepLaneCounts(accountID: account.id!).filter { $0.lane == .hooked }.map(\.count).reduce(0, +)
+            result["webhooks"] = hookReport
+        }
         if wire.kind == .github { result["graphql_budget"] = Double(graphqlPerHour) * 0.8 * hoursRun }
         let requests: [String: [String: Int]] = ["slipway": counter.byKind, "branch-poll": ["rest": branchPoller.requests],
-                                                 "repo-poll": ["rest": repoPoller.requests]]
+                                                 "repo-poll": ["rest": repoPoller.requests], "slipway-hooked": [:], "slipway-unhooked": [:]]
         for (name, values) in latencies {
             let sorted = values.sorted()
             func pct(_ p: Double) -> Double? { sorted.isEmpty ? nil : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }

@@ -30,9 +30,9 @@ struct WebhookInstallTests {
         }
     }
 
-    func setup(_ configure: (inout SandboxOptions) -> Void = { _ in }) async throws -> Setup {
+    func setup(settings: SyncEngine.Settings = SyncEngine.Settings(), _ configure: (inout SandboxOptions) -> Void = { _ in }) async throws -> Setup {
         // Four repositories a workspace: the fourth of an administered one is only writable.
-        let rig = try await EngineTests().rig { options in
+        let rig = try await EngineTests().rig(settings: settings) { options in
             options.reposPerWorkspace = 4
             configure(&options)
         }
@@ -194,5 +194,49 @@ struct WebhookInstallTests {
         await s.rig.engine.step()   // the rig's engine was given no vault
         #expect(try s.rig.store.command(id: refused)?.status == .failed)
         #expect(try s.rig.store.command(id: refused)?.result == "this engine installs no webhooks")
+    }
+
+    @Test("the safety sweep of hooked repositories takes at most its share of the git budget: those without a hook come round sooner")
+    func hookedLeaveTheBudgetToTheRest() async throws {
+        // 8 repositories, 48 git requests an hour to plan with (0.75 of them for the sweep): all
+        // alike, each comes round every 800 s. With 6 proven hooks, their safety sweep may take
+        // a quarter (one every 400 s, so each every 2,400 s) and the 2 without a hook share the
+        // rest — every 267 s.
+        var settings = SyncEngine.Settings()
+        settings.gitRequestsPerHour = 60
+        let s = try await setup(settings: settings) { $0.bumpUpdatedOn = false }
+        defer { let server = s.rig.server; Task { await server.stop() } }
+        let start = s.rig.clock.now
+        let candidates = try s.rig.store.sweepCandidates(accountID: s.rig.account.id!).sorted { $0.repository.id! < $1.repository.id! }
+        try #require(candidates.count == 8)
+        let vault = try Vault.open(keyFile: s.rig.home.path + "/key", create: true)
+        for candidate in candidates.prefix(6) {
+            let repository = candidate.repository
+            let hook = try s.rig.store.prepareInstalledWebhook(repositoryID: repository.id!, url: Self.url, events: ["repo:push"], secret: "s3cret",
+                                                               vault: vault, now: start)
+            _ = try s.rig.store.setWebhookRemoteID(subscriptionID: hook.id!, remoteID: "{hook-\(repository.id!)}")
+            // A delivery proves each hook (and queues its confirming fetch).
+            _ = try s.rig.store.applyPush(PushEvent(repositoryFullName: repository.fullName, repositoryID: nil, changes: []),
+                                          toRepository: repository.id!, now: start.addingTimeInterval(1))
+        }
+        func gitRequests() async throws -> Int { (try await s.rig.stats()["requests_by_kind"] as? [String: Int])?["git"] ?? 0 }
+        s.rig.clock.advance(by: 3)
+        await s.rig.engine.step()   // the confirming fetches: the six now wait in the hooked lane
+        #expect(try s.rig.store.sweepLaneCounts(accountID: s.rig.account.id!).filter { $0.lane == .hooked }.map(\.count).reduce(0, +) == 6)
+
+        var before = try await gitRequests()
+        s.rig.clock.advance(by: 300)
+        await s.rig.engine.step()
+        #expect(try await gitRequests() - before == 2)   // planned as all alike, none would be due before 800 s
+
+        before = try await gitRequests()
+        s.rig.clock.advance(by: 1700)   // 2,003 s: the two again, the hooked ones not yet
+        await s.rig.engine.step()
+        #expect(try await gitRequests() - before == 2)
+
+        before = try await gitRequests()
+        s.rig.clock.advance(by: 500)   // 2,503 s: the hooked ones' safety sweep is due
+        await s.rig.engine.step()
+        #expect(try await gitRequests() - before == 8)
     }
 }

@@ -6,22 +6,25 @@ import SlipwayServer
 import Synchronization
 
 /// The webhook receiver's link to the store: secrets from the vault, deliveries recorded, pushes
-/// applied at once (the engine then confirms them with a fetch).
-final class StoreWebhookHandler: WebhookHandling {
+/// applied at once (the engine then confirms them with a fetch). Public for the freshness
+/// benchmark, which receives its simulated deliveries through it on a virtual clock.
+public final class StoreWebhookHandler: WebhookHandling {
     let store: Store
     let keyFile: String
     let logger: Logger
+    let now: @Sendable () -> Date
 
-    init(store: Store, keyFile: String, logger: Logger) {
+    public init(store: Store, keyFile: String, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) {
         self.store = store
         self.keyFile = keyFile
         self.logger = logger
+        self.now = now
     }
 
     /// The vault's key, read once it is first needed (the sealed secrets are read per delivery).
     private let vault = Mutex<Vault?>(nil)
 
-    func repository(provider: ProviderKind, _ named: DeliveryRepository) async throws -> WebhookRepositoryLookup {
+    public func repository(provider: ProviderKind, _ named: DeliveryRepository) async throws -> WebhookRepositoryLookup {
         switch try store.webhookRepository(provider: provider, fullName: named.fullName, uuid: named.id) {
         case .none:
             return .unknown
@@ -40,17 +43,17 @@ final class StoreWebhookHandler: WebhookHandling {
         return opened
     }
 
-    func isDuplicate(provider: ProviderKind, deliveryID: String) async throws -> Bool {
+    public func isDuplicate(provider: ProviderKind, deliveryID: String) async throws -> Bool {
         try store.isDuplicateDelivery(id: deliveryID, provider: provider)
     }
 
-    func ignored(provider: ProviderKind, deliveryID: String, event: String, repositoryID: Int64, hookID: Int64) async throws {
-        try store.recordIgnoredDelivery(id: deliveryID, provider: provider, event: event, hookID: hookID, now: Date())
+    public func ignored(provider: ProviderKind, deliveryID: String, event: String, repositoryID: Int64, hookID: Int64) async throws {
+        try store.recordIgnoredDelivery(id: deliveryID, provider: provider, event: event, hookID: hookID, now: now())
     }
 
-    func apply(_ event: PushEvent, name: String, repositoryID: Int64, hookID: Int64, deliveryID: String?) async throws -> WebhookApplyOutcome {
+    public func apply(_ event: PushEvent, name: String, repositoryID: Int64, hookID: Int64, deliveryID: String?) async throws -> WebhookApplyOutcome {
         do {
-            switch try store.applyPush(event, toRepository: repositoryID, proof: .init(id: deliveryID, hookID: hookID, event: name), now: Date()) {
+            switch try store.applyPush(event, toRepository: repositoryID, proof: .init(id: deliveryID, hookID: hookID, event: name), now: now()) {
             case .duplicate:
                 return .duplicate
             case let .applied(changes):
@@ -65,7 +68,7 @@ final class StoreWebhookHandler: WebhookHandling {
         }
     }
 
-    func rejected(_ reason: String, status: Int) async {
+    public func rejected(_ reason: String, status: Int) async {
         logger.warning("webhook delivery refused", metadata: ["status": "\(status)", "reason": "\(reason)"])
     }
 }

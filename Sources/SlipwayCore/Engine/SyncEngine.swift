@@ -48,6 +48,10 @@ public actor SyncEngine {
         public var detailsPerRepositoryLimit = 3
         /// A repository whose webhook delivers is swept only this often (a lost delivery's net).
         public var webhookSweepInterval: TimeInterval = 1800
+        /// The most of the sweep's share the safety sweep of hooked repositories may take: where
+        /// every hooked one cannot be looked at each `webhookSweepInterval`, it stretches instead
+        /// of taking the budget the repositories without a hook depend on.
+        public var hookedShare = 0.25
         /// App Platform's apps are looked at this often, and this often while a deployment of
         /// one is in progress (one request per 200 apps: the app object carries its deployments).
         public var appPlatformInterval: TimeInterval = 30
@@ -416,20 +420,28 @@ public actor SyncEngine {
     /// can take in a couple of steps (the rest is due next step, in the same order).
     private func dueRepositoryIDs(accountID: Int64, workspaceID: Int64?, counts: [SweepLane: Int], gitPerSecond: Double,
                                   now: Date) throws -> [Int64] {
-        let total = counts.values.reduce(0, +)
         let activeCount = counts[.active] ?? 0
+        let hookedCount = counts[.hooked] ?? 0
+        // Proven hooks bring their pushes themselves: their safety sweep takes what its interval
+        // needs, at most `hookedShare` of the sweep's budget, and the other lanes plan with the rest.
+        let sweepPerSecond = gitPerSecond * settings.sweepShare
+        let hookedPerSecond = min(Double(hookedCount) / settings.webhookSweepInterval, sweepPerSecond * settings.hookedShare)
+        let hookedInterval = hookedCount == 0 ? settings.webhookSweepInterval
+            : max(settings.webhookSweepInterval, Double(hookedCount) / max(hookedPerSecond, 1e-6))
+        let unhookedPerSecond = gitPerSecond * (1 - hookedPerSecond / max(sweepPerSecond, 1e-6))
+        let unhooked = counts.values.reduce(0, +) - hookedCount
         func interval(_ count: Int, share: Double) -> TimeInterval {
-            max(settings.sweepInterval, Double(count) / max(gitPerSecond * share, 1e-6))
+            max(settings.sweepInterval, Double(count) / max(unhookedPerSecond * share, 1e-6))
         }
-        let quietInterval = activeCount == 0 ? interval(total, share: settings.sweepShare)
-            : interval(total - activeCount, share: settings.quietShare)
+        let quietInterval = activeCount == 0 ? interval(unhooked, share: settings.sweepShare)
+            : interval(unhooked - activeCount, share: settings.quietShare)
         let activeInterval = min(quietInterval, interval(activeCount, share: settings.activeShare))
         // Tracked ones keep `app_poll_seconds` while the budget allows it; when they alone need
         // more, their interval stretches (doctor and `accounts` say so).
         let trackedInterval = TrackedPolling.interval(tracked: counts[.tracked] ?? 0, gitPerSecond: gitPerSecond, settings: settings)
         let lanes: [(SweepLane, TimeInterval?)] = [
             (.tracked, min(quietInterval, trackedInterval)), (.news, nil), (.active, activeInterval), (.quiet, quietInterval),
-            (.hooked, max(settings.webhookSweepInterval, quietInterval)),
+            (.hooked, hookedInterval),
         ]
         let limit = max(settings.concurrency * 2, Int((gitPerSecond * 2).rounded(.up)))
         var ids: [Int64] = []
