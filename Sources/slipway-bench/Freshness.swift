@@ -27,6 +27,7 @@ struct Freshness: AsyncParsableCommand {
     @Option(help: "Seed.") var seed: UInt64 = 3
     @Option(help: "Share of repositories (a seeded draw) that get Slipway's webhook; the report splits them from the rest.") var webhookShare = 0.0
     @Flag(help: "Draw the same repositories and split the report alike, but install no hooks (the run to compare with).") var hooksOff = false
+    @Flag(help: "The account administers every repository, so a hook can go on each drawn one (else only where it is admin).") var administersAll = false
     @Option(help: "Seconds from a push to its delivery reaching the receiver (0: within the same simulated second).") var webhookDelay = 0.0
 
     func validate() throws {
@@ -50,6 +51,7 @@ struct Freshness: AsyncParsableCommand {
         options.rateLimitPerHour = 0
         options.gitRateLimitPerHour = 0
         options.personalities = [wire.personality]
+        options.administersAll = administersAll
         let now: @Sendable () -> Date = { clock.now }
         // One world per contender, identical, receiving the same pushes.
         let inbox = SimulatedWebhooks.Inbox(now: now)

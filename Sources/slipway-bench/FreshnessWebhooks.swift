@@ -92,7 +92,7 @@ final class SimulatedWebhooks: @unchecked Sendable {
                 installed.insert(name)
             } catch {
                 // Where the account is no admin the provider refuses, as it would for a user.
-                refused["\(error)", default: 0] += 1
+                refused[String("\(error)".prefix { $0 != ":" }), default: 0] += 1
             }
         }
         return (installed, refused)

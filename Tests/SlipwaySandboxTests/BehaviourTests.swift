@@ -261,3 +261,24 @@ func runGit(_ arguments: [String]) throws -> String {
     }
     return String(decoding: data, as: UTF8.self)
 }
+
+@Suite("Sandbox worlds")
+struct WorldRoleTests {
+    @Test("--administers-all: the account administers every repository on every host; otherwise some are not its")
+    func administersAll() {
+        var options = SandboxOptions()
+        options.workspaces = 6
+        options.reposPerWorkspace = 5
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        func roles(_ options: SandboxOptions) -> [Set<String>] {
+            [WorldGenerator.build(options: options, start: start), WorldGenerator.buildGitHub(options: options, start: start),
+             WorldGenerator.buildGitLab(options: options, start: start)].map { Set($0.repositories.values.map(\.role)) }
+        }
+        for set in roles(options) { #expect(set.count > 1 && set.contains("admin")) }
+        options.administersAll = true
+        for set in roles(options) { #expect(set == ["admin"]) }
+        let world = WorldGenerator.buildGitHub(options: options, start: start)
+        let administered = world.workspaces.values.allSatisfy { $0.isAdmin }
+        #expect(administered)
+    }
+}

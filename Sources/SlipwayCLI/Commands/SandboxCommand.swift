@@ -52,6 +52,7 @@ struct SandboxCommand: AsyncParsableCommand {
     @Flag(name: .customLong("demo-repositories"), help: "Add a 'demo' workspace of real git repositories (clone and fetch work).")
     var demoRepositories = false
     @Flag(name: .customLong("print-token"), help: "Print the token this seed's sandbox accepts (the first personality's: Bitbucket's access token, GitHub's classic token, GitLab's personal access token, DigitalOcean's personal access token), and exit.") var printToken = false
+    @Flag(help: "The account administers every repository (an organization owner's), so hooks can go on each.") var administersAll = false
     @Flag(name: .customLong("no-large-repositories"), help: "No repositories with 125 extra branches (every repository gets --branches).")
     var noLargeRepositories = false
     @Option(name: .customLong("apps"), help: "App Platform apps on the digitalocean personality's account.") var appPlatformApps = SandboxOptions().appPlatformApps
@@ -79,6 +80,7 @@ struct SandboxCommand: AsyncParsableCommand {
         o.deviceIntervalSeconds = deviceInterval
         o.demoRepositories = demoRepositories
         o.largeRepositories = !noLargeRepositories
+        o.administersAll = administersAll
         o.gitlabVersion = gitlabVersion
         o.appPlatformApps = appPlatformApps
         o.deploymentsPerApp = deploymentsPerApp

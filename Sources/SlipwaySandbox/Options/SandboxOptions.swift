@@ -13,6 +13,9 @@ public struct SandboxOptions: Sendable, Equatable {
     public var branchesPerRepo: Int = 6
     /// Every seventh repository gets 125 extra branches, so pagination matters.
     public var largeRepositories = true
+    /// The account administers every repository (an organization owner's), so a hook can be
+    /// installed on each; otherwise a third of the workspaces and a quarter of the rest are not its.
+    public var administersAll = false
     /// Seconds between simulated pushes; nil for none.
     public var pushEverySeconds: Double?
     /// Whether a push bumps the repository's `updated_on` (Bitbucket does not document it).

@@ -46,7 +46,7 @@ enum WorldGenerator {
             let slug = base.lowercased().filter { $0.isLetter && $0.isASCII || $0 == " " }.replacingOccurrences(of: " ", with: "-")
                 + (w >= workspaceNames.count ? "-\(w / workspaceNames.count + 1)" : "")
             var workspace = SandboxWorkspace(uuid: random.uuid(), slug: slug, name: w >= workspaceNames.count ? "\(base) \(w / workspaceNames.count + 1)" : base,
-                                             isPrivate: true, isAdmin: w % 3 != 2, createdOn: start.addingTimeInterval(-Double(300 + w) * 86_400))
+                                             isPrivate: true, isAdmin: options.administersAll || w % 3 != 2, createdOn: start.addingTimeInterval(-Double(300 + w) * 86_400))
             for r in 0..<options.reposPerWorkspace {
                 let repository = makeRepository(index: r, workspace: workspace, options: options, start: start, random: &random)
                 workspace.repositories.append(repository.slug)
@@ -81,7 +81,7 @@ enum WorldGenerator {
                 isUser = false
             }
             var workspace = SandboxWorkspace(uuid: random.uuid(), slug: slug, name: slug == user.nickname ? user.displayName : slug.capitalized,
-                                             isPrivate: false, isAdmin: w == 0 || (w != 3 && w % 3 != 2),
+                                             isPrivate: false, isAdmin: options.administersAll || w == 0 || (w != 3 && w % 3 != 2),
                                              createdOn: start.addingTimeInterval(-Double(300 + w) * 86_400))
             workspace.isUser = isUser
             workspace.number = 20_000_000 + w
@@ -131,7 +131,7 @@ enum WorldGenerator {
             let last = String(slug.split(separator: "/").last!)
             var workspace = SandboxWorkspace(uuid: random.uuid(), slug: slug,
                                              name: w == 0 ? user.displayName : last.split(separator: "-").map { $0.capitalized }.joined(separator: " "),
-                                             isPrivate: true, isAdmin: w == 0 || w % 3 != 2, createdOn: start.addingTimeInterval(-Double(300 + w) * 86_400))
+                                             isPrivate: true, isAdmin: options.administersAll || w == 0 || w % 3 != 2, createdOn: start.addingTimeInterval(-Double(300 + w) * 86_400))
             workspace.isUser = w == 0
             workspace.number = 60 + w
             for r in 0..<options.reposPerWorkspace {
@@ -156,7 +156,7 @@ enum WorldGenerator {
         let word = repoWords[index % repoWords.count]
         let slug = index < repoWords.count ? word : "\(word)-\(index / repoWords.count + 1)"
         let created = start.addingTimeInterval(-Double(random.int(30...300)) * 86_400)
-        let role = workspace.isAdmin ? (index % 4 == 3 ? "contributor" : "admin") : (index % 2 == 0 ? "member" : "contributor")
+        let role = options.administersAll ? "admin" : workspace.isAdmin ? (index % 4 == 3 ? "contributor" : "admin") : (index % 2 == 0 ? "member" : "contributor")
         var repository = SandboxRepository(
             uuid: random.uuid(), workspace: workspace.slug, slug: slug, name: index < repoWords.count ? word.capitalized : "\(word.capitalized) \(index / repoWords.count + 1)",
             description: index % 5 == 0 ? random.pick(hostile) : "The \(word) service", language: random.pick(["swift", "go", "python", "typescript", "rust"]),
