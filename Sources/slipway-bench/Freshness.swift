@@ -91,7 +91,7 @@ struct Freshness: AsyncParsableCommand {
         var webhooks: SimulatedWebhooks?
         if hooksOn, let dialect = descriptor.webhookDialect, let hosting = unbudgeted as? any WebhookHosting {
             let keyFile = home + "/key"
-            let (installed, refused) = try await SimulatedWebhooks.install(drawn, store: store, accountID: account.id!, kind: wire.kind, provider: hosting,
+            let (installed, refused) = try await SimulatedWebhooks.install(drawn, store: store, kind: wire.kind, provider: hosting,
                                                                            keyFile: keyFile, url: "http://127.0.0.1:8787" + dialect.route, now: now)
             hooked = installed
             hookReport["installed"] = installed.count
@@ -199,7 +199,7 @@ struct Freshness: AsyncParsableCommand {
         }
         if wire.kind == .github { result["graphql_budget"] = Double(graphqlPerHour) * 0.8 * hoursRun }
         let requests: [String: [String: Int]] = ["slipway": counter.byKind, "branch-poll": ["rest": branchPoller.requests],
-                                                 "repo-poll": ["rest": repoPoller.requests], "slipway-hooked": [:], "slipway-unhooked": [:]]
+                                                 "repo-poll": ["rest": repoPoller.requests]]
         for (name, values) in latencies {
             let sorted = values.sorted()
             func pct(_ p: Double) -> Double? { sorted.isEmpty ? nil : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
@@ -221,10 +221,15 @@ struct Freshness: AsyncParsableCommand {
         var key: String { repository + "/" + branch }
     }
 
+    /// A world's `workspace/slug` as a mirror path. Nested namespaces (GitLab): the workspace is
+    /// everything before the last segment.
+    static func mirrorPath(_ fullName: String, kind: ProviderKind) -> MirrorPath {
+        let parts = fullName.split(separator: "/")
+        return MirrorPath(provider: kind, workspace: parts.dropLast().joined(separator: "/"), repository: String(parts.last!))
+    }
+
     func storeHead(_ store: Store, _ p: Pending, kind: ProviderKind) throws -> String? {
-        let parts = p.repository.split(separator: "/")
-        // Nested namespaces (GitLab): the workspace is everything before the last segment.
-        guard let repo = try store.repository(at: MirrorPath(provider: kind, workspace: parts.dropLast().joined(separator: "/"), repository: String(parts.last!))) else { return nil }
+        guard let repo = try store.repository(at: Self.mirrorPath(p.repository, kind: kind)) else { return nil }
         return try store.branch(repositoryID: repo.id!, name: p.branch)?.headHash
     }
 }

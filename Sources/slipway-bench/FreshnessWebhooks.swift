@@ -77,18 +77,17 @@ final class SimulatedWebhooks: @unchecked Sendable {
     }
 
     /// Installs Slipway's hook on each of `names` through the adapter, as `webhooks install` does.
-    static func install(_ names: Set<String>, store: Store, accountID: Int64, kind: ProviderKind, provider: any WebhookHosting,
+    static func install(_ names: Set<String>, store: Store, kind: ProviderKind, provider: any WebhookHosting,
                         keyFile: String, url: String, now: @escaping @Sendable () -> Date) async throws -> (installed: Set<String>, refused: [String: Int]) {
         let vault = try Vault.open(keyFile: keyFile, create: true)
         let installer = WebhookInstaller(store: store, provider: provider, openVault: { vault }, now: now)
         var installed: Set<String> = []
         var refused: [String: Int] = [:]
         for name in names.sorted() {
-            let parts = name.split(separator: "/")
-            let workspace = parts.dropLast().joined(separator: "/")
-            guard let repository = try store.repository(at: MirrorPath(provider: kind, workspace: workspace, repository: String(parts.last!))) else { continue }
+            let path = Freshness.mirrorPath(name, kind: kind)
+            guard let repository = try store.repository(at: path) else { continue }
             do {
-                _ = try await installer.install(.init(repository: repository, workspaceSlug: workspace, path: "\(kind.rawValue)/\(name)"), url: url)
+                _ = try await installer.install(.init(repository: repository, workspaceSlug: path.workspace!, path: path.description), url: url)
                 installed.insert(name)
             } catch {
                 // Where the account is no admin the provider refuses, as it would for a user.

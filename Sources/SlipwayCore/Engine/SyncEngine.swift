@@ -426,8 +426,7 @@ public actor SyncEngine {
         // needs, at most `hookedShare` of the sweep's budget, and the other lanes plan with the rest.
         let sweepPerSecond = gitPerSecond * settings.sweepShare
         let hookedPerSecond = min(Double(hookedCount) / settings.webhookSweepInterval, sweepPerSecond * settings.hookedShare)
-        let hookedInterval = hookedCount == 0 ? settings.webhookSweepInterval
-            : max(settings.webhookSweepInterval, Double(hookedCount) / max(hookedPerSecond, 1e-6))
+        let hookedInterval = max(settings.webhookSweepInterval, Double(hookedCount) / max(hookedPerSecond, 1e-6))
         let unhookedPerSecond = gitPerSecond * (1 - hookedPerSecond / max(sweepPerSecond, 1e-6))
         let unhooked = counts.values.reduce(0, +) - hookedCount
         func interval(_ count: Int, share: Double) -> TimeInterval {
