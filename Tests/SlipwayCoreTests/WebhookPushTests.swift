@@ -53,6 +53,27 @@ struct WebhookPushTests {
         #expect(secrets.count == 1 && secrets[0].secret == "s3cret" && secrets[0].signed)
     }
 
+    @Test("a daemon's opened secrets: each opened once, a rotated secret seen at once, one that does not open left out")
+    func openedSecrets() throws {
+        let store = try store()
+        let id = try #require(try store.read { db in try Int64.fetchOne(db, sql: "SELECT id FROM repositories WHERE full_name = 'acme/api'") })
+        let vault = try Vault.open(keyFile: tmp.file("key"), create: true)
+        _ = try store.prepareInstalledWebhook(repositoryID: id, url: "https://hooks.example/w", events: ["push"], secret: "first", vault: vault, now: now)
+        let opened = OpenedSecrets()
+        var vaultAsked = 0
+        let open: () throws -> Vault = { vaultAsked += 1; return vault }
+        for _ in 0..<3 { #expect(try store.webhookSecrets(repositoryID: id, opened: opened, vault: open).map(\.secret) == ["first"]) }
+        #expect(vaultAsked == 1 && opened.count == 1)
+        // Installed again: a new row, a new sealed secret — opened anew, the old one never offered.
+        _ = try store.prepareInstalledWebhook(repositoryID: id, url: "https://hooks.example/w", events: ["push"], secret: "second", vault: vault, now: now)
+        #expect(try store.webhookSecrets(repositoryID: id, opened: opened, vault: open).map(\.secret) == ["second"])
+        #expect(vaultAsked == 2)
+        // Sealed bytes that do not open (another key's, or damaged) are left out and not kept.
+        try store.write { db in try db.execute(sql: "UPDATE webhook_subscriptions SET secret_ciphertext = X'00010203'") }
+        #expect(try store.webhookSecrets(repositoryID: id, opened: opened, vault: open).isEmpty)
+        #expect(opened.count == 2)
+    }
+
     @Test("in order, each push moves the head; late ones that would move it back are left to the confirming fetch")
     func outOfOrder() throws {
         let store = try store()

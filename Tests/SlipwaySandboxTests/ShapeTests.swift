@@ -73,4 +73,23 @@ struct ShapeTests {
         let date = try #require((commits["values"] as? [[String: Any]])?.first?["date"] as? String)
         #expect(date.range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$"#, options: .regularExpression) != nil)
     }
+
+    @Test("timestamps and hashes are written by hand exactly as the format strings wrote them (a seed's world is the same)")
+    func handWrittenFormats() {
+        for seconds in [0.0, 86_399.25, 1_764_586_272.5, 4_102_444_799.999] {
+            let date = Date(timeIntervalSince1970: seconds)
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = TimeZone(identifier: "UTC")!
+            let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: Date(timeIntervalSince1970: seconds.rounded(.down)))
+            let whole = String(format: "%04d-%02d-%02dT%02d:%02d:%02d", c.year!, c.month!, c.day!, c.hour!, c.minute!, c.second!)
+            #expect(WireFormat.seconds(date) == whole + "+00:00")
+        }
+        var random = SandboxRandom(seed: 42), reference = SandboxRandom(seed: 42)
+        for _ in 0..<50 {
+            let expected = (0..<5).map { _ in String(format: "%016llx", reference.next()) }.joined().prefix(40).description
+            #expect(random.hash() == expected)
+        }
+        #expect(random.next() == reference.next())
+        #expect(SandboxRandom.hex16(0xAB) == "00000000000000ab" && SandboxRandom.hex16(.max) == "ffffffffffffffff")
+    }
 }

@@ -21,8 +21,10 @@ public final class StoreWebhookHandler: WebhookHandling {
         self.now = now
     }
 
-    /// The vault's key, read once it is first needed (the sealed secrets are read per delivery).
+    /// The vault's key, read once it is first needed, and the hooks' secrets opened once each
+    /// (the sealed secrets are read per delivery, so a rotated one is seen at once).
     private let vault = Mutex<Vault?>(nil)
+    private let secrets = OpenedSecrets()
 
     public func repository(provider: ProviderKind, _ named: DeliveryRepository) async throws -> WebhookRepositoryLookup {
         switch try store.webhookRepository(provider: provider, fullName: named.fullName, uuid: named.id) {
@@ -31,7 +33,7 @@ public final class StoreWebhookHandler: WebhookHandling {
         case let .conflicting(why):
             return .conflicting(why)
         case let .repository(id):
-            let hooks = try store.webhookSecrets(repositoryID: id) { try openVault() }
+            let hooks = try store.webhookSecrets(repositoryID: id, opened: secrets) { try openVault() }
             return .found(repositoryID: id, hooks: hooks.map { HookSecret(hookID: $0.hookID, secret: $0.secret, signed: $0.signed) })
         }
     }

@@ -48,8 +48,10 @@ extension Store {
     }
 
     /// The secrets of Slipway's hooks on one repository, with each hook's id. The vault is opened
-    /// only when there is something to open; a secret that does not open is left out.
-    public func webhookSecrets(repositoryID: Int64, vault: () throws -> Vault) throws -> [(hookID: Int64, secret: String, signed: Bool)] {
+    /// only when there is something to open; a secret that does not open is left out. With
+    /// `opened`, each secret is opened once and kept (a daemon verifies every delivery with them).
+    public func webhookSecrets(repositoryID: Int64, opened: OpenedSecrets? = nil,
+                               vault: () throws -> Vault) throws -> [(hookID: Int64, secret: String, signed: Bool)] {
         let sealed = try read { db in
             try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT id, secret_ciphertext, signs_deliveries FROM webhook_subscriptions
@@ -57,6 +59,11 @@ extension Store {
                 """), arguments: [repositoryID]).map { (id: $0["id"] as Int64, data: $0["secret_ciphertext"] as Data, signed: $0["signs_deliveries"] as Bool) }
         }
         guard !sealed.isEmpty else { return [] }
+        if let opened {
+            return try sealed.compactMap { item in
+                try opened.open(item.data, context: Self.webhookSecretContext(item.id), vault: vault).map { (hookID: item.id, secret: $0, signed: item.signed) }
+            }
+        }
         let vault = try vault()
         return sealed.compactMap { item in
             (try? vault.openString(item.data, context: Self.webhookSecretContext(item.id))).map { (hookID: item.id, secret: $0, signed: item.signed) }
@@ -211,9 +218,10 @@ extension Store {
                 """), arguments: [repositoryID]) else { return nil }
             if let proof, let id = proof.id {
                 let provider: ProviderKind = row["provider"]
-                var delivery = WebhookDelivery(subscriptionID: proof.hookID, provider: provider, requestID: id, eventKey: proof.event,
-                                               outcome: .accepted, receivedAt: now)
-                try delivery.insert(db, onConflict: .ignore)
+                try db.cachedStatement(sql: """
+                    INSERT OR IGNORE INTO webhook_deliveries (subscription_id, provider, request_id, event_key, outcome, received_at)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """).execute(arguments: [proof.hookID, provider, id, proof.event, WebhookDeliveryOutcome.accepted, now])
                 guard db.changesCount > 0 else { return .duplicate }
             }
             let path = MirrorPath.joined(row["provider"] as String, row["ws"] as String, row["slug"] as String)

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SlipwayHTTP
 
 /// Bitbucket's webhook deliveries: `POST /webhooks/bitbucket`, `X-Event-Key: repo:push`, proved
 /// by `X-Hub-Signature: sha256=<HMAC-SHA256 of the raw body>` under the hook's secret, and
@@ -24,50 +25,119 @@ public struct BitbucketWebhookDialect: WebhookDialect {
         WebhookSignature.isValid(body: body, header: headers["x-hub-signature"], secret: secret)
     }
 
+    /// Read before the signature is checked, so only the two fields it needs are made strings.
     public func repository(in body: Data) -> DeliveryRepository? {
-        struct Named: Decodable {
-            struct Repository: Decodable { var full_name: String; var uuid: String? }
-            var repository: Repository
-        }
-        guard let named = try? JSONDecoder().decode(Named.self, from: body) else { return nil }
-        return DeliveryRepository(fullName: named.repository.full_name, id: named.repository.uuid)
+        guard let named = try? JSONReader.read(body, { reader -> BitbucketWire.NamedRepository? in
+            var named: BitbucketWire.NamedRepository?
+            try reader.object { reader, key in
+                if key == "repository" { named = try BitbucketWire.readNamedRepository(&reader) }
+            }
+            return named
+        }), let fullName = named.fullName else { return nil }
+        return DeliveryRepository(fullName: fullName, id: named.uuid)
     }
 
+    /// Read with `JSONReader` (a daemon takes deliveries by the thousand a second): the fields
+    /// used, the rest skipped; `push.changes` and the repository are required, every field of a
+    /// change may be left out, and a ref's `target` is a commit as the REST API gives one.
     public func decodePush(_ body: Data) throws(PushEvent.DecodingError) -> PushEvent {
-        let wire: Wire
+        var changes: [PushEvent.Change]?
+        var repository: BitbucketWire.NamedRepository?
         do {
-            wire = try JSONDecoder().decode(Wire.self, from: body)
+            try JSONReader.read(body) { reader in
+                try reader.object { reader, key in
+                    if key == "push" {
+                        try reader.object { reader, key in
+                            guard key == "changes" else { return }
+                            var list: [PushEvent.Change] = []
+                            try reader.array { reader in
+                                if let change = try Self.readChange(&reader) { list.append(change) }
+                            }
+                            changes = list
+                        }
+                    } else if key == "repository" {
+                        repository = try BitbucketWire.readNamedRepository(&reader)
+                    }
+                }
+            }
+        } catch let failure as JSONReader.Failure {
+            throw .malformed(failure.description)
+        } catch let BitbucketWire.ReadingError.missing(field) {
+            throw .malformed("a commit without its \(field)")
         } catch {
             throw .malformed(PushEvent.describe(error))
         }
-        guard let fullName = wire.repository.fullName, !fullName.isEmpty else { throw .malformed("the repository has no full_name") }
-        var changes: [PushEvent.Change] = []
-        for change in wire.push.changes {
-            // Tags move no branch.
-            let ref = change.new ?? change.old
-            guard ref?.type == nil || ref?.type == "branch", let name = ref?.name else { continue }
-            let head = change.new?.target?.providerCommit
-            changes.append(PushEvent.Change(branch: name, newHead: change.new == nil ? nil : head, oldHash: change.old?.target?.hash,
-                                  created: change.created ?? (change.old == nil), closed: change.closed ?? (change.new == nil),
-                                  forced: change.forced ?? false, truncated: change.truncated ?? false))
-        }
-        return PushEvent(repositoryFullName: fullName, repositoryID: wire.repository.uuid, changes: changes)
+        guard let changes else { throw .malformed("missing push.changes") }
+        guard let repository else { throw .malformed("missing repository") }
+        guard let fullName = repository.fullName, !fullName.isEmpty else { throw .malformed("the repository has no full_name") }
+        return PushEvent(repositoryFullName: fullName, repositoryID: repository.uuid, changes: changes)
     }
 
-    // The wire shape, lenient: everything optional that Bitbucket may leave out; the commit and
-    // repository shapes are the REST API's.
-    private struct Wire: Decodable {
-        struct Ref: Decodable { var type: String?; var name: String?; var target: BitbucketWire.Commit? }
-        struct Change: Decodable {
-            var new: Ref?
-            var old: Ref?
-            var created: Bool?
-            var closed: Bool?
-            var forced: Bool?
-            var truncated: Bool?
+    /// One entry of `push.changes`; nil for a tag's (tags move no branch).
+    static func readChange(_ reader: inout JSONReader) throws -> PushEvent.Change? {
+        var new: Ref?
+        var old: Ref?
+        var created: Bool?
+        var closed: Bool?
+        var forced: Bool?
+        var truncated: Bool?
+        try reader.object { reader, key in
+            if key == "new" {
+                new = try readRef(&reader)
+            } else if key == "old" {
+                old = try readRef(&reader)
+            } else if key == "created" {
+                created = try reader.bool()
+            } else if key == "closed" {
+                closed = try reader.bool()
+            } else if key == "forced" {
+                forced = try reader.bool()
+            } else if key == "truncated" {
+                truncated = try reader.bool()
+            }
         }
-        struct Push: Decodable { var changes: [Change] }
-        var push: Push
-        var repository: BitbucketWire.Repository
+        let ref = new ?? old
+        guard ref?.type == nil || ref?.type == "branch", let name = ref?.name else { return nil }
+        return PushEvent.Change(branch: name, newHead: new?.target, oldHash: old?.target?.hash,
+                                created: created ?? (old == nil), closed: closed ?? (new == nil),
+                                forced: forced ?? false, truncated: truncated ?? false)
+    }
+
+    struct Ref { var type: String?; var name: String?; var target: ProviderCommit? }
+
+    /// A change's `new` or `old`; nil when it is null (the branch did not exist before, or no longer does).
+    static func readRef(_ reader: inout JSONReader) throws -> Ref? {
+        if reader.peekKind() == .null {
+            try reader.skip()
+            return nil
+        }
+        var ref = Ref()
+        try reader.object { reader, key in
+            if key == "type" {
+                ref.type = try reader.string()
+            } else if key == "name" {
+                ref.name = try reader.string()
+            } else if key == "target" {
+                if reader.peekKind() != .null { ref.target = try BitbucketWire.readCommit(&reader) }
+            }
+        }
+        return ref
+    }
+}
+
+extension BitbucketWire {
+    struct NamedRepository { var fullName: String?; var uuid: String? }
+
+    /// A payload's `repository`: its full name and uuid, nothing else.
+    static func readNamedRepository(_ reader: inout JSONReader) throws -> NamedRepository {
+        var named = NamedRepository()
+        try reader.object { reader, key in
+            if key == "full_name" {
+                named.fullName = try reader.string()
+            } else if key == "uuid" {
+                named.uuid = try reader.string()
+            }
+        }
+        return named
     }
 }

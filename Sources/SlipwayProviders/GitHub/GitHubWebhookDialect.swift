@@ -1,4 +1,5 @@
 import Foundation
+import SlipwayHTTP
 
 /// GitHub's webhook deliveries: `POST /webhooks/github`, `X-GitHub-Event: push` (a hook's
 /// creation sends `ping` first), proved by `X-Hub-Signature-256: sha256=<HMAC-SHA256 of the raw
@@ -26,33 +27,67 @@ public struct GitHubWebhookDialect: WebhookDialect {
         WebhookSignature.isValid(body: body, header: headers[Self.signatureHeader], secret: secret)
     }
 
-    /// The repository by `full_name` and its numeric `id` (a ping names it too).
+    /// The repository by `full_name` and its numeric `id` (a ping names it too). Read before the
+    /// signature is checked, so only those two fields are made values.
     public func repository(in body: Data) -> DeliveryRepository? {
-        guard let named = try? JSONDecoder().decode(Named.self, from: body) else { return nil }
-        return DeliveryRepository(fullName: named.repository.full_name, id: named.repository.id.map(String.init))
+        guard let named = try? JSONReader.read(body, { reader -> Named? in
+            var named: Named?
+            try reader.object { reader, key in
+                if key == "repository" { named = try Self.readRepository(&reader) }
+            }
+            return named
+        }), let fullName = named.fullName else { return nil }
+        return DeliveryRepository(fullName: fullName, id: named.id.map(String.init))
     }
 
+    /// Read with `JSONReader` (a daemon takes deliveries by the thousand a second): `ref` and the
+    /// repository's `full_name` are required, the rest may be left out.
     public func decodePush(_ body: Data) throws(PushEvent.DecodingError) -> PushEvent {
-        let wire: Wire
+        var wire = Wire()
         do {
-            wire = try JSONDecoder().decode(Wire.self, from: body)
+            try JSONReader.read(body) { reader in
+                try reader.object { reader, key in
+                    if key == "ref" {
+                        wire.ref = try reader.string()
+                    } else if key == "before" {
+                        wire.before = try reader.string()
+                    } else if key == "after" {
+                        wire.after = try reader.string()
+                    } else if key == "created" {
+                        wire.created = try reader.bool()
+                    } else if key == "deleted" {
+                        wire.deleted = try reader.bool()
+                    } else if key == "forced" {
+                        wire.forced = try reader.bool()
+                    } else if key == "head_commit" {
+                        if reader.peekKind() != .null { wire.headCommit = try Self.readCommit(&reader) }
+                    } else if key == "repository" {
+                        wire.repository = try Self.readRepository(&reader)
+                    }
+                }
+            }
+        } catch let failure as JSONReader.Failure {
+            throw .malformed(failure.description)
+        } catch let known as PushEvent.DecodingError {
+            throw known
         } catch {
-            throw .malformed(PushEvent.describe(error))
+            throw .malformed("\(error)")
         }
-        let fullName = wire.repository.full_name
+        guard let ref = wire.ref else { throw .malformed("missing ref") }
+        guard let fullName = wire.repository?.fullName else { throw .malformed("missing repository.full_name") }
         guard !fullName.isEmpty else { throw .malformed("the repository has no full_name") }
-        let repositoryID = wire.repository.id.map(String.init)
+        let repositoryID = wire.repository?.id.map(String.init)
         // Tags move no branch: a tag push is a push with nothing to apply.
-        guard wire.ref.hasPrefix("refs/heads/") else { return PushEvent(repositoryFullName: fullName, repositoryID: repositoryID, changes: []) }
-        let branch = String(wire.ref.dropFirst("refs/heads/".count))
+        guard ref.hasPrefix("refs/heads/") else { return PushEvent(repositoryFullName: fullName, repositoryID: repositoryID, changes: []) }
+        let branch = String(ref.dropFirst("refs/heads/".count))
         let old = wire.before == Self.zeroHash ? nil : wire.before
         let deleted = wire.deleted ?? (wire.after == Self.zeroHash)
         let created = wire.created ?? (old == nil)
         var head: ProviderCommit?
         if !deleted, let after = wire.after, after != Self.zeroHash {
-            let commit = wire.head_commit.flatMap { $0.id == after ? $0 : nil }
+            let commit = wire.headCommit.flatMap { $0.id == after ? $0 : nil }
             head = ProviderCommit(hash: after.lowercased(), date: commit?.timestamp.flatMap(ProviderDate.parse),
-                                  author: commit?.author.map(\.raw), message: commit?.message)
+                                  author: commit?.author, message: commit?.message)
         }
         guard deleted || head != nil else { throw .malformed("a push to \(branch) without its new head") }
         // GitHub sends no truncation mark; the confirming fetch that follows every push fills in
@@ -62,31 +97,53 @@ public struct GitHubWebhookDialect: WebhookDialect {
         return PushEvent(repositoryFullName: fullName, repositoryID: repositoryID, changes: [change])
     }
 
-    private struct Named: Decodable {
-        struct Repository: Decodable { var full_name: String; var id: Int64? }
-        var repository: Repository
+    struct Named { var fullName: String?; var id: Int64? }
+
+    static func readRepository(_ reader: inout JSONReader) throws -> Named {
+        var named = Named()
+        try reader.object { reader, key in
+            if key == "full_name" {
+                named.fullName = try reader.string()
+            } else if key == "id" {
+                named.id = try reader.int().map(Int64.init)
+            }
+        }
+        return named
     }
 
-    // The wire shape, lenient where GitHub may leave a field out.
-    private struct Wire: Decodable {
-        struct Person: Decodable {
-            var name: String?
-            var email: String?
-            var raw: String { [name, email.map { "<\($0)>" }].compactMap { $0 }.joined(separator: " ") }
+    struct Commit { var id: String; var message: String?; var timestamp: String?; var author: String? }
+
+    /// `head_commit`: its id (required), message, timestamp and author as `Name <email>`.
+    static func readCommit(_ reader: inout JSONReader) throws -> Commit {
+        var id: String?
+        var message: String?
+        var timestamp: String?
+        var author: String?
+        try reader.object { reader, key in
+            if key == "id" {
+                id = try reader.string()
+            } else if key == "message" {
+                message = try reader.string()
+            } else if key == "timestamp" {
+                timestamp = try reader.string()
+            } else if key == "author" {
+                if reader.peekKind() == .null { return }
+                author = try PushPerson.read(&reader)
+            }
         }
-        struct Commit: Decodable {
-            var id: String
-            var message: String?
-            var timestamp: String?
-            var author: Person?
-        }
-        var ref: String
+        guard let id else { throw PushEvent.DecodingError.malformed("a head_commit without its id") }
+        return Commit(id: id, message: message, timestamp: timestamp, author: author)
+    }
+
+    // What a push payload says, as read; lenient where GitHub may leave a field out.
+    private struct Wire {
+        var ref: String?
         var before: String?
         var after: String?
         var created: Bool?
         var deleted: Bool?
         var forced: Bool?
-        var head_commit: Commit?
-        var repository: Named.Repository
+        var headCommit: Commit?
+        var repository: Named?
     }
 }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SlipwayHTTP
 
 /// GitLab's webhook deliveries: `POST /webhooks/gitlab`, `X-Gitlab-Event: Push Hook`, proved by
 /// `X-Gitlab-Token` — the hook's token sent verbatim, compared in constant time — and named by
@@ -46,62 +47,124 @@ public struct GitLabWebhookDialect: WebhookDialect {
         return StandardWebhookSignature.secretPrefix + Data(key).base64EncodedString()
     }
 
-    /// The project by `path_with_namespace` and its numeric id.
+    /// The project by `path_with_namespace` and its numeric id. Read before the token is
+    /// checked, so only those fields are made values.
     public func repository(in body: Data) -> DeliveryRepository? {
-        guard let named = try? JSONDecoder().decode(Named.self, from: body), let project = named.project else { return nil }
-        return DeliveryRepository(fullName: project.path_with_namespace, id: (project.id ?? named.project_id).map(String.init))
+        guard let named = try? JSONReader.read(body, { reader -> (project: Project?, projectID: Int64?) in
+            var project: Project?
+            var projectID: Int64?
+            try reader.object { reader, key in
+                if key == "project" {
+                    if reader.peekKind() != .null { project = try Self.readProject(&reader) }
+                } else if key == "project_id" {
+                    projectID = try reader.int().map(Int64.init)
+                }
+            }
+            return (project, projectID)
+        }), let project = named.project, let path = project.path else { return nil }
+        return DeliveryRepository(fullName: path, id: (project.id ?? named.projectID).map(String.init))
     }
 
+    /// Read with `JSONReader` (a daemon takes deliveries by the thousand a second): `ref` and the
+    /// project's `path_with_namespace` are required, the rest may be left out.
     public func decodePush(_ body: Data) throws(PushEvent.DecodingError) -> PushEvent {
-        let wire: Wire
+        var wire = Wire()
         do {
-            wire = try JSONDecoder().decode(Wire.self, from: body)
+            try JSONReader.read(body) { reader in
+                try reader.object { reader, key in
+                    if key == "ref" {
+                        wire.ref = try reader.string()
+                    } else if key == "before" {
+                        wire.before = try reader.string()
+                    } else if key == "after" {
+                        wire.after = try reader.string()
+                    } else if key == "project_id" {
+                        wire.projectID = try reader.int().map(Int64.init)
+                    } else if key == "project" {
+                        if reader.peekKind() != .null { wire.project = try Self.readProject(&reader) }
+                    } else if key == "total_commits_count" {
+                        wire.totalCommits = try reader.int()
+                    } else if key == "commits" {
+                        if reader.peekKind() == .null { return }
+                        var commits: [Commit] = []
+                        try reader.array { reader in commits.append(try Self.readCommit(&reader)) }
+                        wire.commits = commits
+                    }
+                }
+            }
+        } catch let failure as JSONReader.Failure {
+            throw .malformed(failure.description)
+        } catch let known as PushEvent.DecodingError {
+            throw known
         } catch {
-            throw .malformed(PushEvent.describe(error))
+            throw .malformed("\(error)")
         }
-        let fullName = wire.project.path_with_namespace
+        guard let ref = wire.ref else { throw .malformed("missing ref") }
+        guard let fullName = wire.project?.path else { throw .malformed("missing project.path_with_namespace") }
         guard !fullName.isEmpty else { throw .malformed("the project has no path_with_namespace") }
-        let projectID = (wire.project.id ?? wire.project_id).map(String.init)
-        guard wire.ref.hasPrefix("refs/heads/") else { return PushEvent(repositoryFullName: fullName, repositoryID: projectID, changes: []) }
-        let branch = String(wire.ref.dropFirst("refs/heads/".count))
+        let projectID = (wire.project?.id ?? wire.projectID).map(String.init)
+        guard ref.hasPrefix("refs/heads/") else { return PushEvent(repositoryFullName: fullName, repositoryID: projectID, changes: []) }
+        let branch = String(ref.dropFirst("refs/heads/".count))
         let old = wire.before == Self.zeroHash ? nil : wire.before?.lowercased()
         let deleted = wire.after == nil || wire.after == Self.zeroHash
         var head: ProviderCommit?
         if !deleted, let after = wire.after?.lowercased() {
             // Oldest first: the head is the last commit listed, when the list reaches it.
             let commit = wire.commits?.last { $0.id.lowercased() == after }
-            head = ProviderCommit(hash: after, date: commit?.timestamp.flatMap(ProviderDate.parse), author: commit?.author?.raw, message: commit?.message)
+            head = ProviderCommit(hash: after, date: commit?.timestamp.flatMap(ProviderDate.parse), author: commit?.author, message: commit?.message)
         }
         let listed = wire.commits?.count ?? 0
         let change = PushEvent.Change(branch: branch, newHead: head, oldHash: old, created: old == nil && !deleted, closed: deleted,
-                                      forced: false, truncated: (wire.total_commits_count ?? listed) > listed)
+                                      forced: false, truncated: (wire.totalCommits ?? listed) > listed)
         return PushEvent(repositoryFullName: fullName, repositoryID: projectID, changes: [change])
     }
 
-    private struct Named: Decodable {
-        struct Project: Decodable { var id: Int64?; var path_with_namespace: String }
-        var project_id: Int64?
-        var project: Project?
+    struct Project { var id: Int64?; var path: String? }
+
+    static func readProject(_ reader: inout JSONReader) throws -> Project {
+        var project = Project()
+        try reader.object { reader, key in
+            if key == "id" {
+                project.id = try reader.int().map(Int64.init)
+            } else if key == "path_with_namespace" {
+                project.path = try reader.string()
+            }
+        }
+        return project
     }
 
-    private struct Wire: Decodable {
-        struct Person: Decodable {
-            var name: String?
-            var email: String?
-            var raw: String { [name, email.map { "<\($0)>" }].compactMap { $0 }.joined(separator: " ") }
+    struct Commit { var id: String; var message: String?; var timestamp: String?; var author: String? }
+
+    /// One of `commits`: its id (required), message, timestamp and author as `Name <email>`.
+    static func readCommit(_ reader: inout JSONReader) throws -> Commit {
+        var id: String?
+        var message: String?
+        var timestamp: String?
+        var author: String?
+        try reader.object { reader, key in
+            if key == "id" {
+                id = try reader.string()
+            } else if key == "message" {
+                message = try reader.string()
+            } else if key == "timestamp" {
+                timestamp = try reader.string()
+            } else if key == "author" {
+                if reader.peekKind() == .null { return }
+                author = try PushPerson.read(&reader)
+            }
         }
-        struct Commit: Decodable {
-            var id: String
-            var message: String?
-            var timestamp: String?
-            var author: Person?
-        }
-        var ref: String
+        guard let id else { throw PushEvent.DecodingError.malformed("a commit without its id") }
+        return Commit(id: id, message: message, timestamp: timestamp, author: author)
+    }
+
+    // What a push payload says, as read.
+    private struct Wire {
+        var ref: String?
         var before: String?
         var after: String?
-        var project_id: Int64?
-        var project: Named.Project
+        var projectID: Int64?
+        var project: Project?
         var commits: [Commit]?
-        var total_commits_count: Int?
+        var totalCommits: Int?
     }
 }

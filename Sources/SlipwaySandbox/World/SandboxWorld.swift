@@ -36,11 +36,18 @@ struct SandboxWorld: Sendable {
     /// only real commits may move: a simulated head there would name a commit git does not have.
     mutating func push(random: inout SandboxRandom, now: Date, bumpUpdatedOn: Bool, repository target: String? = nil,
                        excluding: Set<String> = []) -> PushEvent? {
-        let candidates = repositories.keys.sorted().filter { !excluding.contains($0) }
-        guard !candidates.isEmpty else { return nil }
-        let fullName = target ?? random.pick(candidates)
+        let fullName: String
+        if let target {
+            fullName = target
+        } else {
+            let candidates = repositories.keys.sorted().filter { !excluding.contains($0) }
+            guard !candidates.isEmpty else { return nil }
+            fullName = random.pick(candidates)
+        }
         guard !excluding.contains(fullName) else { return nil }
-        guard var repository = repositories[fullName] else { return nil }
+        // Taken out while it changes (and put back below), so its commits are changed in place:
+        // a copy left in the dictionary made every push copy every commit of the repository.
+        guard var repository = repositories.removeValue(forKey: fullName) else { return nil }
         pushes += 1
         let roll = random.unit()
         let event: PushEvent

@@ -39,8 +39,16 @@ struct WireFormat {
         let interval = date.timeIntervalSince1970
         let wholeSeconds = interval.rounded(.down)
         let c = utc.dateComponents([.year, .month, .day, .hour, .minute, .second], from: Date(timeIntervalSince1970: wholeSeconds))
-        let whole = String(format: "%04d-%02d-%02dT%02d:%02d:%02d", c.year!, c.month!, c.day!, c.hour!, c.minute!, c.second!)
+        // By hand: `String(format:)` was a twentieth of the sandbox's CPU under a webhook load.
+        let whole = padded(c.year!, 4) + "-" + padded(c.month!, 2) + "-" + padded(c.day!, 2) + "T"
+            + padded(c.hour!, 2) + ":" + padded(c.minute!, 2) + ":" + padded(c.second!, 2)
         return (whole, interval - wholeSeconds)
+    }
+
+    /// `value` in decimal with leading zeros to `width` digits (`%0Nd`).
+    static func padded(_ value: Int, _ width: Int) -> String {
+        let digits = String(value)
+        return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
     }
 
     static func escape(_ segment: String) -> String {
