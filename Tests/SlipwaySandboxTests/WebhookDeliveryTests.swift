@@ -76,6 +76,37 @@ struct WebhookDeliveryTests {
         #expect(service.webhooks.statistics == .init(delivered: 1, failed: 0, attempts: 1, retries: 0))
     }
 
+    @Test("a burst of deliveries goes out in order, at most the sender's workers at once, every one delivered")
+    func boundedWorkers() async throws {
+        final class SlowReceiver: HTTPTransport, @unchecked Sendable {
+            let lock = NSLock()
+            var now = 0, most = 0
+            var order: [String] = []
+            func perform(_ request: HTTPRequest) async throws -> HTTPResponse {
+                lock.withLock {
+                    now += 1
+                    most = max(most, now)
+                    order.append(request.url)
+                }
+                try await Task.sleep(nanoseconds: 200_000)
+                lock.withLock { now -= 1 }
+                return HTTPResponse(status: 200, url: request.url)
+            }
+        }
+        let receiver = SlowReceiver()
+        let sender = WebhookSender(makeTransport: { receiver })
+        let urls = (0..<500).map { "http://127.0.0.1:9/\($0)" }
+        for chunk in stride(from: 0, to: urls.count, by: 50) {
+            sender.send(urls[chunk..<chunk + 50].map { OutboundDelivery(url: $0, headers: [], body: Data(), attempts: 1, attemptHeader: nil) })
+        }
+        await sender.drain()
+        #expect(sender.statistics.delivered == 500 && sender.statistics.failed == 0)
+        #expect(receiver.most <= WebhookSender.maxParallel && receiver.most > 1)
+        // Taken in order: each starts no later than the workers' width after its turn.
+        let position = Dictionary(uniqueKeysWithValues: receiver.order.enumerated().map { ($1, $0) })
+        #expect(urls.enumerated().allSatisfy { abs(position[$1]! - $0) <= WebhookSender.maxParallel })
+    }
+
     @Test("a 5xx is retried at most twice more with the same request id; a 4xx is not retried")
     func retries() async throws {
         let receiver = ScriptedReceiver(answers: [500, 503, 200, 500, 500, 500, 401])

@@ -7,8 +7,16 @@ public enum WebhookSignature {
     /// The header value Bitbucket sends for `body` under `secret`.
     public static func header(body: Data, secret: String) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8)))
-        return "sha256=" + mac.map { String(format: "%02x", $0) }.joined()
+        var text = Array("sha256=".utf8)
+        text.reserveCapacity(7 + 64)
+        for byte in mac {
+            text.append(hexDigits[Int(byte >> 4)])
+            text.append(hexDigits[Int(byte & 0xF)])
+        }
+        return String(decoding: text, as: UTF8.self)
     }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 
     /// Whether `header` is the right signature of `body`. A missing, malformed or other-algorithm
     /// header is simply not valid.
@@ -34,13 +42,25 @@ extension WebhookSignature {
 }
 
 extension Data {
+    /// Pairs of hex digits (either case) as bytes; nil for an odd count or any other character.
     init?(hexString: String) {
+        func value(_ digit: UInt8) -> UInt8? {
+            switch digit {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
+            default: nil
+            }
+        }
+        let digits = Array(hexString.utf8)
+        guard digits.count % 2 == 0 else { return nil }
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(hexString.count / 2)
-        var iterator = hexString.unicodeScalars.makeIterator()
-        while let high = iterator.next() {
-            guard let low = iterator.next(), let h = UInt8(String(high), radix: 16), let l = UInt8(String(low), radix: 16) else { return nil }
-            bytes.append(h << 4 | l)
+        bytes.reserveCapacity(digits.count / 2)
+        var index = 0
+        while index < digits.count {
+            guard let high = value(digits[index]), let low = value(digits[index + 1]) else { return nil }
+            bytes.append(high << 4 | low)
+            index += 2
         }
         self.init(bytes)
     }

@@ -21,8 +21,10 @@ struct OutboundDelivery: Sendable {
 }
 
 /// Sends deliveries: a POST per hook, 10 s to answer, and on a 5xx (or no answer) more attempts
-/// straight away while the delivery allows them. Each delivery runs as its own task, so a slow
-/// receiver holds up nothing else; `drain()` waits for all of them.
+/// straight away while the delivery allows them. Up to `maxParallel` are in flight at once, as a
+/// provider's delivery workers are (thousands of transfers queued in one libcurl multi handle
+/// made each one's removal cost more than its request); the rest wait their turn in order.
+/// `drain()` waits for all of them.
 public final class WebhookSender: @unchecked Sendable {
     public struct Stats: Sendable, Equatable {
         public var delivered = 0
@@ -37,6 +39,11 @@ public final class WebhookSender: @unchecked Sendable {
     private var stats = Stats()
     private var inFlight = 0
     private var drainWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Deliveries not yet taken by a worker (from `queueStart` on), and the workers running.
+    private var queue: [OutboundDelivery] = []
+    private var queueStart = 0
+    private var workers = 0
+    static let maxParallel = 32
 
     init(makeTransport: @escaping @Sendable () -> any HTTPTransport = WebhookSender.curl) {
         self.makeTransport = makeTransport
@@ -54,21 +61,47 @@ public final class WebhookSender: @unchecked Sendable {
 
     func send(_ deliveries: [OutboundDelivery]) {
         guard !deliveries.isEmpty else { return }
-        let transport = lock.withLock {
+        let (transport, starting) = lock.withLock {
             inFlight += deliveries.count
+            queue.append(contentsOf: deliveries)
             if self.transport == nil { self.transport = makeTransport() }
-            return self.transport!
+            let starting = min(Self.maxParallel - workers, queue.count - queueStart)
+            workers += starting
+            return (self.transport!, starting)
         }
-        for delivery in deliveries {
-            Task.detached { [self] in
-                let ok = await Self.deliver(delivery, over: transport) { attempt in
-                    self.lock.withLock {
-                        self.stats.attempts += 1
-                        if attempt > 1 { self.stats.retries += 1 }
-                    }
+        for _ in 0..<starting {
+            Task.detached { [self] in await work(over: transport) }
+        }
+    }
+
+    /// One worker: deliveries in order until none is waiting.
+    private func work(over transport: any HTTPTransport) async {
+        while let delivery = next() {
+            let ok = await Self.deliver(delivery, over: transport) { attempt in
+                self.lock.withLock {
+                    self.stats.attempts += 1
+                    if attempt > 1 { self.stats.retries += 1 }
                 }
-                finish(ok)
             }
+            finish(ok)
+        }
+    }
+
+    /// The next waiting delivery; nil (and one worker fewer) when there is none.
+    private func next() -> OutboundDelivery? {
+        lock.withLock {
+            guard queueStart < queue.count else {
+                workers -= 1
+                return nil
+            }
+            let delivery = queue[queueStart]
+            queueStart += 1
+            // Taken ones are dropped once they are most of the array.
+            if queueStart >= 1024, queueStart * 2 >= queue.count {
+                queue.removeFirst(queueStart)
+                queueStart = 0
+            }
+            return delivery
         }
     }
 
