@@ -27,13 +27,13 @@ public final class StoreWebhookHandler: WebhookHandling {
     private let secrets = OpenedSecrets()
 
     public func repository(provider: ProviderKind, _ named: DeliveryRepository) async throws -> WebhookRepositoryLookup {
-        switch try store.webhookRepository(provider: provider, fullName: named.fullName, uuid: named.id) {
+        let (resolution, hooks) = try store.webhookTarget(provider: provider, fullName: named.fullName, uuid: named.id, opened: secrets) { try openVault() }
+        switch resolution {
         case .none:
             return .unknown
         case let .conflicting(why):
             return .conflicting(why)
         case let .repository(id):
-            let hooks = try store.webhookSecrets(repositoryID: id, opened: secrets) { try openVault() }
             return .found(repositoryID: id, hooks: hooks.map { HookSecret(hookID: $0.hookID, secret: $0.secret, signed: $0.signed) })
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The arguments of one kind of engine command. Every writer (CLI, dashboard, webhook receiver)
 /// and the engine go through these types and one encoding, so a payload one process writes is
@@ -29,6 +30,21 @@ public struct RefreshPayload: CommandPayload {
     public static let kind = EngineCommandKind.refresh
     public var path: String
     public init(path: String) { self.path = path }
+
+    /// The encoded payload for `path`, made once per path: a daemon asks for it with every
+    /// delivery it stores (to find a confirmation already queued), and the JSON encoder was a
+    /// tenth of a delivery's write. Bounded: past 16,384 paths it starts afresh.
+    public static func encoded(path: String) throws -> String {
+        if let known = encodedPaths.withLock({ $0[path] }) { return known }
+        let text = try RefreshPayload(path: path).encoded()
+        encodedPaths.withLock { cache in
+            if cache.count >= 16_384 { cache.removeAll(keepingCapacity: true) }
+            cache[path] = text
+        }
+        return text
+    }
+
+    private static let encodedPaths = Mutex<[String: String]>([:])
 }
 
 /// Deploy an app (its branch head, or `commit`).

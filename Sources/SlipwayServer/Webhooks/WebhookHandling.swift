@@ -38,13 +38,14 @@ public protocol WebhookHandling: Sendable {
     /// The repository a payload names, read at each delivery (a hook another process installed
     /// a moment ago verifies at once). Throws when the store cannot answer (the provider retries).
     func repository(provider: ProviderKind, _ named: DeliveryRepository) async throws -> WebhookRepositoryLookup
-    /// Whether this provider's delivery id was stored before.
+    /// Whether this provider's delivery id was stored before (asked for deliveries that are not
+    /// pushes; a push's id is checked by `apply`, where it is stored).
     func isDuplicate(provider: ProviderKind, deliveryID: String) async throws -> Bool
     /// Stores a verified delivery that is not a push (its id, so a retry is recognised).
     func ignored(provider: ProviderKind, deliveryID: String, event: String, repositoryID: Int64, hookID: Int64) async throws
     /// A verified push to that repository, proved by that hook: the new heads, the delivery id
-    /// (when the provider sent one) and a confirming fetch in one transaction. Throws when it
-    /// could not be stored.
+    /// (when the provider sent one) and a confirming fetch in one transaction; `.duplicate`, with
+    /// nothing applied, when that id was stored before. Throws when it could not be stored.
     func apply(_ event: PushEvent, name: String, repositoryID: Int64, hookID: Int64, deliveryID: String?) async throws -> WebhookApplyOutcome
     /// Why a delivery was refused (for the log; never a secret, and nothing stored).
     func rejected(_ reason: String, status: Int) async

@@ -152,19 +152,19 @@ public final class WebhookReceiver: Sendable {
             return await refuse(400, "no \(dialect.deliveryIDHeader) header")
         }
         let event = dialect.eventName(headers) ?? ""
-        do {
-            if let deliveryID, try await handler.isDuplicate(provider: provider, deliveryID: deliveryID) {
-                return Outcome(status: 200, text: "already received")
-            }
-            guard dialect.isPush(event) else {
+        guard dialect.isPush(event) else {
+            do {
                 if let deliveryID {
+                    if try await handler.isDuplicate(provider: provider, deliveryID: deliveryID) { return Outcome(status: 200, text: "already received") }
                     try await handler.ignored(provider: provider, deliveryID: deliveryID, event: event, repositoryID: repositoryID, hookID: proof.hookID)
                 }
-                return Outcome(status: 202, text: "ignored: \(event.isEmpty ? "no event name" : event)")
+            } catch {
+                return await refuse(503, "cannot store the delivery now; retry")
             }
-        } catch {
-            return await refuse(503, "cannot store the delivery now; retry")
+            return Outcome(status: 202, text: "ignored: \(event.isEmpty ? "no event name" : event)")
         }
+        // A push's delivery id is checked where it is stored, in the same transaction as its
+        // change (`apply` answers `.duplicate`): one read fewer for every delivery.
         let push: PushEvent
         do {
             push = try dialect.decodePush(body)
