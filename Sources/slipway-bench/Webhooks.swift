@@ -17,7 +17,7 @@ struct WebhooksBench: AsyncParsableCommand {
     )
 
     @Option(help: "The slipway binary (default: the one beside this benchmark).") var binary: String?
-    @Option(help: "The provider whose webhooks are timed: bitbucket, github or gitlab.") var provider = "bitbucket"
+    @Option(help: "The provider whose webhooks are timed: bitbucket, github, gitlab, or all (one account on each, one daemon, pushes taken in turn).") var provider = "bitbucket"
     @Option(help: "Pushes timed through webhooks.") var pushes = 200
     @Option(help: "Pushes timed on repositories without a hook (polling).") var pollingPushes = 10
     @Option(help: "Deliveries a second in the load phase.") var rate = 500
@@ -28,11 +28,20 @@ struct WebhooksBench: AsyncParsableCommand {
     struct Failure: Error, CustomStringConvertible { var description: String }
 
     func validate() throws {
-        guard ["bitbucket", "github", "gitlab"].contains(provider) else { throw ValidationError("--provider is bitbucket, github or gitlab") }
+        guard ["bitbucket", "github", "gitlab", "all"].contains(provider) else { throw ValidationError("--provider is bitbucket, github, gitlab or all") }
     }
 
-    var kind: ProviderKind { ProviderKind(rawValue: provider) ?? .bitbucket }
-    var personality: SandboxPersonalityName { SandboxPersonalityName(rawValue: provider) ?? .bitbucket }
+    var kinds: [ProviderKind] { provider == "all" ? [.bitbucket, .github, .gitlab] : [ProviderKind(rawValue: provider) ?? .bitbucket] }
+
+    /// A repository pushes are sent to, and where the daemon mirrors it.
+    struct Target {
+        var kind: ProviderKind
+        var personality: SandboxPersonalityName
+        var workspace: String
+        var slug: String
+        var repositoryID: Int64
+        var fullName: String { "\(workspace)/\(slug)" }
+    }
 
     func run() async throws {
         let slipway = binary ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("slipway").path
@@ -54,16 +63,18 @@ struct WebhooksBench: AsyncParsableCommand {
         options.largeRepositories = false
         options.rateLimitPerHour = 0
         options.gitRateLimitPerHour = 0
-        options.personalities = [personality]
+        options.personalities = kinds.compactMap { SandboxPersonalityName(rawValue: $0.rawValue) }
         let server = try await SandboxServer.start(options: options)
         defer { Task { await server.stop() } }
-        let (endpoint, token) = switch kind {
-        case .github: (server.github, server.service.github.classicToken)
-        case .gitlab: (server.gitlab, server.service.gitlab.token)
-        default: (server.bitbucket, server.service.bitbucket.accessToken)
+        for kind in kinds {
+            let (endpoint, token) = switch kind {
+            case .github: (server.github, server.service.github.classicToken)
+            case .gitlab: (server.gitlab, server.service.gitlab.token)
+            default: (server.bitbucket, server.service.bitbucket.accessToken)
+            }
+            _ = try await slipwayRun(["link", kind.rawValue, "--api-url", endpoint.apiURL, "--web-url", endpoint.webURL, "--token-file", "-"],
+                                     stdin: token + "\n")
         }
-        _ = try await slipwayRun(["link", kind.rawValue, "--api-url", endpoint.apiURL, "--web-url", endpoint.webURL, "--token-file", "-"],
-                                 stdin: token + "\n")
         _ = try await slipwayRun(["sync", "--once"])
         try "[webhooks]\nlisten = \"127.0.0.1:0\"\n".write(toFile: home + "/config.toml", atomically: true, encoding: .utf8)
 
@@ -85,39 +96,57 @@ struct WebhooksBench: AsyncParsableCommand {
 
         // Hooks on every repository the sandbox user administers; the others stay on polling.
         let store = try Store(path: paths.databaseFile)
-        let workspace = server.service.workspaceSlugs(on: personality)[0]
-        var hooked: [String] = []
-        var polled: [String] = []
-        for slug in server.service.repositorySlugs(workspace: workspace, on: personality) {
-            let repository = try store.repository(at: MirrorPath(provider: kind, workspace: workspace, repository: slug))
-            if repository?.isAdmin == true {
-                _ = try await slipwayRun(["webhooks", "install", "\(kind.rawValue)/\(workspace)/\(slug)", "--url", "http://\(listener)"])
-                hooked.append(slug)
-            } else {
-                polled.append(slug)
+        var hooked: [Target] = []
+        var polled: [Target] = []
+        for kind in kinds {
+            guard let personality = SandboxPersonalityName(rawValue: kind.rawValue) else { continue }
+            let workspace = server.service.workspaceSlugs(on: personality)[0]
+            for slug in server.service.repositorySlugs(workspace: workspace, on: personality) {
+                guard let repository = try store.repository(at: MirrorPath(provider: kind, workspace: workspace, repository: slug)) else {
+                    throw Failure(description: "\(kind.rawValue)/\(workspace)/\(slug) is not in the mirror")
+                }
+                let target = Target(kind: kind, personality: personality, workspace: workspace, slug: slug, repositoryID: repository.id!)
+                if repository.isAdmin {
+                    _ = try await slipwayRun(["webhooks", "install", "\(kind.rawValue)/\(workspace)/\(slug)", "--url", "http://\(listener)"])
+                    hooked.append(target)
+                } else {
+                    polled.append(target)
+                }
             }
         }
         guard !hooked.isEmpty else { throw Failure(description: "no repository to hook in this world; try another --seed") }
-        print("sandbox \(endpoint.origin) (\(kind.rawValue)): \(hooked.count) repositories with a hook, \(polled.count) without; daemon pid \(daemon.processIdentifier) on \(listener)")
+        // Taken in turn across providers, so a mixed load alternates dialects delivery by delivery.
+        hooked = Self.interleaved(hooked)
+        print("sandbox (\(kinds.map(\.rawValue).joined(separator: ", "))): \(hooked.count) repositories with a hook, \(polled.count) without; daemon pid \(daemon.processIdentifier) on \(listener)")
 
-        let webhook = try await measure(pushes: pushes, repositories: hooked, workspace: workspace, server: server, store: store, timeout: 10)
+        let webhook = try await measure(pushes: pushes, targets: hooked, server: server, store: store, timeout: 10)
         print(Self.line("push → visible, webhook", webhook))
         if !polled.isEmpty && pollingPushes > 0 {
-            let polling = try await measure(pushes: pollingPushes, repositories: polled, workspace: workspace, server: server, store: store, timeout: 120)
+            let polling = try await measure(pushes: pollingPushes, targets: polled, server: server, store: store, timeout: 120)
             print(Self.line("push → visible, polling", polling))
         }
-        try await load(server: server, store: store, workspace: workspace, repositories: hooked, daemon: daemon.processIdentifier)
+        try await load(server: server, store: store, targets: hooked, daemon: daemon.processIdentifier)
+    }
+
+    /// Targets of several providers taken one of each in turn.
+    static func interleaved(_ targets: [Target]) -> [Target] {
+        var byKind: [[Target]] = Dictionary(grouping: targets, by: \.kind).sorted { $0.key.rawValue < $1.key.rawValue }.map(\.value)
+        var result: [Target] = []
+        while byKind.contains(where: { !$0.isEmpty }) {
+            for index in byKind.indices where !byKind[index].isEmpty { result.append(byKind[index].removeFirst()) }
+        }
+        return result
     }
 
     /// Pushes one at a time and waits for each to be visible in the store.
-    func measure(pushes: Int, repositories: [String], workspace: String, server: SandboxServer, store: Store, timeout: TimeInterval) async throws -> (samples: [Double], lost: Int) {
+    func measure(pushes: Int, targets: [Target], server: SandboxServer, store: Store, timeout: TimeInterval) async throws -> (samples: [Double], lost: Int) {
         var samples: [Double] = []
         var lost = 0
         for index in 0..<pushes {
-            let fullName = "\(workspace)/\(repositories[index % repositories.count])"
+            let target = targets[index % targets.count]
             let started = Date()
-            guard let push = server.service.push(repository: fullName, on: personality) else { continue }
-            let repositoryID = try store.repository(at: MirrorPath(provider: kind, workspace: workspace, repository: String(fullName.split(separator: "/")[1])))!.id!
+            guard let push = server.service.push(repository: target.fullName, on: target.personality) else { continue }
+            let repositoryID = target.repositoryID
             var seen = false
             while Date().timeIntervalSince(started) < timeout {
                 let head = try store.read { db in
@@ -133,7 +162,7 @@ struct WebhooksBench: AsyncParsableCommand {
 
     /// `rate` pushes a second for `seconds`, then: every delivery answered, every one recorded
     /// once, and the store's heads equal to the sandbox's.
-    func load(server: SandboxServer, store: Store, workspace: String, repositories: [String], daemon: Int32) async throws {
+    func load(server: SandboxServer, store: Store, targets: [Target], daemon: Int32) async throws {
         await server.service.webhooks.drain()
         let cpuBefore = (daemon: Self.cpuSeconds(pid: daemon), bench: Self.cpuSeconds(pid: getpid()))
         let before = server.service.webhooks.statistics
@@ -146,7 +175,8 @@ struct WebhooksBench: AsyncParsableCommand {
             // Catch up to the schedule every millisecond or so.
             let due = min(total, Int(Date().timeIntervalSince(started) * Double(rate)) + 1)
             while sent < due {
-                server.service.push(repository: "\(workspace)/\(repositories[sent % repositories.count])", on: personality)
+                let target = targets[sent % targets.count]
+                server.service.push(repository: target.fullName, on: target.personality)
                 sent += 1
             }
             try await Task.sleep(nanoseconds: 1_000_000)
@@ -161,10 +191,9 @@ struct WebhooksBench: AsyncParsableCommand {
         var consistentAfter: Double?
         while Date().timeIntervalSince(started) < pushedIn + 120 {
             var equal = true
-            for slug in repositories where equal {
-                let id = try store.repository(at: MirrorPath(provider: kind, workspace: workspace, repository: slug))!.id!
-                let stored = Dictionary(uniqueKeysWithValues: try store.branches(repositoryID: id).map { ($0.name, $0.headHash) })
-                equal = stored == server.service.branches(workspace: workspace, repository: slug, on: personality)
+            for target in targets where equal {
+                let stored = Dictionary(uniqueKeysWithValues: try store.branches(repositoryID: target.repositoryID).map { ($0.name, $0.headHash) })
+                equal = stored == server.service.branches(workspace: target.workspace, repository: target.slug, on: target.personality)
             }
             if equal { consistentAfter = Date().timeIntervalSince(started) - drainedIn; break }
             try await Task.sleep(nanoseconds: 20_000_000)

@@ -60,6 +60,19 @@ struct SandboxRepository: Sendable {
     var sortedBranchNames: [String] { branches.keys.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) } }
 
     /// `git log` order from some heads, newest first, stopping at anything reachable from `exclude`.
+    /// Whether `ancestor` is `head` or reachable from it along parents; stops as soon as it is
+    /// found (a push's old head is usually the new one's parent).
+    func isAncestor(_ ancestor: String, of head: String) -> Bool {
+        var stack = [head]
+        var seen = Set<String>()
+        while let hash = stack.popLast() {
+            if hash == ancestor { return true }
+            guard seen.insert(hash).inserted, let commit = commits[hash] else { continue }
+            stack.append(contentsOf: commit.parents)
+        }
+        return false
+    }
+
     func history(from heads: [String], excluding exclude: [String]) -> [SandboxCommit] {
         var excluded = Set<String>()
         var stack = exclude

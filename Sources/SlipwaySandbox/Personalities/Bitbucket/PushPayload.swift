@@ -53,14 +53,7 @@ extension WireFormat {
     /// Whether the old head is no longer an ancestor of the new one.
     private func forced(old: String?, new: String?, in r: SandboxRepository) -> Bool {
         guard let old, let new else { return false }
-        var stack = [new]
-        var seen = Set<String>()
-        while let hash = stack.popLast() {
-            if hash == old { return false }
-            guard seen.insert(hash).inserted, let commit = r.commits[hash] else { continue }
-            stack.append(contentsOf: commit.parents)
-        }
-        return true
+        return !r.isAncestor(old, of: new)
     }
 
     /// The repository as deliveries carry it: fewer fields than the REST resource.

@@ -137,7 +137,7 @@ struct GitHubWireFormat {
                     "timestamp": Self.time(c.date), "url": "\(origin)/\(r.fullName)/commit/\(c.hash)", "author": person, "committer": person,
                     "added": [], "removed": [], "modified": ["README.md"]]
         }
-        let forced = push.old != nil && push.new != nil && !r.history(from: [push.new!], excluding: []).contains { $0.hash == push.old }
+        let forced = push.old != nil && push.new != nil && !r.isAncestor(push.old!, of: push.new!)
         var repository = self.repository(r, owner: w)
         repository["pushed_at"] = Int(r.updatedOn.timeIntervalSince1970)   // epoch seconds in push payloads
         repository["created_at"] = Int(r.createdOn.timeIntervalSince1970)
