@@ -20,6 +20,11 @@ public struct BranchFilter: Sendable {
     /// needed (a first page needs only its own rows), kept while it is paged.
     private var listed: (needle: [UInt8], positions: [UInt32], walked: Int)?
     static let remembered = 32
+    /// How far ahead of the word being searched its subjects are touched, in bytes.
+    static let touchAhead = 8192
+
+    /// Takes a value the optimiser must then compute (the touched bytes), and does nothing with it.
+    @_optimize(none) static func keep(_ value: UInt8) {}
 
     /// Which branches match: every one, or the slots whose bit is set.
     public struct Matches: Sendable {
@@ -100,28 +105,48 @@ public struct BranchFilter: Sendable {
                     // Every array as a plain pointer: the inner loop then does no reference counting.
                     let found = Self.withPointers(index, nameHits, pairHits, pin) { p in
                         var found = 0
+                        // Subjects a few words ahead are touched before they are searched: the pass
+                        // is bound by memory, and a load whose value is not waited on overlaps the
+                        // work on this word instead of stalling the one that needs it.
+                        var ahead: UInt8 = 0
+                        // Whether the word before needed its subjects searched; at first, yes.
+                        var searched = true
+                        let lastByte = p.subjects.count - 1
                         for word in (words * part / parts)..<(words * (part + 1) / parts) {
                             let first = word << 6, last = min(first + 64, count)
                             var candidates = within?[word] ?? ~0
                             if last - first < 64 { candidates &= (1 << UInt64(last - first)) - 1 }
                             guard candidates != 0 else { continue }
+                            // Only while subjects are being searched (a narrowed answer often
+                            // matches by name, and touching then only costs).
+                            let base = Int(p.checkpoints[word])
+                            var touch = searched ? base + Self.touchAhead : .max
+                            while touch < base + Self.touchAhead + 3072 {
+                                ahead &+= p.subjects[min(touch, lastByte)]
+                                touch += 64
+                            }
                             var matched: UInt64 = 0
+                            searched = false
                             // Each key starts where the one before ended, from the word's checkpoint.
                             var start = Int(p.checkpoints[word])
                             for slot in first..<last {
                                 let end = start + Int(p.lengths[slot])
                                 let bit = UInt64(slot - first)
-                                if candidates & (1 << bit) != 0,
-                                   p.nameHits[Int(p.names[slot])] || p.pairHits[Int(p.pairs[slot])]
-                                    || hex.map({ $0.occurs(in: p.hashes + slot * 20) }) == true && p.textHashes[word] & (1 << bit) == 0
-                                    || Self.occursInWords(p.needle, in: p.subjects.baseAddress!, from: start, to: end) {
-                                    matched |= 1 << bit
+                                if candidates & (1 << bit) != 0 {
+                                    if p.nameHits[Int(p.names[slot])] || p.pairHits[Int(p.pairs[slot])]
+                                        || hex.map({ $0.occurs(in: p.hashes + slot * 20) }) == true && p.textHashes[word] & (1 << bit) == 0 {
+                                        matched |= 1 << bit
+                                    } else {
+                                        searched = true
+                                        if Self.occursInWords(p.needle, in: p.subjects.baseAddress!, from: start, to: end) { matched |= 1 << bit }
+                                    }
                                 }
                                 start = end
                             }
                             out.value[word] = matched
                             found += matched.nonzeroBitCount
                         }
+                        Self.keep(ahead)
                         return found
                     }
                     counted.value[part] = found
