@@ -1,4 +1,6 @@
 import Foundation
+import GraphQL
+import OrderedCollections
 import Testing
 @testable import SlipwaySandbox
 
@@ -28,5 +30,28 @@ struct JSONTextTests {
         #expect(((parsed["c"] as? [String: Any])?["nested"] as? [String: Any])?["deeper"] as? Int == 1_700_000_000)
         #expect((parsed["d"] as? NSNumber)?.doubleValue == 0.1)
         #expect(text.hasSuffix(#""e":[],"f":{}}"#))
+    }
+
+    @Test("a GraphQL answer is written as JSONEncoder writes it: the result's key order, undefined left out, numbers by value")
+    func graphQLResult() throws {
+        let hostile = "quote \" backslash \\ newline \n esc \u{1B}[2J bidi \u{202E} 日本 / slash"
+        let data: Map = .dictionary([
+            "viewer": .dictionary([
+                "login": .string(hostile), "databaseId": .number(Number(123_456)), "ratio": .number(Number(0.25)),
+                "gone": .undefined, "isPrivate": .bool(true), "defaultBranchRef": .null,
+                "nodes": .array([.dictionary(["name": .string("main"), "oid": .string(String(repeating: "a", count: 40))]), .dictionary([:])]),
+            ]),
+        ])
+        let result = GraphQLResult(data: data)
+        let written = try #require(GraphQLResultText.data(result))
+        let encoded = try JSONEncoder().encode(result)
+        #expect(try JSONSerialization.jsonObject(with: written) as? NSDictionary == JSONSerialization.jsonObject(with: encoded) as? NSDictionary)
+        // Keys in the result's order, as the engine put them.
+        let text = String(decoding: written, as: UTF8.self)
+        #expect(text.hasPrefix(#"{"data":{"viewer":{"login":"#) && !text.contains("gone"))
+        #expect(text.range(of: #""databaseId":123456,"ratio":0.25,"isPrivate":true,"defaultBranchRef":null"#) != nil)
+        // Answers with errors keep JSONEncoder's path; no data is an object without it.
+        #expect(GraphQLResultText.data(GraphQLResult(data: nil, errors: [GraphQLError(message: "x")])) == nil)
+        #expect(GraphQLResultText.data(GraphQLResult(data: nil)).map { String(decoding: $0, as: UTF8.self) } == "{}")
     }
 }

@@ -53,10 +53,11 @@ enum Resolvers {
 
     static func commit(_ c: SandboxCommit, in r: SandboxRepository, _ context: GitHubGraphQLContext) -> Source {
         let who = GitHubWireFormat.person(c.author)
-        let actor: Source = ["name": who.name, "email": who.email, "date": GitHubWireFormat.time(c.date)]
+        let when = GitHubWireFormat.time(c.date)
+        let actor: Source = ["name": who.name, "email": who.email, "date": when]
         let message = c.message.trimmingCharacters(in: .newlines)
-        return ["id": "C_\(c.hash)", "oid": c.hash, "abbreviatedOid": String(c.hash.prefix(7)), "committedDate": GitHubWireFormat.time(c.date),
-                "authoredDate": GitHubWireFormat.time(c.date), "messageHeadline": String(message.split(separator: "\n", omittingEmptySubsequences: false).first ?? ""),
+        return ["id": "C_\(c.hash)", "oid": c.hash, "abbreviatedOid": String(c.hash.prefix(7)), "committedDate": when,
+                "authoredDate": when, "messageHeadline": String(message.split(separator: "\n", omittingEmptySubsequences: false).first ?? ""),
                 "message": message, "author": actor, "committer": actor, "url": "\(context.format.origin)/\(r.fullName)/commit/\(c.hash)",
                 "_repository": r.fullName]
     }
