@@ -91,6 +91,9 @@ public final class WebhookSender: @unchecked Sendable {
     private func next() -> OutboundDelivery? {
         lock.withLock {
             guard queueStart < queue.count else {
+                // All taken: let go of their bodies.
+                queue.removeAll(keepingCapacity: true)
+                queueStart = 0
                 workers -= 1
                 return nil
             }

@@ -120,7 +120,7 @@ public struct BranchFilter: Sendable {
                             // Only while subjects are being searched (a narrowed answer often
                             // matches by name, and touching then only costs).
                             let base = Int(p.checkpoints[word])
-                            var touch = searched ? base + Self.touchAhead : .max
+                            var touch = searched && lastByte >= 0 ? base + Self.touchAhead : .max
                             while touch < base + Self.touchAhead + 3072 {
                                 ahead &+= p.subjects[min(touch, lastByte)]
                                 touch += 64
@@ -128,7 +128,7 @@ public struct BranchFilter: Sendable {
                             var matched: UInt64 = 0
                             searched = false
                             // Each key starts where the one before ended, from the word's checkpoint.
-                            var start = Int(p.checkpoints[word])
+                            var start = base
                             for slot in first..<last {
                                 let end = start + Int(p.lengths[slot])
                                 let bit = UInt64(slot - first)
