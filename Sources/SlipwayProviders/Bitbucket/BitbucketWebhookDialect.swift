@@ -43,29 +43,21 @@ public struct BitbucketWebhookDialect: WebhookDialect {
     public func decodePush(_ body: Data) throws(PushEvent.DecodingError) -> PushEvent {
         var changes: [PushEvent.Change]?
         var repository: BitbucketWire.NamedRepository?
-        do {
-            try JSONReader.read(body) { reader in
-                try reader.object { reader, key in
-                    if key == "push" {
-                        try reader.object { reader, key in
-                            guard key == "changes" else { return }
-                            var list: [PushEvent.Change] = []
-                            try reader.array { reader in
-                                if let change = try Self.readChange(&reader) { list.append(change) }
-                            }
-                            changes = list
+        try PushEvent.reading(body) { reader in
+            try reader.object { reader, key in
+                if key == "push" {
+                    try reader.object { reader, key in
+                        guard key == "changes" else { return }
+                        var list: [PushEvent.Change] = []
+                        try reader.array { reader in
+                            if let change = try Self.readChange(&reader) { list.append(change) }
                         }
-                    } else if key == "repository" {
-                        repository = try BitbucketWire.readNamedRepository(&reader)
+                        changes = list
                     }
+                } else if key == "repository" {
+                    repository = try BitbucketWire.readNamedRepository(&reader)
                 }
             }
-        } catch let failure as JSONReader.Failure {
-            throw .malformed(failure.description)
-        } catch let BitbucketWire.ReadingError.missing(field) {
-            throw .malformed("a commit without its \(field)")
-        } catch {
-            throw .malformed(PushEvent.describe(error))
         }
         guard let changes else { throw .malformed("missing push.changes") }
         guard let repository else { throw .malformed("missing repository") }
@@ -118,7 +110,12 @@ public struct BitbucketWebhookDialect: WebhookDialect {
             } else if key == "name" {
                 ref.name = try reader.string()
             } else if key == "target" {
-                if reader.peekKind() != .null { ref.target = try BitbucketWire.readCommit(&reader) }
+                guard reader.peekKind() != .null else { return }
+                do {
+                    ref.target = try BitbucketWire.readCommit(&reader)
+                } catch let BitbucketWire.ReadingError.missing(field) {
+                    throw PushEvent.DecodingError.malformed("a commit without its \(field)")
+                }
             }
         }
         return ref

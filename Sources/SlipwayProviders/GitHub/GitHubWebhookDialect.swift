@@ -44,34 +44,26 @@ public struct GitHubWebhookDialect: WebhookDialect {
     /// repository's `full_name` are required, the rest may be left out.
     public func decodePush(_ body: Data) throws(PushEvent.DecodingError) -> PushEvent {
         var wire = Wire()
-        do {
-            try JSONReader.read(body) { reader in
-                try reader.object { reader, key in
-                    if key == "ref" {
-                        wire.ref = try reader.string()
-                    } else if key == "before" {
-                        wire.before = try reader.string()
-                    } else if key == "after" {
-                        wire.after = try reader.string()
-                    } else if key == "created" {
-                        wire.created = try reader.bool()
-                    } else if key == "deleted" {
-                        wire.deleted = try reader.bool()
-                    } else if key == "forced" {
-                        wire.forced = try reader.bool()
-                    } else if key == "head_commit" {
-                        if reader.peekKind() != .null { wire.headCommit = try Self.readCommit(&reader) }
-                    } else if key == "repository" {
-                        wire.repository = try Self.readRepository(&reader)
-                    }
+        try PushEvent.reading(body) { reader in
+            try reader.object { reader, key in
+                if key == "ref" {
+                    wire.ref = try reader.string()
+                } else if key == "before" {
+                    wire.before = try reader.string()
+                } else if key == "after" {
+                    wire.after = try reader.string()
+                } else if key == "created" {
+                    wire.created = try reader.bool()
+                } else if key == "deleted" {
+                    wire.deleted = try reader.bool()
+                } else if key == "forced" {
+                    wire.forced = try reader.bool()
+                } else if key == "head_commit" {
+                    if reader.peekKind() != .null { wire.headCommit = try PushCommit.read(&reader, what: "a head_commit") }
+                } else if key == "repository" {
+                    wire.repository = try Self.readRepository(&reader)
                 }
             }
-        } catch let failure as JSONReader.Failure {
-            throw .malformed(failure.description)
-        } catch let known as PushEvent.DecodingError {
-            throw known
-        } catch {
-            throw .malformed("\(error)")
         }
         guard let ref = wire.ref else { throw .malformed("missing ref") }
         guard let fullName = wire.repository?.fullName else { throw .malformed("missing repository.full_name") }
@@ -111,30 +103,6 @@ public struct GitHubWebhookDialect: WebhookDialect {
         return named
     }
 
-    struct Commit { var id: String; var message: String?; var timestamp: String?; var author: String? }
-
-    /// `head_commit`: its id (required), message, timestamp and author as `Name <email>`.
-    static func readCommit(_ reader: inout JSONReader) throws -> Commit {
-        var id: String?
-        var message: String?
-        var timestamp: String?
-        var author: String?
-        try reader.object { reader, key in
-            if key == "id" {
-                id = try reader.string()
-            } else if key == "message" {
-                message = try reader.string()
-            } else if key == "timestamp" {
-                timestamp = try reader.string()
-            } else if key == "author" {
-                if reader.peekKind() == .null { return }
-                author = try PushPerson.read(&reader)
-            }
-        }
-        guard let id else { throw PushEvent.DecodingError.malformed("a head_commit without its id") }
-        return Commit(id: id, message: message, timestamp: timestamp, author: author)
-    }
-
     // What a push payload says, as read; lenient where GitHub may leave a field out.
     private struct Wire {
         var ref: String?
@@ -143,7 +111,7 @@ public struct GitHubWebhookDialect: WebhookDialect {
         var created: Bool?
         var deleted: Bool?
         var forced: Bool?
-        var headCommit: Commit?
+        var headCommit: PushCommit?
         var repository: Named?
     }
 }

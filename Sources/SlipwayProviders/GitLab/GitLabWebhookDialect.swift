@@ -69,35 +69,27 @@ public struct GitLabWebhookDialect: WebhookDialect {
     /// project's `path_with_namespace` are required, the rest may be left out.
     public func decodePush(_ body: Data) throws(PushEvent.DecodingError) -> PushEvent {
         var wire = Wire()
-        do {
-            try JSONReader.read(body) { reader in
-                try reader.object { reader, key in
-                    if key == "ref" {
-                        wire.ref = try reader.string()
-                    } else if key == "before" {
-                        wire.before = try reader.string()
-                    } else if key == "after" {
-                        wire.after = try reader.string()
-                    } else if key == "project_id" {
-                        wire.projectID = try reader.int().map(Int64.init)
-                    } else if key == "project" {
-                        if reader.peekKind() != .null { wire.project = try Self.readProject(&reader) }
-                    } else if key == "total_commits_count" {
-                        wire.totalCommits = try reader.int()
-                    } else if key == "commits" {
-                        if reader.peekKind() == .null { return }
-                        var commits: [Commit] = []
-                        try reader.array { reader in commits.append(try Self.readCommit(&reader)) }
-                        wire.commits = commits
-                    }
+        try PushEvent.reading(body) { reader in
+            try reader.object { reader, key in
+                if key == "ref" {
+                    wire.ref = try reader.string()
+                } else if key == "before" {
+                    wire.before = try reader.string()
+                } else if key == "after" {
+                    wire.after = try reader.string()
+                } else if key == "project_id" {
+                    wire.projectID = try reader.int().map(Int64.init)
+                } else if key == "project" {
+                    if reader.peekKind() != .null { wire.project = try Self.readProject(&reader) }
+                } else if key == "total_commits_count" {
+                    wire.totalCommits = try reader.int()
+                } else if key == "commits" {
+                    if reader.peekKind() == .null { return }
+                    var commits: [PushCommit] = []
+                    try reader.array { reader in commits.append(try PushCommit.read(&reader, what: "a commit")) }
+                    wire.commits = commits
                 }
             }
-        } catch let failure as JSONReader.Failure {
-            throw .malformed(failure.description)
-        } catch let known as PushEvent.DecodingError {
-            throw known
-        } catch {
-            throw .malformed("\(error)")
         }
         guard let ref = wire.ref else { throw .malformed("missing ref") }
         guard let fullName = wire.project?.path else { throw .malformed("missing project.path_with_namespace") }
@@ -133,30 +125,6 @@ public struct GitLabWebhookDialect: WebhookDialect {
         return project
     }
 
-    struct Commit { var id: String; var message: String?; var timestamp: String?; var author: String? }
-
-    /// One of `commits`: its id (required), message, timestamp and author as `Name <email>`.
-    static func readCommit(_ reader: inout JSONReader) throws -> Commit {
-        var id: String?
-        var message: String?
-        var timestamp: String?
-        var author: String?
-        try reader.object { reader, key in
-            if key == "id" {
-                id = try reader.string()
-            } else if key == "message" {
-                message = try reader.string()
-            } else if key == "timestamp" {
-                timestamp = try reader.string()
-            } else if key == "author" {
-                if reader.peekKind() == .null { return }
-                author = try PushPerson.read(&reader)
-            }
-        }
-        guard let id else { throw PushEvent.DecodingError.malformed("a commit without its id") }
-        return Commit(id: id, message: message, timestamp: timestamp, author: author)
-    }
-
     // What a push payload says, as read.
     private struct Wire {
         var ref: String?
@@ -164,7 +132,7 @@ public struct GitLabWebhookDialect: WebhookDialect {
         var after: String?
         var projectID: Int64?
         var project: Project?
-        var commits: [Commit]?
+        var commits: [PushCommit]?
         var totalCommits: Int?
     }
 }
