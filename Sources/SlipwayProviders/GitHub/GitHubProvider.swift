@@ -131,6 +131,21 @@ public struct GitHubProvider: GitProvider, WorkspaceDetails, RepositoryDiscovery
         return data
     }
 
+    /// The same for the listing's pages, read with `JSONReader` by `read` (a 300 KB page through
+    /// `JSONDecoder` kept each owner's chain waiting before it could ask for the next page).
+    private func graphQL<T>(_ query: String, variables: [String: Any], expected: String,
+                            read: @escaping (inout JSONReader) throws -> T) async throws -> T {
+        let url = Self.graphQLURL(apiURL: apiURL)
+        let body = try JSONSerialization.data(withJSONObject: ["query": query, "variables": variables])
+        let response = try await send(url, kind: .graphql, method: .post, json: body)
+        let decoded = try response.read(expected) { reader in try GitHubWire.readResponse(&reader, data: read) }
+        guard let data = decoded.data else {
+            let message = decoded.errors?.compactMap(\.message).first ?? "no data"
+            throw HTTPError.decoding(url: url, expected: "GraphQL data", excerpt: message)
+        }
+        return data
+    }
+
     static func segment(_ text: String) -> String {
         text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? text
     }
@@ -277,7 +292,8 @@ public struct GitHubProvider: GitProvider, WorkspaceDetails, RepositoryDiscovery
     /// cannot be asked for before the last one answers. Same requests, a fraction of the wait.
     func listed() async throws -> GitHubListing.Snapshot {
         try await listing.snapshot {
-            let first = try await graphQL(Self.listingQuery, variables: ["after": NSNull()], as: GitHubWire.ViewerData.self)
+            let first = try await graphQL(Self.listingQuery, variables: ["after": NSNull()], expected: "GitHub repositories",
+                                          read: GitHubWire.readViewerData)
             let viewer = first.viewer.login
             let organizations = first.viewer.organizations?.nodes?.compactMap { $0 } ?? []
             let firstPage = first.viewer.repositories.nodes?.compactMap { $0 } ?? []
@@ -310,7 +326,7 @@ public struct GitHubProvider: GitProvider, WorkspaceDetails, RepositoryDiscovery
             var variables: [String: Any] = ["after": after.map { $0 as Any } ?? NSNull()]
             if let organization { variables["login"] = organization }
             let data = try await graphQL(organization == nil ? Self.viewerRepositoriesQuery : Self.organizationRepositoriesQuery,
-                                         variables: variables, as: GitHubWire.OwnerRepositoriesData.self)
+                                         variables: variables, expected: "GitHub repositories", read: GitHubWire.readOwnerRepositoriesData)
             guard let connection = (organization == nil ? data.viewer : data.organization)?.repositories else { break }
             repositories += connection.nodes?.compactMap { $0 } ?? []
             after = connection.pageInfo.hasNextPage ? connection.pageInfo.endCursor : nil
