@@ -78,23 +78,32 @@ extension GitHubWire {
         var pageInfo: PageInfo?
         try reader.object { reader, key in
             if key == "nodes" {
-                guard reader.peekKind() != .null else { return }
-                var list: [Node?] = []
-                try reader.array { reader in
-                    if reader.peekKind() == .null {
-                        try reader.skip()
-                        list.append(nil)
-                    } else {
-                        list.append(try read(&reader))
-                    }
-                }
-                nodes = list
+                nodes = try readNodes(&reader, read)
             } else if key == "pageInfo" {
                 pageInfo = try readPageInfo(&reader)
             }
         }
         guard let pageInfo else { throw ReadingError.missing("pageInfo") }
         return Connection(nodes: nodes, pageInfo: pageInfo)
+    }
+
+    /// A connection's `nodes`: null is nil, and so is each null node (GraphQL nulls a node it
+    /// could not resolve).
+    static func readNodes<Node>(_ reader: inout JSONReader, _ read: (inout JSONReader) throws -> Node) throws -> [Node?]? {
+        guard reader.peekKind() != .null else {
+            try reader.skip()
+            return nil
+        }
+        var list: [Node?] = []
+        try reader.array { reader in
+            if reader.peekKind() == .null {
+                try reader.skip()
+                list.append(nil)
+            } else {
+                list.append(try read(&reader))
+            }
+        }
+        return list
     }
 
     static func readPageInfo(_ reader: inout JSONReader) throws -> PageInfo {
@@ -180,17 +189,7 @@ extension GitHubWire {
             if key == "totalCount" {
                 totalCount = try reader.int()
             } else if key == "nodes" {
-                guard reader.peekKind() != .null else { return }
-                var list: [Ref?] = []
-                try reader.array { reader in
-                    if reader.peekKind() == .null {
-                        try reader.skip()
-                        list.append(nil)
-                    } else {
-                        list.append(try readRef(&reader))
-                    }
-                }
-                nodes = list
+                nodes = try readNodes(&reader, readRef)
             } else if key == "pageInfo" {
                 pageInfo = try readPageInfo(&reader)
             }
