@@ -88,16 +88,3 @@ extension Branch {
                   headAuthor: row["head_author"], headMessage: row["head_message"], updatedAt: row["updated_at"])
     }
 }
-
-// A daemon records deliveries by the thousand a second: by hand as well.
-extension WebhookDelivery {
-    public func encode(to container: inout PersistenceContainer) throws {
-        container["id"] = id
-        container["subscription_id"] = subscriptionID
-        container["provider"] = provider
-        container["request_id"] = requestID
-        container["event_key"] = eventKey
-        container["outcome"] = outcome
-        container["received_at"] = receivedAt
-    }
-}

@@ -120,25 +120,27 @@ public struct GitHubProvider: GitProvider, WorkspaceDetails, RepositoryDiscovery
     /// A GraphQL query; errors that are not a rate limit (those the client pauses for) become
     /// one clear error unless the data is there to use.
     private func graphQL<T: Decodable & Sendable>(_ query: String, variables: [String: Any], as type: T.Type) async throws -> T {
-        let url = Self.graphQLURL(apiURL: apiURL)
-        let body = try JSONSerialization.data(withJSONObject: ["query": query, "variables": variables])
-        let response = try await send(url, kind: .graphql, method: .post, json: body)
-        let decoded = try response.decode(GitHubWire.Response<T>.self)
-        guard let data = decoded.data else {
-            let message = decoded.errors?.compactMap(\.message).first ?? "no data"
-            throw HTTPError.decoding(url: url, expected: "GraphQL data", excerpt: message)
+        try await graphQL(query, variables: variables) { response in
+            let decoded = try response.decode(GitHubWire.Response<T>.self)
+            return (decoded.data, decoded.errors)
         }
-        return data
     }
 
     /// The same for the listing's pages, read with `JSONReader` by `read` (a 300 KB page through
     /// `JSONDecoder` kept each owner's chain waiting before it could ask for the next page).
     private func graphQL<T>(_ query: String, variables: [String: Any], expected: String,
-                            read: @escaping (inout JSONReader) throws -> T) async throws -> T {
+                            read: (inout JSONReader) throws -> T) async throws -> T {
+        try await graphQL(query, variables: variables) { response in
+            try response.read(expected) { reader in try GitHubWire.readResponse(&reader, data: read) }
+        }
+    }
+
+    private func graphQL<T>(_ query: String, variables: [String: Any],
+                            answer: (HTTPResponse) throws -> (data: T?, errors: [GitHubWire.GraphQLError]?)) async throws -> T {
         let url = Self.graphQLURL(apiURL: apiURL)
         let body = try JSONSerialization.data(withJSONObject: ["query": query, "variables": variables])
         let response = try await send(url, kind: .graphql, method: .post, json: body)
-        let decoded = try response.read(expected) { reader in try GitHubWire.readResponse(&reader, data: read) }
+        let decoded = try answer(response)
         guard let data = decoded.data else {
             let message = decoded.errors?.compactMap(\.message).first ?? "no data"
             throw HTTPError.decoding(url: url, expected: "GraphQL data", excerpt: message)

@@ -27,7 +27,7 @@ enum GitHubGraphQLSchema {
         // `Source` — as the engine's default resolver would, without the reflection and protocol
         // casts it tries first, which were a large share of a listing page's 40,000 fields.
         func plain(_ type: any GraphQLOutputType) -> GraphQLField {
-            GraphQLField(type: type) { source, _, _, info in (source as? Source)?[info.fieldName] ?? nil }
+            GraphQLField(type: type) { source, _, _, info in (source as? Source)?[info.fieldName] }
         }
         let dateTime = try GraphQLScalarType(name: "DateTime", serialize: { try map(from: $0) })
         let uri = try GraphQLScalarType(name: "URI", serialize: { try map(from: $0) })
