@@ -41,6 +41,8 @@ let package = Package(
         .target(name: "CSpawn"),
         // SQLite settings that are variadic C calls: allocation statistics off, lookaside size.
         .target(name: "CSQLiteTuning", linkerSettings: [.linkedLibrary("sqlite3")]),
+        // glibc's mallopt, which Swift's Glibc module does not import: the sandbox keeps freed memory.
+        .target(name: "CMallocTuning"),
         .target(name: "SlipwayHTTP", dependencies: ["CCurl"]),
         // Crypto for PKCE challenges and webhook signatures.
         .target(name: "SlipwayProviders", dependencies: ["SlipwayHTTP", .product(name: "Crypto", package: "swift-crypto")]),
@@ -75,6 +77,7 @@ let package = Package(
         .target(
             name: "SlipwaySandbox",
             dependencies: [
+                "CMallocTuning",
                 "SlipwayHTTP",
                 "SlipwayProviders",
                 .product(name: "Hummingbird", package: "hummingbird"),

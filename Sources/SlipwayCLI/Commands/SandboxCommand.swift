@@ -108,6 +108,7 @@ struct SandboxCommand: AsyncParsableCommand {
             }
             return
         }
+        SandboxAllocator.keepFreedMemory()
         let server: SandboxServer
         do {
             server = try await SandboxServer.start(options: try options())

@@ -62,8 +62,10 @@ extension GitHubPersonality {
         let answerHeaders = headers
         reply.deferred = {
             do {
-                let result = try await GraphQL.graphql(schema: GitHubGraphQLSchema.shared, request: text, context: context,
-                                                       variableValues: variables, operationName: operationName)
+                let result = try await SerialTaskExecutor.run(label: "sandbox.github.graphql") {
+                    try await GraphQL.graphql(schema: GitHubGraphQLSchema.shared, request: text, context: context,
+                                              variableValues: variables, operationName: operationName)
+                }
                 let encoded = GraphQLResultText.data(result) ?? (try? JSONEncoder().encode(result)) ?? Data(#"{"errors":[{"message":"unencodable"}]}"#.utf8)
                 return SandboxReply(status: 200, headers: [("Content-Type", "application/json; charset=utf-8")] + answerHeaders,
                                     body: result.errors.isEmpty ? encoded : Self.typedErrors(encoded))
