@@ -392,15 +392,38 @@ public actor SyncEngine {
             due += try store.sweepCandidates(repositoryIDs: ids)
         }
         guard !due.isEmpty else { return }
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        let perHost = ProviderRegistry.descriptor(for: account.provider)?.budgetPerWorkspace == true
+        try await withThrowingTaskGroup(of: String?.self) { group in
             var iterator = due.makeIterator()
+            var pausedHosts = Set<String>()
             func addNext() -> Bool {
-                guard let candidate = iterator.next() else { return false }
-                group.addTask { try await self.sweepIsolated(candidate, account: account, provider: provider) }
-                return true
+                while let candidate = iterator.next() {
+                    if pausedHosts.contains(candidate.workspaceSlug) { continue }
+                    group.addTask { try await self.sweepPausingHost(candidate, account: account, provider: provider, perHost: perHost) }
+                    return true
+                }
+                return false
             }
             for _ in 0..<settings.pacing(account.provider).concurrency where addNext() {}
-            while try await group.next() != nil { _ = addNext() }
+            while let result = try await group.next() {
+                if let host = result { pausedHosts.insert(host) }
+                _ = addNext()
+            }
+        }
+    }
+
+    /// Where each host has a budget of its own (public Git), a pause on one host ends the step
+    /// for that host's repositories only (nil, or the paused host); elsewhere a pause concerns
+    /// the whole credential and ends the step.
+    private func sweepPausingHost(_ candidate: Store.SweepCandidate, account: Account, provider: any GitProvider,
+                                  perHost: Bool) async throws -> String? {
+        do {
+            try await sweepIsolated(candidate, account: account, provider: provider)
+            return nil
+        } catch where perHost {
+            guard case let .rateLimited(until) = provider.classify(error) else { throw error }
+            logger.info("host rate limited", metadata: ["host": "\(candidate.workspaceSlug)", "until": "\(until)"])
+            return candidate.workspaceSlug
         }
     }
 
