@@ -70,4 +70,37 @@ struct PublicGitEngineTests {
         #expect(limitedAfter == limitedBefore && limitedOther != nil)
         #expect(try store.integrityCheck() == "ok")
     }
+
+    @Test("the full listing mirrors every open host while another answers 429: that host is the report's error, and nothing is thrown")
+    func fullListingAroundALimitedHost() async throws {
+        var options = SandboxOptions()
+        options.personalities = [.git]
+        let open = try await SandboxServer.start(options: options)
+        options.faults = ["429x100"]
+        let limited = try await SandboxServer.start(options: options)
+        defer { Task { await limited.stop(); await open.stop() } }
+        let home = AccountAndSyncTests.Home()
+        let store = try Store(path: home.path + "/slipway.db")
+        for server in [limited, open] {
+            _ = try store.addPublicRepository(try PublicGitURL.parse("\(server.git.origin)/demo/hello-web.git"), now: Date())
+        }
+        let account = try #require(try store.account(for: .git))
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        var configuration = HTTPClient.Configuration()
+        configuration.backoff = Backoff(base: 0.01, cap: 0.05, maxAttempts: 3)
+        let http = HTTPClient(transport: transport, ledger: StoreBudgetLedger(store: store), configuration: configuration)
+        let provider = PublicGitProvider(repositories: try store.publicRepositories(), http: http, budgetCredential: "account:\(account.id!)",
+                                         cache: GitObjectCache(directory: home.path + "/git-cache", limitBytes: 200 << 20))
+        let report = try await RequestContext.run(lane: .background, deadline: Date().addingTimeInterval(2)) {
+            try await MirrorSync(store: store, account: account, provider: provider).run()
+        }
+        let openHost = "127.0.0.1:\(open.git.port)"
+        let limitedHost = "127.0.0.1:\(limited.git.port)"
+        let mirrored = try store.repository(at: MirrorPath(provider: .git, workspace: openHost, repository: "demo/hello-web"))
+        #expect(try store.branches(repositoryID: try #require(mirrored?.id)).first { $0.name == "main" }?.headHash
+                    == open.service.branches(workspace: "demo", repository: "hello-web", on: .git)["main"])
+        #expect(report.errors.map(\.path) == ["git/\(limitedHost)"], "\(report.errors)")
+        #expect(report.errors.first?.message.contains("rate limit") == true, "\(report.errors)")
+    }
 }

@@ -37,9 +37,17 @@ public struct MirrorSync: Sendable {
         do {
             let workspaces = try await provider.workspaces()
             report.workspaces = workspaces.count
+            // Where each workspace is a host with a budget of its own (public Git), one host's
+            // pause is that host's error; the other hosts are mirrored all the same.
+            let perHost = ProviderRegistry.descriptor(for: account.provider)?.budgetPerWorkspace == true
             for (index, remote) in workspaces.enumerated() {
                 progress("\(remote.slug) (\(index + 1)/\(workspaces.count) workspaces)")
-                try await sync(workspace: remote, accountID: accountID, prefix: prefix, into: &report)
+                do {
+                    try await sync(workspace: remote, accountID: accountID, prefix: prefix, into: &report)
+                } catch let error as HTTPError where perHost {
+                    guard case .rateLimited = error else { throw error }
+                    report.errors.append(.init(path: MirrorPath.child(prefix, remote.slug), message: error.description))
+                }
             }
             report.changes += try store.removeWorkspaces(accountID: accountID, provider: account.provider,
                                                          keeping: Set(workspaces.map(\.slug)), now: now())
