@@ -287,36 +287,36 @@ public struct GitHubProvider: GitProvider, WorkspaceDetails, RepositoryDiscovery
         }
         """
 
-    /// The whole listing, once per instance (concurrent callers wait for the same one). One query
-    /// answers an account of up to 100 repositories. Past that, each owner's repositories are a
-    /// cursor chain of their own — the viewer's own and collaborator ones, and each
-    /// organization's — walked side by side (within `max_in_flight`), since one chain's pages
-    /// cannot be asked for before the last one answers. Same requests, a fraction of the wait.
-    func listed() async throws -> GitHubListing.Snapshot {
-        try await listing.snapshot {
+    /// The listing's first page, once per instance (concurrent callers wait for the same one).
+    /// One query answers an account of up to 100 repositories. Past that, each owner's
+    /// repositories are a cursor chain of their own — the viewer's own and collaborator ones,
+    /// and each organization's — all started at once and walked side by side (within
+    /// `max_in_flight`), since one chain's pages cannot be asked for before the last one
+    /// answers; each owner waits only for the chains that list it, so the mirror writes one
+    /// owner while the others' pages are still coming.
+    func listingHead() async throws -> GitHubListing.Head {
+        try await listing.head(fetch: {
             let first = try await graphQL(Self.listingQuery, variables: ["after": NSNull()], expected: "GitHub repositories",
                                           read: GitHubWire.readViewerData)
-            let viewer = first.viewer.login
-            let organizations = first.viewer.organizations?.nodes?.compactMap { $0 } ?? []
-            let firstPage = first.viewer.repositories.nodes?.compactMap { $0 } ?? []
-            guard first.viewer.repositories.pageInfo.hasNextPage else {
-                return GitHubListing.Snapshot(viewer: viewer, organizations: organizations, repositories: firstPage)
-            }
-            let chains = try await withThrowingTaskGroup(of: (Int, [GitHubWire.GraphRepository]).self) { group in
-                group.addTask { (0, try await self.ownerChain(organization: nil)) }
-                for (index, organization) in organizations.enumerated() {
-                    group.addTask { (index + 1, try await self.ownerChain(organization: organization.login)) }
-                }
-                var found: [(Int, [GitHubWire.GraphRepository])] = []
-                for try await chain in group { found.append(chain) }
-                return found.sorted { $0.0 < $1.0 }.flatMap(\.1)
-            }
-            // A repository two chains both list (an organization's, where the viewer is also a
-            // collaborator) is kept once; the first page's stay, should a chain have missed one.
-            var seen = Set<String>()
-            let repositories = (chains + firstPage).filter { seen.insert($0.nameWithOwner).inserted }
-            return GitHubListing.Snapshot(viewer: viewer, organizations: organizations, repositories: repositories)
+            return GitHubListing.Head(viewer: first.viewer.login, organizations: first.viewer.organizations?.nodes?.compactMap { $0 } ?? [],
+                                      firstPage: first.viewer.repositories.nodes?.compactMap { $0 } ?? [],
+                                      complete: !first.viewer.repositories.pageInfo.hasNextPage)
+        }, chain: { organization in try await self.ownerChain(organization: organization) })
+    }
+
+    /// Every repository the listing found that `owner` may hold: the first page alone for a
+    /// small account; else the viewer's chain, the owner's own where it is an organization, then
+    /// the first page (should a chain have missed one). A repository two chains both list (an
+    /// organization's, where the viewer is also a collaborator) is kept once.
+    private func listedRepositories(owner: String?) async throws -> [GitHubWire.GraphRepository] {
+        let head = try await listingHead()
+        guard !head.complete else { return head.firstPage }
+        var found = try await listing.chain(organization: nil)
+        if let owner, head.organizations.contains(where: { $0.login == owner }) {
+            found += try await listing.chain(organization: owner)
         }
+        var seen = Set<String>()
+        return (found + head.firstPage).filter { seen.insert($0.nameWithOwner).inserted }
     }
 
     /// One owner's repositories, page after page: the viewer's own and collaborator ones
@@ -337,32 +337,32 @@ public struct GitHubProvider: GitProvider, WorkspaceDetails, RepositoryDiscovery
     }
 
     /// Owners in the order a person thinks of them: the user, its organizations, then other users
-    /// whose repositories it collaborates on.
+    /// whose repositories it collaborates on (found in the viewer's chain, not the organizations').
     public func workspaces() async throws -> [ProviderWorkspace] {
-        let snapshot = try await listed()
-        var seen: Set<String> = [snapshot.viewer]
-        var result = [ProviderWorkspace(id: nil, slug: snapshot.viewer, name: nil, isAdmin: true)]
-        for organization in snapshot.organizations where seen.insert(organization.login).inserted {
+        let head = try await listingHead()
+        var seen: Set<String> = [head.viewer]
+        var result = [ProviderWorkspace(id: nil, slug: head.viewer, name: nil, isAdmin: true)]
+        for organization in head.organizations where seen.insert(organization.login).inserted {
             result.append(ProviderWorkspace(id: nil, slug: organization.login, name: organization.name, isAdmin: false))
         }
-        for repository in snapshot.repositories where seen.insert(repository.owner.login).inserted {
+        for repository in try await listedRepositories(owner: nil) where seen.insert(repository.owner.login).inserted {
             result.append(ProviderWorkspace(id: nil, slug: repository.owner.login, name: nil, isAdmin: false))
         }
         return result
     }
 
     public func workspace(_ slug: String) async throws -> ProviderWorkspace {
-        let snapshot = try await listed()
-        let name = snapshot.organizations.first { $0.login == slug }?.name
-        return ProviderWorkspace(id: nil, slug: slug, name: name ?? slug, isAdmin: slug == snapshot.viewer)
+        let head = try await listingHead()
+        let name = head.organizations.first { $0.login == slug }?.name
+        return ProviderWorkspace(id: nil, slug: slug, name: name ?? slug, isAdmin: slug == head.viewer)
     }
 
     public func repositories(in workspace: String) async throws -> [ProviderRepository] {
-        try await listed().repositories.filter { $0.owner.login == workspace }.map(repository)
+        try await listedRepositories(owner: workspace).filter { $0.owner.login == workspace }.map(repository)
     }
 
     public func adminRepositorySlugs(in workspace: String) async throws -> Set<String> {
-        Set(try await listed().repositories.filter { $0.owner.login == workspace && $0.viewerPermission == "ADMIN" }.map(\.name))
+        Set(try await listedRepositories(owner: workspace).filter { $0.owner.login == workspace && $0.viewerPermission == "ADMIN" }.map(\.name))
     }
 
     func repository(_ r: GitHubWire.GraphRepository) -> ProviderRepository {
@@ -508,38 +508,5 @@ public struct GitHubProvider: GitProvider, WorkspaceDetails, RepositoryDiscovery
 
     public func deleteHook(workspace: String, repository: String, id: String) async throws {
         _ = try await send(repoURL(workspace, repository) + "/hooks/\(Self.segment(id))", method: .delete)
-    }
-}
-
-/// One adapter instance's listing: fetched once however many ask at the same time; each
-/// repository's refs handed out once (a later ask fetches fresh ones).
-actor GitHubListing {
-    struct Snapshot: Sendable {
-        var viewer: String
-        var organizations: [GitHubWire.Organization]
-        var repositories: [GitHubWire.GraphRepository]
-    }
-
-    private var task: Task<Snapshot, any Error>?
-    private var refs: [String: GitHubWire.Refs] = [:]
-    /// The discovery page, once per instance.
-    let recent = FetchedOnce<[GitHubWire.Repository]>()
-
-    func snapshot(_ fetch: @escaping @Sendable () async throws -> Snapshot) async throws -> Snapshot {
-        if let task { return try await task.value }
-        let task = Task { try await fetch() }
-        self.task = task
-        do {
-            let snapshot = try await task.value
-            if refs.isEmpty { for r in snapshot.repositories { refs[r.nameWithOwner] = r.refs } }
-            return snapshot
-        } catch {
-            self.task = nil
-            throw error
-        }
-    }
-
-    func takeRefs(_ fullName: String) -> GitHubWire.Refs? {
-        refs.removeValue(forKey: fullName)
     }
 }
