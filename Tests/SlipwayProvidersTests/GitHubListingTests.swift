@@ -70,4 +70,32 @@ struct GitHubListingTests {
         _ = try await none.head(fetch: { smallHead }, chain: { _ in Issue.record("a complete listing started a chain"); return [] })
         #expect(try await none.chain(organization: nil).isEmpty)
     }
+
+    @Test("callers arriving together, each asking for the head and then the viewer's chain, all get it from one first page and one chain")
+    func callersTogether() async throws {
+        let asked = Mutex((heads: 0, chains: 0))
+        let listing = GitHubListing()
+        let fetch: @Sendable () async throws -> GitHubListing.Head = {
+            asked.withLock { $0.heads += 1 }
+            await Task.yield()
+            return Self.head
+        }
+        let chain: GitHubListing.Chain = { organization in
+            if organization == nil { asked.withLock { $0.chains += 1 } }
+            return organization == nil ? [Self.repository("me/own")] : []
+        }
+        let found = try await withThrowingTaskGroup(of: [String].self) { group in
+            for _ in 0..<10 {
+                group.addTask {
+                    _ = try await listing.head(fetch: fetch, chain: chain)
+                    return try await listing.chain(organization: nil).map(\.nameWithOwner)
+                }
+            }
+            var all: [[String]] = []
+            for try await names in group { all.append(names) }
+            return all
+        }
+        #expect(found.count == 10 && found.allSatisfy { $0 == ["me/own"] })
+        #expect(asked.withLock { $0.heads } == 1 && asked.withLock { $0.chains } == 1)
+    }
 }

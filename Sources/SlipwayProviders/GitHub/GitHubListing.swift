@@ -25,29 +25,36 @@ actor GitHubListing {
     /// The discovery page, once per instance.
     let recent = FetchedOnce<[GitHubWire.Repository]>()
 
+    /// Every caller, first or not, leaves the first page's refs offered and every chain started
+    /// (both idempotent), so none can ask for a chain before it exists.
     func head(fetch: @escaping @Sendable () async throws -> Head, chain: @escaping Chain) async throws -> Head {
-        if let head { return try await head.value }
-        let task = Task { try await fetch() }
-        head = task
+        let task: Task<Head, any Error>
+        if let head {
+            task = head
+        } else {
+            self.chain = chain
+            task = Task { try await fetch() }
+            head = task
+        }
         do {
             let value = try await task.value
             offer(value.firstPage)
             if !value.complete {
-                self.chain = chain
-                start(nil)
-                for organization in value.organizations { start(organization.login) }
+                for organization in [nil] + value.organizations.map(\.login) where chains[organization ?? ""] == nil { start(organization) }
             }
             return value
         } catch {
-            head = nil
+            if head == task { head = nil }
             throw error
         }
     }
 
-    /// The viewer's chain (nil) or an organization's, once its pages are all in.
+    /// The viewer's chain (nil) or an organization's, once its pages are all in; none when the
+    /// first page held everything.
     func chain(organization: String?) async throws -> [GitHubWire.GraphRepository] {
+        guard let head, !(try await head.value).complete else { return [] }
         let key = organization ?? ""
-        guard let task = chains[key] ?? start(organization) else { return [] }
+        let task = chains[key] ?? start(organization)
         do {
             let repositories = try await task.value
             offer(repositories)
@@ -59,9 +66,9 @@ actor GitHubListing {
     }
 
     @discardableResult
-    private func start(_ organization: String?) -> Task<[GitHubWire.GraphRepository], any Error>? {
-        guard let chain else { return nil }
-        let task = Task { try await chain(organization) }
+    private func start(_ organization: String?) -> Task<[GitHubWire.GraphRepository], any Error> {
+        let chain = self.chain
+        let task = Task { try await chain?(organization) ?? [] }
         chains[organization ?? ""] = task
         return task
     }
